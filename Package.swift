@@ -1,0 +1,49 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// The four backends we ship; each is a `.dynamic` library that the host finds and dlopen()s.
+let backends = ["MCE", "GHES", "EDAC", "NMI"]
+
+let package = Package(
+    name: "inject",
+    products: [
+        .executable(name: "inject", targets: ["inject"]),
+        .library(name: "InjectHost", targets: ["InjectHost"]),
+        .library(name: "InjectPluginAPI", targets: ["InjectPluginAPI"]),
+    ] + backends.map { .library(name: "Inject\($0)", type: .dynamic, targets: ["Inject\($0)"]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // The C ABI: one header, the whole contract between host and plugin binaries.
+        .target(name: "InjectPluginABI", path: "Sources/InjectPluginABI"),
+        // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
+        .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
+        // The host: registry, loader, configuration, targets and transports, executor.
+        .target(
+            name: "InjectHost",
+            dependencies: [
+                "InjectPluginABI",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        // The command-line tool: argument parsing and output only.
+        .executableTarget(
+            name: "inject",
+            dependencies: [
+                "InjectHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "InjectHostTests", dependencies: ["InjectHost"]),
+        .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost"]),
+    ] + backends.map {
+        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"], path: "Plugins/\($0)")
+    }
+)

@@ -1,0 +1,3 @@
+import InjectPluginAPI
+
+@_cdecl("inject_plugin_entry") public func entry(_ e: PluginEntry) -> Int32 { export(MCEBackend.self, e) }

@@ -1,0 +1,55 @@
+/// An MCi_STATUS word: the architectural flag bits (Intel SDM vol. 3B 16.3.2.2, AMD APM vol. 2
+/// 9.3.2.2) and the MCA error code.
+struct StatusWord: Equatable {
+    var raw: UInt64
+
+    static let valid: UInt64 = 1 << 63       // VAL
+    static let overflow: UInt64 = 1 << 62    // OVER
+    static let uncorrected: UInt64 = 1 << 61 // UC
+    static let enabled: UInt64 = 1 << 60     // EN
+    static let miscValid: UInt64 = 1 << 59   // MISCV
+    static let addressValid: UInt64 = 1 << 58 // ADDRV
+    static let contextCorrupt: UInt64 = 1 << 57 // PCC
+    static let signaled: UInt64 = 1 << 56    // S (software recoverable: signaled via #MC)
+    static let actionRequired: UInt64 = 1 << 55 // AR
+    static let deferred: UInt64 = 1 << 44    // AMD: deferred error
+
+    /// The severities the builder knows, with the flag bits each sets.
+    static let severities: [(name: String, bits: UInt64)] = [
+        ("corrected", valid | enabled),
+        ("ucna", valid | uncorrected | enabled),
+        ("srao", valid | uncorrected | enabled | signaled),
+        ("srar", valid | uncorrected | enabled | signaled | actionRequired),
+        ("fatal", valid | uncorrected | enabled | contextCorrupt),
+        ("deferred", valid | enabled | deferred),
+    ]
+
+    /// Builds a status from a severity, an MCA error code and the presence of ADDR and MISC.
+    init(severity: String, mcaCode: UInt64, hasAddress: Bool, hasMisc: Bool, overflow: Bool) {
+        var bits = Self.severities.first { $0.name == severity }?.bits ?? Self.valid
+        if hasAddress { bits |= Self.addressValid }
+        if hasMisc { bits |= Self.miscValid }
+        if overflow { bits |= Self.overflow }
+        raw = bits | (mcaCode & 0xFFFF)
+    }
+
+    init(raw: UInt64) { self.raw = raw }
+
+    var isUncorrected: Bool { raw & Self.uncorrected != 0 }
+    var hex: String { "0x" + String(raw, radix: 16) }
+
+    /// The set flag names, highest bit first.
+    var flagNames: [String] {
+        let names: [(UInt64, String)] = [(Self.valid, "VAL"), (Self.overflow, "OVER"), (Self.uncorrected, "UC"),
+                                         (Self.enabled, "EN"), (Self.miscValid, "MISCV"), (Self.addressValid, "ADDRV"),
+                                         (Self.contextCorrupt, "PCC"), (Self.signaled, "S"), (Self.actionRequired, "AR"),
+                                         (Self.deferred, "DEFERRED")]
+        return names.filter { raw & $0.0 != 0 }.map(\.1)
+    }
+
+    /// A one-line decoding, such as `VAL EN ADDRV | MCA code 0x009f`.
+    var summary: String {
+        let code = String(raw & 0xFFFF, radix: 16)
+        return flagNames.joined(separator: " ") + " | MCA code 0x" + String(repeating: "0", count: 4 - code.count) + code
+    }
+}

@@ -1,0 +1,93 @@
+/// What the host will do for one request, as built by the backend (and the backends it asked for
+/// notifications): ordered steps, expected kernel events, and reasons to ask for confirmation.
+public struct InjectionPlan: Sendable, Equatable, Encodable {
+    /// The backend the user asked for.
+    public var backend: String
+    /// The validated parameters with their sources.
+    public var parameters: [ResolvedParameter]
+    /// The ordered steps.
+    public var steps: [PlannedStep]
+    /// Kernel events the steps should cause.
+    public var expectations: [ExpectedEvent]
+    /// Why `--yes` is needed; empty when it is not.
+    public var confirmationReasons: [String]
+}
+
+/// One step of a plan.
+public struct PlannedStep: Sendable, Equatable, Encodable {
+    /// What the step does.
+    public enum Action: Sendable, Equatable {
+        case writeAttribute(path: TargetPath, value: String)
+        case qmp(command: String, arguments: JSONValue?)
+        case exec(argv: [String])
+        case writeMemory(address: UInt64, bytes: [UInt8])
+        case notify(backend: String, assignments: [String])
+        case sleep(microseconds: UInt64)
+    }
+
+    /// What the step does.
+    public var action: Action
+    /// The backend that planned the step.
+    public var backend: String
+    /// One line for people.
+    public var note: String?
+    /// What to do when it fails.
+    public var hint: String?
+    /// Whether the step raises the error.
+    public var isTrigger: Bool
+
+    private enum Keys: String, CodingKey {
+        case kind, backend, path, value, command, arguments, argv, address, bytes, assignments, microseconds, note, hint, trigger
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(backend, forKey: .backend)
+        switch action {
+        case .writeAttribute(let path, let value):
+            try c.encode("write", forKey: .kind)
+            try c.encode(path.relative, forKey: .path)
+            try c.encode(value, forKey: .value)
+        case .qmp(let command, let arguments):
+            try c.encode("qmp", forKey: .kind)
+            try c.encode(command, forKey: .command)
+            try c.encodeIfPresent(arguments, forKey: .arguments)
+        case .exec(let argv):
+            try c.encode("exec", forKey: .kind)
+            try c.encode(argv, forKey: .argv)
+        case .writeMemory(let address, let bytes):
+            try c.encode("memory", forKey: .kind)
+            try c.encode("0x" + String(address, radix: 16), forKey: .address)
+            try c.encode(bytes.map { ValueParser.hexByte($0) }.joined(), forKey: .bytes)
+        case .notify(let backend, let assignments):
+            try c.encode("notify", forKey: .kind)
+            try c.encode(backend, forKey: .command)
+            try c.encode(assignments, forKey: .assignments)
+        case .sleep(let microseconds):
+            try c.encode("sleep", forKey: .kind)
+            try c.encode(microseconds, forKey: .microseconds)
+        }
+        try c.encodeIfPresent(note, forKey: .note)
+        try c.encodeIfPresent(hint, forKey: .hint)
+        try c.encode(isTrigger, forKey: .trigger)
+    }
+}
+
+/// A kernel event a plan should cause.
+public struct ExpectedEvent: Sendable, Equatable, Encodable {
+    /// Where to look.
+    public enum Kind: String, Sendable, Encodable {
+        case traceEvent = "trace", kernelLog = "dmesg", counter
+    }
+
+    /// Where to look.
+    public var kind: Kind
+    /// The trace event (`system:event`) or counter file; `nil` for kernel log lines.
+    public var source: String?
+    /// Field matches (`name=value ...`) or the log text.
+    public var match: String?
+    /// The counter's expected growth.
+    public var delta: Int64
+    /// One line for people.
+    public var note: String?
+}

@@ -1,0 +1,62 @@
+import SystemPackage
+
+/// Text forms of plans and steps, as `--dry-run` prints them.
+public enum PlanRenderer {
+    /// One line for a step: the exact path and value, QMP JSON, or command line.
+    public static func describe(_ step: PlannedStep, root: FilePath) -> String {
+        switch step.action {
+        case .writeAttribute(let path, let value):
+            return "write \(path.under(root).string) = \"\(value)\""
+        case .qmp(let command, let arguments):
+            var request: [String: JSONValue] = ["execute": .string(command)]
+            if let arguments { request["arguments"] = arguments }
+            return "qmp \(JSONValue.object(request))"
+        case .exec(let argv):
+            return "exec \(argv.map(shellQuoted).joined(separator: " "))"
+        case .writeMemory(let address, let bytes):
+            let preview = bytes.prefix(16).map { ValueParser.hexByte($0) }.joined()
+            return "memory 0x\(String(address, radix: 16)) <- \(bytes.count) bytes (\(preview)\(bytes.count > 16 ? "..." : ""))"
+        case .notify(let backend, let assignments):
+            return "notify \(backend) \(assignments.joined(separator: " "))"
+        case .sleep(let microseconds):
+            return "sleep \(microseconds) us"
+        }
+    }
+
+    /// The whole plan as text.
+    public static func render(_ plan: InjectionPlan, root: FilePath) -> String {
+        var lines = ["plan for \(plan.backend): \(plan.steps.count) step(s)"]
+        let shown = plan.parameters.filter { $0.value != nil }
+        if !shown.isEmpty {
+            lines.append("parameters:")
+            for parameter in shown {
+                lines.append("  \(parameter.spec.name)=\(parameter.value!.text)  (\(parameter.source))")
+            }
+        }
+        lines.append("steps:")
+        for (index, step) in plan.steps.enumerated() {
+            var line = "  \(index + 1). \(describe(step, root: root))"
+            if step.isTrigger { line += "  [trigger]" }
+            if step.backend != plan.backend { line += "  [via \(step.backend)]" }
+            lines.append(line)
+            if let note = step.note { lines.append("     # \(note)") }
+        }
+        if !plan.expectations.isEmpty {
+            lines.append("expected kernel events:")
+            for event in plan.expectations {
+                let what = [event.source, event.match].compactMap { $0 }.joined(separator: " ")
+                let delta = event.kind == .counter ? " +\(event.delta)" : ""
+                lines.append("  \(event.kind.rawValue) \(what)\(delta)" + (event.note.map { "  # \($0)" } ?? ""))
+            }
+        }
+        if !plan.confirmationReasons.isEmpty {
+            lines.append("needs --yes: " + plan.confirmationReasons.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}

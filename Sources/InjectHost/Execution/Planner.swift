@@ -1,0 +1,47 @@
+/// Builds a complete plan for a request: resolves and validates parameters, asks the backend for
+/// its steps, and routes every notification step to the backend it names (plugins never call each
+/// other). Nothing touches the target here.
+struct Planner {
+    let registry: Registry
+    let sources: (_ backend: String, _ arguments: [String]) throws(ConfigurationError) -> ConfigurationSources
+    let target: TargetSpec
+
+    /// The deepest chain of notifications followed before declaring a loop.
+    static let maximumDepth = 4
+
+    func plan(backend name: String, arguments: [String]) throws(InjectError) -> InjectionPlan {
+        let backend = try registry.backend(named: name)
+        let parameters = try resolve(backend, arguments)
+        var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
+                                 confirmationReasons: [])
+        try append(backend, parameters, to: &plan, chain: [backend.info.name])
+        return plan
+    }
+
+    func resolve(_ backend: LoadedBackend, _ arguments: [String], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
+        do {
+            let resolver = ParameterResolver(backend: backend.info.name, schema: backend.info.parameters)
+            return try resolver.resolve(try sources(backend.info.name, arguments), requireAll: requireAll)
+        } catch {
+            throw .configuration(error)
+        }
+    }
+
+    private func append(_ backend: LoadedBackend, _ parameters: [ResolvedParameter], to plan: inout InjectionPlan,
+                        chain: [String]) throws(InjectError) {
+        let answer = try backend.plan(parameters, target: target)
+        plan.expectations += answer.expectations
+        plan.confirmationReasons += answer.confirmationReasons
+        for step in answer.steps {
+            guard case .notify(let next, let assignments) = step.action else {
+                plan.steps.append(step)
+                continue
+            }
+            guard chain.count < Self.maximumDepth, !chain.contains(next) else {
+                throw .notificationLoop(chain: chain + [next])
+            }
+            let notifier = try registry.backend(named: next)
+            try append(notifier, try resolve(notifier, assignments), to: &plan, chain: chain + [next])
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// Every failure the host reports, each with its exit code and a message that says what was
+/// tried, why it failed and what to do.
+public enum InjectError: Error, Equatable, CustomStringConvertible {
+    /// The user named a backend nobody provides.
+    case unknownBackend(name: String, available: [String], refused: [PluginRefusal])
+    /// A parameter could not be resolved; nothing was executed.
+    case configuration(ConfigurationError)
+    /// The plugin refused the request or broke its contract.
+    case pluginFailed(backend: String, code: Int32, message: String)
+    /// The request can crash or damage the machine and `--yes` was not given.
+    case confirmationRequired(backend: String, reasons: [String])
+    /// A step failed on the target; `completed` steps had already run.
+    case stepFailed(index: Int, step: String, completed: Int, error: TargetError)
+    /// NOTIFY steps nested too deeply (a cycle between backends).
+    case notificationLoop(chain: [String])
+
+    /// The process exit code for this failure (documented in the README and `inject --help`).
+    public var exitCode: Int32 {
+        switch self {
+        case .configuration, .unknownBackend: return ExitCodes.usage
+        case .pluginFailed: return ExitCodes.plugin
+        case .confirmationRequired: return ExitCodes.confirmation
+        case .stepFailed: return ExitCodes.execution
+        case .notificationLoop: return ExitCodes.plugin
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownBackend(let name, let available, let refused):
+            var text = "no backend named '\(name)'; available: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
+            if !refused.isEmpty { text += " (\(refused.count) plugin(s) refused; see `inject list`)" }
+            return text
+        case .configuration(let error):
+            return error.description
+        case .pluginFailed(let backend, _, let message):
+            return "\(backend): \(message)"
+        case .confirmationRequired(let backend, let reasons):
+            return "\(backend): this request needs --yes: " + reasons.joined(separator: "; ")
+        case .stepFailed(let index, let step, let completed, let error):
+            return "step \(index + 1) (\(step)) failed: \(error)" + (completed > 0 ? " [\(completed) earlier step(s) had run]" : " [nothing was changed]")
+        case .notificationLoop(let chain):
+            return "notification steps loop between backends: \(chain.joined(separator: " -> "))"
+        }
+    }
+}
+
+/// The exit codes of `inject`.
+public enum ExitCodes {
+    /// Success.
+    public static let success: Int32 = 0
+    /// A step failed on the target.
+    public static let execution: Int32 = 1
+    /// A plugin refused the request or misbehaved.
+    public static let plugin: Int32 = 3
+    /// The request needs `--yes`.
+    public static let confirmation: Int32 = 4
+    /// Bad command line, unknown backend, or invalid parameters (EX_USAGE).
+    public static let usage: Int32 = 64
+}

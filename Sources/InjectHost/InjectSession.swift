@@ -1,0 +1,94 @@
+import SystemPackage
+
+/// The host as one object: configuration files, the plugin registry and the target, built from
+/// the command line's options. The CLI is a thin layer over this type.
+public final class InjectSession {
+    /// Options that shape a session.
+    public struct Options: Sendable {
+        /// `--plugin-path` values.
+        public var pluginPaths: [String] = []
+        /// `--config`, when given (it must exist).
+        public var configPath: String?
+        /// The environment (the process's, or a test's).
+        public var environment: [String: String]
+        /// The target.
+        public var target = TargetSpec()
+        /// The directory of the executable, searched for plugins; `nil` to skip.
+        public var executableDirectory: String? = PluginSearchPath.executableDirectory
+
+        /// Creates options with the given environment.
+        public init(environment: [String: String]) { self.environment = environment }
+    }
+
+    /// The options.
+    public let options: Options
+    /// Configuration files, highest precedence first.
+    public let configFiles: [ConfigurationFile]
+    /// All backends and refusals. Built on first use.
+    public private(set) lazy var registry = Registry(searchPath: PluginSearchPath(
+        commandLine: options.pluginPaths, environment: options.environment["INJECT_PLUGIN_PATH"],
+        configured: configFiles.flatMap { $0.list(["plugin_path"]) }, executableDirectory: options.executableDirectory))
+
+    /// Reads the configuration files.
+    ///
+    /// - Throws: ``InjectError/configuration(_:)`` when `--config` names a missing file, or a file
+    ///   exists but cannot be parsed.
+    public init(_ options: Options) throws(InjectError) {
+        self.options = options
+        do throws(ConfigurationError) {
+            if let path = options.configPath {
+                guard let file = try ConfigurationFile.load(path) else {
+                    throw .unreadableFile(path: path, reason: "does not exist (given with --config)")
+                }
+                configFiles = [file]
+            } else {
+                var files: [ConfigurationFile] = []
+                for path in Self.defaultConfigPaths(options.environment) {
+                    if let file = try ConfigurationFile.load(path) { files.append(file) }
+                }
+                configFiles = files
+            }
+        } catch {
+            throw .configuration(error)
+        }
+    }
+
+    /// The per-user file (`$XDG_CONFIG_HOME/inject/config.json` or `~/.config/inject/config.json`),
+    /// then the system-wide `/etc/inject/config.json`.
+    public static func defaultConfigPaths(_ environment: [String: String]) -> [String] {
+        var paths: [String] = []
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
+            paths.append(xdg + "/inject/config.json")
+        } else if let home = environment["HOME"], !home.isEmpty {
+            paths.append(home + "/.config/inject/config.json")
+        }
+        paths.append("/etc/inject/config.json")
+        return paths
+    }
+
+    /// The sources for one backend's parameters: `arguments`, the environment, the files.
+    public func sources(arguments: [String]) throws(ConfigurationError) -> ConfigurationSources {
+        try ConfigurationSources(arguments: arguments, environment: options.environment, files: configFiles)
+    }
+
+    /// Every parameter of `backend` with its effective value and source (for `inject info`).
+    public func effectiveParameters(backend name: String, arguments: [String] = []) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
+        let backend = try registry.backend(named: name)
+        return (backend.info, try planner.resolve(backend, arguments, requireAll: false))
+    }
+
+    /// Validates the request and builds the complete plan; touches nothing.
+    public func plan(backend: String, arguments: [String]) throws(InjectError) -> InjectionPlan {
+        try planner.plan(backend: backend, arguments: arguments)
+    }
+
+    /// What the target supports, per backend.
+    public func probe(backend name: String) throws(InjectError) -> [CapabilityReport] {
+        try registry.backend(named: name).probe(options.target)
+    }
+
+    private var planner: Planner {
+        Planner(registry: registry, sources: { [self] _, arguments throws(ConfigurationError) in try sources(arguments: arguments) },
+                target: options.target)
+    }
+}

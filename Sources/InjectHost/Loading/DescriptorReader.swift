@@ -1,0 +1,106 @@
+import InjectPluginABI
+
+/// Validates a plugin's descriptor completely and copies it into Swift values before any other
+/// plugin function runs.
+enum DescriptorReader {
+    /// The largest schema and family list accepted.
+    static let maximumParameters = 256
+    static let maximumFamilies = 32
+
+    static func read(_ d: inject_plugin_descriptor, path: String) throws(PluginRefusal.Reason) -> BackendInfo {
+        let hostABI = "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)"
+        let pluginABI = "\(d.abi_major).\(d.abi_minor)"
+        guard d.abi_major == INJECT_ABI_MAJOR else { throw .abiMismatch(plugin: pluginABI, host: hostABI) }
+        guard d.abi_minor <= INJECT_ABI_MINOR else {
+            throw .invalidDescriptor("plugin answered ABI \(pluginABI), newer than the host's \(hostABI); the entry must answer a minor no newer than the host offers")
+        }
+        guard d.struct_size >= UInt32(MemoryLayout<inject_plugin_descriptor>.size) else {
+            throw .invalidDescriptor("struct_size \(d.struct_size) is smaller than ABI 1.0's \(MemoryLayout<inject_plugin_descriptor>.size)")
+        }
+        let name = try text(d.name, "name")
+        guard isValidName(name, allowDash: true, limit: 32) else {
+            throw .invalidDescriptor("backend name '\(name)' must match [a-z][a-z0-9_-]* and be at most 32 bytes")
+        }
+        guard d.plan != nil else { throw .invalidDescriptor("\(name): plan is NULL") }
+        guard d.family_count <= maximumFamilies, d.family_count == 0 || d.families != nil else {
+            throw .invalidDescriptor("\(name): families must be 0...\(maximumFamilies) non-NULL strings")
+        }
+        var families: [String] = []
+        for index in 0..<Int(d.family_count) {
+            families.append(try text(d.families![index], "families[\(index)]"))
+        }
+        guard d.param_count <= maximumParameters, d.param_count == 0 || d.params != nil else {
+            throw .invalidDescriptor("\(name): params must be 0...\(maximumParameters) entries")
+        }
+        var parameters: [ParameterSpec] = []
+        for index in 0..<Int(d.param_count) {
+            let spec = try parameter(d.params![index], index: index, backend: name)
+            guard !parameters.contains(where: { $0.name == spec.name }) else {
+                throw .invalidDescriptor("\(name): parameter '\(spec.name)' is declared twice")
+            }
+            parameters.append(spec)
+        }
+        return BackendInfo(name: name, version: try text(d.version, "version"), summary: try text(d.summary, "summary"),
+                           families: families, parameters: parameters, path: path, abi: pluginABI)
+    }
+
+    private static func parameter(_ p: inject_param_spec, index: Int, backend: String) throws(PluginRefusal.Reason) -> ParameterSpec {
+        guard p.struct_size >= UInt32(MemoryLayout<inject_param_spec>.size) else {
+            throw .invalidDescriptor("\(backend): params[\(index)].struct_size \(p.struct_size) is too small")
+        }
+        let name = try text(p.name, "params[\(index)].name")
+        guard isValidName(name, allowDash: false, limit: 64) else {
+            throw .invalidDescriptor("\(backend): parameter name '\(name)' must match [a-z][a-z0-9_]*")
+        }
+        let types: [UInt32: ParameterSpec.ValueType] = [
+            INJECT_PARAM_U64.rawValue: .u64, INJECT_PARAM_INT.rawValue: .int, INJECT_PARAM_BOOL.rawValue: .bool,
+            INJECT_PARAM_ENUM.rawValue: .choice, INJECT_PARAM_STRING.rawValue: .string, INJECT_PARAM_BYTES.rawValue: .bytes,
+            INJECT_PARAM_ADDRESS.rawValue: .address, INJECT_PARAM_CPU.rawValue: .cpu,
+            INJECT_PARAM_CPU_LIST.rawValue: .cpuList, INJECT_PARAM_SIZE.rawValue: .size,
+        ]
+        guard let type = types[p.type] else {
+            throw .invalidDescriptor("\(backend): parameter \(name) has unknown type \(p.type)")
+        }
+        var choices: [String] = []
+        if type == .choice {
+            guard p.choice_count > 0, p.choice_count <= 256, let list = p.choices else {
+                throw .invalidDescriptor("\(backend): enum parameter \(name) needs 1...256 choices")
+            }
+            for i in 0..<Int(p.choice_count) { choices.append(try text(list[i], "\(name).choices[\(i)]")) }
+        }
+        var bounds: ParameterSpec.Bounds?
+        if p.flags & UInt32(INJECT_PARAM_HAS_RANGE) != 0 {
+            let ordered = type == .int ? Int64(bitPattern: p.min) <= Int64(bitPattern: p.max) : p.min <= p.max
+            guard ordered else { throw .invalidDescriptor("\(backend): parameter \(name) has min > max") }
+            bounds = .init(min: p.min, max: p.max)
+        }
+        let spec = ParameterSpec(
+            name: name, type: type, help: p.help.map { String(cString: $0) } ?? "",
+            unit: p.unit.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 },
+            defaultValue: p.default_value.map { String(cString: $0) }, choices: choices,
+            isRequired: p.flags & UInt32(INJECT_PARAM_REQUIRED) != 0, bounds: bounds)
+        if let defaultValue = spec.defaultValue {
+            do {
+                _ = try ValueParser.parse(defaultValue, for: spec, backend: backend, source: .schemaDefault)
+            } catch {
+                throw .invalidDescriptor("\(backend): default of \(name) is invalid: \(error)")
+            }
+        }
+        return spec
+    }
+
+    private static func text(_ pointer: UnsafePointer<CChar>?, _ field: String) throws(PluginRefusal.Reason) -> String {
+        guard let pointer else { throw .invalidDescriptor("\(field) is NULL") }
+        guard let string = String(validatingCString: pointer) else { throw .invalidDescriptor("\(field) is not UTF-8") }
+        return string
+    }
+
+    static func isValidName(_ name: String, allowDash: Bool, limit: Int) -> Bool {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+              name.utf8.count <= limit else { return false }
+        return name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || (allowDash && byte == UInt8(ascii: "-"))
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import InjectPluginABI
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The table of host services handed to every plugin. Allocated once and never freed: plugins may
+/// keep the pointer for the life of the process.
+enum HostServices {
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<inject_host_api> = {
+        let table = UnsafeMutablePointer<inject_host_api>.allocate(capacity: 1)
+        table.initialize(to: inject_host_api(
+            struct_size: UInt32(MemoryLayout<inject_host_api>.size),
+            abi_major: UInt16(INJECT_ABI_MAJOR), abi_minor: UInt16(INJECT_ABI_MINOR),
+            log: { call, level, message in
+                guard let context = CallContext.from(call), let message else { return }
+                context.logs.append((level, String(cString: message)))
+                HostLog.plugin(context.backend, level: level, String(cString: message))
+            },
+            set_error: { call, code, message in
+                guard let context = CallContext.from(call) else { return }
+                context.errorCode = code
+                context.errorMessage = message.map { String(cString: $0) }
+            },
+            target_info: { call, out in
+                guard let context = CallContext.from(call), let out,
+                      out.pointee.struct_size >= UInt32(MemoryLayout<inject_target_info>.size) else {
+                    return INJECT_E_INVALID.rawValue
+                }
+                out.pointee.flags = context.targetFlags
+                out.pointee.root = context.rootCString.withUnsafeBufferPointer { $0.baseAddress }
+                return INJECT_OK.rawValue
+            },
+            read_attribute: { call, path, buffer, capacity, length in
+                guard let context = CallContext.from(call), let path else { return INJECT_E_INVALID.rawValue }
+                return HostServices.read(context, String(cString: path), buffer, capacity, length)
+            },
+            list_directory: { call, path, visit, visitorContext in
+                guard let context = CallContext.from(call), let path, let visit else { return INJECT_E_INVALID.rawValue }
+                return HostServices.list(context, String(cString: path), visit, visitorContext)
+            },
+            monotonic_ns: { _ in HostClock.monotonicNanoseconds() },
+            realtime_ns: { _ in HostClock.realtimeNanoseconds() },
+            add_step: { call, step in
+                guard let context = CallContext.from(call), let step else { return INJECT_E_INVALID.rawValue }
+                return StepReader.add(step.pointee, to: context)
+            },
+            expect: { call, expectation in
+                guard let context = CallContext.from(call), let expectation else { return INJECT_E_INVALID.rawValue }
+                return StepReader.expect(expectation.pointee, to: context)
+            },
+            require_confirmation: { call, reason in
+                guard let context = CallContext.from(call) else { return INJECT_E_INVALID.rawValue }
+                guard context.mode == .plan else { return context.violate("require_confirmation called outside plan") }
+                context.confirmationReasons.append(reason.map { String(cString: $0) } ?? "no reason given")
+                return INJECT_OK.rawValue
+            },
+            report_capability: { call, capability in
+                guard let context = CallContext.from(call), let capability else { return INJECT_E_INVALID.rawValue }
+                guard context.mode == .probe else { return context.violate("report_capability called outside probe") }
+                let c = capability.pointee
+                context.capabilities.append(CapabilityReport(
+                    name: c.name.map { String(cString: $0) } ?? "?", available: c.available != 0,
+                    detail: c.detail.map { String(cString: $0) } ?? ""))
+                return INJECT_OK.rawValue
+            }
+        ))
+        return table
+    }()
+
+    static func read(_ context: CallContext, _ path: String, _ buffer: UnsafeMutablePointer<CChar>?,
+                     _ capacity: Int, _ length: UnsafeMutablePointer<Int>?) -> Int32 {
+        let bytes: [UInt8]
+        do {
+            bytes = try context.files.read(try TargetPath(path))
+        } catch {
+            return code(for: error)
+        }
+        length?.pointee = bytes.count
+        guard bytes.count <= capacity else { return INJECT_E_TOO_LARGE.rawValue }
+        if let buffer, !bytes.isEmpty {
+            bytes.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        }
+        return INJECT_OK.rawValue
+    }
+
+    static func list(_ context: CallContext, _ path: String, _ visit: inject_directory_visitor,
+                     _ visitorContext: UnsafeMutableRawPointer?) -> Int32 {
+        let entries: [(name: String, isDirectory: Bool)]
+        do {
+            entries = try context.files.list(try TargetPath(path))
+        } catch {
+            return code(for: error)
+        }
+        for entry in entries where visit(visitorContext, entry.name, entry.isDirectory ? 1 : 0) != 0 {
+            break
+        }
+        return INJECT_OK.rawValue
+    }
+
+    static func code(for error: TargetError) -> Int32 {
+        switch error {
+        case .unsafePath: return INJECT_E_INVALID.rawValue
+        case .notFound: return INJECT_E_NOT_FOUND.rawValue
+        case .permissionDenied: return INJECT_E_PERMISSION.rawValue
+        default: return INJECT_E_IO.rawValue
+        }
+    }
+}
+
+/// Clocks for the `monotonic_ns` and `realtime_ns` services.
+enum HostClock {
+    static func monotonicNanoseconds() -> UInt64 { now(CLOCK_MONOTONIC) }
+    static func realtimeNanoseconds() -> UInt64 { now(CLOCK_REALTIME) }
+
+    private static func now(_ clock: clockid_t) -> UInt64 {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}

@@ -1,0 +1,106 @@
+import InjectPluginABI
+
+/// A plugin that answered its entry and passed validation. Its code stays loaded for the life of
+/// the process.
+public final class LoadedBackend: @unchecked Sendable {
+    /// Name, version, schema, and where it came from.
+    public let info: BackendInfo
+    private let descriptor: UnsafePointer<inject_plugin_descriptor>
+
+    init(info: BackendInfo, descriptor: UnsafePointer<inject_plugin_descriptor>) {
+        self.info = info
+        self.descriptor = descriptor
+    }
+
+    /// Asks the plugin what `target` supports.
+    public func probe(_ target: TargetSpec) throws(InjectError) -> [CapabilityReport] {
+        guard let probe = descriptor.pointee.probe else { return [] }
+        let context = CallContext(mode: .probe, backend: info.name, target: target)
+        let rc = context.withHandle { call in
+            CrashReporter.during("\(info.name) probe") { probe(descriptor.pointee.state, call) }
+        }
+        try check(rc, context)
+        return context.capabilities
+    }
+
+    /// Asks the plugin for its plan for validated `parameters`.
+    func plan(_ parameters: [ResolvedParameter], target: TargetSpec) throws(InjectError) -> CallContext {
+        let context = CallContext(mode: .plan, backend: info.name, target: target)
+        let rc = ParameterMarshal.withValues(parameters) { values, count in
+            context.withHandle { call in
+                CrashReporter.during("\(info.name) plan") { descriptor.pointee.plan!(descriptor.pointee.state, call, values, count) }
+            }
+        }
+        try check(rc, context)
+        return context
+    }
+
+    private func check(_ rc: Int32, _ context: CallContext) throws(InjectError) {
+        if let violation = context.violation {
+            throw .pluginFailed(backend: info.name, code: INJECT_E_INVALID.rawValue, message: "broke the plugin contract: \(violation)")
+        }
+        guard rc == INJECT_OK.rawValue else {
+            throw .pluginFailed(backend: info.name, code: rc, message: context.errorMessage ?? "failed without a message (code \(rc))")
+        }
+    }
+}
+
+/// Builds the C array of parameter values, keeping every string alive for the call.
+enum ParameterMarshal {
+    static func withValues<R>(_ parameters: [ResolvedParameter],
+                              _ body: (UnsafePointer<inject_param_value>?, UInt32) -> R) -> R {
+        var storage: [[CChar]] = []
+        var byteStorage: [[UInt8]] = []
+        storage.reserveCapacity(parameters.count * 2)
+        for parameter in parameters {
+            storage.append(Array(parameter.spec.name.utf8CString))
+            storage.append(Array((parameter.value?.text ?? "").utf8CString))
+            byteStorage.append(parameter.value?.bytes ?? [])
+        }
+        return withPointers(storage) { strings in
+            withPointers(byteStorage) { bytes in
+                var values: [inject_param_value] = []
+                for (index, parameter) in parameters.enumerated() {
+                    var v = inject_param_value()
+                    v.struct_size = UInt32(MemoryLayout<inject_param_value>.size)
+                    v.type = abiType(parameter.spec.type).rawValue
+                    v.name = strings[index * 2]
+                    v.is_set = parameter.value == nil ? 0 : 1
+                    v.number = parameter.value?.number ?? 0
+                    v.text = strings[index * 2 + 1]
+                    v.bytes = bytes[index]
+                    v.byte_count = parameter.value?.bytes.count ?? 0
+                    values.append(v)
+                }
+                return values.withUnsafeBufferPointer { body($0.baseAddress, UInt32($0.count)) }
+            }
+        }
+    }
+
+    /// Calls `body` with stable base pointers of every array.
+    private static func withPointers<T, R>(_ arrays: [[T]], _ body: ([UnsafePointer<T>?]) -> R) -> R {
+        var pointers: [UnsafeMutableBufferPointer<T>] = []
+        defer { pointers.forEach { $0.deallocate() } }
+        for array in arrays {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+            _ = buffer.initialize(from: array)
+            pointers.append(buffer)
+        }
+        return body(pointers.map { UnsafePointer($0.baseAddress) })
+    }
+
+    static func abiType(_ type: ParameterSpec.ValueType) -> inject_param_type {
+        switch type {
+        case .u64: return INJECT_PARAM_U64
+        case .int: return INJECT_PARAM_INT
+        case .bool: return INJECT_PARAM_BOOL
+        case .choice: return INJECT_PARAM_ENUM
+        case .string: return INJECT_PARAM_STRING
+        case .bytes: return INJECT_PARAM_BYTES
+        case .address: return INJECT_PARAM_ADDRESS
+        case .cpu: return INJECT_PARAM_CPU
+        case .cpuList: return INJECT_PARAM_CPU_LIST
+        case .size: return INJECT_PARAM_SIZE
+        }
+    }
+}

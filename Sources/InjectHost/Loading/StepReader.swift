@@ -1,0 +1,86 @@
+import InjectPluginABI
+
+/// Copies and checks the steps and expectations a plugin hands over during `plan`. Anything
+/// malformed is a contract violation that fails the call; nothing is half-accepted.
+enum StepReader {
+    static func add(_ step: inject_step, to context: CallContext) -> Int32 {
+        guard context.mode == .plan else { return context.violate("add_step called outside plan") }
+        guard step.struct_size >= UInt32(MemoryLayout<inject_step>.size) else {
+            return context.violate("inject_step.struct_size \(step.struct_size) is smaller than ABI 1.0's \(MemoryLayout<inject_step>.size)")
+        }
+        let action: PlannedStep.Action
+        switch step.kind {
+        case INJECT_STEP_WRITE_ATTRIBUTE.rawValue:
+            guard let path = string(step.path), let value = string(step.value) else {
+                return context.violate("a write step needs path and value")
+            }
+            guard let target = try? TargetPath(path) else {
+                return context.violate(TargetError.unsafePath(path).description)
+            }
+            action = .writeAttribute(path: target, value: value)
+        case INJECT_STEP_QMP.rawValue:
+            guard let command = string(step.command), !command.isEmpty else {
+                return context.violate("a QMP step needs a command")
+            }
+            var arguments: JSONValue?
+            if let text = string(step.arguments), !text.trimmed().isEmpty {
+                guard let parsed = try? JSONValue.parse(text), case .object = parsed else {
+                    return context.violate("QMP arguments for \(command) are not a JSON object: \(text)")
+                }
+                arguments = parsed
+            }
+            action = .qmp(command: command, arguments: arguments)
+        case INJECT_STEP_EXEC.rawValue:
+            guard step.argc > 0, step.argc <= 256, let argv = step.argv else {
+                return context.violate("an exec step needs 1...256 arguments")
+            }
+            var words: [String] = []
+            for index in 0..<Int(step.argc) {
+                guard let word = string(argv[index]) else { return context.violate("exec argv[\(index)] is NULL") }
+                words.append(word)
+            }
+            action = .exec(argv: words)
+        case INJECT_STEP_WRITE_MEMORY.rawValue:
+            guard step.data_length > 0, step.data_length <= 1 << 20, let data = step.data else {
+                return context.violate("a memory step needs 1 byte to 1 MiB of data")
+            }
+            action = .writeMemory(address: step.address, bytes: Array(UnsafeBufferPointer(start: data, count: step.data_length)))
+        case INJECT_STEP_NOTIFY.rawValue:
+            guard let backend = string(step.backend), !backend.isEmpty else {
+                return context.violate("a notify step needs a backend name")
+            }
+            let words = (string(step.arguments) ?? "").split(separator: " ").map(String.init)
+            action = .notify(backend: backend, assignments: words)
+        case INJECT_STEP_SLEEP.rawValue:
+            guard step.microseconds <= 60_000_000 else { return context.violate("a sleep step may last at most 60 s") }
+            action = .sleep(microseconds: step.microseconds)
+        default:
+            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...6)")
+        }
+        context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
+                                         hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))
+        return INJECT_OK.rawValue
+    }
+
+    static func expect(_ expectation: inject_expectation, to context: CallContext) -> Int32 {
+        guard context.mode == .plan else { return context.violate("expect called outside plan") }
+        guard expectation.struct_size >= UInt32(MemoryLayout<inject_expectation>.size) else {
+            return context.violate("inject_expectation.struct_size \(expectation.struct_size) is too small")
+        }
+        let kind: ExpectedEvent.Kind
+        switch expectation.kind {
+        case INJECT_EXPECT_TRACE_EVENT.rawValue: kind = .traceEvent
+        case INJECT_EXPECT_KERNEL_LOG.rawValue: kind = .kernelLog
+        case INJECT_EXPECT_COUNTER.rawValue: kind = .counter
+        default: return context.violate("unknown expectation kind \(expectation.kind)")
+        }
+        context.expectations.append(ExpectedEvent(kind: kind, source: string(expectation.source),
+                                                  match: string(expectation.match), delta: expectation.delta,
+                                                  note: string(expectation.note)))
+        return INJECT_OK.rawValue
+    }
+
+    private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
+        pointer.map { String(cString: $0) }
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where plugins are looked for, in order; an earlier entry wins a name clash.
+///
+/// 1. `--plugin-path` (repeatable; each may be a directory or a `.so` file; `:` separates several)
+/// 2. `INJECT_PLUGIN_PATH`
+/// 3. `plugin_path` in the configuration files
+/// 4. the directory of the `inject` executable (so a plain `swift build` works)
+/// 5. `/usr/local/lib/inject/plugins`
+/// 6. `/usr/lib/inject/plugins`
+///
+/// When the process runs with privileges it did not start with (set-uid, file capabilities),
+/// the first two are ignored with a warning, as the Vulkan loader does with its overrides.
+public struct PluginSearchPath: Sendable, Equatable {
+    /// One place to look.
+    public struct Entry: Sendable, Equatable, Encodable {
+        /// A directory or a single plugin file.
+        public var path: String
+        /// Which rule added it, such as `--plugin-path` or `beside executable`.
+        public var origin: String
+    }
+
+    /// The places, in precedence order.
+    public var entries: [Entry]
+    /// Warnings to show (ignored overrides).
+    public var warnings: [String]
+
+    /// The system-wide directories, last in the order.
+    public static let systemDirectories = ["/usr/local/lib/inject/plugins", "/usr/lib/inject/plugins"]
+
+    /// Builds the search path.
+    ///
+    /// - Parameters:
+    ///   - commandLine: `--plugin-path` values.
+    ///   - environment: `INJECT_PLUGIN_PATH`, if set.
+    ///   - configured: `plugin_path` entries from the configuration files.
+    ///   - executableDirectory: where `inject` lives; `nil` to skip.
+    ///   - elevated: whether the process gained privileges at exec (`AT_SECURE`).
+    public init(commandLine: [String], environment: String?, configured: [String],
+                executableDirectory: String?, elevated: Bool = PluginSearchPath.processIsElevated) {
+        var entries: [Entry] = []
+        var warnings: [String] = []
+        func add(_ list: [String], _ origin: String) {
+            for item in list.flatMap({ $0.split(separator: ":").map(String.init) }) where !item.isEmpty {
+                entries.append(Entry(path: item, origin: origin))
+            }
+        }
+        if elevated {
+            if !commandLine.isEmpty { warnings.append("--plugin-path ignored: the process runs with elevated privileges it did not start with") }
+            if environment != nil { warnings.append("INJECT_PLUGIN_PATH ignored: the process runs with elevated privileges it did not start with") }
+        } else {
+            add(commandLine, "--plugin-path")
+            add(environment.map { [$0] } ?? [], "INJECT_PLUGIN_PATH")
+        }
+        add(configured, "config file")
+        add(executableDirectory.map { [$0] } ?? [], "beside executable")
+        add(Self.systemDirectories, "system")
+        self.entries = entries
+        self.warnings = warnings
+    }
+
+    /// Whether the process runs with privileges it did not start with (set-uid or set-gid).
+    public static var processIsElevated: Bool { getuid() != geteuid() || getgid() != getegid() }
+
+    /// The directory holding the running executable, from /proc/self/exe.
+    public static var executableDirectory: String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(path[..<slash])
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// All backends found on the search path, and every file refused with its reason.
+public final class Registry: @unchecked Sendable {
+    /// Loaded backends, in search-path order.
+    public private(set) var backends: [LoadedBackend] = []
+    /// Files that were not loaded, and why.
+    public private(set) var refusals: [PluginRefusal] = []
+    /// The search path used.
+    public let searchPath: PluginSearchPath
+
+    /// Scans the search path and loads every plugin found. Refusals never stop the others.
+    public init(searchPath: PluginSearchPath) {
+        self.searchPath = searchPath
+        var seenFiles = Set<String>()
+        for entry in searchPath.entries {
+            for candidate in Self.candidates(entry.path) {
+                guard let real = realPath(candidate.file), seenFiles.insert(real).inserted else { continue }
+                consider(file: real, directory: candidate.directory)
+            }
+        }
+    }
+
+    /// The backend named `name`.
+    public func backend(named name: String) throws(InjectError) -> LoadedBackend {
+        guard let backend = backends.first(where: { $0.info.name == name.lowercased() }) else {
+            throw .unknownBackend(name: name, available: backends.map(\.info.name), refused: refusals)
+        }
+        return backend
+    }
+
+    private func consider(file: String, directory: String) {
+        if let problem = PluginTrust.problem(file: file, directory: directory) {
+            refusals.append(PluginRefusal(path: file, reason: .untrusted(problem)))
+            return
+        }
+        switch PluginLoader.load(file) {
+        case .failure(let refusal):
+            refusals.append(refusal)
+        case .success(let backend):
+            if let winner = backends.first(where: { $0.info.name == backend.info.name }) {
+                refusals.append(PluginRefusal(path: file, reason: .duplicateName(name: backend.info.name, winner: winner.info.path)))
+            } else {
+                backends.append(backend)
+            }
+        }
+    }
+
+    /// The plugin files of a search-path entry: the file itself, or the `*.so` files of a directory.
+    static func candidates(_ path: String) -> [(file: String, directory: String)] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [] }
+        if info.st_mode & S_IFMT != S_IFDIR {
+            let absolute = realPath(path) ?? path
+            let directory = absolute.lastIndex(of: "/").map { String(absolute[..<$0]) } ?? "."
+            return [(absolute, directory.isEmpty ? "/" : directory)]
+        }
+        guard let entries = try? AttributeFiles.listDirectory(.init(path)) else { return [] }
+        return entries.filter { !$0.isDirectory && $0.name.hasSuffix(".so") }
+            .map { (path + "/" + $0.name, path) }
+    }
+}
+
+/// The canonical absolute path, or `nil` when it does not resolve.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}

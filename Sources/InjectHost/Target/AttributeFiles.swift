@@ -1,0 +1,139 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Attribute files (sysfs, debugfs, tracefs, procfs) of a target, under a root directory.
+///
+/// Writes are one `open`, one `write` and one `close`, the minimum the kernel's attribute
+/// interface needs: each write to a debugfs or sysfs attribute is handled as a whole.
+public struct AttributeFiles: Sendable {
+    /// The root, `/` unless `--root` chose another.
+    public let root: FilePath
+
+    /// Creates access under `root`.
+    public init(root: FilePath = "/") { self.root = root }
+
+    /// Writes `value` to the attribute at `path`.
+    ///
+    /// - Parameter hint: what to tell the user when the file is missing or refused.
+    public func write(_ value: String, to path: TargetPath, hint: String? = nil) throws(TargetError) {
+        let full = path.under(root)
+        do {
+            let fd = try FileDescriptor.open(full, .writeOnly, options: [.closeOnExec])
+            defer { try? fd.close() }
+            let bytes = Array(value.utf8)
+            let written = try bytes.withUnsafeBytes { try fd.write($0) }
+            if written != bytes.count {
+                throw TargetError.system(path: full.string, operation: "write", errno: .ioError, hint: hint)
+            }
+        } catch let error as Errno {
+            throw Self.map(error, full.string, "write", hint)
+        } catch let error as TargetError {
+            throw error
+        } catch {
+            throw .system(path: full.string, operation: "write", errno: .ioError, hint: hint)
+        }
+    }
+
+    /// Writes bytes at a byte offset of a file (guest firmware memory backed by a file).
+    public static func write(_ bytes: [UInt8], at offset: Int64, of file: FilePath) throws(TargetError) {
+        do {
+            let fd = try FileDescriptor.open(file, .readWrite, options: [.closeOnExec])
+            defer { try? fd.close() }
+            _ = try bytes.withUnsafeBytes { try fd.writeAll(toAbsoluteOffset: offset, $0) }
+        } catch let error as Errno {
+            throw map(error, file.string, "write", nil)
+        } catch {
+            throw .system(path: file.string, operation: "write", errno: .ioError, hint: nil)
+        }
+    }
+
+    /// Reads the attribute at `path` whole.
+    public func read(_ path: TargetPath) throws(TargetError) -> [UInt8] {
+        let full = path.under(root)
+        do {
+            guard let bytes = try Self.readWholeFile(full) else { throw TargetError.notFound(path: full.string, hint: nil) }
+            return bytes
+        } catch let error as Errno {
+            throw Self.map(error, full.string, "read", nil)
+        } catch let error as TargetError {
+            throw error
+        } catch {
+            throw .system(path: full.string, operation: "read", errno: .ioError, hint: nil)
+        }
+    }
+
+    /// Reads a text attribute, trimmed; `nil` when it cannot be read.
+    public func text(_ path: String) -> String? {
+        guard let target = try? TargetPath(path), let bytes = try? read(target) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).trimmed()
+    }
+
+    /// The entries of a directory (without `.` and `..`), sorted, each with whether it is a directory.
+    public func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] {
+        let full = path.under(root)
+        return try Self.listDirectory(full)
+    }
+
+    /// Whether `path` exists under the root.
+    public func exists(_ path: String) -> Bool {
+        guard let target = try? TargetPath(path) else { return false }
+        return access(target.under(root).string, F_OK) == 0
+    }
+
+    // MARK: - Helpers shared with the rest of the host
+
+    /// Reads a whole file; `nil` when it does not exist. Attribute files report size 0, so this
+    /// reads until end of file.
+    public static func readWholeFile(_ path: FilePath) throws -> [UInt8]? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+        } catch Errno.noSuchFileOrDirectory {
+            return nil
+        }
+        defer { try? fd.close() }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[..<count])
+        }
+        return result
+    }
+
+    /// The sorted entries of a directory.
+    public static func listDirectory(_ path: FilePath) throws(TargetError) -> [(name: String, isDirectory: Bool)] {
+        guard let dir = opendir(path.string) else {
+            throw map(Errno(rawValue: errno), path.string, "list", nil)
+        }
+        defer { closedir(dir) }
+        var entries: [(String, Bool)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
+                var info = stat()
+                isDirectory = stat(path.appending(name).string, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            }
+            entries.append((name, isDirectory))
+        }
+        return entries.sorted { $0.0 < $1.0 }
+    }
+
+    static func map(_ error: Errno, _ path: String, _ operation: String, _ hint: String?) -> TargetError {
+        switch error {
+        case .noSuchFileOrDirectory: return .notFound(path: path, hint: hint)
+        case .permissionDenied, .notPermitted: return .permissionDenied(path: path, hint: hint)
+        default: return .system(path: path, operation: operation, errno: error, hint: hint)
+        }
+    }
+}

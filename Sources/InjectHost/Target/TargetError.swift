@@ -1,0 +1,48 @@
+import SystemPackage
+
+/// A failure while reading or acting on a target.
+public enum TargetError: Error, Equatable, CustomStringConvertible {
+    /// A plugin named an absolute path or one containing `..`.
+    case unsafePath(String)
+    /// A file that does not exist; `hint` says how to get it (module, mount).
+    case notFound(path: String, hint: String?)
+    /// The kernel refused access.
+    case permissionDenied(path: String, hint: String?)
+    /// Any other system call failure.
+    case system(path: String, operation: String, errno: Errno, hint: String?)
+    /// The step needs a QMP socket and none was given.
+    case noQMP(command: String)
+    /// Talking to QEMU failed.
+    case qmp(socket: String, reason: String)
+    /// QEMU answered a command with an error.
+    case qmpCommandFailed(command: String, errorClass: String, message: String)
+    /// The step needs guest firmware memory and none was given.
+    case noFirmwareMemory
+    /// An external tool failed or could not start.
+    case tool(argv: [String], reason: String, hint: String?)
+
+    public var description: String {
+        switch self {
+        case .unsafePath(let path):
+            return "refused path '\(path)': plugins name files relative to the target root, without '..'"
+        case .notFound(let path, let hint):
+            return "\(path) does not exist" + Self.suffix(hint)
+        case .permissionDenied(let path, let hint):
+            return "\(path): permission denied (run as root; kernel lockdown also refuses debugfs writes)" + Self.suffix(hint)
+        case .system(let path, let operation, let errno, let hint):
+            return "\(operation) \(path) failed: \(errno)" + Self.suffix(hint)
+        case .noQMP(let command):
+            return "QMP command \(command) needs a QEMU monitor: pass --qmp PATH (QEMU's -qmp unix:PATH,server=on,wait=off)"
+        case .qmp(let socket, let reason):
+            return "QMP \(socket): \(reason)"
+        case .qmpCommandFailed(let command, let errorClass, let message):
+            return "QEMU refused \(command): \(errorClass): \(message)"
+        case .noFirmwareMemory:
+            return "this step writes guest firmware memory: pass --guest-memory FILE (the guest RAM's memory-backend-file)"
+        case .tool(let argv, let reason, let hint):
+            return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
+        }
+    }
+
+    private static func suffix(_ hint: String?) -> String { hint.map { "; \($0)" } ?? "" }
+}

@@ -1,0 +1,20 @@
+import SystemPackage
+
+/// What the host acts on: attribute files under a root, and optionally a QEMU monitor and a
+/// guest's firmware memory (the lab).
+public struct TargetSpec: Sendable, Equatable {
+    /// The attribute root (`/` by default).
+    public var root: FilePath
+    /// A QMP unix socket, when the target is (or includes) a QEMU guest.
+    public var qmpSocket: String?
+    /// A file holding the guest's RAM (QEMU memory-backend-file), where guest-physical address P
+    /// is file offset P.
+    public var guestMemory: FilePath?
+
+    /// Creates a target description.
+    public init(root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil) {
+        self.root = root
+        self.qmpSocket = qmpSocket
+        self.guestMemory = guestMemory
+    }
+}

@@ -1,0 +1,36 @@
+import Subprocess
+
+/// Runs external tools (ipmitool, for example) as subprocesses, without a shell.
+public enum ToolRunner {
+    /// The outcome of one run.
+    public struct Outcome: Sendable, Equatable {
+        /// Whether the tool exited with status 0.
+        public var succeeded: Bool
+        /// Standard output, trimmed.
+        public var output: String
+        /// Standard error, trimmed.
+        public var errorOutput: String
+    }
+
+    /// Runs `argv[0]` (looked up in PATH) with the remaining arguments and collects its output.
+    ///
+    /// - Throws: ``TargetError/tool(argv:reason:hint:)`` when the tool cannot start or fails.
+    public static func run(_ argv: [String], hint: String? = nil) async throws(TargetError) -> Outcome {
+        guard let program = argv.first else { throw .tool(argv: argv, reason: "empty command", hint: hint) }
+        let outcome: Outcome
+        do {
+            let result = try await Subprocess.run(
+                .name(program), arguments: Arguments(Array(argv.dropFirst())),
+                output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+            outcome = Outcome(succeeded: result.terminationStatus.isSuccess,
+                              output: result.standardOutput.trimmed(),
+                              errorOutput: result.standardError.trimmed())
+        } catch {
+            throw .tool(argv: argv, reason: "could not run: \(error)", hint: hint ?? "is \(program) installed and on PATH?")
+        }
+        guard outcome.succeeded else {
+            throw .tool(argv: argv, reason: "failed: \(outcome.errorOutput.isEmpty ? outcome.output : outcome.errorOutput)", hint: hint)
+        }
+        return outcome
+    }
+}

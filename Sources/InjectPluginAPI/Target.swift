@@ -1,0 +1,123 @@
+import InjectPluginABI
+
+/// Read-only access to the target, through the host's services.
+///
+/// A `Target` is valid only during the `probe` or `plan` call that received it.
+public struct Target {
+    let call: OpaquePointer?
+    let host: UnsafePointer<inject_host_api>
+
+    /// The attribute root (`/` unless the user chose `--root`).
+    public let root: String
+    /// Whether attribute files are reachable.
+    public let hasFiles: Bool
+    /// Whether a QEMU monitor (QMP) is connected.
+    public let hasQMP: Bool
+    /// Whether a guest's firmware memory can be written.
+    public let hasFirmwareMemory: Bool
+
+    init(call: OpaquePointer?, host: UnsafePointer<inject_host_api>) {
+        self.call = call
+        self.host = host
+        var info = inject_target_info()
+        info.struct_size = UInt32(MemoryLayout<inject_target_info>.size)
+        _ = host.pointee.target_info(call, &info)
+        root = info.root.map { String(cString: $0) } ?? "/"
+        hasFiles = info.flags & UInt32(INJECT_TARGET_FILES) != 0
+        hasQMP = info.flags & UInt32(INJECT_TARGET_QMP) != 0
+        hasFirmwareMemory = info.flags & UInt32(INJECT_TARGET_MEMORY) != 0
+    }
+
+    /// Reads a file of the target as text.
+    ///
+    /// - Parameter path: relative to the target root, such as `sys/devices/system/cpu/online`.
+    /// - Throws: ``BackendError`` with code `.notFound`, `.permission` or `.failed`.
+    public func read(_ path: String) throws(BackendError) -> String {
+        var capacity = 4096
+        while true {
+            var length = 0
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let rc = buffer.withUnsafeMutableBufferPointer {
+                host.pointee.read_attribute(call, path, $0.baseAddress, capacity, &length)
+            }
+            if rc == INJECT_E_TOO_LARGE.rawValue, length > capacity {
+                capacity = length
+                continue
+            }
+            guard rc == INJECT_OK.rawValue else { throw Self.error(rc, path) }
+            let bytes = buffer[..<length].map { UInt8(bitPattern: $0) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Reads a file, trimmed of surrounding white space, or `nil` when it cannot be read.
+    public func value(_ path: String) -> String? {
+        (try? read(path))?.trimmingWhitespace
+    }
+
+    /// Whether a file or directory exists on the target.
+    public func exists(_ path: String) -> Bool {
+        var length = 0
+        var byte: CChar = 0
+        let rc = host.pointee.read_attribute(call, path, &byte, 1, &length)
+        if rc == INJECT_OK.rawValue || rc == INJECT_E_TOO_LARGE.rawValue || rc == INJECT_E_PERMISSION.rawValue {
+            return true
+        }
+        return (try? list(path)) != nil
+    }
+
+    /// The names in a directory of the target, in name order.
+    public func list(_ path: String) throws(BackendError) -> [String] {
+        final class Names { var items: [String] = [] }
+        let names = Names()
+        let rc = withExtendedLifetime(names) {
+            host.pointee.list_directory(call, path, { context, name, _ in
+                let names = Unmanaged<Names>.fromOpaque(context!).takeUnretainedValue()
+                names.items.append(String(cString: name!))
+                return 0
+            }, Unmanaged.passUnretained(names).toOpaque())
+        }
+        guard rc == INJECT_OK.rawValue else { throw Self.error(rc, path) }
+        return names.items
+    }
+
+    /// Writes a line to the host's log.
+    public func log(_ message: String, level: inject_log_level = INJECT_LOG_INFO) {
+        host.pointee.log(call, Int32(bitPattern: level.rawValue), message)
+    }
+
+    /// Monotonic time in nanoseconds.
+    public var monotonicNanoseconds: UInt64 { host.pointee.monotonic_ns(call) }
+
+    static func error(_ rc: Int32, _ path: String) -> BackendError {
+        switch rc {
+        case INJECT_E_NOT_FOUND.rawValue: return BackendError(.notFound, "\(path) does not exist on the target")
+        case INJECT_E_PERMISSION.rawValue: return BackendError(.permission, "\(path): permission denied")
+        default: return BackendError(.failed, "\(path) could not be read (code \(rc))")
+        }
+    }
+}
+
+/// What `plan` receives: the validated values and read access to the target.
+public struct PlanRequest {
+    /// One value per schema entry.
+    public let parameters: ParameterValues
+    /// The target.
+    public let target: Target
+
+    /// Creates a request (the SDK does this for you).
+    init(parameters: ParameterValues, target: Target) {
+        self.parameters = parameters
+        self.target = target
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space.
+    public var trimmingWhitespace: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

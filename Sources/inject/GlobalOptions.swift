@@ -1,0 +1,78 @@
+import ArgumentParser
+import InjectHost
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every subcommand shares: where plugins and configuration come from, the target, output.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("plugin-path"), help: ArgumentHelp("A plugin directory or .so file, searched first (repeatable; ':' separates several).", valueName: "path"))
+    var pluginPaths: [String] = []
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("A JSON config file to use instead of the per-user and system-wide ones.", valueName: "file"))
+    var configPath: String?
+
+    @Option(help: ArgumentHelp("The root under which attribute files (sysfs, debugfs, procfs) are resolved.", valueName: "dir"))
+    var root: String = "/"
+
+    @Option(help: ArgumentHelp("A QEMU QMP unix socket: the target is (or includes) that guest.", valueName: "socket"))
+    var qmp: String?
+
+    @Option(name: .customLong("guest-memory"), help: ArgumentHelp("The guest RAM file (memory-backend-file) for firmware-memory steps.", valueName: "file"))
+    var guestMemory: String?
+
+    @Flag(help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Show plugin log lines down to info (-v) or debug (-vv).")
+    var verbose: Int
+
+    /// Builds the host session these options describe.
+    func session() throws -> InjectSession {
+        HostLog.pluginThreshold = max(0, 2 - Int32(verbose))
+        var options = InjectSession.Options(environment: currentEnvironment())
+        options.pluginPaths = pluginPaths
+        options.configPath = configPath
+        options.target = TargetSpec(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
+        let session = try report { () throws(InjectError) in try InjectSession(options) }
+        session.registry.searchPath.warnings.forEach(HostLog.warning)
+        return session
+    }
+
+    /// Runs `body`, turning an ``InjectError`` into its message and exit code.
+    func report<R>(_ body: () throws(InjectError) -> R) throws -> R {
+        do {
+            return try body()
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Prints `error` (as JSON too with `--json`) and returns the exit code to throw.
+    func fail(_ error: InjectError) -> ExitCode {
+        if json { Output.json(ErrorReport(error: error.description, exitCode: error.exitCode)) }
+        Output.error(error.description)
+        return ExitCode(error.exitCode)
+    }
+}
+
+struct ErrorReport: Encodable {
+    var error: String
+    var exitCode: Int32
+}
+
+/// The process environment as a dictionary.
+func currentEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return result
+}

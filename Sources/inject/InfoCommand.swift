@@ -1,0 +1,52 @@
+import ArgumentParser
+import InjectHost
+
+/// `inject info B`: a backend's parameters with their effective values and sources.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show a backend's parameters, effective values and where each came from.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The backend.", completion: .custom { _, _, _ in BackendNames.all() })
+    var backend: String
+
+    @Argument(help: "name=value assignments to preview, as `run` would take them.")
+    var assignments: [String] = []
+
+    struct Report: Encodable {
+        var backend: BackendInfo
+        var parameters: [ResolvedParameter]
+    }
+
+    func run() throws {
+        let session = try global.session()
+        let (info, parameters) = try global.report { () throws(InjectError) in
+            try session.effectiveParameters(backend: backend, arguments: assignments)
+        }
+        if global.json {
+            Output.json(Report(backend: info, parameters: parameters))
+            return
+        }
+        Output.line("\(info.name) \(info.version) — \(info.summary)")
+        Output.line("families: \(info.families.joined(separator: ", "))   plugin: \(info.path) (ABI \(info.abi))\n")
+        var rows = [["NAME", "TYPE", "VALUE", "SOURCE", "ALLOWED", "HELP"]]
+        for parameter in parameters {
+            let spec = parameter.spec
+            let value = parameter.value.map { $0.text + (spec.unit.map { " \($0)" } ?? "") } ?? (spec.isRequired ? "(required)" : "-")
+            rows.append([spec.name, spec.type.rawValue, value, parameter.source.description,
+                         spec.rangeDescription ?? spec.type.syntax, spec.help])
+        }
+        Output.line(Output.table(rows, indent: ""))
+        Output.line("\nSet a value with name=value, INJECT_\(info.name.uppercased())_<NAME>, or \"backends\": {\"\(info.name)\": {...}} in the config file.")
+    }
+}
+
+/// Backend names for shell completion.
+enum BackendNames {
+    static func all() -> [String] {
+        let options = InjectSession.Options(environment: currentEnvironment())
+        guard let session = try? InjectSession(options) else { return [] }
+        return session.registry.backends.map(\.info.name)
+    }
+}

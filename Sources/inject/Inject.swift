@@ -1,0 +1,25 @@
+import ArgumentParser
+import InjectHost
+
+/// `inject`: inject hardware errors into Linux through backend plugins.
+@main
+struct Inject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inject hardware errors into Linux through backend plugins.",
+        discussion: """
+            Backends (mce, ghes, edac, nmi, and vendor plugins) are shared objects found on the plugin \
+            search path: --plugin-path, INJECT_PLUGIN_PATH, plugin_path in the config file, the directory \
+            of this executable, /usr/local/lib/inject/plugins, /usr/lib/inject/plugins.
+
+            Parameters are name=value words after the backend name. Each can also come from the \
+            environment (INJECT_<BACKEND>_<NAME>) or a JSON config file (--config, else \
+            ~/.config/inject/config.json, then /etc/inject/config.json); the command line wins.
+
+            Exit codes: 0 success; 1 a step failed on the target; 3 a plugin refused the request or \
+            misbehaved; 4 the request needs --yes; 64 bad command line, unknown backend or invalid \
+            parameter (nothing was executed).
+            """,
+        version: "0.1.0",
+        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, DoctorCommand.self]
+    )
+}

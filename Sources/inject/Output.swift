@@ -1,0 +1,34 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Printing for the CLI: text to stdout, errors to stderr, JSON with sorted keys.
+enum Output {
+    static func line(_ text: String) { print(text) }
+
+    static func error(_ text: String) {
+        var message = "inject: error: \(text)\n"
+        message.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    static func json<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Rows as aligned columns.
+    static func table(_ rows: [[String]], indent: String = "  ") -> String {
+        guard let width = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: width)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            indent + row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
