@@ -40,9 +40,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "InjectHostTests", dependencies: ["InjectHost"]),
+        // Shared test helpers: products directory, temporary trees, C fixture builds, CLI runs.
+        .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
+        .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectTestSupport"]),
     ] + backends.map {
         .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"], path: "Plugins/\($0)")
     }

@@ -38,7 +38,7 @@ struct GHESBackend: InjectBackend {
         plan.writeMemory(block, record.bytes,
                          note: "Generic Error Status Block + platform memory error section (\(CPERMemoryRecord.severities[Int(severity)]))")
         if p.text("notify") == "nmi" {
-            plan.notify("nmi", ["signal": "nmi", "via": "qemu"], note: "deliver the record's NMI notification")
+            plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
         }
         let source = p.number("source") ?? 0
         plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source: \(source)"))

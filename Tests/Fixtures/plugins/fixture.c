@@ -1,0 +1,79 @@
+/*
+ * fixture.c -- a configurable C plugin for loader tests, built during the tests with -D flags:
+ *   FIXTURE_NAME="name"     the backend name (default "fixture")
+ *   FIXTURE_MAJOR=N         the ABI major the descriptor claims (default INJECT_ABI_MAJOR)
+ *   FIXTURE_REFUSE          the entry refuses with a message
+ *   FIXTURE_NO_ENTRY        export no entry symbol at all
+ *   FIXTURE_SHORT_DESCRIPTOR the descriptor claims a struct_size smaller than ABI 1.0's
+ *   FIXTURE_BAD_DEFAULT     a parameter whose default violates its own range
+ *   FIXTURE_PLAN_FAILS      plan fails with a message
+ *   FIXTURE_BAD_PATH        plan names a path with ".."
+ */
+#include <inject_plugin.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef FIXTURE_NAME
+#define FIXTURE_NAME "fixture"
+#endif
+#ifndef FIXTURE_MAJOR
+#define FIXTURE_MAJOR INJECT_ABI_MAJOR
+#endif
+#ifdef FIXTURE_BAD_DEFAULT
+#define FIXTURE_LEVEL_DEFAULT "9"
+#else
+#define FIXTURE_LEVEL_DEFAULT "3"
+#endif
+
+static const char *const families[] = {"test"};
+static const inject_param_spec params[] = {
+    {sizeof(inject_param_spec), INJECT_PARAM_U64, "level", "a bounded number", NULL, FIXTURE_LEVEL_DEFAULT,
+     NULL, 0, INJECT_PARAM_HAS_RANGE, 1, 5},
+};
+static const inject_host_api *host;
+
+static int32_t plan(void *state, inject_call *call, const inject_param_value *values, uint32_t count) {
+    (void)state; (void)values; (void)count;
+#ifdef FIXTURE_PLAN_FAILS
+    host->set_error(call, INJECT_E_UNSUPPORTED, "the fixture cannot do that: try level=1");
+    return INJECT_E_UNSUPPORTED;
+#else
+    inject_step step;
+    memset(&step, 0, sizeof step);
+    step.struct_size = sizeof step;
+    step.kind = INJECT_STEP_WRITE_ATTRIBUTE;
+#ifdef FIXTURE_BAD_PATH
+    step.path = "sys/../../etc/passwd";
+#else
+    step.path = "sys/fixture/level";
+#endif
+    step.value = values[0].text;
+    return host->add_step(call, &step);
+#endif
+}
+
+/* unused when FIXTURE_NO_ENTRY drops the entry that returns it */
+__attribute__((unused)) static const inject_plugin_descriptor descriptor = {
+#ifdef FIXTURE_SHORT_DESCRIPTOR
+    16,
+#else
+    sizeof(inject_plugin_descriptor),
+#endif
+    FIXTURE_MAJOR, 0, FIXTURE_NAME, "0.0.1", "loader test fixture", families, 1, 1, params, NULL, plan, NULL,
+};
+
+#ifndef FIXTURE_NO_ENTRY
+INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry) {
+#ifdef FIXTURE_REFUSE
+    entry->error_code = INJECT_E_UNSUPPORTED;
+    snprintf(entry->error_message, sizeof entry->error_message, "fixture refuses: no license key found");
+    return INJECT_E_UNSUPPORTED;
+#else
+    host = entry->host;
+    entry->descriptor = &descriptor;
+    return INJECT_OK;
+#endif
+}
+#else
+INJECT_PLUGIN_EXPORT int some_other_symbol(void) { return 0; }
+#endif

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import InjectTestSupport
+@testable import InjectHost
+
+/// Real broken shared objects, compiled during the test, against the real loader.
+@Suite("Plugin loader refusals")
+struct LoaderRefusalTests {
+    /// Builds the fixture plugin with `defines` into `directory/name`.
+    func build(_ directory: URL, _ name: String, _ defines: [String] = []) throws -> String {
+        let output = directory.appendingPathComponent(name)
+        try TestSupport.compileCPlugin("Tests/Fixtures/plugins/fixture.c", to: output, defines: defines)
+        return output.path
+    }
+
+    func registry(_ paths: [String]) -> Registry {
+        Registry(searchPath: PluginSearchPath(commandLine: paths, environment: nil, configured: [],
+                                              executableDirectory: nil, elevated: false))
+    }
+
+    func reason(_ registry: Registry, _ path: String) -> PluginRefusal.Reason? {
+        registry.refusals.first { $0.path == realPath(path) }?.reason
+    }
+
+    @Test func anotherABIMajorIsRefusedNamingBothAndTheOthersStillLoad() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let wrong = try build(directory, "libwrong.so", ["FIXTURE_MAJOR=2", "FIXTURE_NAME=\"future\""])
+        _ = try build(directory, "libgood.so")
+        let registry = registry([directory.path])
+        #expect(reason(registry, wrong) == .abiMismatch(plugin: "2.0", host: "1.0"))
+        #expect(reason(registry, wrong)?.description.contains("plugin ABI 2.0") == true)
+        #expect(reason(registry, wrong)?.description.contains("host ABI 1.0") == true)
+        #expect(registry.backends.map(\.info.name) == ["fixture"])
+    }
+
+    @Test func aSharedObjectWithoutTheEntryIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let plugin = try build(directory, "libnoentry.so", ["FIXTURE_NO_ENTRY"])
+        #expect(reason(registry([plugin]), plugin) == .missingEntry)
+    }
+
+    @Test func aFileThatIsNotELFIsRefusedBeforeDlopen() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let fake = directory.appendingPathComponent("libtext.so")
+        try "#!/bin/sh\necho not a library\n".write(to: fake, atomically: true, encoding: .utf8)
+        guard case .notSharedObject(let why)? = reason(registry([directory.path]), fake.path) else {
+            Issue.record("not refused as non-ELF"); return
+        }
+        #expect(why == "not an ELF file")
+    }
+
+    @Test func anExecutableELFIsNotASharedObject() throws {
+        let registry = registry(["/bin/true"])
+        guard case .notSharedObject(let why)? = registry.refusals.first?.reason else {
+            Issue.record("/bin/true was not refused"); return
+        }
+        // Debian builds PIE executables, which are ELF type 3 too; dlopen refuses those.
+        #expect(!why.isEmpty)
+        #expect(registry.backends.isEmpty)
+    }
+
+    @Test func aWorldWritableDirectoryIsUntrusted() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let plugin = try build(directory, "libgood.so")
+        chmod(directory.path, 0o777)
+        guard case .untrusted(let why)? = reason(registry([directory.path]), plugin) else {
+            Issue.record("world-writable directory trusted"); return
+        }
+        #expect(why.contains("writable by others"))
+        #expect(why.contains("chmod o-w"))
+        chmod(directory.path, 0o755)
+        chmod(plugin, 0o666)
+        guard case .untrusted? = reason(registry([directory.path]), plugin) else {
+            Issue.record("world-writable file trusted"); return
+        }
+    }
+
+    @Test func aRefusingEntryShowsItsMessage() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let plugin = try build(directory, "librefuse.so", ["FIXTURE_REFUSE"])
+        #expect(reason(registry([plugin]), plugin) == .entryRefused(code: -4, message: "fixture refuses: no license key found"))
+    }
+
+    @Test func invalidDescriptorsAreRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let short = try build(directory, "libshort.so", ["FIXTURE_SHORT_DESCRIPTOR"])
+        let badDefault = try build(directory, "libdefault.so", ["FIXTURE_BAD_DEFAULT"])
+        let badName = try build(directory, "libname.so", ["FIXTURE_NAME=\"Bad Name\""])
+        let registry = registry([directory.path])
+        for (path, needle) in [(short, "struct_size 16"), (badDefault, "default of level is invalid"), (badName, "'Bad Name'")] {
+            guard case .invalidDescriptor(let why)? = reason(registry, path) else {
+                Issue.record("\(path) not refused"); continue
+            }
+            #expect(why.contains(needle), "\(why)")
+        }
+        #expect(registry.backends.isEmpty)
+    }
+
+    @Test func theFirstOfTwoSameNamedBackendsWins() throws {
+        let first = try TestSupport.temporaryDirectory()
+        let second = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(first); TestSupport.remove(second) }
+        let winner = try build(first, "liba.so")
+        let loser = try build(second, "libb.so")
+        let registry = registry([first.path, second.path])
+        #expect(registry.backends.map(\.info.path) == [realPath(winner)])
+        #expect(reason(registry, loser) == .duplicateName(name: "fixture", winner: realPath(winner)!))
+        #expect(reason(registry, loser)?.description.contains("earlier in the search path") == true)
+    }
+
+    @Test func pluginFailuresAndContractViolationsBecomeErrors() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let failing = try build(directory, "libfail.so", ["FIXTURE_PLAN_FAILS", "FIXTURE_NAME=\"failing\""])
+        let escaping = try build(directory, "libescape.so", ["FIXTURE_BAD_PATH", "FIXTURE_NAME=\"escaping\""])
+        let registry = registry([failing, escaping])
+        let planner = Planner(registry: registry, sources: { _, arguments throws(ConfigurationError) in
+            try ConfigurationSources(arguments: arguments, environment: [:], files: [])
+        }, target: TargetSpec(root: "/nonexistent"))
+        #expect(throws: InjectError.pluginFailed(backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")) {
+            try planner.plan(backend: "failing", arguments: [])
+        }
+        do {
+            _ = try planner.plan(backend: "escaping", arguments: [])
+            Issue.record("a path with .. was accepted")
+        } catch {
+            #expect(error.description.contains("broke the plugin contract"))
+            #expect(error.description.contains("sys/../../etc/passwd"))
+        }
+    }
+
+    @Test func elevatedProcessesIgnoreUserPluginPaths() {
+        let path = PluginSearchPath(commandLine: ["/tmp/x"], environment: "/tmp/y", configured: ["/etc/z"],
+                                    executableDirectory: "/opt/bin", elevated: true)
+        #expect(path.entries.map(\.path) == ["/etc/z", "/opt/bin"] + PluginSearchPath.systemDirectories)
+        #expect(path.warnings.count == 2)
+        let normal = PluginSearchPath(commandLine: ["/a:/b"], environment: "/c", configured: ["/d"],
+                                      executableDirectory: "/e", elevated: false)
+        #expect(normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e"] + PluginSearchPath.systemDirectories)
+        #expect(normal.entries.map(\.origin).prefix(5) == ["--plugin-path", "--plugin-path", "INJECT_PLUGIN_PATH", "config file", "beside executable"])
+    }
+}
