@@ -2,8 +2,7 @@ import ArgumentParser
 import InjectHost
 
 /// `inject`: inject hardware errors into Linux through backend plugins.
-@main
-struct Inject: AsyncParsableCommand {
+struct Inject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inject hardware errors into Linux through backend plugins.",
         discussion: """

@@ -103,6 +103,28 @@ struct ConfigurationPrecedenceTests {
         #expect(try ConfigurationFile.load(directory.appendingPathComponent("absent.json").path) == nil)
     }
 
+    @Test func misspeltKeysInAFileAreRefusedNamingTheFile() throws {
+        let (file, directory) = try configFile(#"{"backends": {"mce": {"bnak": 2}, "nmi": {"via": "sysrq"}}}"#)
+        defer { TestSupport.remove(directory) }
+        do {
+            _ = try resolve([], files: [file])
+            Issue.record("bnak accepted")
+        } catch let error as ConfigurationError {
+            guard case .unknownParameter("mce", "bnak", .configFile(file.path), _) = error else {
+                Issue.record("wrong error \(error)"); return
+            }
+        }
+    }
+
+    @Test func integersKeepAll64BitsAndWrongShapesAreRefused() throws {
+        let (file, directory) = try configFile(#"{"backends": {"mce": {"status": 18446744073709551615, "cpu": true}}}"#)
+        defer { TestSupport.remove(directory) }
+        #expect(file.text(["backends", "mce", "status"]) == "18446744073709551615")
+        #expect(file.text(["backends", "mce", "cpu"]) == "true")
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(Array(#"{"backends": {"mce": 3}}"#.utf8), path: "x.json") }
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(Array(#"{"plugin_path": "/opt"}"#.utf8), path: "x.json") }
+    }
+
     @Test func pluginPathListsComeFromTheFile() throws {
         let (file, directory) = try configFile(#"{"plugin_path": ["/opt/a", "/opt/b"]}"#)
         defer { TestSupport.remove(directory) }

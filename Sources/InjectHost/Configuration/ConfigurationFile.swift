@@ -1,7 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Configuration
 import SystemPackage
 
-/// A JSON configuration file, read through swift-configuration.
+/// A JSON configuration file, served to the resolver through swift-configuration's
+/// `InMemoryProvider`.
 ///
 /// ```json
 /// {
@@ -9,11 +15,15 @@ import SystemPackage
 ///   "backends": { "mce": { "cpu": 1, "status": "0x9c00000000000000" } }
 /// }
 /// ```
-/// Numbers above 2^63 must be written as strings (JSON numbers are read as signed 64-bit).
+/// The file is decoded with FoundationEssentials' `JSONDecoder` (swift-configuration's own JSON
+/// provider needs full Foundation and its ICU data, which would triple the tool's start-up), so
+/// integers keep all 64 bits and every key is known, which lets the resolver refuse misspelt ones.
 public struct ConfigurationFile: Sendable {
     /// Where the file was read from.
     public let path: String
-    private let snapshot: JSONSnapshot
+    /// Every `backends.<backend>.<parameter>` key in the file, as (backend, parameter).
+    public let backendKeys: [(backend: String, parameter: String)]
+    private let provider: InMemoryProvider
 
     /// Reads and parses the file.
     ///
@@ -27,41 +37,78 @@ public struct ConfigurationFile: Sendable {
         } catch {
             throw .unreadableFile(path: path, reason: "\(error)")
         }
-        do {
-            let snapshot = try bytes.withUnsafeBufferPointer { buffer in
-                try JSONSnapshot(data: buffer.span.bytes, providerName: path, parsingOptions: .default)
-            }
-            return ConfigurationFile(path: path, snapshot: snapshot)
-        } catch {
-            throw .unreadableFile(path: path, reason: "not a valid JSON object: \(error)")
-        }
+        return try parse(bytes, path: path)
     }
 
-    /// The text of `key` (components such as `["backends", "mce", "cpu"]`), whatever its JSON type.
-    public func text(_ key: [String]) -> String? {
-        let absolute = AbsoluteConfigKey(key)
-        for type in [ConfigType.string, .int, .double, .stringArray] {
-            guard let result = try? snapshot.value(forKey: absolute, type: type), let value = result.value else {
-                continue
-            }
-            switch value.content {
-            case .string(let s): return s
-            case .int(let i): return String(i)
-            case .double(let d): return String(d)
-            case .bool(let b): return String(b)
-            case .stringArray(let items): return items.joined(separator: ",")
-            default: continue
+    /// Parses file contents; `path` names the file in errors.
+    public static func parse(_ bytes: [UInt8], path: String) throws(ConfigurationError) -> ConfigurationFile {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch {
+            throw .unreadableFile(path: path, reason: "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(Self.describe(error))")
+        }
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        var keys: [(String, String)] = []
+        if let pluginPath = document.plugin_path {
+            values[AbsoluteConfigKey(["plugin_path"])] = ConfigValue(.stringArray(pluginPath), isSecret: false)
+        }
+        for (backend, parameters) in document.backends ?? [:] {
+            for (parameter, scalar) in parameters {
+                keys.append((backend, parameter))
+                values[AbsoluteConfigKey(["backends", backend, parameter])] = ConfigValue(.string(scalar.text), isSecret: false)
             }
         }
-        return nil
+        return ConfigurationFile(path: path, backendKeys: keys.sorted { ($0.0, $0.1) < ($1.0, $1.1) },
+                                 provider: InMemoryProvider(name: path, values: values))
+    }
+
+    /// The text of `key` (components such as `["backends", "mce", "cpu"]`).
+    public func text(_ key: [String]) -> String? {
+        guard let result = try? provider.value(forKey: AbsoluteConfigKey(key), type: .string),
+              case .string(let text)? = result.value?.content else { return nil }
+        return text
     }
 
     /// The list at `key`, such as `plugin_path`.
     public func list(_ key: [String]) -> [String] {
-        guard let result = try? snapshot.value(forKey: AbsoluteConfigKey(key), type: .stringArray),
-              case .stringArray(let items)? = result.value?.content else {
-            return text(key).map { [$0] } ?? []
-        }
+        guard let result = try? provider.value(forKey: AbsoluteConfigKey(key), type: .stringArray),
+              case .stringArray(let items)? = result.value?.content else { return [] }
         return items
+    }
+
+    /// The file's shape.
+    private struct Document: Decodable {
+        var plugin_path: [String]?
+        var backends: [String: [String: Scalar]]?
+    }
+
+    /// A parameter value: a string, an integer of up to 64 bits, a number or a boolean.
+    private struct Scalar: Decodable {
+        var text: String
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(UInt64.self) { text = String(value) }
+            else if let value = try? container.decode(Int64.self) { text = String(value) }
+            else if let value = try? container.decode(Bool.self) { text = String(value) }
+            else if let value = try? container.decode(Double.self) { text = String(value) }
+            else if let value = try? container.decode(String.self) { text = value }
+            else if let items = try? container.decode([String].self) { text = items.joined(separator: ",") }
+            else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number, boolean or list of strings")
+            }
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+             .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "at \(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
     }
 }

@@ -26,6 +26,11 @@ public struct ParameterResolver {
         for (name, variable) in sources.environmentParameters(backend: backend) where !valid.contains(name) {
             throw .unknownParameter(backend: backend, name: name, source: .environment(variable), valid: valid)
         }
+        for file in sources.files {
+            for key in file.backendKeys where key.backend == backend && !valid.contains(key.parameter) {
+                throw .unknownParameter(backend: backend, name: key.parameter, source: .configFile(file.path), valid: valid)
+            }
+        }
         var resolved: [ResolvedParameter] = []
         for spec in schema {
             let (text, source) = lookup(spec, in: sources)

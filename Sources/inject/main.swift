@@ -1,0 +1,35 @@
+import ArgumentParser
+import Dispatch
+
+// The entry point. Asynchronous subcommands run on the concurrency pool while this thread waits,
+// rather than through an `async` main: that would park the main thread in dispatch_main() for the
+// life of the process, which costs start-up and cannot be measured under valgrind.
+
+/// Carries an asynchronous command's outcome back to the waiting main thread.
+private final class Outcome: @unchecked Sendable {
+    var error: (any Error)?
+}
+
+/// Runs an asynchronous command to completion and returns its error, if any.
+private func runToCompletion(_ command: any AsyncParsableCommand) -> (any Error)? {
+    nonisolated(unsafe) var command = command
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await command.run() } catch { outcome.error = error }
+        done.signal()
+    }
+    done.wait()
+    return outcome.error
+}
+
+do {
+    var command = try Inject.parseAsRoot()
+    if let asynchronous = command as? any AsyncParsableCommand {
+        if let error = runToCompletion(asynchronous) { Inject.exit(withError: error) }
+    } else {
+        try command.run()
+    }
+} catch {
+    Inject.exit(withError: error)
+}
