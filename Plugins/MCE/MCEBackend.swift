@@ -76,7 +76,8 @@ struct MCEBackend: InjectBackend {
             func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
                 plan.write("\(Self.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
             }
-            set("flags", p.text("flags") ?? "sw")
+            // flags_write() drops the last byte it is given (it expects echo's newline).
+            set("flags", (p.text("flags") ?? "sw") + "\n")
             set("cpu", String(cpu))
             set("status", status.hex, status.summary)
             set("misc", hex(p.number("misc") ?? 0))

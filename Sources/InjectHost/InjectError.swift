@@ -13,6 +13,10 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     case stepFailed(index: Int, step: String, completed: Int, error: TargetError)
     /// NOTIFY steps nested too deeply (a cycle between backends).
     case notificationLoop(chain: [String])
+    /// The target could not be reached (a lab that is not running, for example).
+    case target(TargetError)
+    /// A lab could not be prepared, started, used or stopped.
+    case lab(LabError)
 
     /// The process exit code for this failure (documented in the README and `inject --help`).
     public var exitCode: Int32 {
@@ -22,6 +26,7 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .confirmationRequired: return ExitCodes.confirmation
         case .stepFailed: return ExitCodes.execution
         case .notificationLoop: return ExitCodes.plugin
+        case .target, .lab: return ExitCodes.unavailable
         }
     }
 
@@ -41,6 +46,10 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
             return "step \(index + 1) (\(step)) failed: \(error)" + (completed > 0 ? " [\(completed) earlier step(s) had run]" : " [nothing was changed]")
         case .notificationLoop(let chain):
             return "notification steps loop between backends: \(chain.joined(separator: " -> "))"
+        case .target(let error):
+            return error.description
+        case .lab(let error):
+            return error.description
         }
     }
 }
@@ -51,6 +60,8 @@ public enum ExitCodes {
     public static let success: Int32 = 0
     /// A step failed on the target.
     public static let execution: Int32 = 1
+    /// The target or lab could not be reached, started or stopped.
+    public static let unavailable: Int32 = 2
     /// A plugin refused the request or misbehaved.
     public static let plugin: Int32 = 3
     /// The request needs `--yes`.

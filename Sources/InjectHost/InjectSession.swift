@@ -84,11 +84,27 @@ public final class InjectSession {
 
     /// What the target supports, per backend.
     public func probe(backend name: String) throws(InjectError) -> [CapabilityReport] {
-        try registry.backend(named: name).probe(options.target)
+        try registry.backend(named: name).probe(options.target, files: targetFiles())
     }
 
+    /// The target's attribute files, opened once per session (a lab's agent connection is kept).
+    public func targetFiles() throws(InjectError) -> any TargetFiles {
+        if let openedFiles { return openedFiles }
+        do {
+            let files = try options.target.files()
+            openedFiles = files
+            return files
+        } catch {
+            throw .target(error)
+        }
+    }
+
+    private var openedFiles: (any TargetFiles)?
+
     private var planner: Planner {
-        Planner(registry: registry, sources: { [self] _, arguments throws(ConfigurationError) in try sources(arguments: arguments) },
-                target: options.target)
+        get throws(InjectError) {
+            Planner(registry: registry, sources: { [self] _, arguments throws(ConfigurationError) in try sources(arguments: arguments) },
+                    target: options.target, files: try targetFiles())
+        }
     }
 }

@@ -23,6 +23,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("guest-memory"), help: ArgumentHelp("The guest RAM file (memory-backend-file) for firmware-memory steps.", valueName: "file"))
     var guestMemory: String?
 
+    @Option(help: ArgumentHelp("A running lab (`inject lab up`) as the target: its guest's files, QMP socket and firmware memory.", valueName: "name"))
+    var lab: String?
+
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
 
@@ -36,6 +39,14 @@ struct GlobalOptions: ParsableArguments {
         options.pluginPaths = pluginPaths
         options.configPath = configPath
         options.target = TargetSpec(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
+        if let lab {
+            var target = try report { () throws(InjectError) in
+                do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch { throw .lab(error) }
+            }
+            target.qmpSocket = qmp ?? target.qmpSocket
+            target.guestMemory = guestMemory.map { FilePath($0) } ?? target.guestMemory
+            options.target = target
+        }
         let session = try report { () throws(InjectError) in try InjectSession(options) }
         session.registry.searchPath.warnings.forEach(HostLog.warning)
         return session

@@ -14,11 +14,11 @@ struct Inject: ParsableCommand {
             environment (INJECT_<BACKEND>_<NAME>) or a JSON config file (--config, else \
             ~/.config/inject/config.json, then /etc/inject/config.json); the command line wins.
 
-            Exit codes: 0 success; 1 a step failed on the target; 3 a plugin refused the request or \
+            Exit codes: 0 success; 1 a step failed on the target; 2 the target or lab could not be reached, started or stopped; 3 a plugin refused the request or \
             misbehaved; 4 the request needs --yes; 64 bad command line, unknown backend or invalid \
             parameter (nothing was executed).
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, DoctorCommand.self]
+        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, DoctorCommand.self, LabCommand.self]
     )
 }

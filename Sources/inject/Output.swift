@@ -17,6 +17,23 @@ enum Output {
         message.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
     }
 
+    /// A progress line on stderr, so that stdout stays clean for --json.
+    static func progress(_ text: String) {
+        var message = "inject: \(text)\n"
+        message.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Bytes to stdout as they are.
+    static func raw(_ bytes: [UInt8]) {
+        fflush(nil)
+        bytes.withUnsafeBytes { buffer in _ = write(1, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Bytes to stderr as they are.
+    static func rawError(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+    }
+
     static func json<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

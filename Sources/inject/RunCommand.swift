@@ -36,9 +36,10 @@ struct RunCommand: AsyncParsableCommand {
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
+        let files = try global.report { () throws(InjectError) in try session.targetFiles() }
         let results: [Executor.StepResult]
         do {
-            results = try await Executor(target: target).run(plan, confirmed: yes)
+            results = try await Executor(target: target, files: files).run(plan, confirmed: yes)
         } catch {
             throw global.fail(error)
         }

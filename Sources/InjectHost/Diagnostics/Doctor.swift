@@ -23,7 +23,7 @@ public struct Doctor {
 
     /// Runs every check.
     public func run() -> [Check] {
-        let files = AttributeFiles(root: session.options.target.root)
+        let files: any TargetFiles = (try? session.targetFiles()) ?? AttributeFiles(root: session.options.target.root)
         var checks: [Check] = []
         let uid = geteuid()
         checks.append(uid == 0 ? Check(status: .ok, name: "privileges", detail: "running as root")

@@ -10,9 +10,14 @@ import Musl
 public struct Executor {
     /// The target.
     public let target: TargetSpec
+    private let files: (any TargetFiles)?
 
-    /// Creates an executor for `target`.
-    public init(target: TargetSpec) { self.target = target }
+    /// Creates an executor for `target`; `files` are the session's (``InjectSession/targetFiles()``),
+    /// opened from `target` when not given.
+    public init(target: TargetSpec, files: (any TargetFiles)? = nil) {
+        self.target = target
+        self.files = files
+    }
 
     /// What one executed step returned.
     public struct StepResult: Sendable, Equatable, Encodable {
@@ -37,7 +42,12 @@ public struct Executor {
         if !plan.confirmationReasons.isEmpty && !confirmed {
             throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
         }
-        let files = AttributeFiles(root: target.root)
+        let files: any TargetFiles
+        if let given = self.files {
+            files = given
+        } else {
+            do throws(TargetError) { files = try target.files() } catch { throw .target(error) }
+        }
         var qmp: QMPClient?
         var results: [StepResult] = []
         for (index, step) in plan.steps.enumerated() {

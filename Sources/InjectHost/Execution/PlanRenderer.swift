@@ -6,7 +6,7 @@ public enum PlanRenderer {
     public static func describe(_ step: PlannedStep, root: FilePath) -> String {
         switch step.action {
         case .writeAttribute(let path, let value):
-            return "write \(path.under(root).string) = \"\(value)\""
+            return "write \(path.under(root).string) = \"\(escaped(value))\""
         case .qmp(let command, let arguments):
             var request: [String: JSONValue] = ["execute": .string(command)]
             if let arguments { request["arguments"] = arguments }
@@ -21,6 +21,21 @@ public enum PlanRenderer {
         case .sleep(let microseconds):
             return "sleep \(microseconds) us"
         }
+    }
+
+    /// `value` with newlines, tabs, quotes and backslashes escaped, as in a C string.
+    static func escaped(_ value: String) -> String {
+        var text = ""
+        for character in value {
+            switch character {
+            case "\n": text += "\\n"
+            case "\t": text += "\\t"
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            default: text.append(character)
+            }
+        }
+        return text
     }
 
     /// The whole plan as text.

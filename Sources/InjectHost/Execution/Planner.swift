@@ -5,6 +5,7 @@ struct Planner {
     let registry: Registry
     let sources: (_ backend: String, _ arguments: [String]) throws(ConfigurationError) -> ConfigurationSources
     let target: TargetSpec
+    let files: any TargetFiles
 
     /// The deepest chain of notifications followed before declaring a loop.
     static let maximumDepth = 4
@@ -29,7 +30,7 @@ struct Planner {
 
     private func append(_ backend: LoadedBackend, _ parameters: [ResolvedParameter], to plan: inout InjectionPlan,
                         chain: [String]) throws(InjectError) {
-        let answer = try backend.plan(parameters, target: target)
+        let answer = try backend.plan(parameters, target: target, files: files)
         plan.expectations += answer.expectations
         plan.confirmationReasons += answer.confirmationReasons
         for step in answer.steps {

@@ -8,7 +8,7 @@ final class CallContext {
 
     let mode: Mode
     let backend: String
-    let files: AttributeFiles
+    let files: any TargetFiles
     let targetFlags: UInt32
     /// The root as a C string, valid for the whole call.
     let rootCString: [CChar]
@@ -23,10 +23,10 @@ final class CallContext {
     var violation: String?
     var logs: [(level: Int32, message: String)] = []
 
-    init(mode: Mode, backend: String, target: TargetSpec) {
+    init(mode: Mode, backend: String, target: TargetSpec, files: any TargetFiles) {
         self.mode = mode
         self.backend = backend
-        self.files = AttributeFiles(root: target.root)
+        self.files = files
         var flags = UInt32(INJECT_TARGET_FILES)
         if target.qmpSocket != nil { flags |= UInt32(INJECT_TARGET_QMP) }
         if target.guestMemory != nil { flags |= UInt32(INJECT_TARGET_MEMORY) }

@@ -13,9 +13,9 @@ public final class LoadedBackend: @unchecked Sendable {
     }
 
     /// Asks the plugin what `target` supports.
-    public func probe(_ target: TargetSpec) throws(InjectError) -> [CapabilityReport] {
+    public func probe(_ target: TargetSpec, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
         guard let probe = descriptor.pointee.probe else { return [] }
-        let context = CallContext(mode: .probe, backend: info.name, target: target)
+        let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
             CrashReporter.during("\(info.name) probe") { probe(descriptor.pointee.state, call) }
         }
@@ -24,8 +24,8 @@ public final class LoadedBackend: @unchecked Sendable {
     }
 
     /// Asks the plugin for its plan for validated `parameters`.
-    func plan(_ parameters: [ResolvedParameter], target: TargetSpec) throws(InjectError) -> CallContext {
-        let context = CallContext(mode: .plan, backend: info.name, target: target)
+    func plan(_ parameters: [ResolvedParameter], target: TargetSpec, files: any TargetFiles) throws(InjectError) -> CallContext {
+        let context = CallContext(mode: .plan, backend: info.name, target: target, files: files)
         let rc = ParameterMarshal.withValues(parameters) { values, count in
             context.withHandle { call in
                 CrashReporter.during("\(info.name) plan") { descriptor.pointee.plan!(descriptor.pointee.state, call, values, count) }

@@ -10,7 +10,7 @@ import Musl
 ///
 /// Writes are one `open`, one `write` and one `close`, the minimum the kernel's attribute
 /// interface needs: each write to a debugfs or sysfs attribute is handled as a whole.
-public struct AttributeFiles: Sendable {
+public struct AttributeFiles: TargetFiles, Sendable {
     /// The root, `/` unless `--root` chose another.
     public let root: FilePath
 
@@ -65,12 +65,6 @@ public struct AttributeFiles: Sendable {
         } catch {
             throw .system(path: full.string, operation: "read", errno: .ioError, hint: nil)
         }
-    }
-
-    /// Reads a text attribute, trimmed; `nil` when it cannot be read.
-    public func text(_ path: String) -> String? {
-        guard let target = try? TargetPath(path), let bytes = try? read(target) else { return nil }
-        return String(decoding: bytes, as: UTF8.self).trimmed()
     }
 
     /// The entries of a directory (without `.` and `..`), sorted, each with whether it is a directory.

@@ -1,11 +1,3 @@
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// A client for QEMU's machine protocol (QMP) on a unix socket: the greeting, the
 /// `qmp_capabilities` handshake, then commands. Asynchronous events that arrive while a command
 /// waits for its answer (QEMU sends MEMORY_FAILURE before the reply to HMP `mce`) are kept in
@@ -18,55 +10,29 @@ public final class QMPClient {
     /// Events received so far.
     public private(set) var events: [JSONValue] = []
 
-    private let descriptor: FileDescriptor
-    private var pending: [UInt8] = []
+    private let connection: UnixSocket
 
     /// Connects, reads the greeting and negotiates capabilities.
     ///
     /// - Parameter timeoutSeconds: how long any single read may wait.
     public init(socketPath: String, timeoutSeconds: Int = 10) throws(TargetError) {
         self.socketPath = socketPath
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .qmp(socket: socketPath, reason: "socket(): \(Errno(rawValue: errno))") }
-        descriptor = FileDescriptor(rawValue: fd)
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            try? descriptor.close()
-            throw .qmp(socket: socketPath, reason: "socket path is longer than \(MemoryLayout.size(ofValue: address.sun_path) - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes + [0]) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let error = Errno(rawValue: errno)
-            try? descriptor.close()
-            throw .qmp(socket: socketPath, reason: "cannot connect (\(error)); is QEMU running with -qmp unix:\(socketPath),server=on,wait=off?")
-        }
-        do throws(TargetError) {
-            let greeting = try readMessage()
-            guard let qmp = greeting["QMP"] else {
-                throw .qmp(socket: socketPath, reason: "no QMP greeting; is this a QMP socket (not HMP)?")
-            }
-            if case .object(let version)? = qmp["version"]?["qemu"],
-               case .number(let major)? = version["major"], case .number(let minor)? = version["minor"],
-               case .number(let micro)? = version["micro"] {
-                qemuVersion = "\(Int(major)).\(Int(minor)).\(Int(micro))"
-            }
-            _ = try execute("qmp_capabilities")
+        do {
+            connection = try UnixSocket(connectingTo: socketPath, timeoutSeconds: timeoutSeconds)
         } catch {
-            try? descriptor.close()
-            throw error
+            throw .qmp(socket: socketPath, reason: "\(error); is QEMU running with -qmp unix:\(socketPath),server=on,wait=off?")
         }
+        let greeting = try readMessage()
+        guard let qmp = greeting["QMP"] else {
+            throw .qmp(socket: socketPath, reason: "no QMP greeting; is this a QMP socket (not HMP)?")
+        }
+        if case .object(let version)? = qmp["version"]?["qemu"],
+           case .number(let major)? = version["major"], case .number(let minor)? = version["minor"],
+           case .number(let micro)? = version["micro"] {
+            qemuVersion = "\(Int(major)).\(Int(minor)).\(Int(micro))"
+        }
+        _ = try execute("qmp_capabilities")
     }
-
-    deinit { try? descriptor.close() }
 
     /// Runs `command` with optional `arguments` and returns its `return` member.
     ///
@@ -78,9 +44,9 @@ public final class QMPClient {
         if let arguments { request["arguments"] = arguments }
         let line = JSONValue.object(request).description + "\n"
         do {
-            _ = try Array(line.utf8).withUnsafeBytes { try descriptor.writeAll($0) }
+            try connection.send(Array(line.utf8))
         } catch {
-            throw .qmp(socket: socketPath, reason: "write failed: \(error)")
+            throw .qmp(socket: socketPath, reason: "\(error)")
         }
         while true {
             let message = try readMessage()
@@ -104,27 +70,18 @@ public final class QMPClient {
 
     private func readMessage() throws(TargetError) -> JSONValue {
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                if line.trimmed().isEmpty { continue }
-                do {
-                    return try JSONValue.parse(line)
-                } catch {
-                    throw .qmp(socket: socketPath, reason: "malformed reply: \(line)")
-                }
-            }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let count: Int
+            let line: String
             do {
-                count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
-            } catch Errno.wouldBlock {
-                throw .qmp(socket: socketPath, reason: "timed out waiting for QEMU's reply")
+                line = String(decoding: try connection.readLine(), as: UTF8.self)
             } catch {
-                throw .qmp(socket: socketPath, reason: "read failed: \(error)")
+                throw .qmp(socket: socketPath, reason: error == .closed ? "QEMU closed the connection" : "\(error)")
             }
-            guard count > 0 else { throw .qmp(socket: socketPath, reason: "QEMU closed the connection") }
-            pending.append(contentsOf: chunk[..<count])
+            if line.trimmed().isEmpty { continue }
+            do {
+                return try JSONValue.parse(line)
+            } catch {
+                throw .qmp(socket: socketPath, reason: "malformed reply: \(line)")
+            }
         }
     }
 }

@@ -20,6 +20,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case noFirmwareMemory
     /// An external tool failed or could not start.
     case tool(argv: [String], reason: String, hint: String?)
+    /// The lab guest holding the files could not be reached.
+    case lab(LabError)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
             return "this step writes guest firmware memory: pass --guest-memory FILE (the guest RAM's memory-backend-file)"
         case .tool(let argv, let reason, let hint):
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
+        case .lab(let error):
+            return error.description
         }
     }
 

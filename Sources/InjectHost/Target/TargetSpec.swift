@@ -10,11 +10,20 @@ public struct TargetSpec: Sendable, Equatable {
     /// A file holding the guest's RAM (QEMU memory-backend-file), where guest-physical address P
     /// is file offset P.
     public var guestMemory: FilePath?
+    /// A lab whose guest holds the attribute files (reached through its agent).
+    public var lab: LabPaths?
 
     /// Creates a target description.
-    public init(root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil) {
+    public init(root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil, lab: LabPaths? = nil) {
         self.root = root
         self.qmpSocket = qmpSocket
         self.guestMemory = guestMemory
+        self.lab = lab
+    }
+
+    /// The attribute files: under `root` on this machine, or in the lab's guest.
+    func files() throws(TargetError) -> any TargetFiles {
+        guard let lab else { return AttributeFiles(root: root) }
+        return try LabFiles(lab)
     }
 }

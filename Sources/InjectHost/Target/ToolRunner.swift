@@ -1,4 +1,5 @@
 import Subprocess
+import SystemPackage
 
 /// Runs external tools (ipmitool, for example) as subprocesses, without a shell.
 public enum ToolRunner {
@@ -14,13 +15,15 @@ public enum ToolRunner {
 
     /// Runs `argv[0]` (looked up in PATH) with the remaining arguments and collects its output.
     ///
+    /// - Parameter workingDirectory: where the tool runs (the caller's directory by default).
     /// - Throws: ``TargetError/tool(argv:reason:hint:)`` when the tool cannot start or fails.
-    public static func run(_ argv: [String], hint: String? = nil) async throws(TargetError) -> Outcome {
+    public static func run(_ argv: [String], hint: String? = nil, workingDirectory: FilePath? = nil) async throws(TargetError) -> Outcome {
         guard let program = argv.first else { throw .tool(argv: argv, reason: "empty command", hint: hint) }
         let outcome: Outcome
         do {
             let result = try await Subprocess.run(
-                .name(program), arguments: Arguments(Array(argv.dropFirst())),
+                program.hasPrefix("/") ? .path(FilePath(program)) : .name(program), arguments: Arguments(Array(argv.dropFirst())),
+                workingDirectory: workingDirectory,
                 output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
             outcome = Outcome(succeeded: result.terminationStatus.isSuccess,
                               output: result.standardOutput.trimmed(),

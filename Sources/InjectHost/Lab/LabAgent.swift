@@ -1,0 +1,108 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A client for the guest agent (see ``GuestInit`` for the protocol): runs shell commands in the
+/// guest, chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
+/// that concurrent `inject` processes take turns.
+public final class LabAgent {
+    /// What a command produced.
+    public struct Result: Sendable, Equatable {
+        /// The exit status (137 when the guest killed it at its time limit).
+        public var status: Int32
+        /// Standard output.
+        public var output: [UInt8]
+        /// Standard error.
+        public var errorOutput: [UInt8]
+
+        /// Standard output as text.
+        public var text: String { String(decoding: output, as: UTF8.self) }
+        /// Standard error as text.
+        public var errorText: String { String(decoding: errorOutput, as: UTF8.self) }
+    }
+
+    private let paths: LabPaths
+    private let connection: UnixSocket
+    private let lock: FileDescriptor
+
+    /// Connects to the lab's agent, waiting for other users of it first.
+    public init(_ paths: LabPaths) throws(LabError) {
+        self.paths = paths
+        do {
+            lock = try FileDescriptor.open(paths.agentLock, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+        } catch {
+            throw .notRunning(name: paths.name)
+        }
+        guard flock(lock.rawValue, LOCK_EX) == 0 else {
+            try? lock.close()
+            throw .agent("cannot lock \(paths.agentLock): \(Errno(rawValue: errno))")
+        }
+        do {
+            connection = try UnixSocket(connectingTo: paths.agentSocket.string, timeoutSeconds: 1)
+        } catch {
+            try? lock.close()
+            throw .agent("\(paths.agentSocket): \(error); is the lab running? (`inject lab status`)")
+        }
+    }
+
+    deinit { try? lock.close() }
+
+    /// Runs `command` with `/bin/sh -c` in the guest.
+    ///
+    /// - Parameters:
+    ///   - timeoutSeconds: the guest kills the command after this long; the host waits a little longer.
+    ///   - stillAlive: asked about once a second while waiting; returning a reason gives up with it.
+    public func run(_ command: String, timeoutSeconds: Int = 120,
+                    stillAlive: () -> String? = { nil }) throws(LabError) -> Result {
+        try request(.shell, Array(command.utf8), timeoutSeconds: timeoutSeconds, stillAlive: stillAlive)
+    }
+
+    /// Sends one request and waits for its answer.
+    func request(_ operation: AgentProtocol.Operation, _ first: [UInt8], _ second: [UInt8] = [],
+                 timeoutSeconds: Int = 60, stillAlive: () -> String? = { nil }) throws(LabError) -> Result {
+        let id = String(UInt32.random(in: 1...UInt32.max), radix: 16)
+        let shown = "\(operation.rawValue) \(String(decoding: first.prefix(80), as: UTF8.self))"
+        do {
+            try connection.send(AgentProtocol.request(id: id, operation, timeoutSeconds: timeoutSeconds, first, second))
+        } catch {
+            throw .agent("sending to \(paths.agentSocket): \(error)")
+        }
+        let deadline = HostClock.monotonicNanoseconds() + UInt64(timeoutSeconds + 10) * 1_000_000_000
+        while true {
+            let line: [UInt8]
+            do {
+                line = try connection.readLine()
+            } catch .timedOut {
+                if let reason = stillAlive() { throw .agent(reason) }
+                if HostClock.monotonicNanoseconds() > deadline {
+                    throw .agent("no answer to `\(shown)` within \(timeoutSeconds + 10) s")
+                }
+                continue
+            } catch {
+                throw .agent("reading from \(paths.agentSocket): \(error)")
+            }
+            let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
+            // Anything else is left over from an earlier client that gave up mid-answer.
+            guard words.count == 5, words[0] == AgentProtocol.marker, words[1] == id,
+                  let status = Int32(words[2]), let outLength = Int(words[3]), let errLength = Int(words[4]) else { continue }
+            do {
+                connection.setTimeout(seconds: 30)
+                defer { connection.setTimeout(seconds: 1) }
+                let output = try connection.readExactly(outLength)
+                let errorOutput = try connection.readExactly(errLength)
+                return Result(status: status, output: output, errorOutput: errorOutput)
+            } catch {
+                throw .agent("reading the answer to `\(shown)`: \(error)")
+            }
+        }
+    }
+
+    /// Quotes `text` for the guest's shell.
+    public static func quote(_ text: String) -> String {
+        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import InjectHost
+import SystemPackage
+
+/// `inject lab ...`: the firmware-first RAS machine in software.
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Run a RAS lab: QEMU (TCG) with the stock Debian kernel, GHES error sources and the host's filesystem.",
+        discussion: """
+            `inject lab up` installs QEMU and busybox-static when run as root (and says what to run \
+            when not), fetches the Debian kernel package into a cache, writes an initramfs and a HEST \
+            table with polled, NMI and SCI GHES sources, and boots the guest. Use the lab as the target \
+            of any backend with --lab NAME, run commands in the guest with `inject lab exec`, and stop it \
+            with `inject lab down`, which leaves no process or file behind.
+            """,
+        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self,
+                      LabConsoleCommand.self, LabAgentCommand.self])
+}
+
+/// Options shared by the lab subcommands.
+struct LabOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The lab's name (labs with different names run side by side).")
+    var name: String = LabPaths.defaultName
+
+    @Flag(help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    /// The lab `name`.
+    func lab() throws -> Lab {
+        try check { () throws(LabError) in try Lab(name: name, environment: currentEnvironment()) }
+    }
+
+    /// Runs `body`, turning a ``LabError`` into its message and exit code 2.
+    func check<R>(_ body: () throws(LabError) -> R) throws -> R {
+        do {
+            return try body()
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Prints `error` and returns the exit code to throw.
+    func fail(_ error: LabError) -> ExitCode {
+        let wrapped = InjectError.lab(error)
+        if json { Output.json(ErrorReport(error: wrapped.description, exitCode: wrapped.exitCode)) }
+        Output.error(wrapped.description)
+        return ExitCode(wrapped.exitCode)
+    }
+}
+
+/// Options for booting a lab.
+struct LabBootOptions: ParsableArguments {
+    @Option(help: "Guest memory in MiB (256...65536).")
+    var memory: Int = 512
+
+    @Option(help: "Virtual CPUs (1...64; TCG runs one host thread per vCPU).")
+    var cpus: Int = 1
+
+    @Option(name: .customLong("boot-timeout"), help: "Seconds to wait for the guest.")
+    var bootTimeout: Int = 120
+
+    @Option(name: .customLong("kernel-arg"), help: "An extra guest kernel argument (repeatable).")
+    var kernelArguments: [String] = []
+
+    func options(name: String) -> Lab.Options {
+        var options = Lab.Options()
+        options.name = name
+        options.memoryMiB = memory
+        options.cpus = cpus
+        options.bootTimeoutSeconds = bootTimeout
+        options.extraKernelArguments = kernelArguments
+        return options
+    }
+}
+
+/// Prints a lab's record.
+func describe(_ record: LabRecord) -> String {
+    let lines = [
+        "lab \(record.name): running, QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
+        "  kernel       \(record.kernel) (\(record.kernelOrigin))",
+        "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
+        "  qmp          \(record.qmpSocket)",
+        "  guest memory \(record.guestMemory)",
+        "  console      \(record.consoleLog)",
+        "  GHES sources " + record.sources.map { "\($0.id) \($0.notification.name) block 0x\(String($0.blockAddress, radix: 16))" }.joined(separator: "; "),
+        "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
+    ]
+    return lines.joined(separator: "\n")
+}
+
+extension String {
+    /// Two decimals.
+    init(format2 value: Double) {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+
+struct LabUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "up", abstract: "Prepare the assets and boot a lab.")
+
+    @OptionGroup var lab: LabOptions
+    @OptionGroup var boot: LabBootOptions
+
+    func run() async throws {
+        let record: LabRecord
+        do {
+            record = try await Lab.up(boot.options(name: lab.name), environment: currentEnvironment()) { Output.progress($0) }
+        } catch {
+            throw lab.fail(error)
+        }
+        if lab.json { Output.json(record) } else { Output.line(describe(record)) }
+    }
+}
+
+struct LabDownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop a lab and remove its files.")
+
+    @OptionGroup var lab: LabOptions
+
+    @Flag(help: "Stop every lab.")
+    var all = false
+
+    func run() throws {
+        let names = all ? LabPaths.existing(currentEnvironment()) : [lab.name]
+        for name in names {
+            let stopped = try lab.check { () throws(LabError) in try Lab(name: name, environment: currentEnvironment()).down() }
+            if !lab.json { Output.line(stopped ? "lab \(name): stopped, files removed." : "lab \(name): was not running; files removed.") }
+        }
+        if lab.json { Output.json(["stopped": names]) }
+    }
+}
+
+struct LabStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show running labs (all, or --name).")
+
+    @OptionGroup var lab: LabOptions
+
+    func run() throws {
+        let environment = currentEnvironment()
+        let explicit = CommandLine.arguments.contains { $0 == "--name" || $0 == "-n" || $0.hasPrefix("--name=") }
+        let names = explicit ? [lab.name] : LabPaths.existing(environment)
+        let records = names.compactMap { try? Lab(name: $0, environment: environment).record }
+        if lab.json { Output.json(records); return }
+        if records.isEmpty {
+            Output.line(explicit ? "lab \(lab.name): not running." : "no lab is running; start one with `inject lab up`.")
+            if explicit { throw ExitCode(ExitCodes.unavailable) }
+        }
+        for record in records { Output.line(describe(record)) }
+    }
+}
+
+struct LabExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec", abstract: "Run a shell command in the lab's guest (chrooted into the host's filesystem).",
+        discussion: "Example: inject lab exec -- 'dmesg | tail'. The command's exit status becomes inject's.")
+
+    @OptionGroup var lab: LabOptions
+
+    @Option(help: "Seconds before the guest kills the command.")
+    var timeout: Int = 120
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (joined by spaces for /bin/sh -c).")
+    var command: [String]
+
+    func run() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else { throw ValidationError("give a command, e.g. inject lab exec -- dmesg") }
+        let target = try lab.lab()
+        let result = try lab.check { () throws(LabError) in try target.exec(words.joined(separator: " "), timeoutSeconds: timeout) }
+        if lab.json {
+            Output.json(["status": "\(result.status)", "stdout": result.text, "stderr": result.errorText])
+        } else {
+            Output.raw(result.output)
+            Output.rawError(result.errorOutput)
+        }
+        if result.status != 0 { throw ExitCode(result.status) }
+    }
+}
+
+struct LabConsoleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "console", abstract: "Print the end of the guest's serial console.")
+
+    @OptionGroup var lab: LabOptions
+
+    @Option(help: "How many lines.")
+    var lines: Int = 40
+
+    func run() throws {
+        let tail = try lab.lab().consoleTail(lines)
+        Output.line(tail.isEmpty ? "(the console is empty)" : String(tail.drop { $0 == "\n" }))
+    }
+}
+
+/// `inject lab agent`: the guest side of a lab, started by the guest's init. Not for users.
+struct LabAgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Serve the host from inside a lab guest (started by the guest's init).",
+        shouldDisplay: false)
+
+    @Option(help: "The virtio-serial port device.")
+    var port: String
+
+    func run() throws {
+        do {
+            try GuestAgent.serve(port: FilePath(port))
+        } catch {
+            Output.error(error.description)
+            throw ExitCode(ExitCodes.unavailable)
+        }
+    }
+}
