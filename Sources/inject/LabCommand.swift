@@ -15,7 +15,7 @@ struct LabCommand: ParsableCommand {
             with `inject lab down`, which leaves no process or file behind.
             """,
         subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self,
-                      LabConsoleCommand.self, LabAgentCommand.self])
+                      LabConsoleCommand.self, LabDemoCommand.self, LabAgentCommand.self])
 }
 
 /// Options shared by the lab subcommands.

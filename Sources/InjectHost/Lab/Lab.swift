@@ -107,6 +107,7 @@ public struct Lab {
     /// - Returns: whether a QEMU process was stopped.
     @discardableResult
     public func down() throws(LabError) -> Bool {
+        LabAgent.disconnect(paths)
         var stopped = false
         if let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) {
             if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
@@ -125,7 +126,7 @@ public struct Lab {
     /// Runs a shell command in the guest.
     public func exec(_ command: String, timeoutSeconds: Int = 120) throws(LabError) -> LabAgent.Result {
         let record = try running()
-        let agent = try LabAgent(paths)
+        let agent = try LabAgent.shared(paths)
         return try agent.run(command, timeoutSeconds: timeoutSeconds) {
             Self.isQEMU(record.pid, name: paths.name) ? nil : "QEMU exited" + consoleTail()
         }
@@ -150,7 +151,10 @@ public struct Lab {
         try LabFileSystem.removeTree(paths.stateDirectory)
         // The per-user base under /tmp goes too once no lab uses it.
         let base = LabPaths.runtimeBase(environment)
-        if (try? AttributeFiles.listDirectory(base))?.isEmpty == true { rmdir(base.string) }
+        for directory in [base, base.removingLastComponent()] where directory.lastComponent?.string.hasPrefix("inject") == true
+            || directory.string.hasSuffix("inject/lab") {
+            if (try? AttributeFiles.listDirectory(directory))?.isEmpty == true { rmdir(directory.string) }
+        }
     }
 
     private func writeFirmware(_ layout: FirmwareLayout) throws(LabError) {

@@ -1,3 +1,4 @@
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Musl
 /// A client for the guest agent (see ``GuestInit`` for the protocol): runs shell commands in the
 /// guest, chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
 /// that concurrent `inject` processes take turns.
-public final class LabAgent {
+public final class LabAgent: @unchecked Sendable {
     /// What a command produced.
     public struct Result: Sendable, Equatable {
         /// The exit status (137 when the guest killed it at its time limit).
@@ -29,8 +30,32 @@ public final class LabAgent {
     private let connection: UnixSocket
     private let lock: FileDescriptor
 
-    /// Connects to the lab's agent, waiting for other users of it first.
-    public init(_ paths: LabPaths) throws(LabError) {
+    /// Agents this process has connected, by state directory: the lab lock is per open file, so a
+    /// second connection from the same process would wait for itself.
+    private static let connected = Mutex<[String: LabAgent]>([:])
+
+    /// This process's connection to the lab's agent, made on first use.
+    public static func shared(_ paths: LabPaths) throws(LabError) -> LabAgent {
+        let result: Swift.Result<LabAgent, LabError> = connected.withLock { agents in
+            if let agent = agents[paths.stateDirectory.string] { return .success(agent) }
+            do throws(LabError) {
+                let agent = try LabAgent(paths)
+                agents[paths.stateDirectory.string] = agent
+                return .success(agent)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Forgets this process's connection (after the lab stopped).
+    static func disconnect(_ paths: LabPaths) {
+        _ = connected.withLock { $0.removeValue(forKey: paths.stateDirectory.string) }
+    }
+
+    /// Connects to the lab's agent, waiting for other processes using it first. Use ``shared(_:)``.
+    init(_ paths: LabPaths) throws(LabError) {
         self.paths = paths
         do {
             lock = try FileDescriptor.open(paths.agentLock, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])

@@ -11,7 +11,7 @@ public final class LabFiles: TargetFiles {
     public init(_ paths: LabPaths) throws(TargetError) {
         self.paths = paths
         do {
-            agent = try LabAgent(paths)
+            agent = try LabAgent.shared(paths)
         } catch {
             throw .lab(error)
         }
