@@ -122,7 +122,7 @@ struct LoaderRefusalTests {
         let registry = registry([failing, escaping])
         let planner = Planner(registry: registry, sources: { _, arguments throws(ConfigurationError) in
             try ConfigurationSources(arguments: arguments, environment: [:], files: [])
-        }, target: TargetSpec(root: "/nonexistent"))
+        }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(throws: InjectError.pluginFailed(backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")) {
             try planner.plan(backend: "failing", arguments: [])
         }

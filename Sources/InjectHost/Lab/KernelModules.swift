@@ -5,8 +5,9 @@ import SystemPackage
 /// modules.dep: depmod makes it at install time).
 public struct KernelModules: Sendable {
     /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
-    /// the agent, and the injection modules.
-    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject"]
+    /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
+    /// event, so that QMP `system_powerdown` raises an SCI).
+    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "button"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import InjectTestSupport
+@testable import InjectHost
+
+/// Injections through every backend into a real lab (QEMU under TCG, the stock Debian kernel),
+/// each checked against the guest kernel's own report. Each test boots its own lab, named
+/// after it, through the `inject` command line, and checks that `lab down` leaves nothing behind.
+@Suite("Lab end to end", .serialized, .enabled(if: LabAvailability.qemuCanStart, LabAvailability.skipReason))
+struct LabTests {
+    /// The environment for `inject`: a real home, so that a non-root kernel cache works.
+    static let environment = ["HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/root"]
+
+    /// Runs `inject` and requires success.
+    @discardableResult
+    func inject(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try TestSupport.inject(arguments, environment: Self.environment)
+        #expect(result.status == 0, "inject \(arguments.joined(separator: " ")): \(result.stderr)", sourceLocation: sourceLocation)
+        return result.stdout
+    }
+
+    /// Runs a shell command in the lab's guest.
+    func guest(_ lab: String, _ command: String) throws -> String {
+        try inject(["lab", "exec", "-n", lab, "--", command])
+    }
+
+    /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left.
+    func withLab(_ name: String, _ body: (String) async throws -> Void) async throws {
+        let paths = try LabPaths(name: name, environment: Self.environment)
+        let up = try TestSupport.inject(["lab", "up", "-n", name], environment: Self.environment)
+        try #require(up.status == 0, "lab up: \(up.stderr)")
+        var failure: (any Error)?
+        do { try await body(name) } catch { failure = error }
+        let down = try TestSupport.inject(["lab", "down", "-n", name], environment: Self.environment)
+        #expect(down.status == 0, "lab down: \(down.stderr)")
+        #expect(down.stdout.contains("stopped"))
+        #expect(!FileManager.default.fileExists(atPath: paths.guestMemory.string), "guest RAM left in /dev/shm")
+        #expect(!FileManager.default.fileExists(atPath: paths.stateDirectory.string), "state directory left")
+        let processes = try TestSupport.run("/usr/bin/pgrep", ["-f", "inject-lab-\(name),"])
+        #expect(processes.stdout.isEmpty, "QEMU left running: \(processes.stdout)")
+        if let failure { throw failure }
+    }
+
+    /// Polls the guest's kernel log until every text appears (10 s at most); returns the log.
+    func waitForLog(_ lab: String, _ texts: [String]) throws -> String {
+        var log = ""
+        for _ in 0..<50 {
+            log = try guest(lab, "dmesg")
+            if texts.allSatisfy({ log.contains($0) }) { break }
+            usleep(200_000)
+        }
+        for text in texts { #expect(log.contains(text), "guest kernel log lacks '\(text)'") }
+        return log
+    }
+
+    /// The guest's NMI count (all CPUs).
+    func nmiCount(_ lab: String) throws -> Int {
+        let line = try guest(lab, "grep '^ *NMI:' /proc/interrupts")
+        return line.split(separator: " ").compactMap { Int($0) }.reduce(0, +)
+    }
+
+    @Test func machineChecksThroughMceInjectAndThroughQEMU() async throws {
+        try await withLab("e2e-mce") { lab in
+            try inject(["run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--lab", lab])
+            _ = try waitForLog(lab, ["Machine Check: 0 Bank 1: 940000000000009f", "ADDR 1234000"])
+            let trace = try guest(lab, "cat /sys/kernel/tracing/trace")
+            #expect(trace.contains("mce_record: CPU: 0") && trace.contains("MC1: 940000000000009f"))
+
+            // QEMU's virtual hardware: a corrected error is found by the poller.
+            try guest(lab, "echo 1 > /sys/devices/system/machinecheck/machinecheck0/check_interval")
+            try inject(["run", "mce", "via=qemu", "severity=corrected", "cpu=0", "bank=2", "addr=0x4000", "--lab", lab])
+            _ = try waitForLog(lab, ["Machine Check: 0 Bank 2: 940000000000009f", "ADDR 4000"])
+        }
+    }
+
+    @Test func firmwareFirstRecordsThroughThePolledAndTheNMISource() async throws {
+        try await withLab("e2e-ghes") { lab in
+            let layout = FirmwareLayout.lab
+            let polled = try #require(layout.sources.first { $0.notification == .polled })
+            let nmi = try #require(layout.sources.first { $0.notification == .nmi })
+            try inject(["run", "ghes", "source=\(polled.id)", "block_address=\(polled.blockAddress)", "address=0x2000", "--lab", lab])
+            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000002000"])
+            try inject(["run", "ghes", "source=\(nmi.id)", "block_address=\(nmi.blockAddress)", "address=0x5000", "notify=nmi", "--lab", lab])
+            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(nmi.id)", "physical_address: 0x0000000000005000"])
+        }
+    }
+
+    @Test func notificationsRaiseTheGuestsCounters() async throws {
+        try await withLab("e2e-nmi") { lab in
+            let before = try nmiCount(lab)
+            try inject(["run", "nmi", "signal=nmi", "via=qemu", "--lab", lab])
+            #expect(try nmiCount(lab) == before + 1)
+            _ = try waitForLog(lab, ["NMI received for unknown reason"])
+
+            let sciBefore = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
+            try inject(["run", "nmi", "signal=sci", "via=qemu", "--lab", lab])
+            usleep(1_000_000)
+            let sciAfter = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
+            #expect(sciAfter > sciBefore, "SCI count \(sciBefore) -> \(sciAfter)")
+        }
+    }
+
+    @Test func edacRecordsReachTheKernelThroughGHES() async throws {
+        try await withLab("e2e-edac") { lab in
+            let polled = try #require(FirmwareLayout.lab.sources.first { $0.notification == .polled })
+            try inject(["run", "edac", "via=ghes", "block_address=\(polled.blockAddress)", "address=0x3000", "--lab", lab])
+            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000"])
+        }
+    }
+
+    @Test func twoLabsRunSideBySideAndStayApart() async throws {
+        try await withLab("e2e-left") { left in
+            try await withLab("e2e-right") { right in
+                let status = try inject(["lab", "status", "--json"])
+                #expect(status.contains("\"e2e-left\"") && status.contains("\"e2e-right\""))
+                let rightBefore = try nmiCount(right)
+                let leftBefore = try nmiCount(left)
+                try inject(["run", "nmi", "--lab", left])
+                #expect(try nmiCount(left) == leftBefore + 1)
+                #expect(try nmiCount(right) == rightBefore, "an NMI for one lab reached the other")
+            }
+        }
+    }
+
+    @Test func theDemoShowsAReportForEveryBackend() throws {
+        let result = try TestSupport.inject(["lab", "demo", "-n", "e2e-demo"], environment: Self.environment)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("4 of 4 backends reported by the guest kernel."))
+        for backend in ["mce", "ghes", "edac", "nmi"] { #expect(result.stdout.contains("] \(backend): ")) }
+        #expect(result.stdout.contains("lab e2e-demo: stopped, files removed."))
+    }
+}
+
+/// Whether the lab tests can run here.
+enum LabAvailability {
+    /// QEMU is installed, or `lab up` can install it (as root).
+    static var qemuCanStart: Bool { getuid() == 0 || LabPrerequisites.missing().isEmpty }
+    /// Printed when the suite is skipped.
+    static var skipReason: Comment {
+        "QEMU cannot start here: \(LabPrerequisites.missing().joined(separator: ", ")) missing and not root to install them"
+    }
+}
