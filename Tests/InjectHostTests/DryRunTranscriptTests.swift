@@ -26,7 +26,7 @@ struct DryRunTranscriptTests {
         let text = PlanRenderer.render(plan, root: .init(root.path))
         let base = root.path + "/sys/kernel/debug/mce-inject/"
         let expected = [
-            "  1. write \(base)flags = \"sw\"",
+            "  1. write \(base)flags = \"sw\\n\"",
             "  2. write \(base)cpu = \"0\"",
             "  3. write \(base)status = \"0x940000000000009f\"",
             "  4. write \(base)misc = \"0x0\"",
@@ -37,14 +37,15 @@ struct DryRunTranscriptTests {
         let stepLines = text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  ") && $0.contains(". write ") }
         #expect(stepLines == expected)
         #expect(text.contains("trace mce:mce_record bank=1 status=0x940000000000009f"))
-        let status = UInt64(0x9400_0000_0000_009F)
-        #expect(status & (1 << 63) != 0 && status & (1 << 60) != 0 && status & (1 << 58) != 0) // VAL EN ADDRV
-        #expect(status & (1 << 61) == 0) // UC clear
         #expect(TestSupport.read(root, Self.mceFiles[2]) == "", "a dry run must not write")
 
         let results = try await Executor(target: session.options.target).run(plan, confirmed: false)
         #expect(results.count == 7)
-        #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/status") == "0x940000000000009f")
+        let written = try #require(TestSupport.read(root, "sys/kernel/debug/mce-inject/status"))
+        let status = try #require(UInt64(written.dropFirst(2), radix: 16))
+        #expect(status & (1 << 63) != 0 && status & (1 << 60) != 0 && status & (1 << 58) != 0, "VAL, EN and ADDRV set") // VAL EN ADDRV
+        #expect(status & (1 << 61) == 0, "UC clear")
+        #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/flags") == "sw\n")
         #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/bank") == "1")
         #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/ipid") == "", "ipid unset: not written")
     }
