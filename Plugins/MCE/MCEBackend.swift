@@ -8,26 +8,7 @@ struct MCEBackend: InjectBackend {
         name: "mce", version: "0.1.0",
         summary: "Machine checks through mce-inject (debugfs) or QEMU's virtual hardware (QMP)",
         families: ["mce", "memory", "cache", "bus"],
-        parameters: [
-            Parameter("via", .choice(["debugfs", "qemu"]), default: "debugfs",
-                      help: "debugfs: the kernel's mce-inject; qemu: a machine check from the VM's virtual CPU (needs --qmp)"),
-            Parameter("cpu", .cpu(0...8191), default: "0", help: "the CPU that sees the machine check"),
-            Parameter("bank", .u64(0...63), default: "1", help: "the MCA bank"),
-            Parameter("severity", .choice(StatusWord.severities.map(\.name)), default: "corrected",
-                      help: "builds the status word when status is not given"),
-            Parameter("mca_code", .u64(0...0xFFFF), default: "0x009f",
-                      help: "MCA error code (bits 15:0); 0x009f = memory controller read error, channel unspecified"),
-            Parameter("status", .u64(), help: "raw MCi_STATUS; overrides severity and mca_code"),
-            Parameter("addr", .address(), help: "MCi_ADDR; sets ADDRV when status is built"),
-            Parameter("misc", .u64(), help: "MCi_MISC; sets MISCV when status is built"),
-            Parameter("synd", .u64(), help: "MCi_SYND (AMD)"),
-            Parameter("ipid", .u64(), help: "MCi_IPID (AMD SMCA)"),
-            Parameter("overflow", .bool, default: "false", help: "set OVER in a built status"),
-            Parameter("mcgstatus", .u64(), help: "MCG_STATUS for the qemu path; derived from the severity when not given"),
-            Parameter("flags", .choice(["sw", "hw", "df", "th"]), default: "sw",
-                      help: "mce-inject mode: sw software only, hw also real MSRs, df deferred, th threshold"),
-            Parameter("broadcast", .bool, default: "false", help: "qemu path: raise it on every CPU"),
-        ])
+        parameters: MCEParameters.all)
 
     init() {}
 
@@ -52,43 +33,87 @@ struct MCEBackend: InjectBackend {
 
     func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
-        let severity = p.text("severity") ?? "corrected"
-        let status = p.number("status").map(StatusWord.init(raw:))
-            ?? StatusWord(severity: severity, mcaCode: p.number("mca_code") ?? 0x9F, hasAddress: p.isSet("addr"),
-                          hasMisc: p.isSet("misc"), overflow: p.flag("overflow"))
-        let cpu = p.number("cpu") ?? 0
-        let bank = p.number("bank") ?? 1
+        if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
+        let replay = try p.text("replay").map(KernelLogReplay.init)
+        if replay != nil, p.isSet("status") { throw BackendError.invalid("give either replay or status, not both") }
+        let status = replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:)) ?? builtStatus(p)
+        let cpu = replay?.cpu ?? p.number("cpu") ?? 0
+        let bank = replay?.bank ?? p.number("bank") ?? 1
+        let addr = replay?.addr ?? p.number("addr")
+        let misc = replay?.misc ?? p.number("misc")
+        let synd = replay?.synd ?? p.number("synd")
+        let ipid = replay?.ipid ?? p.number("ipid")
+        let count = p.number("count") ?? 1
+        let interval = p.number("interval") ?? 0
+        let decoded = StatusDecoder.lines(status).joined(separator: "\n")
         var plan = Plan()
         if status.isUncorrected { plan.requireConfirmation("status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic") }
         if p.text("flags") == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }
 
         if p.text("via") == "qemu" {
             guard request.target.hasQMP else {
-                throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET")
+                throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME")
             }
-            let mcg = p.number("mcgstatus") ?? (status.isUncorrected ? 0x5 : 0x0)
+            let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? 0x5 : 0x0)
             let words = ["mce"] + (p.flag("broadcast") ? ["-b"] : []) + [String(cpu), String(bank), status.hex,
-                        "0x" + String(mcg, radix: 16), hex(p.number("addr") ?? 0), hex(p.number("misc") ?? 0)]
-            plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
-                     note: "QEMU raises the machine check in virtual hardware: \(status.summary)", trigger: true)
+                        hex(mcg), hex(addr ?? 0), hex(misc ?? 0)]
+            for index in 0..<count {
+                if index > 0 && interval > 0 { plan.sleep(microseconds: interval) }
+                plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
+                         note: index == 0 ? "QEMU raises the machine check in virtual hardware\n" + decoded : nil, trigger: true)
+            }
         } else {
             let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
             func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
                 plan.write("\(Self.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
             }
-            // flags_write() drops the last byte it is given (it expects echo's newline).
+            // flags_write() drops the last byte it is given (it expects echo's newline). The mode
+            // persists; every other value is cleared by the kernel after each injection.
             set("flags", (p.text("flags") ?? "sw") + "\n")
-            set("cpu", String(cpu))
-            set("status", status.hex, status.summary)
-            set("misc", hex(p.number("misc") ?? 0))
-            set("addr", hex(p.number("addr") ?? 0))
-            set("synd", hex(p.number("synd") ?? 0))
-            if let ipid = p.number("ipid") { set("ipid", hex(ipid)) }
-            set("bank", String(bank), "writing bank injects the machine check", trigger: true)
+            for index in 0..<max(1, Int(count)) {
+                let first = index == 0
+                if !first && interval > 0 { plan.sleep(microseconds: interval) }
+                // The first injection writes every file (stale values may be left from others);
+                // repeats write only what is not zero, since the kernel zeroed the rest.
+                if first || cpu != 0 { set("cpu", String(cpu)) }
+                set("status", status.hex, first ? decoded : nil)
+                if first || (misc ?? 0) != 0 { set("misc", hex(misc ?? 0)) }
+                if first || (addr ?? 0) != 0 { set("addr", hex(addr ?? 0)) }
+                if first || (synd ?? 0) != 0 { set("synd", hex(synd ?? 0)) }
+                if let ipid { set("ipid", hex(ipid)) }
+                set("bank", String(bank), first ? "writing bank injects the machine check" + (count > 1 ? " (then \(count - 1) more)" : "") : nil,
+                    trigger: true)
+            }
         }
         plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))
         plan.expect(.kernelLog("Bank \(bank): \(String(status.raw, radix: 16))"))
         return plan
+    }
+
+    /// The status word the description builds.
+    private func builtStatus(_ p: ParameterValues) -> StatusWord {
+        let code: UInt64
+        if let raw = p.number("mca_code") {
+            code = raw
+        } else {
+            let index = { (name: String, names: [String], fallback: Int) in names.firstIndex(of: p.text(name) ?? "") ?? fallback }
+            switch p.text("error_class") ?? "memory" {
+            case "cache":
+                code = UInt64(MCACode.cache(request: index("request", MCACode.requests, 0), type: index("cache_type", MCACode.cacheTypes, 2),
+                                            level: index("level", MCACode.levels, 3)).raw)
+            case "bus":
+                code = UInt64(MCACode.bus(participation: index("participation", MCACode.participations, 3), timeout: p.flag("timeout"),
+                                          request: index("request", MCACode.requests, 0), space: index("space", MCACode.spaces, 0),
+                                          level: index("level", MCACode.levels, 3)).raw)
+            case "generic":
+                code = 0x0001
+            default:
+                code = UInt64(MCACode.memory(transaction: index("transaction", MCACode.transactions, 0),
+                                             channel: Int(p.number("channel") ?? 15)).raw)
+            }
+        }
+        return StatusWord(severity: p.text("severity") ?? "corrected", mcaCode: code, hasAddress: p.isSet("addr"),
+                          hasMisc: p.isSet("misc"), overflow: p.flag("overflow"))
     }
 
     private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -9,8 +9,9 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     case pluginFailed(backend: String, code: Int32, message: String)
     /// The request can crash or damage the machine and `--yes` was not given.
     case confirmationRequired(backend: String, reasons: [String])
-    /// A step failed on the target; `completed` steps had already run.
-    case stepFailed(index: Int, step: String, completed: Int, error: TargetError)
+    /// A step failed on the target; `completed` steps had already run; `wasTrigger` says whether it
+    /// was the step that raises the error (the kernel may then have acted on it before failing).
+    case stepFailed(index: Int, step: String, completed: Int, wasTrigger: Bool, error: TargetError)
     /// NOTIFY steps nested too deeply (a cycle between backends).
     case notificationLoop(chain: [String])
     /// The target could not be reached (a lab that is not running, for example).
@@ -42,8 +43,14 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
             return "\(backend): \(message)"
         case .confirmationRequired(let backend, let reasons):
             return "\(backend): this request needs --yes: " + reasons.joined(separator: "; ")
-        case .stepFailed(let index, let step, let completed, let error):
-            return "step \(index + 1) (\(step)) failed: \(error)" + (completed > 0 ? " [\(completed) earlier step(s) had run]" : " [nothing was changed]")
+        case .stepFailed(let index, let step, let completed, let wasTrigger, let error):
+            var text = "step \(index + 1) (\(step)) failed: \(error)"
+            if wasTrigger && error.reachedTheKernel {
+                text += " [the kernel received this trigger and refused or could not finish it: its log says what it did]"
+            } else {
+                text += completed > 0 ? " [\(completed) earlier step(s) had run]" : " [nothing was changed]"
+            }
+            return text
         case .notificationLoop(let chain):
             return "notification steps loop between backends: \(chain.joined(separator: " -> "))"
         case .target(let error):

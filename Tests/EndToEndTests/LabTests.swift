@@ -41,6 +41,15 @@ struct LabTests {
         if let failure { throw failure }
     }
 
+    /// The first page frame at or after `start` that the guest's page allocator holds free.
+    func freePage(_ lab: String, from start: UInt64) throws -> UInt64 {
+        let flags = try guest(lab, "od -An -t u8 -v -j \(start * 8) -N 512 /proc/kpageflags")
+        let buddy: UInt64 = 1 << 10
+        let index = try #require(flags.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }.firstIndex { $0 & buddy != 0 },
+                                 "no free page among the 64 after \(start)")
+        return start + UInt64(index)
+    }
+
     /// Polls the guest's kernel log until every text appears (10 s at most); returns the log.
     func waitForLog(_ lab: String, _ texts: [String]) throws -> String {
         var log = ""
@@ -70,6 +79,25 @@ struct LabTests {
             try guest(lab, "echo 1 > /sys/devices/system/machinecheck/machinecheck0/check_interval")
             try inject(["run", "mce", "via=qemu", "severity=corrected", "cpu=0", "bank=2", "addr=0x4000", "--lab", lab])
             _ = try waitForLog(lab, ["Machine Check: 0 Bank 2: 940000000000009f", "ADDR 4000"])
+
+            // A storm: three machine checks, each logged with the full status.
+            try inject(["run", "mce", "count=3", "interval=1000", "bank=3", "addr=0x5000", "--lab", lab])
+            let storm = try waitForLog(lab, ["Machine Check: 0 Bank 3: 940000000000009f"])
+            #expect(storm.components(separatedBy: "Machine Check: 0 Bank 3: 940000000000009f").count - 1 == 3)
+
+            // Where an uncorrected memory error ends: a free page (the buddy flag in /proc/kpageflags)
+            // poisoned and recovered.
+            let pfn = "0x" + String(try freePage(lab, from: 0x8000), radix: 16)
+            try inject(["run", "mce", "via=hwpoison", "pfn=\(pfn)", "--yes", "--lab", lab])
+            _ = try waitForLog(lab, ["Memory failure: \(pfn): recovery action for free buddy page: Recovered"])
+            #expect(try guest(lab, "cat /sys/kernel/tracing/trace").contains("memory_failure_event: pfn \(pfn)"))
+
+            // A page the kernel itself uses cannot be recovered: the write fails, and says the kernel acted.
+            let kernelPage = try inject(["lab", "exec", "-n", lab, "--", "grep -m1 'Kernel code' /proc/iomem"])
+            let start = UInt64(kernelPage.trimmingCharacters(in: .whitespaces).split(separator: "-").first ?? "", radix: 16) ?? 0
+            let busy = try TestSupport.inject(["run", "mce", "via=hwpoison", "addr=0x\(String(start, radix: 16))", "--yes", "--lab", lab],
+                                              environment: Self.environment)
+            #expect(busy.status == 1 && busy.stderr.contains("the kernel received this trigger"), "\(busy.stderr)")
         }
     }
 

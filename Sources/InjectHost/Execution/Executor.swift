@@ -72,7 +72,8 @@ public struct Executor {
                     throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
                 }
             } catch {
-                throw .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root), completed: index, error: error)
+                throw .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root), completed: index,
+                                  wasTrigger: step.isTrigger, error: error)
             }
             results.append(StepResult(index: index + 1, step: PlanRenderer.describe(step, root: target.root), output: output,
                                       microseconds: (HostClock.monotonicNanoseconds() - started) / 1000))

@@ -54,7 +54,9 @@ public enum PlanRenderer {
             if step.isTrigger { line += "  [trigger]" }
             if step.backend != plan.backend { line += "  [via \(step.backend)]" }
             lines.append(line)
-            if let note = step.note { lines.append("     # \(note)") }
+            if let note = step.note {
+                lines += note.split(separator: "\n", omittingEmptySubsequences: false).map { "     # \($0)" }
+            }
         }
         if !plan.expectations.isEmpty {
             lines.append("expected kernel events:")

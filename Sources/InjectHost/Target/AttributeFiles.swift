@@ -28,14 +28,14 @@ public struct AttributeFiles: TargetFiles, Sendable {
             let bytes = Array(value.utf8)
             let written = try bytes.withUnsafeBytes { try fd.write($0) }
             if written != bytes.count {
-                throw TargetError.system(path: full.string, operation: "write", errno: .ioError, hint: hint)
+                throw TargetError.system(path: full.string, operation: "write", errno: .ioError, hint: nil)
             }
         } catch let error as Errno {
             throw Self.map(error, full.string, "write", hint)
         } catch let error as TargetError {
             throw error
         } catch {
-            throw .system(path: full.string, operation: "write", errno: .ioError, hint: hint)
+            throw .system(path: full.string, operation: "write", errno: .ioError, hint: nil)
         }
     }
 
@@ -123,11 +123,13 @@ public struct AttributeFiles: TargetFiles, Sendable {
         return entries.sorted { $0.0 < $1.0 }
     }
 
+    /// The target error for `error`; `hint` (how to get the file) is kept only where the file is
+    /// missing or refused: any other errno comes from the kernel's handler, after the file was found.
     static func map(_ error: Errno, _ path: String, _ operation: String, _ hint: String?) -> TargetError {
         switch error {
         case .noSuchFileOrDirectory: return .notFound(path: path, hint: hint)
         case .permissionDenied, .notPermitted: return .permissionDenied(path: path, hint: hint)
-        default: return .system(path: path, operation: operation, errno: error, hint: hint)
+        default: return .system(path: path, operation: operation, errno: error, hint: nil)
         }
     }
 }

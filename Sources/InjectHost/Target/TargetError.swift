@@ -48,5 +48,15 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the failure came from the kernel's (or QEMU's) handler of a file or command that was
+    /// found and accepted for processing, rather than from reaching it.
+    public var reachedTheKernel: Bool {
+        switch self {
+        case .system(_, "write", _, _): return true
+        case .qmpCommandFailed: return true
+        default: return false
+        }
+    }
+
     private static func suffix(_ hint: String?) -> String { hint.map { "; \($0)" } ?? "" }
 }
