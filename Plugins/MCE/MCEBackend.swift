@@ -57,11 +57,9 @@ struct MCEBackend: InjectBackend {
             let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? 0x5 : 0x0)
             let words = ["mce"] + (p.flag("broadcast") ? ["-b"] : []) + [String(cpu), String(bank), status.hex,
                         hex(mcg), hex(addr ?? 0), hex(misc ?? 0)]
-            for index in 0..<count {
-                if index > 0 && interval > 0 { plan.sleep(microseconds: interval) }
-                plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
-                         note: index == 0 ? "QEMU raises the machine check in virtual hardware\n" + decoded : nil, trigger: true)
-            }
+            plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
+                     note: "QEMU raises the machine check in virtual hardware\n" + decoded, trigger: true)
+            if count > 1 { plan.repeatLast(1, times: count - 1, intervalMicroseconds: interval, note: "a storm of \(count)") }
         } else {
             let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
             func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
@@ -70,19 +68,29 @@ struct MCEBackend: InjectBackend {
             // flags_write() drops the last byte it is given (it expects echo's newline). The mode
             // persists; every other value is cleared by the kernel after each injection.
             set("flags", (p.text("flags") ?? "sw") + "\n")
-            for index in 0..<max(1, Int(count)) {
-                let first = index == 0
-                if !first && interval > 0 { plan.sleep(microseconds: interval) }
-                // The first injection writes every file (stale values may be left from others);
-                // repeats write only what is not zero, since the kernel zeroed the rest.
-                if first || cpu != 0 { set("cpu", String(cpu)) }
-                set("status", status.hex, first ? decoded : nil)
-                if first || (misc ?? 0) != 0 { set("misc", hex(misc ?? 0)) }
-                if first || (addr ?? 0) != 0 { set("addr", hex(addr ?? 0)) }
-                if first || (synd ?? 0) != 0 { set("synd", hex(synd ?? 0)) }
+            // The first injection writes every file (stale values may be left from others).
+            set("cpu", String(cpu))
+            set("status", status.hex, decoded)
+            set("misc", hex(misc ?? 0))
+            set("addr", hex(addr ?? 0))
+            set("synd", hex(synd ?? 0))
+            if let ipid { set("ipid", hex(ipid)) }
+            set("bank", String(bank), "writing bank injects the machine check", trigger: true)
+            if count > 1 {
+                // Repeats write only what is not zero: the kernel zeroed the rest after the injection.
+                let before = plan.steps.count
+                if interval > 0 { plan.sleep(microseconds: interval) }
+                if cpu != 0 { set("cpu", String(cpu)) }
+                set("status", status.hex)
+                if (misc ?? 0) != 0 { set("misc", hex(misc ?? 0)) }
+                if (addr ?? 0) != 0 { set("addr", hex(addr ?? 0)) }
+                if (synd ?? 0) != 0 { set("synd", hex(synd ?? 0)) }
                 if let ipid { set("ipid", hex(ipid)) }
-                set("bank", String(bank), first ? "writing bank injects the machine check" + (count > 1 ? " (then \(count - 1) more)" : "") : nil,
-                    trigger: true)
+                set("bank", String(bank), trigger: true)
+                if count > 2 {
+                    plan.repeatLast(plan.steps.count - before, times: count - 2,
+                                    note: "a storm of \(count) machine checks, \(interval) us apart")
+                }
             }
         }
         plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))

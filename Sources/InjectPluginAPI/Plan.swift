@@ -45,6 +45,14 @@ public struct Plan: Sendable {
         steps.append(PlanStep(.sleep(microseconds: microseconds), note: note))
     }
 
+    /// Appends a repetition: the last `stepCount` steps run `times` more times, with a pause of
+    /// `intervalMicroseconds` before each time (a storm). The host runs the loop; the plan stays short.
+    public mutating func repeatLast(_ stepCount: Int, times: UInt64, intervalMicroseconds: UInt64 = 0,
+                                    note: String? = nil) {
+        steps.append(PlanStep(.repeatSteps(count: stepCount, times: times, intervalMicroseconds: intervalMicroseconds),
+                              note: note))
+    }
+
     /// Declares a kernel event the plan should cause.
     public mutating func expect(_ expectation: Expectation) { expectations.append(expectation) }
 
@@ -68,6 +76,8 @@ public struct PlanStep: Sendable, Equatable {
         case notify(backend: String, arguments: [String: String])
         /// Wait.
         case sleep(microseconds: UInt64)
+        /// Run the `count` steps before this one `times` more times, pausing before each time.
+        case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
     }
 
     /// What the step does.

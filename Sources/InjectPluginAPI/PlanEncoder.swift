@@ -70,6 +70,12 @@ struct PlanEncoder {
                     c.kind = INJECT_STEP_SLEEP.rawValue
                     c.microseconds = microseconds
                     return host.pointee.add_step(call, &c)
+                case .repeatSteps(let count, let times, let interval):
+                    c.kind = INJECT_STEP_REPEAT.rawValue
+                    c.repeat_steps = UInt32(clamping: count)
+                    c.repeat_times = times
+                    c.microseconds = interval
+                    return host.pointee.add_step(call, &c)
                 }
             }
         }

@@ -20,6 +20,7 @@ struct LabTests {
     }
 
     /// Runs a shell command in the lab's guest.
+    @discardableResult
     func guest(_ lab: String, _ command: String) throws -> String {
         try inject(["lab", "exec", "-n", lab, "--", command])
     }

@@ -59,12 +59,28 @@ struct MCEPlanTests {
     }
 
     @Test func aStormWritesEveryValueOnceThenOnlyWhatTheKernelClears() throws {
-        let writes = try steps(["count=3", "interval=500", "addr=0x5000", "bank=2"])
-        let files = writes.compactMap { ($0["path"] as? String)?.split(separator: "/").last.map(String.init) }
-        #expect(files == ["flags", "cpu", "status", "misc", "addr", "synd", "bank",
-                          "status", "addr", "bank",
-                          "status", "addr", "bank"])
-        #expect(writes.filter { $0["kind"] as? String == "sleep" }.count == 2)
+        let plan = try steps(["count=4", "interval=500", "addr=0x5000", "bank=2"])
+        let kinds = plan.map { $0["path"].map { ($0 as! String).split(separator: "/").last.map(String.init)! } ?? $0["kind"] as! String }
+        #expect(kinds == ["flags", "cpu", "status", "misc", "addr", "synd", "bank",
+                          "sleep", "status", "addr", "bank", "repeat"])
+        #expect(plan.last?["steps"] as? Int == 4)
+        #expect(plan.last?["times"] as? Int == 2)
+
+        // Executed into a tree: the files hold the last injection's values, and the run says so.
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        let files = ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map { "sys/kernel/debug/mce-inject/\($0)" }
+        try TestSupport.makeTree(root, files: files)
+        let run = try TestSupport.inject(["run", "mce", "count=1000", "addr=0x5000", "bank=2", "--root", root.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("repeat steps 8-10 998 more time(s)  ok") && run.stdout.contains("2994 step(s) run"))
+        #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/bank") == "2")
+
+        // A missing file stops the storm at its first write, before any injection.
+        try FileManager.default.removeItem(atPath: root.path + "/sys/kernel/debug/mce-inject/addr")
+        let failed = try TestSupport.inject(["run", "mce", "count=3", "addr=0x5000", "--root", root.path])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("step 5 (write") && failed.stderr.contains("[4 earlier step(s) had run]"), "\(failed.stderr)")
     }
 
     @Test func hwpoisonWritesThePageAndNeedsYes() throws {

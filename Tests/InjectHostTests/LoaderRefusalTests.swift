@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import InjectTestSupport
+import InjectPluginABI
 @testable import InjectHost
 
 /// Real broken shared objects, compiled during the test, against the real loader.
@@ -28,9 +29,9 @@ struct LoaderRefusalTests {
         let wrong = try build(directory, "libwrong.so", ["FIXTURE_MAJOR=2", "FIXTURE_NAME=\"future\""])
         _ = try build(directory, "libgood.so")
         let registry = registry([directory.path])
-        #expect(reason(registry, wrong) == .abiMismatch(plugin: "2.0", host: "1.0"))
+        #expect(reason(registry, wrong) == .abiMismatch(plugin: "2.0", host: "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)"))
         #expect(reason(registry, wrong)?.description.contains("plugin ABI 2.0") == true)
-        #expect(reason(registry, wrong)?.description.contains("host ABI 1.0") == true)
+        #expect(reason(registry, wrong)?.description.contains("host ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)") == true)
         #expect(registry.backends.map(\.info.name) == ["fixture"])
     }
 
@@ -132,6 +133,27 @@ struct LoaderRefusalTests {
         } catch {
             #expect(error.description.contains("broke the plugin contract"))
             #expect(error.description.contains("sys/../../etc/passwd"))
+        }
+    }
+
+    @Test func stepsOfABI1_0AreReadAndRepeatsAreChecked() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let old = try build(directory, "libold.so", ["FIXTURE_STEP_1_0", "FIXTURE_NAME=\"old\""])
+        let storm = try build(directory, "libstorm.so", ["FIXTURE_REPEAT=1", "FIXTURE_NAME=\"storm\""])
+        let greedy = try build(directory, "libgreedy.so", ["FIXTURE_REPEAT=2", "FIXTURE_NAME=\"greedy\""])
+        let planner = Planner(registry: registry([old, storm, greedy]), sources: { _, arguments throws(ConfigurationError) in
+            try ConfigurationSources(arguments: arguments, environment: [:], files: [])
+        }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        #expect(try planner.plan(backend: "old", arguments: []).steps.count == 1)
+        let repeated = try planner.plan(backend: "storm", arguments: ["level=2"])
+        #expect(repeated.steps.map(\.action) == [.writeAttribute(path: try TargetPath("sys/fixture/level"), value: "2"),
+                                                 .repeatSteps(count: 1, times: 3, intervalMicroseconds: 0)])
+        do {
+            _ = try planner.plan(backend: "greedy", arguments: [])
+            Issue.record("a repeat of more steps than the plan holds was accepted")
+        } catch {
+            #expect(error.description.contains("a repeat step covers 1...1 earlier steps, not 2"), "\(error)")
         }
     }
 

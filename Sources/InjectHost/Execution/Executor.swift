@@ -37,7 +37,7 @@ public struct Executor {
     ///   - plan: a plan from ``InjectSession/plan(backend:arguments:)``.
     ///   - confirmed: whether the user passed `--yes`.
     /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything runs, or
-    ///   ``InjectError/stepFailed(index:step:completed:error:)``.
+    ///   ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``.
     public func run(_ plan: InjectionPlan, confirmed: Bool) async throws(InjectError) -> [StepResult] {
         if !plan.confirmationReasons.isEmpty && !confirmed {
             throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
@@ -48,36 +48,84 @@ public struct Executor {
         } else {
             do throws(TargetError) { files = try target.files() } catch { throw .target(error) }
         }
-        var qmp: QMPClient?
+        var runner = StepRunner(target: target, files: files)
         var results: [StepResult] = []
+        var executed = 0
         for (index, step) in plan.steps.enumerated() {
             let started = HostClock.monotonicNanoseconds()
             var output: String?
-            do throws(TargetError) {
-                switch step.action {
-                case .writeAttribute(let path, let value):
-                    try files.write(value, to: path, hint: step.hint)
-                case .qmp(let command, let arguments):
-                    guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
-                    if qmp == nil { qmp = try QMPClient(socketPath: socket) }
-                    output = try qmp!.execute(command, arguments: arguments).description
-                case .exec(let argv):
-                    output = try await ToolRunner.run(argv, hint: step.hint).output
-                case .writeMemory(let address, let bytes):
-                    guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
-                    try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
-                case .sleep(let microseconds):
-                    usleep(UInt32(microseconds))
-                case .notify(let backend, _):
-                    throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+            if case .repeatSteps(let count, let times, let interval) = step.action {
+                for time in 1...times {
+                    if interval > 0 { usleep(UInt32(clamping: interval)) }
+                    for inner in (index - count)..<index {
+                        _ = try await runner.perform(plan.steps[inner], index: inner, executed: executed,
+                                                     repetition: (time, times))
+                        executed += 1
+                    }
                 }
-            } catch {
-                throw .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root), completed: index,
-                                  wasTrigger: step.isTrigger, error: error)
+                output = "\(times * UInt64(count)) step(s) run"
+            } else {
+                output = try await runner.perform(step, index: index, executed: executed)
+                executed += 1
             }
-            results.append(StepResult(index: index + 1, step: PlanRenderer.describe(step, root: target.root), output: output,
+            results.append(StepResult(index: index + 1, step: PlanRenderer.describe(step, at: index, root: target.root), output: output,
                                       microseconds: (HostClock.monotonicNanoseconds() - started) / 1000))
         }
         return results
+    }
+}
+
+/// Performs single steps for ``Executor``, holding the QMP connection across them.
+private struct StepRunner {
+    let target: TargetSpec
+    let files: any TargetFiles
+    var qmp: QMPClient?
+
+    init(target: TargetSpec, files: any TargetFiles) {
+        self.target = target
+        self.files = files
+    }
+
+    /// Performs a step; returns what is worth showing (a QMP reply, a tool's output).
+    /// `repetition` is set inside a repeat step, to say which time failed.
+    mutating func perform(_ step: PlannedStep, index: Int, executed: Int,
+                          repetition: (time: UInt64, of: UInt64)? = nil) async throws(InjectError) -> String? {
+        do throws(TargetError) {
+            switch step.action {
+            case .writeAttribute(let path, let value):
+                try files.write(value, to: path, hint: step.hint)
+                return nil
+            case .exec(let argv):
+                return try await ToolRunner.run(argv, hint: step.hint).output
+            default:
+                return try performOther(step)
+            }
+        } catch {
+            throw failure(step, index, executed, error, repetition.map { " (repetition \($0.time) of \($0.of))" } ?? "")
+        }
+    }
+
+    private mutating func performOther(_ step: PlannedStep) throws(TargetError) -> String? {
+        switch step.action {
+        case .qmp(let command, let arguments):
+            guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
+            if qmp == nil { qmp = try QMPClient(socketPath: socket) }
+            return try qmp!.execute(command, arguments: arguments).description
+        case .writeMemory(let address, let bytes):
+            guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
+            try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
+        case .sleep(let microseconds):
+            usleep(UInt32(clamping: microseconds))
+        case .notify(let backend, _):
+            throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+        case .writeAttribute, .exec, .repeatSteps:
+            break
+        }
+        return nil
+    }
+
+    private func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String) -> InjectError {
+        .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root) + suffix, completed: executed,
+                    wasTrigger: step.isTrigger, error: error)
     }
 }

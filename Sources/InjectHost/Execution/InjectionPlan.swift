@@ -23,6 +23,8 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case writeMemory(address: UInt64, bytes: [UInt8])
         case notify(backend: String, assignments: [String])
         case sleep(microseconds: UInt64)
+        /// Run the `count` steps before this one `times` more times, pausing before each time.
+        case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
     }
 
     /// What the step does.
@@ -38,6 +40,7 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
 
     private enum Keys: String, CodingKey {
         case kind, backend, path, value, command, arguments, argv, address, bytes, assignments, microseconds, note, hint, trigger
+        case steps, times
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +69,11 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case .sleep(let microseconds):
             try c.encode("sleep", forKey: .kind)
             try c.encode(microseconds, forKey: .microseconds)
+        case .repeatSteps(let count, let times, let interval):
+            try c.encode("repeat", forKey: .kind)
+            try c.encode(count, forKey: .steps)
+            try c.encode(times, forKey: .times)
+            try c.encode(interval, forKey: .microseconds)
         }
         try c.encodeIfPresent(note, forKey: .note)
         try c.encodeIfPresent(hint, forKey: .hint)

@@ -3,6 +3,13 @@ import SystemPackage
 /// Text forms of plans and steps, as `--dry-run` prints them.
 public enum PlanRenderer {
     /// One line for a step: the exact path and value, QMP JSON, or command line.
+    public static func describe(_ step: PlannedStep, at index: Int, root: FilePath) -> String {
+        guard case .repeatSteps(let count, let times, let interval) = step.action else { return describe(step, root: root) }
+        let block = count == 1 ? "step \(index)" : "steps \(index - count + 1)-\(index)"
+        return "repeat \(block) \(times) more time(s)" + (interval > 0 ? ", \(interval) us before each" : "")
+    }
+
+    /// One line for a step, without its position (a repeat step names no steps).
     public static func describe(_ step: PlannedStep, root: FilePath) -> String {
         switch step.action {
         case .writeAttribute(let path, let value):
@@ -20,6 +27,8 @@ public enum PlanRenderer {
             return "notify \(backend) \(assignments.joined(separator: " "))"
         case .sleep(let microseconds):
             return "sleep \(microseconds) us"
+        case .repeatSteps(let count, let times, _):
+            return "repeat the \(count) step(s) before \(times) more time(s)"
         }
     }
 
@@ -50,7 +59,7 @@ public enum PlanRenderer {
         }
         lines.append("steps:")
         for (index, step) in plan.steps.enumerated() {
-            var line = "  \(index + 1). \(describe(step, root: root))"
+            var line = "  \(index + 1). \(describe(step, at: index, root: root))"
             if step.isTrigger { line += "  [trigger]" }
             if step.backend != plan.backend { line += "  [via \(step.backend)]" }
             lines.append(line)

@@ -1,3 +1,5 @@
+import InjectPluginABI
+
 /// Builds a complete plan for a request: resolves and validates parameters, asks the backend for
 /// its steps, and routes every notification step to the backend it names (plugins never call each
 /// other). Nothing touches the target here.
@@ -33,7 +35,21 @@ struct Planner {
         let answer = try backend.plan(parameters, target: target, files: files)
         plan.expectations += answer.expectations
         plan.confirmationReasons += answer.confirmationReasons
+        // Where each of the backend's steps begins in the plan, once notifications are expanded.
+        var starts: [Int] = []
         for step in answer.steps {
+            starts.append(plan.steps.count)
+            if case .repeatSteps(let count, let times, let interval) = step.action {
+                let first = starts[starts.count - 1 - count]
+                guard !plan.steps[first...].contains(where: { if case .repeatSteps = $0.action { true } else { false } }) else {
+                    throw .pluginFailed(backend: backend.info.name, code: INJECT_E_INVALID.rawValue,
+                                        message: "a repeat step covers a notification whose plan repeats steps itself")
+                }
+                var expanded = step
+                expanded.action = .repeatSteps(count: plan.steps.count - first, times: times, intervalMicroseconds: interval)
+                plan.steps.append(expanded)
+                continue
+            }
             guard case .notify(let next, let assignments) = step.action else {
                 plan.steps.append(step)
                 continue

@@ -5,9 +5,10 @@ import InjectPluginABI
 enum StepReader {
     static func add(_ step: inject_step, to context: CallContext) -> Int32 {
         guard context.mode == .plan else { return context.violate("add_step called outside plan") }
-        guard step.struct_size >= UInt32(MemoryLayout<inject_step>.size) else {
-            return context.violate("inject_step.struct_size \(step.struct_size) is smaller than ABI 1.0's \(MemoryLayout<inject_step>.size)")
+        guard step.struct_size >= UInt32(sizeInABI1_0) else {
+            return context.violate("inject_step.struct_size \(step.struct_size) is smaller than ABI 1.0's \(sizeInABI1_0)")
         }
+        let hasABI1_1Fields = step.struct_size >= UInt32(MemoryLayout<inject_step>.size)
         let action: PlannedStep.Action
         switch step.kind {
         case INJECT_STEP_WRITE_ATTRIBUTE.rawValue:
@@ -54,8 +55,22 @@ enum StepReader {
         case INJECT_STEP_SLEEP.rawValue:
             guard step.microseconds <= 60_000_000 else { return context.violate("a sleep step may last at most 60 s") }
             action = .sleep(microseconds: step.microseconds)
+        case INJECT_STEP_REPEAT.rawValue:
+            guard hasABI1_1Fields else { return context.violate("a repeat step needs ABI 1.1's inject_step (struct_size \(MemoryLayout<inject_step>.size))") }
+            let count = Int(step.repeat_steps)
+            guard count >= 1, count <= context.steps.count else {
+                return context.violate("a repeat step covers 1...\(context.steps.count) earlier steps, not \(count)")
+            }
+            guard !context.steps.suffix(count).contains(where: { if case .repeatSteps = $0.action { true } else { false } }) else {
+                return context.violate("a repeat step may not repeat another repeat step")
+            }
+            guard step.repeat_times >= 1, step.repeat_times <= 10_000_000 else {
+                return context.violate("a repeat step runs 1...10000000 more times, not \(step.repeat_times)")
+            }
+            guard step.microseconds <= 60_000_000 else { return context.violate("a repeat step pauses at most 60 s") }
+            action = .repeatSteps(count: count, times: step.repeat_times, intervalMicroseconds: step.microseconds)
         default:
-            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...6)")
+            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...7)")
         }
         context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
                                          hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))
@@ -79,6 +94,9 @@ enum StepReader {
                                                   note: string(expectation.note)))
         return INJECT_OK.rawValue
     }
+
+    /// The size of `inject_step` in ABI 1.0: everything before the 1.1 fields.
+    static let sizeInABI1_0 = MemoryLayout<inject_step>.offset(of: \inject_step.repeat_steps)!
 
     private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
         pointer.map { String(cString: $0) }

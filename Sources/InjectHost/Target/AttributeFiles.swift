@@ -14,28 +14,35 @@ public struct AttributeFiles: TargetFiles, Sendable {
     /// The root, `/` unless `--root` chose another.
     public let root: FilePath
 
+    /// `root` as text ending in `/`, so that a write joins strings instead of building a `FilePath`
+    /// (storms write hundreds of thousands of times; the path is already validated).
+    private let rootPrefix: String
+
     /// Creates access under `root`.
-    public init(root: FilePath = "/") { self.root = root }
+    public init(root: FilePath = "/") {
+        self.root = root
+        rootPrefix = root.string.hasSuffix("/") ? root.string : root.string + "/"
+    }
 
     /// Writes `value` to the attribute at `path`.
     ///
     /// - Parameter hint: what to tell the user when the file is missing or refused.
     public func write(_ value: String, to path: TargetPath, hint: String? = nil) throws(TargetError) {
-        let full = path.under(root)
+        let full = rootPrefix + path.relative
         do {
-            let fd = try FileDescriptor.open(full, .writeOnly, options: [.closeOnExec])
+            let fd = try full.withCString { try FileDescriptor.open($0, .writeOnly, options: [.closeOnExec]) }
             defer { try? fd.close() }
-            let bytes = Array(value.utf8)
-            let written = try bytes.withUnsafeBytes { try fd.write($0) }
-            if written != bytes.count {
-                throw TargetError.system(path: full.string, operation: "write", errno: .ioError, hint: nil)
+            var value = value
+            let (written, count) = try value.withUTF8 { (try fd.write(UnsafeRawBufferPointer($0)), $0.count) }
+            if written != count {
+                throw TargetError.system(path: full, operation: "write", errno: .ioError, hint: nil)
             }
         } catch let error as Errno {
-            throw Self.map(error, full.string, "write", hint)
+            throw Self.map(error, full, "write", hint)
         } catch let error as TargetError {
             throw error
         } catch {
-            throw .system(path: full.string, operation: "write", errno: .ioError, hint: nil)
+            throw .system(path: full, operation: "write", errno: .ioError, hint: nil)
         }
     }
 

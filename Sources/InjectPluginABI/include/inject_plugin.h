@@ -55,7 +55,7 @@ extern "C" {
 
 /** The ABI version this header describes. */
 #define INJECT_ABI_MAJOR 1
-#define INJECT_ABI_MINOR 0
+#define INJECT_ABI_MINOR 1
 
 /** The one symbol a plugin exports. */
 #define INJECT_PLUGIN_ENTRY_SYMBOL "inject_plugin_entry"
@@ -142,7 +142,10 @@ typedef enum inject_step_kind {
     INJECT_STEP_EXEC = 3,            /* run the external tool argv[0] with argv[1..] (no shell) */
     INJECT_STEP_WRITE_MEMORY = 4,    /* write `data` at guest-physical `address` of firmware memory */
     INJECT_STEP_NOTIFY = 5,          /* ask backend `backend` for its plan with `arguments` ("k=v k=v") */
-    INJECT_STEP_SLEEP = 6            /* wait `microseconds` */
+    INJECT_STEP_SLEEP = 6,           /* wait `microseconds` */
+    INJECT_STEP_REPEAT = 7           /* ABI 1.1: run the `repeat_steps` steps before this one
+                                        `repeat_times` more times, waiting `microseconds` before each
+                                        time (a storm); the repeated steps may not hold a REPEAT */
 } inject_step_kind;
 
 /** Flags for `inject_step.flags`. */
@@ -165,6 +168,10 @@ typedef struct inject_step {
     uint64_t microseconds;       /* SLEEP */
     const char *note;            /* one line for people: what this step does; may be NULL */
     const char *hint;            /* what to do when the step fails (e.g. "modprobe mce-inject"); may be NULL */
+    /* ABI 1.1; a 1.0 plugin's struct_size ends before these. */
+    uint32_t repeat_steps;       /* REPEAT: how many steps before this one (1...plan length) */
+    uint32_t reserved;           /* zero */
+    uint64_t repeat_times;       /* REPEAT: how many more times (1...10000000) */
 } inject_step;
 
 typedef enum inject_expect_kind {

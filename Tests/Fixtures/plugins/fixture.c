@@ -8,9 +8,12 @@
  *   FIXTURE_BAD_DEFAULT     a parameter whose default violates its own range
  *   FIXTURE_PLAN_FAILS      plan fails with a message
  *   FIXTURE_BAD_PATH        plan names a path with ".."
+ *   FIXTURE_STEP_1_0        steps claim ABI 1.0's struct_size (before the 1.1 repeat fields)
+ *   FIXTURE_REPEAT=N        after the write, a repeat step covering N steps, 3 more times
  */
 #include <inject_plugin.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #ifndef FIXTURE_NAME
@@ -40,7 +43,11 @@ static int32_t plan(void *state, inject_call *call, const inject_param_value *va
 #else
     inject_step step;
     memset(&step, 0, sizeof step);
+#ifdef FIXTURE_STEP_1_0
+    step.struct_size = offsetof(inject_step, repeat_steps);
+#else
     step.struct_size = sizeof step;
+#endif
     step.kind = INJECT_STEP_WRITE_ATTRIBUTE;
 #ifdef FIXTURE_BAD_PATH
     step.path = "sys/../../etc/passwd";
@@ -48,7 +55,19 @@ static int32_t plan(void *state, inject_call *call, const inject_param_value *va
     step.path = "sys/fixture/level";
 #endif
     step.value = values[0].text;
-    return host->add_step(call, &step);
+    int32_t rc = host->add_step(call, &step);
+#ifdef FIXTURE_REPEAT
+    if (rc == INJECT_OK) {
+        inject_step again;
+        memset(&again, 0, sizeof again);
+        again.struct_size = sizeof again;
+        again.kind = INJECT_STEP_REPEAT;
+        again.repeat_steps = FIXTURE_REPEAT;
+        again.repeat_times = 3;
+        rc = host->add_step(call, &again);
+    }
+#endif
+    return rc;
 #endif
 }
 

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Benchmark (not a test): a corrected-MCE storm through mce-inject's files, written into a tmpfs
+# `--root` tree, by `inject run mce count=N` (release) beside a C loop doing the same writes
+# (Benchmarks/mce-storm-loop.c, the limit), alternating in one run; then the system calls per
+# injection of each, counted by strace -c.
+#
+#   Benchmarks/mce-storm.sh [INJECTIONS] [ROUNDS]
+#
+# Results are also written to bench-results/mce-storm.txt.
+set -eu
+cd "$(dirname "$0")/.."
+count=${1:-100000}
+rounds=${2:-5}
+swift build -c release >/dev/null
+inject=.build/release/inject
+work=$(mktemp -d /dev/shm/inject-storm-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -o "$work/loop" Benchmarks/mce-storm-loop.c
+root="$work/root"
+mkdir -p "$root/sys/kernel/debug/mce-inject"
+for f in flags cpu status misc addr synd ipid bank; do : >"$root/sys/kernel/debug/mce-inject/$f"; done
+storm="mce count=$count interval=0 bank=1 addr=0x1234000 severity=corrected"
+
+# Both must leave the same files behind.
+"$work/loop" "$root" 2 && c_files=$(cd "$root" && grep -r . | sort)
+# shellcheck disable=SC2086
+"$inject" run $storm --root "$root" >/dev/null && i_files=$(cd "$root" && grep -r . | sort)
+[ "$c_files" = "$i_files" ] || { echo "inject and the C loop leave different files" >&2; exit 1; }
+
+python3 - "$rounds" "$count" "$inject" "$root" "$work/loop" "$storm" <<'PY' | tee "$work/rates"
+import subprocess, sys, time, statistics
+rounds, count, inject, root, loop, storm = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+def rate(argv):
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    return count / (time.perf_counter() - start)
+c, i = [], []
+for _ in range(rounds):
+    c.append(rate([loop, root, str(count)]))
+    i.append(rate([inject, "run", *storm.split(), "--root", root]))
+cm, im = statistics.median(c), statistics.median(i)
+print(f"C loop:          {cm:9.0f} injections/s (median of {rounds})")
+print(f"inject run mce:  {im:9.0f} injections/s (median of {rounds})")
+print(f"ratio inject/C:  {im / cm:.2f}")
+PY
+
+syscalls() { # total system calls per injection of "$@", and the count of each frequent one
+    strace -f -c -o "$work/strace" "$@" >/dev/null
+    awk -v n="$count" '$NF != "total" && $4 ~ /^[0-9]+$/ { total += $4; if ($4 >= n / 10) each = each sprintf(" %s %.2f", $NF, $4 / n) }
+        END { printf "%.2f per injection (%s )\n", total / n, each }' "$work/strace"
+}
+{
+    echo "mce storm benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $count injections, tmpfs root"
+    cat "$work/rates"
+    if command -v strace >/dev/null; then
+        echo "syscalls, minimum: 9.00 per injection (open, write, close of status, addr, bank)"
+        # shellcheck disable=SC2086
+        echo "syscalls, inject:  $(syscalls "$inject" run $storm --root "$root")"
+        echo "syscalls, C loop:  $(syscalls "$work/loop" "$root" "$count")"
+    else
+        echo "strace not installed: apt-get install strace"
+    fi
+} | tee "$work/report"
+mkdir -p bench-results
+cp "$work/report" bench-results/mce-storm.txt
