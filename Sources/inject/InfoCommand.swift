@@ -38,6 +38,14 @@ struct InfoCommand: ParsableCommand {
                          spec.rangeDescription ?? spec.type.syntax, spec.help])
         }
         Output.line(Output.table(rows, indent: ""))
+        // What these values would do, in the backend's words (a decoded status word, for example).
+        if let plan = try? session.plan(backend: backend, arguments: assignments) {
+            let notes = plan.steps.compactMap(\.note)
+            if !notes.isEmpty {
+                Output.line("\nwith these values (`inject run \(info.name) ... --dry-run` shows every step):")
+                Output.line(notes.flatMap { $0.split(separator: "\n").map { "  \($0)" } }.joined(separator: "\n"))
+            }
+        }
         Output.line("\nSet a value with name=value, INJECT_\(info.name.uppercased())_<NAME>, or \"backends\": {\"\(info.name)\": {...}} in the config file.")
     }
 }

@@ -60,7 +60,9 @@ public struct ParameterSpec: Sendable, Equatable, Encodable {
         if type == .choice { return choices.joined(separator: ", ") }
         guard let bounds else { return nil }
         if type == .int { return "\(Int64(bitPattern: bounds.min))...\(Int64(bitPattern: bounds.max))" }
-        let hex = type == .address || bounds.max >= 0xFFFF
+        // Hex for addresses and bit-field limits (2^n or 2^n-1), decimal for counts and times.
+        let bitLimit = bounds.max.nonzeroBitCount == 1 || bounds.max & (bounds.max &+ 1) == 0
+        let hex = type == .address || (bounds.max >= 0xFFFF && bitLimit)
         func show(_ v: UInt64) -> String { hex ? "0x" + String(v, radix: 16) : String(v) }
         return "\(show(bounds.min))...\(show(bounds.max))"
     }
