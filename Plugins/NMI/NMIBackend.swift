@@ -10,12 +10,10 @@ struct NMIBackend: InjectBackend {
         parameters: [
             Parameter("signal", .choice(["nmi", "sci", "irq"]), default: "nmi", help: "what to raise"),
             Parameter("via", .choice(["qemu", "ipmi", "sysrq", "debugfs"]), default: "qemu",
-                      help: "qemu: QMP (inject-nmi, system_powerdown); ipmi: a BMC's chassis power diag; sysrq: backtrace NMI; debugfs: irq trigger"),
+                      help: "qemu: QMP (inject-nmi, system_powerdown); ipmi: the target's BMC (--lab, --bmc or in-band); sysrq: backtrace NMI; debugfs: irq trigger"),
+            Parameter("method", .choice(["diag", "watchdog"]), default: "diag",
+                      help: "via=ipmi: diag pulses the diagnostic interrupt (chassis power diag); watchdog arms the BMC watchdog with an NMI pre-timeout, then stops it (the lab's simulated BMC has no diag)"),
             Parameter("irq", .u64(0...65535), help: "the interrupt for signal=irq via=debugfs"),
-            Parameter("bmc_host", .string, default: "127.0.0.1", help: "BMC address for via=ipmi"),
-            Parameter("bmc_port", .u64(1...65535), default: "623", help: "BMC RMCP+ port for via=ipmi"),
-            Parameter("bmc_user", .string, default: "admin", help: "BMC user for via=ipmi"),
-            Parameter("bmc_password", .string, default: "", help: "BMC password for via=ipmi"),
         ])
 
     init() {}
@@ -27,6 +25,9 @@ struct NMIBackend: InjectBackend {
             Capability("irq-debugfs", available: target.exists("sys/kernel/debug/irq/irqs"),
                        target.exists("sys/kernel/debug/irq/irqs") ? "/sys/kernel/debug/irq/irqs/N/trigger"
                        : "missing: the kernel lacks GENERIC_IRQ_DEBUGFS (the stock Debian kernel does)"),
+            Capability("ipmi", available: target.hasIPMI,
+                       target.hasIPMI ? "a BMC answers IPMI (chassis power diag, watchdog pre-timeout NMI)"
+                       : "no BMC: use --lab NAME, --bmc HOST[:PORT], or load ipmi_si and ipmi_devintf for /dev/ipmi0"),
             Capability("sci-counter", available: target.exists("sys/firmware/acpi/interrupts/sci"), "/sys/firmware/acpi/interrupts/sci"),
         ]
     }
@@ -44,9 +45,16 @@ struct NMIBackend: InjectBackend {
             plan.qmp("system_powerdown", note: "the ACPI power button event arrives as an SCI", trigger: true)
             plan.expect(.counter("sys/firmware/acpi/interrupts/sci", delta: 1))
         case ("nmi", "ipmi"):
-            plan.exec(["ipmitool", "-I", "lanplus", "-H", p.text("bmc_host") ?? "127.0.0.1", "-p", p.text("bmc_port") ?? "623",
-                       "-U", p.text("bmc_user") ?? "admin", "-P", p.text("bmc_password") ?? "", "chassis", "power", "diag"],
-                      note: "the BMC pulses the diagnostic interrupt (an NMI)", hint: "apt-get install ipmitool", trigger: true)
+            guard request.target.hasIPMI else {
+                throw BackendError.unsupported("via=ipmi needs a BMC: --lab NAME (its simulated BMC), --bmc HOST[:PORT] with IPMI_PASSWORD, or /dev/ipmi0 (modprobe ipmi_si ipmi_devintf)")
+            }
+            if p.text("method") == "watchdog" {
+                planWatchdogNMI(&plan)
+            } else {
+                plan.ipmi(netFunction: 0x00, command: 0x02, data: [0x04],
+                          note: "Chassis Control, pulse diagnostic interrupt: the BMC raises an NMI (ipmitool chassis power diag);"
+                          + " QEMU's simulated BMC lacks it: use method=watchdog in the lab", trigger: true)
+            }
             plan.expect(.kernelLog("NMI"))
         case ("nmi", "sysrq"):
             plan.write("proc/sysrq-trigger", "l", note: "the kernel sends backtrace NMIs to all CPUs", trigger: true)
@@ -59,5 +67,21 @@ struct NMIBackend: InjectBackend {
             throw BackendError.invalid("signal=\(signal) cannot be raised via=\(via); use nmi via qemu, ipmi or sysrq; sci via qemu; irq via debugfs")
         }
         return plan
+    }
+
+    /// An NMI from the BMC's watchdog: armed with an NMI pre-timeout 1 s out and a hard reset 60 s
+    /// out (a watchdog without a timeout action never runs), started, and stopped after the NMI.
+    private func planWatchdogNMI(_ plan: inout Plan) {
+        let use: UInt8 = 0x04                 // SMS/OS; "don't stop" clear, so Set Watchdog Timer stops it
+        let countdown: UInt16 = 600           // 60.0 s, in 100 ms units
+        plan.requireConfirmation("the BMC watchdog is armed to hard-reset the machine 60 s out; a later step stops it")
+        plan.ipmi(netFunction: 0x06, command: 0x24,
+                  data: [use, 0x21, 59, 0x00, UInt8(countdown & 0xFF), UInt8(countdown >> 8)],
+                  note: "Set Watchdog Timer: NMI pre-timeout 59 s before a 60 s hard-reset timeout")
+        plan.ipmi(netFunction: 0x06, command: 0x22, note: "Reset Watchdog Timer: the countdown starts; the NMI comes 1 s later",
+                  trigger: true)
+        plan.sleep(microseconds: 1_500_000, note: "wait for the pre-timeout")
+        plan.ipmi(netFunction: 0x06, command: 0x24, data: [use, 0x00, 0x00, 0x00, 0x0A, 0x00],
+                  note: "Set Watchdog Timer with no action: stops the countdown before the reset")
     }
 }

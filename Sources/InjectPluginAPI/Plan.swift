@@ -35,6 +35,13 @@ public struct Plan: Sendable {
         steps.append(PlanStep(.writeMemory(address: address, bytes: bytes), note: note))
     }
 
+    /// Appends an IPMI request (network function, command, request data) to the target's BMC;
+    /// the host chooses the route (in-band, the lab's simulated BMC, or a BMC over the network).
+    public mutating func ipmi(netFunction: UInt8, command: UInt8, data: [UInt8] = [], note: String? = nil,
+                              trigger: Bool = false) {
+        steps.append(PlanStep(.ipmi(netFunction: netFunction, command: command, data: data), note: note, isTrigger: trigger))
+    }
+
     /// Appends a request for another backend's plan (a notification, for example); the host routes it.
     public mutating func notify(_ backend: String, _ arguments: [String: String], note: String? = nil) {
         steps.append(PlanStep(.notify(backend: backend, arguments: arguments), note: note))
@@ -78,6 +85,8 @@ public struct PlanStep: Sendable, Equatable {
         case sleep(microseconds: UInt64)
         /// Run the `count` steps before this one `times` more times, pausing before each time.
         case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
+        /// Send an IPMI request to the target's BMC.
+        case ipmi(netFunction: UInt8, command: UInt8, data: [UInt8])
     }
 
     /// What the step does.

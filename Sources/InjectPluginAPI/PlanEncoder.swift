@@ -70,6 +70,12 @@ struct PlanEncoder {
                     c.kind = INJECT_STEP_SLEEP.rawValue
                     c.microseconds = microseconds
                     return host.pointee.add_step(call, &c)
+                case .ipmi(let netFunction, let command, let data):
+                    c.kind = INJECT_STEP_IPMI.rawValue
+                    return ([netFunction, command] + data).withUnsafeBufferPointer { buffer in
+                        c.data = buffer.baseAddress; c.data_length = buffer.count
+                        return host.pointee.add_step(call, &c)
+                    }
                 case .repeatSteps(let count, let times, let interval):
                     c.kind = INJECT_STEP_REPEAT.rawValue
                     c.repeat_steps = UInt32(clamping: count)

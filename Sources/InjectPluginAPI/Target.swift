@@ -15,6 +15,8 @@ public struct Target {
     public let hasQMP: Bool
     /// Whether a guest's firmware memory can be written.
     public let hasFirmwareMemory: Bool
+    /// Whether IPMI requests reach a BMC (a lab's, one given with `--bmc`, or this machine's in-band).
+    public let hasIPMI: Bool
 
     init(call: OpaquePointer?, host: UnsafePointer<inject_host_api>) {
         self.call = call
@@ -26,6 +28,7 @@ public struct Target {
         hasFiles = info.flags & UInt32(INJECT_TARGET_FILES) != 0
         hasQMP = info.flags & UInt32(INJECT_TARGET_QMP) != 0
         hasFirmwareMemory = info.flags & UInt32(INJECT_TARGET_MEMORY) != 0
+        hasIPMI = info.flags & UInt32(INJECT_TARGET_IPMI) != 0
     }
 
     /// Reads a file of the target as text.
@@ -60,9 +63,9 @@ public struct Target {
         var length = 0
         var byte: CChar = 0
         let rc = host.pointee.read_attribute(call, path, &byte, 1, &length)
-        if rc == INJECT_OK.rawValue || rc == INJECT_E_TOO_LARGE.rawValue || rc == INJECT_E_PERMISSION.rawValue {
-            return true
-        }
+        // A write-only attribute (such as /proc/sysrq-trigger) exists but fails to read with EIO.
+        let found = [INJECT_OK, INJECT_E_TOO_LARGE, INJECT_E_PERMISSION, INJECT_E_IO].map(\.rawValue)
+        if found.contains(rc) { return true }
         return (try? list(path)) != nil
     }
 

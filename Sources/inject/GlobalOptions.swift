@@ -26,6 +26,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A running lab (`inject lab up`) as the target: its guest's files, QMP socket and firmware memory.", valueName: "name"))
     var lab: String?
 
+    @Option(help: ArgumentHelp("A BMC over the network (RMCP+) for IPMI steps; the password is read from IPMI_PASSWORD.", valueName: "host[:port]"))
+    var bmc: String?
+
+    @Option(name: .customLong("bmc-user"), help: ArgumentHelp("The BMC user for --bmc.", valueName: "user"))
+    var bmcUser: String = "admin"
+
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
 
@@ -46,6 +52,11 @@ struct GlobalOptions: ParsableArguments {
             target.qmpSocket = qmp ?? target.qmpSocket
             target.guestMemory = guestMemory.map { FilePath($0) } ?? target.guestMemory
             options.target = target
+        }
+        if let bmc {
+            options.target.bmc = try report { () throws(InjectError) in
+                do throws(TargetError) { return try BMCEndpoint(parsing: bmc, user: bmcUser) } catch { throw .target(error) }
+            }
         }
         let session = try report { () throws(InjectError) in try InjectSession(options) }
         session.registry.searchPath.warnings.forEach(HostLog.warning)

@@ -63,6 +63,10 @@ struct LabBootOptions: ParsableArguments {
     @Option(name: .customLong("kernel-arg"), help: "An extra guest kernel argument (repeatable).")
     var kernelArguments: [String] = []
 
+    @Option(name: .customLong("qemu-arg"), parsing: .unconditionalSingleValue,
+            help: "An extra QEMU argument, passed as given (repeatable; e.g. --qemu-arg=-device --qemu-arg=...).")
+    var qemuArguments: [String] = []
+
     func options(name: String) -> Lab.Options {
         var options = Lab.Options()
         options.name = name
@@ -70,6 +74,7 @@ struct LabBootOptions: ParsableArguments {
         options.cpus = cpus
         options.bootTimeoutSeconds = bootTimeout
         options.extraKernelArguments = kernelArguments
+        options.extraQEMUArguments = qemuArguments
         return options
     }
 }

@@ -121,6 +121,13 @@ struct LabTests {
             #expect(try nmiCount(lab) == before + 1)
             _ = try waitForLog(lab, ["NMI received for unknown reason"])
 
+            // The simulated BMC: its watchdog's pre-timeout raises the NMI; chassis power diag is refused.
+            try inject(["run", "nmi", "signal=nmi", "via=ipmi", "method=watchdog", "--yes", "--lab", lab])
+            #expect(try nmiCount(lab) == before + 2)
+            let diag = try TestSupport.inject(["run", "nmi", "via=ipmi", "--lab", lab], environment: Self.environment)
+            #expect(diag.status == 1 && diag.stderr.contains("completion code 0xd5"), "\(diag.stderr)")
+            #expect(try guest(lab, "ipmitool -I open mc watchdog get").contains("Stopped"), "the BMC watchdog was left running")
+
             let sciBefore = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
             try inject(["run", "nmi", "signal=sci", "via=qemu", "--lab", lab])
             usleep(1_000_000)

@@ -97,6 +97,10 @@ private struct StepRunner {
                 return nil
             case .exec(let argv):
                 return try await ToolRunner.run(argv, hint: step.hint).output
+            case .ipmi(let request):
+                guard let route = target.ipmiRoute else { throw TargetError.noIPMI }
+                let response = try await IPMIClient.send(request, route: route)
+                return response.isEmpty ? nil : "response " + response.map { ValueParser.hexByte($0) }.joined(separator: " ")
             default:
                 return try performOther(step)
             }
@@ -118,6 +122,8 @@ private struct StepRunner {
             usleep(UInt32(clamping: microseconds))
         case .notify(let backend, _):
             throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+        case .ipmi:
+            break
         case .writeAttribute, .exec, .repeatSteps:
             break
         }

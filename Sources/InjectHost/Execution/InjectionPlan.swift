@@ -25,6 +25,8 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case sleep(microseconds: UInt64)
         /// Run the `count` steps before this one `times` more times, pausing before each time.
         case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
+        /// Send an IPMI request to the target's BMC.
+        case ipmi(IPMIRequest)
     }
 
     /// What the step does.
@@ -69,6 +71,9 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case .sleep(let microseconds):
             try c.encode("sleep", forKey: .kind)
             try c.encode(microseconds, forKey: .microseconds)
+        case .ipmi(let request):
+            try c.encode("ipmi", forKey: .kind)
+            try c.encode(request.hexWords.joined(separator: " "), forKey: .bytes)
         case .repeatSteps(let count, let times, let interval):
             try c.encode("repeat", forKey: .kind)
             try c.encode(count, forKey: .steps)

@@ -6,8 +6,10 @@ import SystemPackage
 public struct KernelModules: Sendable {
     /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
     /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
-    /// event, so that QMP `system_powerdown` raises an SCI).
-    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "button"]
+    /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
+    /// device (`/dev/ipmi0`) for the simulated BMC.
+    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "button",
+                                "ipmi_si", "ipmi_devintf"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 

@@ -19,6 +19,8 @@ public struct Lab {
         public var bootTimeoutSeconds = 120
         /// Appended to the guest kernel's command line.
         public var extraKernelArguments: [String] = []
+        /// Extra QEMU arguments, appended as given (devices to try, tracing).
+        public var extraQEMUArguments: [String] = []
         /// The `inject` binary that runs as the guest agent (the host's filesystem is the
         /// guest's): by default the one beside the running executable.
         public var agentExecutable = (PluginSearchPath.executableDirectory ?? "/usr/bin") + "/inject"
@@ -77,6 +79,7 @@ public struct Lab {
             try lab.writeFirmware(layout)
             let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
                                              layout: layout, extraKernelArguments: options.extraKernelArguments)
+                + options.extraQEMUArguments
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
             do {
                 _ = try await ToolRunner.run(argv)

@@ -1,7 +1,7 @@
 /// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
 /// it), the host-built kernel, initramfs and HEST table, the host's filesystem read-only over 9p,
-/// a QMP socket, the agent's virtio-serial port and the serial console in a file. QEMU
-/// daemonizes once its sockets exist.
+/// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
+/// watchdog raises NMIs), and the serial console in a file. QEMU daemonizes once its sockets exist.
 enum QEMUCommand {
     /// The full argv.
     static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
@@ -21,6 +21,7 @@ enum QEMUCommand {
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
+            "-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-serial", "file:\(paths.consoleLog)",
             "-display", "none", "-nodefaults", "-no-reboot",

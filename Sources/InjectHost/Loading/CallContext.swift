@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import InjectPluginABI
 import SystemPackage
 
@@ -30,6 +33,9 @@ final class CallContext {
         var flags = UInt32(INJECT_TARGET_FILES)
         if target.qmpSocket != nil { flags |= UInt32(INJECT_TARGET_QMP) }
         if target.guestMemory != nil { flags |= UInt32(INJECT_TARGET_MEMORY) }
+        if let route = target.ipmiRoute, route != .inBand || access("/dev/ipmi0", F_OK) == 0 {
+            flags |= UInt32(INJECT_TARGET_IPMI)
+        }
         self.targetFlags = flags
         self.rootCString = Array(target.root.string.utf8CString)
     }

@@ -69,8 +69,14 @@ enum StepReader {
             }
             guard step.microseconds <= 60_000_000 else { return context.violate("a repeat step pauses at most 60 s") }
             action = .repeatSteps(count: count, times: step.repeat_times, intervalMicroseconds: step.microseconds)
+        case INJECT_STEP_IPMI.rawValue:
+            guard step.data_length >= 2, step.data_length <= 64, let data = step.data else {
+                return context.violate("an IPMI step needs 2...64 bytes: network function, command, request data")
+            }
+            let bytes = Array(UnsafeBufferPointer(start: data, count: step.data_length))
+            action = .ipmi(IPMIRequest(netFunction: bytes[0], command: bytes[1], data: Array(bytes.dropFirst(2))))
         default:
-            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...7)")
+            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...8)")
         }
         context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
                                          hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))

@@ -18,6 +18,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case qmpCommandFailed(command: String, errorClass: String, message: String)
     /// The step needs guest firmware memory and none was given.
     case noFirmwareMemory
+    /// An IPMI step on a target without a BMC route (a `--root` tree).
+    case noIPMI
     /// An external tool failed or could not start.
     case tool(argv: [String], reason: String, hint: String?)
     /// The lab guest holding the files could not be reached.
@@ -41,6 +43,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
             return "QEMU refused \(command): \(errorClass): \(message)"
         case .noFirmwareMemory:
             return "this step writes guest firmware memory: pass --guest-memory FILE (the guest RAM's memory-backend-file)"
+        case .noIPMI:
+            return "this step talks to a BMC: a --root tree has none; use --lab NAME, --bmc HOST[:PORT] (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
         case .tool(let argv, let reason, let hint):
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
         case .lab(let error):

@@ -12,6 +12,8 @@ public struct TargetSpec: Sendable, Equatable {
     public var guestMemory: FilePath?
     /// A lab whose guest holds the attribute files (reached through its agent).
     public var lab: LabPaths?
+    /// A BMC over the network (`--bmc`), for IPMI steps.
+    public var bmc: BMCEndpoint?
 
     /// Creates a target description.
     public init(root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil, lab: LabPaths? = nil) {
@@ -19,6 +21,14 @@ public struct TargetSpec: Sendable, Equatable {
         self.qmpSocket = qmpSocket
         self.guestMemory = guestMemory
         self.lab = lab
+    }
+
+    /// Where IPMI steps go: a BMC given with `--bmc`, else the lab guest's BMC, else this machine's
+    /// BMC in-band; none for a `--root` tree.
+    public var ipmiRoute: IPMIRoute? {
+        if let bmc { return .lan(bmc) }
+        if let lab { return .lab(lab) }
+        return root == "/" ? .inBand : nil
     }
 
     /// The attribute files: under `root` on this machine, or in the lab's guest.

@@ -143,9 +143,13 @@ typedef enum inject_step_kind {
     INJECT_STEP_WRITE_MEMORY = 4,    /* write `data` at guest-physical `address` of firmware memory */
     INJECT_STEP_NOTIFY = 5,          /* ask backend `backend` for its plan with `arguments` ("k=v k=v") */
     INJECT_STEP_SLEEP = 6,           /* wait `microseconds` */
-    INJECT_STEP_REPEAT = 7           /* ABI 1.1: run the `repeat_steps` steps before this one
+    INJECT_STEP_REPEAT = 7,          /* ABI 1.1: run the `repeat_steps` steps before this one
                                         `repeat_times` more times, waiting `microseconds` before each
                                         time (a storm); the repeated steps may not hold a REPEAT */
+    INJECT_STEP_IPMI = 8             /* ABI 1.1: send the IPMI request in `data`: network function,
+                                        command, then the request data (2...64 bytes); the host
+                                        routes it to the target's BMC (in-band /dev/ipmi0, the lab's
+                                        simulated BMC, or a BMC given with --bmc) */
 } inject_step_kind;
 
 /** Flags for `inject_step.flags`. */
@@ -162,7 +166,7 @@ typedef struct inject_step {
     const char *arguments;       /* QMP: JSON object text; NOTIFY: "name=value ..." */
     const char *backend;         /* NOTIFY */
     const char *const *argv;     /* EXEC */
-    const uint8_t *data;         /* WRITE_MEMORY */
+    const uint8_t *data;         /* WRITE_MEMORY; IPMI: netfn, cmd, request data */
     size_t data_length;
     uint64_t address;            /* WRITE_MEMORY */
     uint64_t microseconds;       /* SLEEP */
@@ -205,6 +209,7 @@ typedef struct inject_capability {
 #define INJECT_TARGET_FILES  (1u << 0) /* attribute files under a root are reachable */
 #define INJECT_TARGET_QMP    (1u << 1) /* a QEMU monitor (QMP) is connected */
 #define INJECT_TARGET_MEMORY (1u << 2) /* firmware memory of a guest can be written */
+#define INJECT_TARGET_IPMI   (1u << 3) /* ABI 1.1: IPMI requests reach a BMC (a lab, --bmc, or in-band) */
 
 typedef struct inject_target_info {
     uint32_t struct_size;
