@@ -52,7 +52,7 @@ public struct BMCEndpoint: Sendable, Equatable {
     ///
     /// - Throws: ``TargetError/tool(argv:reason:hint:)`` for an empty host or a bad port.
     public init(parsing text: String, user: String) throws(TargetError) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let host = parts.first, !host.isEmpty else {
             throw .tool(argv: ["--bmc", text], reason: "no host", hint: "give --bmc HOST[:PORT], e.g. --bmc 10.0.0.5:623")
         }
