@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         // The C ABI: one header, the whole contract between host and plugin binaries.
         .target(name: "InjectPluginABI", path: "Sources/InjectPluginABI"),
+        // CPER records (UEFI appendix N): encoder and decoder, shared by the GHES plugin and the CLI.
+        .target(name: "CPER"),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
         .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
         // The host: registry, loader, configuration, targets and transports, executor.
@@ -39,6 +41,7 @@ let package = Package(
             name: "inject",
             dependencies: [
                 "InjectHost",
+                "CPER",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,8 +49,9 @@ let package = Package(
         .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
+        .testTarget(name: "CPERTests", dependencies: ["CPER"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectTestSupport"]),
     ] + backends.map {
-        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"], path: "Plugins/\($0)")
+        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"] + ($0 == "GHES" ? ["CPER"] : []), path: "Plugins/\($0)")
     }
 )

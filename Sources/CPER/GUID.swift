@@ -1,0 +1,41 @@
+/// A GUID as UEFI stores it: the first three fields little-endian, the last eight bytes as written.
+public struct GUID: Sendable, Hashable, CustomStringConvertible {
+    /// The 16 bytes in memory order.
+    public let bytes: [UInt8]
+
+    /// A GUID from its 16 bytes in memory order.
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 16, "a GUID has 16 bytes")
+        self.bytes = bytes
+    }
+
+    /// Parses the text form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (any case).
+    public init?(_ text: String) {
+        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return nil }
+        var values: [UInt8] = []
+        for group in groups {
+            var index = group.startIndex
+            while index < group.endIndex {
+                let next = group.index(index, offsetBy: 2)
+                guard let byte = UInt8(group[index..<next], radix: 16) else { return nil }
+                values.append(byte)
+                index = next
+            }
+        }
+        // Data1 (4 bytes), Data2 and Data3 (2 bytes each) are stored little-endian.
+        bytes = Array(values[0..<4].reversed()) + Array(values[4..<6].reversed()) + Array(values[6..<8].reversed())
+            + Array(values[8..<16])
+    }
+
+    public var description: String {
+        let hex = { (slice: ArraySlice<UInt8>) in slice.map { String($0, radix: 16).leftPadded(2) }.joined() }
+        return [hex(bytes[0..<4].reversed()[...]), hex(bytes[4..<6].reversed()[...]), hex(bytes[6..<8].reversed()[...]),
+                hex(bytes[8..<10]), hex(bytes[10..<16])].joined(separator: "-")
+    }
+}
+
+extension String {
+    /// The string with `"0"` in front up to `width` characters.
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
