@@ -1,50 +1,125 @@
+import CPER
 import InjectPluginAPI
 
-/// Firmware-first errors: a CPER record written into a GHES error status block, then delivered by
-/// its notification (routed by the host to the nmi backend) or found by the kernel's poller.
+/// Firmware-first errors: CPER records written into a GHES error status block and delivered by
+/// its notification (routed by the host to the nmi backend) or found by the kernel's poller;
+/// APEI EINJ, where the platform's firmware makes the record; and QEMU's inject-ghes-v2-error.
 struct GHESBackend: InjectBackend {
     static let descriptor = BackendDescriptor(
-        name: "ghes", version: "0.1.0",
-        summary: "Firmware-first CPER records through GHES error sources (the lab's firmware memory)",
-        families: ["firmware-first", "memory", "cper"],
-        parameters: [
-            Parameter("source", .u64(0...65535), default: "0", help: "the GHES source id (see inject probe ghes)"),
-            Parameter("block_address", .address(), required: true,
-                      help: "guest-physical address of the source's error status block"),
-            Parameter("severity", .choice(CPERMemoryRecord.severities), default: "corrected", help: "CPER severity"),
-            Parameter("address", .address(), help: "physical address of the memory error"),
-            Parameter("notify", .choice(["poll", "nmi"]), default: "poll",
-                      help: "poll: the kernel's poller finds it; nmi: raise an NMI through the nmi backend"),
-        ])
+        name: "ghes", version: "0.2.0",
+        summary: "Firmware-first CPER records: GHES error sources (the lab), APEI EINJ, QEMU inject-ghes-v2-error",
+        families: ["firmware-first", "memory", "processor", "pcie", "cper"],
+        parameters: GHESParameters.all)
+
+    static let hestPath = "sys/firmware/acpi/tables/HEST"
 
     init() {}
 
     func probe(_ target: Target) throws -> [Capability] {
-        let hest = target.exists("sys/firmware/acpi/tables/HEST")
-        return [
-            Capability("hest", available: hest, hest ? "HEST table present" : "no HEST table: the platform has no GHES sources"),
-            Capability("firmware-memory", available: target.hasFirmwareMemory,
-                       target.hasFirmwareMemory ? "guest memory writable" : "no --guest-memory given (the lab provides it)"),
-        ]
+        var found: [Capability] = []
+        if let table = try? target.readBytes(Self.hestPath), let hest = try? HESTSources(table: table) {
+            let ghes = hest.sources.filter(\.isGHES)
+            found.append(Capability("hest", available: !ghes.isEmpty,
+                                    "\(hest.sources.count) error source(s), \(ghes.count) GHES" + hest.lines.map { "\n    " + $0 }.joined()))
+        } else {
+            found.append(Capability("hest", available: false, "no readable HEST table (\(Self.hestPath)): the platform declares no error sources, or not root"))
+        }
+        found.append(Capability("firmware-memory", available: target.hasFirmwareMemory,
+                                target.hasFirmwareMemory ? "GHES status blocks can be written (via=ghes)" : "no firmware memory: via=ghes needs --lab or --guest-memory"))
+        if let types = target.value("\(EINJPlan.directory)/available_error_type") {
+            found.append(Capability("einj", available: true, "available error types:\n    " + types.split(separator: "\n").joined(separator: "\n    ")))
+        } else {
+            found.append(Capability("einj", available: false,
+                                    "no \(EINJPlan.directory): the platform has no EINJ table, or `modprobe einj` and debugfs are missing"))
+        }
+        found.append(Capability("qemu", available: target.hasQMP,
+                                target.hasQMP ? "QMP inject-ghes-v2-error (QEMU 10 and later, arm virt machines)" : "no --qmp socket given"))
+        return found
     }
 
     func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
-        let severity = UInt32(p.number("severity") ?? 2)
-        guard let block = p.number("block_address") else { throw BackendError.invalid("block_address is required") }
-        let record = CPERMemoryRecord(severity: severity, physicalAddress: p.number("address"))
         var plan = Plan()
-        if severity == 1 { plan.requireConfirmation("a fatal GHES record makes the kernel panic") }
-        plan.writeMemory(block, record.bytes,
-                         note: "Generic Error Status Block + platform memory error section (\(CPERMemoryRecord.severities[Int(severity)]))")
-        if p.text("notify") == "nmi" {
-            plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
+        let builder = RecordBuilder(p: p)
+        if builder.severity == .fatal { plan.requireConfirmation("a fatal record makes the kernel panic") }
+        switch p.text("via") ?? "ghes" {
+        case "einj":
+            try EINJPlan.plan(p, target: request.target, into: &plan)
+            plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source"))
+            return plan
+        case "qemu":
+            guard request.target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME") }
+            let block = try builder.block()
+            plan.qmp("inject-ghes-v2-error", arguments: "{\"cper\": \"\(Base64.encode(block.bytes))\"}",
+                     note: "QEMU writes the record into its own GHESv2 source and notifies the guest\n" + block.fieldLines.joined(separator: "\n"),
+                     hint: "inject-ghes-v2-error needs QEMU 10 or later on an arm virt machine with ras=on; elsewhere use via=ghes in a lab",
+                     trigger: true)
+        default:
+            try planGHES(request, builder, &plan)
         }
         let source = p.number("source") ?? 0
-        plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source: \(source)"))
-        if let address = p.number("address") {
-            plan.expect(.kernelLog("physical_address: 0x" + String(repeating: "0", count: max(0, 16 - String(address, radix: 16).count)) + String(address, radix: 16)))
+        let arm64 = request.target.exists("sys/devices/system/cpu/cpu0/regs/identification/midr_el1")
+        for line in try builder.kernelLines(source: source, arm64: arm64) {
+            plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
+        }
+        switch builder.sectionName {
+        case "vendor": plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
+        case "arm": plan.expect(.traceEvent("ras:arm_event", fields: ""))
+        default: break
         }
         return plan
+    }
+
+    /// Writes the record into the source's status block, then notifies.
+    private func planGHES(_ request: PlanRequest, _ builder: RecordBuilder, _ plan: inout Plan) throws {
+        let p = request.parameters
+        let sourceID = p.number("source") ?? 0
+        let hest = (try? request.target.readBytes(Self.hestPath)).flatMap { try? HESTSources(table: $0) }
+        let source = hest?.sources.first { $0.isGHES && UInt64($0.id) == sourceID }
+        if hest != nil && source == nil {
+            let ids = hest!.sources.filter(\.isGHES).map { String($0.id) }.joined(separator: ", ")
+            throw BackendError.invalid("source=\(sourceID) is not a GHES source of this target's HEST (GHES sources: \(ids.isEmpty ? "none" : ids))")
+        }
+        let block: UInt64
+        if let given = p.number("block_address") {
+            block = given
+        } else if let register = source?.registerAddress {
+            let pointer = try request.target.readMemory(register, count: 8)
+            block = pointer.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        } else {
+            throw BackendError.invalid("block_address is needed: the target's HEST (\(Self.hestPath)) could not be read to find source \(sourceID)'s block")
+        }
+        let record = try builder.block()
+        if let length = source?.blockLength, record.bytes.count > Int(length) {
+            throw BackendError.invalid("the record is \(record.bytes.count) bytes, more than source \(sourceID)'s \(length)-byte status block")
+        }
+        plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at 0x\(String(block, radix: 16))\n" + record.fieldLines.joined(separator: "\n"))
+        let notify = p.text("notify") ?? "auto"
+        let notification = source?.notification
+        if notify == "nmi" || (notify == "auto" && notification == 4) {
+            plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
+        } else if notify == "auto", let notification, notification != 0 {
+            let name = Int(notification) < HESTSources.notificationNames.count ? HESTSources.notificationNames[Int(notification)] : "type \(notification)"
+            throw BackendError.unsupported("source \(sourceID) is notified by \(name), which this backend cannot raise (polled and NMI sources work; see docs/nmi.md for SCI)")
+        }
+    }
+}
+
+/// Base64 (RFC 4648) without Foundation.
+enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var index = 0
+        while index < bytes.count {
+            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+            for position in 0..<4 {
+                out.append(position <= chunk.count ? alphabet[Int(value >> (18 - 6 * UInt32(position)) & 0x3F)] : "=")
+            }
+            index += 3
+        }
+        return out
     }
 }

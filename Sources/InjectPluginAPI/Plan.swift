@@ -20,9 +20,10 @@ public struct Plan: Sendable {
     }
 
     /// Appends a QMP command; `arguments` is a JSON object's text, or `nil`.
+    /// `hint` says what to do when QEMU refuses the command or lacks it.
     public mutating func qmp(_ command: String, arguments: String? = nil, note: String? = nil,
-                             trigger: Bool = false) {
-        steps.append(PlanStep(.qmp(command: command, arguments: arguments), note: note, isTrigger: trigger))
+                             hint: String? = nil, trigger: Bool = false) {
+        steps.append(PlanStep(.qmp(command: command, arguments: arguments), note: note, hint: hint, isTrigger: trigger))
     }
 
     /// Appends a run of an external tool (no shell).

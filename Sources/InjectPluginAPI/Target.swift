@@ -53,6 +53,42 @@ public struct Target {
         }
     }
 
+    /// Reads a file of the target as bytes (an ACPI table, for example).
+    public func readBytes(_ path: String) throws(BackendError) -> [UInt8] {
+        var capacity = 4096
+        while true {
+            var length = 0
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let rc = buffer.withUnsafeMutableBufferPointer {
+                host.pointee.read_attribute(call, path, $0.baseAddress, capacity, &length)
+            }
+            if rc == INJECT_E_TOO_LARGE.rawValue, length > capacity {
+                capacity = length
+                continue
+            }
+            guard rc == INJECT_OK.rawValue else { throw Self.error(rc, path) }
+            return buffer[..<length].map { UInt8(bitPattern: $0) }
+        }
+    }
+
+    /// Reads the target's firmware memory (a lab's RAM) at a guest-physical address.
+    ///
+    /// - Throws: ``BackendError`` `.unsupported` when the host is older than ABI 1.1 or the
+    ///   target has no firmware memory, `.failed` when the range is outside it.
+    public func readMemory(_ address: UInt64, count: Int) throws(BackendError) -> [UInt8] {
+        let needed = MemoryLayout<inject_host_api>.offset(of: \inject_host_api.read_memory)! + MemoryLayout<UnsafeRawPointer>.size
+        guard Int(host.pointee.struct_size) >= needed, let read = host.pointee.read_memory else {
+            throw BackendError.unsupported("the host is older than ABI 1.1: it cannot read firmware memory")
+        }
+        var buffer = [UInt8](repeating: 0, count: count)
+        let rc = buffer.withUnsafeMutableBufferPointer { read(call, address, $0.baseAddress, count) }
+        guard rc == INJECT_OK.rawValue else {
+            if rc == INJECT_E_UNSUPPORTED.rawValue { throw BackendError.unsupported("the target has no firmware memory (use --lab or --guest-memory)") }
+            throw BackendError(.failed, "reading \(count) byte(s) of firmware memory at 0x\(String(address, radix: 16)) failed (code \(rc))")
+        }
+        return buffer
+    }
+
     /// Reads a file, trimmed of surrounding white space, or `nil` when it cannot be read.
     public func value(_ path: String) -> String? {
         (try? read(path))?.trimmingWhitespace

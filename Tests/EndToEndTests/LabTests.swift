@@ -107,10 +107,23 @@ struct LabTests {
             let layout = FirmwareLayout.lab
             let polled = try #require(layout.sources.first { $0.notification == .polled })
             let nmi = try #require(layout.sources.first { $0.notification == .nmi })
-            try inject(["run", "ghes", "source=\(polled.id)", "block_address=\(polled.blockAddress)", "address=0x2000", "--lab", lab])
-            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000002000"])
-            try inject(["run", "ghes", "source=\(nmi.id)", "block_address=\(nmi.blockAddress)", "address=0x5000", "notify=nmi", "--lab", lab])
-            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(nmi.id)", "physical_address: 0x0000000000005000"])
+            // The HEST read from the guest, as probe shows it.
+            let probe = try inject(["probe", "--lab", lab])
+            #expect(probe.contains("source \(polled.id): GHES, notified by polled") && probe.contains("source \(nmi.id): GHES, notified by NMI"))
+
+            // A memory error aimed at a DIMM location, through the polled source: the block is
+            // found through the HEST's status address register.
+            try inject(["run", "ghes", "source=\(polled.id)", "address=0x2000", "node=1", "module=3", "rank=2", "row=100",
+                        "column=7", "fru_text=DIMM_A1", "--lab", lab])
+            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "fru_text: DIMM_A1",
+                                     "physical_address: 0x0000000000002000", "node:1 module:3 rank:2 row:100 column:7"])
+            let decoded = try inject(["decode", "cper", "--lab", lab, "--at", "0x\(String(polled.blockAddress, radix: 16))"])
+            #expect(decoded.contains("physical_address: 0x0000000000002000"), "\(decoded)")
+
+            // A processor error through the NMI source: the nmi backend raises the NMI.
+            try inject(["run", "ghes", "source=\(nmi.id)", "section=processor", "address=0x5000", "level=2", "--lab", lab])
+            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(nmi.id)", "section_type: general processor error",
+                                     "target_address: 0x0000000000005000", "level: 2"])
         }
     }
 

@@ -114,7 +114,18 @@ private struct StepRunner {
         case .qmp(let command, let arguments):
             guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
             if qmp == nil { qmp = try QMPClient(socketPath: socket) }
-            return try qmp!.execute(command, arguments: arguments).description
+            do throws(TargetError) {
+                return try qmp!.execute(command, arguments: arguments).description
+            } catch .qmpCommandFailed(let failed, let errorClass, let message) {
+                // Say which QEMU answered, and what the plan suggests instead.
+                var text = message
+                if errorClass == "CommandNotFound", let version = try? qmp!.execute("query-version")["qemu"] {
+                    let number = ["major", "minor", "micro"].compactMap { version[$0]?.description }.joined(separator: ".")
+                    text += " (this QEMU is \(number))"
+                }
+                if let hint = step.hint { text += "; \(hint)" }
+                throw TargetError.qmpCommandFailed(command: failed, errorClass: errorClass, message: text)
+            }
         case .writeMemory(let address, let bytes):
             guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
             try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)

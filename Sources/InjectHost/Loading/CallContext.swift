@@ -15,6 +15,8 @@ final class CallContext {
     let targetFlags: UInt32
     /// The root as a C string, valid for the whole call.
     let rootCString: [CChar]
+    /// The target's firmware memory, for `read_memory`.
+    let guestMemory: FilePath?
 
     var errorCode: Int32 = 0
     var errorMessage: String?
@@ -38,6 +40,7 @@ final class CallContext {
         }
         self.targetFlags = flags
         self.rootCString = Array(target.root.string.utf8CString)
+        self.guestMemory = target.guestMemory
     }
 
     /// The context behind an `inject_call` handle.

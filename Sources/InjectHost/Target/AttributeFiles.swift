@@ -59,6 +59,21 @@ public struct AttributeFiles: TargetFiles, Sendable {
         }
     }
 
+    /// Reads `count` bytes at a byte offset of a file (guest firmware memory); fewer at its end.
+    public static func read(_ count: Int, at offset: Int64, of file: FilePath) throws(TargetError) -> [UInt8] {
+        do {
+            let fd = try FileDescriptor.open(file, .readOnly, options: [.closeOnExec])
+            defer { try? fd.close() }
+            var buffer = [UInt8](repeating: 0, count: count)
+            let got = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: offset, into: $0) }
+            return Array(buffer.prefix(got))
+        } catch let error as Errno {
+            throw map(error, file.string, "read", nil)
+        } catch {
+            throw .system(path: file.string, operation: "read", errno: .ioError, hint: nil)
+        }
+    }
+
     /// Reads the attribute at `path` whole.
     public func read(_ path: TargetPath) throws(TargetError) -> [UInt8] {
         let full = path.under(root)

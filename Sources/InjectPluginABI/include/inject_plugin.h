@@ -262,6 +262,14 @@ typedef struct inject_host_api {
     int32_t (*require_confirmation)(inject_call *call, const char *reason);
     /** During `probe`: report one capability. */
     int32_t (*report_capability)(inject_call *call, const inject_capability *capability);
+
+    /* --- 1.1 (present when struct_size reaches it) --- */
+    /**
+     * Read `length` bytes (at most 1 MiB) of the target's firmware memory at guest-physical
+     * `address` (a lab's RAM, or --guest-memory). Returns INJECT_E_UNSUPPORTED when the target
+     * has none, INJECT_E_IO when the range lies outside it.
+     */
+    int32_t (*read_memory)(inject_call *call, uint64_t address, uint8_t *buffer, size_t length);
 } inject_host_api;
 
 /* ------------------------------------------------------------------------------------------------

@@ -1,0 +1,120 @@
+import ArgumentParser
+import CPER
+import InjectHost
+import SystemPackage
+
+/// `inject decode`: turn raw error records back into fields.
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode", abstract: "Decode a raw error record into its fields.",
+        subcommands: [DecodeCPERCommand.self])
+}
+
+/// `inject decode cper`: a Generic Error Status Block with its CPER sections.
+struct DecodeCPERCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cper",
+        abstract: "Decode a Generic Error Status Block (GHES) and its CPER sections.",
+        discussion: """
+            The record comes from hexadecimal text, a file (binary, or hexadecimal text), or a lab's \
+            firmware memory at a guest-physical address (--lab NAME --at 0x10001000). Platform memory, \
+            processor generic, PCIe and ARM processor sections are decoded field by field; any other \
+            section is shown as its type and bytes.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The record as hexadecimal bytes (spaces and colons allowed).")
+    var hex: String?
+
+    @Option(help: ArgumentHelp("A file holding the record, binary or hexadecimal text.", valueName: "path"))
+    var file: String?
+
+    @Option(help: ArgumentHelp("Read the record from the target's firmware memory (--lab or --guest-memory) at this guest-physical address.", valueName: "address"))
+    var at: String?
+
+    struct Report: Encodable {
+        struct Entry: Encodable {
+            var section: String
+            var type: String
+            var severity: String
+            var revision: String
+            var fields: [String: String]
+        }
+        var blockStatus: String
+        var severity: String
+        var entries: [Entry]
+    }
+
+    func validate() throws {
+        let given = [hex != nil, file != nil, at != nil].filter { $0 }.count
+        guard given == 1 else {
+            throw ValidationError("give the record one way: hexadecimal text, --file PATH, or --at ADDRESS with --lab NAME")
+        }
+    }
+
+    func run() throws {
+        let bytes = try readRecord()
+        let block: GenericErrorStatusBlock
+        do {
+            block = try GenericErrorStatusBlock(decoding: bytes)
+        } catch {
+            Output.error("not a Generic Error Status Block: \(error)")
+            throw ExitCode(ExitCodes.usage)
+        }
+        guard !global.json else {
+            Output.json(Report(blockStatus: "0x" + String(block.blockStatus, radix: 16), severity: block.severity.description,
+                               entries: block.entries.map { entry in
+                Report.Entry(section: entry.section.name, type: entry.section.type.description, severity: entry.severity.description,
+                             revision: "0x" + String(entry.revision, radix: 16),
+                             fields: Dictionary(entry.section.fieldLines.map { line in
+                                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces() }
+                                 return (parts[0], parts.count > 1 ? parts[1] : "")
+                             }, uniquingKeysWith: { first, _ in first }))
+            }))
+            return
+        }
+        Output.line(block.fieldLines.joined(separator: "\n"))
+    }
+
+    private func readRecord() throws -> [UInt8] {
+        do {
+            if let hex { return try GenericErrorStatusBlock.bytes(fromHex: hex) }
+            if let file {
+                guard let contents = try? AttributeFiles.readWholeFile(FilePath(file)) else {
+                    Output.error("cannot read \(file)")
+                    throw ExitCode(ExitCodes.usage)
+                }
+                let text = String(decoding: contents, as: UTF8.self)
+                let isHex = !contents.isEmpty && text.allSatisfy { $0.isHexDigit || $0.isWhitespace || $0 == ":" || $0 == "x" }
+                return isHex ? try GenericErrorStatusBlock.bytes(fromHex: text) : contents
+            }
+        } catch let error as CPERError {
+            Output.error(error.description)
+            throw ExitCode(ExitCodes.usage)
+        }
+        let session = try global.session()
+        guard let memory = session.options.target.guestMemory else {
+            Output.error("--at reads firmware memory: give --lab NAME or --guest-memory FILE")
+            throw ExitCode(ExitCodes.usage)
+        }
+        guard let text = at, let address = ValueParser.parseUnsigned(text) else {
+            Output.error("--at '\(at ?? "")' is not an address (decimal or 0x hex)")
+            throw ExitCode(ExitCodes.usage)
+        }
+        return try global.report { () throws(InjectError) in
+            do throws(TargetError) {
+                return try AttributeFiles.read(4096, at: Int64(bitPattern: address), of: memory)
+            } catch {
+                throw .target(error)
+            }
+        }
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing spaces.
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
