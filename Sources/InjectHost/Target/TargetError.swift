@@ -52,13 +52,12 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether the failure came from the kernel's (or QEMU's) handler of a file or command that was
-    /// found and accepted for processing, rather than from reaching it.
+    /// Whether the failure came from the kernel's handler of an attribute that was found and
+    /// written (so it may have acted), rather than from reaching it.
     public var reachedTheKernel: Bool {
         switch self {
         case .system(_, "write", _, _): return true
-        case .qmpCommandFailed: return true
-        default: return false
+        default: return false               // a QMP error means QEMU did not carry the command out
         }
     }
 
