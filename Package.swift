@@ -18,10 +18,13 @@ let package = Package(
         // its ICU data at every start (we decode JSON with FoundationEssentials instead).
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The C ABI: one header, the whole contract between host and plugin binaries.
         .target(name: "InjectPluginABI", path: "Sources/InjectPluginABI"),
+        // libffi, for vendor libraries described by a manifest instead of compiled against our header.
+        .systemLibrary(name: "CLibFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         // CPER records (UEFI appendix N): encoder and decoder, shared by the GHES plugin and the CLI.
         .target(name: "CPER"),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
@@ -31,6 +34,8 @@ let package = Package(
             name: "InjectHost",
             dependencies: [
                 "InjectPluginABI",
+                "CLibFFI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -97,6 +97,10 @@ private struct StepRunner {
                 return nil
             case .exec(let argv):
                 return try await ToolRunner.run(argv, hint: step.hint).output
+            case .vendorCall(let call):
+                let outcome = try call.perform()
+                let shown = outcome.outputs.filter { !$0.value.isEmpty }.map { "\($0.name)=\($0.value)" }
+                return (["returned \(outcome.returned)"] + shown).joined(separator: ", ")
             case .ipmi(let request):
                 guard let route = target.ipmiRoute else { throw TargetError.noIPMI }
                 let response = try await IPMIClient.send(request, route: route)
@@ -133,7 +137,7 @@ private struct StepRunner {
             usleep(UInt32(clamping: microseconds))
         case .notify(let backend, _):
             throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
-        case .ipmi:
+        case .ipmi, .vendorCall:
             break
         case .writeAttribute, .exec, .repeatSteps:
             break

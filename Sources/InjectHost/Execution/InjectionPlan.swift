@@ -27,6 +27,8 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
         /// Send an IPMI request to the target's BMC.
         case ipmi(IPMIRequest)
+        /// Call a vendor library's function (a manifest backend).
+        case vendorCall(VendorCall)
     }
 
     /// What the step does.
@@ -71,6 +73,9 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case .sleep(let microseconds):
             try c.encode("sleep", forKey: .kind)
             try c.encode(microseconds, forKey: .microseconds)
+        case .vendorCall(let call):
+            try c.encode("call", forKey: .kind)
+            try c.encode(call.description, forKey: .command)
         case .ipmi(let request):
             try c.encode("ipmi", forKey: .kind)
             try c.encode(request.hexWords.joined(separator: " "), forKey: .bytes)

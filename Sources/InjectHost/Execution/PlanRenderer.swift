@@ -29,6 +29,8 @@ public enum PlanRenderer {
             return "sleep \(microseconds) us"
         case .repeatSteps(let count, let times, _):
             return "repeat the \(count) step(s) before \(times) more time(s)"
+        case .vendorCall(let call):
+            return call.description
         case .ipmi(let request):
             return "ipmi \(request.hexWords.joined(separator: " "))  (\(request.name))"
         }

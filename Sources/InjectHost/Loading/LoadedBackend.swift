@@ -5,15 +5,29 @@ import InjectPluginABI
 public final class LoadedBackend: @unchecked Sendable {
     /// Name, version, schema, and where it came from.
     public let info: BackendInfo
-    private let descriptor: UnsafePointer<inject_plugin_descriptor>
+    private let implementation: Implementation
+
+    /// A plugin compiled against the C ABI, or a vendor library described by a manifest.
+    private enum Implementation {
+        case native(UnsafePointer<inject_plugin_descriptor>)
+        case manifest(ManifestBackend)
+    }
 
     init(info: BackendInfo, descriptor: UnsafePointer<inject_plugin_descriptor>) {
         self.info = info
-        self.descriptor = descriptor
+        self.implementation = .native(descriptor)
+    }
+
+    init(manifest: ManifestBackend) {
+        self.info = manifest.info
+        self.implementation = .manifest(manifest)
     }
 
     /// Asks the plugin what `target` supports.
     public func probe(_ target: TargetSpec, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
+        guard case .native(let descriptor) = implementation else {
+            return [CapabilityReport(name: "library", available: true, detail: "vendor library loaded through its manifest (\(info.path))")]
+        }
         guard let probe = descriptor.pointee.probe else { return [] }
         let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
@@ -26,6 +40,15 @@ public final class LoadedBackend: @unchecked Sendable {
     /// Asks the plugin for its plan for validated `parameters`.
     func plan(_ parameters: [ResolvedParameter], target: TargetSpec, files: any TargetFiles) throws(InjectError) -> CallContext {
         let context = CallContext(mode: .plan, backend: info.name, target: target, files: files)
+        guard case .native(let descriptor) = implementation else {
+            guard case .manifest(let manifest) = implementation else { return context }
+            let call = manifest.vendorCall(parameters)
+            context.steps.append(PlannedStep(action: .vendorCall(call), backend: info.name,
+                                             note: "the vendor library injects (libffi call into \(manifest.library))", hint: nil, isTrigger: true))
+            context.expectations += manifest.expectations.map { ExpectedEvent(kind: .kernelLog, source: nil, match: $0, delta: 0, note: nil) }
+            if let reason = manifest.confirmation { context.confirmationReasons.append(reason) }
+            return context
+        }
         let rc = ParameterMarshal.withValues(parameters) { values, count in
             context.withHandle { call in
                 CrashReporter.during("\(info.name) plan") { descriptor.pointee.plan!(descriptor.pointee.state, call, values, count) }

@@ -16,6 +16,8 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
         case untrusted(String)
         /// Another plugin earlier in the search path already provides the name.
         case duplicateName(name: String, winner: String)
+        /// A vendor manifest that is malformed or names something that cannot be called.
+        case invalidManifest(ManifestError)
 
         public var description: String {
             switch self {
@@ -25,6 +27,7 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
             case .entryRefused(let code, let message): return "the plugin refused to load (code \(code)): \(message)"
             case .invalidDescriptor(let why): return "invalid descriptor: \(why)"
             case .untrusted(let why): return "untrusted location: \(why)"
+            case .invalidManifest(let error): return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
             case .duplicateName(let name, let winner):
                 return "backend '\(name)' is already provided by \(winner), which wins because it comes earlier in the search path"
             }

@@ -38,7 +38,17 @@ public final class Registry: @unchecked Sendable {
             refusals.append(PluginRefusal(path: file, reason: .untrusted(problem)))
             return
         }
-        switch PluginLoader.load(file) {
+        let loaded: Result<LoadedBackend, PluginRefusal>
+        if file.hasSuffix(ManifestBackend.suffix) {
+            do throws(ManifestError) {
+                loaded = .success(LoadedBackend(manifest: try ManifestBackend.load(file)))
+            } catch {
+                loaded = .failure(PluginRefusal(path: file, reason: .invalidManifest(error)))
+            }
+        } else {
+            loaded = PluginLoader.load(file)
+        }
+        switch loaded {
         case .failure(let refusal):
             refusals.append(refusal)
         case .success(let backend):
@@ -50,7 +60,8 @@ public final class Registry: @unchecked Sendable {
         }
     }
 
-    /// The plugin files of a search-path entry: the file itself, or the `*.so` files of a directory.
+    /// The plugin files of a search-path entry: the file itself, or the `*.so` and `*.inject.json`
+    /// (vendor manifest) files of a directory.
     static func candidates(_ path: String) -> [(file: String, directory: String)] {
         var info = stat()
         guard stat(path, &info) == 0 else { return [] }
@@ -60,7 +71,7 @@ public final class Registry: @unchecked Sendable {
             return [(absolute, directory.isEmpty ? "/" : directory)]
         }
         guard let entries = try? AttributeFiles.listDirectory(.init(path)) else { return [] }
-        return entries.filter { !$0.isDirectory && $0.name.hasSuffix(".so") }
+        return entries.filter { !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix)) }
             .map { (path + "/" + $0.name, path) }
     }
 }

@@ -1,0 +1,173 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A backend described by a vendor manifest: the host validates the manifest, dlopens the
+/// library, prepares the call with libffi, and turns a request into one vendor-call step.
+struct ManifestBackend: Sendable {
+    /// How one C argument is filled.
+    enum Binding: Sendable, Equatable {
+        case parameter(String)
+        case constant(UInt64)
+        case buffer(Int)
+        case sizeOf(String)
+        case out
+    }
+
+    let info: BackendInfo
+    let library: String
+    let call: (signature: CSignature, bindings: [Binding], success: VendorCall.Success, message: String?)
+    let expectations: [String]
+    let confirmation: String?
+
+    /// The file name suffix of manifests on the plugin search path.
+    static let suffix = ".inject.json"
+
+    /// Reads and validates the manifest at `path` (absolute), and loads its library.
+    static func load(_ path: String) throws(ManifestError) -> ManifestBackend {
+        func fail(_ key: String, _ reason: ManifestError.Reason) -> ManifestError { ManifestError(file: path, key: key, reason: reason) }
+        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("", .syntax("cannot be read")) }
+        let file = try ManifestFile.decode(bytes, file: path)
+        guard file.inject_manifest == 1 else { throw fail("inject_manifest", .invalid("version \(file.inject_manifest) is unknown (this host reads 1)")) }
+        guard file.name.first?.isLetter == true, file.name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw fail("name", .invalid("'\(file.name)' must be lowercase letters, digits, '-' and '_', starting with a letter"))
+        }
+        let specs = try parameters(file, fail)
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let library = file.library.hasPrefix("/") ? file.library : directory + "/" + file.library
+        if let problem = PluginTrust.problem(file: library, directory: library.lastIndex(of: "/").map { String(library[..<$0]) } ?? "/") {
+            throw fail("library", .library("untrusted: \(problem)"))
+        }
+        let call = try Self.call(file.call, key: "call", specs: specs, fail)
+        // Everything is checked; only now is vendor code loaded (its constructors run).
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
+            throw fail("library", .library(dlerror().map { String(cString: $0) } ?? "dlopen failed"))
+        }
+        guard dlsym(handle, call.signature.name) != nil else {
+            throw fail("call.function", .library("\(library) has no symbol \(call.signature.name)"))
+        }
+        let info = BackendInfo(name: file.name, version: file.version, summary: file.summary, families: file.families ?? [],
+                               parameters: specs, path: path, abi: "manifest 1 (libffi)")
+        return ManifestBackend(info: info, library: library, call: call, expectations: file.call.expect ?? [],
+                               confirmation: file.confirm)
+    }
+
+    private static func parameters(_ file: ManifestFile, _ fail: (String, ManifestError.Reason) -> ManifestError) throws(ManifestError) -> [ParameterSpec] {
+        var specs: [ParameterSpec] = []
+        for (index, entry) in (file.parameters ?? []).enumerated() {
+            let key = "parameters[\(index)]"
+            guard let type = ParameterSpec.ValueType(rawValue: entry.type == "choice" ? "enum" : entry.type) else {
+                throw fail("\(key).type", .invalid("'\(entry.type)' is not one of " + ParameterSpec.ValueType.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+            guard entry.name.first?.isLetter == true, entry.name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+                throw fail("\(key).name", .invalid("'\(entry.name)' must be lowercase letters, digits and '_'"))
+            }
+            guard !specs.contains(where: { $0.name == entry.name }) else { throw fail("\(key).name", .invalid("'\(entry.name)' is declared twice")) }
+            if type == .choice && (entry.choices ?? []).isEmpty { throw fail("\(key).choices", .invalid("a choice parameter needs its names")) }
+            var bounds: ParameterSpec.Bounds?
+            if entry.min != nil || entry.max != nil {
+                bounds = .init(min: entry.min ?? 0, max: entry.max ?? .max)
+                guard bounds!.min <= bounds!.max else { throw fail("\(key).min", .invalid("min is above max")) }
+            }
+            let spec = ParameterSpec(name: entry.name, type: type, help: entry.help ?? "", unit: entry.unit, defaultValue: entry.default,
+                                     choices: entry.choices ?? [], isRequired: entry.required ?? false, bounds: bounds)
+            if let value = entry.default {
+                do { _ = try ValueParser.parse(value, for: spec, backend: file.name, source: .schemaDefault) } catch {
+                    throw fail("\(key).default", .invalid("\(error)"))
+                }
+            }
+            specs.append(spec)
+        }
+        return specs
+    }
+
+    private static func call(_ entry: ManifestFile.Call, key: String, specs: [ParameterSpec],
+                             _ fail: (String, ManifestError.Reason) -> ManifestError) throws(ManifestError)
+        -> (signature: CSignature, bindings: [Binding], success: VendorCall.Success, message: String?) {
+        let signature: CSignature
+        do { signature = try CSignature(parsing: entry.function) } catch { throw fail("\(key).function", error) }
+        if let problem = VendorCall.prepare(signature) { throw fail("\(key).function", .signature(problem)) }
+        let given = entry.arguments ?? [:]
+        for name in given.keys where !signature.arguments.contains(where: { $0.name == name }) {
+            throw fail("\(key).arguments.\(name)", .invalid("\(signature.name) has no argument '\(name)'"))
+        }
+        var bindings: [Binding] = []
+        for argument in signature.arguments {
+            let argumentKey = "\(key).arguments.\(argument.name)"
+            guard let text = given[argument.name] else { throw fail(argumentKey, .missing) }
+            let words = text.split(separator: " ").map(String.init)
+            let binding: Binding
+            switch (words.first, words.count) {
+            case ("out", 1): binding = .out
+            case ("buffer", 2):
+                guard let size = Int(words[1]), (1...65536).contains(size) else { throw fail(argumentKey, .invalid("a buffer holds 1...65536 bytes, not '\(words[1])'")) }
+                binding = .buffer(size)
+            case ("const", 2):
+                guard let value = ValueParser.parseUnsigned(words[1]) ?? ValueParser.parseSigned(words[1]).map({ UInt64(bitPattern: $0) }) else {
+                    throw fail(argumentKey, .invalid("'\(words[1])' is not a number"))
+                }
+                binding = .constant(value)
+            case ("size", 3) where words[1] == "of":
+                binding = .sizeOf(words[2])
+            case (let name?, 1):
+                guard specs.contains(where: { $0.name == name }) else {
+                    throw fail(argumentKey, .invalid("'\(name)' is neither a declared parameter nor out, buffer N, const N or size of ARG"))
+                }
+                binding = .parameter(name)
+            default:
+                throw fail(argumentKey, .invalid("'\(text)' is not a parameter name, out, buffer N, const N or size of ARG"))
+            }
+            // The C type must fit the binding.
+            switch (binding, argument.type) {
+            case (.out, .outInteger), (.buffer, .buffer), (.constant, .integer), (.sizeOf, .integer), (.parameter, .integer), (.parameter, .constString):
+                break
+            default:
+                throw fail(argumentKey, .invalid("'\(text)' cannot fill a \(argument.type) argument"))
+            }
+            bindings.append(binding)
+        }
+        for case .sizeOf(let target) in bindings {
+            guard let index = signature.arguments.firstIndex(where: { $0.name == target }), case .buffer = bindings[index] else {
+                throw fail("\(key).arguments", .invalid("'size of \(target)' names no buffer argument"))
+            }
+        }
+        let success: VendorCall.Success
+        if let text = entry.success {
+            guard let value = VendorCall.Success(rawValue: text) else { throw fail("\(key).success", .invalid("'\(text)' is not zero, nonnegative, nonzero or any")) }
+            success = value
+        } else {
+            success = signature.returnType == .void ? .any : .zero
+        }
+        if signature.returnType == .void && success != .any { throw fail("\(key).success", .invalid("a void function can only succeed (any)")) }
+        if let message = entry.message {
+            guard let index = signature.arguments.firstIndex(where: { $0.name == message }), case .buffer = bindings[index] else {
+                throw fail("\(key).message", .invalid("'\(message)' is not a buffer argument"))
+            }
+        }
+        return (signature, bindings, success, entry.message)
+    }
+
+    /// The step for validated parameters.
+    func vendorCall(_ parameters: [ResolvedParameter]) -> VendorCall {
+        let values = call.bindings.enumerated().map { index, binding -> VendorCall.Value in
+            switch binding {
+            case .out: return .out
+            case .buffer(let size): return .buffer(size)
+            case .constant(let value): return .integer(value)
+            case .sizeOf(let name):
+                let target = call.signature.arguments.firstIndex { $0.name == name }!
+                if case .buffer(let size) = call.bindings[target] { return .integer(UInt64(size)) }
+                return .integer(0)
+            case .parameter(let name):
+                let value = parameters.first { $0.spec.name == name }?.value
+                if case .constString = call.signature.arguments[index].type { return .string(value?.text ?? "") }
+                return .integer(value?.number ?? 0)
+            }
+        }
+        return VendorCall(library: library, signature: call.signature, values: values, success: call.success, messageArgument: call.message)
+    }
+}

@@ -1,0 +1,188 @@
+import CLibFFI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One call into a vendor library, as a plan step: the function, and each argument's value.
+public struct VendorCall: Sendable, Equatable {
+    /// What the host passes for one argument.
+    public enum Value: Sendable, Equatable {
+        /// An integer (a parameter's number, a constant, or a buffer's size).
+        case integer(UInt64)
+        /// A string (a parameter's text), passed as `const char *`.
+        case string(String)
+        /// A zeroed buffer of this many bytes, read back as text.
+        case buffer(Int)
+        /// An integer the function fills in, reported after the call.
+        case out
+    }
+
+    /// When the returned integer means success.
+    public enum Success: String, Sendable, Equatable {
+        case zero, nonnegative, nonzero, any
+    }
+
+    /// The library's absolute path (already loaded by the registry).
+    public var library: String
+    public var signature: CSignature
+    public var values: [Value]
+    public var success: Success
+    /// The buffer argument whose text explains a failure.
+    public var messageArgument: String?
+
+    /// What one call returned.
+    public struct Outcome: Sendable, Equatable {
+        public var returned: Int64
+        /// Out-parameters and buffers, by argument name, in argument order.
+        public var outputs: [(name: String, value: String)]
+
+        public static func == (a: Outcome, b: Outcome) -> Bool {
+            a.returned == b.returned && a.outputs.map(\.name) == b.outputs.map(\.name) && a.outputs.map(\.value) == b.outputs.map(\.value)
+        }
+    }
+
+    /// The call as one line, such as `acme_poison(pa=0x1000, ticket=<out>, why=<128-byte buffer>)`.
+    public var description: String {
+        let words = zip(signature.arguments, values).map { argument, value -> String in
+            switch value {
+            case .integer(let number): return "\(argument.name)=0x\(String(number, radix: 16))"
+            case .string(let text): return "\(argument.name)=\"\(text)\""
+            case .buffer(let size): return "\(argument.name)=<\(size)-byte buffer>"
+            case .out: return "\(argument.name)=<out>"
+            }
+        }
+        let file = library.split(separator: "/").last.map(String.init) ?? library
+        return "call \(file):\(signature.name)(\(words.joined(separator: ", ")))"
+    }
+
+    /// Prepares the libffi call interface, or says why libffi refuses it.
+    static func prepare(_ signature: CSignature) -> String? {
+        let interface = CallInterface(signature)
+        return interface.status == FFI_OK ? nil : "libffi cannot prepare this signature (ffi_prep_cif status \(interface.status.rawValue))"
+    }
+
+    /// Calls the function.
+    ///
+    /// - Throws: ``TargetError/tool(argv:reason:hint:)`` when the library or symbol is gone, or the
+    ///   return value means failure (with the message buffer's text).
+    func perform() throws(TargetError) -> Outcome {
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD) ?? dlopen(library, RTLD_NOW | RTLD_LOCAL),
+              let symbol = dlsym(handle, signature.name) else {
+            throw .tool(argv: [signature.name], reason: "\(library) or its symbol \(signature.name) cannot be loaded", hint: nil)
+        }
+        let interface = CallInterface(signature)
+        let count = values.count
+        // Every argument gets 8 bytes of storage; pointers point at separate allocations.
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
+        slots.initialize(repeating: 0, count: max(count, 1))
+        var allocations: [UnsafeMutableRawPointer] = []
+        defer {
+            slots.deallocate()
+            allocations.forEach { $0.deallocate() }
+        }
+        for (index, value) in values.enumerated() {
+            switch value {
+            case .integer(let number):
+                slots[index] = number
+            case .string(let text):
+                let bytes = Array(text.utf8CString)
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 8)
+                bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                allocations.append(memory)
+                slots[index] = UInt64(UInt(bitPattern: memory))
+            case .buffer(let size):
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: size + 1, alignment: 8)
+                memory.initializeMemory(as: UInt8.self, repeating: 0, count: size + 1)
+                allocations.append(memory)
+                slots[index] = UInt64(UInt(bitPattern: memory))
+            case .out:
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+                memory.storeBytes(of: UInt64(0), as: UInt64.self)
+                allocations.append(memory)
+                slots[index] = UInt64(UInt(bitPattern: memory))
+            }
+        }
+        var argumentPointers = (0..<count).map { UnsafeMutableRawPointer(slots + $0) as UnsafeMutableRawPointer? }
+        var result: UInt64 = 0
+        interface.withCIF { cif in
+            argumentPointers.withUnsafeMutableBufferPointer { pointers in
+                CrashReporter.during("the vendor call \(signature.name)") {
+                    ffi_call(cif, unsafeBitCast(symbol, to: (@convention(c) () -> Void).self), &result, pointers.baseAddress)
+                }
+            }
+        }
+        let returned: Int64
+        switch signature.returnType {
+        case .integer(let bytes, true):
+            let shift = UInt64(64 - 8 * bytes)
+            returned = Int64(bitPattern: result << shift) >> Int64(shift)
+        case .integer(let bytes, false):
+            returned = Int64(bitPattern: bytes == 8 ? result : result & ((1 << UInt64(8 * bytes)) - 1))
+        default:
+            returned = 0
+        }
+        var outputs: [(String, String)] = []
+        var texts: [String: String] = [:]
+        var allocationIndex = 0
+        for (argument, value) in zip(signature.arguments, values) {
+            switch value {
+            case .string:
+                allocationIndex += 1
+            case .buffer:
+                let text = String(cString: allocations[allocationIndex].assumingMemoryBound(to: CChar.self))
+                texts[argument.name] = text
+                outputs.append((argument.name, text))
+                allocationIndex += 1
+            case .out:
+                let raw = allocations[allocationIndex].load(as: UInt64.self)
+                var number = raw
+                if case .outInteger(let bytes, _) = argument.type, bytes < 8 { number = raw & ((1 << UInt64(8 * bytes)) - 1) }
+                outputs.append((argument.name, String(number)))
+                allocationIndex += 1
+            case .integer:
+                break
+            }
+        }
+        let succeeded: Bool
+        switch success {
+        case .zero: succeeded = returned == 0
+        case .nonnegative: succeeded = returned >= 0
+        case .nonzero: succeeded = returned != 0
+        case .any: succeeded = true
+        }
+        guard succeeded else {
+            let message = messageArgument.flatMap { texts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            throw .tool(argv: [signature.name], reason: "returned \(returned)" + (message.map { ": \($0)" } ?? " (the library gave no message)"),
+                        hint: nil)
+        }
+        return Outcome(returned: returned, outputs: outputs)
+    }
+}
+
+/// A prepared libffi call interface with the type array it points into.
+final class CallInterface {
+    private var cif = ffi_cif()
+    private let types: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
+    let status: ffi_status
+
+    init(_ signature: CSignature) {
+        func type(_ c: CSignature.CType) -> UnsafeMutablePointer<ffi_type> {
+            switch c {
+            case .void: return inject_ffi_void()
+            case .integer(let bytes, let signed): return inject_ffi_integer(Int32(bytes), signed ? 1 : 0)
+            case .constString, .buffer, .outInteger: return inject_ffi_pointer()
+            }
+        }
+        let count = signature.arguments.count
+        types = .allocate(capacity: max(count, 1))
+        for (index, argument) in signature.arguments.enumerated() { types[index] = type(argument.type) }
+        status = ffi_prep_cif(&cif, FFI_DEFAULT_ABI, UInt32(count), type(signature.returnType), count == 0 ? nil : types)
+    }
+
+    deinit { types.deallocate() }
+
+    func withCIF(_ body: (UnsafeMutablePointer<ffi_cif>) -> Void) { body(&cif) }
+}
