@@ -27,7 +27,15 @@ public final class InjectSession {
     /// All backends and refusals. Built on first use.
     public private(set) lazy var registry = Registry(searchPath: PluginSearchPath(
         commandLine: options.pluginPaths, environment: options.environment["INJECT_PLUGIN_PATH"],
-        configured: configFiles.flatMap { $0.list(["plugin_path"]) }, executableDirectory: options.executableDirectory))
+        configured: configFiles.flatMap { $0.list(["plugin_path"]) }, executableDirectory: options.executableDirectory),
+        pins: pins)
+
+    /// Plugin pins from the configuration files (the highest-precedence file's pin wins).
+    public var pins: PluginPins {
+        var digests: [String: String] = [:]
+        for file in configFiles.reversed() { digests.merge(file.pluginDigests) { $1 } }
+        return PluginPins(digests: digests, requirePinned: configFiles.contains { $0.requirePinned })
+    }
 
     /// Reads the configuration files.
     ///

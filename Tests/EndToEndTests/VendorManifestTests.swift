@@ -72,3 +72,37 @@ struct VendorManifestTests {
         }
     }
 }
+
+/// SHA-256 pinning: pin, verify, and a tampered plugin refused.
+@Suite("plugin pins")
+struct PluginPinTests {
+    @Test func aTamperedPinnedPluginIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory("inject-pins")
+        defer { TestSupport.remove(directory) }
+        let plugin = directory.appendingPathComponent("libfixture.so")
+        try TestSupport.compileCPlugin("Tests/Fixtures/plugins/fixture.c", to: plugin)
+        let config = directory.appendingPathComponent("config.json").path
+        try "{\"backends\": {\"fixture\": {\"level\": 2}}, \"big\": 18446744073709551615}".write(toFile: config, atomically: true, encoding: .utf8)
+        let common = ["--config", config, "--plugin-path", directory.path]
+
+        let pin = try TestSupport.inject(["plugins", "pin", "--write"] + common)
+        #expect(pin.status == 0, "\(pin.stderr)")
+        let written = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(written.contains(plugin.path) && written.contains("18446744073709551615") && written.contains("\"level\" : 2"),
+                "the other keys keep their values:\n\(written)")
+        let verified = try TestSupport.inject(["plugins", "verify"] + common)
+        #expect(verified.status == 0 && verified.stdout.contains("OK") && !verified.stdout.contains("MISMATCH"), "\(verified.stdout)")
+
+        // Tampering: the same ELF with one byte appended.
+        let handle = try FileHandle(forWritingTo: plugin)
+        handle.seekToEndOfFile()
+        handle.write(Data([0]))
+        handle.closeFile()
+        let list = try TestSupport.inject(["list"] + common)
+        let refusal = list.stdout.split(separator: "\n").first { $0.contains("libfixture.so") && $0.contains("differs from the pinned") }
+        #expect(refusal != nil, "\(list.stdout)")
+        #expect(try TestSupport.inject(["run", "fixture"] + common).status == 64, "a refused plugin is not there to run")
+        let mismatch = try TestSupport.inject(["plugins", "verify"] + common)
+        #expect(mismatch.status == 1 && mismatch.stdout.contains("MISMATCH"), "\(mismatch.stdout)")
+    }
+}

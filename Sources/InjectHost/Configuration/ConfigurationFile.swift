@@ -23,6 +23,10 @@ public struct ConfigurationFile: Sendable {
     public let path: String
     /// Every `backends.<backend>.<parameter>` key in the file, as (backend, parameter).
     public let backendKeys: [(backend: String, parameter: String)]
+    /// `plugin_digests`: pinned SHA-256 digests by plugin path.
+    public let pluginDigests: [String: String]
+    /// `require_pinned`: refuse plugins without a pin.
+    public let requirePinned: Bool
     private let provider: InMemoryProvider
 
     /// Reads and parses the file.
@@ -59,7 +63,13 @@ public struct ConfigurationFile: Sendable {
                 values[AbsoluteConfigKey(["backends", backend, parameter])] = ConfigValue(.string(scalar.text), isSecret: false)
             }
         }
+        for (plugin, digest) in document.plugin_digests ?? [:] {
+            guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
+                throw .unreadableFile(path: path, reason: "plugin_digests.\(plugin): '\(digest)' is not a SHA-256 digest (64 hex digits; `inject plugins pin` writes them)")
+            }
+        }
         return ConfigurationFile(path: path, backendKeys: keys.sorted { ($0.0, $0.1) < ($1.0, $1.1) },
+                                 pluginDigests: document.plugin_digests ?? [:], requirePinned: document.require_pinned ?? false,
                                  provider: InMemoryProvider(name: path, values: values))
     }
 
@@ -81,6 +91,8 @@ public struct ConfigurationFile: Sendable {
     private struct Document: Decodable {
         var plugin_path: [String]?
         var backends: [String: [String: Scalar]]?
+        var plugin_digests: [String: String]?
+        var require_pinned: Bool?
     }
 
     /// A parameter value: a string, an integer of up to 64 bits, a number or a boolean.

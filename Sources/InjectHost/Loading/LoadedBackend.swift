@@ -23,6 +23,12 @@ public final class LoadedBackend: @unchecked Sendable {
         self.implementation = .manifest(manifest)
     }
 
+    /// The files this backend was loaded from: the shared object, or the manifest and its library.
+    public var files: [String] {
+        if case .manifest(let manifest) = implementation { return [info.path, manifest.library] }
+        return [info.path]
+    }
+
     /// Asks the plugin what `target` supports.
     public func probe(_ target: TargetSpec, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
         guard case .native(let descriptor) = implementation else {

@@ -18,6 +18,10 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
         case duplicateName(name: String, winner: String)
         /// A vendor manifest that is malformed or names something that cannot be called.
         case invalidManifest(ManifestError)
+        /// The file's SHA-256 differs from the one pinned in the configuration.
+        case digestMismatch(pinned: String, found: String)
+        /// `require_pinned` is set and the file has no pin.
+        case notPinned
 
         public var description: String {
             switch self {
@@ -27,6 +31,9 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
             case .entryRefused(let code, let message): return "the plugin refused to load (code \(code)): \(message)"
             case .invalidDescriptor(let why): return "invalid descriptor: \(why)"
             case .untrusted(let why): return "untrusted location: \(why)"
+            case .digestMismatch(let pinned, let found):
+                return "SHA-256 \(found) differs from the pinned \(pinned): the file changed since `inject plugins pin`; check it, then pin again"
+            case .notPinned: return "not pinned, and require_pinned is set: run `inject plugins pin --write` after checking it"
             case .invalidManifest(let error): return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
             case .duplicateName(let name, let winner):
                 return "backend '\(name)' is already provided by \(winner), which wins because it comes earlier in the search path"

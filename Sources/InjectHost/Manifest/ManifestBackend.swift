@@ -28,7 +28,7 @@ struct ManifestBackend: Sendable {
     static let suffix = ".inject.json"
 
     /// Reads and validates the manifest at `path` (absolute), and loads its library.
-    static func load(_ path: String) throws(ManifestError) -> ManifestBackend {
+    static func load(_ path: String, pins: PluginPins = .none) throws(ManifestError) -> ManifestBackend {
         func fail(_ key: String, _ reason: ManifestError.Reason) -> ManifestError { ManifestError(file: path, key: key, reason: reason) }
         guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("", .syntax("cannot be read")) }
         let file = try ManifestFile.decode(bytes, file: path)
@@ -42,6 +42,7 @@ struct ManifestBackend: Sendable {
         if let problem = PluginTrust.problem(file: library, directory: library.lastIndex(of: "/").map { String(library[..<$0]) } ?? "/") {
             throw fail("library", .library("untrusted: \(problem)"))
         }
+        if let problem = pins.problem(library) { throw fail("library", .library("\(library): \(problem)")) }
         let call = try Self.call(file.call, key: "call", specs: specs, fail)
         // Everything is checked; only now is vendor code loaded (its constructors run).
         guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {

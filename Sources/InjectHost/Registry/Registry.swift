@@ -13,9 +13,13 @@ public final class Registry: @unchecked Sendable {
     /// The search path used.
     public let searchPath: PluginSearchPath
 
+    /// Pinned digests the plugin files must match.
+    public let pins: PluginPins
+
     /// Scans the search path and loads every plugin found. Refusals never stop the others.
-    public init(searchPath: PluginSearchPath) {
+    public init(searchPath: PluginSearchPath, pins: PluginPins = .none) {
         self.searchPath = searchPath
+        self.pins = pins
         var seenFiles = Set<String>()
         for entry in searchPath.entries {
             for candidate in Self.candidates(entry.path) {
@@ -38,10 +42,14 @@ public final class Registry: @unchecked Sendable {
             refusals.append(PluginRefusal(path: file, reason: .untrusted(problem)))
             return
         }
+        if let problem = pins.problem(file) {
+            refusals.append(PluginRefusal(path: file, reason: problem))
+            return
+        }
         let loaded: Result<LoadedBackend, PluginRefusal>
         if file.hasSuffix(ManifestBackend.suffix) {
             do throws(ManifestError) {
-                loaded = .success(LoadedBackend(manifest: try ManifestBackend.load(file)))
+                loaded = .success(LoadedBackend(manifest: try ManifestBackend.load(file, pins: pins)))
             } catch {
                 loaded = .failure(PluginRefusal(path: file, reason: .invalidManifest(error)))
             }
