@@ -160,11 +160,11 @@ struct LoaderRefusalTests {
     @Test func elevatedProcessesIgnoreUserPluginPaths() {
         let path = PluginSearchPath(commandLine: ["/tmp/x"], environment: "/tmp/y", configured: ["/etc/z"],
                                     executableDirectory: "/opt/bin", elevated: true)
-        #expect(path.entries.map(\.path) == ["/etc/z", "/opt/bin"] + PluginSearchPath.systemDirectories)
+        #expect(path.entries.map(\.path) == ["/etc/z", "/opt/bin", "/opt/lib/inject/plugins"] + PluginSearchPath.systemDirectories)
         #expect(path.warnings.count == 2)
         let normal = PluginSearchPath(commandLine: ["/a:/b"], environment: "/c", configured: ["/d"],
                                       executableDirectory: "/e", elevated: false)
-        #expect(normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e"] + PluginSearchPath.systemDirectories)
+        #expect(normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e", "/lib/inject/plugins"] + PluginSearchPath.systemDirectories)
         #expect(normal.entries.map(\.origin).prefix(5) == ["--plugin-path", "--plugin-path", "INJECT_PLUGIN_PATH", "config file", "beside executable"])
     }
 }

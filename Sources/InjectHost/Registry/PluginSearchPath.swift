@@ -10,8 +10,9 @@ import Musl
 /// 2. `INJECT_PLUGIN_PATH`
 /// 3. `plugin_path` in the configuration files
 /// 4. the directory of the `inject` executable (so a plain `swift build` works)
-/// 5. `/usr/local/lib/inject/plugins`
-/// 6. `/usr/lib/inject/plugins`
+/// 5. `lib/inject/plugins` of the executable's install prefix (`<prefix>/bin/inject`)
+/// 6. `/usr/local/lib/inject/plugins`
+/// 7. `/usr/lib/inject/plugins`
 ///
 /// When the process runs with privileges it did not start with (set-uid, file capabilities),
 /// the first two are ignored with a warning, as the Vulkan loader does with its overrides.
@@ -58,9 +59,16 @@ public struct PluginSearchPath: Sendable, Equatable {
         }
         add(configured, "config file")
         add(executableDirectory.map { [$0] } ?? [], "beside executable")
-        add(Self.systemDirectories, "system")
+        add(executableDirectory.map { [Self.prefixPluginDirectory(of: $0)] } ?? [], "install prefix")
+        add(Self.systemDirectories.filter { path in !entries.contains { $0.path == path } }, "system")
         self.entries = entries
         self.warnings = warnings
+    }
+
+    /// `<prefix>/lib/inject/plugins` for an executable in `<prefix>/bin`.
+    static func prefixPluginDirectory(of executableDirectory: String) -> String {
+        let parent = executableDirectory.lastIndex(of: "/").map { String(executableDirectory[..<$0]) } ?? "."
+        return parent + "/lib/inject/plugins"
     }
 
     /// Whether the process runs with privileges it did not start with (set-uid or set-gid).
