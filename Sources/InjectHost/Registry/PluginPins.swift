@@ -1,4 +1,4 @@
-import Crypto
+
 import SystemPackage
 
 /// SHA-256 digests of plugin files pinned in the configuration (`plugin_digests`): a pinned file
@@ -39,6 +39,6 @@ public struct PluginPins: Sendable, Equatable {
         } catch {
             throw .system(path: path, operation: "read", errno: .ioError, hint: nil)
         }
-        return SHA256.hash(data: bytes).map { ValueParser.hexByte($0) }.joined()
+        return SHA256.digest(bytes).map { ValueParser.hexByte($0) }.joined()
     }
 }
