@@ -73,6 +73,8 @@ public enum ExitCodes {
     public static let plugin: Int32 = 3
     /// The request needs `--yes`.
     public static let confirmation: Int32 = 4
+    /// `--verify`: the injection ran but not every expected kernel event was seen in time.
+    public static let unverified: Int32 = 5
     /// Bad command line, unknown backend, or invalid parameters (EX_USAGE).
     public static let usage: Int32 = 64
 }

@@ -32,6 +32,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("bmc-user"), help: ArgumentHelp("The BMC user for --bmc.", valueName: "user"))
     var bmcUser: String = "admin"
 
+    @Option(help: ArgumentHelp("The journal file (default /var/log/inject/journal.jsonl for root, else ~/.local/state/inject/journal.jsonl; INJECT_JOURNAL=FILE or off).", valueName: "file"))
+    var journal: String?
+
+    @Flag(name: .customLong("no-journal"), help: "Do not journal this run.")
+    var noJournal = false
+
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
 
@@ -61,6 +67,14 @@ struct GlobalOptions: ParsableArguments {
         let session = try report { () throws(InjectError) in try InjectSession(options) }
         session.registry.searchPath.warnings.forEach(HostLog.warning)
         return session
+    }
+
+    /// The journal to write, or `nil` when journaling is off (`--no-journal`, `INJECT_JOURNAL=off`).
+    func journal(_ session: InjectSession) throws(InjectError) -> Journal? {
+        let environment = session.options.environment["INJECT_JOURNAL"]
+        if noJournal || environment == "off" { return nil }
+        let path = journal ?? environment.flatMap { $0.isEmpty ? nil : $0 } ?? Journal.defaultPath(environment: session.options.environment)
+        do throws(TargetError) { return try Journal(path: path) } catch { throw .target(error) }
     }
 
     /// Runs `body`, turning an ``InjectError`` into its message and exit code.

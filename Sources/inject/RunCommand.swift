@@ -1,11 +1,20 @@
 import ArgumentParser
 import InjectHost
 
-/// `inject run B name=value ...`: validate, plan, and execute (or print with --dry-run).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `inject run B name=value ...`: validate, plan, journal, execute (or print with --dry-run), verify.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Inject an error through a backend.",
-        discussion: "Nothing is executed until every parameter is valid. --dry-run prints the exact steps and touches nothing.")
+        discussion: """
+            Nothing is executed until every parameter is valid. --dry-run prints the exact steps and touches nothing. \
+            Every run is journaled (intent flushed to disk before the trigger, then the outcome); see `inject journal`. \
+            --verify arms the target's observers before the trigger and waits for the kernel events the plan \
+            declares; exit code 5 when some did not come.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -21,10 +30,24 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Confirm a request that can crash or damage a real machine.")
     var yes = false
 
+    @Flag(help: "Wait for the kernel events the plan declares (trace events, log lines, counters) and report them.")
+    var verify = false
+
+    @Option(name: .customLong("verify-timeout"), help: ArgumentHelp("How long --verify waits for the events.", valueName: "seconds"))
+    var verifyTimeout: Double = 5
+
     struct Report: Encodable {
         var plan: InjectionPlan
         var dryRun: Bool
         var results: [Executor.StepResult]
+        var verification: [Verifier.Finding]?
+        var journal: String?
+    }
+
+    func validate() throws {
+        guard verifyTimeout > 0, verifyTimeout <= 600 else {
+            throw ValidationError("--verify-timeout \(verifyTimeout) is outside 0...600 seconds")
+        }
     }
 
     func run() async throws {
@@ -36,20 +59,62 @@ struct RunCommand: AsyncParsableCommand {
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
+        if !plan.confirmationReasons.isEmpty && !yes {
+            throw global.fail(.confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons))
+        }
         let files = try global.report { () throws(InjectError) in try session.targetFiles() }
+        let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
+        let armed = await verifier?.arm(plan)
+        armed?.problems.forEach { Output.progress("verify: \($0)") }
+
+        let journal = try global.report { () throws(InjectError) in try global.journal(session) }
+        var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())", time: Journal.now(), user: Journal.user(),
+                                   target: target.summary, backend: plan.backend,
+                                   parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
+                                   steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
+        try global.report { () throws(InjectError) in
+            do throws(TargetError) { try journal?.append(record) } catch { throw .target(error) }
+        }
+        record.kind = "outcome"
+        record.steps = nil
+        record.time = ""
+
         let results: [Executor.StepResult]
         do {
             results = try await Executor(target: target, files: files).run(plan, confirmed: yes)
         } catch {
+            record.time = Journal.now()
+            record.outcome = "failed"
+            record.error = error.description
+            try? journal?.append(record)
             throw global.fail(error)
         }
+        var findings: [Verifier.Finding]?
+        if let verifier, let armed {
+            findings = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout)
+        }
+        let matched = findings?.filter(\.matched).count
+        record.time = Journal.now()
+        record.outcome = findings.map { $0.allSatisfy(\.matched) ? "ok" : "unverified" } ?? "ok"
+        if let findings, let matched { record.verified = "\(matched) of \(findings.count) expected events" }
+        try? journal?.append(record)
+
         if global.json {
-            Output.json(Report(plan: plan, dryRun: false, results: results))
+            Output.json(Report(plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path))
         } else {
             for result in results {
                 Output.line("\(result.index). \(result.step)  ok (\(result.microseconds) us)" + (result.output.map { ": \($0)" } ?? ""))
             }
             Output.line("\(plan.backend): \(results.count) step(s) done.")
+            if let findings, let matched {
+                for finding in findings {
+                    Output.line(finding.matched
+                        ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
+                        : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)")
+                }
+                Output.line("verified: \(matched) of \(findings.count) expected kernel events.")
+            }
         }
+        if let findings, !findings.allSatisfy(\.matched) { throw ExitCode(ExitCodes.unverified) }
     }
 }

@@ -71,8 +71,15 @@ struct LabTests {
 
     @Test func machineChecksThroughMceInjectAndThroughQEMU() async throws {
         try await withLab("e2e-mce") { lab in
-            try inject(["run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--lab", lab])
+            // --verify: the tracefs instance and the kernel log both see it.
+            let verified = try inject(["run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--verify", "--lab", lab])
+            #expect(verified.contains("verified: 2 of 2 expected kernel events"), "\(verified)")
             _ = try waitForLog(lab, ["Machine Check: 0 Bank 1: 940000000000009f", "ADDR 1234000"])
+            // A corrected error in QEMU's virtual bank waits for the poller (5 minutes by default):
+            // --verify says so instead of pretending.
+            let unseen = try TestSupport.inject(["run", "mce", "via=qemu", "bank=4", "--verify", "--verify-timeout", "1", "--lab", lab],
+                                                environment: Self.environment)
+            #expect(unseen.status == 5 && unseen.stdout.contains("MISSING  trace mce:mce_record bank=4"), "\(unseen.stdout)\(unseen.stderr)")
             let trace = try guest(lab, "cat /sys/kernel/tracing/trace")
             #expect(trace.contains("mce_record: CPU: 0") && trace.contains("MC1: 940000000000009f"))
 
@@ -130,7 +137,8 @@ struct LabTests {
     @Test func notificationsRaiseTheGuestsCounters() async throws {
         try await withLab("e2e-nmi") { lab in
             let before = try nmiCount(lab)
-            try inject(["run", "nmi", "signal=nmi", "via=qemu", "--lab", lab])
+            let nmi = try inject(["run", "nmi", "signal=nmi", "via=qemu", "--verify", "--lab", lab])
+            #expect(nmi.contains("verified: 1 of 1 expected kernel events"), "\(nmi)")
             #expect(try nmiCount(lab) == before + 1)
             _ = try waitForLog(lab, ["NMI received for unknown reason"])
 

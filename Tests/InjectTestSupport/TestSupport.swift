@@ -78,6 +78,7 @@ public enum TestSupport {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INJECT_") }
         env["HOME"] = "/nonexistent-inject-test-home"
         env.removeValue(forKey: "XDG_CONFIG_HOME")
+        env["INJECT_JOURNAL"] = "off"                 // tests that journal name their own file
         env.merge(environment) { $1 }
         return try run(injectExecutable.path, arguments, environment: env)
     }

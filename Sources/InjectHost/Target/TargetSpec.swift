@@ -31,6 +31,30 @@ public struct TargetSpec: Sendable, Equatable {
         return root == "/" ? .inBand : nil
     }
 
+    /// Runs a shell command where the target's kernel is: in the lab's guest, or on this machine
+    /// (only when the root is `/`; a `--root` tree has no kernel). Returns standard output.
+    public func shell(_ command: String, timeoutSeconds: Int = 30) async throws(TargetError) -> String {
+        if let lab {
+            let result: LabAgent.Result
+            do { result = try LabAgent.shared(lab).run(command, timeoutSeconds: timeoutSeconds) } catch { throw .lab(error) }
+            guard result.status == 0 else {
+                throw .tool(argv: ["sh", "-c", command], reason: "exit \(result.status) in the lab guest: \(result.errorText.trimmed())", hint: nil)
+            }
+            return result.text
+        }
+        guard root == "/" else { throw .tool(argv: ["sh", "-c", command], reason: "a --root tree has no kernel to ask", hint: nil) }
+        return try await ToolRunner.run(["/bin/sh", "-c", command]).output
+    }
+
+    /// One line naming the target, for journals and reports.
+    public var summary: String {
+        if let lab { return "lab \(lab.name)" }
+        var words = ["root \(root.string)"]
+        if let qmpSocket { words.append("qmp \(qmpSocket)") }
+        if let bmc { words.append("bmc \(bmc.host):\(bmc.port)") }
+        return words.joined(separator: ", ")
+    }
+
     /// The attribute files: under `root` on this machine, or in the lab's guest.
     func files() throws(TargetError) -> any TargetFiles {
         guard let lab else { return AttributeFiles(root: root) }

@@ -1,0 +1,138 @@
+/// Closes the loop of an injection: before the trigger it arms observers for the events the plan
+/// declares (its own tracefs instance with those events enabled, the kernel log's length, the
+/// counters' values); afterwards it waits, bounded, until each is seen, and reports what matched
+/// with its latency and evidence, and what is missing.
+public struct Verifier {
+    /// The target.
+    public let target: TargetSpec
+    let files: any TargetFiles
+
+    /// The tracefs instance of this process, so that other users of tracing are not disturbed.
+    let instance: String
+
+    /// Creates a verifier for `target` (with the session's files).
+    public init(target: TargetSpec, files: any TargetFiles, processID: Int32) {
+        self.target = target
+        self.files = files
+        self.instance = "sys/kernel/tracing/instances/inject-\(processID)"
+    }
+
+    /// The observers' state before the trigger.
+    public struct Armed: Sendable {
+        var logLines: Int
+        var counters: [String: Int64]
+        var traceReady: Bool
+        /// Observers that could not be armed, and why.
+        public var problems: [String]
+    }
+
+    /// One expectation's result.
+    public struct Finding: Sendable, Encodable {
+        /// `trace`, `dmesg` or `counter`.
+        public var kind: String
+        /// What was expected.
+        public var expected: String
+        /// Whether it was seen.
+        public var matched: Bool
+        /// Milliseconds from the end of the injection to the poll that saw it.
+        public var latencyMilliseconds: Int?
+        /// The matching line, or the counter's values.
+        public var evidence: String?
+    }
+
+    /// Arms the observers for `plan`'s expectations.
+    public func arm(_ plan: InjectionPlan) async -> Armed {
+        var armed = Armed(logLines: 0, counters: [:], traceReady: false, problems: [])
+        let events = plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source)
+        if !events.isEmpty {
+            do {
+                _ = try await target.shell("mkdir -p /\(instance) && echo > /\(instance)/trace")
+                for event in Set(events) {
+                    try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
+                }
+                armed.traceReady = true
+            } catch {
+                armed.problems.append("tracefs instance: \(error)")
+            }
+        }
+        if plan.expectations.contains(where: { $0.kind == .kernelLog }) {
+            do { armed.logLines = try await kernelLog().count } catch { armed.problems.append("kernel log: \(error)") }
+        }
+        for expectation in plan.expectations where expectation.kind == .counter {
+            guard let path = expectation.source else { continue }
+            if let value = readCounter(path) { armed.counters[path] = value } else { armed.problems.append("counter \(path) cannot be read") }
+        }
+        return armed
+    }
+
+    /// Waits up to `timeoutSeconds` for every expectation, then removes the tracefs instance.
+    public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> [Finding] {
+        let started = HostClock.monotonicNanoseconds()
+        var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: Self.describe($0), matched: false) }
+        while true {
+            let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
+            let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
+            let log = wantsLog ? (try? await kernelLog()).map { Array($0.dropFirst(armed.logLines)) } ?? [] : []
+            let trace = armed.traceReady ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
+                .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
+            for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
+                switch expectation.kind {
+                case .kernelLog:
+                    if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
+                        findings[index].matched = true
+                        findings[index].evidence = line.trimmed()
+                    }
+                case .traceEvent:
+                    let name = (expectation.source ?? "").split(separator: ":").last.map { String($0) + ":" } ?? ""
+                    let values = Self.fieldValues(expectation.match ?? "")
+                    if let line = trace.first(where: { line in line.contains(name) && values.allSatisfy { line.lowercased().contains($0) } }) {
+                        findings[index].matched = true
+                        findings[index].evidence = line.trimmed()
+                    }
+                case .counter:
+                    if let path = expectation.source, let before = armed.counters[path], let now = readCounter(path), now - before >= expectation.delta {
+                        findings[index].matched = true
+                        findings[index].evidence = "\(path): \(before) -> \(now)"
+                    }
+                }
+                if findings[index].matched { findings[index].latencyMilliseconds = elapsed }
+            }
+            if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
+            usleep(100_000)
+        }
+        if armed.traceReady { _ = try? await target.shell("echo 0 > /\(instance)/tracing_on; rmdir /\(instance)") }
+        return findings
+    }
+
+    /// The kernel log, one line per entry.
+    private func kernelLog() async throws(TargetError) -> [String] {
+        try await target.shell("dmesg").split(separator: "\n").map(String.init)
+    }
+
+    /// The first integer in a counter file (such as `/sys/firmware/acpi/interrupts/sci`).
+    private func readCounter(_ path: String) -> Int64? {
+        guard let target = try? TargetPath(path), let bytes = try? files.read(target) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.flatMap { Int64($0) }
+    }
+
+    /// The values of `name=value` fields, lowercased, hex without its `0x`.
+    static func fieldValues(_ fields: String) -> [String] {
+        fields.split(separator: " ").compactMap { field in
+            guard let value = field.split(separator: "=", maxSplits: 1).dropFirst().first else { return nil }
+            let text = value.lowercased()
+            return text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        }
+    }
+
+    static func describe(_ event: ExpectedEvent) -> String {
+        switch event.kind {
+        case .traceEvent: return [event.source, event.match].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        case .kernelLog: return event.match ?? ""
+        case .counter: return "\(event.source ?? "") +\(event.delta)"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,66 @@
+import ArgumentParser
+import InjectHost
+
+/// `inject journal`: read and filter the journal of injections.
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "Show the journal of injections (intents and outcomes), filtered.",
+        discussion: "An intent without an outcome is a run that never finished: the process or the machine died after the intent was on disk.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only this backend.")
+    var backend: String?
+
+    @Option(help: ArgumentHelp("Only records at or after this UTC time (a prefix such as 2026-11-25 or 2026-11-25T10:30).", valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Only runs with this outcome: ok, failed, unverified, or unfinished.", valueName: "outcome"))
+    var outcome: String?
+
+    @Option(help: ArgumentHelp("Only the last N runs.", valueName: "n"))
+    var last: Int?
+
+    func validate() throws {
+        if let outcome, !["ok", "failed", "unverified", "unfinished"].contains(outcome) {
+            throw ValidationError("--outcome '\(outcome)' is not ok, failed, unverified or unfinished")
+        }
+        if let last, last < 1 { throw ValidationError("--last \(last) must be at least 1") }
+    }
+
+    /// One run: its intent and outcome.
+    struct Run: Encodable {
+        var intent: JournalRecord
+        var outcome: JournalRecord?
+    }
+
+    func run() throws {
+        let session = try global.session()
+        guard let journal = try global.report({ () throws(InjectError) in try global.journal(session) }) else {
+            Output.error("journaling is off (--no-journal or INJECT_JOURNAL=off): nothing to read")
+            throw ExitCode(ExitCodes.usage)
+        }
+        let records = try global.report { () throws(InjectError) in
+            do throws(TargetError) { return try Journal.read(journal.path) } catch { throw .target(error) }
+        }
+        var outcomes: [String: JournalRecord] = [:]
+        for record in records where record.kind == "outcome" { outcomes[record.id] = record }
+        var runs = records.filter { $0.kind == "intent" }.map { Run(intent: $0, outcome: outcomes[$0.id]) }
+        if let backend { runs = runs.filter { $0.intent.backend == backend } }
+        if let since { runs = runs.filter { $0.intent.time >= since } }
+        if let outcome { runs = runs.filter { ($0.outcome?.outcome ?? "unfinished") == outcome } }
+        if let last { runs = Array(runs.suffix(last)) }
+        if global.json {
+            Output.json(runs)
+            return
+        }
+        var rows = [["TIME", "USER", "TARGET", "BACKEND", "OUTCOME", "PARAMETERS"]]
+        for run in runs {
+            let outcome = run.outcome.map { [$0.outcome ?? "?", $0.verified.map { "(\($0))" }, $0.error].compactMap { $0 }.joined(separator: " ") } ?? "unfinished"
+            rows.append([run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
+                         run.intent.parameters.joined(separator: " ")])
+        }
+        Output.line(Output.table(rows, indent: ""))
+        Output.line("\(runs.count) run(s) in \(journal.path)")
+    }
+}
