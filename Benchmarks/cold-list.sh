@@ -1,6 +1,7 @@
 #!/bin/sh
 # Benchmark (not a test): start-up cost of `inject list` with the four shipped plugins, release
-# build, beside `python3 -c pass` measured in the same run.
+# build, beside `python3 -c pass` and a C program that dlopens the same plugins (the floor),
+# measured in the same run; then how `inject list` grows with 1, 10 and 100 plugins.
 #
 #   Benchmarks/cold-list.sh [RUNS]
 #
@@ -42,6 +43,7 @@ stripped=$(mktemp -d)
 trap 'rm -rf "$stripped"' EXIT
 cp "$plugins/inject" "$plugins"/libInject*.so "$stripped/"
 strip "$stripped"/*
+cc -O2 -o "$stripped/dlopen-plugins" Benchmarks/dlopen-plugins.c
 # The real interpreter, not a pyenv shim script.
 python=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
 
@@ -49,13 +51,32 @@ mkdir -p bench-results
 {
     echo "cold-list benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $runs runs"
     echo "inject list (4 plugins):  $(wall "$inject" list)"
+    echo "C dlopen of the 4 plugins: $(wall "$stripped/dlopen-plugins" "$plugins"/libInject*.so)"
     echo "python3 -c pass:          $(wall "$python" -c pass)  ($python)"
     [ -x /usr/bin/python3 ] && echo "/usr/bin/python3 -c pass: $(wall /usr/bin/python3 -c pass)"
     if command -v valgrind >/dev/null; then
         echo "inject list instructions: $(instructions "$stripped/inject" list)"
+        echo "C dlopen instructions:    $(instructions "$stripped/dlopen-plugins" "$stripped"/libInject*.so)"
         echo "python3 -c pass instr.:   $(instructions "$python" -c pass)"
         [ -x /usr/bin/python3 ] && echo "/usr/bin/python3 instr.:  $(instructions /usr/bin/python3 -c pass)"
     else
         echo "valgrind not installed: apt-get install valgrind"
     fi
 } | tee bench-results/cold-list.txt
+
+# Plugin scale: a copy of inject alone in a directory (so only the given plugins load), with 1, 10
+# and 100 C plugins (the loader-test fixture under different names) on --plugin-path.
+scale=$(mktemp -d)
+trap 'rm -rf "$stripped" "$scale"' EXIT
+cp "$inject" "$scale/inject"
+{
+    for count in 1 10 100; do
+        mkdir -p "$scale/p$count"
+        i=0
+        while [ $i -lt $count ]; do
+            cc -shared -fPIC -I Sources/InjectPluginABI/include -DFIXTURE_NAME="\"scale$i\"" -o "$scale/p$count/libscale$i.so" Tests/Fixtures/plugins/fixture.c
+            i=$((i + 1))
+        done
+        echo "inject list, $count C plugin(s): $(wall "$scale/inject" list --plugin-path "$scale/p$count")"
+    done
+} | tee -a bench-results/cold-list.txt

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Benchmark (not a test): a corrected-MCE storm through mce-inject's files, written into a tmpfs
-# `--root` tree, by `inject run mce count=N` (release) beside a C loop doing the same writes
-# (Benchmarks/mce-storm-loop.c, the limit), alternating in one run; then the system calls per
-# injection of each, counted by strace -c.
+# `--root` tree, by `inject run mce count=N` (release; journal off, and journal on in the same
+# tmpfs) beside a C loop doing the same writes (Benchmarks/mce-storm-loop.c, the limit), alternating
+# in one run; then the system calls per injection of each, counted by strace -c.
 #
 #   Benchmarks/mce-storm.sh [INJECTIONS] [ROUNDS]
 #
@@ -27,21 +27,23 @@ storm="mce count=$count interval=0 bank=1 addr=0x1234000 severity=corrected"
 "$inject" run $storm --root "$root" >/dev/null && i_files=$(cd "$root" && grep -r . | sort)
 [ "$c_files" = "$i_files" ] || { echo "inject and the C loop leave different files" >&2; exit 1; }
 
-python3 - "$rounds" "$count" "$inject" "$root" "$work/loop" "$storm" <<'PY' | tee "$work/rates"
-import subprocess, sys, time, statistics
-rounds, count, inject, root, loop, storm = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
-def rate(argv):
+python3 - "$rounds" "$count" "$inject" "$root" "$work/loop" "$storm" "$work/journal.jsonl" <<'PY' | tee "$work/rates"
+import os, subprocess, sys, time, statistics
+rounds, count, inject, root, loop, storm, journal = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+def rate(argv, journal_value="off"):
+    env = dict(os.environ, INJECT_JOURNAL=journal_value)
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env)
     return count / (time.perf_counter() - start)
-c, i = [], []
+c, off, on = [], [], []
 for _ in range(rounds):
     c.append(rate([loop, root, str(count)]))
-    i.append(rate([inject, "run", *storm.split(), "--root", root]))
-cm, im = statistics.median(c), statistics.median(i)
-print(f"C loop:          {cm:9.0f} injections/s (median of {rounds})")
-print(f"inject run mce:  {im:9.0f} injections/s (median of {rounds})")
-print(f"ratio inject/C:  {im / cm:.2f}")
+    off.append(rate([inject, "run", *storm.split(), "--root", root]))
+    on.append(rate([inject, "run", *storm.split(), "--root", root], journal))
+cm, offm, onm = statistics.median(c), statistics.median(off), statistics.median(on)
+print(f"C loop:                    {cm:9.0f} injections/s (median of {rounds})")
+print(f"inject run mce, journal off: {offm:7.0f} injections/s, ratio to C {offm / cm:.2f}")
+print(f"inject run mce, journal on:  {onm:7.0f} injections/s, ratio to C {onm / cm:.2f}")
 PY
 
 syscalls() { # total system calls per injection of "$@", and the count of each frequent one
@@ -55,7 +57,7 @@ syscalls() { # total system calls per injection of "$@", and the count of each f
     if command -v strace >/dev/null; then
         echo "syscalls, minimum: 9.00 per injection (open, write, close of status, addr, bank)"
         # shellcheck disable=SC2086
-        echo "syscalls, inject:  $(syscalls "$inject" run $storm --root "$root")"
+        echo "syscalls, inject:  $(INJECT_JOURNAL=off syscalls "$inject" run $storm --root "$root")"
         echo "syscalls, C loop:  $(syscalls "$work/loop" "$root" "$count")"
     else
         echo "strace not installed: apt-get install strace"

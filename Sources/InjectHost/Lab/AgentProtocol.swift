@@ -15,7 +15,7 @@ import Foundation
 /// ARG1 directly (STATUS is 0 or the errno).
 enum AgentProtocol {
     enum Operation: String, Sendable {
-        case shell = "sh", read, write, list, exists
+        case shell = "sh", read, write, list, exists, mkdir, rmdir
     }
 
     /// The marker that starts an answer.

@@ -81,6 +81,10 @@ public enum GuestAgent {
             }
         case .exists:
             return access(argument, F_OK) == 0 ? (0, [], []) : failure(errno)
+        case .mkdir:
+            return mkdir(argument, 0o755) == 0 || errno == EEXIST ? (0, [], []) : failure(errno)
+        case .rmdir:
+            return rmdir(argument) == 0 ? (0, [], []) : failure(errno)
         }
     }
 

@@ -41,6 +41,16 @@ public final class LabFiles: TargetFiles {
         return result.status == 0
     }
 
+    public func makeDirectory(_ path: TargetPath) throws(TargetError) {
+        let result = try request(.mkdir, path)
+        guard result.status == 0 else { throw failure(result, path, "mkdir", nil) }
+    }
+
+    public func removeDirectory(_ path: TargetPath) throws(TargetError) {
+        let result = try request(.rmdir, path)
+        guard result.status == 0 else { throw failure(result, path, "rmdir", nil) }
+    }
+
     private func guestPath(_ path: TargetPath) -> String { path.under("/").string }
 
     private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> LabAgent.Result {

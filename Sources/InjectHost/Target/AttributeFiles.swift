@@ -59,6 +59,16 @@ public struct AttributeFiles: TargetFiles, Sendable {
         }
     }
 
+    public func makeDirectory(_ path: TargetPath) throws(TargetError) {
+        let full = path.under(root).string
+        guard mkdir(full, 0o755) == 0 || errno == EEXIST else { throw Self.map(Errno(rawValue: errno), full, "mkdir", nil) }
+    }
+
+    public func removeDirectory(_ path: TargetPath) throws(TargetError) {
+        let full = path.under(root).string
+        guard rmdir(full) == 0 else { throw Self.map(Errno(rawValue: errno), full, "rmdir", nil) }
+    }
+
     /// Reads `count` bytes at a byte offset of a file (guest firmware memory); fewer at its end.
     public static func read(_ count: Int, at offset: Int64, of file: FilePath) throws(TargetError) -> [UInt8] {
         do {

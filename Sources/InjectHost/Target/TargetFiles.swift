@@ -11,6 +11,10 @@ public protocol TargetFiles {
     func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)]
     /// Whether `path` exists.
     func exists(_ path: String) -> Bool
+    /// Creates a directory (tracefs instances, for example); an existing one is fine.
+    func makeDirectory(_ path: TargetPath) throws(TargetError)
+    /// Removes an empty directory (or a tracefs instance).
+    func removeDirectory(_ path: TargetPath) throws(TargetError)
 }
 
 extension TargetFiles {

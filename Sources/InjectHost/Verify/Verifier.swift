@@ -22,6 +22,7 @@ public struct Verifier {
         var logLines: Int
         var counters: [String: Int64]
         var traceReady: Bool
+        var logThroughTrace: Bool
         /// Observers that could not be armed, and why.
         public var problems: [String]
     }
@@ -40,22 +41,27 @@ public struct Verifier {
         public var evidence: String?
     }
 
-    /// Arms the observers for `plan`'s expectations.
+    /// Arms the observers for `plan`'s expectations: trace events and, for kernel log lines, the
+    /// `printk:console` event (every printk, in order) in this process's tracefs instance;
+    /// counters are sampled. Where the instance cannot be made, the kernel log is read with dmesg.
     public func arm(_ plan: InjectionPlan) async -> Armed {
-        var armed = Armed(logLines: 0, counters: [:], traceReady: false, problems: [])
-        let events = plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source)
+        var armed = Armed(logLines: 0, counters: [:], traceReady: false, logThroughTrace: false, problems: [])
+        var events = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source))
+        let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
+        if wantsLog && files.exists("sys/kernel/tracing/events/printk/console") { events.insert("printk:console") }
         if !events.isEmpty {
             do {
-                _ = try await target.shell("mkdir -p /\(instance) && echo > /\(instance)/trace")
-                for event in Set(events) {
+                try files.makeDirectory(try TargetPath(instance))
+                for event in events {
                     try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
                 }
                 armed.traceReady = true
+                armed.logThroughTrace = events.contains("printk:console")
             } catch {
-                armed.problems.append("tracefs instance: \(error)")
+                armed.problems.append("tracefs instance \(instance): \(error)")
             }
         }
-        if plan.expectations.contains(where: { $0.kind == .kernelLog }) {
+        if wantsLog && !armed.logThroughTrace {
             do { armed.logLines = try await kernelLog().count } catch { armed.problems.append("kernel log: \(error)") }
         }
         for expectation in plan.expectations where expectation.kind == .counter {
@@ -71,10 +77,17 @@ public struct Verifier {
         var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: Self.describe($0), matched: false) }
         while true {
             let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
-            let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
-            let log = wantsLog ? (try? await kernelLog()).map { Array($0.dropFirst(armed.logLines)) } ?? [] : []
             let trace = armed.traceReady ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
                 .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
+            let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
+            let log: [Substring]
+            if armed.logThroughTrace {
+                log = trace.filter { $0.contains(" console: ") }
+            } else if wantsLog {
+                log = (try? await kernelLog()).map { $0.dropFirst(armed.logLines).map { Substring($0) } } ?? []
+            } else {
+                log = []
+            }
             for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
                 switch expectation.kind {
                 case .kernelLog:
@@ -100,7 +113,7 @@ public struct Verifier {
             if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
             usleep(100_000)
         }
-        if armed.traceReady { _ = try? await target.shell("echo 0 > /\(instance)/tracing_on; rmdir /\(instance)") }
+        if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
         return findings
     }
 

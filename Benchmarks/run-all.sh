@@ -1,0 +1,10 @@
+#!/bin/sh
+# Reruns the whole benchmark suite (release builds; results in bench-results/, table in
+# docs/benchmarks.md): start-up and plugin scale, storm throughput and system calls, the lab.
+#
+#   Benchmarks/run-all.sh
+set -eu
+cd "$(dirname "$0")/.."
+Benchmarks/cold-list.sh 50
+Benchmarks/mce-storm.sh 100000 5
+Benchmarks/lab-latency.sh 6
