@@ -63,6 +63,11 @@ struct GHESBackend: InjectBackend {
             plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
         }
         switch builder.sectionName {
+        case "memory" where request.target.exists("sys/devices/system/machinecheck"):
+            // x86 also logs a memory record as a machine check of bank 255 (apei_mce_report_mem_error),
+            // which, unlike the printed report, is neither rate-limited nor deduplicated.
+            let address = p.number("address").map { " addr=0x" + String($0, radix: 16) } ?? ""
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=255" + address))
         case "vendor": plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
         case "arm": plan.expect(.traceEvent("ras:arm_event", fields: ""))
         default: break
@@ -93,6 +98,8 @@ struct GHESBackend: InjectBackend {
         if let length = source?.blockLength, record.bytes.count > Int(length) {
             throw BackendError.invalid("the record is \(record.bytes.count) bytes, more than source \(sourceID)'s \(length)-byte status block")
         }
+        plan.waitForZero(at: block, timeoutMicroseconds: 5_000_000,
+                         note: "firmware never overwrites a record the OS has not consumed (block status non-zero)")
         plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at 0x\(String(block, radix: 16))\n" + record.fieldLines.joined(separator: "\n"))
         let notify = p.text("notify") ?? "auto"
         let notification = source?.notification

@@ -43,6 +43,12 @@ public struct Plan: Sendable {
         steps.append(PlanStep(.ipmi(netFunction: netFunction, command: command, data: data), note: note, isTrigger: trigger))
     }
 
+    /// Appends a wait until the 32-bit word at `address` of firmware memory is zero (the OS has
+    /// consumed the record there), failing after `timeoutMicroseconds`.
+    public mutating func waitForZero(at address: UInt64, timeoutMicroseconds: UInt64, note: String? = nil) {
+        steps.append(PlanStep(.waitMemoryZero(address: address, timeoutMicroseconds: timeoutMicroseconds), note: note))
+    }
+
     /// Appends a request for another backend's plan (a notification, for example); the host routes it.
     public mutating func notify(_ backend: String, _ arguments: [String: String], note: String? = nil) {
         steps.append(PlanStep(.notify(backend: backend, arguments: arguments), note: note))
@@ -88,6 +94,8 @@ public struct PlanStep: Sendable, Equatable {
         case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
         /// Send an IPMI request to the target's BMC.
         case ipmi(netFunction: UInt8, command: UInt8, data: [UInt8])
+        /// Wait until the 32-bit word at a guest-physical address of firmware memory reads zero.
+        case waitMemoryZero(address: UInt64, timeoutMicroseconds: UInt64)
     }
 
     /// What the step does.

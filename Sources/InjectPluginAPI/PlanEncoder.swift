@@ -76,6 +76,11 @@ struct PlanEncoder {
                         c.data = buffer.baseAddress; c.data_length = buffer.count
                         return host.pointee.add_step(call, &c)
                     }
+                case .waitMemoryZero(let address, let timeout):
+                    c.kind = INJECT_STEP_WAIT_MEMORY_ZERO.rawValue
+                    c.address = address
+                    c.microseconds = timeout
+                    return host.pointee.add_step(call, &c)
                 case .repeatSteps(let count, let times, let interval):
                     c.kind = INJECT_STEP_REPEAT.rawValue
                     c.repeat_steps = UInt32(clamping: count)

@@ -19,6 +19,6 @@ struct Inject: ParsableCommand {
             parameter (nothing was executed).
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self, DoctorCommand.self, LabCommand.self]
+        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, CampaignCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self, DoctorCommand.self, LabCommand.self]
     )
 }

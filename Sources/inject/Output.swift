@@ -23,6 +23,12 @@ enum Output {
         message.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
     }
 
+    /// A progress line redrawn in place on a terminal (stderr); `nil` ends it with a newline.
+    static func progressInPlace(_ text: String?) {
+        var message = text.map { "\r\u{1B}[K" + $0 } ?? "\n"
+        message.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+    }
+
     /// Bytes to stdout as they are.
     static func raw(_ bytes: [UInt8]) {
         fflush(nil)

@@ -59,46 +59,20 @@ struct RunCommand: AsyncParsableCommand {
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
-        if !plan.confirmationReasons.isEmpty && !yes {
-            throw global.fail(.confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons))
-        }
         let files = try global.report { () throws(InjectError) in try session.targetFiles() }
-        let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
-        let armed = await verifier?.arm(plan)
-        armed?.problems.forEach { Output.progress("verify: \($0)") }
-
         let journal = try global.report { () throws(InjectError) in try global.journal(session) }
-        var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())", time: Journal.now(), user: Journal.user(),
-                                   target: target.summary, backend: plan.backend,
-                                   parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
-                                   steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
-        try global.report { () throws(InjectError) in
-            do throws(TargetError) { try journal?.append(record) } catch { throw .target(error) }
-        }
-        record.kind = "outcome"
-        record.steps = nil
-        record.time = ""
-
-        let results: [Executor.StepResult]
+        let outcome: InjectionRun.Outcome
         do {
-            results = try await Executor(target: target, files: files).run(plan, confirmed: yes)
+            outcome = try await InjectionRun.perform(plan, target: target, files: files, journal: journal, confirmed: yes,
+                                                     verify: verify, verifyTimeout: verifyTimeout) { problems in
+                problems.forEach { Output.progress("verify: \($0)") }
+            }
         } catch {
-            record.time = Journal.now()
-            record.outcome = "failed"
-            record.error = error.description
-            try? journal?.append(record)
             throw global.fail(error)
         }
-        var findings: [Verifier.Finding]?
-        if let verifier, let armed {
-            findings = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout)
-        }
+        let results = outcome.results
+        let findings = outcome.findings
         let matched = findings?.filter(\.matched).count
-        record.time = Journal.now()
-        record.outcome = findings.map { $0.allSatisfy(\.matched) ? "ok" : "unverified" } ?? "ok"
-        if let findings, let matched { record.verified = "\(matched) of \(findings.count) expected events" }
-        try? journal?.append(record)
-
         if global.json {
             Output.json(Report(plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path))
         } else {

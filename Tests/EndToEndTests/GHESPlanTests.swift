@@ -39,7 +39,7 @@ struct GHESPlanTests {
         #expect(plan.status == 0, "\(plan.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
         let steps = try #require((json?["plan"] as? [String: Any])?["steps"] as? [[String: Any]])
-        let hex = try #require(steps.first?["bytes"] as? String)
+        let hex = try #require(steps.first { $0["kind"] as? String == "memory" }?["bytes"] as? String)
         let decoded = try TestSupport.inject(["decode", "cper", hex])
         #expect(decoded.status == 0, "\(decoded.stderr)")
         for line in ["entry 0: platform memory error, severity corrected, revision 0x0300, FRU \"DIMM_A1\"",

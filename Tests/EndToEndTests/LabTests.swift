@@ -134,6 +134,31 @@ struct LabTests {
         }
     }
 
+    @Test func aCampaignOfMachineChecksAndGHESRecordsIsVerifiedAndJournaled() async throws {
+        try await withLab("e2e-campaign") { lab in
+            let directory = try TestSupport.temporaryDirectory("inject-campaign")
+            defer { TestSupport.remove(directory) }
+            let journal = directory.appendingPathComponent("journal.jsonl").path
+            let junit = directory.appendingPathComponent("junit.xml").path
+            let scenario = TestSupport.packageRoot.appendingPathComponent("Examples/campaigns/corrected-storm.json").path
+            let result = try TestSupport.inject(["campaign", scenario, "--lab", lab, "--junit", junit, "--json"],
+                                                environment: Self.environment.merging(["INJECT_JOURNAL": journal]) { $1 })
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            let steps = try #require(report?["steps"] as? [[String: Any]])
+            #expect(steps.map { $0["injected"] as? Int } == [1000, 100])
+            // The guest kernel's own records: one mce_record per machine check, and one (bank 255) per
+            // GHES memory record, counted in this run's tracefs instance.
+            #expect(steps.map { $0["seenEvents"] as? Int } == [1000, 100])
+            #expect(steps.map { $0["expectedEvents"] as? Int } == [1000, 100])
+            let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+            #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == 1100)
+            #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 1100)
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            #expect(xml.contains("tests=\"2\" failures=\"0\"") && xml.contains("name=\"GHES memory\""), "\(xml)")
+        }
+    }
+
     @Test func notificationsRaiseTheGuestsCounters() async throws {
         try await withLab("e2e-nmi") { lab in
             let before = try nmiCount(lab)

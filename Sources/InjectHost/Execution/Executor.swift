@@ -137,6 +137,17 @@ private struct StepRunner {
             usleep(UInt32(clamping: microseconds))
         case .notify(let backend, _):
             throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+        case .waitMemoryZero(let address, let microseconds):
+            guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
+            let deadline = HostClock.monotonicNanoseconds() + microseconds * 1000
+            while try AttributeFiles.read(4, at: Int64(bitPattern: address), of: memory) != [0, 0, 0, 0] {
+                guard HostClock.monotonicNanoseconds() < deadline else {
+                    throw TargetError.tool(argv: ["wait", "0x" + String(address, radix: 16)],
+                                           reason: "the word there stayed non-zero for \(microseconds / 1000) ms: the OS has not consumed the previous record",
+                                           hint: "is the guest's GHES driver polling this source? (dmesg | grep GHES)")
+                }
+                usleep(1000)
+            }
         case .ipmi, .vendorCall:
             break
         case .writeAttribute, .exec, .repeatSteps:

@@ -29,6 +29,8 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case ipmi(IPMIRequest)
         /// Call a vendor library's function (a manifest backend).
         case vendorCall(VendorCall)
+        /// Wait until the 32-bit word at a guest-physical address of firmware memory reads zero.
+        case waitMemoryZero(address: UInt64, microseconds: UInt64)
     }
 
     /// What the step does.
@@ -72,6 +74,10 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
             try c.encode(assignments, forKey: .assignments)
         case .sleep(let microseconds):
             try c.encode("sleep", forKey: .kind)
+            try c.encode(microseconds, forKey: .microseconds)
+        case .waitMemoryZero(let address, let microseconds):
+            try c.encode("wait-zero", forKey: .kind)
+            try c.encode("0x" + String(address, radix: 16), forKey: .address)
             try c.encode(microseconds, forKey: .microseconds)
         case .vendorCall(let call):
             try c.encode("call", forKey: .kind)

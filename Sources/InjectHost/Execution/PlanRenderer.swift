@@ -31,6 +31,8 @@ public enum PlanRenderer {
             return "repeat the \(count) step(s) before \(times) more time(s)"
         case .vendorCall(let call):
             return call.description
+        case .waitMemoryZero(let address, let microseconds):
+            return "wait until memory 0x\(String(address, radix: 16)) reads zero (at most \(microseconds / 1000) ms)"
         case .ipmi(let request):
             return "ipmi \(request.hexWords.joined(separator: " "))  (\(request.name))"
         }

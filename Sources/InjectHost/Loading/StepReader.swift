@@ -75,8 +75,11 @@ enum StepReader {
             }
             let bytes = Array(UnsafeBufferPointer(start: data, count: step.data_length))
             action = .ipmi(IPMIRequest(netFunction: bytes[0], command: bytes[1], data: Array(bytes.dropFirst(2))))
+        case INJECT_STEP_WAIT_MEMORY_ZERO.rawValue:
+            guard step.microseconds <= 60_000_000 else { return context.violate("a wait step waits at most 60 s") }
+            action = .waitMemoryZero(address: step.address, microseconds: step.microseconds)
         default:
-            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...8)")
+            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...9)")
         }
         context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
                                          hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))

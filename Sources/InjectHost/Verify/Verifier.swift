@@ -71,6 +71,28 @@ public struct Verifier {
         return armed
     }
 
+    /// Makes this process's tracefs instance with `events` (`system:event`) enabled.
+    public func makeInstance(events: Set<String>) throws(TargetError) {
+        try files.makeDirectory(try TargetPath(instance))
+        for event in events {
+            try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
+        }
+    }
+
+    /// The instance's trace lines (comments dropped).
+    public func traceLines() -> [Substring] {
+        guard let path = try? TargetPath("\(instance)/trace"), let bytes = try? files.read(path) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    /// Removes the instance.
+    public func removeInstance() {
+        if let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
+    }
+
+    /// Whether the target's kernel can trace its log lines (`printk:console`).
+    public var canTraceKernelLog: Bool { files.exists("sys/kernel/tracing/events/printk/console") }
+
     /// Waits up to `timeoutSeconds` for every expectation, then removes the tracefs instance.
     public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> [Finding] {
         let started = HostClock.monotonicNanoseconds()

@@ -146,10 +146,13 @@ typedef enum inject_step_kind {
     INJECT_STEP_REPEAT = 7,          /* ABI 1.1: run the `repeat_steps` steps before this one
                                         `repeat_times` more times, waiting `microseconds` before each
                                         time (a storm); the repeated steps may not hold a REPEAT */
-    INJECT_STEP_IPMI = 8             /* ABI 1.1: send the IPMI request in `data`: network function,
+    INJECT_STEP_IPMI = 8,            /* ABI 1.1: send the IPMI request in `data`: network function,
                                         command, then the request data (2...64 bytes); the host
                                         routes it to the target's BMC (in-band /dev/ipmi0, the lab's
                                         simulated BMC, or a BMC given with --bmc) */
+    INJECT_STEP_WAIT_MEMORY_ZERO = 9 /* ABI 1.1: wait until the 32-bit word at guest-physical
+                                        `address` of firmware memory reads zero (the OS consumed a
+                                        status block), at most `microseconds`; failing after that */
 } inject_step_kind;
 
 /** Flags for `inject_step.flags`. */

@@ -1,0 +1,147 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SystemPackage
+
+/// A campaign: steps of injections with counts, rates and durations, seeded random parameters,
+/// and stop conditions, read from a JSON file.
+///
+/// ```json
+/// { "name": "nightly", "seed": 7,
+///   "steps": [
+///     { "name": "corrected MCE", "backend": "mce", "count": 1000, "rate": 100,
+///       "parameters": { "severity": "corrected", "bank": "choice 1|2|3", "addr": "random 0x100000..0x10000000 align 0x1000" } },
+///     { "name": "GHES memory", "backend": "ghes", "count": 100, "rate": 4, "duration": 60,
+///       "parameters": { "source": "0", "address": "random 0x100000..0x1000000 align 0x1000" } } ],
+///   "stop": { "on_failure": true, "on_kernel_log": "Memory failure" } }
+/// ```
+public struct Scenario: Sendable, Equatable {
+    /// One step.
+    public struct Step: Sendable, Equatable {
+        public var name: String
+        public var backend: String
+        public var parameters: [(name: String, value: ValueSource)]
+        public var count: Int
+        /// Injections per second, or `nil` for as fast as they go.
+        public var rate: Double?
+        /// Seconds after which the step stops even if `count` is not reached.
+        public var duration: Double?
+        /// `count` (default: count the plan's trace events in a tracefs instance), `each` (--verify
+        /// every injection) or `none`.
+        public var verify: String
+
+        public static func == (a: Step, b: Step) -> Bool {
+            a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.duration == b.duration
+                && a.verify == b.verify && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
+        }
+    }
+
+    /// Where a parameter's value comes from.
+    public enum ValueSource: Sendable, Equatable {
+        case fixed(String)
+        case random(ClosedRange<UInt64>, align: UInt64)
+        case choice([String])
+    }
+
+    public var name: String
+    public var seed: UInt64
+    public var steps: [Step]
+    public var stopOnFailure: Bool
+    public var stopOnKernelLog: String?
+
+    private struct File: Decodable {
+        struct StepEntry: Decodable {
+            var name: String?
+            var backend: String
+            var parameters: [String: String]?
+            var count: Int?
+            var rate: Double?
+            var duration: Double?
+            var verify: String?
+        }
+        struct Stop: Decodable {
+            var on_failure: Bool?
+            var on_kernel_log: String?
+        }
+        var name: String?
+        var seed: UInt64?
+        var steps: [StepEntry]
+        var stop: Stop?
+    }
+
+    /// Reads and checks a scenario file; the error names the file, the key and what is allowed.
+    public static func load(_ path: String) throws(ConfigurationError) -> Scenario {
+        func fail(_ reason: String) -> ConfigurationError { .unreadableFile(path: path, reason: reason) }
+        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("cannot be read") }
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch { throw fail("not a scenario: \(error)") }
+        guard !file.steps.isEmpty else { throw fail("steps: at least one step is needed") }
+        var steps: [Step] = []
+        for (index, entry) in file.steps.enumerated() {
+            let key = "steps[\(index)]"
+            let count = entry.count ?? 1
+            guard (1...10_000_000).contains(count) else { throw fail("\(key).count: \(count) is outside 1...10000000") }
+            if let rate = entry.rate, !(rate > 0 && rate <= 1_000_000) { throw fail("\(key).rate: \(rate) is outside 0...1000000 per second") }
+            if let duration = entry.duration, !(duration > 0) { throw fail("\(key).duration: \(duration) must be positive seconds") }
+            let verify = entry.verify ?? "count"
+            guard ["count", "each", "none"].contains(verify) else { throw fail("\(key).verify: '\(verify)' is not count, each or none") }
+            var parameters: [(String, ValueSource)] = []
+            for (name, text) in (entry.parameters ?? [:]).sorted(by: { $0.key < $1.key }) {
+                parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))
+            }
+            steps.append(Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
+                              count: count, rate: entry.rate, duration: entry.duration, verify: verify))
+        }
+        return Scenario(name: file.name ?? path, seed: file.seed ?? 1, steps: steps,
+                        stopOnFailure: file.stop?.on_failure ?? true, stopOnKernelLog: file.stop?.on_kernel_log)
+    }
+
+    private static func valueSource(_ text: String, key: String, _ fail: (String) -> ConfigurationError) throws(ConfigurationError) -> ValueSource {
+        let words = text.split(separator: " ").map(String.init)
+        if words.first == "choice" {
+            let names = words.dropFirst().joined(separator: " ").split(separator: "|").map { String($0).trimmed() }
+            guard !names.isEmpty else { throw fail("\(key): 'choice' needs names, as in choice 1|2|3") }
+            return .choice(names)
+        }
+        if words.first == "random" {
+            let bounds = words.count > 1 ? words[1].split(separator: ".", omittingEmptySubsequences: true).map(String.init) : []
+            guard bounds.count == 2, let low = ValueParser.parseUnsigned(bounds[0]), let high = ValueParser.parseUnsigned(bounds[1]), low <= high else {
+                throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]")
+            }
+            var align: UInt64 = 1
+            if words.count == 4, words[2] == "align", let value = ValueParser.parseUnsigned(words[3]), value > 0 { align = value }
+            else if words.count != 2 { throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]") }
+            return .random(low...high, align: align)
+        }
+        return .fixed(text)
+    }
+}
+
+/// A small seeded generator (SplitMix64), so that a campaign is repeatable from its seed.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Scenario.ValueSource {
+    /// This source's value for one injection.
+    public func value(using generator: inout SeededGenerator) -> String {
+        switch self {
+        case .fixed(let text): return text
+        case .choice(let names): return names[Int(generator.next() % UInt64(names.count))]
+        case .random(let range, let align):
+            let span = (range.upperBound - range.lowerBound) / align
+            let pick = range.lowerBound + (span == .max ? generator.next() : generator.next() % (span + 1)) * align
+            return "0x" + String(pick, radix: 16)
+        }
+    }
+}

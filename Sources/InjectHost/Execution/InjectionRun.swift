@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One injection as `inject run` and campaigns carry it out: confirmation checked, observers armed
+/// (with `verify`), the intent journaled and flushed before anything runs, the plan executed, the
+/// events awaited, the outcome journaled.
+public enum InjectionRun {
+    /// What the run did.
+    public struct Outcome: Sendable {
+        public var results: [Executor.StepResult]
+        /// With `verify`: every expectation, matched or not.
+        public var findings: [Verifier.Finding]?
+    }
+
+    /// Performs `plan` on `target`.
+    ///
+    /// - Parameter problems: told about observers that could not be armed.
+    /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything is journaled,
+    ///   a journal error before anything runs, or the step's failure (journaled as the outcome).
+    public static func perform(_ plan: InjectionPlan, target: TargetSpec, files: any TargetFiles, journal: Journal?,
+                               confirmed: Bool, verify: Bool, verifyTimeout: Double,
+                               problems: ([String]) -> Void = { _ in }) async throws(InjectError) -> Outcome {
+        if !plan.confirmationReasons.isEmpty && !confirmed {
+            throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
+        }
+        let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
+        let armed = await verifier?.arm(plan)
+        if let armed, !armed.problems.isEmpty { problems(armed.problems) }
+        var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())-\(UInt32.random(in: 0...UInt32.max))",
+                                   time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
+                                   parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
+                                   steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
+        do throws(TargetError) { try journal?.append(record) } catch { throw .target(error) }
+        record.kind = "outcome"
+        record.steps = nil
+        let results: [Executor.StepResult]
+        do {
+            results = try await Executor(target: target, files: files).run(plan, confirmed: confirmed)
+        } catch {
+            record.time = Journal.now()
+            record.outcome = "failed"
+            record.error = error.description
+            try? journal?.append(record)
+            throw error
+        }
+        var findings: [Verifier.Finding]?
+        if let verifier, let armed { findings = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout) }
+        record.time = Journal.now()
+        if let findings {
+            let matched = findings.filter(\.matched).count
+            record.verified = "\(matched) of \(findings.count) expected events"
+            record.outcome = matched == findings.count ? "ok" : "unverified"
+        } else {
+            record.outcome = "ok"
+        }
+        try? journal?.append(record)
+        return Outcome(results: results, findings: findings)
+    }
+}

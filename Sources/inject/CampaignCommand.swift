@@ -1,0 +1,147 @@
+import ArgumentParser
+import InjectHost
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT: the campaign stops after the current injection.
+private let interruptRequested = Atomic<Bool>(false)
+
+/// `inject campaign FILE`: many injections from a scenario, with progress, a summary and JUnit XML.
+struct CampaignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "Run a scenario of injections: counts, rates, durations, seeded parameters, stop conditions.",
+        discussion: """
+            The scenario is a JSON file (see docs/campaigns.md). Every injection is validated, journaled and executed \
+            as `inject run` does. Each step's trace events are counted in this process's tracefs instance (verify: count), \
+            awaited per injection (each), or not checked (none). Ctrl-C stops after the current injection; the journal \
+            stays consistent. Exit codes: 0 every step passed; 1 an injection failed; 5 events missing; 130 interrupted.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The scenario file (JSON).")
+    var scenario: String
+
+    @Flag(name: .shortAndLong, help: "Confirm steps that can crash or damage a real machine.")
+    var yes = false
+
+    @Option(help: ArgumentHelp("Write the results as JUnit XML, one test case per step.", valueName: "file"))
+    var junit: String?
+
+    @Option(help: ArgumentHelp("Override the scenario's seed.", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(name: .customLong("verify-timeout"), help: ArgumentHelp("How long to wait for a step's events after it.", valueName: "seconds"))
+    var verifyTimeout: Double = 10
+
+    struct Report: Encodable {
+        var name: String
+        var seed: UInt64
+        var steps: [CampaignRunner.StepResult]
+        var journal: String?
+    }
+
+    func run() async throws {
+        let session = try global.session()
+        var plan = try global.report { () throws(InjectError) in
+            do throws(ConfigurationError) { return try Scenario.load(scenario) } catch { throw .configuration(error) }
+        }
+        if let seed { plan.seed = seed }
+        // Every step's parameters are checked before anything is injected.
+        for step in plan.steps {
+            var generator = SeededGenerator(seed: plan.seed)
+            let assignments = step.parameters.map { "\($0.name)=\($0.value.value(using: &generator))" }
+            _ = try global.report { () throws(InjectError) in try session.plan(backend: step.backend, arguments: assignments) }
+        }
+        let files = try global.report { () throws(InjectError) in try session.targetFiles() }
+        let journal = try global.report { () throws(InjectError) in try global.journal(session) }
+        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+        // A parent may have started us with SIGINT blocked (test runners, some job controls).
+        var interruptSet = sigset_t()
+        sigemptyset(&interruptSet)
+        sigaddset(&interruptSet, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interruptSet, nil)
+        let terminal = isatty(2) != 0
+        var lastShown = -1
+        let runner = CampaignRunner(session: session, files: files, journal: journal, confirmed: yes, verifyTimeout: verifyTimeout)
+        let results = await runner.run(plan, progress: { progress in
+            let percent = progress.done * 100 / progress.total
+            let rate = Double(progress.done) / max(progress.elapsed, 0.001)
+            let eta = Double(progress.total - progress.done) / max(rate, 0.001)
+            if terminal {
+                let width = 30, filled = progress.done * width / progress.total
+                Output.progressInPlace("[\(progress.step)/\(progress.steps)] \(progress.name) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                                       + "\(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(eta)) s")
+            } else if percent / 10 != lastShown / 10 || progress.done == progress.total {
+                lastShown = percent
+                Output.progress("[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s")
+            }
+        }, interrupted: { interruptRequested.load(ordering: .relaxed) })
+        if terminal { Output.progressInPlace(nil) }
+        signal(SIGINT, SIG_DFL)
+
+        if let junit { try writeJUnit(results, name: plan.name, to: junit) }
+        if global.json {
+            Output.json(Report(name: plan.name, seed: plan.seed, steps: results, journal: journal?.path))
+        } else {
+            var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "EVENTS SEEN", "TIME", "RATE", "RESULT"]]
+            for result in results {
+                rows.append([result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
+                             "\(result.seenEvents)/\(result.expectedEvents)", String(format1(result.seconds)) + " s",
+                             String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
+                             result.passed ? "PASS" : "FAIL" + (result.stopped.map { " (\($0))" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")])
+            }
+            Output.line(Output.table(rows, indent: ""))
+            Output.line("campaign \(plan.name), seed \(plan.seed)" + (journal.map { ", journal \($0.path)" } ?? ""))
+        }
+        if results.contains(where: { $0.stopped == "interrupted" }) { throw ExitCode(130) }
+        if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
+        if results.contains(where: { $0.seenEvents < $0.expectedEvents }) { throw ExitCode(ExitCodes.unverified) }
+    }
+
+    private func format1(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// JUnit XML: one test suite, one test case per step (failures carry the reason).
+    private func writeJUnit(_ results: [CampaignRunner.StepResult], name: String, to path: String) throws {
+        func escape(_ text: String) -> String {
+            var out = ""
+            for character in text {
+                switch character {
+                case "&": out += "&amp;"
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "\"": out += "&quot;"
+                default: out.append(character)
+                }
+            }
+            return out
+        }
+        let failures = results.filter { !$0.passed }.count
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites><testsuite name=\"\(escape(name))\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format1(results.reduce(0) { $0 + $1.seconds }))\">\n"
+        for result in results {
+            xml += "  <testcase classname=\"\(escape(name))\" name=\"\(escape(result.name))\" time=\"\(format1(result.seconds))\">"
+            if !result.passed {
+                let reason = "injected \(result.injected)/\(result.planned), failed \(result.failed), events \(result.seenEvents)/\(result.expectedEvents)"
+                    + (result.stopped.map { ", \($0)" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")
+                xml += "<failure message=\"\(escape(reason))\"/>"
+            }
+            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) events seen"))</system-out></testcase>\n"
+        }
+        xml += "</testsuite></testsuites>\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            Output.error("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw ExitCode(ExitCodes.execution)
+        }
+        defer { close(fd) }
+        var bytes = xml
+        bytes.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+    }
+}

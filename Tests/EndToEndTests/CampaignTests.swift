@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import InjectTestSupport
+
+/// Campaigns against a `--root` tree: seeded values, stop conditions, refusal before anything runs,
+/// and Ctrl-C leaving the journal consistent.
+@Suite("campaigns")
+struct CampaignTests {
+    func tree() throws -> URL {
+        let root = try TestSupport.temporaryDirectory()
+        try TestSupport.makeTree(root, files: ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map { "sys/kernel/debug/mce-inject/\($0)" })
+        return root
+    }
+
+    func scenario(_ root: URL, _ text: String) throws -> String {
+        let path = root.appendingPathComponent("scenario.json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func seededValuesRepeatAndBadScenariosAreRefusedBeforeAnyInjection() throws {
+        let root = try tree()
+        defer { TestSupport.remove(root) }
+        let file = try scenario(root, """
+            { "seed": 3, "steps": [ { "name": "banks", "backend": "mce", "count": 5, "verify": "none",
+              "parameters": { "bank": "choice 1|2|3", "addr": "random 0x1000..0x100000 align 0x1000" } } ] }
+            """)
+        let journal = root.appendingPathComponent("journal.jsonl").path
+        let first = try TestSupport.inject(["campaign", file, "--root", root.path], environment: ["INJECT_JOURNAL": journal])
+        #expect(first.status == 0, "\(first.stderr)")
+        let runs = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"kind\":\"intent\"") }
+        #expect(runs.count == 5)
+        let addresses = runs.compactMap { $0.split(separator: "\"").first { $0.hasPrefix("addr=") } }
+        #expect(addresses.count == 5 && Set(addresses).count > 1, "random addresses: \(addresses)")
+        for address in addresses {
+            let value = UInt64(address.dropFirst("addr=0x".count), radix: 16) ?? 0
+            #expect(value % 0x1000 == 0 && (0x1000...0x100000).contains(value), "\(address)")
+        }
+        // The same seed gives the same values.
+        try FileManager.default.removeItem(atPath: journal)
+        _ = try TestSupport.inject(["campaign", file, "--root", root.path], environment: ["INJECT_JOURNAL": journal])
+        let again = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"kind\":\"intent\"") }
+            .compactMap { $0.split(separator: "\"").first { $0.hasPrefix("addr=") } }
+        #expect(again == addresses)
+
+        // A bad parameter anywhere stops the campaign before the first injection.
+        let bad = try scenario(root, """
+            { "steps": [ { "backend": "mce", "count": 2, "parameters": { "bank": "1" } },
+                         { "backend": "mce", "count": 2, "parameters": { "bank": "999" } } ] }
+            """)
+        try "".write(toFile: root.path + "/sys/kernel/debug/mce-inject/bank", atomically: true, encoding: .utf8)
+        let refused = try TestSupport.inject(["campaign", bad, "--root", root.path])
+        #expect(refused.status == 64 && refused.stderr.contains("999"), "\(refused.stderr)")
+        #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/bank") == "")
+        let malformed = try scenario(root, "{ \"steps\": [ { \"backend\": \"mce\", \"count\": 0 } ] }")
+        let zero = try TestSupport.inject(["campaign", malformed, "--root", root.path])
+        #expect(zero.status == 64 && zero.stderr.contains("steps[0].count: 0 is outside 1...10000000"), "\(zero.stderr)")
+    }
+
+    @Test func ctrlCStopsAfterTheCurrentInjectionAndLeavesTheJournalConsistent() throws {
+        let root = try tree()
+        defer { TestSupport.remove(root) }
+        let file = try scenario(root, """
+            { "steps": [ { "name": "long", "backend": "mce", "count": 1000000, "rate": 2000, "verify": "none", "parameters": { "bank": "2" } } ] }
+            """)
+        let journal = root.appendingPathComponent("journal.jsonl").path
+        let process = Process()
+        process.executableURL = TestSupport.injectExecutable
+        process.arguments = ["campaign", file, "--root", root.path, "--json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["INJECT_JOURNAL"] = journal
+        environment["HOME"] = "/nonexistent"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        usleep(800_000)
+        process.interrupt()
+        // Never hang the suite: a campaign that ignores Ctrl-C is killed after 10 s (and fails below).
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if process.isRunning { kill(pid, SIGKILL) } }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let report = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let step = (report?["steps"] as? [[String: Any]])?.first
+        #expect(step?["stopped"] as? String == "interrupted")
+        let injected = try #require(step?["injected"] as? Int)
+        #expect(injected > 0 && injected < 1_000_000)
+        let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == injected)
+        #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") }.count == injected, "every intent has its outcome")
+    }
+}
