@@ -15,10 +15,10 @@ struct Inject: ParsableCommand {
             ~/.config/inject/config.json, then /etc/inject/config.json); the command line wins.
 
             Exit codes: 0 success; 1 a step failed on the target; 2 the target or lab could not be reached, started or stopped; 3 a plugin refused the request or \
-            misbehaved; 4 the request needs --yes; 64 bad command line, unknown backend or invalid \
-            parameter (nothing was executed).
+            misbehaved; 4 the request needs --yes; 5 --verify or a campaign missed expected kernel events; \
+            64 bad command line, unknown backend or invalid parameter (nothing was executed); 130 a campaign was interrupted.
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, CampaignCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self, DoctorCommand.self, LabCommand.self]
+        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, CampaignCommand.self, WatchCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self, DoctorCommand.self, LabCommand.self]
     )
 }

@@ -47,6 +47,15 @@ enum Output {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// One JSON object on one line, flushed at once (for streams read by other programs).
+    static func jsonLine<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        print(String(decoding: data, as: UTF8.self))
+        fflush(nil)
+    }
+
     /// Rows as aligned columns.
     static func table(_ rows: [[String]], indent: String = "  ") -> String {
         guard let width = rows.map(\.count).max() else { return "" }

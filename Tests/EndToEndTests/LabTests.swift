@@ -118,10 +118,27 @@ struct LabTests {
             let probe = try inject(["probe", "--lab", lab])
             #expect(probe.contains("source \(polled.id): GHES, notified by polled") && probe.contains("source \(nmi.id): GHES, notified by NMI"))
 
+            // `inject watch` streams what the kernel records while another process injects.
+            let watch = Process()
+            watch.executableURL = TestSupport.injectExecutable
+            watch.arguments = ["watch", "--lab", lab, "--json", "--timeout", "6"]
+            watch.environment = Self.environment.merging(["INJECT_JOURNAL": "off"]) { $1 }
+            let stream = Pipe()
+            watch.standardOutput = stream
+            watch.standardError = Pipe()
+            try watch.run()
+            usleep(1_500_000)
+
             // A memory error aimed at a DIMM location, through the polled source: the block is
             // found through the HEST's status address register.
             try inject(["run", "ghes", "source=\(polled.id)", "address=0x2000", "node=1", "module=3", "rank=2", "row=100",
                         "column=7", "fru_text=DIMM_A1", "--lab", lab])
+            let watched = String(decoding: stream.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            watch.waitUntilExit()
+            let events = watched.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(events.contains { ($0["event"] as? String) == "mce_record" && (($0["fields"] as? [String: String])?["bank"]) == "255" },
+                    "watch saw no bank-255 record:\n\(watched)")
+            #expect(events.contains { (($0["fields"] as? [String: String])?["message"] ?? "").contains("physical_address: 0x0000000000002000") })
             _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "fru_text: DIMM_A1",
                                      "physical_address: 0x0000000000002000", "node:1 module:3 rank:2 row:100 column:7"])
             let decoded = try inject(["decode", "cper", "--lab", lab, "--at", "0x\(String(polled.blockAddress, radix: 16))"])

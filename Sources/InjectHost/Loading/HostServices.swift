@@ -120,9 +120,12 @@ enum HostServices {
 }
 
 /// Clocks for the `monotonic_ns` and `realtime_ns` services.
-enum HostClock {
-    static func monotonicNanoseconds() -> UInt64 { now(CLOCK_MONOTONIC) }
-    static func realtimeNanoseconds() -> UInt64 { now(CLOCK_REALTIME) }
+/// The host's clocks, in nanoseconds.
+public enum HostClock {
+    /// Monotonic time (for durations).
+    public static func monotonicNanoseconds() -> UInt64 { now(CLOCK_MONOTONIC) }
+    /// Wall-clock time.
+    public static func realtimeNanoseconds() -> UInt64 { now(CLOCK_REALTIME) }
 
     private static func now(_ clock: clockid_t) -> UInt64 {
         var time = timespec()

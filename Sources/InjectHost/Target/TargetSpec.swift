@@ -56,7 +56,7 @@ public struct TargetSpec: Sendable, Equatable {
     }
 
     /// The attribute files: under `root` on this machine, or in the lab's guest.
-    func files() throws(TargetError) -> any TargetFiles {
+    public func files() throws(TargetError) -> any TargetFiles {
         guard let lab else { return AttributeFiles(root: root) }
         return try LabFiles(lab)
     }

@@ -1,0 +1,60 @@
+import ArgumentParser
+import InjectHost
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let watchStopRequested = Atomic<Bool>(false)
+
+/// `inject watch`: RAS events as they happen, decoded, as text or JSON lines.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Stream RAS events as the kernel records them (machine checks, memory failures, EDAC, CPER, hardware-error log lines).",
+        discussion: "Events come from this process's own tracefs instance, so other users of tracing are not disturbed. --json prints one JSON object per line. Ctrl-C stops.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Stop after this many events.", valueName: "n"))
+    var count: Int?
+
+    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    var timeout: Double?
+
+    func run() async throws {
+        let session = try global.session()
+        var watcher = try global.report { () throws(InjectError) in
+            do throws(TargetError) { return try EventWatcher(target: session.options.target, processID: getpid()) }
+            catch { throw .target(error) }
+        }
+        defer { watcher.stop() }
+        signal(SIGINT) { _ in watchStopRequested.store(true, ordering: .relaxed) }
+        var interruptSet = sigset_t()
+        sigemptyset(&interruptSet)
+        sigaddset(&interruptSet, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interruptSet, nil)
+        if !global.json { Output.progress("watching \(session.options.target.summary); Ctrl-C stops") }
+        let started = HostClock.monotonicNanoseconds()
+        var seen = 0
+        while !watchStopRequested.load(ordering: .relaxed) {
+            for event in watcher.poll() {
+                if global.json {
+                    Output.jsonLine(event)
+                } else {
+                    let decoded = event.event == "mce_record"
+                        ? "CPU \(event.fields["CPU"] ?? "?") bank \(event.fields["bank"] ?? "?") status \(event.fields["status"] ?? "?") (\(event.fields["severity"] ?? "?"))"
+                            + (event.fields["ADDR/MISC/SYND"].map { " addr/misc/synd \($0)" } ?? "")
+                        : event.text
+                    let name = event.event + String(repeating: " ", count: max(1, 22 - event.event.count))
+                    Output.line("[\(event.timestamp)]  \(name)\(decoded)")
+                    fflush(nil)
+                }
+                seen += 1
+                if let count, seen >= count { return }
+            }
+            if let timeout, Double(HostClock.monotonicNanoseconds() - started) / 1e9 >= timeout { break }
+            usleep(200_000)
+        }
+    }
+}
