@@ -63,11 +63,11 @@ struct GHESBackend: InjectBackend {
             plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
         }
         switch builder.sectionName {
-        case "memory" where request.target.exists("sys/devices/system/machinecheck"):
-            // x86 also logs a memory record as a machine check of bank 255 (apei_mce_report_mem_error),
-            // which, unlike the printed report, is neither rate-limited nor deduplicated.
-            let address = p.number("address").map { " addr=0x" + String($0, radix: 16) } ?? ""
-            plan.expect(.traceEvent("mce:mce_record", fields: "bank=255" + address))
+        case "memory" where request.target.exists("sys/devices/system/machinecheck") && p.isSet("address") && builder.severity == .corrected:
+            // x86 also logs a corrected memory record with an address as a machine check of bank 255
+            // (apei_mce_report_mem_error), which, unlike the printed report, is neither rate-limited
+            // nor deduplicated.
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=255 addr=0x" + String(p.number("address")!, radix: 16)))
         case "vendor": plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
         case "arm": plan.expect(.traceEvent("ras:arm_event", fields: ""))
         default: break

@@ -82,14 +82,15 @@ struct DryRunTranscriptTests {
         defer { TestSupport.remove(root) }
         let session = try session(root: root, qmp: "/nonexistent.sock")
         let plan = try session.plan(backend: "ghes", arguments: ["block_address=0x10000000", "address=0x2000", "notify=nmi"])
-        #expect(plan.steps.map(\.backend) == ["ghes", "nmi"])
-        guard case .writeMemory(0x1000_0000, let bytes) = plan.steps[0].action else { Issue.record("no memory step"); return }
+        #expect(plan.steps.map(\.backend) == ["ghes", "ghes", "nmi"])
+        #expect(plan.steps[0].action == .waitMemoryZero(address: 0x1000_0000, microseconds: 5_000_000), "the previous record must be consumed first")
+        guard case .writeMemory(0x1000_0000, let bytes) = plan.steps[1].action else { Issue.record("no memory step"); return }
         #expect(bytes.count == 20 + 72 + 80)
-        #expect(plan.steps[1].action == .qmp(command: "inject-nmi", arguments: nil))
+        #expect(plan.steps[2].action == .qmp(command: "inject-nmi", arguments: nil))
         // The environment configures the routed backend too.
         let viaSysrq = try self.session(root: root, environment: ["INJECT_NMI_VIA": "sysrq"])
             .plan(backend: "ghes", arguments: ["block_address=0x10000000", "notify=nmi"])
-        #expect(viaSysrq.steps[1].action == .writeAttribute(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
+        #expect(viaSysrq.steps[2].action == .writeAttribute(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
     }
 
     @Test func probeReadsTheTargetThroughHostServices() throws {
