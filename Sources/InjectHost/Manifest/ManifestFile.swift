@@ -45,7 +45,6 @@ struct ManifestFile: Decodable {
     var library: String
     var parameters: [ParameterEntry]?
     var call: Call
-    var probe: Call?
     var confirm: String?
 
     /// Decodes `bytes`, naming the key that is wrong.
