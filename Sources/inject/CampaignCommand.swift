@@ -50,11 +50,11 @@ struct CampaignCommand: AsyncParsableCommand {
             do throws(ConfigurationError) { return try Scenario.load(scenario) } catch { throw .configuration(error) }
         }
         if let seed { plan.seed = seed }
-        // Every step's parameters are checked before anything is injected.
+        // Every value each step can draw is checked before anything is injected.
         for step in plan.steps {
-            var generator = SeededGenerator(seed: plan.seed)
-            let assignments = step.parameters.map { "\($0.name)=\($0.value.value(using: &generator))" }
-            _ = try global.report { () throws(InjectError) in try session.plan(backend: step.backend, arguments: assignments) }
+            for assignments in step.extremeAssignments {
+                _ = try global.report { () throws(InjectError) in try session.plan(backend: step.backend, arguments: assignments) }
+            }
         }
         let files = try global.report { () throws(InjectError) in try session.targetFiles() }
         let journal = try global.report { () throws(InjectError) in try global.journal(session) }

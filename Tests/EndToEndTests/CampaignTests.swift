@@ -46,7 +46,7 @@ struct CampaignTests {
         // A bad parameter anywhere stops the campaign before the first injection.
         let bad = try scenario(root, """
             { "steps": [ { "backend": "mce", "count": 2, "parameters": { "bank": "1" } },
-                         { "backend": "mce", "count": 2, "parameters": { "bank": "999" } } ] }
+                         { "backend": "mce", "count": 2, "parameters": { "bank": "choice 1|2|999" } } ] }
             """)
         try "".write(toFile: root.path + "/sys/kernel/debug/mce-inject/bank", atomically: true, encoding: .utf8)
         let refused = try TestSupport.inject(["campaign", bad, "--root", root.path])

@@ -59,7 +59,7 @@ public struct CampaignRunner {
             var generator = SeededGenerator(seed: scenario.seed &+ UInt64(stepIndex) &* 0x9E37_79B9)
             var result = StepResult(name: step.name, backend: step.backend, planned: step.count, injected: 0, failed: 0,
                                     expectedEvents: 0, seenEvents: 0, seconds: 0)
-            let verifier = Verifier(target: target, files: files, processID: getpid())
+            let verifier = Verifier(target: target, files: files, processID: getpid(), purpose: "campaign")
             var counting = false
             var countedEvents: [String: Int] = [:]
             let started = HostClock.monotonicNanoseconds()

@@ -132,6 +132,37 @@ public struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
+extension Scenario.Step {
+    /// Assignments that together use every value a step can draw: each choice, and both ends of
+    /// each random range (the other parameters at their first value), to validate before running.
+    public var extremeAssignments: [[String]] {
+        func first(_ source: Scenario.ValueSource) -> String {
+            var generator = SeededGenerator(seed: 0)
+            switch source {
+            case .choice(let names): return names[0]
+            case .random(let range, let align): return "0x" + String((range.lowerBound + align - 1) / align * align, radix: 16)
+            case .fixed: return source.value(using: &generator)
+            }
+        }
+        let base = parameters.map { ($0.name, first($0.value)) }
+        var sets = [base.map { "\($0.0)=\($0.1)" }]
+        for (index, parameter) in parameters.enumerated() {
+            let values: [String]
+            switch parameter.value {
+            case .choice(let names): values = Array(names.dropFirst())
+            case .random(let range, let align): values = ["0x" + String(range.upperBound / align * align, radix: 16)]
+            case .fixed: values = []
+            }
+            for value in values {
+                var set = base
+                set[index].1 = value
+                sets.append(set.map { "\($0.0)=\($0.1)" })
+            }
+        }
+        return sets
+    }
+}
+
 extension Scenario.ValueSource {
     /// This source's value for one injection.
     public func value(using generator: inout SeededGenerator) -> String {

@@ -37,7 +37,7 @@ public struct EventWatcher {
     private func withVerifier<R>(_ body: (Verifier, any TargetFiles) throws(TargetError) -> R) throws(TargetError) -> R {
         defer { if let lab = target.lab { LabAgent.disconnect(lab) } }
         let files = try target.files()
-        return try body(Verifier(target: target, files: files, processID: processID), files)
+        return try body(Verifier(target: target, files: files, processID: processID, purpose: "watch"), files)
     }
 
     /// Events recorded since the last call.

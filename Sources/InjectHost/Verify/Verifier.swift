@@ -10,11 +10,12 @@ public struct Verifier {
     /// The tracefs instance of this process, so that other users of tracing are not disturbed.
     let instance: String
 
-    /// Creates a verifier for `target` (with the session's files).
-    public init(target: TargetSpec, files: any TargetFiles, processID: Int32) {
+    /// Creates a verifier for `target` (with the session's files); `purpose` keeps the instances of
+    /// one process apart (a campaign's counting instance and a run's own, for example).
+    public init(target: TargetSpec, files: any TargetFiles, processID: Int32, purpose: String = "run") {
         self.target = target
         self.files = files
-        self.instance = "sys/kernel/tracing/instances/inject-\(processID)"
+        self.instance = "sys/kernel/tracing/instances/inject-\(processID)-\(purpose)"
     }
 
     /// The observers' state before the trigger.
