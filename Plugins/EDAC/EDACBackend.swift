@@ -17,7 +17,12 @@ struct EDACBackend: InjectBackend {
             Parameter("via", .choice(["auto", "fake_inject", "ghes"]), default: "auto",
                       help: "auto: fake_inject when the kernel has EDAC debugging, otherwise a GHES record"),
             Parameter("address", .address(), help: "physical address, for the ghes path"),
-            Parameter("block_address", .address(), help: "GHES error status block, for the ghes path"),
+            Parameter("source", .u64(0...65535), default: "0", help: "the GHES source, for the ghes path"),
+            Parameter("block_address", .address(), help: "GHES error status block, for the ghes path (found through the HEST when not given)"),
+            Parameter("node", .u64(0...0xFFFF), help: "ghes path: the DIMM's node"),
+            Parameter("card", .u64(0...0xFFFF), help: "ghes path: the DIMM's card (memory controller)"),
+            Parameter("module", .u64(0...0xFFFF), help: "ghes path: the DIMM (module)"),
+            Parameter("rank", .u64(0...0xFFFF), help: "ghes path: the rank"),
         ])
 
     init() {}
@@ -51,11 +56,15 @@ struct EDACBackend: InjectBackend {
             plan.write("\(directory)/fake_inject_count", String(count), hint: hint)
             plan.write("\(directory)/fake_inject", "1", note: "report the errors", hint: hint, trigger: true)
         } else {
-            guard let block = p.number("block_address") else {
-                throw BackendError.unsupported("this kernel has no EDAC fake_inject for mc\(mc); the ghes path needs block_address=ADDR (the lab's GHES error status block)")
+            // The DIMM's location travels in the CPER memory section; the ghes backend finds the
+            // source's block through the target's HEST unless block_address is given.
+            var arguments = ["source": String(p.number("source") ?? 0), "severity": uncorrected ? "recoverable" : "corrected"]
+            for name in ["block_address", "address"] {
+                if let value = p.number(name) { arguments[name] = "0x" + String(value, radix: 16) }
             }
-            var arguments = ["block_address": "0x" + String(block, radix: 16), "severity": uncorrected ? "recoverable" : "corrected"]
-            if let address = p.number("address") { arguments["address"] = "0x" + String(address, radix: 16) }
+            for name in ["node", "card", "module", "rank"] {
+                if let value = p.number(name) { arguments[name] = String(value) }
+            }
             for _ in 0..<count {
                 plan.notify("ghes", arguments, note: "a GHES memory record that ghes_edac counts")
             }

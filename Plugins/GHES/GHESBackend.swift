@@ -40,7 +40,7 @@ struct GHESBackend: InjectBackend {
     func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         var plan = Plan()
-        let builder = RecordBuilder(p: p)
+        let builder = RecordBuilder(p: p, secondsSince1970: request.target.realtimeNanoseconds / 1_000_000_000)
         if builder.severity == .fatal { plan.requireConfirmation("a fatal record makes the kernel panic") }
         switch p.text("via") ?? "ghes" {
         case "einj":

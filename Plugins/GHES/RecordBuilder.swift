@@ -5,6 +5,9 @@ import InjectPluginAPI
 /// for it.
 struct RecordBuilder {
     let p: ParameterValues
+    /// Wall-clock seconds for the entry's timestamp (revision 0x0300): firmware stamps its records,
+    /// and the kernel's duplicate filter then tells two otherwise equal records apart.
+    var secondsSince1970: UInt64? = nil
 
     var severity: CPERSeverity { CPERSeverity(rawValue: UInt32(GHESParameters.severities.firstIndex(of: p.text("severity") ?? "corrected") ?? 2)) ?? .corrected }
     var sectionName: String { p.text("section") ?? "memory" }
@@ -13,7 +16,8 @@ struct RecordBuilder {
     func block() throws(BackendError) -> GenericErrorStatusBlock {
         let entry = GenericErrorDataEntry(revision: p.text("revision") == "0x0201" ? 0x0201 : 0x0300, severity: severity,
                                           flags: 1, fruText: p.text("fru_text").map { String($0.prefix(20)) },
-                                          timestamp: nil, section: try section())
+                                          timestamp: secondsSince1970.map { CPERTimestamp.encode(secondsSince1970: $0) },
+                                          section: try section())
         return GenericErrorStatusBlock(entries: [entry])
     }
 
@@ -69,6 +73,9 @@ struct RecordBuilder {
     /// `arm64`: whether the target kernel is arm64 (elsewhere it prints ARM sections as unknown).
     func kernelLines(source: UInt64, arm64: Bool) throws(BackendError) -> [String] {
         var lines = ["Hardware error from APEI Generic Hardware Error Source: \(source)", "event severity: \(severity)"]
+        if let seconds = secondsSince1970, p.text("revision") != "0x0201" {
+            lines.append("precise tstamp: " + CPERTimestamp.text(CPERTimestamp.encode(secondsSince1970: seconds)))
+        }
         switch try section() {
         case .fixed(let section) where section.layout == SectionLayouts.platformMemory:
             lines.append("section_type: memory error")

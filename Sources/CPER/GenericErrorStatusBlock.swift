@@ -15,6 +15,36 @@ public enum CPERSeverity: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     var rank: Int { [1, 0, 2, 3].firstIndex(of: Int(rawValue))! }
 }
 
+/// A CPER timestamp (UEFI N.2.1.1): BCD seconds, minutes, hours, a precision flag, day, month,
+/// year and century, in that byte order.
+public enum CPERTimestamp {
+    /// The timestamp of `secondsSince1970` (UTC), marked precise.
+    public static func encode(secondsSince1970: UInt64) -> UInt64 {
+        let days = Int64(secondsSince1970 / 86_400)
+        let secondsOfDay = Int(secondsSince1970 % 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        func bcd(_ value: Int) -> UInt64 { UInt64((value / 10) << 4 | (value % 10)) }
+        let fields = [bcd(secondsOfDay % 60), bcd(secondsOfDay / 60 % 60), bcd(secondsOfDay / 3600), 1,
+                      bcd(Int(day)), bcd(Int(month)), bcd(year % 100), bcd(year / 100)]
+        return fields.enumerated().reduce(0) { $0 | $1.element << (8 * UInt64($1.offset)) }
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS`, as the kernel prints it.
+    public static func text(_ stamp: UInt64) -> String {
+        func byte(_ index: UInt64) -> String { String((stamp >> (8 * index)) & 0xFF, radix: 16).leftPadded(2) }
+        return "\(byte(7))\(byte(6))-\(byte(5))-\(byte(4)) \(byte(2)):\(byte(1)):\(byte(0))"
+    }
+}
+
 /// A Generic Error Data Entry (ACPI 18.3.2.7.1): a section descriptor and its section.
 public struct GenericErrorDataEntry: Sendable, Equatable {
     /// 0x0300 (72-byte header with a timestamp) or 0x0201 (64 bytes, none).
@@ -143,7 +173,8 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         var lines = ["block status: 0x\(String(blockStatus, radix: 16)) (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")), severity: \(severity)"]
         for (index, entry) in entries.enumerated() {
             lines.append("entry \(index): \(entry.section.name), severity \(entry.severity), revision 0x\(String(entry.revision, radix: 16).leftPadded(4))"
-                         + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? ""))
+                         + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? "")
+                         + (entry.timestamp.map { ", time \(CPERTimestamp.text($0))" } ?? ""))
             lines += entry.section.fieldLines.map { "  " + $0 }
         }
         return lines

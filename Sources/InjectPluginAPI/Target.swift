@@ -127,6 +127,8 @@ public struct Target {
 
     /// Monotonic time in nanoseconds.
     public var monotonicNanoseconds: UInt64 { host.pointee.monotonic_ns(call) }
+    /// The host's wall-clock time in nanoseconds since 1970 (UTC).
+    public var realtimeNanoseconds: UInt64 { host.pointee.realtime_ns(call) }
 
     static func error(_ rc: Int32, _ path: String) -> BackendError {
         switch rc {

@@ -92,6 +92,14 @@ struct CPERTests {
         #expect(try GenericErrorStatusBlock.bytes(fromHex: "0x02:00 00 00") == [2, 0, 0, 0])
     }
 
+    @Test func timestampsAreBCDAsTheKernelPrintsThem() {
+        // 2026-11-25 10:55:42 UTC = 1795604142 s.
+        let stamp = CPERTimestamp.encode(secondsSince1970: 1_795_604_142)
+        #expect(stamp == 0x2026_1125_0110_5542)
+        #expect(CPERTimestamp.text(stamp) == "2026-11-25 10:55:42")
+        #expect(CPERTimestamp.text(CPERTimestamp.encode(secondsSince1970: 951_782_400)) == "2000-02-29 00:00:00")
+    }
+
     @Test func guidsPrintAndParseInTheirMixedEndianForm() throws {
         let guid = try #require(GUID("e19e3d16-bc11-11e4-9caa-c2051d5d46b0"))
         #expect(guid.bytes == [0x16, 0x3d, 0x9e, 0xe1, 0x11, 0xbc, 0xe4, 0x11, 0x9c, 0xaa, 0xc2, 0x05, 0x1d, 0x5d, 0x46, 0xb0])
