@@ -42,13 +42,12 @@ struct LabTests {
         if let failure { throw failure }
     }
 
-    /// The first page frame at or after `start` that the guest's page allocator holds free.
+    /// The first page frame at or after `start` that the guest's page allocator holds free (the
+    /// buddy flag, bit 10, in /proc/kpageflags), found by the guest itself.
     func freePage(_ lab: String, from start: UInt64) throws -> UInt64 {
-        let flags = try guest(lab, "od -An -t u8 -v -j \(start * 8) -N 32768 /proc/kpageflags")
-        let buddy: UInt64 = 1 << 10
-        let index = try #require(flags.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }.firstIndex { $0 & buddy != 0 },
-                                 "no free page among the 4096 after \(start)")
-        return start + UInt64(index)
+        let found = try guest(lab, "od -An -t u8 -v -j \(start * 8) /proc/kpageflags | "
+                              + "awk -v base=\(start) '{ for (i = 1; i <= NF; i++) { if (int($i / 1024) % 2 == 1) { print base + n; exit } n++ } }'")
+        return try #require(UInt64(found.trimmingCharacters(in: .whitespacesAndNewlines)), "no free page after \(start): '\(found)'")
     }
 
     /// Polls the guest's kernel log until every text appears (10 s at most); returns the log.
