@@ -59,11 +59,8 @@ public enum ConfigurationEditor {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             let data = try encoder.encode(document)
-            var directory = ""
-            for component in FilePath(path).removingLastComponent().components {
-                directory += "/" + component.string
-                _ = mkdir(directory, 0o755)
-            }
+            try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(),
+                                               mode: [.ownerReadWriteExecute, .groupRead, .groupExecute, .otherRead, .otherExecute])
             let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
                                              permissions: [.ownerReadWrite, .groupRead, .otherRead])
             defer { try? fd.close() }

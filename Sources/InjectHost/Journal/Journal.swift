@@ -59,11 +59,8 @@ public final class Journal {
     /// Opens (creating it and its directory) the journal at `path`.
     public init(path: String) throws(TargetError) {
         self.path = path
-        var directory = ""
-        for component in FilePath(path).removingLastComponent().components {
-            directory += "/" + component.string
-            _ = mkdir(directory, 0o750)
-        }
+        try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute],
+                                           hint: "use --journal FILE or --no-journal")
         do {
             fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .create, .closeOnExec],
                                          permissions: [.ownerReadWrite, .groupRead])

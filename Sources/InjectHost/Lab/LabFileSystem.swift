@@ -10,12 +10,10 @@ import Musl
 enum LabFileSystem {
     /// Creates `path` and its parents (mode 0700 for new ones).
     static func makeDirectories(_ path: FilePath, mode: FilePermissions = [.ownerReadWriteExecute]) throws(LabError) {
-        var current = FilePath(root: path.root)
-        for component in path.components {
-            current.append(component)
-            if mkdir(current.string, mode.rawValue) != 0, errno != EEXIST {
-                throw .io(path: current.string, reason: "mkdir: \(Errno(rawValue: errno))")
-            }
+        do throws(TargetError) {
+            try AttributeFiles.makeDirectories(path, mode: mode)
+        } catch {
+            throw .io(path: path.string, reason: "\(error)")
         }
     }
 

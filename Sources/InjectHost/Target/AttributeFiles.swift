@@ -69,6 +69,18 @@ public struct AttributeFiles: TargetFiles, Sendable {
         guard rmdir(full) == 0 else { throw Self.map(Errno(rawValue: errno), full, "rmdir", nil) }
     }
 
+    /// Creates `path` and its missing parents (`mkdir -p`), each with `mode`; `hint` says what to do
+    /// when one cannot be made.
+    public static func makeDirectories(_ path: FilePath, mode: FilePermissions, hint: String? = nil) throws(TargetError) {
+        var current = FilePath(root: path.root)
+        for component in path.components {
+            current.append(component)
+            if mkdir(current.string, mode.rawValue) != 0, errno != EEXIST {
+                throw map(Errno(rawValue: errno), current.string, "mkdir", hint)
+            }
+        }
+    }
+
     /// Reads `count` bytes at a byte offset of a file (guest firmware memory); fewer at its end.
     public static func read(_ count: Int, at offset: Int64, of file: FilePath) throws(TargetError) -> [UInt8] {
         do {
