@@ -1,3 +1,17 @@
+/// The bytes of `digits` read two hex digits at a time, or `nil` for an odd count or a non-hex digit.
+func hexPairs(_ digits: String) -> [UInt8]? {
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    var index = digits.startIndex
+    while index < digits.endIndex {
+        let next = digits.index(index, offsetBy: 2)
+        guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
+        out.append(byte)
+        index = next
+    }
+    return out
+}
+
 /// Appends little-endian fields to a byte buffer.
 struct ByteWriter {
     private(set) var bytes: [UInt8] = []

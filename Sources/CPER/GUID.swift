@@ -12,17 +12,7 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
     /// Parses the text form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (any case).
     public init?(_ text: String) {
         let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return nil }
-        var values: [UInt8] = []
-        for group in groups {
-            var index = group.startIndex
-            while index < group.endIndex {
-                let next = group.index(index, offsetBy: 2)
-                guard let byte = UInt8(group[index..<next], radix: 16) else { return nil }
-                values.append(byte)
-                index = next
-            }
-        }
+        guard groups.map(\.count) == [8, 4, 4, 4, 12], let values = hexPairs(groups.joined()) else { return nil }
         // Data1 (4 bytes), Data2 and Data3 (2 bytes each) are stored little-endian.
         bytes = Array(values[0..<4].reversed()) + Array(values[4..<6].reversed()) + Array(values[6..<8].reversed())
             + Array(values[8..<16])

@@ -184,15 +184,7 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
     public static func bytes(fromHex text: String) throws(CPERError) -> [UInt8] {
         var digits = text.filter { !$0.isWhitespace && $0 != ":" }
         if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits.removeFirst(2) }
-        guard digits.count % 2 == 0, !digits.isEmpty else { throw .notHex(text) }
-        var out: [UInt8] = []
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let byte = UInt8(digits[index..<next], radix: 16) else { throw .notHex(text) }
-            out.append(byte)
-            index = next
-        }
-        return out
+        guard !digits.isEmpty, let bytes = hexPairs(digits) else { throw .notHex(text) }
+        return bytes
     }
 }

@@ -36,21 +36,7 @@ public struct Target {
     /// - Parameter path: relative to the target root, such as `sys/devices/system/cpu/online`.
     /// - Throws: ``BackendError`` with code `.notFound`, `.permission` or `.failed`.
     public func read(_ path: String) throws(BackendError) -> String {
-        var capacity = 4096
-        while true {
-            var length = 0
-            var buffer = [CChar](repeating: 0, count: capacity)
-            let rc = buffer.withUnsafeMutableBufferPointer {
-                host.pointee.read_attribute(call, path, $0.baseAddress, capacity, &length)
-            }
-            if rc == INJECT_E_TOO_LARGE.rawValue, length > capacity {
-                capacity = length
-                continue
-            }
-            guard rc == INJECT_OK.rawValue else { throw Self.error(rc, path) }
-            let bytes = buffer[..<length].map { UInt8(bitPattern: $0) }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        String(decoding: try readBytes(path), as: UTF8.self)
     }
 
     /// Reads a file of the target as bytes (an ACPI table, for example).

@@ -1,13 +1,9 @@
 import ArgumentParser
 import InjectHost
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Set by SIGINT: the campaign stops after the current injection.
-private let interruptRequested = Atomic<Bool>(false)
 
 /// `inject campaign FILE`: many injections from a scenario, with progress, a summary and JUnit XML.
 struct CampaignCommand: AsyncParsableCommand {
@@ -58,12 +54,7 @@ struct CampaignCommand: AsyncParsableCommand {
         }
         let files = try global.report { () throws(InjectError) in try session.targetFiles() }
         let journal = try global.report { () throws(InjectError) in try global.journal(session) }
-        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-        // A parent may have started us with SIGINT blocked (test runners, some job controls).
-        var interruptSet = sigset_t()
-        sigemptyset(&interruptSet)
-        sigaddset(&interruptSet, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &interruptSet, nil)
+        InterruptRequest.install()
         let terminal = isatty(2) != 0
         var lastShown = -1
         let runner = CampaignRunner(session: session, files: files, journal: journal, confirmed: yes, verifyTimeout: verifyTimeout)
@@ -79,9 +70,9 @@ struct CampaignCommand: AsyncParsableCommand {
                 lastShown = percent
                 Output.progress("[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s")
             }
-        }, interrupted: { interruptRequested.load(ordering: .relaxed) })
+        }, interrupted: { InterruptRequest.isRequested })
         if terminal { Output.progressInPlace(nil) }
-        signal(SIGINT, SIG_DFL)
+        InterruptRequest.uninstall()
 
         if let junit { try writeJUnit(results, name: plan.name, to: junit) }
         if global.json {

@@ -68,7 +68,7 @@ struct DecodeCPERCommand: ParsableCommand {
                 Report.Entry(section: entry.section.name, type: entry.section.type.description, severity: entry.severity.description,
                              revision: "0x" + String(entry.revision, radix: 16),
                              fields: Dictionary(entry.section.fieldLines.map { line in
-                                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces() }
+                                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
                                  return (parts[0], parts.count > 1 ? parts[1] : "")
                              }, uniquingKeysWith: { first, _ in first }))
             }))
@@ -109,12 +109,5 @@ struct DecodeCPERCommand: ParsableCommand {
                 throw .target(error)
             }
         }
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing spaces.
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

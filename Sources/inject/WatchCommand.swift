@@ -1,12 +1,9 @@
 import ArgumentParser
 import InjectHost
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-private let watchStopRequested = Atomic<Bool>(false)
 
 /// `inject watch`: RAS events as they happen, decoded, as text or JSON lines.
 struct WatchCommand: AsyncParsableCommand {
@@ -29,15 +26,12 @@ struct WatchCommand: AsyncParsableCommand {
             catch { throw .target(error) }
         }
         defer { watcher.stop() }
-        signal(SIGINT) { _ in watchStopRequested.store(true, ordering: .relaxed) }
-        var interruptSet = sigset_t()
-        sigemptyset(&interruptSet)
-        sigaddset(&interruptSet, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &interruptSet, nil)
+        InterruptRequest.install()
+        defer { InterruptRequest.uninstall() }
         if !global.json { Output.progress("watching \(session.options.target.summary); Ctrl-C stops") }
         let started = HostClock.monotonicNanoseconds()
         var seen = 0
-        while !watchStopRequested.load(ordering: .relaxed) {
+        while !InterruptRequest.isRequested {
             for event in watcher.poll() {
                 if global.json {
                     Output.jsonLine(event)
