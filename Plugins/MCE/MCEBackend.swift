@@ -68,25 +68,23 @@ struct MCEBackend: InjectBackend {
             // flags_write() drops the last byte it is given (it expects echo's newline). The mode
             // persists; every other value is cleared by the kernel after each injection.
             set("flags", (p.text("flags") ?? "sw") + "\n")
-            // The first injection writes every file (stale values may be left from others).
-            set("cpu", String(cpu))
-            set("status", status.hex, decoded)
-            set("misc", hex(misc ?? 0))
-            set("addr", hex(addr ?? 0))
-            set("synd", hex(synd ?? 0))
-            if let ipid { set("ipid", hex(ipid)) }
-            set("bank", String(bank), "writing bank injects the machine check", trigger: true)
+            // One injection's writes, bank last. The first writes every file (stale values may be
+            // left from others); repeats only what is not zero, since the kernel zeroed the rest.
+            func injection(first: Bool) {
+                func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) { if first || value != 0 { set(file, text) } }
+                setUnlessCleared("cpu", UInt64(cpu), String(cpu))
+                set("status", status.hex, first ? decoded : nil)
+                setUnlessCleared("misc", misc ?? 0, hex(misc ?? 0))
+                setUnlessCleared("addr", addr ?? 0, hex(addr ?? 0))
+                setUnlessCleared("synd", synd ?? 0, hex(synd ?? 0))
+                if let ipid { set("ipid", hex(ipid)) }
+                set("bank", String(bank), first ? "writing bank injects the machine check" : nil, trigger: true)
+            }
+            injection(first: true)
             if count > 1 {
-                // Repeats write only what is not zero: the kernel zeroed the rest after the injection.
                 let before = plan.steps.count
                 if interval > 0 { plan.sleep(microseconds: interval) }
-                if cpu != 0 { set("cpu", String(cpu)) }
-                set("status", status.hex)
-                if (misc ?? 0) != 0 { set("misc", hex(misc ?? 0)) }
-                if (addr ?? 0) != 0 { set("addr", hex(addr ?? 0)) }
-                if (synd ?? 0) != 0 { set("synd", hex(synd ?? 0)) }
-                if let ipid { set("ipid", hex(ipid)) }
-                set("bank", String(bank), trigger: true)
+                injection(first: false)
                 if count > 2 {
                     plan.repeatLast(plan.steps.count - before, times: count - 2,
                                     note: "a storm of \(count) machine checks, \(interval) us apart")

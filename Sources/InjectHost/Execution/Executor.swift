@@ -94,7 +94,6 @@ private struct StepRunner {
             switch step.action {
             case .writeAttribute(let path, let value):
                 try files.write(value, to: path, hint: step.hint)
-                return nil
             case .exec(let argv):
                 return try await ToolRunner.run(argv, hint: step.hint).output
             case .vendorCall(let call):
@@ -105,55 +104,56 @@ private struct StepRunner {
                 guard let route = target.ipmiRoute else { throw TargetError.noIPMI }
                 let response = try await IPMIClient.send(request, route: route)
                 return response.isEmpty ? nil : "response " + response.map { ValueParser.hexByte($0) }.joined(separator: " ")
-            default:
-                return try performOther(step)
+            case .qmp(let command, let arguments):
+                return try qmp(command, arguments, hint: step.hint)
+            case .writeMemory(let address, let bytes):
+                guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
+                try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
+            case .waitMemoryZero(let address, let microseconds):
+                try waitUntilZero(address, microseconds: microseconds)
+            case .sleep(let microseconds):
+                usleep(UInt32(clamping: microseconds))
+            case .notify(let backend, _):
+                throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+            case .repeatSteps:
+                break                               // the executor runs repetitions itself
             }
+            return nil
         } catch {
             throw failure(step, index, executed, error, repetition.map { " (repetition \($0.time) of \($0.of))" } ?? "")
         }
     }
 
-    private mutating func performOther(_ step: PlannedStep) throws(TargetError) -> String? {
-        switch step.action {
-        case .qmp(let command, let arguments):
-            guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
-            if qmp == nil { qmp = try QMPClient(socketPath: socket) }
-            do throws(TargetError) {
-                return try qmp!.execute(command, arguments: arguments).description
-            } catch .qmpCommandFailed(let failed, let errorClass, let message) {
-                // Say which QEMU answered, and what the plan suggests instead.
-                var text = message
-                if errorClass == "CommandNotFound", let version = try? qmp!.execute("query-version")["qemu"] {
-                    let number = ["major", "minor", "micro"].compactMap { version[$0]?.description }.joined(separator: ".")
-                    text += " (this QEMU is \(number))"
-                }
-                if let hint = step.hint { text += "; \(hint)" }
-                throw TargetError.qmpCommandFailed(command: failed, errorClass: errorClass, message: text)
+    /// Runs a QMP command on the session's connection; a refusal says which QEMU answered and
+    /// what the plan suggests instead.
+    private mutating func qmp(_ command: String, _ arguments: JSONValue?, hint: String?) throws(TargetError) -> String {
+        guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
+        if qmp == nil { qmp = try QMPClient(socketPath: socket) }
+        do throws(TargetError) {
+            return try qmp!.execute(command, arguments: arguments).description
+        } catch .qmpCommandFailed(let failed, let errorClass, let message) {
+            var text = message
+            if errorClass == "CommandNotFound", let version = try? qmp!.execute("query-version")["qemu"] {
+                let number = ["major", "minor", "micro"].compactMap { version[$0]?.description }.joined(separator: ".")
+                text += " (this QEMU is \(number))"
             }
-        case .writeMemory(let address, let bytes):
-            guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
-            try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
-        case .sleep(let microseconds):
-            usleep(UInt32(clamping: microseconds))
-        case .notify(let backend, _):
-            throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
-        case .waitMemoryZero(let address, let microseconds):
-            guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
-            let deadline = HostClock.monotonicNanoseconds() + microseconds * 1000
-            while try AttributeFiles.read(4, at: Int64(bitPattern: address), of: memory) != [0, 0, 0, 0] {
-                guard HostClock.monotonicNanoseconds() < deadline else {
-                    throw TargetError.tool(argv: ["wait", "0x" + String(address, radix: 16)],
-                                           reason: "the word there stayed non-zero for \(microseconds / 1000) ms: the OS has not consumed the previous record",
-                                           hint: "is the guest's GHES driver polling this source? (dmesg | grep GHES)")
-                }
-                usleep(1000)
-            }
-        case .ipmi, .vendorCall:
-            break
-        case .writeAttribute, .exec, .repeatSteps:
-            break
+            if let hint { text += "; \(hint)" }
+            throw TargetError.qmpCommandFailed(command: failed, errorClass: errorClass, message: text)
         }
-        return nil
+    }
+
+    /// Waits until the 32-bit word at `address` of firmware memory reads zero.
+    private func waitUntilZero(_ address: UInt64, microseconds: UInt64) throws(TargetError) {
+        guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
+        let deadline = HostClock.monotonicNanoseconds() + microseconds * 1000
+        while try AttributeFiles.read(4, at: Int64(bitPattern: address), of: memory) != [0, 0, 0, 0] {
+            guard HostClock.monotonicNanoseconds() < deadline else {
+                throw TargetError.tool(argv: ["wait", "0x" + String(address, radix: 16)],
+                                       reason: "the word there stayed non-zero for \(microseconds / 1000) ms: the OS has not consumed the previous record",
+                                       hint: "is the guest's GHES driver polling this source? (dmesg | grep GHES)")
+            }
+            usleep(1000)
+        }
     }
 
     private func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String) -> InjectError {
