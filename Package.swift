@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "InjectPluginABI", path: "Sources/InjectPluginABI"),
         // libffi, for vendor libraries described by a manifest instead of compiled against our header.
         .systemLibrary(name: "CLibFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
-        // CPER records (UEFI appendix N): encoder and decoder, shared by the GHES plugin and the CLI.
-        .target(name: "CPER"),
+        // Firmware formats: CPER records (UEFI appendix N), ACPI tables (HEST), one little-endian
+        // byte codec. Each format is built and parsed by the same code; used by the lab, the GHES
+        // plugin and `inject decode`.
+        .target(name: "FirmwareFormats"),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
         .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
         // The host: registry, loader, configuration, targets and transports, executor.
@@ -41,12 +43,16 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // The command-line tool: argument parsing and output only.
+        // The lab: a firmware-first RAS machine in QEMU (machine, guest image, firmware, agent). It
+        // builds on the host; the host never imports it and sees a guest only as a GuestConnection.
+        .target(name: "InjectLab", dependencies: ["InjectHost", "FirmwareFormats", .product(name: "SystemPackage", package: "swift-system")]),
+        // The command-line tool: argument parsing and output only; it wires the lab to the host.
         .executableTarget(
             name: "inject",
             dependencies: [
                 "InjectHost",
-                "CPER",
+                "InjectLab",
+                "FirmwareFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,9 +60,10 @@ let package = Package(
         .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
-        .testTarget(name: "CPERTests", dependencies: ["CPER"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectTestSupport"]),
+        .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats"]),
+        .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "InjectTestSupport"]),
     ] + backends.map {
-        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"] + ($0 == "GHES" ? ["CPER"] : []), path: "Plugins/\($0)")
+        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"] + ($0 == "GHES" ? ["FirmwareFormats"] : []), path: "Plugins/\($0)")
     }
 )

@@ -1,4 +1,4 @@
-import CPER
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Firmware-first errors: CPER records written into a GHES error status block and delivered by
@@ -17,8 +17,8 @@ struct GHESBackend: InjectBackend {
 
     func probe(_ target: Target) throws -> [Capability] {
         var found: [Capability] = []
-        if let table = try? target.readBytes(Self.hestPath), let hest = try? HESTSources(table: table) {
-            let ghes = hest.sources.filter(\.isGHES)
+        if let table = try? target.readBytes(Self.hestPath), let hest = try? HEST(parsing: table) {
+            let ghes = hest.sources.filter { $0.generic != nil }
             found.append(Capability("hest", available: !ghes.isEmpty,
                                     "\(hest.sources.count) error source(s), \(ghes.count) GHES" + hest.lines.map { "\n    " + $0 }.joined()))
         } else {
@@ -79,23 +79,23 @@ struct GHESBackend: InjectBackend {
     private func planGHES(_ request: PlanRequest, _ builder: RecordBuilder, _ plan: inout Plan) throws {
         let p = request.parameters
         let sourceID = p.number("source") ?? 0
-        let hest = (try? request.target.readBytes(Self.hestPath)).flatMap { try? HESTSources(table: $0) }
-        let source = hest?.sources.first { $0.isGHES && UInt64($0.id) == sourceID }
+        let hest = (try? request.target.readBytes(Self.hestPath)).flatMap { try? HEST(parsing: $0) }
+        let source = hest?.sources.first { $0.generic != nil && UInt64($0.id) == sourceID }?.generic
         if hest != nil && source == nil {
-            let ids = hest!.sources.filter(\.isGHES).map { String($0.id) }.joined(separator: ", ")
+            let ids = hest!.sources.filter { $0.generic != nil }.map { String($0.id) }.joined(separator: ", ")
             throw BackendError.invalid("source=\(sourceID) is not a GHES source of this target's HEST (GHES sources: \(ids.isEmpty ? "none" : ids))")
         }
         let block: UInt64
         if let given = p.number("block_address") {
             block = given
-        } else if let register = source?.registerAddress {
+        } else if let register = source?.errorStatusAddress.address {
             let pointer = try request.target.readMemory(register, count: 8)
             block = pointer.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         } else {
             throw BackendError.invalid("block_address is needed: the target's HEST (\(Self.hestPath)) could not be read to find source \(sourceID)'s block")
         }
         let record = try builder.block()
-        if let length = source?.blockLength, record.bytes.count > Int(length) {
+        if let length = source?.errorStatusBlockLength, record.bytes.count > Int(length) {
             throw BackendError.invalid("the record is \(record.bytes.count) bytes, more than source \(sourceID)'s \(length)-byte status block")
         }
         plan.waitForZero(at: block, timeoutMicroseconds: 5_000_000,
@@ -103,10 +103,10 @@ struct GHESBackend: InjectBackend {
         plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at 0x\(String(block, radix: 16))\n" + record.fieldLines.joined(separator: "\n"))
         let notify = p.text("notify") ?? "auto"
         let notification = source?.notification
-        if notify == "nmi" || (notify == "auto" && notification == 4) {
+        if notify == "nmi" || (notify == "auto" && notification?.kind == .nmi) {
             plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
-        } else if notify == "auto", let notification, notification != 0 {
-            let name = Int(notification) < HESTSources.notificationNames.count ? HESTSources.notificationNames[Int(notification)] : "type \(notification)"
+        } else if notify == "auto", let notification, notification.kind != .polled {
+            let name = notification.kind?.description ?? "type \(notification.type)"
             throw BackendError.unsupported("source \(sourceID) is notified by \(name), which this backend cannot raise (polled and NMI sources work; see docs/nmi.md for SCI)")
         }
     }

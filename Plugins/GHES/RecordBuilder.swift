@@ -1,4 +1,4 @@
-import CPER
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Builds the Generic Error Status Block a request describes, and what the kernel will print

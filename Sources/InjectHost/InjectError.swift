@@ -16,8 +16,6 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     case notificationLoop(chain: [String])
     /// The target could not be reached (a lab that is not running, for example).
     case target(TargetError)
-    /// A lab could not be prepared, started, used or stopped.
-    case lab(LabError)
 
     /// The process exit code for this failure (documented in the README and `inject --help`).
     public var exitCode: Int32 {
@@ -27,7 +25,7 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .confirmationRequired: return ExitCodes.confirmation
         case .stepFailed: return ExitCodes.execution
         case .notificationLoop: return ExitCodes.plugin
-        case .target, .lab: return ExitCodes.unavailable
+        case .target: return ExitCodes.unavailable
         }
     }
 
@@ -54,8 +52,6 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .notificationLoop(let chain):
             return "notification steps loop between backends: \(chain.joined(separator: " -> "))"
         case .target(let error):
-            return error.description
-        case .lab(let error):
             return error.description
         }
     }

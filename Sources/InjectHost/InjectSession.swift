@@ -74,20 +74,31 @@ public final class InjectSession {
         return paths
     }
 
-    /// The sources for one backend's parameters: `arguments`, the environment, the files.
-    public func sources(arguments: [String]) throws(ConfigurationError) -> ConfigurationSources {
-        try ConfigurationSources(arguments: arguments, environment: options.environment, files: configFiles)
+    /// The sources for one request's parameters: its own values, the environment, the files.
+    public func sources(_ assignments: [ParameterAssignment]) throws(ConfigurationError) -> ConfigurationSources {
+        try ConfigurationSources(assignments: assignments, environment: options.environment, files: configFiles)
     }
 
-    /// Every parameter of `backend` with its effective value and source (for `inject info`).
-    public func effectiveParameters(backend name: String, arguments: [String] = []) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
-        let backend = try registry.backend(named: name)
-        return (backend.info, try planner.resolve(backend, arguments, requireAll: false))
+    /// Every parameter of the request's backend with its effective value and source (for `inject info`).
+    public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
+        let backend = try registry.backend(named: request.backend)
+        return (backend.info, try planner.resolve(backend, request.assignments, requireAll: false))
     }
 
     /// Validates the request and builds the complete plan; touches nothing.
-    public func plan(backend: String, arguments: [String]) throws(InjectError) -> InjectionPlan {
-        try planner.plan(backend: backend, arguments: arguments)
+    public func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
+        try planner.plan(request)
+    }
+
+    /// Carries out `plan` on the session's target: confirmation, observers (with `verify`), the
+    /// journal's intent, the steps, the events, the outcome. The one way every command and the
+    /// campaign runner injects.
+    ///
+    /// - Parameter problems: told about observers that could not be armed.
+    public func perform(_ plan: InjectionPlan, journal: Journal?, confirmed: Bool, verify: Bool, verifyTimeout: Double,
+                        problems: ([String]) -> Void = { _ in }) async throws(InjectError) -> InjectionRun.Outcome {
+        try await InjectionRun.perform(plan, target: options.target, files: targetFiles(), journal: journal, confirmed: confirmed,
+                                       verify: verify, verifyTimeout: verifyTimeout, problems: problems)
     }
 
     /// What the target supports, per backend.
@@ -111,7 +122,7 @@ public final class InjectSession {
 
     private var planner: Planner {
         get throws(InjectError) {
-            Planner(registry: registry, sources: { [self] _, arguments throws(ConfigurationError) in try sources(arguments: arguments) },
+            Planner(registry: registry, sources: { [self] assignments throws(ConfigurationError) in try sources(assignments) },
                     target: options.target, files: try targetFiles())
         }
     }

@@ -46,18 +46,14 @@ struct CampaignCommand: AsyncParsableCommand {
             do throws(ConfigurationError) { return try Scenario.load(scenario) } catch { throw .configuration(error) }
         }
         if let seed { plan.seed = seed }
-        // Every value each step can draw is checked before anything is injected.
-        for step in plan.steps {
-            for assignments in step.extremeAssignments {
-                _ = try global.report { () throws(InjectError) in try session.plan(backend: step.backend, arguments: assignments) }
-            }
-        }
-        let files = try global.report { () throws(InjectError) in try session.targetFiles() }
         let journal = try global.report { () throws(InjectError) in try global.journal(session) }
+        let runner = CampaignRunner(session: session, journal: journal, confirmed: yes, verifyTimeout: verifyTimeout)
+        // Every value each step can draw is checked before anything is injected.
+        try global.report { () throws(InjectError) in try runner.validate(plan) }
+        _ = try global.report { () throws(InjectError) in try session.targetFiles() }
         InterruptRequest.install()
         let terminal = isatty(2) != 0
         var lastShown = -1
-        let runner = CampaignRunner(session: session, files: files, journal: journal, confirmed: yes, verifyTimeout: verifyTimeout)
         let results = await runner.run(plan, progress: { progress in
             let percent = progress.done * 100 / progress.total
             let rate = Double(progress.done) / max(progress.elapsed, 0.001)
@@ -88,7 +84,7 @@ struct CampaignCommand: AsyncParsableCommand {
             Output.line(Output.table(rows, indent: ""))
             Output.line("campaign \(plan.name), seed \(plan.seed)" + (journal.map { ", journal \($0.path)" } ?? ""))
         }
-        if results.contains(where: { $0.stopped == "interrupted" }) { throw ExitCode(130) }
+        if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
         if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
         if results.contains(where: { $0.seenEvents < $0.expectedEvents }) { throw ExitCode(ExitCodes.unverified) }
     }

@@ -37,7 +37,7 @@ struct CoverageCommand: AsyncParsableCommand {
         let session = try global.session()
         let target = session.options.target
         var rows: [Row] = []
-        let privilege = geteuid() == 0 || target.lab != nil || target.root != "/" ? "" : " (not root: run as root)"
+        let privilege = geteuid() == 0 || target.guest != nil || target.root != "/" ? "" : " (not root: run as root)"
         for backend in session.registry.backends.map(\.info.name) {
             do {
                 for capability in try session.probe(backend: backend) {
@@ -64,7 +64,7 @@ struct CoverageCommand: AsyncParsableCommand {
     private func runDefault(_ backend: String, _ session: InjectSession) async -> Row {
         let plan: InjectionPlan
         do {
-            plan = try session.plan(backend: backend, arguments: [])
+            plan = try session.plan(InjectionRequest(backend))
         } catch {
             return Row(backend: backend, path: "default injection", state: "N/A", reason: error.description)
         }
@@ -72,10 +72,8 @@ struct CoverageCommand: AsyncParsableCommand {
             return Row(backend: backend, path: "default injection", state: "N/A", reason: "skipped: needs --yes (" + plan.confirmationReasons.joined(separator: "; ") + ")")
         }
         do {
-            let files = try session.targetFiles()
-            let journal = try global.journal(session)
-            let outcome = try await InjectionRun.perform(plan, target: session.options.target, files: files, journal: journal,
-                                                         confirmed: false, verify: true, verifyTimeout: verifyTimeout)
+            let outcome = try await session.perform(plan, journal: try global.journal(session), confirmed: false, verify: true,
+                                                    verifyTimeout: verifyTimeout)
             let findings = outcome.findings ?? []
             let missing = findings.filter { !$0.matched }.map { "\($0.kind) \($0.expected)" }
             return missing.isEmpty

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CPER
+import FirmwareFormats
 import InjectHost
 import SystemPackage
 
@@ -89,7 +89,7 @@ struct DecodeCPERCommand: ParsableCommand {
                 let isHex = !contents.isEmpty && text.allSatisfy { $0.isHexDigit || $0.isWhitespace || $0 == ":" || $0 == "x" }
                 return isHex ? try GenericErrorStatusBlock.bytes(fromHex: text) : contents
             }
-        } catch let error as CPERError {
+        } catch let error as FormatError {
             Output.error(error.description)
             throw ExitCode(ExitCodes.usage)
         }

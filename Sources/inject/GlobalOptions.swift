@@ -1,5 +1,6 @@
 import ArgumentParser
 import InjectHost
+import InjectLab
 import SystemPackage
 
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ struct GlobalOptions: ParsableArguments {
         options.target = TargetSpec(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
         if let lab {
             var target = try report { () throws(InjectError) in
-                do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch { throw .lab(error) }
+                do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch { throw .target(error.asTargetError(lab)) }
             }
             target.qmpSocket = qmp ?? target.qmpSocket
             target.guestMemory = guestMemory.map { FilePath($0) } ?? target.guestMemory
@@ -75,6 +76,13 @@ struct GlobalOptions: ParsableArguments {
         if noJournal || environment == "off" { return nil }
         let path = journal ?? environment.flatMap { $0.isEmpty ? nil : $0 } ?? Journal.defaultPath(environment: session.options.environment)
         do throws(TargetError) { return try Journal(path: path) } catch { throw .target(error) }
+    }
+
+    /// The request `words` (`name=value`) make for `backend`; a malformed word exits 64.
+    func request(_ backend: String, _ words: [String]) throws -> InjectionRequest {
+        try report { () throws(InjectError) in
+            do throws(ConfigurationError) { return try InjectionRequest(backend, words: words) } catch { throw .configuration(error) }
+        }
     }
 
     /// Runs `body`, turning an ``InjectError`` into its message and exit code.

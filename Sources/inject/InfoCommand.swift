@@ -21,9 +21,8 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let session = try global.session()
-        let (info, parameters) = try global.report { () throws(InjectError) in
-            try session.effectiveParameters(backend: backend, arguments: assignments)
-        }
+        let request = try global.request(backend, assignments)
+        let (info, parameters) = try global.report { () throws(InjectError) in try session.effectiveParameters(request) }
         if global.json {
             Output.json(Report(backend: info, parameters: parameters))
             return
@@ -39,14 +38,14 @@ struct InfoCommand: ParsableCommand {
         }
         Output.line(Output.table(rows, indent: ""))
         // What these values would do, in the backend's words (a decoded status word, for example).
-        if let plan = try? session.plan(backend: backend, arguments: assignments) {
+        if let plan = try? session.plan(request) {
             let notes = plan.steps.compactMap(\.note)
             if !notes.isEmpty {
                 Output.line("\nwith these values (`inject run \(info.name) ... --dry-run` shows every step):")
                 Output.line(notes.flatMap { $0.split(separator: "\n").map { "  \($0)" } }.joined(separator: "\n"))
             }
         }
-        Output.line("\nSet a value with name=value, INJECT_\(info.name.uppercased())_<NAME>, or \"backends\": {\"\(info.name)\": {...}} in the config file.")
+        Output.line("\nSet a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import InjectHost
+import InjectLab
 import SystemPackage
 
 /// `inject lab ...`: the firmware-first RAS machine in software.
@@ -20,7 +21,7 @@ struct LabCommand: ParsableCommand {
 
 /// Options shared by the lab subcommands.
 struct LabOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "The lab's name (labs with different names run side by side).")
+    @Option(name: [.short, .long, .customLong("lab")], help: "The lab's name (labs with different names run side by side).")
     var name: String = LabPaths.defaultName
 
     @Flag(help: "Print machine-readable JSON instead of text.")
@@ -42,10 +43,9 @@ struct LabOptions: ParsableArguments {
 
     /// Prints `error` and returns the exit code to throw.
     func fail(_ error: LabError) -> ExitCode {
-        let wrapped = InjectError.lab(error)
-        if json { Output.json(ErrorReport(error: wrapped.description, exitCode: wrapped.exitCode)) }
-        Output.error(wrapped.description)
-        return ExitCode(wrapped.exitCode)
+        if json { Output.json(ErrorReport(error: error.description, exitCode: ExitCodes.unavailable)) }
+        Output.error(error.description)
+        return ExitCode(ExitCodes.unavailable)
     }
 }
 

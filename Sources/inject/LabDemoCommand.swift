@@ -1,5 +1,6 @@
 import ArgumentParser
 import InjectHost
+import InjectLab
 
 /// `inject lab demo`: boot a lab, inject once through each backend, show what the guest kernel
 /// reported, and stop the lab again.
@@ -41,26 +42,36 @@ struct LabDemoCommand: AsyncParsableCommand {
                 if !lab.json { Output.line("lab \(record.name): \(stopped ? "stopped" : "was gone"), files removed.") }
             }
         }
-        let demo: LabDemo
-        do {
-            demo = try LabDemo(lab: target, environment: environment, executableDirectory: PluginSearchPath.executableDirectory)
+        // The demo is a campaign: the lab's scenario, each injection verified by its own plan.
+        var options = InjectSession.Options(environment: environment)
+        let session: InjectSession
+        do throws(InjectError) {
+            do throws(LabError) { options.target = try target.target() } catch { throw .target(error.asTargetError(record.name)) }
+            session = try InjectSession(options)
         } catch {
+            Output.error(error.description)
             throw ExitCode(error.exitCode)
         }
-        let cases = LabDemo.cases(record)
-        var index = 0
-        let outcomes = await demo.run(cases) { demoCase, outcome in
-            index += 1
-            guard !lab.json else { return }
-            Output.line("\n[\(index)/\(cases.count)] \(demoCase.backend): \(demoCase.title)")
-            Output.line("  $ \(outcome.command)")
-            if let error = outcome.error { Output.line("  injection failed: \(error)") }
-            for line in outcome.kernelLog { Output.line("  guest kernel: \(line)") }
-            for line in outcome.evidence { Output.line("  \(line)") }
-            Output.line(outcome.succeeded ? "  reported by the guest kernel" : "  NOT reported: missing \(outcome.missing.joined(separator: "; "))")
+        let scenario = LabDemo.scenario(record)
+        let runner = CampaignRunner(session: session, journal: nil, confirmed: false, verifyTimeout: 10)
+        let results = await runner.run(scenario, progress: { _ in }, interrupted: { false })
+        if lab.json {
+            Output.json(results)
+        } else {
+            for (index, result) in results.enumerated() {
+                Output.line("\n[\(index + 1)/\(scenario.steps.count)] \(result.backend): \(result.title ?? result.name)")
+                Output.line("  $ inject run \(result.backend) \(result.lastRequest.joined(separator: " ")) --verify --lab \(record.name)")
+                if let error = result.firstError { Output.line("  injection failed: \(error)") }
+                for finding in result.lastFindings {
+                    Output.line(finding.matched
+                        ? "  seen     \(finding.kind) \(finding.expected) after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
+                        : "  MISSING  \(finding.kind) \(finding.expected)")
+                }
+                Output.line(result.passed ? "  reported by the guest kernel" : "  NOT reported")
+            }
         }
-        let good = outcomes.filter(\.succeeded).count
-        if lab.json { Output.json(outcomes) } else { Output.line("\n\(good) of \(outcomes.count) backends reported by the guest kernel.") }
-        if good != outcomes.count { throw ExitCode(ExitCodes.execution) }
+        let good = results.filter(\.passed).count
+        if !lab.json { Output.line("\n\(good) of \(scenario.steps.count) backends reported by the guest kernel.") }
+        if good != scenario.steps.count { throw ExitCode(ExitCodes.execution) }
     }
 }

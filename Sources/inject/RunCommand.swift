@@ -52,19 +52,18 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session = try global.session()
-        let plan = try global.report { () throws(InjectError) in try session.plan(backend: backend, arguments: assignments) }
+        let request = try global.request(backend, assignments)
+        let plan = try global.report { () throws(InjectError) in try session.plan(request) }
         let target = session.options.target
         if dryRun {
             if global.json { Output.json(Report(plan: plan, dryRun: true, results: [])) }
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
-        let files = try global.report { () throws(InjectError) in try session.targetFiles() }
         let journal = try global.report { () throws(InjectError) in try global.journal(session) }
         let outcome: InjectionRun.Outcome
         do {
-            outcome = try await InjectionRun.perform(plan, target: target, files: files, journal: journal, confirmed: yes,
-                                                     verify: verify, verifyTimeout: verifyTimeout) { problems in
+            outcome = try await session.perform(plan, journal: journal, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout) { problems in
                 problems.forEach { Output.progress("verify: \($0)") }
             }
         } catch {

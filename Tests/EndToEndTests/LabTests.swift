@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import InjectTestSupport
 @testable import InjectHost
+@testable import InjectLab
 
 /// Injections through every backend into a real lab (QEMU under TCG, the stock Debian kernel),
 /// each checked against the guest kernel's own report. Each test boots its own lab, named

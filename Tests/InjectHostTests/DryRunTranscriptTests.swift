@@ -22,7 +22,7 @@ struct DryRunTranscriptTests {
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: Self.mceFiles)
         let session = try session(root: root)
-        let plan = try session.plan(backend: "mce", arguments: ["severity=corrected", "cpu=0", "bank=1", "addr=0x1234000"])
+        let plan = try session.plan(InjectionRequest("mce", words: ["severity=corrected", "cpu=0", "bank=1", "addr=0x1234000"]))
         let text = PlanRenderer.render(plan, root: .init(root.path))
         let base = root.path + "/sys/kernel/debug/mce-inject/"
         let expected = [
@@ -55,7 +55,7 @@ struct DryRunTranscriptTests {
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: Self.mceFiles)
         let session = try session(root: root)
-        let plan = try session.plan(backend: "mce", arguments: ["severity=srar", "addr=0x1000"])
+        let plan = try session.plan(InjectionRequest("mce", words: ["severity=srar", "addr=0x1000"]))
         #expect(!plan.confirmationReasons.isEmpty)
         await #expect(throws: InjectError.self) { try await Executor(target: session.options.target).run(plan, confirmed: false) }
         #expect(Self.mceFiles.allSatisfy { TestSupport.read(root, $0) == "" })
@@ -66,7 +66,7 @@ struct DryRunTranscriptTests {
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: Array(Self.mceFiles.prefix(3)) + ["sys/kernel/debug/mce-inject/bank"])
         let session = try session(root: root)
-        let plan = try session.plan(backend: "mce", arguments: [])
+        let plan = try session.plan(InjectionRequest("mce", words: []))
         do {
             _ = try await Executor(target: session.options.target).run(plan, confirmed: false)
             Issue.record("missing misc file not reported")
@@ -81,7 +81,7 @@ struct DryRunTranscriptTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         let session = try session(root: root, qmp: "/nonexistent.sock")
-        let plan = try session.plan(backend: "ghes", arguments: ["block_address=0x10000000", "address=0x2000", "notify=nmi"])
+        let plan = try session.plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "address=0x2000", "notify=nmi"]))
         #expect(plan.steps.map(\.backend) == ["ghes", "ghes", "nmi"])
         #expect(plan.steps[0].action == .waitMemoryZero(address: 0x1000_0000, microseconds: 5_000_000), "the previous record must be consumed first")
         guard case .writeMemory(0x1000_0000, let bytes) = plan.steps[1].action else { Issue.record("no memory step"); return }
@@ -89,7 +89,7 @@ struct DryRunTranscriptTests {
         #expect(plan.steps[2].action == .qmp(command: "inject-nmi", arguments: nil))
         // The environment configures the routed backend too.
         let viaSysrq = try self.session(root: root, environment: ["INJECT_NMI_VIA": "sysrq"])
-            .plan(backend: "ghes", arguments: ["block_address=0x10000000", "notify=nmi"])
+            .plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "notify=nmi"]))
         #expect(viaSysrq.steps[2].action == .writeAttribute(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
     }
 

@@ -121,14 +121,14 @@ struct LoaderRefusalTests {
         let failing = try build(directory, "libfail.so", ["FIXTURE_PLAN_FAILS", "FIXTURE_NAME=\"failing\""])
         let escaping = try build(directory, "libescape.so", ["FIXTURE_BAD_PATH", "FIXTURE_NAME=\"escaping\""])
         let registry = registry([failing, escaping])
-        let planner = Planner(registry: registry, sources: { _, arguments throws(ConfigurationError) in
-            try ConfigurationSources(arguments: arguments, environment: [:], files: [])
+        let planner = Planner(registry: registry, sources: { assignments throws(ConfigurationError) in
+            try ConfigurationSources(assignments: assignments, environment: [:], files: [])
         }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(throws: InjectError.pluginFailed(backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")) {
-            try planner.plan(backend: "failing", arguments: [])
+            try planner.plan(InjectionRequest("failing"))
         }
         do {
-            _ = try planner.plan(backend: "escaping", arguments: [])
+            _ = try planner.plan(InjectionRequest("escaping"))
             Issue.record("a path with .. was accepted")
         } catch {
             #expect(error.description.contains("broke the plugin contract"))
@@ -142,15 +142,15 @@ struct LoaderRefusalTests {
         let old = try build(directory, "libold.so", ["FIXTURE_STEP_1_0", "FIXTURE_NAME=\"old\""])
         let storm = try build(directory, "libstorm.so", ["FIXTURE_REPEAT=1", "FIXTURE_NAME=\"storm\""])
         let greedy = try build(directory, "libgreedy.so", ["FIXTURE_REPEAT=2", "FIXTURE_NAME=\"greedy\""])
-        let planner = Planner(registry: registry([old, storm, greedy]), sources: { _, arguments throws(ConfigurationError) in
-            try ConfigurationSources(arguments: arguments, environment: [:], files: [])
+        let planner = Planner(registry: registry([old, storm, greedy]), sources: { assignments throws(ConfigurationError) in
+            try ConfigurationSources(assignments: assignments, environment: [:], files: [])
         }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
-        #expect(try planner.plan(backend: "old", arguments: []).steps.count == 1)
-        let repeated = try planner.plan(backend: "storm", arguments: ["level=2"])
+        #expect(try planner.plan(InjectionRequest("old")).steps.count == 1)
+        let repeated = try planner.plan(InjectionRequest("storm", ["level": 2]))
         #expect(repeated.steps.map(\.action) == [.writeAttribute(path: try TargetPath("sys/fixture/level"), value: "2"),
                                                  .repeatSteps(count: 1, times: 3, intervalMicroseconds: 0)])
         do {
-            _ = try planner.plan(backend: "greedy", arguments: [])
+            _ = try planner.plan(InjectionRequest("greedy"))
             Issue.record("a repeat of more steps than the plan holds was accepted")
         } catch {
             #expect(error.description.contains("a repeat step covers 1...1 earlier steps, not 2"), "\(error)")

@@ -2,43 +2,77 @@
 import Glibc
 #endif
 
-/// Runs a ``Scenario`` on a target: every injection validated, planned, journaled and executed as
-/// `inject run` would, at the step's rate and within its duration, verified by counting the
-/// kernel's trace events for the whole step (or each injection), until done, a stop condition, or
-/// an interruption after the current injection.
+/// Runs a ``Scenario`` on a session's target: every injection validated, planned, journaled and
+/// executed through ``InjectSession/perform(_:journal:confirmed:verify:verifyTimeout:problems:)``,
+/// at the step's rate and within its duration, verified by counting the kernel's trace events for
+/// the whole step (or awaiting each injection's), until done, a stop condition, or an
+/// interruption after the current injection.
 public struct CampaignRunner {
     let session: InjectSession
-    let files: any TargetFiles
     let journal: Journal?
     let confirmed: Bool
     let verifyTimeout: Double
 
     /// Creates a runner.
-    public init(session: InjectSession, files: any TargetFiles, journal: Journal?, confirmed: Bool, verifyTimeout: Double) {
+    public init(session: InjectSession, journal: Journal?, confirmed: Bool, verifyTimeout: Double) {
         self.session = session
-        self.files = files
         self.journal = journal
         self.confirmed = confirmed
         self.verifyTimeout = verifyTimeout
+    }
+
+    /// Why a step ended before its count.
+    public enum StopReason: Sendable, Equatable, Encodable, CustomStringConvertible {
+        /// The step's duration passed (the step still counts as passed).
+        case durationReached(Double)
+        /// An injection failed and the scenario stops on failure.
+        case failure
+        /// The kernel logged the scenario's stop text.
+        case kernelLog(text: String, line: String)
+        /// The user asked to stop (Ctrl-C).
+        case interrupted
+
+        public var description: String {
+            switch self {
+            case .durationReached(let seconds): return "duration \(seconds) s reached"
+            case .failure: return "stopped on failure"
+            case .kernelLog(let text, let line): return "stop condition: the kernel logged '\(text)' (\(line))"
+            case .interrupted: return "interrupted"
+            }
+        }
+
+        /// Whether the campaign goes on with its next step.
+        public var continuesCampaign: Bool { if case .durationReached = self { true } else { false } }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(description)
+        }
     }
 
     /// What one step did.
     public struct StepResult: Sendable, Encodable {
         public var name: String
         public var backend: String
+        /// The step's title, when the scenario gives one.
+        public var title: String?
+        /// The last request injected, as `name=value` words.
+        public var lastRequest: [String]
         public var planned: Int
         public var injected: Int
         public var failed: Int
         /// Expected and seen kernel events (trace events counted for the step, or per injection).
         public var expectedEvents: Int
         public var seenEvents: Int
+        /// With `verify: each`: every expectation of the last injection, matched or not.
+        public var lastFindings: [Verifier.Finding]
         public var seconds: Double
-        /// Why the step ended early (a failure, a stop condition, an interruption, its duration).
-        public var stopped: String?
+        /// Why the step ended early.
+        public var stopped: StopReason?
         public var firstError: String?
 
         /// Whether the step counts as passed.
-        public var passed: Bool { failed == 0 && seenEvents >= expectedEvents && (stopped == nil || stopped!.hasPrefix("duration")) }
+        public var passed: Bool { failed == 0 && seenEvents >= expectedEvents && (stopped?.continuesCampaign ?? true) }
     }
 
     /// A progress report after each injection.
@@ -51,33 +85,50 @@ public struct CampaignRunner {
         public var elapsed: Double
     }
 
+    /// Checks every value each step can draw before anything is injected.
+    ///
+    /// - Throws: the first request that cannot be planned.
+    public func validate(_ scenario: Scenario) throws(InjectError) {
+        for step in scenario.steps {
+            for request in step.extremeRequests { _ = try session.plan(request) }
+        }
+    }
+
     /// Runs the campaign; `interrupted` is asked after each injection.
     public func run(_ scenario: Scenario, progress: (Progress) -> Void, interrupted: () -> Bool) async -> [StepResult] {
         var results: [StepResult] = []
-        let target = session.options.target
         for (stepIndex, step) in scenario.steps.enumerated() {
             var generator = SeededGenerator(seed: scenario.seed &+ UInt64(stepIndex) &* 0x9E37_79B9)
-            var result = StepResult(name: step.name, backend: step.backend, planned: step.count, injected: 0, failed: 0,
-                                    expectedEvents: 0, seenEvents: 0, seconds: 0)
-            let verifier = Verifier(target: target, files: files, processID: getpid(), purpose: "campaign")
+            var result = StepResult(name: step.name, backend: step.backend, title: step.title, lastRequest: [], planned: step.count,
+                                    injected: 0, failed: 0, expectedEvents: 0, seenEvents: 0, lastFindings: [], seconds: 0)
+            let counter: Verifier?
+            do throws(InjectError) {
+                counter = Verifier(target: session.options.target, files: try session.targetFiles(), processID: getpid(), purpose: "campaign")
+            } catch {
+                result.failed = step.count
+                result.firstError = error.description
+                results.append(result)
+                break
+            }
             var counting = false
             var countedEvents: [String: Int] = [:]
             let started = HostClock.monotonicNanoseconds()
             func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
             for index in 0..<step.count {
-                if let duration = step.duration, elapsed() >= duration { result.stopped = "duration \(duration) s reached"; break }
+                if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
                 if let rate = step.rate {
                     let due = Double(index) / rate
                     if due > elapsed() { usleep(UInt32(min((due - elapsed()) * 1e6, 60e6))) }
                 }
-                let assignments = step.parameters.map { "\($0.name)=\($0.value.value(using: &generator))" }
+                let request = step.request(using: &generator)
+                result.lastRequest = request.words
                 do throws(InjectError) {
-                    let plan = try session.plan(backend: step.backend, arguments: assignments)
-                    if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil) {
+                    let plan = try session.plan(request)
+                    if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil), let counter {
                         var events = Set(step.verify == "count" ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
-                        if scenario.stopOnKernelLog != nil && verifier.canTraceKernelLog { events.insert("printk:console") }
+                        if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog { events.insert("printk:console") }
                         if !events.isEmpty {
-                            do throws(TargetError) { try verifier.makeInstance(events: events); counting = true } catch {
+                            do throws(TargetError) { try counter.makeInstance(events: events); counting = true } catch {
                                 result.firstError = result.firstError ?? "cannot count events: \(error)"
                             }
                         }
@@ -85,29 +136,33 @@ public struct CampaignRunner {
                     if step.verify == "count" {
                         for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
                     }
-                    let seen = try await inject(plan, verify: step.verify == "each")
+                    let outcome = try await session.perform(plan, journal: journal, confirmed: confirmed, verify: step.verify == "each",
+                                                            verifyTimeout: verifyTimeout)
                     result.injected += 1
-                    if let (expected, matched) = seen { result.expectedEvents += expected; result.seenEvents += matched }
+                    if let findings = outcome.findings {
+                        result.expectedEvents += findings.count
+                        result.seenEvents += findings.filter(\.matched).count
+                        result.lastFindings = findings
+                    }
                 } catch {
                     result.failed += 1
                     result.firstError = result.firstError ?? error.description
-                    if scenario.stopOnFailure { result.stopped = "stopped on failure"; break }
+                    if scenario.stopOnFailure { result.stopped = .failure; break }
                 }
                 progress(Progress(step: stepIndex + 1, steps: scenario.steps.count, name: step.name, done: index + 1, total: step.count, elapsed: elapsed()))
-                if let text = scenario.stopOnKernelLog, counting,
-                   let line = verifier.traceLines().first(where: { $0.contains(" console: ") && $0.contains(text) }) {
-                    result.stopped = "stop condition: the kernel logged '\(text)' (\(line.split(separator: "console: ").last ?? ""))"
+                if let text = scenario.stopOnKernelLog, counting, let counter,
+                   let line = counter.traceLines().first(where: { $0.contains(" console: ") && $0.contains(text) }) {
+                    result.stopped = .kernelLog(text: text, line: String(line.split(separator: "console: ").last ?? ""))
                     break
                 }
-                if interrupted() { result.stopped = "interrupted"; break }
+                if interrupted() { result.stopped = .interrupted; break }
             }
-            if counting {
+            if counting, let counter {
                 if step.verify == "count" {
                     // Give the kernel's deferred work (the MCE pool, the GHES poller) time to drain.
                     let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
-                    var lines: [Substring] = []
                     repeat {
-                        lines = verifier.traceLines()
+                        let lines = counter.traceLines()
                         let seen = countedEvents.keys.reduce(0) { total, event in total + min(countedEvents[event]!, count(event, in: lines)) }
                         result.expectedEvents = countedEvents.values.reduce(0, +)
                         result.seenEvents = seen
@@ -115,11 +170,11 @@ public struct CampaignRunner {
                         usleep(200_000)
                     } while HostClock.monotonicNanoseconds() < deadline
                 }
-                verifier.removeInstance()
+                counter.removeInstance()
             }
             result.seconds = elapsed()
             results.append(result)
-            if result.stopped != nil && !(result.stopped!.hasPrefix("duration")) { break }
+            if let stopped = result.stopped, !stopped.continuesCampaign { break }
         }
         return results
     }
@@ -128,12 +183,5 @@ public struct CampaignRunner {
     private func count(_ event: String, in lines: [Substring]) -> Int {
         let name = (event.split(separator: ":").last.map(String.init) ?? event) + ":"
         return lines.filter { $0.contains(" \(name) ") }.count
-    }
-
-    /// One injection, journaled; with `verify`, its events are awaited. Returns (expected, seen).
-    private func inject(_ plan: InjectionPlan, verify: Bool) async throws(InjectError) -> (Int, Int)? {
-        let outcome = try await InjectionRun.perform(plan, target: session.options.target, files: files, journal: journal,
-                                                     confirmed: confirmed, verify: verify, verifyTimeout: verifyTimeout)
-        return outcome.findings.map { ($0.count, $0.filter(\.matched).count) }
     }
 }

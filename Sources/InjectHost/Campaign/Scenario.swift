@@ -31,10 +31,25 @@ public struct Scenario: Sendable, Equatable {
         /// `count` (default: count the plan's trace events in a tracefs instance), `each` (--verify
         /// every injection) or `none`.
         public var verify: String
+        /// What the step shows, for people (the demo prints it); optional in files.
+        public var title: String?
+
+        /// Creates a step; `parameters` are fixed values, random ranges or choices.
+        public init(name: String, backend: String, parameters: [(name: String, value: ValueSource)], count: Int = 1,
+                    rate: Double? = nil, duration: Double? = nil, verify: String = "count", title: String? = nil) {
+            self.name = name
+            self.backend = backend
+            self.parameters = parameters
+            self.count = count
+            self.rate = rate
+            self.duration = duration
+            self.verify = verify
+            self.title = title
+        }
 
         public static func == (a: Step, b: Step) -> Bool {
             a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.duration == b.duration
-                && a.verify == b.verify && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
+                && a.verify == b.verify && a.title == b.title && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
         }
     }
 
@@ -51,6 +66,15 @@ public struct Scenario: Sendable, Equatable {
     public var stopOnFailure: Bool
     public var stopOnKernelLog: String?
 
+    /// Creates a scenario.
+    public init(name: String, seed: UInt64 = 1, steps: [Step], stopOnFailure: Bool = true, stopOnKernelLog: String? = nil) {
+        self.name = name
+        self.seed = seed
+        self.steps = steps
+        self.stopOnFailure = stopOnFailure
+        self.stopOnKernelLog = stopOnKernelLog
+    }
+
     private struct File: Decodable {
         struct StepEntry: Decodable {
             var name: String?
@@ -60,6 +84,7 @@ public struct Scenario: Sendable, Equatable {
             var rate: Double?
             var duration: Double?
             var verify: String?
+            var title: String?
         }
         struct Stop: Decodable {
             var on_failure: Bool?
@@ -92,7 +117,7 @@ public struct Scenario: Sendable, Equatable {
                 parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))
             }
             steps.append(Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
-                              count: count, rate: entry.rate, duration: entry.duration, verify: verify))
+                              count: count, rate: entry.rate, duration: entry.duration, verify: verify, title: entry.title))
         }
         return Scenario(name: file.name ?? path, seed: file.seed ?? 1, steps: steps,
                         stopOnFailure: file.stop?.on_failure ?? true, stopOnKernelLog: file.stop?.on_kernel_log)
@@ -133,9 +158,14 @@ public struct SeededGenerator: RandomNumberGenerator {
 }
 
 extension Scenario.Step {
-    /// Assignments that together use every value a step can draw: each choice, and both ends of
+    /// This step's request for one injection, its values drawn from `generator`.
+    public func request(using generator: inout SeededGenerator) -> InjectionRequest {
+        InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) })
+    }
+
+    /// Requests that together use every value the step can draw: each choice, and both ends of
     /// each random range (the other parameters at their first value), to validate before running.
-    public var extremeAssignments: [[String]] {
+    public var extremeRequests: [InjectionRequest] {
         func first(_ source: Scenario.ValueSource) -> String {
             var generator = SeededGenerator(seed: 0)
             switch source {
@@ -145,7 +175,10 @@ extension Scenario.Step {
             }
         }
         let base = parameters.map { ($0.name, first($0.value)) }
-        var sets = [base.map { "\($0.0)=\($0.1)" }]
+        func request(_ set: [(String, String)]) -> InjectionRequest {
+            InjectionRequest(backend, set.map { ParameterAssignment($0.0, .text($0.1)) })
+        }
+        var sets = [request(base)]
         for (index, parameter) in parameters.enumerated() {
             let values: [String]
             switch parameter.value {
@@ -156,7 +189,7 @@ extension Scenario.Step {
             for value in values {
                 var set = base
                 set[index].1 = value
-                sets.append(set.map { "\($0.0)=\($0.1)" })
+                sets.append(request(set))
             }
         }
         return sets

@@ -3,7 +3,7 @@ import Configuration
 /// Everything a request's parameter values can come from, in precedence order:
 /// command line, then environment, then configuration files, then the schema's default.
 public struct ConfigurationSources: Sendable {
-    /// `name=value` pairs from the command line, in the order given.
+    /// The request's own values (the command line's `name=value` words), in the order given.
     public var assignments: [(name: String, value: String)]
     /// The environment, read through swift-configuration.
     private let environment: EnvironmentVariablesProvider
@@ -15,22 +15,19 @@ public struct ConfigurationSources: Sendable {
     /// Creates the sources.
     ///
     /// - Parameters:
-    ///   - arguments: the `name=value` words after the backend name.
+    ///   - assignments: the request's own values.
     ///   - environment: the process environment (tests pass their own).
     ///   - files: parsed configuration files, highest precedence first.
-    /// - Throws: ``ConfigurationError/malformedAssignment(_:)`` or `.repeatedParameter`.
-    public init(arguments: [String], environment: [String: String], files: [ConfigurationFile])
+    /// - Throws: ``ConfigurationError/repeatedParameter(_:)`` when a name is given twice.
+    public init(assignments given: [ParameterAssignment], environment: [String: String], files: [ConfigurationFile])
         throws(ConfigurationError)
     {
         var seen = Set<String>()
         var assignments: [(String, String)] = []
-        for argument in arguments {
-            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                throw .malformedAssignment(argument)
-            }
-            let name = String(argument[..<equals]).lowercased().replacing("-", with: "_")
+        for assignment in given {
+            let name = assignment.name.lowercased().replacing("-", with: "_")
             guard seen.insert(name).inserted else { throw .repeatedParameter(name) }
-            assignments.append((name, String(argument[argument.index(after: equals)...])))
+            assignments.append((name, assignment.value.text))
         }
         self.assignments = assignments
         self.environment = EnvironmentVariablesProvider(environmentVariables: environment)
@@ -55,5 +52,14 @@ public struct ConfigurationSources: Sendable {
         let prefix = Self.environmentName(backend: backend, parameter: "")
         return environmentKeys.filter { $0.hasPrefix(prefix) && $0.count > prefix.count }
             .map { (String($0.dropFirst(prefix.count)).lowercased(), $0) }
+    }
+}
+
+extension ConfigurationSources {
+    /// Creates the sources from the command line's `name=value` words.
+    ///
+    /// - Throws: ``ConfigurationError/malformedAssignment(_:)`` or `.repeatedParameter`.
+    public init(arguments: [String], environment: [String: String], files: [ConfigurationFile]) throws(ConfigurationError) {
+        try self.init(assignments: InjectionRequest("", words: arguments).assignments, environment: environment, files: files)
     }
 }

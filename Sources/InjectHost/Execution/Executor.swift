@@ -34,7 +34,7 @@ public struct Executor {
     /// Runs every step in order.
     ///
     /// - Parameters:
-    ///   - plan: a plan from ``InjectSession/plan(backend:arguments:)``.
+    ///   - plan: a plan from ``InjectSession/plan(_:)``.
     ///   - confirmed: whether the user passed `--yes`.
     /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything runs, or
     ///   ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``.

@@ -21,7 +21,7 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case qmp(command: String, arguments: JSONValue?)
         case exec(argv: [String])
         case writeMemory(address: UInt64, bytes: [UInt8])
-        case notify(backend: String, assignments: [String])
+        case notify(backend: String, assignments: [ParameterAssignment])
         case sleep(microseconds: UInt64)
         /// Run the `count` steps before this one `times` more times, pausing before each time.
         case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)

@@ -24,7 +24,7 @@ public enum PlanRenderer {
             let preview = bytes.prefix(16).map { ValueParser.hexByte($0) }.joined()
             return "memory 0x\(String(address, radix: 16)) <- \(bytes.count) bytes (\(preview)\(bytes.count > 16 ? "..." : ""))"
         case .notify(let backend, let assignments):
-            return "notify \(backend) \(assignments.joined(separator: " "))"
+            return "notify \(backend) \(assignments.map { "\($0.name)=\($0.value.text)" }.joined(separator: " "))"
         case .sleep(let microseconds):
             return "sleep \(microseconds) us"
         case .repeatSteps(let count, let times, _):

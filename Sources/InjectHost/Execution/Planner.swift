@@ -5,26 +5,26 @@ import InjectPluginABI
 /// other). Nothing touches the target here.
 struct Planner {
     let registry: Registry
-    let sources: (_ backend: String, _ arguments: [String]) throws(ConfigurationError) -> ConfigurationSources
+    let sources: (_ assignments: [ParameterAssignment]) throws(ConfigurationError) -> ConfigurationSources
     let target: TargetSpec
     let files: any TargetFiles
 
     /// The deepest chain of notifications followed before declaring a loop.
     static let maximumDepth = 4
 
-    func plan(backend name: String, arguments: [String]) throws(InjectError) -> InjectionPlan {
-        let backend = try registry.backend(named: name)
-        let parameters = try resolve(backend, arguments)
+    func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
+        let backend = try registry.backend(named: request.backend)
+        let parameters = try resolve(backend, request.assignments)
         var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
                                  confirmationReasons: [])
         try append(backend, parameters, to: &plan, chain: [backend.info.name])
         return plan
     }
 
-    func resolve(_ backend: LoadedBackend, _ arguments: [String], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
+    func resolve(_ backend: LoadedBackend, _ assignments: [ParameterAssignment], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
         do {
             let resolver = ParameterResolver(backend: backend.info.name, schema: backend.info.parameters)
-            return try resolver.resolve(try sources(backend.info.name, arguments), requireAll: requireAll)
+            return try resolver.resolve(try sources(assignments), requireAll: requireAll)
         } catch {
             throw .configuration(error)
         }

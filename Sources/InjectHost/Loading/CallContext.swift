@@ -35,7 +35,7 @@ final class CallContext {
         var flags = UInt32(INJECT_TARGET_FILES)
         if target.qmpSocket != nil { flags |= UInt32(INJECT_TARGET_QMP) }
         if target.guestMemory != nil { flags |= UInt32(INJECT_TARGET_MEMORY) }
-        if let route = target.ipmiRoute, route != .inBand || access("/dev/ipmi0", F_OK) == 0 {
+        if let route = target.ipmiRoute, !route.isInBand || access("/dev/ipmi0", F_OK) == 0 {
             flags |= UInt32(INJECT_TARGET_IPMI)
         }
         self.targetFlags = flags

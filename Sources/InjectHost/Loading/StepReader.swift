@@ -51,7 +51,10 @@ enum StepReader {
                 return context.violate("a notify step needs a backend name")
             }
             let words = (string(step.arguments) ?? "").split(separator: " ").map(String.init)
-            action = .notify(backend: backend, assignments: words)
+            guard let request = try? InjectionRequest(backend, words: words) else {
+                return context.violate("notify arguments must be name=value words: \(string(step.arguments) ?? "")")
+            }
+            action = .notify(backend: backend, assignments: request.assignments)
         case INJECT_STEP_SLEEP.rawValue:
             guard step.microseconds <= 60_000_000 else { return context.violate("a sleep step may last at most 60 s") }
             action = .sleep(microseconds: step.microseconds)

@@ -169,7 +169,7 @@ public struct AttributeFiles: TargetFiles, Sendable {
 
     /// The target error for `error`; `hint` (how to get the file) is kept only where the file is
     /// missing or refused: any other errno comes from the kernel's handler, after the file was found.
-    static func map(_ error: Errno, _ path: String, _ operation: String, _ hint: String?) -> TargetError {
+    public static func map(_ error: Errno, _ path: String, _ operation: String, _ hint: String?) -> TargetError {
         switch error {
         case .noSuchFileOrDirectory: return .notFound(path: path, hint: hint)
         case .permissionDenied, .notPermitted: return .permissionDenied(path: path, hint: hint)

@@ -29,14 +29,19 @@ public struct IPMIRequest: Sendable, Equatable {
 }
 
 /// Where IPMI requests go, and how they get there.
-public enum IPMIRoute: Sendable, Equatable {
+public enum IPMIRoute: Sendable {
     /// This machine's BMC through `/dev/ipmi0` (`ipmitool -I open`).
     case inBand
-    /// The lab guest's BMC through the guest's `/dev/ipmi0`: ipmitool runs in the guest.
-    case lab(LabPaths)
+    /// A guest's BMC through the guest's `/dev/ipmi0`: ipmitool runs in the guest.
+    case guest(any GuestConnection)
     /// A BMC over the network (RMCP+, `ipmitool -I lanplus`); the password is read from
     /// `IPMI_PASSWORD` (`ipmitool -E`), never put on a command line.
     case lan(BMCEndpoint)
+}
+
+extension IPMIRoute {
+    /// Whether requests go to this machine's own BMC.
+    public var isInBand: Bool { if case .inBand = self { true } else { false } }
 }
 
 /// A BMC reached over the network.
@@ -75,7 +80,7 @@ enum IPMIClient {
     static func argv(_ request: IPMIRequest, route: IPMIRoute) -> [String] {
         let interface: [String]
         switch route {
-        case .inBand, .lab: interface = ["-I", "open"]
+        case .inBand, .guest: interface = ["-I", "open"]
         case .lan(let bmc): interface = ["-I", "lanplus", "-H", bmc.host, "-p", String(bmc.port), "-U", bmc.user, "-E"]
         }
         return ["ipmitool"] + interface + ["raw"] + request.hexWords
@@ -93,15 +98,10 @@ enum IPMIClient {
             } catch .tool(_, let reason, _) {
                 throw refusal(command, reason) ?? .tool(argv: command, reason: reason, hint: hint)
             }
-        case .lab(let paths):
-            let result: LabAgent.Result
-            do {
-                result = try LabAgent.shared(paths).run(command.map(LabAgent.quote).joined(separator: " "), timeoutSeconds: 30)
-            } catch {
-                throw .lab(error)
-            }
+        case .guest(let guest):
+            let result = try guest.shell(command.map(shellQuote).joined(separator: " "), timeoutSeconds: 30)
             guard result.status == 0 else {
-                let reason = "failed in the lab guest: \(result.errorText.trimmed())"
+                let reason = "failed in \(guest.name): \(result.errorText.trimmed())"
                 throw refusal(command, reason) ?? .tool(argv: command, reason: reason, hint: hint)
             }
             output = result.text

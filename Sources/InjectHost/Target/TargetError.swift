@@ -22,8 +22,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case noIPMI
     /// An external tool failed or could not start.
     case tool(argv: [String], reason: String, hint: String?)
-    /// The lab guest holding the files could not be reached.
-    case lab(LabError)
+    /// The guest holding the files could not be reached (`name` is ``GuestConnection/name``).
+    case guest(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,8 +47,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
             return "this step talks to a BMC: a --root tree has none; use --lab NAME, --bmc HOST[:PORT] (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
         case .tool(let argv, let reason, let hint):
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
-        case .lab(let error):
-            return error.description
+        case .guest(let name, let reason):
+            return "\(name): \(reason)"
         }
     }
 

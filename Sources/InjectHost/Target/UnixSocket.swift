@@ -8,9 +8,9 @@ import Musl
 
 /// A connected unix stream socket with a read timeout: the transport under the QMP client and the
 /// lab agent.
-final class UnixSocket {
+public final class UnixSocket {
     /// Why a socket operation failed.
-    enum Failure: Error, Equatable, CustomStringConvertible {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
         /// The peer closed the connection.
         case closed
         /// No data arrived within the timeout.
@@ -18,7 +18,7 @@ final class UnixSocket {
         /// Any other failure, in words.
         case other(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .closed: return "the other side closed the connection"
             case .timedOut: return "timed out waiting for a reply"
@@ -27,12 +27,13 @@ final class UnixSocket {
         }
     }
 
-    let path: String
+    /// The socket's path.
+    public let path: String
     private let descriptor: FileDescriptor
     private var pending: [UInt8] = []
 
     /// Connects to `path`; every later read waits at most `timeoutSeconds`.
-    init(connectingTo path: String, timeoutSeconds: Int) throws(Failure) {
+    public init(connectingTo path: String, timeoutSeconds: Int) throws(Failure) {
         self.path = path
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.other("socket(): \(Errno(rawValue: errno))") }
@@ -62,13 +63,13 @@ final class UnixSocket {
     deinit { try? descriptor.close() }
 
     /// Changes the read timeout.
-    func setTimeout(seconds: Int) {
+    public func setTimeout(seconds: Int) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(descriptor.rawValue, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Sends all of `bytes`.
-    func send(_ bytes: [UInt8]) throws(Failure) {
+    public func send(_ bytes: [UInt8]) throws(Failure) {
         do {
             _ = try bytes.withUnsafeBytes { try descriptor.writeAll($0) }
         } catch {
@@ -77,7 +78,7 @@ final class UnixSocket {
     }
 
     /// The next line, without its newline.
-    func readLine() throws(Failure) -> [UInt8] {
+    public func readLine() throws(Failure) -> [UInt8] {
         while true {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(pending[..<newline])
@@ -89,7 +90,7 @@ final class UnixSocket {
     }
 
     /// Exactly `count` bytes.
-    func readExactly(_ count: Int) throws(Failure) -> [UInt8] {
+    public func readExactly(_ count: Int) throws(Failure) -> [UInt8] {
         while pending.count < count { try fill() }
         let bytes = Array(pending[..<count])
         pending.removeSubrange(..<count)

@@ -32,10 +32,10 @@ public struct EventWatcher {
         }
     }
 
-    /// Runs `body` with the target's files, then lets go of a lab's agent: its one channel must stay
-    /// free for the injections being watched.
+    /// Runs `body` with the target's files, then lets go of a guest's agent: its one channel must
+    /// stay free for the injections being watched.
     private func withVerifier<R>(_ body: (Verifier, any TargetFiles) throws(TargetError) -> R) throws(TargetError) -> R {
-        defer { if let lab = target.lab { LabAgent.disconnect(lab) } }
+        defer { target.guest?.release() }
         let files = try target.files()
         return try body(Verifier(target: target, files: files, processID: processID, purpose: "watch"), files)
     }

@@ -1,0 +1,43 @@
+/// A machine the host reaches through an agent instead of directly: a lab's guest, for example.
+///
+/// The host sees a guest only through this protocol; whoever provides guests (the lab) implements
+/// it and hands an instance to ``TargetSpec/guest``. Firmware memory is not here: it is a file
+/// the host writes directly (``TargetSpec/guestMemory``).
+public protocol GuestConnection: Sendable {
+    /// One line naming the guest, for journals and messages ("lab lab2").
+    var name: String { get }
+    /// The guest's attribute files (its /sys, /proc and debugfs).
+    func files() throws(TargetError) -> any TargetFiles
+    /// Runs `/bin/sh -c command` in the guest, killed after `timeoutSeconds`.
+    func shell(_ command: String, timeoutSeconds: Int) throws(TargetError) -> ShellResult
+    /// Lets go of this process's connection, so that other processes can reach the guest
+    /// (between the polls of a long-running watcher).
+    func release()
+}
+
+/// What a shell command in a guest produced.
+public struct ShellResult: Sendable, Equatable {
+    /// The exit status (137 when the guest killed it at its time limit).
+    public var status: Int32
+    /// Standard output.
+    public var output: [UInt8]
+    /// Standard error.
+    public var errorOutput: [UInt8]
+
+    /// Creates a result.
+    public init(status: Int32, output: [UInt8], errorOutput: [UInt8]) {
+        self.status = status
+        self.output = output
+        self.errorOutput = errorOutput
+    }
+
+    /// Standard output as text.
+    public var text: String { String(decoding: output, as: UTF8.self) }
+    /// Standard error as text.
+    public var errorText: String { String(decoding: errorOutput, as: UTF8.self) }
+}
+
+/// Quotes `text` for a POSIX shell: one word, whatever it holds.
+public func shellQuote(_ text: String) -> String {
+    "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+}

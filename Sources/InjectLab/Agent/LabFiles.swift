@@ -1,0 +1,70 @@
+import InjectHost
+import SystemPackage
+
+/// A lab guest's attribute files, reached through its agent: each operation is one request that
+/// the agent carries out with direct system calls in the guest (where `/sys`, `/proc` and
+/// debugfs are the guest kernel's).
+public final class LabFiles: TargetFiles {
+    private let agent: LabAgent
+    private let paths: LabPaths
+
+    /// Connects to the lab's agent.
+    public init(_ paths: LabPaths) throws(TargetError) {
+        self.paths = paths
+        do {
+            agent = try LabAgent.shared(paths)
+        } catch {
+            throw error.asTargetError(paths.name)
+        }
+    }
+
+    public func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
+        let result = try request(.write, path, Array(value.utf8))
+        guard result.status == 0 else { throw failure(result, path, "write", hint) }
+    }
+
+    public func read(_ path: TargetPath) throws(TargetError) -> [UInt8] {
+        let result = try request(.read, path)
+        guard result.status == 0 else { throw failure(result, path, "read", nil) }
+        return result.output
+    }
+
+    public func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] {
+        let result = try request(.list, path)
+        guard result.status == 0 else { throw failure(result, path, "list", nil) }
+        return result.text.split(separator: "\n").map { line in
+            (name: String(line.dropFirst(2)), isDirectory: line.hasPrefix("d "))
+        }
+    }
+
+    public func exists(_ path: String) -> Bool {
+        guard let target = try? TargetPath(path), let result = try? request(.exists, target) else { return false }
+        return result.status == 0
+    }
+
+    public func makeDirectory(_ path: TargetPath) throws(TargetError) {
+        let result = try request(.mkdir, path)
+        guard result.status == 0 else { throw failure(result, path, "mkdir", nil) }
+    }
+
+    public func removeDirectory(_ path: TargetPath) throws(TargetError) {
+        let result = try request(.rmdir, path)
+        guard result.status == 0 else { throw failure(result, path, "rmdir", nil) }
+    }
+
+    private func guestPath(_ path: TargetPath) -> String { path.under("/").string }
+
+    private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> LabAgent.Result {
+        do {
+            return try agent.request(operation, Array(guestPath(path).utf8), data)
+        } catch {
+            throw error.asTargetError(paths.name)
+        }
+    }
+
+    /// The error a local file operation would have given (the agent answers with the errno).
+    private func failure(_ result: LabAgent.Result, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
+        let shown = "lab \(paths.name): \(guestPath(path))"
+        return AttributeFiles.map(Errno(rawValue: result.status), shown, operation, hint)
+    }
+}

@@ -1,0 +1,32 @@
+import InjectHost
+
+/// A lab's guest as the host sees it (``GuestConnection``): attribute files and shell commands
+/// through the lab's agent.
+public struct LabGuest: GuestConnection {
+    /// The lab's files.
+    public let paths: LabPaths
+
+    /// The guest of the lab at `paths`.
+    public init(_ paths: LabPaths) { self.paths = paths }
+
+    public var name: String { "lab \(paths.name)" }
+
+    public func files() throws(TargetError) -> any TargetFiles { try LabFiles(paths) }
+
+    public func shell(_ command: String, timeoutSeconds: Int) throws(TargetError) -> ShellResult {
+        do {
+            return try LabAgent.shared(paths).run(command, timeoutSeconds: timeoutSeconds)
+        } catch {
+            throw error.asTargetError(paths.name)
+        }
+    }
+
+    public func release() { LabAgent.disconnect(paths) }
+}
+
+extension LabError {
+    /// This failure as the host reports an unreachable guest.
+    public func asTargetError(_ name: String) -> TargetError {
+        .guest(name: "lab \(name)", reason: description)
+    }
+}

@@ -1,0 +1,37 @@
+import InjectHost
+import SystemPackage
+
+/// The guest's initramfs, written by the host: busybox-static, the kernel modules the lab needs,
+/// and ``GuestInit``'s `/init`.
+enum Initramfs {
+    /// The archive bytes (uncompressed newc).
+    static func build(kernel: KernelAssets, agent: String) throws(LabError) -> [UInt8] {
+        let modules = try KernelModules(directory: kernel.modules)
+        let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
+        guard missingEssential.isEmpty else {
+            throw .kernel("\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)")
+        }
+        var archive = NewcArchive()
+        for directory in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "host", "modules"] {
+            archive.directory(directory)
+        }
+        archive.file("bin/busybox", try read(LabPrerequisites.busybox), mode: 0o755)
+        archive.symlink("bin/sh", to: "busybox")
+        for module in modules.ordered {
+            archive.file("modules/\(module.name).ko", try read(module.file))
+        }
+        archive.file("init", Array(GuestInit.script(modules: modules.ordered.map(\.name), agent: agent).utf8), mode: 0o755)
+        return archive.finish()
+    }
+
+    private static func read(_ path: FilePath) throws(LabError) -> [UInt8] {
+        do {
+            guard let bytes = try AttributeFiles.readWholeFile(path) else { throw LabError.io(path: path.string, reason: "missing") }
+            return bytes
+        } catch let error as LabError {
+            throw error
+        } catch {
+            throw .io(path: path.string, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import InjectHost
+import SystemPackage
+
+/// The kernel modules the lab guest loads, and the order that satisfies their dependencies
+/// (read from each module's `.modinfo` `depends=` field, since Debian's packages ship no
+/// modules.dep: depmod makes it at install time).
+public struct KernelModules: Sendable {
+    /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
+    /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
+    /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
+    /// device (`/dev/ipmi0`) for the simulated BMC.
+    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "button",
+                                "ipmi_si", "ipmi_devintf"]
+    /// Modules without which the lab cannot work.
+    public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
+
+    /// A module to load: its name and file.
+    public struct Module: Sendable, Equatable {
+        public var name: String
+        public var file: FilePath
+    }
+
+    /// Modules in load order.
+    public let ordered: [Module]
+    /// Wanted modules the kernel has neither as a module nor built in.
+    public let missing: [String]
+
+    /// Finds `wanted` and their dependencies under `directory` (`lib/modules/VERSION`).
+    public init(directory: FilePath, wanted: [String] = KernelModules.wanted) throws(LabError) {
+        let builtin = Self.builtinNames(directory)
+        var files: [String: FilePath] = [:]
+        Self.index(directory.appending("kernel"), into: &files)
+        var ordered: [Module] = []
+        var missing: [String] = []
+        var visited: Set<String> = []
+        func visit(_ name: String) throws(LabError) {
+            let key = Self.canonical(name)
+            guard !visited.contains(key) else { return }
+            visited.insert(key)
+            if builtin.contains(key) { return }
+            guard let file = files[key] else {
+                missing.append(name)
+                return
+            }
+            for dependency in try Self.dependencies(of: file) { try visit(dependency) }
+            ordered.append(Module(name: name, file: file))
+        }
+        for name in wanted { try visit(name) }
+        self.ordered = ordered
+        self.missing = missing
+    }
+
+    /// Module names treat `-` and `_` alike.
+    static func canonical(_ name: String) -> String { String(name.map { $0 == "-" ? "_" : $0 }) }
+
+    /// The names in `modules.builtin` (paths such as `kernel/fs/ext4/ext4.ko`).
+    static func builtinNames(_ directory: FilePath) -> Set<String> {
+        guard let bytes = try? AttributeFiles.readWholeFile(directory.appending("modules.builtin")) else { return [] }
+        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            line.split(separator: "/").last.map { canonical(String($0.split(separator: ".").first ?? $0)) }
+        })
+    }
+
+    /// Every `.ko` under `directory`, by canonical name.
+    static func index(_ directory: FilePath, into files: inout [String: FilePath]) {
+        guard let entries = try? AttributeFiles.listDirectory(directory) else { return }
+        for entry in entries {
+            let path = directory.appending(entry.name)
+            if entry.isDirectory {
+                index(path, into: &files)
+            } else if entry.name.hasSuffix(".ko") {
+                files[canonical(String(entry.name.dropLast(3)))] = path
+            }
+        }
+    }
+
+    /// The `depends=` list of a module file.
+    static func dependencies(of file: FilePath) throws(LabError) -> [String] {
+        let bytes: [UInt8]
+        do {
+            guard let read = try AttributeFiles.readWholeFile(file) else { throw LabError.kernel("\(file) vanished") }
+            bytes = read
+        } catch let error as LabError {
+            throw error
+        } catch {
+            throw .kernel("cannot read \(file): \(error)")
+        }
+        let key = Array("depends=".utf8)
+        var index = 0
+        while index + key.count <= bytes.count {
+            if bytes[index] == key[0], (index == 0 || bytes[index - 1] == 0), Array(bytes[index..<index + key.count]) == key {
+                var end = index + key.count
+                while end < bytes.count, bytes[end] != 0 { end += 1 }
+                let list = String(decoding: bytes[(index + key.count)..<end], as: UTF8.self)
+                return list.split(separator: ",").map(String.init)
+            }
+            index += 1
+        }
+        return []
+    }
+}

@@ -1,0 +1,26 @@
+import InjectHost
+
+/// The lab's demonstration: one injection per shipped backend, as a campaign scenario that the
+/// campaign runner carries out with `verify: each`, so that every injection is checked against
+/// its own plan's expectations (the kernel's trace events, log lines and counters).
+public enum LabDemo {
+    /// The scenario for `record`'s firmware: a corrected machine check through mce-inject, a
+    /// firmware-first memory record through the polled GHES source, a DIMM error sent as a GHES
+    /// record, and an NMI from QEMU's virtual hardware.
+    public static func scenario(_ record: LabRecord) -> Scenario {
+        let polled = record.sources.first { $0.notification == .polled }.map { String($0.id) } ?? "0"
+        func step(_ backend: String, _ title: String, _ values: KeyValuePairs<String, String>) -> Scenario.Step {
+            Scenario.Step(name: backend, backend: backend, parameters: values.map { ($0.key, .fixed($0.value)) },
+                          verify: "each", title: title)
+        }
+        return Scenario(name: "lab demo", steps: [
+            step("mce", "a corrected machine check on CPU 0, bank 1, through mce-inject in the guest",
+                 ["severity": "corrected", "cpu": "0", "bank": "1", "addr": "0x1234000"]),
+            step("ghes", "a firmware-first corrected memory error through the polled GHES source",
+                 ["source": polled, "address": "0x2000"]),
+            step("edac", "a corrected DIMM error, sent as a GHES memory record (the guest has no EDAC fake_inject)",
+                 ["via": "ghes", "source": polled, "address": "0x3000"]),
+            step("nmi", "an NMI from QEMU's virtual hardware", ["signal": "nmi", "via": "qemu"]),
+        ], stopOnFailure: false)
+    }
+}

@@ -1,0 +1,224 @@
+import FirmwareFormats
+import InjectHost
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A firmware-first RAS machine in software: QEMU under TCG running the stock Debian kernel with
+/// a HEST table of GHES sources, their error status blocks in shared guest RAM, and the host's
+/// filesystem over 9p so that `inject` itself runs inside the guest.
+public struct Lab {
+    /// How to start a lab.
+    public struct Options: Sendable {
+        public var name = LabPaths.defaultName
+        public var memoryMiB = 512
+        public var cpus = 1
+        /// Seconds to wait for the guest agent.
+        public var bootTimeoutSeconds = 120
+        /// Appended to the guest kernel's command line.
+        public var extraKernelArguments: [String] = []
+        /// Extra QEMU arguments, appended as given (devices to try, tracing).
+        public var extraQEMUArguments: [String] = []
+        /// The `inject` binary that runs as the guest agent (the host's filesystem is the
+        /// guest's): by default the one beside the running executable.
+        public var agentExecutable = (PluginSearchPath.executableDirectory ?? "/usr/bin") + "/inject"
+        public init() {}
+    }
+
+    /// The lab's files.
+    public let paths: LabPaths
+    private let environment: [String: String]
+
+    /// The lab `name` (which need not be running).
+    public init(name: String, environment: [String: String]) throws(LabError) {
+        paths = try LabPaths(name: name, environment: environment)
+        self.environment = environment
+    }
+
+    /// The record of a running lab, or `nil` when QEMU is not running.
+    public var record: LabRecord? {
+        guard let record = LabRecord.load(paths.record), Self.isQEMU(record.pid, name: paths.name) else { return nil }
+        return record
+    }
+
+    /// The running lab's record.
+    ///
+    /// - Throws: ``LabError/notRunning(name:)``.
+    public func running() throws(LabError) -> LabRecord {
+        guard let record else { throw .notRunning(name: paths.name) }
+        return record
+    }
+
+    /// Prepares the assets, boots the guest and waits until its agent answers.
+    public static func up(_ options: Options, environment: [String: String],
+                          progress: (String) -> Void) async throws(LabError) -> LabRecord {
+        let lab = try Lab(name: options.name, environment: environment)
+        let paths = lab.paths
+        if let existing = lab.record { throw .alreadyRunning(name: paths.name, pid: existing.pid) }
+        guard (1...64).contains(options.cpus) else {
+            throw .io(path: "--cpus", reason: "\(options.cpus) is outside 1...64")
+        }
+        guard (256...65536).contains(options.memoryMiB) else {
+            throw .io(path: "--memory", reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
+        }
+        let started = HostClock.monotonicNanoseconds()
+        guard access(options.agentExecutable, X_OK) == 0 else {
+            throw .io(path: options.agentExecutable, reason: "the guest agent (the inject binary) is not executable here; build it with `swift build`")
+        }
+        try await LabPrerequisites.ensure(progress: progress)
+        let kernel = try await KernelAssets.locate(cache: LabPaths.cacheBase(environment), progress: progress)
+        try lab.cleanUp()
+        try LabFileSystem.makeDirectories(paths.stateDirectory)
+        do throws(LabError) {
+            let layout = FirmwareLayout.lab
+            try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable), to: paths.initramfs)
+            try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
+            try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
+            try lab.writeFirmware(layout)
+            let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                                             layout: layout, extraKernelArguments: options.extraKernelArguments)
+                + options.extraQEMUArguments
+            progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
+            do {
+                _ = try await ToolRunner.run(argv)
+            } catch {
+                throw LabError.qemuFailed(reason: "\(error)", console: "")
+            }
+            guard let pid = lab.pidFromFile() else {
+                throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
+            }
+            // QEMU has the RAM file open now; write the firmware again in case it was reset.
+            try lab.writeFirmware(layout)
+            try lab.waitForAgent(pid: pid, timeoutSeconds: options.bootTimeoutSeconds)
+            let record = LabRecord(
+                name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: kernel.release,
+                kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
+                guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
+                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid))
+            try record.save(paths.record)
+            return record
+        } catch {
+            _ = try? lab.down()
+            throw error
+        }
+    }
+
+    /// Stops QEMU (QMP `quit`, then SIGKILL after 5 s) and removes every file of the lab.
+    ///
+    /// - Returns: whether a QEMU process was stopped.
+    @discardableResult
+    public func down() throws(LabError) -> Bool {
+        LabAgent.disconnect(paths)
+        var stopped = false
+        if let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) {
+            if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
+                _ = try? client.execute("quit")
+            }
+            if !Self.waitForExit(pid, seconds: 5) {
+                kill(pid, SIGKILL)
+                _ = Self.waitForExit(pid, seconds: 5)
+            }
+            stopped = true
+        }
+        try cleanUp()
+        return stopped
+    }
+
+    /// Runs a shell command in the guest.
+    public func exec(_ command: String, timeoutSeconds: Int = 120) throws(LabError) -> LabAgent.Result {
+        let record = try running()
+        let agent = try LabAgent.shared(paths)
+        return try agent.run(command, timeoutSeconds: timeoutSeconds) {
+            Self.isQEMU(record.pid, name: paths.name) ? nil : "QEMU exited" + consoleTail()
+        }
+    }
+
+    /// The end of the guest console.
+    public func consoleTail(_ lines: Int = 20) -> String {
+        let tail = LabFileSystem.tail(paths.consoleLog, lines: lines)
+        return tail.isEmpty ? "" : "\nlast lines of the guest console:\n\(tail)"
+    }
+
+    /// The target this lab is: files through the agent, QMP, firmware memory.
+    public func target() throws(LabError) -> TargetSpec {
+        let record = try running()
+        return TargetSpec(root: "/", qmpSocket: record.qmpSocket, guestMemory: FilePath(record.guestMemory), guest: LabGuest(paths))
+    }
+
+    // MARK: - Internals
+
+    private func cleanUp() throws(LabError) {
+        try LabFileSystem.remove(paths.guestMemory)
+        try LabFileSystem.removeTree(paths.stateDirectory)
+        // The per-user base under /tmp goes too once no lab uses it.
+        let base = LabPaths.runtimeBase(environment)
+        for directory in [base, base.removingLastComponent()] where directory.lastComponent?.string.hasPrefix("inject") == true
+            || directory.string.hasSuffix("inject/lab") {
+            if (try? AttributeFiles.listDirectory(directory))?.isEmpty == true { rmdir(directory.string) }
+        }
+    }
+
+    private func writeFirmware(_ layout: FirmwareLayout) throws(LabError) {
+        for (address, bytes) in layout.initialContents {
+            do {
+                try AttributeFiles.write(bytes, at: Int64(address), of: paths.guestMemory)
+            } catch {
+                throw .io(path: paths.guestMemory.string, reason: "\(error)")
+            }
+        }
+    }
+
+    private func pidFromFile() -> Int32? {
+        guard let bytes = try? AttributeFiles.readWholeFile(paths.pidFile) else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmed())
+    }
+
+    private func waitForAgent(pid: Int32, timeoutSeconds: Int) throws(LabError) {
+        let deadline = HostClock.monotonicNanoseconds() + UInt64(timeoutSeconds) * 1_000_000_000
+        let alive = { () -> String? in
+            if !Self.isQEMU(pid, name: paths.name) { return "QEMU exited during boot" }
+            if HostClock.monotonicNanoseconds() > deadline { return "timeout" }
+            return nil
+        }
+        do throws(LabError) {
+            let agent = try LabAgent(paths)
+            let answer = try agent.run("echo ok", timeoutSeconds: timeoutSeconds, stillAlive: alive)
+            guard answer.text.trimmed() == "ok" else {
+                throw LabError.agent("the guest answered `echo ok` with status \(answer.status): \(answer.text)\(answer.errorText)")
+            }
+        } catch .agent(let reason) where reason == "timeout" {
+            throw .bootTimeout(seconds: timeoutSeconds, console: LabFileSystem.tail(paths.consoleLog))
+        } catch .agent(let reason) {
+            throw .qemuFailed(reason: reason, console: LabFileSystem.tail(paths.consoleLog))
+        }
+    }
+
+    /// Whether `pid` is this lab's QEMU (and not a reused pid).
+    static func isQEMU(_ pid: Int32, name: String) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM,
+              let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")) else { return false }
+        let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return arguments.contains { $0.hasPrefix("inject-lab-\(name),") }
+    }
+
+    private static func waitForExit(_ pid: Int32, seconds: Int) -> Bool {
+        for _ in 0..<(seconds * 50) {
+            if kill(pid, 0) != 0 && errno == ESRCH { return true }
+            // A zombie child of ours (not the daemonized case) counts as gone once reaped.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    private static func residentKiB(_ pid: Int32) -> Int? {
+        guard let bytes = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/status")) else { return nil }
+        let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+    }
+}

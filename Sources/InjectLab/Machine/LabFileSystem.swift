@@ -1,0 +1,77 @@
+import InjectHost
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The few file operations the lab needs on the host: directories, whole files, removal.
+enum LabFileSystem {
+    /// Creates `path` and its parents (mode 0700 for new ones).
+    static func makeDirectories(_ path: FilePath, mode: FilePermissions = [.ownerReadWriteExecute]) throws(LabError) {
+        do throws(TargetError) {
+            try AttributeFiles.makeDirectories(path, mode: mode)
+        } catch {
+            throw .io(path: path.string, reason: "\(error)")
+        }
+    }
+
+    /// Writes `bytes` to a new file at `path` (replacing it).
+    static func write(_ bytes: [UInt8], to path: FilePath, mode: FilePermissions = [.ownerReadWrite]) throws(LabError) {
+        do {
+            let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: mode)
+            defer { try? fd.close() }
+            _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
+        } catch {
+            throw .io(path: path.string, reason: "\(error)")
+        }
+    }
+
+    /// Creates (or resizes) a file of `size` bytes.
+    static func allocate(_ path: FilePath, size: Int64) throws(LabError) {
+        do {
+            let fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+            defer { try? fd.close() }
+            guard ftruncate(fd.rawValue, off_t(size)) == 0 else { throw Errno(rawValue: errno) }
+        } catch {
+            throw .io(path: path.string, reason: "\(error)")
+        }
+    }
+
+    /// Removes a file; a missing one is fine.
+    static func remove(_ path: FilePath) throws(LabError) {
+        if unlink(path.string) != 0, errno != ENOENT {
+            throw .io(path: path.string, reason: "unlink: \(Errno(rawValue: errno))")
+        }
+    }
+
+    /// Removes a directory tree; a missing one is fine.
+    static func removeTree(_ path: FilePath) throws(LabError) {
+        var info = stat()
+        guard lstat(path.string, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for entry in (try? AttributeFiles.listDirectory(path)) ?? [] {
+                try removeTree(path.appending(entry.name))
+            }
+            if rmdir(path.string) != 0 { throw .io(path: path.string, reason: "rmdir: \(Errno(rawValue: errno))") }
+        } else {
+            try remove(path)
+        }
+    }
+
+    /// Renames `from` to `to`.
+    static func rename(_ from: FilePath, to: FilePath) throws(LabError) {
+        if Glibc.rename(from.string, to.string) != 0 {
+            throw .io(path: from.string, reason: "rename to \(to): \(Errno(rawValue: errno))")
+        }
+    }
+
+    /// The last `lines` lines of a text file, or "".
+    static func tail(_ path: FilePath, lines: Int = 20) -> String {
+        guard let bytes = try? AttributeFiles.readWholeFile(path) else { return "" }
+        let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return text.suffix(lines).joined(separator: "\n").trimmed()
+    }
+}

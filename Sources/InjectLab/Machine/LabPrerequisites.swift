@@ -1,0 +1,73 @@
+import InjectHost
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The host programs a lab needs, and installing them when run as root.
+public enum LabPrerequisites {
+    /// The Debian packages the lab needs.
+    public static let packages = ["qemu-system-x86", "busybox-static", "ipmitool"]
+    /// QEMU for x86-64 guests.
+    public static let qemu = FilePath("/usr/bin/qemu-system-x86_64")
+    /// A statically linked busybox (from busybox-static; the dynamic one cannot run in the initramfs).
+    public static let busybox = FilePath("/bin/busybox")
+    /// ipmitool: the guest runs the host's copy (over 9p) to talk to the lab's simulated BMC.
+    public static let ipmitool = FilePath("/usr/bin/ipmitool")
+
+    /// What is missing: package names.
+    public static func missing() -> [String] {
+        var result: [String] = []
+        if access(qemu.string, X_OK) != 0 { result.append("qemu-system-x86") }
+        if access(busybox.string, X_OK) != 0 || !isStatic(busybox) { result.append("busybox-static") }
+        if access(ipmitool.string, X_OK) != 0 { result.append("ipmitool") }
+        return result
+    }
+
+    /// Installs what is missing when running as root; otherwise says exactly what to run.
+    public static func ensure(progress: (String) -> Void) async throws(LabError) {
+        let needed = missing()
+        guard !needed.isEmpty else { return }
+        let command = ["apt-get", "install", "-y", "--no-install-recommends"] + needed
+        guard geteuid() == 0 else {
+            throw .missingPrerequisite(what: "the lab needs \(needed.joined(separator: " and "))",
+                                       install: "sudo " + command.joined(separator: " "))
+        }
+        progress("installing \(needed.joined(separator: " ")) with apt-get")
+        do {
+            _ = try await ToolRunner.run(command)
+        } catch {
+            do {
+                _ = try await ToolRunner.run(["apt-get", "update"])
+                _ = try await ToolRunner.run(command)
+            } catch {
+                throw .missingPrerequisite(what: "installing \(needed.joined(separator: " ")) failed: \(error)",
+                                           install: "apt-get update && " + command.joined(separator: " "))
+            }
+        }
+        let still = missing()
+        guard still.isEmpty else {
+            throw .missingPrerequisite(what: "still missing after apt-get: \(still.joined(separator: " "))",
+                                       install: command.joined(separator: " "))
+        }
+    }
+
+    /// Whether an ELF executable has no program interpreter (is statically linked).
+    static func isStatic(_ path: FilePath) -> Bool {
+        guard let bytes = try? AttributeFiles.readWholeFile(path), bytes.count > 64,
+              bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2 else { return false }
+        func read(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        let phoff = read(32, 8), entrySize = read(54, 2), count = read(56, 2)
+        for index in 0..<count {
+            let entry = phoff + index * entrySize
+            guard entry + 4 <= bytes.count else { return false }
+            if read(entry, 4) == 3 { return false }  // PT_INTERP
+        }
+        return true
+    }
+}

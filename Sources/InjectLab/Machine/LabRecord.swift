@@ -1,0 +1,42 @@
+import InjectHost
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SystemPackage
+
+/// What `lab up` knows about a running lab; saved as `lab.json` in its state directory and shown
+/// by `lab status`.
+public struct LabRecord: Codable, Sendable, Equatable {
+    public var name: String
+    /// QEMU's pid.
+    public var pid: Int32
+    public var memoryMiB: Int
+    public var cpus: Int
+    /// The guest kernel release and where it came from.
+    public var kernel: String
+    public var kernelOrigin: String
+    public var qmpSocket: String
+    public var agentSocket: String
+    public var guestMemory: String
+    public var consoleLog: String
+    /// The firmware window's GHES sources.
+    public var sources: [FirmwareLayout.Source]
+    /// Seconds from `lab up` to a guest that answers.
+    public var bootSeconds: Double
+    /// QEMU's resident memory when the guest came up, in KiB.
+    public var residentKiB: Int?
+
+    func save(_ path: FilePath) throws(LabError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(self) else { throw .io(path: path.string, reason: "cannot encode the lab record") }
+        try LabFileSystem.write(Array(data), to: path)
+    }
+
+    static func load(_ path: FilePath) -> LabRecord? {
+        guard let bytes = try? AttributeFiles.readWholeFile(path) else { return nil }
+        return try? JSONDecoder().decode(LabRecord.self, from: Data(bytes))
+    }
+}

@@ -1,0 +1,32 @@
+import InjectHost
+/// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
+/// it), the host-built kernel, initramfs and HEST table, the host's filesystem read-only over 9p,
+/// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
+/// watchdog raises NMIs), and the serial console in a file. QEMU daemonizes once its sockets exist.
+enum QEMUCommand {
+    /// The full argv.
+    static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
+                          layout: FirmwareLayout, extraKernelArguments: [String]) -> [String] {
+        let kernelArguments = ["console=ttyS0", layout.kernelArgument, "ghes_edac.force_load=1", "panic=-1"]
+            + extraKernelArguments
+        return [
+            LabPrerequisites.qemu.string,
+            "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
+            "-accel", "tcg", "-cpu", "max", "-smp", String(cpus), "-m", "\(memoryMiB)M",
+            "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
+            "-machine", "pc,memory-backend=ram0",
+            "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
+            "-append", kernelArguments.joined(separator: " "),
+            "-acpitable", "file=\(paths.hestTable)",
+            "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+            "-device", "virtio-serial-pci",
+            "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
+            "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
+            "-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0",
+            "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
+            "-serial", "file:\(paths.consoleLog)",
+            "-display", "none", "-nodefaults", "-no-reboot",
+            "-daemonize", "-pidfile", paths.pidFile.string,
+        ]
+    }
+}
