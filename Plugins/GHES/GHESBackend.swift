@@ -9,7 +9,10 @@ struct GHESBackend: InjectBackend {
         name: "ghes", version: "0.2.0",
         summary: "Firmware-first CPER records: GHES error sources (the lab), APEI EINJ, QEMU inject-ghes-v2-error",
         families: ["firmware-first", "memory", "processor", "pcie", "cper"],
-        parameters: GHESParameters.all)
+        parameters: GHESParameters.all,
+        kernelModules: ["einj"],
+        traceEvents: ["ras:non_standard_event", "ras:arm_event"],
+        logMarkers: ["APEI", "GHES", "Hardware error"])
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"
 
@@ -35,6 +38,13 @@ struct GHESBackend: InjectBackend {
         found.append(Capability("qemu", available: target.hasQMP,
                                 target.hasQMP ? "QMP inject-ghes-v2-error (QEMU 10 and later, arm virt machines)" : "no --qmp socket given"))
         return found
+    }
+
+    /// `non_standard_event`: the CPER section type by name, where it is one UEFI defines.
+    func decode(event: String, fields: [String: String]) -> [String: String] {
+        guard event == "ras:non_standard_event", let text = fields["sec_type"], let guid = GUID(text.uppercased()) else { return [:] }
+        if guid == ARMProcessorError.type { return ["section": "ARM processor error"] }
+        return SectionLayouts.all.first { $0.type == guid }.map { ["section": $0.name] } ?? ["section": "vendor-defined"]
     }
 
     func plan(_ request: PlanRequest) throws -> Plan {

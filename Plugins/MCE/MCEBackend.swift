@@ -8,7 +8,10 @@ struct MCEBackend: InjectBackend {
         name: "mce", version: "0.1.0",
         summary: "Machine checks through mce-inject (debugfs) or QEMU's virtual hardware (QMP)",
         families: ["mce", "memory", "cache", "bus"],
-        parameters: MCEParameters.all)
+        parameters: MCEParameters.all,
+        kernelModules: ["mce_inject", "hwpoison_inject"],
+        traceEvents: ["mce:mce_record", "ras:memory_failure_event"],
+        logMarkers: ["Machine Check", "Hardware Error", "Memory failure", "mce:"])
 
     init() {}
 
@@ -29,6 +32,15 @@ struct MCEBackend: InjectBackend {
         found.append(Capability("hwpoison-inject", available: hwpoison, hwpoison ? "/sys/kernel/debug/hwpoison" : "missing: modprobe hwpoison-inject"))
         found.append(Capability("qemu", available: target.hasQMP, target.hasQMP ? "QMP connected: via=qemu works" : "no --qmp socket given"))
         return found
+    }
+
+    /// `mce_record`: the bank, the status word and the kernel's severity reading of it.
+    func decode(event: String, fields: [String: String]) -> [String: String] {
+        guard event == "mce:mce_record", let key = fields.keys.first(where: { $0.hasPrefix("MC") && $0 != "MCGc/s" }),
+              let raw = UInt64(fields[key] ?? "", radix: 16) else { return [:] }
+        let status = StatusWord(raw: raw)
+        return ["bank": String(key.dropFirst(2)), "status": status.hex,
+                "severity": String(status.severityName.split(separator: ":").first ?? "")]
     }
 
     func plan(_ request: PlanRequest) throws -> Plan {

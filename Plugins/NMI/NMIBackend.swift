@@ -14,7 +14,8 @@ struct NMIBackend: InjectBackend {
             Parameter("method", .choice(["diag", "watchdog"]), default: "diag",
                       help: "via=ipmi: diag pulses the diagnostic interrupt (chassis power diag); watchdog arms the BMC watchdog with an NMI pre-timeout, then stops it (the lab's simulated BMC has no diag)"),
             Parameter("irq", .u64(0...65535), help: "the interrupt for signal=irq via=debugfs"),
-        ])
+        ],
+        logMarkers: ["NMI"])
 
     init() {}
 

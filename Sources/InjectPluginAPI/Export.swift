@@ -3,8 +3,9 @@ import InjectPluginABI
 /// The argument of the exported C entry, `inject_plugin_entry`.
 public typealias PluginEntry = UnsafeMutablePointer<inject_entry>?
 
-/// Answers the host's entry call for the backend type `backend`: negotiates the ABI version,
-/// builds the C descriptor once, and routes `probe` and `plan` to a single instance.
+/// Answers the host's entry call for the backend type `backend`: negotiates the ABI version (the
+/// lower of the host's minor and this SDK's), builds the C descriptor once, and routes `probe`,
+/// `plan` and `decode` to a single instance, using only what the negotiated version has.
 ///
 /// Call it from the one exported function of your plugin:
 ///
@@ -22,7 +23,8 @@ public func export<B: InjectBackend>(_ backend: B.Type, _ entry: PluginEntry) ->
         entry.pointee.refuse(INJECT_E_ABI, "plugin speaks ABI \(INJECT_ABI_MAJOR).x, host offered \(entry.pointee.host_abi_major).\(entry.pointee.host_abi_minor)")
         return INJECT_E_ABI.rawValue
     }
-    let exported = ExportedBackend(backend.init(), descriptor: backend.descriptor, host: host)
+    let minor = min(entry.pointee.host_abi_minor, UInt16(INJECT_ABI_MINOR))
+    let exported = ExportedBackend(backend.init(), descriptor: backend.descriptor, host: HostTable.copy(host), minor: minor)
     entry.pointee.descriptor = UnsafePointer(exported.descriptor)
     return INJECT_OK.rawValue
 }
@@ -45,10 +47,13 @@ final class ExportedBackend {
     let backend: any InjectBackend
     let host: UnsafePointer<inject_host_api>
     let descriptor: UnsafeMutablePointer<inject_plugin_descriptor>
+    /// The negotiated ABI minor version.
+    let minor: UInt16
 
-    init(_ backend: any InjectBackend, descriptor info: BackendDescriptor, host: UnsafePointer<inject_host_api>) {
+    init(_ backend: any InjectBackend, descriptor info: BackendDescriptor, host: UnsafePointer<inject_host_api>, minor: UInt16) {
         self.backend = backend
         self.host = host
+        self.minor = minor
         descriptor = .allocate(capacity: 1)
         let params = UnsafeMutablePointer<inject_param_spec>.allocate(capacity: max(info.parameters.count, 1))
         for (index, parameter) in info.parameters.enumerated() {
@@ -73,7 +78,7 @@ final class ExportedBackend {
         var d = inject_plugin_descriptor()
         d.struct_size = UInt32(MemoryLayout<inject_plugin_descriptor>.size)
         d.abi_major = UInt16(INJECT_ABI_MAJOR)
-        d.abi_minor = UInt16(INJECT_ABI_MINOR)
+        d.abi_minor = minor
         d.name = UnsafePointer(permanentCString(info.name))
         d.version = UnsafePointer(permanentCString(info.version))
         d.summary = UnsafePointer(permanentCString(info.summary))
@@ -83,6 +88,18 @@ final class ExportedBackend {
         d.param_count = UInt32(info.parameters.count)
         d.probe = { state, call in ExportedBackend.from(state).runProbe(call) }
         d.plan = { state, call, values, count in ExportedBackend.from(state).runPlan(call, values, Int(count)) }
+        if minor >= 2 {
+            d.kernel_modules = permanentCStringArray(info.kernelModules)
+            d.kernel_module_count = UInt32(info.kernelModules.count)
+            d.trace_events = permanentCStringArray(info.traceEvents)
+            d.trace_event_count = UInt32(info.traceEvents.count)
+            d.log_markers = permanentCStringArray(info.logMarkers)
+            d.log_marker_count = UInt32(info.logMarkers.count)
+            d.decode = { state, call, event, payload in ExportedBackend.from(state).runDecode(call, event, payload) }
+        } else {
+            // An older host reads the descriptor only up to the size its version had.
+            d.struct_size = INJECT_DESCRIPTOR_SIZE_1_0
+        }
         descriptor.initialize(to: d)
         descriptor.pointee.state = Unmanaged.passRetained(self).toOpaque()
     }
@@ -115,8 +132,23 @@ final class ExportedBackend {
         let request = PlanRequest(parameters: ParameterValues(values, count: count),
                                   target: Target(call: call, host: host))
         return reportingErrors(call) {
-            try PlanEncoder(host: host, call: call).submit(try backend.plan(request))
+            try PlanEncoder(host: host, call: call, minor: minor).submit(try backend.plan(request))
         }
+    }
+
+    func runDecode(_ call: OpaquePointer?, _ event: UnsafePointer<CChar>?, _ payload: UnsafePointer<CChar>?) -> Int32 {
+        guard let event, let payload, let add = host.pointee.add_field else { return INJECT_E_INVALID.rawValue }
+        var fields: [String: String] = [:]
+        for piece in String(cString: payload).split(separator: ",") {
+            let pair = piece.split(separator: ":", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            fields[String(pair[0]).trimmingWhitespace] = String(pair[1]).trimmingWhitespace
+        }
+        for (name, value) in backend.decode(event: String(cString: event), fields: fields).sorted(by: { $0.key < $1.key }) {
+            let rc = add(call, name, value)
+            guard rc == INJECT_OK.rawValue else { return rc }
+        }
+        return INJECT_OK.rawValue
     }
 
     /// Runs `body`, turning a thrown error into `set_error` plus its code.

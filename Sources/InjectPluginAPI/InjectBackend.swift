@@ -38,6 +38,16 @@ public protocol InjectBackend {
     /// - Returns: the steps, the kernel events they should cause, and any need for confirmation.
     /// - Throws: ``BackendError`` with a message naming the value, what is allowed and the fix.
     func plan(_ request: PlanRequest) throws -> Plan
+
+    /// Decodes one of the backend's trace events (declared in ``BackendDescriptor/traceEvents``)
+    /// for `inject watch`: the kernel's fields in, extra named fields out (a severity decoded
+    /// from a status word, for example). Only asked by hosts of ABI 1.2 and later.
+    ///
+    /// - Parameters:
+    ///   - event: `system:event`, such as `mce:mce_record`.
+    ///   - fields: the kernel's `name: value` pairs from the event's payload.
+    /// - Returns: fields to show beside the kernel's; names are `[a-z][a-z0-9_]*`.
+    func decode(event: String, fields: [String: String]) -> [String: String]
 }
 
 // MARK: - Default implementations
@@ -45,4 +55,7 @@ public protocol InjectBackend {
 extension InjectBackend {
     /// By default a backend has nothing to probe.
     public func probe(_ target: Target) throws -> [Capability] { [] }
+
+    /// By default a backend's events need no decoding.
+    public func decode(event: String, fields: [String: String]) -> [String: String] { [:] }
 }

@@ -5,8 +5,19 @@ import InjectPluginABI
 struct PlanEncoder {
     let host: UnsafePointer<inject_host_api>
     let call: OpaquePointer?
+    /// The negotiated ABI minor: steps a host of that version does not know are refused here.
+    let minor: UInt16
 
     func submit(_ plan: Plan) throws -> Int32 {
+        // Every step is checked against the negotiated version before the first is handed over.
+        for step in plan.steps {
+            if let needed = step.action.minimumMinor, needed > minor {
+                throw BackendError.unsupported("this request needs a host of ABI 1.\(needed) or later (\(step.action.name) steps); this host speaks 1.\(minor): update inject")
+            }
+            if case .notify(_, let arguments) = step.action, minor < 2, arguments.contains(where: { $0.value.contains(" ") || $0.value.isEmpty }) {
+                throw BackendError.unsupported("a notification argument holds a space or is empty, which a host of ABI 1.\(minor) cannot carry: update inject")
+            }
+        }
         for step in plan.steps {
             let rc = add(step)
             guard rc == INJECT_OK.rawValue else { return rc }
@@ -61,10 +72,21 @@ struct PlanEncoder {
                     }
                 case .notify(let backend, let arguments):
                     c.kind = INJECT_STEP_NOTIFY.rawValue
-                    let text = arguments.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    let sorted = arguments.sorted { $0.key < $1.key }
+                    let text = sorted.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    let names = sorted.map { permanentCString($0.key) }, values = sorted.map { permanentCString($0.value) }
+                    defer { (names + values).forEach { $0.deallocate() } }
+                    let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+                    let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
                     return backend.withCString { b in text.withCString { a in
-                        c.backend = b; c.arguments = a
-                        return host.pointee.add_step(call, &c)
+                        namePointers.withUnsafeBufferPointer { n in valuePointers.withUnsafeBufferPointer { v in
+                            c.backend = b; c.arguments = a
+                            if minor >= 2 {
+                                c.argument_names = n.baseAddress; c.argument_values = v.baseAddress
+                                c.argument_count = UInt32(sorted.count)
+                            }
+                            return host.pointee.add_step(call, &c)
+                        } }
                     } }
                 case .sleep(let microseconds):
                     c.kind = INJECT_STEP_SLEEP.rawValue
@@ -107,6 +129,31 @@ struct PlanEncoder {
             c.source = s; c.match = m; c.note = n
             return host.pointee.expect(call, &c)
         } } }
+    }
+}
+
+extension PlanStep.Action {
+    /// The ABI minor that introduced this kind of step, when later than 1.0.
+    var minimumMinor: UInt16? {
+        switch self {
+        case .repeatSteps, .ipmi, .waitMemoryZero: return 1
+        default: return nil
+        }
+    }
+
+    /// The kind's name, for messages.
+    var name: String {
+        switch self {
+        case .writeAttribute: return "attribute write"
+        case .qmp: return "QMP"
+        case .exec: return "exec"
+        case .writeMemory: return "memory write"
+        case .notify: return "notify"
+        case .sleep: return "sleep"
+        case .repeatSteps: return "repeat"
+        case .ipmi: return "IPMI"
+        case .waitMemoryZero: return "wait-for-zero"
+        }
     }
 }
 

@@ -62,8 +62,7 @@ public struct Target {
     /// - Throws: ``BackendError`` `.unsupported` when the host is older than ABI 1.1 or the
     ///   target has no firmware memory, `.failed` when the range is outside it.
     public func readMemory(_ address: UInt64, count: Int) throws(BackendError) -> [UInt8] {
-        let needed = MemoryLayout<inject_host_api>.offset(of: \inject_host_api.read_memory)! + MemoryLayout<UnsafeRawPointer>.size
-        guard Int(host.pointee.struct_size) >= needed, let read = host.pointee.read_memory else {
+        guard host.pointee.struct_size > INJECT_HOST_API_SIZE_1_0, let read = host.pointee.read_memory else {
             throw BackendError.unsupported("the host is older than ABI 1.1: it cannot read firmware memory")
         }
         var buffer = [UInt8](repeating: 0, count: count)

@@ -22,7 +22,8 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let session = try global.session()
         var watcher = try global.report { () throws(InjectError) in
-            do throws(TargetError) { return try EventWatcher(target: session.options.target, processID: getpid()) }
+            let interest = EventWatcher.Interest(session.registry.backends)
+            do throws(TargetError) { return try EventWatcher(target: session.options.target, processID: getpid(), interest: interest) }
             catch { throw .target(error) }
         }
         defer { watcher.stop() }
@@ -36,10 +37,8 @@ struct WatchCommand: AsyncParsableCommand {
                 if global.json {
                     Output.jsonLine(event)
                 } else {
-                    let decoded = event.event == "mce_record"
-                        ? "CPU \(event.fields["CPU"] ?? "?") bank \(event.fields["bank"] ?? "?") status \(event.fields["status"] ?? "?") (\(event.fields["severity"] ?? "?"))"
-                            + (event.fields["ADDR/MISC/SYND"].map { " addr/misc/synd \($0)" } ?? "")
-                        : event.text
+                    let decoded = event.decoded.isEmpty ? event.text
+                        : event.decoded.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "  | " + event.text
                     let name = event.event + String(repeating: " ", count: max(1, 22 - event.event.count))
                     Output.line("[\(event.timestamp)]  \(name)\(decoded)")
                     fflush(nil)

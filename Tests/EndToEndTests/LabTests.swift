@@ -210,7 +210,9 @@ struct LabTests {
             let polled = try #require(FirmwareLayout.lab.sources.first { $0.notification == .polled })
             // The DIMM's location goes into the CPER record; the kernel prints it. (Its EDAC counters
             // stay absent: the Debian kernel has no CONFIG_EDAC_GHES.)
-            try inject(["run", "edac", "via=ghes", "source=\(polled.id)", "address=0x3000", "node=0", "card=1", "module=2", "rank=1", "--lab", lab])
+            // No controller is registered, so the plan expects the GHES report and no counter.
+            try inject(["run", "edac", "via=ghes", "source=\(polled.id)", "address=0x3000", "node=0", "card=1", "module=2", "rank=1",
+                        "--verify", "--lab", lab])
             _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000",
                                      "node:0 card:1 module:2 rank:1"])
         }
@@ -235,6 +237,10 @@ struct LabTests {
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("4 of 4 backends reported by the guest kernel."))
         for backend in ["mce", "ghes", "edac", "nmi"] { #expect(result.stdout.contains("] \(backend): ")) }
+        // Each injection is checked by its own plan's expectations, as `--verify` would.
+        #expect(result.stdout.contains("seen     trace mce:mce_record bank=1 status=0x940000000000009f"))
+        #expect(result.stdout.contains("seen     dmesg physical_address: 0x0000000000003000"))
+        #expect(!result.stdout.contains("MISSING"))
         #expect(result.stdout.contains("lab e2e-demo: stopped, files removed."))
     }
 }

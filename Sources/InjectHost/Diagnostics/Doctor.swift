@@ -43,11 +43,17 @@ public struct Doctor {
         } else {
             checks.append(Check(status: .ok, name: "lockdown", detail: "no lockdown LSM"))
         }
+        // The modules each backend declares (ABI 1.2), so a vendor's backend gets the same check.
         let modules = Set((files.text("proc/modules") ?? "").split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
-        for (module, package) in [("mce_inject", "mce-inject"), ("hwpoison_inject", "hwpoison-inject"), ("einj", "einj")] {
+        var declared: [String: [String]] = [:]
+        for backend in session.registry.backends {
+            for module in backend.info.kernelModules { declared[module.replacing("-", with: "_"), default: []].append(backend.info.name) }
+        }
+        for (module, backends) in declared.sorted(by: { $0.key < $1.key }) {
             let present = modules.contains(module) || files.exists("sys/module/\(module)")
-            checks.append(present ? Check(status: .ok, name: "module \(module)", detail: "loaded")
-                          : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(package)"))
+            let users = "(\(backends.joined(separator: ", ")))"
+            checks.append(present ? Check(status: .ok, name: "module \(module)", detail: "loaded \(users)")
+                          : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(module) \(users)"))
         }
         if let socket = session.options.target.qmpSocket {
             do {

@@ -14,4 +14,12 @@ public struct BackendInfo: Sendable, Equatable, Encodable {
     public var path: String
     /// The ABI version the plugin implements, such as `1.0`.
     public var abi: String
+    /// ABI 1.2: kernel modules the backend's paths need (`inject doctor` reports missing ones).
+    public var kernelModules: [String] = []
+    /// ABI 1.2: the `system:event` tracepoints its errors produce (`inject watch` enables them).
+    public var traceEvents: [String] = []
+    /// ABI 1.2: substrings that mark its kernel log lines (`inject watch` shows those lines).
+    public var logMarkers: [String] = []
+    /// ABI 1.2: whether it decodes its events into fields (`inject watch`).
+    public var decodesEvents = false
 }

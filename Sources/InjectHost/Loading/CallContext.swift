@@ -4,10 +4,13 @@ import Glibc
 import InjectPluginABI
 import SystemPackage
 
-/// The host's side of one `probe` or `plan` call: what the plugin may read, and what it answered.
-/// Passed to the plugin as the opaque `inject_call` handle and released when the call returns.
-final class CallContext {
-    enum Mode { case probe, plan }
+import Synchronization
+
+/// The host's side of one `probe`, `plan` or `decode` call: what the plugin may read, and what it
+/// answered. The plugin holds it as an opaque `inject_call` handle: a token, never a pointer,
+/// valid only while the call runs; a stale or forged handle is refused, never dereferenced.
+final class CallContext: @unchecked Sendable {
+    enum Mode { case probe, plan, decode }
 
     let mode: Mode
     let backend: String
@@ -27,6 +30,8 @@ final class CallContext {
     /// The first contract violation (bad path, bad JSON, wrong mode); it fails the call.
     var violation: String?
     var logs: [(level: Int32, message: String)] = []
+    /// Fields reported by `decode`.
+    var fields: [(name: String, value: String)] = []
 
     init(mode: Mode, backend: String, target: TargetSpec, files: any TargetFiles) {
         self.mode = mode
@@ -43,17 +48,50 @@ final class CallContext {
         self.guestMemory = target.guestMemory
     }
 
-    /// The context behind an `inject_call` handle.
+    /// Live calls by handle, the retired ones (their backend, for the message) and the next serial.
+    private struct Handles {
+        var live: [UInt: CallContext] = [:]
+        var retired: [UInt: String] = [:]
+        var serial: UInt = 0
+    }
+    private static let handles = Mutex(Handles())
+    /// Random low bits in every handle: a guessed or corrupted pointer is not a handle.
+    private static let check = UInt.random(in: 1...0xFFFF)
+    /// The call the host is in (plugins are called from one thread at a time).
+    private nonisolated(unsafe) static var current: CallContext?
+
+    /// The context behind an `inject_call` handle; `nil` for a handle that is not live. A stale
+    /// handle used during another call fails that call with a message naming it.
     static func from(_ call: OpaquePointer?) -> CallContext? {
         guard let call else { return nil }
-        return Unmanaged<CallContext>.fromOpaque(UnsafeRawPointer(call)).takeUnretainedValue()
+        let token = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(call)))
+        let (context, retiredFrom) = handles.withLock { ($0.live[token], $0.retired[token]) }
+        if let context { return context }
+        let reason = retiredFrom.map { "a service was called with a stale inject_call handle (from an earlier \($0) call that had returned)" }
+            ?? "a service was called with an inject_call handle the host never issued"
+        if let current { _ = current.violate(reason) } else { HostLog.warning("plugin contract: \(reason)") }
+        return nil
     }
 
-    /// Runs `body` with this context as an `inject_call` handle.
+    /// Runs `body` with this context as a fresh `inject_call` handle, retired when it returns.
     func withHandle<R>(_ body: (OpaquePointer) -> R) -> R {
-        let unmanaged = Unmanaged.passRetained(self)
-        defer { unmanaged.release() }
-        return body(OpaquePointer(unmanaged.toOpaque()))
+        let token = Self.handles.withLock { table -> UInt in
+            table.serial += 1
+            let token = table.serial << 16 | Self.check
+            table.live[token] = self
+            return token
+        }
+        let outer = Self.current
+        Self.current = self
+        defer {
+            Self.current = outer
+            Self.handles.withLock { table in
+                table.live[token] = nil
+                if table.retired.count >= 1024 { table.retired.removeAll() }
+                table.retired[token] = "\(backend) \(mode)"
+            }
+        }
+        return body(OpaquePointer(bitPattern: token)!)
     }
 
     /// Records a contract violation and returns the code to hand back to the plugin.

@@ -7,15 +7,19 @@ enum DescriptorReader {
     static let maximumParameters = 256
     static let maximumFamilies = 32
 
-    static func read(_ d: inject_plugin_descriptor, path: String) throws(PluginRefusal.Reason) -> BackendInfo {
+    /// The largest list of modules, trace events or log markers accepted.
+    static let maximumDeclarations = 32
+
+    /// Reads the descriptor at `pointer`, only up to the `struct_size` it declares.
+    static func read(_ pointer: UnsafeRawPointer, path: String) throws(PluginRefusal.Reason) -> BackendInfo {
+        guard let (d, size) = ABIStruct.read(pointer, as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0) else {
+            throw .invalidDescriptor("struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_DESCRIPTOR_SIZE_1_0)")
+        }
         let hostABI = "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)"
         let pluginABI = "\(d.abi_major).\(d.abi_minor)"
         guard d.abi_major == INJECT_ABI_MAJOR else { throw .abiMismatch(plugin: pluginABI, host: hostABI) }
         guard d.abi_minor <= INJECT_ABI_MINOR else {
-            throw .invalidDescriptor("plugin answered ABI \(pluginABI), newer than the host's \(hostABI); the entry must answer a minor no newer than the host offers")
-        }
-        guard d.struct_size >= UInt32(MemoryLayout<inject_plugin_descriptor>.size) else {
-            throw .invalidDescriptor("struct_size \(d.struct_size) is smaller than ABI 1.0's \(MemoryLayout<inject_plugin_descriptor>.size)")
+            throw .invalidDescriptor("plugin answered ABI \(pluginABI), newer than the host's \(hostABI); the entry must answer the lower of the host's minor and its own")
         }
         let name = try text(d.name, "name")
         guard isValidName(name, allowDash: true, limit: 32) else {
@@ -34,20 +38,44 @@ enum DescriptorReader {
         }
         var parameters: [ParameterSpec] = []
         for index in 0..<Int(d.param_count) {
-            let spec = try parameter(d.params![index], index: index, backend: name)
+            guard let (p, _) = ABIStruct.element(UnsafeRawPointer(d.params!), index, as: inject_param_spec.self, minimum: INJECT_PARAM_SPEC_SIZE_1_0) else {
+                throw .invalidDescriptor("\(name): params[\(index)].struct_size is smaller than ABI 1.0's \(INJECT_PARAM_SPEC_SIZE_1_0)")
+            }
+            let spec = try parameter(p, index: index, backend: name)
             guard !parameters.contains(where: { $0.name == spec.name }) else {
                 throw .invalidDescriptor("\(name): parameter '\(spec.name)' is declared twice")
             }
             parameters.append(spec)
         }
-        return BackendInfo(name: name, version: try text(d.version, "version"), summary: try text(d.summary, "summary"),
-                           families: families, parameters: parameters, path: path, abi: pluginABI)
+        var info = BackendInfo(name: name, version: try text(d.version, "version"), summary: try text(d.summary, "summary"),
+                               families: families, parameters: parameters, path: path, abi: pluginABI)
+        if size >= INJECT_DESCRIPTOR_SIZE_1_2 && d.abi_minor >= 2 {
+            info.kernelModules = try list(d.kernel_modules, d.kernel_module_count, "\(name): kernel_modules")
+            info.traceEvents = try list(d.trace_events, d.trace_event_count, "\(name): trace_events")
+            info.logMarkers = try list(d.log_markers, d.log_marker_count, "\(name): log_markers")
+            for event in info.traceEvents where event.split(separator: ":").count != 2 {
+                throw .invalidDescriptor("\(name): trace event '\(event.prefix(64))' is not system:event")
+            }
+            info.decodesEvents = d.decode != nil
+        }
+        return info
+    }
+
+    /// A declared list of 0...32 short strings.
+    private static func list(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt32, _ field: String) throws(PluginRefusal.Reason) -> [String] {
+        guard count <= UInt32(maximumDeclarations), count == 0 || array != nil else {
+            throw .invalidDescriptor("\(field) must be 0...\(maximumDeclarations) non-NULL strings")
+        }
+        var strings: [String] = []
+        for index in 0..<Int(count) {
+            let string = try text(array![index], "\(field)[\(index)]")
+            guard !string.isEmpty, string.utf8.count <= 64 else { throw .invalidDescriptor("\(field)[\(index)] must be 1...64 bytes") }
+            strings.append(string)
+        }
+        return strings
     }
 
     private static func parameter(_ p: inject_param_spec, index: Int, backend: String) throws(PluginRefusal.Reason) -> ParameterSpec {
-        guard p.struct_size >= UInt32(MemoryLayout<inject_param_spec>.size) else {
-            throw .invalidDescriptor("\(backend): params[\(index)].struct_size \(p.struct_size) is too small")
-        }
         let name = try text(p.name, "params[\(index)].name")
         guard isValidName(name, allowDash: false, limit: 64) else {
             throw .invalidDescriptor("\(backend): parameter name '\(name)' must match [a-z][a-z0-9_]*")

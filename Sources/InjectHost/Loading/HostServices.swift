@@ -46,11 +46,11 @@ enum HostServices {
             realtime_ns: { _ in HostClock.realtimeNanoseconds() },
             add_step: { call, step in
                 guard let context = CallContext.from(call), let step else { return INJECT_E_INVALID.rawValue }
-                return StepReader.add(step.pointee, to: context)
+                return StepReader.add(UnsafeRawPointer(step), to: context)
             },
             expect: { call, expectation in
                 guard let context = CallContext.from(call), let expectation else { return INJECT_E_INVALID.rawValue }
-                return StepReader.expect(expectation.pointee, to: context)
+                return StepReader.expect(UnsafeRawPointer(expectation), to: context)
             },
             require_confirmation: { call, reason in
                 guard let context = CallContext.from(call) else { return INJECT_E_INVALID.rawValue }
@@ -61,7 +61,9 @@ enum HostServices {
             report_capability: { call, capability in
                 guard let context = CallContext.from(call), let capability else { return INJECT_E_INVALID.rawValue }
                 guard context.mode == .probe else { return context.violate("report_capability called outside probe") }
-                let c = capability.pointee
+                guard let (c, _) = ABIStruct.read(capability, as: inject_capability.self, minimum: INJECT_CAPABILITY_SIZE_1_0) else {
+                    return context.violate("inject_capability.struct_size is smaller than ABI 1.0's \(INJECT_CAPABILITY_SIZE_1_0)")
+                }
                 context.capabilities.append(CapabilityReport(
                     name: c.name.map { String(cString: $0) } ?? "?", available: c.available != 0,
                     detail: c.detail.map { String(cString: $0) } ?? ""))
@@ -73,6 +75,17 @@ enum HostServices {
                 guard let bytes = try? AttributeFiles.read(length, at: Int64(bitPattern: address), of: memory),
                       bytes.count == length else { return INJECT_E_IO.rawValue }
                 bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: length) }
+                return INJECT_OK.rawValue
+            },
+            add_field: { call, name, value in
+                guard let context = CallContext.from(call), let name, let value else { return INJECT_E_INVALID.rawValue }
+                guard context.mode == .decode else { return context.violate("add_field called outside decode") }
+                let field = String(cString: name)
+                guard DescriptorReader.isValidName(field, allowDash: false, limit: 32) else {
+                    return context.violate("decoded field name '\(field.prefix(40))' must match [a-z][a-z0-9_]*")
+                }
+                guard context.fields.count < 32 else { return context.violate("more than 32 decoded fields for one event") }
+                context.fields.append((field, String(String(cString: value).prefix(256))))
                 return INJECT_OK.rawValue
             }
         ))

@@ -34,10 +34,11 @@ public final class LoadedBackend: @unchecked Sendable {
         guard case .native(let descriptor) = implementation else {
             return [CapabilityReport(name: "library", available: true, detail: "vendor library loaded through its manifest (\(info.path))")]
         }
-        guard let probe = descriptor.pointee.probe else { return [] }
+        guard let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
+              let probe = d.probe else { return [] }
         let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
-            CrashReporter.during("\(info.name) probe") { probe(descriptor.pointee.state, call) }
+            CrashReporter.during("\(info.name) probe") { probe(d.state, call) }
         }
         try check(rc, context)
         return context.capabilities
@@ -55,13 +56,33 @@ public final class LoadedBackend: @unchecked Sendable {
             if let reason = manifest.confirmation { context.confirmationReasons.append(reason) }
             return context
         }
+        guard let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
+              let plan = d.plan else { return context }
         let rc = ParameterMarshal.withValues(parameters) { values, count in
             context.withHandle { call in
-                CrashReporter.during("\(info.name) plan") { descriptor.pointee.plan!(descriptor.pointee.state, call, values, count) }
+                CrashReporter.during("\(info.name) plan") { plan(d.state, call, values, count) }
             }
         }
         try check(rc, context)
         return context
+    }
+
+    /// Asks the plugin to decode one of its trace events (`system:event` and the kernel's payload)
+    /// into named fields; empty when it declares no decoder or fails.
+    public func decode(event: String, payload: String, target: TargetSpec, files: any TargetFiles) -> [(name: String, value: String)] {
+        guard info.decodesEvents, case .native(let descriptor) = implementation,
+              let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
+              let decode = d.decode else { return [] }
+        let context = CallContext(mode: .decode, backend: info.name, target: target, files: files)
+        let rc = context.withHandle { call in
+            event.withCString { name in
+                payload.withCString { text in
+                    CrashReporter.during("\(info.name) decode") { decode(d.state, call, name, text) }
+                }
+            }
+        }
+        guard rc == INJECT_OK.rawValue, context.violation == nil else { return [] }
+        return context.fields
     }
 
     private func check(_ rc: Int32, _ context: CallContext) throws(InjectError) {

@@ -44,7 +44,7 @@ public enum PluginLoader {
             return refuse(.invalidDescriptor("the entry returned success without a descriptor"))
         }
         do {
-            let info = try DescriptorReader.read(descriptor.pointee, path: path)
+            let info = try DescriptorReader.read(UnsafeRawPointer(descriptor), path: path)
             return .success(LoadedBackend(info: info, descriptor: descriptor))
         } catch {
             return refuse(error)

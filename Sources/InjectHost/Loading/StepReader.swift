@@ -3,12 +3,13 @@ import InjectPluginABI
 /// Copies and checks the steps and expectations a plugin hands over during `plan`. Anything
 /// malformed is a contract violation that fails the call; nothing is half-accepted.
 enum StepReader {
-    static func add(_ step: inject_step, to context: CallContext) -> Int32 {
+    /// Reads the step at `pointer` (only up to its `struct_size`) and appends it to the call's plan.
+    static func add(_ pointer: UnsafeRawPointer, to context: CallContext) -> Int32 {
         guard context.mode == .plan else { return context.violate("add_step called outside plan") }
-        guard step.struct_size >= UInt32(sizeInABI1_0) else {
-            return context.violate("inject_step.struct_size \(step.struct_size) is smaller than ABI 1.0's \(sizeInABI1_0)")
+        guard let (step, size) = ABIStruct.read(pointer, as: inject_step.self, minimum: INJECT_STEP_SIZE_1_0) else {
+            return context.violate("inject_step.struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_STEP_SIZE_1_0)")
         }
-        let hasABI1_1Fields = step.struct_size >= UInt32(MemoryLayout<inject_step>.size)
+        let hasABI1_1Fields = size >= INJECT_STEP_SIZE_1_1
         let action: PlannedStep.Action
         switch step.kind {
         case INJECT_STEP_WRITE_ATTRIBUTE.rawValue:
@@ -50,16 +51,30 @@ enum StepReader {
             guard let backend = string(step.backend), !backend.isEmpty else {
                 return context.violate("a notify step needs a backend name")
             }
-            let words = (string(step.arguments) ?? "").split(separator: " ").map(String.init)
-            guard let request = try? InjectionRequest(backend, words: words) else {
-                return context.violate("notify arguments must be name=value words: \(string(step.arguments) ?? "")")
+            if size >= INJECT_STEP_SIZE_1_2 && step.argument_count > 0 {
+                guard step.argument_count <= 256, let names = step.argument_names, let values = step.argument_values else {
+                    return context.violate("a notify step's arguments need 1...256 names and values")
+                }
+                var assignments: [ParameterAssignment] = []
+                for index in 0..<Int(step.argument_count) {
+                    guard let name = string(names[index]), let value = string(values[index]) else {
+                        return context.violate("notify argument \(index) has a NULL name or value")
+                    }
+                    assignments.append(ParameterAssignment(name, .text(value)))
+                }
+                action = .notify(backend: backend, assignments: assignments)
+            } else {
+                let words = (string(step.arguments) ?? "").split(separator: " ").map(String.init)
+                guard let request = try? InjectionRequest(backend, words: words) else {
+                    return context.violate("notify arguments must be name=value words: \(string(step.arguments) ?? "")")
+                }
+                action = .notify(backend: backend, assignments: request.assignments)
             }
-            action = .notify(backend: backend, assignments: request.assignments)
         case INJECT_STEP_SLEEP.rawValue:
             guard step.microseconds <= 60_000_000 else { return context.violate("a sleep step may last at most 60 s") }
             action = .sleep(microseconds: step.microseconds)
         case INJECT_STEP_REPEAT.rawValue:
-            guard hasABI1_1Fields else { return context.violate("a repeat step needs ABI 1.1's inject_step (struct_size \(MemoryLayout<inject_step>.size))") }
+            guard hasABI1_1Fields else { return context.violate("a repeat step needs ABI 1.1's inject_step (struct_size \(INJECT_STEP_SIZE_1_1))") }
             let count = Int(step.repeat_steps)
             guard count >= 1, count <= context.steps.count else {
                 return context.violate("a repeat step covers 1...\(context.steps.count) earlier steps, not \(count)")
@@ -89,10 +104,11 @@ enum StepReader {
         return INJECT_OK.rawValue
     }
 
-    static func expect(_ expectation: inject_expectation, to context: CallContext) -> Int32 {
+    /// Reads the expectation at `pointer` (only up to its `struct_size`) into the call's plan.
+    static func expect(_ pointer: UnsafeRawPointer, to context: CallContext) -> Int32 {
         guard context.mode == .plan else { return context.violate("expect called outside plan") }
-        guard expectation.struct_size >= UInt32(MemoryLayout<inject_expectation>.size) else {
-            return context.violate("inject_expectation.struct_size \(expectation.struct_size) is too small")
+        guard let (expectation, _) = ABIStruct.read(pointer, as: inject_expectation.self, minimum: INJECT_EXPECTATION_SIZE_1_0) else {
+            return context.violate("inject_expectation.struct_size is smaller than ABI 1.0's \(INJECT_EXPECTATION_SIZE_1_0)")
         }
         let kind: ExpectedEvent.Kind
         switch expectation.kind {
@@ -106,9 +122,6 @@ enum StepReader {
                                                   note: string(expectation.note)))
         return INJECT_OK.rawValue
     }
-
-    /// The size of `inject_step` in ABI 1.0: everything before the 1.1 fields.
-    static let sizeInABI1_0 = MemoryLayout<inject_step>.offset(of: \inject_step.repeat_steps)!
 
     private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
         pointer.map { String(cString: $0) }

@@ -1,10 +1,24 @@
-/// Streams the RAS events of a target as the kernel records them: the MCE, RAS and memory-failure
-/// trace events and the kernel's hardware-error log lines, from this process's own tracefs
-/// instance, each split into fields.
+/// Streams the RAS events of a target as the kernel records them: the trace events and kernel log
+/// lines the loaded backends declare (ABI 1.2), from this process's own tracefs instance, each
+/// split into the kernel's fields and decoded further by the backend that declared it.
 public struct EventWatcher {
-    /// The events watched.
-    public static let events: Set<String> = ["mce:mce_record", "ras:mc_event", "ras:memory_failure_event", "ras:non_standard_event",
-                                             "ras:arm_event", "ras:aer_event", "printk:console"]
+    /// What to watch, from the backends.
+    public struct Interest: Sendable {
+        /// `system:event` tracepoints, each with the backend that decodes it.
+        public var events: [String: LoadedBackend]
+        /// Substrings that mark a hardware-error kernel log line.
+        public var logMarkers: [String]
+
+        /// The union of what `backends` declare.
+        public init(_ backends: [LoadedBackend]) {
+            var events: [String: LoadedBackend] = [:]
+            for backend in backends {
+                for event in backend.info.traceEvents where events[event] == nil { events[event] = backend }
+            }
+            self.events = events
+            logMarkers = Array(Set(backends.flatMap(\.info.logMarkers))).sorted()
+        }
+    }
 
     /// One event.
     public struct Event: Sendable, Encodable {
@@ -12,22 +26,29 @@ public struct EventWatcher {
         public var timestamp: Double
         /// `mce_record`, `mc_event`, `console`, ...
         public var event: String
-        /// `name: value` pairs the line holds (MCE records decoded: severity from the status word).
+        /// The kernel's `name: value` pairs (a console line's text is `message`).
         public var fields: [String: String]
+        /// Fields the declaring backend decoded from them (a machine check's severity, for example).
+        public var decoded: [String: String]
+        /// The backend that decoded it.
+        public var decodedBy: String?
         /// The line as the kernel traced it.
         public var text: String
     }
 
     let target: TargetSpec
     let processID: Int32
+    let interest: Interest
     private var lastTimestamp = -1.0
 
-    /// Makes the tracefs instance.
-    public init(target: TargetSpec, processID: Int32) throws(TargetError) {
+    /// Makes the tracefs instance with the declared events that the target's kernel has.
+    public init(target: TargetSpec, processID: Int32, interest: Interest) throws(TargetError) {
         self.target = target
         self.processID = processID
+        self.interest = interest
         try withVerifier { verifier, files throws(TargetError) in
-            let available = Self.events.filter { event in files.exists("sys/kernel/tracing/events/\(event.split(separator: ":").joined(separator: "/"))") }
+            let declared = Set(interest.events.keys).union(["printk:console"])
+            let available = declared.filter { event in files.exists("sys/kernel/tracing/events/\(event.split(separator: ":").joined(separator: "/"))") }
             try verifier.makeInstance(events: available)
         }
     }
@@ -43,11 +64,20 @@ public struct EventWatcher {
     /// Events recorded since the last call.
     public mutating func poll() -> [Event] {
         var found: [Event] = []
-        let lines = (try? withVerifier { verifier, _ in verifier.traceLines() }) ?? []
-        for line in lines {
-            guard let event = Self.parse(line), event.timestamp > lastTimestamp else { continue }
-            if event.event == "console" && !Self.isHardwareErrorLog(event.text) { continue }
-            found.append(event)
+        let interest = interest, target = target
+        _ = try? withVerifier { verifier, files in
+            for line in verifier.traceLines() {
+                guard var event = Self.parse(line), event.timestamp > lastTimestamp else { continue }
+                if event.event == "console" {
+                    guard interest.logMarkers.contains(where: { event.text.contains($0) }) else { continue }
+                } else if let (name, backend) = interest.events.first(where: { $0.key.hasSuffix(":" + event.event) }) {
+                    for (key, value) in backend.decode(event: name, payload: event.text, target: target, files: files) {
+                        event.decoded[key] = value
+                    }
+                    if !event.decoded.isEmpty { event.decodedBy = backend.info.name }
+                }
+                found.append(event)
+            }
         }
         if let last = found.last { lastTimestamp = last.timestamp }
         return found
@@ -55,10 +85,6 @@ public struct EventWatcher {
 
     /// Removes the tracefs instance.
     public func stop() { _ = try? withVerifier { verifier, _ in verifier.removeInstance() } }
-
-    static func isHardwareErrorLog(_ text: String) -> Bool {
-        ["Hardware Error", "Memory failure", "NMI", "EDAC", "GHES", "mce:"].contains { text.contains($0) }
-    }
 
     /// Splits a trace line (`task-pid [cpu] flags timestamp: event: payload`).
     static func parse(_ line: Substring) -> Event? {
@@ -76,22 +102,6 @@ public struct EventWatcher {
                 fields[pair[0].trimmed()] = pair[1].trimmed()
             }
         }
-        if name == "mce_record", let key = fields.keys.first(where: { $0.hasPrefix("MC") && $0 != "MCGc/s" }),
-           let status = UInt64(fields[key] ?? "", radix: 16) {
-            fields["bank"] = String(key.dropFirst(2))
-            fields["status"] = "0x" + String(status, radix: 16)
-            fields["severity"] = Self.mceSeverity(status)
-        }
-        return Event(timestamp: timestamp, event: name, fields: fields, text: payload)
-    }
-
-    /// The architectural severity of an MCi_STATUS word (VAL, UC, PCC, S, AR; AMD deferred).
-    static func mceSeverity(_ status: UInt64) -> String {
-        let bit = { (n: UInt64) in status & (1 << n) != 0 }
-        guard bit(63) else { return "not valid" }
-        if !bit(61) { return bit(44) ? "deferred" : "corrected" }
-        if bit(57) { return "fatal" }
-        if !bit(56) { return "UCNA" }
-        return bit(55) ? "SRAR" : "SRAO"
+        return Event(timestamp: timestamp, event: name, fields: fields, decoded: [:], decodedBy: nil, text: payload)
     }
 }

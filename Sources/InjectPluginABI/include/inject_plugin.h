@@ -10,12 +10,16 @@
  *   1. The host dlopen()s the plugin (RTLD_NOW | RTLD_LOCAL) and looks up `inject_plugin_entry`.
  *   2. It calls the entry once with an `inject_entry` record: the ABI version the host speaks, its
  *      table of services, and out-fields for the plugin's answer. The plugin answers with the ABI
- *      version it implements (same major, minor no newer than the host's) and a descriptor, or
- *      refuses with an error code and a message (Vulkan's loader/driver negotiation, simplified).
+ *      version it implements and a descriptor, or refuses with an error code and a message. The
+ *      answer is the lower of the host's minor and the plugin's own (Vulkan's loader/driver
+ *      negotiation): a plugin built against a newer header still loads in an older host, as long
+ *      as it then uses only what the host's minor has.
  *   3. The host validates the descriptor completely (sizes, strings, parameter schema) before it
  *      calls any other plugin function, and copies every string it keeps.
- *   4. For each request the host calls `probe` or `plan` with a fresh `inject_call` handle. The plugin
- *      answers through the services (add a step, report a capability, set an error) and returns.
+ *   4. For each request the host calls `probe`, `plan` or (1.2) `decode` with a fresh `inject_call`
+ *      handle. The plugin answers through the services (add a step, report a capability, set an
+ *      error) and returns. A handle is dead once its call returns: the host checks every handle
+ *      and refuses a stale one with a message, it never dereferences it.
  *   5. The host never unloads a plugin that has answered the entry (as GStreamer does).
  *
  * Versioning
@@ -24,7 +28,9 @@
  *   - A minor release only appends: new fields at the end of structs (every struct starts with its
  *     own `struct_size`), new service slots at the end of `inject_host_api`, new enum values. A
  *     reader must check `struct_size` before touching a field added after 1.0, and must reject an
- *     enum value it does not know.
+ *     enum value it does not know. The host reads every struct a plugin hands over only up to its
+ *     `struct_size` (never past it), and treats missing later fields as zero. The sizes of each
+ *     version are published below as INJECT_<STRUCT>_SIZE_<MAJOR>_<MINOR>.
  *
  * Ownership (read this before writing a plugin)
  *   - Every pointer the host passes to the plugin is borrowed: valid only until the called function
@@ -55,7 +61,7 @@ extern "C" {
 
 /** The ABI version this header describes. */
 #define INJECT_ABI_MAJOR 1
-#define INJECT_ABI_MINOR 1
+#define INJECT_ABI_MINOR 2
 
 /** The one symbol a plugin exports. */
 #define INJECT_PLUGIN_ENTRY_SYMBOL "inject_plugin_entry"
@@ -120,6 +126,9 @@ typedef struct inject_param_spec {
     uint64_t max;
 } inject_param_spec;
 
+/* An array of specs is indexed by its elements' own struct_size (the first element's). */
+#define INJECT_PARAM_SPEC_SIZE_1_0 72u
+
 /** One validated parameter value handed to `plan`, in schema order. */
 typedef struct inject_param_value {
     uint32_t struct_size;
@@ -132,6 +141,8 @@ typedef struct inject_param_value {
     const uint8_t *bytes;        /* INJECT_PARAM_BYTES: the decoded bytes */
     size_t byte_count;
 } inject_param_value;
+
+#define INJECT_PARAM_VALUE_SIZE_1_0 56u
 
 /* ------------------------------------------------------------------------------------------------
  * Plans. `plan` does not touch the target: it describes, in order, what the host should do.
@@ -154,6 +165,24 @@ typedef enum inject_step_kind {
                                         `address` of firmware memory reads zero (the OS consumed a
                                         status block), at most `microseconds`; failing after that */
 } inject_step_kind;
+
+/*
+ * Which fields of `inject_step` each kind reads (every other field must be zero or NULL):
+ *
+ *   kind              fields
+ *   WRITE_ATTRIBUTE   path, value
+ *   QMP               command, arguments (a JSON object as text, or NULL)
+ *   EXEC              argc, argv
+ *   WRITE_MEMORY      address, data, data_length (1 byte ... 1 MiB)
+ *   NOTIFY            backend; 1.2: argument_names, argument_values, argument_count (values may
+ *                     hold any text); before 1.2: arguments as "name=value name=value" (no spaces
+ *                     inside a value). A 1.2 step with argument_count > 0 ignores `arguments`.
+ *   SLEEP             microseconds
+ *   REPEAT (1.1)      repeat_steps, repeat_times, microseconds (the pause before each time)
+ *   IPMI (1.1)        data, data_length (network function, command, request data: 2 ... 64 bytes)
+ *   WAIT_MEMORY_ZERO  address, microseconds (the longest wait)
+ *   every kind        struct_size, kind, flags, note, hint
+ */
 
 /** Flags for `inject_step.flags`. */
 #define INJECT_STEP_TRIGGER (1u << 0) /* this step raises the error: the journal is flushed first */
@@ -179,7 +208,16 @@ typedef struct inject_step {
     uint32_t repeat_steps;       /* REPEAT: how many steps before this one (1...plan length) */
     uint32_t reserved;           /* zero */
     uint64_t repeat_times;       /* REPEAT: how many more times (1...10000000) */
+    /* ABI 1.2; a 1.1 plugin's struct_size ends before these. */
+    const char *const *argument_names;  /* NOTIFY: the routed backend's parameter names */
+    const char *const *argument_values; /* NOTIFY: their values, as a user would type them */
+    uint32_t argument_count;            /* NOTIFY: entries in both arrays (0...256) */
+    uint32_t reserved2;                 /* zero */
 } inject_step;
+
+#define INJECT_STEP_SIZE_1_0 112u
+#define INJECT_STEP_SIZE_1_1 128u
+#define INJECT_STEP_SIZE_1_2 152u
 
 typedef enum inject_expect_kind {
     INJECT_EXPECT_TRACE_EVENT = 1, /* `source` is "system:event"; `match` is "field=value ..." */
@@ -196,6 +234,8 @@ typedef struct inject_expectation {
     const char *note;
 } inject_expectation;
 
+#define INJECT_EXPECTATION_SIZE_1_0 40u
+
 /* ------------------------------------------------------------------------------------------------
  * Probing: what the target supports, and why not when it does not.
  * --------------------------------------------------------------------------------------------- */
@@ -205,6 +245,8 @@ typedef struct inject_capability {
     const char *name;            /* short, e.g. "mce-inject" */
     const char *detail;          /* what was found, or why it is missing and how to get it */
 } inject_capability;
+
+#define INJECT_CAPABILITY_SIZE_1_0 24u
 
 /* ------------------------------------------------------------------------------------------------
  * The target the host acts on, as a plugin may see it.
@@ -219,6 +261,8 @@ typedef struct inject_target_info {
     uint32_t flags;              /* INJECT_TARGET_* */
     const char *root;            /* the attribute root, "/" by default */
 } inject_target_info;
+
+#define INJECT_TARGET_INFO_SIZE_1_0 16u
 
 /* ------------------------------------------------------------------------------------------------
  * Host services. The table is append-only: a slot added in minor version N is only present when
@@ -273,7 +317,19 @@ typedef struct inject_host_api {
      * has none, INJECT_E_IO when the range lies outside it.
      */
     int32_t (*read_memory)(inject_call *call, uint64_t address, uint8_t *buffer, size_t length);
+
+    /* --- 1.2 (present when struct_size reaches it) --- */
+    /**
+     * During `decode`: add one decoded field of the event (for example "severity" = "SRAO"),
+     * shown by `inject watch` beside the kernel's own fields. Names are [a-z][a-z0-9_]*, at most
+     * 32 fields per event.
+     */
+    int32_t (*add_field)(inject_call *call, const char *name, const char *value);
 } inject_host_api;
+
+#define INJECT_HOST_API_SIZE_1_0 96u
+#define INJECT_HOST_API_SIZE_1_1 104u
+#define INJECT_HOST_API_SIZE_1_2 112u
 
 /* ------------------------------------------------------------------------------------------------
  * The descriptor and the entry.
@@ -283,6 +339,12 @@ typedef int32_t (*inject_probe_fn)(void *state, inject_call *call);
 /** Build a plan from validated values (one per schema entry, in schema order). */
 typedef int32_t (*inject_plan_fn)(void *state, inject_call *call, const inject_param_value *values,
                                   uint32_t value_count);
+/**
+ * ABI 1.2: decode one kernel event of this backend's (a trace event it declared in
+ * `trace_events`, "system:event", with the kernel's payload text) into named fields through
+ * `add_field`. Return INJECT_OK, also when nothing could be decoded.
+ */
+typedef int32_t (*inject_decode_fn)(void *state, inject_call *call, const char *event, const char *payload);
 
 typedef struct inject_plugin_descriptor {
     uint32_t struct_size;        /* sizeof(inject_plugin_descriptor) as the plugin was built */
@@ -297,8 +359,23 @@ typedef struct inject_plugin_descriptor {
     const inject_param_spec *params;
     inject_probe_fn probe;       /* may be NULL: nothing to probe */
     inject_plan_fn plan;         /* required */
-    void *state;                 /* passed back to probe and plan; owned by the plugin */
+    void *state;                 /* passed back to probe, plan and decode; owned by the plugin */
+    /* ABI 1.2; a 1.0 or 1.1 plugin's struct_size ends before these. What the host used to know
+       about backends by name, now declared by each backend (a vendor's gets the same treatment). */
+    const char *const *kernel_modules;  /* modules whose absence `inject doctor` reports ("mce_inject") */
+    uint32_t kernel_module_count;       /* 0...32 */
+    uint32_t trace_event_count;         /* 0...32 */
+    const char *const *trace_events;    /* "system:event" tracepoints this backend's errors produce,
+                                           enabled by `inject watch` */
+    const char *const *log_markers;     /* substrings that mark this backend's kernel log lines
+                                           ("Machine Check"), shown by `inject watch` */
+    uint32_t log_marker_count;          /* 0...32 */
+    uint32_t reserved;                  /* zero */
+    inject_decode_fn decode;            /* may be NULL: the events need no decoding */
 } inject_plugin_descriptor;
+
+#define INJECT_DESCRIPTOR_SIZE_1_0 80u
+#define INJECT_DESCRIPTOR_SIZE_1_2 128u
 
 /** The record exchanged by the entry. */
 typedef struct inject_entry {
@@ -318,6 +395,23 @@ typedef struct inject_entry {
  */
 typedef int32_t (*inject_plugin_entry_fn)(inject_entry *entry);
 INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry);
+
+/* The published sizes are the layout on LP64 platforms; the compiler checks them here. */
+#if defined(__LP64__) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(offsetof(inject_step, repeat_steps) == INJECT_STEP_SIZE_1_0, "inject_step 1.0 size");
+_Static_assert(offsetof(inject_step, argument_names) == INJECT_STEP_SIZE_1_1, "inject_step 1.1 size");
+_Static_assert(sizeof(inject_step) == INJECT_STEP_SIZE_1_2, "inject_step 1.2 size");
+_Static_assert(offsetof(inject_plugin_descriptor, kernel_modules) == INJECT_DESCRIPTOR_SIZE_1_0, "descriptor 1.0 size");
+_Static_assert(sizeof(inject_plugin_descriptor) == INJECT_DESCRIPTOR_SIZE_1_2, "descriptor 1.2 size");
+_Static_assert(offsetof(inject_host_api, read_memory) == INJECT_HOST_API_SIZE_1_0, "host api 1.0 size");
+_Static_assert(offsetof(inject_host_api, add_field) == INJECT_HOST_API_SIZE_1_1, "host api 1.1 size");
+_Static_assert(sizeof(inject_host_api) == INJECT_HOST_API_SIZE_1_2, "host api 1.2 size");
+_Static_assert(sizeof(inject_param_spec) == INJECT_PARAM_SPEC_SIZE_1_0, "param spec size");
+_Static_assert(sizeof(inject_param_value) == INJECT_PARAM_VALUE_SIZE_1_0, "param value size");
+_Static_assert(sizeof(inject_expectation) == INJECT_EXPECTATION_SIZE_1_0, "expectation size");
+_Static_assert(sizeof(inject_capability) == INJECT_CAPABILITY_SIZE_1_0, "capability size");
+_Static_assert(sizeof(inject_target_info) == INJECT_TARGET_INFO_SIZE_1_0, "target info size");
+#endif
 
 #ifdef __cplusplus
 }

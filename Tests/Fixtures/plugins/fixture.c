@@ -10,6 +10,9 @@
  *   FIXTURE_BAD_PATH        plan names a path with ".."
  *   FIXTURE_STEP_1_0        steps claim ABI 1.0's struct_size (before the 1.1 repeat fields)
  *   FIXTURE_REPEAT=N        after the write, a repeat step covering N steps, 3 more times
+ *   FIXTURE_FUTURE          built as against a newer header (1.9): its descriptor and steps are
+ *                           larger than this header's, and it answers the host's minor
+ *   FIXTURE_STALE_HANDLE    probe keeps its inject_call; plan adds its step through that stale one
  */
 #include <inject_plugin.h>
 #include <stdio.h>
@@ -35,27 +38,53 @@ static const inject_param_spec params[] = {
 };
 static const inject_host_api *host;
 
+#ifdef FIXTURE_STALE_HANDLE
+static inject_call *kept_call;
+static int32_t probe(void *state, inject_call *call) {
+    (void)state;
+    kept_call = call;
+    return INJECT_OK;
+}
+#define FIXTURE_PROBE probe
+#else
+#define FIXTURE_PROBE NULL
+#endif
+
+#ifdef FIXTURE_FUTURE
+/* What a 1.9 header's structs might look like: this header's, then fields it does not know. */
+typedef struct { inject_step base; uint64_t future[4]; } future_step;
+#define FIXTURE_STEP_TYPE future_step
+#define FIXTURE_STEP_FIELD(s) (s).base
+#else
+#define FIXTURE_STEP_TYPE inject_step
+#define FIXTURE_STEP_FIELD(s) (s)
+#endif
+
 static int32_t plan(void *state, inject_call *call, const inject_param_value *values, uint32_t count) {
     (void)state; (void)values; (void)count;
 #ifdef FIXTURE_PLAN_FAILS
     host->set_error(call, INJECT_E_UNSUPPORTED, "the fixture cannot do that: try level=1");
     return INJECT_E_UNSUPPORTED;
 #else
-    inject_step step;
-    memset(&step, 0, sizeof step);
+    FIXTURE_STEP_TYPE whole;
+    memset(&whole, 0, sizeof whole);
+    inject_step *step = &FIXTURE_STEP_FIELD(whole);
 #ifdef FIXTURE_STEP_1_0
-    step.struct_size = offsetof(inject_step, repeat_steps);
+    step->struct_size = INJECT_STEP_SIZE_1_0;
 #else
-    step.struct_size = sizeof step;
+    step->struct_size = sizeof whole;
 #endif
-    step.kind = INJECT_STEP_WRITE_ATTRIBUTE;
+    step->kind = INJECT_STEP_WRITE_ATTRIBUTE;
 #ifdef FIXTURE_BAD_PATH
-    step.path = "sys/../../etc/passwd";
+    step->path = "sys/../../etc/passwd";
 #else
-    step.path = "sys/fixture/level";
+    step->path = "sys/fixture/level";
 #endif
-    step.value = values[0].text;
-    int32_t rc = host->add_step(call, &step);
+    step->value = values[0].text;
+#ifdef FIXTURE_STALE_HANDLE
+    call = kept_call;
+#endif
+    int32_t rc = host->add_step(call, step);
 #ifdef FIXTURE_REPEAT
     if (rc == INJECT_OK) {
         inject_step again;
@@ -71,15 +100,22 @@ static int32_t plan(void *state, inject_call *call, const inject_param_value *va
 #endif
 }
 
+#ifdef FIXTURE_FUTURE
+typedef struct { inject_plugin_descriptor base; uint64_t future[8]; } future_descriptor;
+static future_descriptor whole_descriptor;
+#define FIXTURE_DESCRIPTOR (&whole_descriptor.base)
+#else
+#define FIXTURE_DESCRIPTOR (&descriptor)
 /* unused when FIXTURE_NO_ENTRY drops the entry that returns it */
-__attribute__((unused)) static const inject_plugin_descriptor descriptor = {
+__attribute__((unused)) static inject_plugin_descriptor descriptor = {
 #ifdef FIXTURE_SHORT_DESCRIPTOR
     16,
 #else
-    sizeof(inject_plugin_descriptor),
+    INJECT_DESCRIPTOR_SIZE_1_0,
 #endif
-    FIXTURE_MAJOR, 0, FIXTURE_NAME, "0.0.1", "loader test fixture", families, 1, 1, params, NULL, plan, NULL,
+    FIXTURE_MAJOR, 0, FIXTURE_NAME, "0.0.1", "loader test fixture", families, 1, 1, params, FIXTURE_PROBE, plan, NULL,
 };
+#endif
 
 #ifndef FIXTURE_NO_ENTRY
 INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry) {
@@ -89,7 +125,14 @@ INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry) {
     return INJECT_E_UNSUPPORTED;
 #else
     host = entry->host;
-    entry->descriptor = &descriptor;
+#ifdef FIXTURE_FUTURE
+    inject_plugin_descriptor d = {sizeof whole_descriptor, INJECT_ABI_MAJOR, entry->host_abi_minor < 9 ? entry->host_abi_minor : 9,
+                                  FIXTURE_NAME, "0.0.1", "built against a newer header", families, 1, 1, params, NULL, plan, NULL,
+                                  NULL, 0, 0, NULL, NULL, 0, 0, NULL};
+    whole_descriptor.base = d;
+    memset(whole_descriptor.future, 0xEE, sizeof whole_descriptor.future);
+#endif
+    entry->descriptor = FIXTURE_DESCRIPTOR;
     return INJECT_OK;
 #endif
 }

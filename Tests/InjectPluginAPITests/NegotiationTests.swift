@@ -1,0 +1,84 @@
+import InjectPluginABI
+import Testing
+@testable import InjectPluginAPI
+
+/// A backend that uses a 1.1 feature (a storm) and declares 1.2 knowledge.
+private struct StormBackend: InjectBackend {
+    static let descriptor = BackendDescriptor(name: "storm", version: "1.0.0", summary: "test", families: ["test"],
+                                              parameters: [], kernelModules: ["storm_inject"], traceEvents: ["storm:event"],
+                                              logMarkers: ["Storm"])
+    func plan(_ request: PlanRequest) throws -> Plan {
+        var plan = Plan()
+        plan.write("sys/storm", "1")
+        plan.repeatLast(1, times: 3)
+        return plan
+    }
+}
+
+/// What the host recorded through the services, for one test at a time.
+private nonisolated(unsafe) var recorded: (steps: Int, error: String?) = (0, nil)
+
+/// A host table of the given version's size, with the services a plan needs.
+private func hostTable(size: UInt32, minor: UInt16) -> UnsafeMutablePointer<inject_host_api> {
+    let table = UnsafeMutablePointer<inject_host_api>.allocate(capacity: 1)
+    table.initialize(to: inject_host_api())
+    table.pointee.struct_size = size
+    table.pointee.abi_major = UInt16(INJECT_ABI_MAJOR)
+    table.pointee.abi_minor = minor
+    table.pointee.set_error = { _, _, message in recorded.error = message.map { String(cString: $0) } }
+    table.pointee.target_info = { _, _ in INJECT_OK.rawValue }
+    table.pointee.add_step = { _, _ in recorded.steps += 1; return INJECT_OK.rawValue }
+    table.pointee.expect = { _, _ in INJECT_OK.rawValue }
+    table.pointee.require_confirmation = { _, _ in INJECT_OK.rawValue }
+    table.pointee.monotonic_ns = { _ in 0 }
+    table.pointee.realtime_ns = { _ in 0 }
+    // Slots past `size` hold garbage an older host never wrote: the SDK must not read them.
+    if size < INJECT_HOST_API_SIZE_1_2 { table.pointee.add_field = unsafeBitCast(Int(0xDEAD), to: (@convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Int32).self) }
+    return table
+}
+
+@Suite("ABI version negotiation", .serialized)
+struct NegotiationTests {
+    func entry(minor: UInt16, size: UInt32) -> inject_plugin_descriptor? {
+        var entry = inject_entry()
+        entry.struct_size = UInt32(MemoryLayout<inject_entry>.size)
+        entry.host_abi_major = UInt16(INJECT_ABI_MAJOR)
+        entry.host_abi_minor = minor
+        entry.host = UnsafePointer(hostTable(size: size, minor: minor))
+        guard export(StormBackend.self, &entry) == INJECT_OK.rawValue, let descriptor = entry.descriptor else { return nil }
+        return descriptor.pointee
+    }
+
+    @Test func theSDKAnswersTheLowerMinorAndDescribesOnlyWhatThatVersionHas() throws {
+        let old = try #require(entry(minor: 0, size: INJECT_HOST_API_SIZE_1_0))
+        #expect(old.abi_minor == 0)
+        #expect(old.struct_size == INJECT_DESCRIPTOR_SIZE_1_0)
+        let current = try #require(entry(minor: UInt16(INJECT_ABI_MINOR), size: INJECT_HOST_API_SIZE_1_2))
+        #expect(current.abi_minor == UInt16(INJECT_ABI_MINOR))
+        #expect(current.struct_size == INJECT_DESCRIPTOR_SIZE_1_2)
+        #expect(current.kernel_module_count == 1 && String(cString: current.kernel_modules![0]!) == "storm_inject")
+        #expect(current.trace_event_count == 1 && current.decode != nil)
+        // A newer host (1.9) gets this SDK's own minor.
+        #expect(try #require(entry(minor: 9, size: INJECT_HOST_API_SIZE_1_2)).abi_minor == UInt16(INJECT_ABI_MINOR))
+    }
+
+    @Test func stepsAnOlderHostDoesNotKnowAreRefusedWithTheReason() throws {
+        recorded = (0, nil)
+        let old = try #require(entry(minor: 0, size: INJECT_HOST_API_SIZE_1_0))
+        let rc = old.plan(old.state, nil, nil, 0)
+        #expect(rc == INJECT_E_UNSUPPORTED.rawValue)
+        #expect(recorded.error?.contains("needs a host of ABI 1.1 or later (repeat steps)") == true)
+        #expect(recorded.steps == 0, "nothing is half-submitted")
+        recorded = (0, nil)
+        let current = try #require(entry(minor: 1, size: INJECT_HOST_API_SIZE_1_1))
+        #expect(current.plan(current.state, nil, nil, 0) == INJECT_OK.rawValue)
+        #expect(recorded.steps == 2)
+    }
+
+    @Test func theHostTableIsReadOnlyUpToItsSize() {
+        let table = hostTable(size: INJECT_HOST_API_SIZE_1_1, minor: 1)
+        let copy = HostTable.copy(table)
+        #expect(copy.pointee.add_field == nil, "a 1.1 host's table has no add_field slot")
+        #expect(copy.pointee.add_step != nil)
+    }
+}
