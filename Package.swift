@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "inject", targets: ["inject"]),
         .library(name: "InjectHost", targets: ["InjectHost"]),
         .library(name: "InjectPluginAPI", targets: ["InjectPluginAPI"]),
+        .library(name: "InjectPluginTesting", targets: ["InjectPluginTesting"]),
     ] + backends.map { .library(name: "Inject\($0)", type: .dynamic, targets: ["Inject\($0)"]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,9 @@ let package = Package(
         .target(name: "FirmwareFormats"),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
         .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
+        // Test doubles for plugin authors: a target in memory, so probe and plan are unit-tested
+        // without a host (swift-nio ships NIOEmbedded the same way).
+        .target(name: "InjectPluginTesting", dependencies: ["InjectPluginAPI", "InjectPluginABI"]),
         // The host: registry, loader, configuration, targets and transports, executor.
         .target(
             name: "InjectHost",
@@ -63,7 +67,13 @@ let package = Package(
         .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats"]),
         .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "InjectTestSupport"]),
-    ] + backends.map {
-        .target(name: "Inject\($0)", dependencies: ["InjectPluginAPI"] + ($0 == "GHES" ? ["FirmwareFormats"] : []), path: "Plugins/\($0)")
+    ] + backends.flatMap { name -> [Target] in
+        // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
+        // exported symbol) linked into the .so: the kits share one test binary, entries could not.
+        let formats: [Target.Dependency] = name == "GHES" ? ["FirmwareFormats"] : []
+        let kit = Target.target(name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
+        let entry = Target.target(name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"], path: "Plugins/\(name)/Entry")
+        let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting"], path: "Tests/PluginTests/\(name)")
+        return [kit, entry, tests]
     }
 )

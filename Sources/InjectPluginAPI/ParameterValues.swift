@@ -11,6 +11,14 @@ public struct ParameterValue: Sendable, Equatable {
     public var text: String
     /// The decoded bytes of a `.bytes` parameter.
     public var bytes: [UInt8]
+
+    /// Creates a value (the SDK does, and test doubles).
+    public init(isSet: Bool, number: UInt64, text: String, bytes: [UInt8]) {
+        self.isSet = isSet
+        self.number = number
+        self.text = text
+        self.bytes = bytes
+    }
 }
 
 /// The validated values of one request, one per schema entry.

@@ -18,7 +18,8 @@ public struct Target {
     /// Whether IPMI requests reach a BMC (a lab's, one given with `--bmc`, or this machine's in-band).
     public let hasIPMI: Bool
 
-    init(call: OpaquePointer?, host: UnsafePointer<inject_host_api>) {
+    /// A target read through `host`'s services for `call` (the SDK, and test doubles through SPI).
+    @_spi(Testing) public init(call: OpaquePointer?, host: UnsafePointer<inject_host_api>) {
         self.call = call
         self.host = host
         var info = inject_target_info()
@@ -131,8 +132,8 @@ public struct PlanRequest {
     /// The target.
     public let target: Target
 
-    /// Creates a request (the SDK does this for you).
-    init(parameters: ParameterValues, target: Target) {
+    /// A request (the SDK, and test doubles through SPI).
+    @_spi(Testing) public init(parameters: ParameterValues, target: Target) {
         self.parameters = parameters
         self.target = target
     }

@@ -1,10 +1,10 @@
 import InjectPluginAPI
 
 /// Machine checks through the kernel's mce-inject debugfs files or QEMU's HMP `mce` command.
-struct MCEBackend: InjectBackend {
+public struct MCEBackend: InjectBackend {
     static let injectDirectory = "sys/kernel/debug/mce-inject"
 
-    static let descriptor = BackendDescriptor(
+    public static let descriptor = BackendDescriptor(
         name: "mce", version: "0.1.0",
         summary: "Machine checks through mce-inject (debugfs) or QEMU's virtual hardware (QMP)",
         families: ["mce", "memory", "cache", "bus"],
@@ -13,9 +13,9 @@ struct MCEBackend: InjectBackend {
         traceEvents: ["mce:mce_record", "ras:memory_failure_event"],
         logMarkers: ["Machine Check", "Hardware Error", "Memory failure", "mce:"])
 
-    init() {}
+    public init() {}
 
-    func probe(_ target: Target) throws -> [Capability] {
+    public func probe(_ target: Target) throws -> [Capability] {
         var found: [Capability] = []
         let inject = target.exists(Self.injectDirectory)
         found.append(Capability("mce-inject", available: inject,
@@ -35,7 +35,7 @@ struct MCEBackend: InjectBackend {
     }
 
     /// `mce_record`: the bank, the status word and the kernel's severity reading of it.
-    func decode(event: String, fields: [String: String]) -> [String: String] {
+    public func decode(event: String, fields: [String: String]) -> [String: String] {
         guard event == "mce:mce_record", let key = fields.keys.first(where: { $0.hasPrefix("MC") && $0 != "MCGc/s" }),
               let raw = UInt64(fields[key] ?? "", radix: 16) else { return [:] }
         let status = StatusWord(raw: raw)
@@ -43,7 +43,7 @@ struct MCEBackend: InjectBackend {
                 "severity": String(status.severityName.split(separator: ":").first ?? "")]
     }
 
-    func plan(_ request: PlanRequest) throws -> Plan {
+    public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
         let replay = try p.text("replay").map(KernelLogReplay.init)

@@ -1,3 +1,4 @@
 import InjectPluginAPI
+import GHESKit
 
 @_cdecl("inject_plugin_entry") public func entry(_ e: PluginEntry) -> Int32 { export(GHESBackend.self, e) }

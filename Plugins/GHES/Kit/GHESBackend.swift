@@ -4,8 +4,8 @@ import InjectPluginAPI
 /// Firmware-first errors: CPER records written into a GHES error status block and delivered by
 /// its notification (routed by the host to the nmi backend) or found by the kernel's poller;
 /// APEI EINJ, where the platform's firmware makes the record; and QEMU's inject-ghes-v2-error.
-struct GHESBackend: InjectBackend {
-    static let descriptor = BackendDescriptor(
+public struct GHESBackend: InjectBackend {
+    public static let descriptor = BackendDescriptor(
         name: "ghes", version: "0.2.0",
         summary: "Firmware-first CPER records: GHES error sources (the lab), APEI EINJ, QEMU inject-ghes-v2-error",
         families: ["firmware-first", "memory", "processor", "pcie", "cper"],
@@ -16,9 +16,9 @@ struct GHESBackend: InjectBackend {
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"
 
-    init() {}
+    public init() {}
 
-    func probe(_ target: Target) throws -> [Capability] {
+    public func probe(_ target: Target) throws -> [Capability] {
         var found: [Capability] = []
         if let table = try? target.readBytes(Self.hestPath), let hest = try? HEST(parsing: table) {
             let ghes = hest.sources.filter { $0.generic != nil }
@@ -41,13 +41,13 @@ struct GHESBackend: InjectBackend {
     }
 
     /// `non_standard_event`: the CPER section type by name, where it is one UEFI defines.
-    func decode(event: String, fields: [String: String]) -> [String: String] {
+    public func decode(event: String, fields: [String: String]) -> [String: String] {
         guard event == "ras:non_standard_event", let text = fields["sec_type"], let guid = GUID(text.uppercased()) else { return [:] }
         if guid == ARMProcessorError.type { return ["section": "ARM processor error"] }
         return SectionLayouts.all.first { $0.type == guid }.map { ["section": $0.name] } ?? ["section": "vendor-defined"]
     }
 
-    func plan(_ request: PlanRequest) throws -> Plan {
+    public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         var plan = Plan()
         let builder = RecordBuilder(p: p, secondsSince1970: request.target.realtimeNanoseconds / 1_000_000_000)

@@ -2,8 +2,8 @@ import InjectPluginAPI
 
 /// Memory-controller errors aimed at a DIMM: EDAC's fake injection where the kernel has it,
 /// otherwise a GHES memory record that ghes_edac counts (composed by the host).
-struct EDACBackend: InjectBackend {
-    static let descriptor = BackendDescriptor(
+public struct EDACBackend: InjectBackend {
+    public static let descriptor = BackendDescriptor(
         name: "edac", version: "0.1.0",
         summary: "Memory-controller errors aimed at a DIMM, checked against EDAC counters",
         families: ["memory", "edac"],
@@ -27,9 +27,9 @@ struct EDACBackend: InjectBackend {
         traceEvents: ["ras:mc_event"],
         logMarkers: ["EDAC"])
 
-    init() {}
+    public init() {}
 
-    func probe(_ target: Target) throws -> [Capability] {
+    public func probe(_ target: Target) throws -> [Capability] {
         let controllers = (try? target.list("sys/devices/system/edac/mc"))?.filter { $0.hasPrefix("mc") } ?? []
         let fake = target.exists("sys/kernel/debug/edac/mc0/fake_inject")
         return [
@@ -39,7 +39,7 @@ struct EDACBackend: InjectBackend {
         ]
     }
 
-    func plan(_ request: PlanRequest) throws -> Plan {
+    public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         let mc = p.number("mc") ?? 0
         let directory = "sys/kernel/debug/edac/mc\(mc)"

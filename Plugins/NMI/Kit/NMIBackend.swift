@@ -2,8 +2,8 @@ import InjectPluginAPI
 
 /// NMI, SCI and IRQ notifications: on their own, or as the notification step of another
 /// backend's plan (GHES routes "notify nmi" here through the host).
-struct NMIBackend: InjectBackend {
-    static let descriptor = BackendDescriptor(
+public struct NMIBackend: InjectBackend {
+    public static let descriptor = BackendDescriptor(
         name: "nmi", version: "0.1.0",
         summary: "NMI, SCI and IRQ notifications from QEMU, a BMC (IPMI) or the kernel",
         families: ["notification", "nmi", "sci", "irq"],
@@ -17,9 +17,9 @@ struct NMIBackend: InjectBackend {
         ],
         logMarkers: ["NMI"])
 
-    init() {}
+    public init() {}
 
-    func probe(_ target: Target) throws -> [Capability] {
+    public func probe(_ target: Target) throws -> [Capability] {
         [
             Capability("qemu", available: target.hasQMP, target.hasQMP ? "inject-nmi and system_powerdown through QMP" : "no --qmp socket given"),
             Capability("sysrq", available: target.exists("proc/sysrq-trigger"), "backtrace NMIs through /proc/sysrq-trigger (l)"),
@@ -33,7 +33,7 @@ struct NMIBackend: InjectBackend {
         ]
     }
 
-    func plan(_ request: PlanRequest) throws -> Plan {
+    public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         let signal = p.text("signal") ?? "nmi"
         let via = p.text("via") ?? "qemu"

@@ -1,0 +1,79 @@
+import FirmwareFormats
+import InjectPluginAPI
+import InjectPluginTesting
+import Testing
+@testable import GHESKit
+
+/// The ghes backend's knowledge on its own: records it writes decode back to what was asked, its
+/// block is found through the target's HEST (the same table code the lab builds with), and its
+/// notification follows the source's.
+@Suite("GHES kit")
+struct GHESKitTests {
+    /// A target with the lab's kind of firmware: a HEST with a polled and an NMI source, and
+    /// registers pointing at their blocks.
+    func firmwareTarget() -> TestTarget {
+        let hest = HEST(sources: [
+            .ghes(id: 0, .init(register: 0x1000_0000, blockLength: 0x1000, notification: .init(.polled, pollIntervalMilliseconds: 100))),
+            .ghes(id: 1, .init(register: 0x1000_0008, blockLength: 0x1000, notification: .init(.nmi))),
+        ])
+        var pointers = ByteWriter()
+        pointers.put(UInt64(0x1000_1000))
+        pointers.put(UInt64(0x1000_2000))
+        let target = TestTarget(memory: [0x1000_0000: pointers.bytes])
+        target.files["sys/firmware/acpi/tables/HEST"] = hest.encoded()
+        target.files["sys/devices/system/machinecheck/machinecheck0/bank1"] = Array("1".utf8)
+        return target
+    }
+
+    func record(_ plan: Plan) throws -> (UInt64, GenericErrorStatusBlock) {
+        for step in plan.steps {
+            if case .writeMemory(let address, let bytes) = step.action { return (address, try GenericErrorStatusBlock(decoding: bytes)) }
+        }
+        throw BackendError.invalid("no memory write in \(plan.steps)")
+    }
+
+    @Test func aMemoryRecordLandsInThePolledSourcesBlockAndDecodesBack() throws {
+        let plan = try firmwareTarget().plan(GHESBackend(), ["source": "0", "address": "0x2000", "node": "1", "module": "3", "fru_text": "DIMM_A1"])
+        let (address, block) = try record(plan)
+        #expect(address == 0x1000_1000)
+        let entry = try #require(block.entries.first)
+        #expect(entry.severity == .corrected && entry.fruText == "DIMM_A1")
+        guard case .fixed(let section) = entry.section else { Issue.record("not a fixed section"); return }
+        #expect(section["physical_address"] == 0x2000 && section["node"] == 1 && section["module"] == 3)
+        // The previous record must have been consumed before this one is written.
+        guard case .waitMemoryZero(let waited, _) = plan.steps.first?.action else { Issue.record("no wait first"); return }
+        #expect(waited == 0x1000_1000)
+        #expect(plan.expectations.contains(.kernelLog("physical_address: 0x0000000000002000")))
+        // Polled: nothing to raise.
+        #expect(!plan.steps.contains { if case .notify = $0.action { true } else { false } })
+    }
+
+    @Test func theNMISourcesRecordIsRoutedToTheNMIBackend() throws {
+        let plan = try firmwareTarget().plan(GHESBackend(), ["source": "1", "section": "processor", "address": "0x5000"])
+        #expect(try record(plan).0 == 0x1000_2000)
+        #expect(plan.steps.last?.action == .notify(backend: "nmi", arguments: ["signal": "nmi"]))
+    }
+
+    @Test func aSourceTheHESTLacksIsRefusedNamingTheOnesItHas() {
+        do {
+            _ = try firmwareTarget().plan(GHESBackend(), ["source": "7"])
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("source=7 is not a GHES source") && "\(error)".contains("GHES sources: 0, 1"))
+        }
+    }
+
+    @Test func probeListsTheHESTSources() throws {
+        let hest = try #require(try firmwareTarget().probe(GHESBackend()).first { $0.name == "hest" })
+        #expect(hest.isAvailable)
+        #expect(hest.detail.contains("source 0: GHES, notified by polled every 100 ms"))
+        #expect(hest.detail.contains("source 1: GHES, notified by NMI"))
+    }
+
+    @Test func itsEventsDecodeTheSectionType() {
+        #expect(GHESBackend().decode(event: "ras:non_standard_event", fields: ["sec_type": "a5bc1114-6f64-4ede-b863-3e83ed7c83b1"])
+                == ["section": "platform memory error"])
+        #expect(GHESBackend().decode(event: "ras:non_standard_event", fields: ["sec_type": "12345678-1234-1234-1234-123456789abc"])
+                == ["section": "vendor-defined"])
+    }
+}

@@ -1,0 +1,37 @@
+import InjectPluginAPI
+import InjectPluginTesting
+import Testing
+@testable import NMIKit
+
+/// The nmi backend's plans per route, and the routes a target lacks.
+@Suite("NMI kit")
+struct NMIKitTests {
+    @Test func eachRouteHasItsStepAndItsEvidence() throws {
+        let qemu = try TestTarget(hasQMP: true).plan(NMIBackend(), [:])
+        #expect(qemu.steps.map(\.action) == [.qmp(command: "inject-nmi", arguments: nil)])
+        #expect(qemu.expectations == [.kernelLog("NMI")])
+        let sci = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci"])
+        #expect(sci.expectations == [.counter("sys/firmware/acpi/interrupts/sci", delta: 1)])
+        let sysrq = try TestTarget().plan(NMIBackend(), ["via": "sysrq"])
+        #expect(sysrq.steps.map(\.action) == [.writeAttribute(path: "proc/sysrq-trigger", value: "l")])
+    }
+
+    @Test func ipmiNeedsABMCAndTheWatchdogArmsAndStops() throws {
+        #expect(throws: BackendError.self) { try TestTarget().plan(NMIBackend(), ["via": "ipmi"]) }
+        let plan = try TestTarget(hasIPMI: true).plan(NMIBackend(), ["via": "ipmi", "method": "watchdog"])
+        let commands = plan.steps.compactMap { step -> UInt8? in
+            if case .ipmi(_, let command, _) = step.action { return command }
+            return nil
+        }
+        #expect(commands.first == 0x24 && commands.contains(0x22), "set, then reset (start) the watchdog: \(commands)")
+    }
+
+    @Test func aSignalARouteCannotRaiseIsRefusedNamingTheWorkingOnes() {
+        do {
+            _ = try TestTarget().plan(NMIBackend(), ["signal": "sci", "via": "sysrq"])
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("sci via qemu"))
+        }
+    }
+}
