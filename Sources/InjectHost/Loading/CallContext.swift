@@ -53,19 +53,21 @@ final class CallContext: @unchecked Sendable {
         var live: [UInt: CallContext] = [:]
         var retired: [UInt: String] = [:]
         var serial: UInt = 0
+        /// The call each thread is in (a plugin is called from one thread at a time, but tests
+        /// and campaigns may call different plugins from different threads).
+        var current: [UInt: CallContext] = [:]
     }
     private static let handles = Mutex(Handles())
     /// Random low bits in every handle: a guessed or corrupted pointer is not a handle.
     private static let check = UInt.random(in: 1...0xFFFF)
-    /// The call the host is in (plugins are called from one thread at a time).
-    private nonisolated(unsafe) static var current: CallContext?
+    private static var thread: UInt { UInt(pthread_self()) }
 
     /// The context behind an `inject_call` handle; `nil` for a handle that is not live. A stale
     /// handle used during another call fails that call with a message naming it.
     static func from(_ call: OpaquePointer?) -> CallContext? {
         guard let call else { return nil }
         let token = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(call)))
-        let (context, retiredFrom) = handles.withLock { ($0.live[token], $0.retired[token]) }
+        let (context, retiredFrom, current) = handles.withLock { ($0.live[token], $0.retired[token], $0.current[thread]) }
         if let context { return context }
         let reason = retiredFrom.map { "a service was called with a stale inject_call handle (from an earlier \($0) call that had returned)" }
             ?? "a service was called with an inject_call handle the host never issued"
@@ -75,17 +77,18 @@ final class CallContext: @unchecked Sendable {
 
     /// Runs `body` with this context as a fresh `inject_call` handle, retired when it returns.
     func withHandle<R>(_ body: (OpaquePointer) -> R) -> R {
-        let token = Self.handles.withLock { table -> UInt in
+        let thread = Self.thread
+        let (token, outer) = Self.handles.withLock { table -> (UInt, CallContext?) in
             table.serial += 1
             let token = table.serial << 16 | Self.check
             table.live[token] = self
-            return token
+            let outer = table.current[thread]
+            table.current[thread] = self
+            return (token, outer)
         }
-        let outer = Self.current
-        Self.current = self
         defer {
-            Self.current = outer
             Self.handles.withLock { table in
+                table.current[thread] = outer
                 table.live[token] = nil
                 if table.retired.count >= 1024 { table.retired.removeAll() }
                 table.retired[token] = "\(backend) \(mode)"
