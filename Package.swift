@@ -25,6 +25,8 @@ let package = Package(
     targets: [
         // The C ABI: one header, the whole contract between host and plugin binaries.
         .target(name: "InjectPluginABI", path: "Sources/InjectPluginABI"),
+        // openat2(2), which glibc does not wrap: paths beneath --root cannot leave it.
+        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         // libffi, for vendor libraries described by a manifest instead of compiled against our header.
         .systemLibrary(name: "CLibFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         // Firmware formats: CPER records (UEFI appendix N), ACPI tables (HEST), one little-endian
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "InjectPluginABI",
                 "CLibFFI",
+                "CSystemShims",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

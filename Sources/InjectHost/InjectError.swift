@@ -7,6 +7,9 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     case configuration(ConfigurationError)
     /// The plugin refused the request or broke its contract.
     case pluginFailed(backend: String, code: Int32, message: String)
+    /// The backend found a value invalid (its plan returned `INJECT_E_INVALID`): a bad request,
+    /// like a value outside its range; nothing was executed.
+    case invalidRequest(backend: String, message: String)
     /// The request can crash or damage the machine and `--yes` was not given.
     case confirmationRequired(backend: String, reasons: [String])
     /// A step failed on the target; `completed` steps had already run; `wasTrigger` says whether it
@@ -16,16 +19,21 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     case notificationLoop(chain: [String])
     /// The target could not be reached (a lab that is not running, for example).
     case target(TargetError)
+    /// The journal could not be opened or written.
+    case journal(JournalError)
+    /// A step failed (the first text) and its outcome could not be journaled either.
+    case stepFailedUnjournaled(String, journal: JournalError)
 
     /// The process exit code for this failure (documented in the README and `inject --help`).
     public var exitCode: Int32 {
         switch self {
-        case .configuration, .unknownBackend: return ExitCodes.usage
+        case .configuration, .unknownBackend, .invalidRequest: return ExitCodes.usage
         case .pluginFailed: return ExitCodes.plugin
         case .confirmationRequired: return ExitCodes.confirmation
         case .stepFailed: return ExitCodes.execution
         case .notificationLoop: return ExitCodes.plugin
         case .target: return ExitCodes.unavailable
+        case .journal, .stepFailedUnjournaled: return ExitCodes.journal
         }
     }
 
@@ -39,6 +47,8 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
             return error.description
         case .pluginFailed(let backend, _, let message):
             return "\(backend): \(message)"
+        case .invalidRequest(let backend, let message):
+            return "\(backend): \(message) (nothing was executed)"
         case .confirmationRequired(let backend, let reasons):
             return "\(backend): this request needs --yes: " + reasons.joined(separator: "; ")
         case .stepFailed(let index, let step, let completed, let wasTrigger, let error):
@@ -53,6 +63,10 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
             return "notification steps loop between backends: \(chain.joined(separator: " -> "))"
         case .target(let error):
             return error.description
+        case .journal(let error):
+            return error.description
+        case .stepFailedUnjournaled(let failure, let journal):
+            return failure + "\n" + journal.description
         }
     }
 }
@@ -65,6 +79,8 @@ public enum ExitCodes {
     public static let execution: Int32 = 1
     /// The target or lab could not be reached, started or stopped.
     public static let unavailable: Int32 = 2
+    /// The journal could not be opened or written (see the message for `--journal FILE` and `--no-journal`).
+    public static let journal: Int32 = 6
     /// A plugin refused the request or misbehaved.
     public static let plugin: Int32 = 3
     /// The request needs `--yes`.

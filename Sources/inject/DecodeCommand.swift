@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import FirmwareFormats
 import InjectHost
 import SystemPackage
@@ -24,7 +27,7 @@ struct DecodeCPERCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The record as hexadecimal bytes (spaces and colons allowed).")
+    @Argument(help: "The record as hexadecimal bytes (spaces and colons allowed), or a file holding it (binary or hexadecimal text).")
     var hex: String?
 
     @Option(help: ArgumentHelp("A file holding the record, binary or hexadecimal text.", valueName: "path"))
@@ -43,6 +46,8 @@ struct DecodeCPERCommand: ParsableCommand {
         }
         var blockStatus: String
         var severity: String
+        /// What is invalid in the bytes given.
+        var problems: [String]
         var entries: [Entry]
     }
 
@@ -63,9 +68,11 @@ struct DecodeCPERCommand: ParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         guard !global.json else {
-            Output.json(Report(blockStatus: "0x" + String(block.blockStatus, radix: 16), severity: block.severity.description,
-                               entries: block.entries.map { entry in
-                Report.Entry(section: entry.section.name, type: entry.section.type.description, severity: entry.severity.description,
+            let severity = block.given.map { CPERSeverity(rawValue: $0.severity)?.description ?? "\($0.severity) (undefined)" } ?? block.severity.description
+            Output.json(Report(blockStatus: "0x" + String(block.given?.blockStatus ?? block.blockStatus, radix: 16), severity: severity,
+                               problems: block.problems, entries: block.entries.map { entry in
+                Report.Entry(section: entry.section.name, type: entry.section.type.description,
+                             severity: entry.givenSeverity.map { CPERSeverity(rawValue: $0)?.description ?? "\($0) (undefined)" } ?? entry.severity.description,
                              revision: "0x" + String(entry.revision, radix: 16),
                              fields: Dictionary(entry.section.fieldLines.map { line in
                                  let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
@@ -79,8 +86,10 @@ struct DecodeCPERCommand: ParsableCommand {
 
     private func readRecord() throws -> [UInt8] {
         do {
-            if let hex { return try GenericErrorStatusBlock.bytes(fromHex: hex) }
-            if let file {
+            // A positional argument that names a file is read as --file would be.
+            let path = file ?? hex.flatMap { text in access(text, F_OK) == 0 || text.contains("/") ? text : nil }
+            if let hex, path == nil { return try GenericErrorStatusBlock.bytes(fromHex: hex) }
+            if let file = path {
                 guard let contents = try? AttributeFiles.readWholeFile(FilePath(file)) else {
                     Output.error("cannot read \(file)")
                     throw ExitCode(ExitCodes.usage)

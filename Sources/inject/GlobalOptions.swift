@@ -70,12 +70,29 @@ struct GlobalOptions: ParsableArguments {
         return session
     }
 
-    /// The journal to write, or `nil` when journaling is off (`--no-journal`, `INJECT_JOURNAL=off`).
-    func journal(_ session: InjectSession) throws(InjectError) -> Journal? {
+    /// The journal's path, or `nil` when journaling is off. `--no-journal` wins, then an explicit
+    /// `--journal FILE`, then `INJECT_JOURNAL` (a file, or `off`), then the default.
+    func journalPath(_ session: InjectSession) -> String? {
+        if noJournal { return nil }
+        if let journal { return journal }
         let environment = session.options.environment["INJECT_JOURNAL"]
-        if noJournal || environment == "off" { return nil }
-        let path = journal ?? environment.flatMap { $0.isEmpty ? nil : $0 } ?? Journal.defaultPath(environment: session.options.environment)
-        do throws(TargetError) { return try Journal(path: path) } catch { throw .target(error) }
+        if environment == "off" { return nil }
+        return environment.flatMap { $0.isEmpty ? nil : $0 } ?? Journal.defaultPath(environment: session.options.environment)
+    }
+
+    /// The journal to write, or `nil` when journaling is off.
+    func journal(_ session: InjectSession) throws(InjectError) -> Journal? {
+        guard let path = journalPath(session) else { return nil }
+        do throws(JournalError) { return try Journal(path: path) } catch { throw .journal(error) }
+    }
+
+    mutating func validate() throws {
+        guard !root.isEmpty else {
+            throw ValidationError("--root is empty (an unset variable?): give the directory attribute files live under, or leave --root out for /")
+        }
+        if let journal, journal.isEmpty {
+            throw ValidationError("--journal is empty (an unset variable?): give a file, or --no-journal")
+        }
     }
 
     /// The request `words` (`name=value`) make for `backend`; a malformed word exits 64.

@@ -36,12 +36,17 @@ struct JournalCommand: ParsableCommand {
 
     func run() throws {
         let session = try global.session()
-        guard let journal = try global.report({ () throws(InjectError) in try global.journal(session) }) else {
+        guard let path = global.journalPath(session) else {
             Output.error("journaling is off (--no-journal or INJECT_JOURNAL=off): nothing to read")
             throw ExitCode(ExitCodes.usage)
         }
-        let records = try global.report { () throws(InjectError) in
-            do throws(TargetError) { return try Journal.read(journal.path) } catch { throw .target(error) }
+        let contents = try global.report { () throws(InjectError) in
+            do throws(JournalError) { return try Journal.read(path) } catch { throw .journal(error) }
+        }
+        let records = contents.records
+        if !contents.brokenLines.isEmpty {
+            let lines = contents.brokenLines.prefix(10).map(String.init).joined(separator: ", ") + (contents.brokenLines.count > 10 ? ", ..." : "")
+            Output.progress("warning: \(path): line(s) \(lines) are not journal records (cut short by a crash or a full disk, or edited); every other record is shown")
         }
         var outcomes: [String: JournalRecord] = [:]
         for record in records where record.kind == "outcome" { outcomes[record.id] = record }
@@ -61,6 +66,6 @@ struct JournalCommand: ParsableCommand {
                          run.intent.parameters.joined(separator: " ")])
         }
         Output.line(Output.table(rows, indent: ""))
-        Output.line("\(runs.count) run(s) in \(journal.path)")
+        Output.line("\(runs.count) run(s) in \(path)")
     }
 }

@@ -70,6 +70,14 @@ struct VendorManifestTests {
             let line = list.stdout.split(separator: "\n").first { $0.contains("\(item.file).inject.json") }
             #expect(line?.contains(item.expected) == true, "\(item.file): \(line ?? "no refusal listed")")
         }
+        // The vendor's library beside its manifest is the manifest's, not a plugin that lacks an entry.
+        #expect(!list.stdout.contains("libacme_ras.so: refused") && !list.stdout.contains("no entry point"), "\(list.stdout)")
+        // A manifest whose library is missing says so.
+        let orphan = manifest.replacingOccurrences(of: "libacme_ras.so", with: "libgone.so").replacingOccurrences(of: "\"name\": \"acme\"", with: "\"name\": \"orphan\"")
+        try orphan.write(to: directory.appendingPathComponent("orphan.inject.json"), atomically: true, encoding: .utf8)
+        let again = try TestSupport.inject(["list", "--plugin-path", directory.path])
+        let line = again.stdout.split(separator: "\n").first { $0.contains("orphan.inject.json") }
+        #expect(line?.contains("libgone.so does not exist") == true, "\(line ?? "no refusal listed")")
     }
 }
 
@@ -82,7 +90,7 @@ struct PluginPinTests {
         let plugin = directory.appendingPathComponent("libfixture.so")
         try TestSupport.compileCPlugin("Tests/Fixtures/plugins/fixture.c", to: plugin)
         let config = directory.appendingPathComponent("config.json").path
-        try "{\"backends\": {\"fixture\": {\"level\": 2}}, \"big\": 18446744073709551615}".write(toFile: config, atomically: true, encoding: .utf8)
+        try "{\"backends\": {\"fixture\": {\"level\": 2}, \"other\": {\"big\": 18446744073709551615}}}".write(toFile: config, atomically: true, encoding: .utf8)
         let common = ["--config", config, "--plugin-path", directory.path]
 
         let pin = try TestSupport.inject(["plugins", "pin", "--write"] + common)

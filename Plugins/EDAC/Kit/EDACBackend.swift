@@ -70,9 +70,9 @@ public struct EDACBackend: InjectBackend {
             let registered = request.target.exists("sys/devices/system/edac/mc/mc\(mc)")
             let note = registered ? "a GHES memory record that ghes_edac counts"
                 : "a GHES memory record; no EDAC memory controller mc\(mc) is registered on this target (its kernel has no ghes_edac), so the GHES report is the evidence and no EDAC counter moves"
-            for _ in 0..<count {
-                plan.notify("ghes", arguments, note: note)
-            }
+            // One record, then a repeat of it: a storm of 65535 is a few steps, not 65535 plans.
+            plan.notify("ghes", arguments, note: note)
+            if count > 1 { plan.repeatLast(1, times: count - 1, note: "\(count) records in all, each after the OS consumed the previous one") }
             guard registered else { return plan }
         }
         let counter = uncorrected ? "ue_count" : "ce_count"

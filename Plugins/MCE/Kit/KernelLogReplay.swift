@@ -16,29 +16,42 @@ struct KernelLogReplay: Equatable {
     var synd: UInt64?
     var ipid: UInt64?
 
-    /// Parses one or more log lines (the `Machine Check` line is required).
+    /// Parses one or more log lines (the `Machine Check` line is required). Every value is checked
+    /// as the same parameter given directly would be: CPU and bank within their ranges, and each
+    /// hex field within 64 bits.
     init(_ text: String) throws {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
-        func after(_ word: String, hex: Bool = true) -> UInt64? {
+        func after(_ word: String, hex: Bool = true) throws -> UInt64? {
             guard let index = words.firstIndex(of: word), index + 1 < words.count else { return nil }
             let value = words[index + 1].trimmingCharacters(":")
-            return hex ? UInt64(value.hasPrefix("0x") ? String(value.dropFirst(2)) : value, radix: 16) : UInt64(value)
+            let digits = hex && value.hasPrefix("0x") ? String(value.dropFirst(2)) : value
+            guard !digits.isEmpty, digits.allSatisfy({ hex ? $0.isHexDigit : $0.isNumber }),
+                  let number = UInt64(digits, radix: hex ? 16 : 10) else {
+                throw BackendError.invalid("replay: \(word) '\(value.prefix(40))' is not \(hex ? "a hex number of at most 64 bits (16 digits)" : "a decimal number")")
+            }
+            return number
         }
-        guard let cpu = after("CPU", hex: false), let bank = after("Bank", hex: false),
+        guard let cpu = try after("CPU", hex: false), let bank = try after("Bank", hex: false),
               let bankIndex = words.firstIndex(of: "Bank"), bankIndex + 2 < words.count,
               let status = UInt64(words[bankIndex + 2], radix: 16),
               let check = words.firstIndex(of: "Check:"), check + 1 < words.count,
               let mcg = UInt64(words[check + 1], radix: 16) else {
             throw BackendError.invalid("replay: expected the kernel's line \"CPU <n>: Machine Check: <mcgstatus> Bank <b>: <status>\" (optionally with its \"TSC ... ADDR ... MISC ...\" line)")
         }
+        guard MCEParameters.cpus.contains(cpu) else {
+            throw BackendError.invalid("replay: CPU \(cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound), the range of cpu")
+        }
+        guard MCEParameters.banks.contains(bank) else {
+            throw BackendError.invalid("replay: Bank \(bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound), the range of bank")
+        }
         self.cpu = cpu
         self.bank = bank
         self.status = status
         self.mcgStatus = mcg
-        addr = after("ADDR")
-        misc = after("MISC")
-        synd = after("SYND")
-        ipid = after("IPID")
+        addr = try after("ADDR")
+        misc = try after("MISC")
+        synd = try after("SYND")
+        ipid = try after("IPID")
     }
 }
 

@@ -47,7 +47,9 @@ public struct MCEBackend: InjectBackend {
         let p = request.parameters
         if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
         let replay = try p.text("replay").map(KernelLogReplay.init)
-        if replay != nil, p.isSet("status") { throw BackendError.invalid("give either replay or status, not both") }
+        if replay != nil, let given = MCEParameters.replayed.first(where: { p.isSet($0) }) {
+            throw BackendError.invalid("give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))")
+        }
         let status = replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:)) ?? builtStatus(p)
         let cpu = replay?.cpu ?? p.number("cpu") ?? 0
         let bank = replay?.bank ?? p.number("bank") ?? 1
@@ -57,7 +59,11 @@ public struct MCEBackend: InjectBackend {
         let ipid = replay?.ipid ?? p.number("ipid")
         let count = p.number("count") ?? 1
         let interval = p.number("interval") ?? 0
-        let decoded = StatusDecoder.lines(status).joined(separator: "\n")
+        var decoded = StatusDecoder.lines(status).joined(separator: "\n")
+        if let replay {
+            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hex($0))" } ?? "")
+                + (replay.misc.map { ", MISC \(hex($0))" } ?? "") + "\n" + decoded
+        }
         var plan = Plan()
         if status.isUncorrected { plan.requireConfirmation("status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic") }
         if p.text("flags") == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }

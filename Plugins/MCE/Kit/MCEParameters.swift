@@ -2,11 +2,17 @@ import InjectPluginAPI
 
 /// The mce backend's parameter schema.
 enum MCEParameters {
+    /// The CPUs and banks a request may name, by parameter or through `replay`.
+    static let cpus: ClosedRange<UInt64> = 0...8191
+    static let banks: ClosedRange<UInt64> = 0...63
+    /// The values a replayed log line sets; none may also be given beside `replay`.
+    static let replayed = ["cpu", "bank", "status", "addr", "misc", "synd", "ipid", "mcgstatus"]
+
     static let all: [Parameter] = [
         Parameter("via", .choice(["debugfs", "qemu", "hwpoison"]), default: "debugfs",
                   help: "debugfs: the kernel's mce-inject; qemu: the VM's virtual CPU raises it (needs --qmp or --lab); hwpoison: poison a page (memory failure)"),
-        Parameter("cpu", .cpu(0...8191), default: "0", help: "the CPU that sees the machine check"),
-        Parameter("bank", .u64(0...63), default: "1", help: "the MCA bank"),
+        Parameter("cpu", .cpu(cpus), help: "the CPU that sees the machine check (0 when not given)"),
+        Parameter("bank", .u64(banks), help: "the MCA bank (1 when not given)"),
         Parameter("severity", .choice(StatusWord.severities.map(\.name)), default: "corrected",
                   help: "corrected, ucna, srao, srar, fatal or deferred (AMD): sets VAL EN UC S AR PCC"),
         Parameter("error_class", .choice(MCACode.classes), default: "memory",

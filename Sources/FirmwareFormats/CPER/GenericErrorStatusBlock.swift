@@ -60,6 +60,9 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
     public var timestamp: UInt64?
     /// The section.
     public var section: ErrorSection
+    /// The severity field as decoded bytes held it (``severity`` maps values outside 0...3 to
+    /// informational; a decoder shows this one).
+    public private(set) var givenSeverity: UInt32?
 
     /// Creates an entry.
     public init(revision: UInt16 = 0x0300, severity: CPERSeverity, flags: UInt8 = 0, fruID: GUID? = nil,
@@ -71,6 +74,12 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
         self.fruText = fruText
         self.timestamp = revision >= 0x0300 ? timestamp : nil
         self.section = section
+    }
+
+    /// Entries are equal when they encode the same (what a decoder was given is not compared).
+    public static func == (a: Self, b: Self) -> Bool {
+        a.revision == b.revision && a.severity == b.severity && a.flags == b.flags && a.fruID == b.fruID
+            && a.fruText == b.fruText && a.timestamp == b.timestamp && a.section == b.section
     }
 
     /// The header size of `revision`.
@@ -107,6 +116,7 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
         if validation & 4 == 0 { timestamp = nil }
         self.revision = revision
         severity = CPERSeverity(rawValue: rawSeverity) ?? .informational
+        givenSeverity = rawSeverity
         fruID = validation & 1 != 0 ? GUID(bytes: fru) : nil
         fruText = validation & 2 != 0 ? String(decoding: text.prefix { $0 != 0 }, as: UTF8.self) : nil
         section = try ErrorSection(type: type, body: try reader.bytes(Int(length), "the section (error data length \(length))"))
@@ -118,8 +128,23 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
 public struct GenericErrorStatusBlock: Sendable, Equatable {
     public var entries: [GenericErrorDataEntry]
 
+    /// The header fields as decoded bytes held them (`nil` for a block made in code).
+    public struct GivenHeader: Sendable, Equatable {
+        public var blockStatus: UInt32
+        public var rawDataOffset: UInt32
+        public var rawDataLength: UInt32
+        public var dataLength: UInt32
+        public var severity: UInt32
+    }
+
+    /// What the decoded bytes said, shown by ``fieldLines`` as given.
+    public private(set) var given: GivenHeader?
+
     /// Creates a block.
     public init(entries: [GenericErrorDataEntry]) { self.entries = entries }
+
+    /// Blocks are equal when they encode the same (what a decoder was given is not compared).
+    public static func == (a: Self, b: Self) -> Bool { a.entries == b.entries }
 
     /// The worst entry severity.
     public var severity: CPERSeverity { entries.map(\.severity).min { $0.rank < $1.rank } ?? .informational }
@@ -155,10 +180,11 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
     public init(decoding bytes: [UInt8]) throws(FormatError) {
         var reader = ByteReader(bytes)
         let status: UInt32 = try reader.get("block status")
-        _ = try reader.get("raw data offset", as: UInt32.self)
-        _ = try reader.get("raw data length", as: UInt32.self)
+        let rawOffset: UInt32 = try reader.get("raw data offset")
+        let rawLength: UInt32 = try reader.get("raw data length")
         let length: UInt32 = try reader.get("data length")
-        _ = try reader.get("error severity", as: UInt32.self)
+        let severity: UInt32 = try reader.get("error severity")
+        given = GivenHeader(blockStatus: status, rawDataOffset: rawOffset, rawDataLength: rawLength, dataLength: length, severity: severity)
         guard Int(length) <= reader.remaining else {
             throw .badLength(field: "data length", value: Int(length), reason: "only \(reader.remaining) byte(s) follow the header")
         }
@@ -168,11 +194,47 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         if status == 0 && entries.isEmpty { return }
     }
 
-    /// The block as indented text.
-    public var fieldLines: [String] {
-        var lines = ["block status: 0x\(String(blockStatus, radix: 16)) (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")), severity: \(severity)"]
+    /// What is wrong with the decoded header, compared with the entries it holds.
+    public var problems: [String] {
+        guard let given else { return [] }
+        var found: [String] = []
+        let claimed = Int(given.blockStatus >> 4 & 0x3FF)
+        if claimed != entries.count { found.append("block status claims \(claimed) entr\(claimed == 1 ? "y" : "ies"), \(entries.count) present") }
+        if given.blockStatus & ~UInt32(0x3FFF) != 0 { found.append("block status has reserved bits set (0x\(String(given.blockStatus & ~UInt32(0x3FFF), radix: 16)))") }
+        if given.blockStatus & 0x3 == 0 && !entries.isEmpty { found.append("block status has neither uncorrectable nor correctable valid set") }
+        if given.blockStatus & 0x3 != blockStatus & 0x3 && !entries.isEmpty {
+            found.append("block status says \(Self.kinds(given.blockStatus)), the entries are \(Self.kinds(blockStatus))")
+        }
+        if CPERSeverity(rawValue: given.severity) == nil { found.append("block severity \(given.severity) is not defined (0...3 are)") }
+        else if given.severity != severity.rawValue && !entries.isEmpty { found.append("block severity is \(CPERSeverity(rawValue: given.severity)!), the worst entry is \(severity)") }
         for (index, entry) in entries.enumerated() {
-            lines.append("entry \(index): \(entry.section.name), severity \(entry.severity), revision 0x\(String(entry.revision, radix: 16).leftPadded(4))"
+            if let raw = entry.givenSeverity, CPERSeverity(rawValue: raw) == nil { found.append("entry \(index) severity \(raw) is not defined (0...3 are)") }
+        }
+        return found
+    }
+
+    private static func kinds(_ status: UInt32) -> String {
+        switch status & 0x3 {
+        case 1: return "uncorrectable"
+        case 2: return "correctable"
+        case 3: return "both"
+        default: return "neither"
+        }
+    }
+
+    /// The block as indented text: the fields as given (for decoded bytes), then what is invalid.
+    public var fieldLines: [String] {
+        let status = given?.blockStatus ?? blockStatus
+        let claimed = Int(status >> 4 & 0x3FF)
+        let shownSeverity = given.map { CPERSeverity(rawValue: $0.severity).map(String.init(describing:)) ?? "\($0.severity) (undefined)" } ?? "\(severity)"
+        var lines = ["block status: 0x\(String(status, radix: 16)) (\(claimed) entr\(claimed == 1 ? "y" : "ies") claimed, \(Self.kinds(status)) valid), severity: \(shownSeverity)"]
+        if let given {
+            lines.append("raw data offset: \(given.rawDataOffset), raw data length: \(given.rawDataLength), data length: \(given.dataLength)")
+        }
+        lines += problems.map { "INVALID: " + $0 }
+        for (index, entry) in entries.enumerated() {
+            let entrySeverity = entry.givenSeverity.map { CPERSeverity(rawValue: $0).map(String.init(describing:)) ?? "\($0) (undefined)" } ?? "\(entry.severity)"
+            lines.append("entry \(index): \(entry.section.name), severity \(entrySeverity), revision 0x\(String(entry.revision, radix: 16).leftPadded(4))"
                          + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? "")
                          + (entry.timestamp.map { ", time \(CPERTimestamp.text($0))" } ?? ""))
             lines += entry.section.fieldLines.map { "  " + $0 }

@@ -49,18 +49,30 @@ public struct ConfigurationFile: Sendable {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch let error as UnknownKey {
+            throw .unreadableFile(path: path, reason: "unknown key '\(error.key)'; the valid keys are \(Document.Key.allCases.map(\.rawValue).joined(separator: ", "))")
         } catch {
             throw .unreadableFile(path: path, reason: "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(Self.describe(error))")
+        }
+        if let key = DuplicateKeys.first(in: bytes) {
+            throw .unreadableFile(path: path, reason: "key '\(key)' is given twice; give each key once")
         }
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         var keys: [(String, String)] = []
         if let pluginPath = document.plugin_path {
             values[AbsoluteConfigKey(["plugin_path"])] = ConfigValue(.stringArray(pluginPath), isSecret: false)
         }
-        for (backend, parameters) in document.backends ?? [:] {
-            for (parameter, scalar) in parameters {
+        // Names are spelt as on the command line: any case, '-' for '_'.
+        for (givenBackend, parameters) in document.backends ?? [:] {
+            let backend = givenBackend.lowercased()
+            for (givenParameter, scalar) in parameters {
+                let parameter = givenParameter.lowercased().replacing("-", with: "_")
+                let key = AbsoluteConfigKey(["backends", backend, parameter])
+                guard values[key] == nil else {
+                    throw .unreadableFile(path: path, reason: "backends.\(backend).\(parameter) is given twice (names ignore case and '-'); give it once")
+                }
                 keys.append((backend, parameter))
-                values[AbsoluteConfigKey(["backends", backend, parameter])] = ConfigValue(.string(scalar.text), isSecret: false)
+                values[key] = ConfigValue(.string(scalar.text), isSecret: false)
             }
         }
         for (plugin, digest) in document.plugin_digests ?? [:] {
@@ -87,12 +99,34 @@ public struct ConfigurationFile: Sendable {
         return items
     }
 
-    /// The file's shape.
+    /// A top-level key the file format does not have (a misspelt `require_pinned`, say).
+    private struct UnknownKey: Error { var key: String }
+
+    /// The file's shape; any other top-level key is refused.
     private struct Document: Decodable {
+        enum Key: String, CodingKey, CaseIterable { case plugin_path, backends, plugin_digests, require_pinned }
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
         var plugin_path: [String]?
         var backends: [String: [String: Scalar]]?
         var plugin_digests: [String: String]?
         var require_pinned: Bool?
+
+        init(from decoder: any Decoder) throws {
+            if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: { Key(rawValue: $0.stringValue) == nil }) {
+                throw UnknownKey(key: unknown.stringValue)
+            }
+            let container = try decoder.container(keyedBy: Key.self)
+            plugin_path = try container.decodeIfPresent([String].self, forKey: .plugin_path)
+            backends = try container.decodeIfPresent([String: [String: Scalar]].self, forKey: .backends)
+            plugin_digests = try container.decodeIfPresent([String: String].self, forKey: .plugin_digests)
+            require_pinned = try container.decodeIfPresent(Bool.self, forKey: .require_pinned)
+        }
     }
 
     /// A parameter value: a string, an integer of up to 64 bits, a number or a boolean.
@@ -103,10 +137,14 @@ public struct ConfigurationFile: Sendable {
             if let value = try? container.decode(UInt64.self) { text = String(value) }
             else if let value = try? container.decode(Int64.self) { text = String(value) }
             else if let value = try? container.decode(Bool.self) { text = String(value) }
-            else if let value = try? container.decode(Double.self) { text = String(value) }
             else if let value = try? container.decode(String.self) { text = value }
             else if let items = try? container.decode([String].self) { text = items.joined(separator: ",") }
-            else {
+            else if let value = try? container.decode(Double.self), value.isFinite, value.rounded() != value || abs(value) < 1e15 {
+                text = String(value)
+            } else if (try? container.decode([String: String].self)) == nil, (try? container.decode([Int].self)) == nil, !container.decodeNil() {
+                // What is left is a number no 64-bit integer holds (18446744073709551616, 1e400).
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a number beyond 64 bits (at most 18446744073709551615); give large values as a \"0x...\" string")
+            } else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number, boolean or list of strings")
             }
         }

@@ -14,7 +14,7 @@ public enum ValueParser {
         switch spec.type {
         case .u64, .address, .cpu:
             guard let number = parseUnsigned(trimmed) else {
-                throw fail("expected \(spec.type.syntax) up to 0xffffffffffffffff")
+                throw fail("expected \(spec.type.syntax) up to 0xffffffffffffffff: decimal digits (4096) or 0x and hex digits (0x1000), nothing else")
             }
             try checkRange(number, spec, fail)
             // Addresses, and numbers the user wrote in hex, stay hex; the rest are decimal.
@@ -47,10 +47,12 @@ public enum ValueParser {
         case .string:
             return ParameterValue(text: text)
         case .bytes:
-            guard let bytes = parseHexBytes(trimmed) else { throw fail("expected \(spec.type.syntax)") }
+            guard let bytes = parseHexBytes(trimmed) else {
+                throw fail("expected \(spec.type.syntax): at least one byte as two hex digits each, optionally separated by ':', '-' or spaces (de:ad:be:ef)")
+            }
             return ParameterValue(number: UInt64(bytes.count), text: bytes.map { hexByte($0) }.joined(), bytes: bytes)
         case .cpuList:
-            guard let cpus = CPUList(trimmed) else { throw fail("expected \(spec.type.syntax)") }
+            guard let cpus = CPUList(trimmed) else { throw fail("expected \(spec.type.syntax), CPUs 0...\(CPUList.largestCPU)") }
             if let bounds = spec.bounds, let bad = cpus.members.first(where: { $0 < bounds.min || $0 > bounds.max }) {
                 throw fail("CPU \(bad) is outside \(spec.rangeDescription ?? "")")
             }
@@ -64,10 +66,16 @@ public enum ValueParser {
         throw fail("allowed range is \(spec.rangeDescription ?? "")")
     }
 
-    /// Decimal or `0x` hex (underscores allowed as separators), at most 2^64-1.
+    /// Decimal digits, or `0x` followed by hex digits; nothing else (no sign, no separators), at
+    /// most 2^64-1.
     public static func parseUnsigned(_ text: String) -> UInt64? {
-        let lower = text.filter { $0 != "_" }.lowercased()
-        if lower.hasPrefix("0x") { return UInt64(lower.dropFirst(2), radix: 16) }
+        let lower = text.lowercased()
+        if lower.hasPrefix("0x") {
+            let digits = lower.dropFirst(2)
+            guard !digits.isEmpty, digits.allSatisfy(\.isHexDigit) else { return nil }
+            return UInt64(digits, radix: 16)
+        }
+        guard !lower.isEmpty, lower.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
         return UInt64(lower, radix: 10)
     }
 
@@ -96,7 +104,7 @@ public enum ValueParser {
         var digits = text.lowercased()
         if digits.hasPrefix("0x") { digits.removeFirst(2) }
         digits.removeAll { $0 == ":" || $0 == "-" || $0 == " " }
-        guard digits.count % 2 == 0 else { return nil }
+        guard !digits.isEmpty, digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else { return nil }
         var bytes: [UInt8] = []
         var index = digits.startIndex
         while index < digits.endIndex {

@@ -31,7 +31,7 @@ public enum InjectionRun {
                                    time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
                                    parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
                                    steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
-        do throws(TargetError) { try journal?.append(record) } catch { throw .target(error) }
+        if let journal, let problem = journal.append(record) { throw .journal(.intent(path: journal.path, reason: problem)) }
         record.kind = "outcome"
         record.steps = nil
         let results: [Executor.StepResult]
@@ -41,7 +41,10 @@ public enum InjectionRun {
             record.time = Journal.now()
             record.outcome = "failed"
             record.error = error.description
-            try? journal?.append(record)
+            // The step's failure is what the user must see; a journal that also fails is said after it.
+            if let journal, let problem = journal.append(record) {
+                throw .stepFailedUnjournaled(error.description, journal: JournalError.outcome(path: journal.path, reason: problem, outcome: "failed"))
+            }
             throw error
         }
         var findings: [Verifier.Finding]?
@@ -54,7 +57,9 @@ public enum InjectionRun {
         } else {
             record.outcome = "ok"
         }
-        try? journal?.append(record)
+        if let journal, let problem = journal.append(record) {
+            throw .journal(.outcome(path: journal.path, reason: problem, outcome: record.outcome ?? "ok"))
+        }
         return Outcome(results: results, findings: findings)
     }
 }

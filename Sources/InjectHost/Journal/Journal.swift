@@ -49,25 +49,38 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// The append-only journal: JSON lines, each written with one `write` and flushed with `fsync`, so
-/// that after a crash or a kernel panic the last intent is on disk.
+/// The append-only journal: JSON lines, each written with one `write` of the complete line and
+/// flushed with `fsync`, so that after a crash or a kernel panic the last intent is on disk. A
+/// write that does not go through whole (a full disk) is cut back off, so the file only ever
+/// holds complete records; writers take turns with a lock on the file.
 public final class Journal {
     /// The journal file.
     public let path: String
     private let fd: FileDescriptor
 
     /// Opens (creating it and its directory) the journal at `path`.
-    public init(path: String) throws(TargetError) {
+    ///
+    /// - Throws: ``JournalError/open(path:reason:)``.
+    public init(path: String) throws(JournalError) {
         self.path = path
-        try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute],
-                                           hint: "use --journal FILE or --no-journal")
+        guard !path.isEmpty else { throw .open(path: "''", reason: "the path is empty") }
+        do {
+            try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute])
+        } catch {
+            throw .open(path: path, reason: "its directory cannot be made: \(error)")
+        }
         do {
             fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .create, .closeOnExec],
                                          permissions: [.ownerReadWrite, .groupRead])
         } catch let error as Errno {
-            throw AttributeFiles.map(error, path, "open", "use --journal FILE or --no-journal")
+            throw .open(path: path, reason: "\(error)")
         } catch {
-            throw .system(path: path, operation: "open", errno: .ioError, hint: nil)
+            throw .open(path: path, reason: "\(error)")
+        }
+        var info = stat()
+        guard fstat(fd.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            try? fd.close()
+            throw .open(path: path, reason: "not a regular file")
         }
     }
 
@@ -81,35 +94,74 @@ public final class Journal {
         return (environment["HOME"] ?? "/tmp") + "/.local/state/inject/journal.jsonl"
     }
 
-    /// Appends `record` and waits until it is on disk.
-    public func append(_ record: JournalRecord) throws(TargetError) {
+    /// Appends `record` as one complete line and waits until it is on disk; on failure the file
+    /// is cut back to what it held before.
+    ///
+    /// - Returns: `nil`, or the reason the record could not be written.
+    @discardableResult
+    public func append(_ record: JournalRecord) -> String? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(record) else { return }
-        do {
-            _ = try fd.writeAll(Array(data) + [10])
-            guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
-        } catch let error as Errno {
-            throw AttributeFiles.map(error, path, "write", nil)
-        } catch {
-            throw .system(path: path, operation: "write", errno: .ioError, hint: nil)
+        guard let data = try? encoder.encode(record) else { return "the record cannot be encoded" }
+        guard flock(fd.rawValue, LOCK_EX) == 0 else { return "cannot lock: \(Errno(rawValue: errno))" }
+        defer { flock(fd.rawValue, LOCK_UN) }
+        let size = lseek(fd.rawValue, 0, SEEK_END)
+        guard size >= 0 else { return "\(Errno(rawValue: errno))" }
+        // A line cut short by an earlier crash is ended first, so that this record stands alone.
+        var line = Array(data) + [10]
+        if size > 0 {
+            var last: UInt8 = 10
+            let readFd = open(path, O_RDONLY | O_CLOEXEC)
+            if readFd >= 0 {
+                _ = pread(readFd, &last, 1, size - 1)
+                close(readFd)
+            }
+            if last != 10 { line.insert(10, at: 0) }
         }
+        let written = line.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }
+        let failure = written < 0 ? Errno(rawValue: errno) : nil
+        guard written == line.count else {
+            _ = ftruncate(fd.rawValue, size)
+            return failure.map { "\($0)" } ?? "only \(max(written, 0)) of \(line.count) bytes could be written (is the disk full?)"
+        }
+        guard fsync(fd.rawValue) == 0 else {
+            let error = Errno(rawValue: errno)
+            _ = ftruncate(fd.rawValue, size)
+            return "fsync: \(error)"
+        }
+        return nil
     }
 
-    /// Every record of the journal at `path`; lines that are not records (a torn last line after a
-    /// crash) are skipped.
-    public static func read(_ path: String) throws(TargetError) -> [JournalRecord] {
+    /// What a journal file holds: every complete record, and the lines that are not records.
+    public struct Contents: Sendable {
+        public var records: [JournalRecord]
+        /// 1-based line numbers of lines that are not records (cut by a crash, or edited).
+        public var brokenLines: [Int]
+    }
+
+    /// Every record of the journal at `path`, and the line numbers of lines that are not records.
+    public static func read(_ path: String) throws(JournalError) -> Contents {
         let bytes: [UInt8]
         do {
-            guard let read = try AttributeFiles.readWholeFile(FilePath(path)) else { throw TargetError.notFound(path: path, hint: "no injection was journaled yet") }
+            guard let read = try AttributeFiles.readWholeFile(FilePath(path)) else {
+                throw JournalError.read(path: path, reason: "it does not exist: no injection was journaled yet")
+            }
             bytes = read
-        } catch let error as TargetError {
+        } catch let error as JournalError {
             throw error
         } catch {
-            throw .system(path: path, operation: "read", errno: .ioError, hint: nil)
+            throw .read(path: path, reason: "\(error)")
         }
         let decoder = JSONDecoder()
-        return bytes.split(separator: 10).compactMap { try? decoder.decode(JournalRecord.self, from: Data($0)) }
+        var contents = Contents(records: [], brokenLines: [])
+        for (index, line) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            if let record = try? decoder.decode(JournalRecord.self, from: Data(line)) {
+                contents.records.append(record)
+            } else {
+                contents.brokenLines.append(index + 1)
+            }
+        }
+        return contents
     }
 
     /// The current time as ISO 8601 UTC with milliseconds.

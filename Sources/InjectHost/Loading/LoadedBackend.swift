@@ -90,7 +90,9 @@ public final class LoadedBackend: @unchecked Sendable {
             throw .pluginFailed(backend: info.name, code: INJECT_E_INVALID.rawValue, message: "broke the plugin contract: \(violation)")
         }
         guard rc == INJECT_OK.rawValue else {
-            throw .pluginFailed(backend: info.name, code: rc, message: context.errorMessage ?? "failed without a message (code \(rc))")
+            let message = context.errorMessage ?? "failed without a message (code \(rc))"
+            if rc == INJECT_E_INVALID.rawValue && context.mode == .plan { throw .invalidRequest(backend: info.name, message: message) }
+            throw .pluginFailed(backend: info.name, code: rc, message: message)
         }
     }
 }

@@ -39,6 +39,9 @@ struct ManifestBackend: Sendable {
         let specs = try parameters(file, fail)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let library = file.library.hasPrefix("/") ? file.library : directory + "/" + file.library
+        guard access(library, F_OK) == 0 else {
+            throw fail("library", .library("\(library) does not exist (the manifest names it; put the vendor's library beside the manifest or give its absolute path)"))
+        }
         if let problem = PluginTrust.problem(file: library, directory: library.lastIndex(of: "/").map { String(library[..<$0]) } ?? "/") {
             throw fail("library", .library("untrusted: \(problem)"))
         }

@@ -48,6 +48,13 @@ struct ManifestFile: Decodable {
     var confirm: String?
 
     /// Decodes `bytes`, naming the key that is wrong.
+    /// The `library` a manifest's bytes name, when it is a plain file name beside the manifest.
+    static func libraryName(in bytes: [UInt8]) -> String? {
+        struct Library: Decodable { var library: String }
+        guard let name = try? JSONDecoder().decode(Library.self, from: Data(bytes)).library, !name.contains("/") else { return nil }
+        return name
+    }
+
     static func decode(_ bytes: [UInt8], file: String) throws(ManifestError) -> ManifestFile {
         do {
             return try JSONDecoder().decode(ManifestFile.self, from: Data(bytes))

@@ -11,7 +11,9 @@ public enum PluginTrust {
     public static func problem(file: String, directory: String, userID: uid_t = geteuid()) -> String? {
         for (path, what) in [(directory, "directory"), (file, "file")] {
             var info = stat()
-            guard stat(path, &info) == 0 else { return "\(what) \(path) cannot be examined" }
+            guard stat(path, &info) == 0 else {
+                return errno == ENOENT ? "\(what) \(path) does not exist" : "\(what) \(path) cannot be examined: \(String(cString: strerror(errno)))"
+            }
             if info.st_uid != 0 && info.st_uid != userID {
                 return "\(what) \(path) is owned by uid \(info.st_uid), neither root nor you (uid \(userID))"
             }

@@ -79,8 +79,12 @@ public final class Registry: @unchecked Sendable {
             return [(absolute, directory.isEmpty ? "/" : directory)]
         }
         guard let entries = try? AttributeFiles.listDirectory(.init(path)) else { return [] }
-        return entries.filter { !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix)) }
-            .map { (path + "/" + $0.name, path) }
+        let files = entries.filter { !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix)) }
+        // A vendor library beside its manifest is loaded through the manifest, not as a plugin.
+        let libraries = Set(files.filter { $0.name.hasSuffix(ManifestBackend.suffix) }.compactMap { manifest in
+            (try? AttributeFiles.readWholeFile(.init(path + "/" + manifest.name))).flatMap { ManifestFile.libraryName(in: $0) }
+        })
+        return files.filter { !libraries.contains($0.name) }.map { (path + "/" + $0.name, path) }
     }
 }
 

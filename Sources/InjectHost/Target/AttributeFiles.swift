@@ -1,3 +1,4 @@
+import CSystemShims
 import SystemPackage
 
 #if canImport(Glibc)
@@ -17,11 +18,36 @@ public struct AttributeFiles: TargetFiles, Sendable {
     /// `root` as text ending in `/`, so that a write joins strings instead of building a `FilePath`
     /// (storms write hundreds of thousands of times; the path is already validated).
     private let rootPrefix: String
+    /// Any root but `/`, held open: paths resolve beneath it and never leave it (symlinks included).
+    private let beneath: RootDirectory?
 
     /// Creates access under `root`.
     public init(root: FilePath = "/") {
         self.root = root
         rootPrefix = root.string.hasSuffix("/") ? root.string : root.string + "/"
+        beneath = root.string == "/" ? nil : RootDirectory(root.string)
+    }
+
+    /// Opens `path` with `flags`: beneath the root, or directly under `/`.
+    private func open(_ path: TargetPath, _ flags: Int32, _ operation: String, _ hint: String?) throws(TargetError) -> FileDescriptor {
+        if let beneath {
+            do {
+                return FileDescriptor(rawValue: try beneath.open(path.relative, flags))
+            } catch {
+                throw failure(error, path, operation, hint)
+            }
+        }
+        let fd = Glibc.open(rootPrefix + path.relative, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.map(Errno(rawValue: errno), rootPrefix + path.relative, operation, hint) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// The error for `error` at `path`: leaving the root is said as such.
+    private func failure(_ error: Errno, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
+        if error == .improperLink || error == .tooManySymbolicLinkLevels {
+            return .escapesRoot(path: path.relative, root: root.string)
+        }
+        return Self.map(error, rootPrefix + path.relative, operation, hint)
     }
 
     /// Writes `value` to the attribute at `path`.
@@ -29,8 +55,8 @@ public struct AttributeFiles: TargetFiles, Sendable {
     /// - Parameter hint: what to tell the user when the file is missing or refused.
     public func write(_ value: String, to path: TargetPath, hint: String? = nil) throws(TargetError) {
         let full = rootPrefix + path.relative
+        let fd = try open(path, O_WRONLY, "write", hint)
         do {
-            let fd = try full.withCString { try FileDescriptor.open($0, .writeOnly, options: [.closeOnExec]) }
             defer { try? fd.close() }
             var value = value
             let (written, count) = try value.withUTF8 { (try fd.write(UnsafeRawBufferPointer($0)), $0.count) }
@@ -61,12 +87,32 @@ public struct AttributeFiles: TargetFiles, Sendable {
 
     public func makeDirectory(_ path: TargetPath) throws(TargetError) {
         let full = path.under(root).string
-        guard mkdir(full, 0o755) == 0 || errno == EEXIST else { throw Self.map(Errno(rawValue: errno), full, "mkdir", nil) }
+        guard let beneath else {
+            guard mkdir(full, 0o755) == 0 || errno == EEXIST else { throw Self.map(Errno(rawValue: errno), full, "mkdir", nil) }
+            return
+        }
+        do throws(Errno) {
+            let (parent, name) = try beneath.parent(of: path.relative)
+            defer { close(parent) }
+            guard mkdirat(parent, name, 0o755) == 0 || errno == EEXIST else { throw Errno(rawValue: errno) }
+        } catch {
+            throw failure(error, path, "mkdir", nil)
+        }
     }
 
     public func removeDirectory(_ path: TargetPath) throws(TargetError) {
         let full = path.under(root).string
-        guard rmdir(full) == 0 else { throw Self.map(Errno(rawValue: errno), full, "rmdir", nil) }
+        guard let beneath else {
+            guard rmdir(full) == 0 else { throw Self.map(Errno(rawValue: errno), full, "rmdir", nil) }
+            return
+        }
+        do throws(Errno) {
+            let (parent, name) = try beneath.parent(of: path.relative)
+            defer { close(parent) }
+            guard unlinkat(parent, name, AT_REMOVEDIR) == 0 else { throw Errno(rawValue: errno) }
+        } catch {
+            throw failure(error, path, "rmdir", nil)
+        }
     }
 
     /// Creates `path` and its missing parents (`mkdir -p`), each with `mode`; `hint` says what to do
@@ -98,29 +144,39 @@ public struct AttributeFiles: TargetFiles, Sendable {
 
     /// Reads the attribute at `path` whole.
     public func read(_ path: TargetPath) throws(TargetError) -> [UInt8] {
-        let full = path.under(root)
+        let fd = try open(path, O_RDONLY, "read", nil)
+        defer { try? fd.close() }
         do {
-            guard let bytes = try Self.readWholeFile(full) else { throw TargetError.notFound(path: full.string, hint: nil) }
-            return bytes
-        } catch let error as Errno {
-            throw Self.map(error, full.string, "read", nil)
-        } catch let error as TargetError {
-            throw error
+            return try Self.readToEnd(fd)
         } catch {
-            throw .system(path: full.string, operation: "read", errno: .ioError, hint: nil)
+            throw Self.map(error, rootPrefix + path.relative, "read", nil)
         }
     }
 
     /// The entries of a directory (without `.` and `..`), sorted, each with whether it is a directory.
     public func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] {
-        let full = path.under(root)
-        return try Self.listDirectory(full)
+        guard beneath != nil else { return try Self.listDirectory(path.under(root)) }
+        let fd = try open(path, O_RDONLY | O_DIRECTORY, "list", nil)
+        guard let directory = fdopendir(fd.rawValue) else {
+            let error = Errno(rawValue: errno)
+            try? fd.close()
+            throw Self.map(error, rootPrefix + path.relative, "list", nil)
+        }
+        defer { closedir(directory) }
+        return Self.entries(directory) { name in
+            // A symlink beneath a root is not followed, even to see whether it is a directory.
+            var info = stat()
+            return fstatat(dirfd(directory), name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        }
     }
 
-    /// Whether `path` exists under the root.
+    /// Whether `path` exists under the root (and, beneath a root, is reached without leaving it).
     public func exists(_ path: String) -> Bool {
         guard let target = try? TargetPath(path) else { return false }
-        return access(target.under(root).string, F_OK) == 0
+        guard let beneath else { return access(target.under(root).string, F_OK) == 0 }
+        guard let fd = try? beneath.open(target.relative, INJECT_O_PATH) else { return false }
+        close(fd)
+        return true
     }
 
     // MARK: - Helpers shared with the rest of the host
@@ -135,10 +191,16 @@ public struct AttributeFiles: TargetFiles, Sendable {
             return nil
         }
         defer { try? fd.close() }
+        return try readToEnd(fd)
+    }
+
+    /// Everything left in `fd` (attribute files report size 0, so this reads until end of file).
+    static func readToEnd(_ fd: FileDescriptor) throws(Errno) -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            let count: Int
+            do { count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch let error as Errno { throw error } catch { throw .ioError }
             if count == 0 { break }
             result.append(contentsOf: chunk[..<count])
         }
@@ -151,18 +213,23 @@ public struct AttributeFiles: TargetFiles, Sendable {
             throw map(Errno(rawValue: errno), path.string, "list", nil)
         }
         defer { closedir(dir) }
+        return entries(dir) { name in
+            var info = stat()
+            return stat(path.appending(name).string, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
+
+    /// The sorted entries of an open directory; `isDirectory` decides for links and unknown types.
+    private static func entries(_ dir: OpaquePointer, isDirectory: (String) -> Bool) -> [(name: String, isDirectory: Bool)] {
         var entries: [(String, Bool)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
-                var info = stat()
-                isDirectory = stat(path.appending(name).string, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-            }
-            entries.append((name, isDirectory))
+            var directory = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) { directory = isDirectory(name) }
+            entries.append((name, directory))
         }
         return entries.sorted { $0.0 < $1.0 }
     }

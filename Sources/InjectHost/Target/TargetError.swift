@@ -4,6 +4,8 @@ import SystemPackage
 public enum TargetError: Error, Equatable, CustomStringConvertible {
     /// A plugin named an absolute path or one containing `..`.
     case unsafePath(String)
+    /// The path leads out of the target root (through a symlink or `..`); nothing was opened.
+    case escapesRoot(path: String, root: String)
     /// A file that does not exist; `hint` says how to get it (module, mount).
     case notFound(path: String, hint: String?)
     /// The kernel refused access.
@@ -29,6 +31,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unsafePath(let path):
             return "refused path '\(path)': plugins name files relative to the target root, without '..'"
+        case .escapesRoot(let path, let root):
+            return "refused path '\(path)': it leads out of the target root \(root) (a symlink or '..' on the way); nothing outside the root is read or written"
         case .notFound(let path, let hint):
             return "\(path) does not exist" + Self.suffix(hint)
         case .permissionDenied(let path, let hint):
