@@ -52,7 +52,7 @@ let package = Package(
         ),
         // The lab: a firmware-first RAS machine in QEMU (machine, guest image, firmware, agent). It
         // builds on the host; the host never imports it and sees a guest only as a GuestConnection.
-        .target(name: "InjectLab", dependencies: ["InjectHost", "FirmwareFormats", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "InjectLab", dependencies: ["InjectHost", "FirmwareFormats", "CSystemShims", .product(name: "SystemPackage", package: "swift-system")]),
         // The command-line tool: argument parsing and output only; it wires the lab to the host.
         .executableTarget(
             name: "inject",

@@ -16,7 +16,7 @@ struct LabCommand: ParsableCommand {
             with `inject lab down`, which leaves no process or file behind.
             """,
         subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self,
-                      LabConsoleCommand.self, LabDemoCommand.self, LabAgentCommand.self])
+                      LabConsoleCommand.self, LabDemoCommand.self, LabAgentCommand.self, LabFirmwareCommand.self])
 }
 
 /// Options shared by the lab subcommands.
@@ -67,6 +67,26 @@ struct LabBootOptions: ParsableArguments {
             help: "An extra QEMU argument, passed as given (repeatable; e.g. --qemu-arg=-device --qemu-arg=...).")
     var qemuArguments: [String] = []
 
+    @Option(name: .customLong("einj-types"),
+            help: ArgumentHelp("The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal).", valueName: "types"))
+    var einjTypes: String?
+
+    func validate() throws {
+        if let einjTypes, Self.mask(einjTypes) == nil {
+            throw ValidationError("--einj-types '\(einjTypes)' is not a mask or a comma-separated list of EINJ types within 0x1...0x100 (e.g. 0x8,0x10)")
+        }
+    }
+
+    /// The types as a mask, or `nil` when malformed or outside what the firmware can produce.
+    static func mask(_ text: String) -> UInt32? {
+        var mask: UInt32 = 0
+        for word in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let value = ValueParser.parseUnsigned(String(word).trimmed()), value != 0, value <= UInt64(EINJRegisters.supportedTypes) else { return nil }
+            mask |= UInt32(value)
+        }
+        return mask & ~EINJRegisters.supportedTypes == 0 ? mask : nil
+    }
+
     func options(name: String) -> Lab.Options {
         var options = Lab.Options()
         options.name = name
@@ -75,12 +95,14 @@ struct LabBootOptions: ParsableArguments {
         options.bootTimeoutSeconds = bootTimeout
         options.extraKernelArguments = kernelArguments
         options.extraQEMUArguments = qemuArguments
+        if let einjTypes, let mask = Self.mask(einjTypes) { options.einjTypes = mask }
         return options
     }
 }
 
 /// Prints a lab's record.
-func describe(_ record: LabRecord) -> String {
+func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> String {
+    let firmware = firmware ?? record.einj
     let lines = [
         "lab \(record.name): running, QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
         "  kernel       \(record.kernel) (\(record.kernelOrigin))",
@@ -89,6 +111,10 @@ func describe(_ record: LabRecord) -> String {
         "  guest memory \(record.guestMemory)",
         "  console      \(record.consoleLog)",
         "  GHES sources " + record.sources.map { "\($0.id) \($0.notification.name) block 0x\(String($0.blockAddress, radix: 16))" }.joined(separator: "; "),
+        "  EINJ         types 0x\(String(record.einjTypes ?? 0, radix: 16)), firmware " + (firmware.map {
+            "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered" + ($0.pending ? ", one waiting for its trigger" : "")
+                + ($0.last.isEmpty ? "" : "; last: \($0.last)")
+        } ?? "not running"),
         "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
     ]
     return lines.joined(separator: "\n")
@@ -147,13 +173,18 @@ struct LabStatusCommand: ParsableCommand {
         let environment = currentEnvironment()
         let explicit = CommandLine.arguments.contains { $0 == "--name" || $0 == "-n" || $0.hasPrefix("--name=") }
         let names = explicit ? [lab.name] : LabPaths.existing(environment)
-        let records = names.compactMap { try? Lab(name: $0, environment: environment).record }
+        var records: [LabRecord] = []
+        for name in names {
+            guard let lab = try? Lab(name: name, environment: environment), var record = lab.record else { continue }
+            record.einj = EINJFirmware.counts(lab.paths)
+            records.append(record)
+        }
         if lab.json { Output.json(records); return }
         if records.isEmpty {
             Output.line(explicit ? "lab \(lab.name): not running." : "no lab is running; start one with `inject lab up`.")
             if explicit { throw ExitCode(ExitCodes.unavailable) }
         }
-        for record in records { Output.line(describe(record)) }
+        for record in records { Output.line(describe(record, firmware: record.einj)) }
     }
 }
 
@@ -215,5 +246,18 @@ struct LabAgentCommand: ParsableCommand {
             Output.error(error.description)
             throw ExitCode(ExitCodes.unavailable)
         }
+    }
+}
+
+/// `inject lab firmware`: the lab's EINJ firmware emulator, started by `lab up`. Not for users.
+struct LabFirmwareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "firmware", abstract: "Run a lab's EINJ firmware emulator (started by `lab up`).", shouldDisplay: false)
+
+    @OptionGroup var lab: LabOptions
+
+    func run() throws {
+        let paths = try lab.check { () throws(LabError) in try LabPaths(name: lab.name, environment: currentEnvironment()) }
+        try lab.check { () throws(LabError) in try EINJFirmware.serve(paths) }
     }
 }

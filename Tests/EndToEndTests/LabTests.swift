@@ -27,9 +27,9 @@ struct LabTests {
     }
 
     /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left.
-    func withLab(_ name: String, _ body: (String) async throws -> Void) async throws {
+    func withLab(_ name: String, _ arguments: [String] = [], _ body: (String) async throws -> Void) async throws {
         let paths = try LabPaths(name: name, environment: Self.environment)
-        let up = try TestSupport.inject(["lab", "up", "-n", name], environment: Self.environment)
+        let up = try TestSupport.inject(["lab", "up", "-n", name] + arguments, environment: Self.environment)
         try #require(up.status == 0, "lab up: \(up.stderr)")
         var failure: (any Error)?
         do { try await body(name) } catch { failure = error }
@@ -40,6 +40,8 @@ struct LabTests {
         #expect(!FileManager.default.fileExists(atPath: paths.stateDirectory.string), "state directory left")
         let processes = try TestSupport.run("/usr/bin/pgrep", ["-f", "inject-lab-\(name),"])
         #expect(processes.stdout.isEmpty, "QEMU left running: \(processes.stdout)")
+        let firmware = try TestSupport.run("/usr/bin/pgrep", ["-f", "lab firmware -n \(name)$"])
+        #expect(firmware.stdout.isEmpty, "the EINJ firmware left running: \(firmware.stdout)")
         if let failure { throw failure }
     }
 
@@ -217,6 +219,48 @@ struct LabTests {
                         "--verify", "--lab", lab])
             _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000",
                                      "node:0 card:1 module:2 rank:1"])
+        }
+    }
+
+    /// The kernel's own einj module against the lab's EINJ firmware: every path a server offers.
+    @Test func einjInjectsThroughTheKernelsOwnModule() async throws {
+        try await withLab("e2e-einj", ["--einj-types", "0x1,0x8,0x10,0x80"]) { lab in
+            #expect(try guest(lab, "dmesg").contains("EINJ: Error INJection is initialized."))
+            // The platform offers what this lab was told to, and the plugin refuses the rest.
+            let offered = try guest(lab, "cat /sys/kernel/debug/apei/einj/available_error_type")
+            #expect(offered.split(separator: "\n").map { $0.prefix(10) } == ["0x00000001", "0x00000008", "0x00000010", "0x00000080"], "\(offered)")
+            let pcieCorrected = try TestSupport.inject(["run", "ghes", "via=einj", "section=pcie", "bus=0", "--lab", lab], environment: Self.environment)
+            #expect(pcieCorrected.status == 3 && pcieCorrected.stderr.contains("not offered by this platform"), "\(pcieCorrected.stderr)")
+
+            // Corrected memory, and a processor error on CPU 0: each reported by the polled source.
+            try inject(["run", "ghes", "via=einj", "address=0x3456000", "--verify", "--lab", lab])
+            try inject(["run", "ghes", "via=einj", "section=processor", "param3=0", "--verify", "--lab", lab])
+            // Uncorrected memory on a free page ends in memory_failure of that page; a PCIe error names the device.
+            let page = try freePage(lab, from: 0x8000)
+            try inject(["run", "ghes", "via=einj", "severity=recoverable", "address=0x\(String(page << 12, radix: 16))", "--yes", "--verify", "--lab", lab])
+            try inject(["run", "ghes", "via=einj", "section=pcie", "severity=recoverable", "bus=0", "pcie_device=3", "--yes", "--verify", "--lab", lab])
+
+            // An address outside RAM fails the write with EINVAL, and nothing is reported.
+            let before = try guest(lab, "dmesg | grep -c 'Hardware error from APEI' || true")
+            let outside = try TestSupport.inject(["run", "ghes", "via=einj", "address=0x7ff00000000", "--lab", lab], environment: Self.environment)
+            #expect(outside.status == 1 && outside.stderr.contains("Invalid argument"), "\(outside.stderr)")
+            // The firmware refuses a CPU that does not exist (6.1 reports any refusal as EBUSY).
+            let refused = try TestSupport.inject(["run", "ghes", "via=einj", "section=processor", "param3=5", "--lab", lab], environment: Self.environment)
+            #expect(refused.status == 1, "\(refused.stderr)")
+            #expect(try inject(["lab", "status", "-n", lab]).contains("last: refused: APIC ID 5 is not one of the 1 CPU(s)"))
+            usleep(1_000_000)
+            #expect(try guest(lab, "dmesg | grep -c 'Hardware error from APEI' || true") == before, "a refused injection was reported")
+
+            // notrigger: held until the trigger table's doorbell rings, by hand as a script would.
+            sleep(5)    // the kernel prints 2 corrected records per 5 s
+            try guest(lab, "cd /sys/kernel/debug/apei/einj && echo 0x8 > error_type && echo 0x2 > flags && echo 0x4444000 > param1 "
+                      + "&& echo 0xfffffffffffff000 > param2 && echo 1 > notrigger && echo 1 > error_inject")
+            usleep(1_500_000)
+            #expect(!(try guest(lab, "dmesg")).contains("physical_address: 0x0000000004444000"), "reported before its trigger")
+            #expect(try inject(["lab", "status", "-n", lab]).contains("one waiting for its trigger"))
+            try guest(lab, "busybox devmem 0x100F2000 64 1")
+            _ = try waitForLog(lab, ["physical_address: 0x0000000004444000"])
+            #expect(try inject(["lab", "status", "-n", lab]).contains("5 accepted, 1 refused, 5 delivered"), "the counts")
         }
     }
 

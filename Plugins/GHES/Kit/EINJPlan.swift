@@ -37,6 +37,22 @@ enum EINJPlan {
         }
     }
 
+    /// The PCIe device as EINJ's SBDF (ACPI 6.5 table 18.30: segment in byte 3, bus in byte 2,
+    /// device in bits 15:11, function in bits 10:8), from the pcie section's parameters.
+    static func pcieSBDF(_ p: ParameterValues) -> UInt64? {
+        guard p.text("section") == "pcie", let bus = p.number("bus") else { return nil }
+        return (p.number("segment") ?? 0) << 24 | bus << 16 | (p.number("pcie_device") ?? 0) << 11 | (p.number("pcie_function") ?? 0) << 8
+    }
+
+    /// `device_id: SSSS:BB:DD.F`, as the kernel prints a CPER PCIe section's device.
+    static func deviceText(_ sbdf: UInt64) -> String {
+        func hex(_ value: UInt64, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return "device_id: \(hex(sbdf >> 24, 4)):\(hex(sbdf >> 16 & 0xFF, 2)):\(hex(sbdf >> 11 & 0x1F, 2)).\(hex(sbdf >> 8 & 0x7, 1))"
+    }
+
     static func plan(_ p: ParameterValues, target: Target, into plan: inout Plan) throws(BackendError) {
         let section = p.text("section") ?? "memory"
         let severity = p.text("severity") ?? "corrected"
@@ -55,15 +71,20 @@ enum EINJPlan {
             plan.requireConfirmation("EINJ error type \(hex(type)) (\(name)) is uncorrectable: the platform may kill processes, offline memory or reset")
         }
         set("error_type", hex(type), "\(name)")
+        // With flags, the kernel takes param1/param2 as the memory address and mask (bit 1),
+        // param3 as the APIC ID (bit 0) and param4 as the PCIe SBDF (bit 2); einj.rst.
         let address = p.number("address")
-        let flags = p.number("flags") ?? (address != nil ? 0x2 : (p.isSet("param3") ? 0x4 : 0x0))
-        set("flags", hex(flags), "bit 1: param1/param2 give a memory address and mask; bit 2: param3 a PCIe SBDF")
+        let apicID = p.number("param3")
+        let sbdf = p.number("param4") ?? pcieSBDF(p)
+        let derived = (address != nil ? 0x2 : 0) | (apicID != nil ? 0x1 : 0) | (sbdf != nil ? 0x4 : 0) as UInt64
+        let flags = p.number("flags") ?? derived
+        set("flags", hex(flags), "bit 0: param3 is the APIC ID; bit 1: param1/param2 are the memory address and mask; bit 2: param4 is the PCIe SBDF")
         if let address {
             set("param1", hex(address), "physical address")
             set("param2", hex(p.number("address_mask") ?? 0xFFFF_FFFF_FFFF_F000), "address mask")
         }
-        if let param3 = p.number("param3") { set("param3", hex(param3)) }
-        if let param4 = p.number("param4") { set("param4", hex(param4)) }
+        if let apicID { set("param3", hex(apicID), "APIC ID") }
+        if let sbdf { set("param4", hex(sbdf), "PCIe segment, bus, device, function (bytes 3, 2, 1[7:3], 1[2:0])") }
         set("notrigger", p.flag("notrigger") ? "1" : "0")
         set("error_inject", "1", "the firmware injects the error" + (p.flag("notrigger") ? " (triggered by the next access)" : ""), trigger: true)
     }

@@ -55,7 +55,24 @@ public struct GHESBackend: InjectBackend {
         switch p.text("via") ?? "ghes" {
         case "einj":
             try EINJPlan.plan(p, target: request.target, into: &plan)
-            plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source"))
+            // With notrigger the firmware holds the error: nothing is reported until it is triggered.
+            guard !p.flag("notrigger") else { return plan }
+            plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source",
+                                   note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
+            switch builder.sectionName {
+            case "processor": plan.expect(.kernelLog("section_type: general processor error"))
+            case "pcie":
+                plan.expect(.kernelLog("section_type: PCIe error"))
+                if let sbdf = EINJPlan.pcieSBDF(p) { plan.expect(.kernelLog(EINJPlan.deviceText(sbdf))) }
+            default: break
+            }
+            if builder.sectionName == "memory", let address = p.number("address") {
+                plan.expect(.kernelLog(KernelText.physicalAddress(address)))
+                if builder.severity == .recoverable {
+                    // An uncorrected memory error with an address ends in memory_failure() of its page.
+                    plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=0x" + String(address >> 12, radix: 16)))
+                }
+            }
             return plan
         case "qemu":
             guard request.target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME") }
@@ -138,5 +155,14 @@ enum Base64 {
             index += 3
         }
         return out
+    }
+}
+
+/// Lines as the kernel's CPER printer writes them.
+enum KernelText {
+    /// `physical_address: 0x%016llx`.
+    static func physicalAddress(_ address: UInt64) -> String {
+        let digits = String(address, radix: 16)
+        return "physical_address: 0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
     }
 }

@@ -41,9 +41,9 @@ enum GHESParameters {
         Parameter("data", .bytes, help: "vendor: the section's bytes (hex)"),
         Parameter("fru_text", .string, help: "FRU text of the data entry (up to 20 characters, e.g. a DIMM label)"),
         Parameter("error_type", .u64(0...0xFFFF_FFFF), help: "einj: the EINJ error type (default from section and severity; see available_error_type)"),
-        Parameter("flags", .u64(0...0xF), help: "einj: flags (default 0x2, memory address valid, when address is given)"),
-        Parameter("param3", .u64(), help: "einj: param3 (PCIe SBDF with flags bit 2)"),
-        Parameter("param4", .u64(), help: "einj: param4"),
+        Parameter("flags", .u64(0...0x7), help: "einj: flags (default: bit 1 when address is given, bit 0 with param3, bit 2 with param4 or a pcie bus)"),
+        Parameter("param3", .u64(0...0xFFFF_FFFF), help: "einj: the APIC ID of the CPU (flags bit 0)"),
+        Parameter("param4", .u64(0...0xFFFF_FFFF), help: "einj: the PCIe SBDF (flags bit 2; computed from segment, bus, pcie_device, pcie_function when not given)"),
         Parameter("notrigger", .bool, default: "false", help: "einj: set up the error without triggering it (the next access does)"),
     ]
 }

@@ -79,10 +79,7 @@ struct RecordBuilder {
         switch try section() {
         case .fixed(let section) where section.layout == SectionLayouts.platformMemory:
             lines.append("section_type: memory error")
-            if let address = section["physical_address"] {
-                let hex = String(address, radix: 16)
-                lines.append("physical_address: 0x" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex)
-            }
+            if let address = section["physical_address"] { lines.append(KernelText.physicalAddress(address)) }
             for name in ["node", "card", "module", "rank", "bank", "device", "row", "column"] {
                 if let value = section[name] { lines.append("\(name):\(value)") }
             }

@@ -12,6 +12,9 @@
 /** O_PATH (glibc hides it from Swift without _GNU_SOURCE). */
 #define INJECT_O_PATH 010000000
 
+/** POSIX_SPAWN_SETSID (a GNU extension glibc hides without _GNU_SOURCE): the child starts its own session. */
+#define INJECT_POSIX_SPAWN_SETSID 0x80
+
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif

@@ -31,6 +31,8 @@ public struct FirmwareLayout: Sendable, Equatable {
     public var size: UInt64
     /// The sources, in HEST order.
     public var sources: [Source]
+    /// The EINJ firmware's registers (at 960 KiB into the window).
+    public var einj: EINJRegisters
 
     /// The kernel argument that keeps the kernel off the window.
     public var kernelArgument: String {
@@ -46,6 +48,7 @@ public struct FirmwareLayout: Sendable, Equatable {
     public init(base: UInt64, size: UInt64, notifications: [Notification]) {
         self.base = base
         self.size = size
+        einj = EINJRegisters(base: base + 0xF_0000)
         sources = notifications.enumerated().map { index, notification in
             Source(id: UInt16(index), notification: notification,
                    pollIntervalMilliseconds: notification == .polled ? 100 : 0,
@@ -63,14 +66,19 @@ public struct FirmwareLayout: Sendable, Equatable {
         })
     }
 
-    /// The bytes to place at each register address before the guest boots: each register holds
-    /// its block's address (little-endian), and every block starts empty.
-    public var initialContents: [(address: UInt64, bytes: [UInt8])] {
+    /// The bytes to place before the guest boots: each GHES register holds its block's address
+    /// (little-endian), every block starts empty, and the EINJ registers offer `einjTypes`.
+    public func initialContents(einjTypes: UInt32) -> [(address: UInt64, bytes: [UInt8])] {
         sources.flatMap { source -> [(address: UInt64, bytes: [UInt8])] in
             var pointer = ByteWriter()
             pointer.put(source.blockAddress)
             return [(source.registerAddress, pointer.bytes),
                     (source.blockAddress, [UInt8](repeating: 0, count: Int(source.blockLength)))]
-        }
+        } + einj.initialContents(types: einjTypes)
+    }
+
+    /// The source a record of `severity` goes to: corrected ones are polled, the rest raise an NMI.
+    public func source(forCorrected corrected: Bool) -> Source? {
+        sources.first { $0.notification == (corrected ? .polled : .nmi) }
     }
 }

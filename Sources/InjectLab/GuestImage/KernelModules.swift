@@ -9,7 +9,7 @@ public struct KernelModules: Sendable {
     /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
     /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
     /// device (`/dev/ipmi0`) for the simulated BMC.
-    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "button",
+    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
                                 "ipmi_si", "ipmi_devintf"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]

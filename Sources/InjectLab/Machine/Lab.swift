@@ -1,3 +1,4 @@
+import CSystemShims
 import FirmwareFormats
 import InjectHost
 import SystemPackage
@@ -26,6 +27,9 @@ public struct Lab {
         /// The `inject` binary that runs as the guest agent (the host's filesystem is the
         /// guest's): by default the one beside the running executable.
         public var agentExecutable = (PluginSearchPath.executableDirectory ?? "/usr/bin") + "/inject"
+        /// The EINJ error types the firmware offers (`available_error_type`); a subset of
+        /// ``EINJRegisters/supportedTypes``.
+        public var einjTypes = EINJRegisters.defaultTypes
         public init() {}
     }
 
@@ -62,6 +66,9 @@ public struct Lab {
         guard (1...64).contains(options.cpus) else {
             throw .io(path: "--cpus", reason: "\(options.cpus) is outside 1...64")
         }
+        guard options.einjTypes != 0, options.einjTypes & ~EINJRegisters.supportedTypes == 0 else {
+            throw .io(path: "--einj-types", reason: "0x\(String(options.einjTypes, radix: 16)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal)")
+        }
         guard (256...65536).contains(options.memoryMiB) else {
             throw .io(path: "--memory", reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
         }
@@ -77,8 +84,9 @@ public struct Lab {
             let layout = FirmwareLayout.lab
             try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable), to: paths.initramfs)
             try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
+            try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
             try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
-            try lab.writeFirmware(layout)
+            try lab.writeFirmware(layout, einjTypes: options.einjTypes)
             let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
                                              layout: layout, extraKernelArguments: options.extraKernelArguments)
                 + options.extraQEMUArguments
@@ -92,13 +100,17 @@ public struct Lab {
                 throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
             }
             // QEMU has the RAM file open now; write the firmware again in case it was reset.
-            try lab.writeFirmware(layout)
+            try lab.writeFirmware(layout, einjTypes: options.einjTypes)
             try lab.waitForAgent(pid: pid, timeoutSeconds: options.bootTimeoutSeconds)
-            let record = LabRecord(
+            var record = LabRecord(
                 name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: kernel.release,
                 kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
                 guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
-                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid))
+                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
+                einjTypes: options.einjTypes)
+            try record.save(paths.record)
+            // The EINJ firmware runs beside QEMU for the life of the lab.
+            record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
             try record.save(paths.record)
             return record
         } catch {
@@ -113,6 +125,7 @@ public struct Lab {
     @discardableResult
     public func down() throws(LabError) -> Bool {
         LabAgent.disconnect(paths)
+        stopFirmware()
         var stopped = false
         if let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) {
             if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
@@ -162,8 +175,45 @@ public struct Lab {
         }
     }
 
-    private func writeFirmware(_ layout: FirmwareLayout) throws(LabError) {
-        for (address, bytes) in layout.initialContents {
+    /// Starts `inject lab firmware` (the EINJ emulator) in its own session, its output in the
+    /// lab's firmware log.
+    private func startFirmware(executable: String) throws(LabError) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, paths.firmwareLog.string, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(INJECT_POSIX_SPAWN_SETSID))
+        let words = [executable, "lab", "firmware", "-n", paths.name]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw .io(path: executable, reason: "cannot start the EINJ firmware: \(Errno(rawValue: spawned))") }
+        try LabFileSystem.write(Array("\(pid)\n".utf8), to: paths.firmwarePid)
+        return pid
+    }
+
+    /// Stops the EINJ emulator (it also stops by itself once QEMU is gone).
+    private func stopFirmware() {
+        guard let bytes = try? AttributeFiles.readWholeFile(paths.firmwarePid),
+              let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0 else { return }
+        guard let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
+              String(decoding: cmdline, as: UTF8.self).contains("firmware") else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<100 where kill(pid, 0) == 0 {
+            if waitpid(pid, &status, WNOHANG) == pid { break }
+            usleep(10_000)
+        }
+    }
+
+    private func writeFirmware(_ layout: FirmwareLayout, einjTypes: UInt32) throws(LabError) {
+        for (address, bytes) in layout.initialContents(einjTypes: einjTypes) {
             do {
                 try AttributeFiles.write(bytes, at: Int64(address), of: paths.guestMemory)
             } catch {
@@ -198,7 +248,7 @@ public struct Lab {
     }
 
     /// Whether `pid` is this lab's QEMU (and not a reused pid).
-    static func isQEMU(_ pid: Int32, name: String) -> Bool {
+    public static func isQEMU(_ pid: Int32, name: String) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM,
               let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")) else { return false }
         let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }

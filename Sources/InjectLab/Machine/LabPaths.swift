@@ -33,6 +33,12 @@ public struct LabPaths: Sendable, Equatable {
     public var pidFile: FilePath { stateDirectory.appending("qemu.pid") }
     /// The HEST table given to QEMU.
     public var hestTable: FilePath { stateDirectory.appending("hest.aml") }
+    /// The EINJ table given to QEMU.
+    public var einjTable: FilePath { stateDirectory.appending("einj.aml") }
+    /// The EINJ firmware emulator's pid, log and counts.
+    public var firmwarePid: FilePath { stateDirectory.appending("firmware.pid") }
+    public var firmwareLog: FilePath { stateDirectory.appending("firmware.log") }
+    public var firmwareCounts: FilePath { stateDirectory.appending("einj.json") }
     /// The initramfs the host wrote.
     public var initramfs: FilePath { stateDirectory.appending("initramfs.cpio") }
     /// What `lab up` recorded about the lab.

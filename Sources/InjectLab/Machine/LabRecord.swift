@@ -27,6 +27,12 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var bootSeconds: Double
     /// QEMU's resident memory when the guest came up, in KiB.
     public var residentKiB: Int?
+    /// The EINJ error types the lab's firmware offers.
+    public var einjTypes: UInt32?
+    /// The EINJ firmware emulator's pid.
+    public var firmwarePid: Int32?
+    /// What the EINJ firmware has done (filled in by `lab status`, not saved).
+    public var einj: EINJFirmware.Counts?
 
     func save(_ path: FilePath) throws(LabError) {
         let encoder = JSONEncoder()

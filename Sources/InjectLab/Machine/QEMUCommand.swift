@@ -1,6 +1,6 @@
 import InjectHost
 /// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
-/// it), the host-built kernel, initramfs and HEST table, the host's filesystem read-only over 9p,
+/// it), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
 /// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
 /// watchdog raises NMIs), and the serial console in a file. QEMU daemonizes once its sockets exist.
 enum QEMUCommand {
@@ -17,7 +17,7 @@ enum QEMUCommand {
             "-machine", "pc,memory-backend=ram0",
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
-            "-acpitable", "file=\(paths.hestTable)",
+            "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
             "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",

@@ -76,4 +76,28 @@ struct GHESKitTests {
         #expect(GHESBackend().decode(event: "ras:non_standard_event", fields: ["sec_type": "12345678-1234-1234-1234-123456789abc"])
                 == ["section": "vendor-defined"])
     }
+
+    func einjWrites(_ values: [String: String]) throws -> [String: String] {
+        let directory = "sys/kernel/debug/apei/einj"
+        let target = TestTarget(files: Dictionary(uniqueKeysWithValues: ["available_error_type", "error_type", "flags", "param1", "param2",
+                                                                          "param3", "param4", "notrigger", "error_inject"].map { ("\(directory)/\($0)", "") }))
+        let plan = try target.plan(GHESBackend(), ["via": "einj"].merging(values) { $1 })
+        return Dictionary(uniqueKeysWithValues: plan.steps.compactMap { step -> (String, String)? in
+            if case .writeAttribute(let path, let value) = step.action { return (String(path.split(separator: "/").last!), value) }
+            return nil
+        })
+    }
+
+    @Test func einjFlagsSayWhichParametersAreValid() throws {
+        // A memory address: bit 1 with param1/param2.
+        let memory = try einjWrites(["address": "0x3456000"])
+        #expect(memory["flags"] == "0x2" && memory["param1"] == "0x3456000" && memory["param2"] == "0xfffffffffffff000")
+        // param3 is the APIC ID (bit 0), not a PCIe SBDF.
+        let processor = try einjWrites(["section": "processor", "param3": "2"])
+        #expect(processor["error_type"] == "0x1" && processor["flags"] == "0x1" && processor["param3"] == "0x2" && processor["param4"] == nil)
+        // A PCIe device is param4 (bit 2): segment, bus, device, function as ACPI lays them out.
+        let pcie = try einjWrites(["section": "pcie", "bus": "1", "pcie_device": "3", "pcie_function": "1"])
+        #expect(pcie["error_type"] == "0x40" && pcie["flags"] == "0x4" && pcie["param4"] == "0x11900")
+        #expect(EINJPlan.deviceText(0x11900) == "device_id: 0000:01:03.1")
+    }
 }

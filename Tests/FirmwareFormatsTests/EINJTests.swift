@@ -1,0 +1,40 @@
+import Testing
+@testable import FirmwareFormats
+
+/// EINJ tables and structures: built and parsed by one code, with the kernel's own checks.
+@Suite struct EINJTests {
+    @Test func aTableRoundTripsAndIsLaidOutAsTheKernelReadsIt() throws {
+        let table = EINJ(entries: [
+            .init(.executeOperation, .writeRegisterValue, .memory(0x100F_0000), value: 1),
+            .init(.checkBusyStatus, .readRegisterValue, .memory(0x100F_0008), value: 1, mask: 1),
+        ])
+        let bytes = table.encoded()
+        #expect(bytes.count == 48 + 2 * 32)
+        #expect(ACPITableHeader.isChecksumValid(bytes))
+        #expect(Array(bytes[36..<40]) == [48, 0, 0, 0] && Array(bytes[44..<48]) == [2, 0, 0, 0])
+        #expect(bytes[48] == 5 && bytes[49] == 3)             // action, instruction
+        #expect(Array(bytes[52..<56]) == [0, 64, 0, 4])      // SystemMemory, 64 bits, qword
+        let parsed = try EINJ(parsing: bytes)
+        #expect(parsed.entries == table.entries)
+        // The entry count must match the length, as einj_check_table insists.
+        var wrong = bytes
+        wrong[44] = 3
+        wrong[9] = ACPITableHeader.checksum(wrong)
+        #expect(throws: FormatError.self) { try EINJ(parsing: wrong) }
+    }
+
+    @Test func triggerTablesAndParametersRoundTrip() throws {
+        let trigger = EINJ.TriggerTable(entries: [.init(.triggerError, .writeRegisterValue, .memory(0x100F_2000), value: 1)])
+        let bytes = trigger.encoded()
+        #expect(bytes.count == 16 + 32 && Array(bytes[0..<4]) == [16, 0, 0, 0] && Array(bytes[8..<12]) == [48, 0, 0, 0])
+        #expect(try EINJ.TriggerTable(parsing: bytes) == trigger)
+        var tooBig = bytes
+        tooBig[9] = 0x20                                       // table_size 8240 > a page
+        #expect(throws: FormatError.self) { try EINJ.TriggerTable(parsing: tooBig) }
+        let parameters = EINJParameters(type: 0x8, flags: 0x2, memoryAddress: 0x3456000, memoryRange: 0xFFFF_FFFF_FFFF_F000)
+        let encoded = parameters.encoded()
+        #expect(encoded.count == EINJParameters.size)
+        #expect(Array(encoded[16..<24]) == [0, 0x60, 0x45, 0x03, 0, 0, 0, 0])   // memory_address at 16
+        #expect(try EINJParameters(parsing: encoded) == parameters)
+    }
+}
