@@ -264,6 +264,37 @@ struct LabTests {
         }
     }
 
+    /// GHES notified by SCI: the lab's DSDT gives the kernel a Hardware Error Device, and the host
+    /// raises the SCI with a PCI hotplug it undoes.
+    @Test func ghesRecordsThroughTheSCISource() async throws {
+        try await withLab("e2e-sci") { lab in
+            let sci = try #require(FirmwareLayout.lab.sources.first { $0.notification == .sci })
+            #expect(try guest(lab, "dmesg").contains("ACPI: Table Upgrade: override [DSDT"))
+            #expect(try guest(lab, "ls /sys/bus/acpi/drivers/hardware_error_device").contains("PNP0C33:00"))
+            #expect(try inject(["probe", "ghes", "--lab", lab]).contains("notified by SCI, status address register 0x\(String(sci.registerAddress, radix: 16)): can be raised"))
+            let before = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            try inject(["run", "ghes", "source=\(sci.id)", "address=0x2345000", "--verify", "--lab", lab])
+            _ = try waitForLog(lab, ["Hardware error from APEI Generic Hardware Error Source: \(sci.id)", "physical_address: 0x0000000002345000"])
+            let after = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            #expect(after > before, "SCI count \(before) -> \(after)")
+
+            // 20 in a row, each counted by its bank-255 machine check (the printed report is rate-limited).
+            let directory = try TestSupport.temporaryDirectory()
+            defer { TestSupport.remove(directory) }
+            let scenario = directory.appendingPathComponent("sci.json")
+            try #"{"name": "sci", "steps": [{"name": "SCI records", "backend": "ghes", "count": 20, "verify": "count", "parameters": {"source": "\#(sci.id)", "address": "random 0x1000000..0x2000000 align 0x1000"}}]}"#
+                .write(to: scenario, atomically: true, encoding: .utf8)
+            let campaign = try inject(["campaign", scenario.path, "--json", "--lab", lab])
+            let report = try JSONSerialization.jsonObject(with: Data(campaign.utf8)) as? [String: Any]
+            let step = (report?["steps"] as? [[String: Any]])?.first
+            #expect(step?["injected"] as? Int == 20 && step?["seenEvents"] as? Int == 20, "\(campaign)")
+
+            // The trigger leaves no device behind.
+            sleep(3)
+            #expect(try guest(lab, "grep -l 0x100e /sys/bus/pci/devices/*/device || true").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        }
+    }
+
     @Test func twoLabsRunSideBySideAndStayApart() async throws {
         try await withLab("e2e-left") { left in
             try await withLab("e2e-right") { right in

@@ -15,6 +15,8 @@ public struct GHESBackend: InjectBackend {
         logMarkers: ["APEI", "GHES", "Hardware error"])
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"
+    /// The Hardware Error Device bound to hed.c: SCI-notified sources can be raised through it.
+    static let hedDevice = "sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00"
 
     public init() {}
 
@@ -22,8 +24,19 @@ public struct GHESBackend: InjectBackend {
         var found: [Capability] = []
         if let table = try? target.readBytes(Self.hestPath), let hest = try? HEST(parsing: table) {
             let ghes = hest.sources.filter { $0.generic != nil }
+            let hed = target.exists(Self.hedDevice)
+            let lines = zip(hest.sources, hest.lines).map { source, line -> String in
+                guard let kind = source.generic?.notification.kind else { return line }
+                switch kind {
+                case .polled: return line + ": can be raised (the kernel polls it)"
+                case .nmi: return line + (target.hasQMP || target.hasIPMI ? ": can be raised (NMI through QMP or the BMC)" : ": cannot be raised here (no QMP or BMC)")
+                case .sci: return line + (hed && target.hasQMP ? ": can be raised (SCI through the HED device, a GPE from QMP)"
+                                          : ": cannot be raised here (\(hed ? "no QMP" : "no Hardware Error Device (PNP0C33) is bound"))")
+                default: return line + ": cannot be raised (no way to deliver \(kind.description) from the host)"
+                }
+            }
             found.append(Capability("hest", available: !ghes.isEmpty,
-                                    "\(hest.sources.count) error source(s), \(ghes.count) GHES" + hest.lines.map { "\n    " + $0 }.joined()))
+                                    "\(hest.sources.count) error source(s), \(ghes.count) GHES" + lines.map { "\n    " + $0 }.joined()))
         } else {
             found.append(Capability("hest", available: false, "no readable HEST table (\(Self.hestPath)): the platform declares no error sources, or not root"))
         }
@@ -132,9 +145,14 @@ public struct GHESBackend: InjectBackend {
         let notification = source?.notification
         if notify == "nmi" || (notify == "auto" && notification?.kind == .nmi) {
             plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
+        } else if notify == "sci" || (notify == "auto" && notification?.kind == .sci) {
+            guard request.target.exists(Self.hedDevice) else {
+                throw BackendError.unsupported("source \(sourceID) is notified by SCI, but no Hardware Error Device (PNP0C33) is bound: the platform's AML cannot notify it (a lab derives a DSDT with one; see docs/nmi.md)")
+            }
+            plan.notify("nmi", ["signal": "sci", "method": "gpe"], note: "raise an SCI whose GPE method notifies the HED device: the kernel reads its SCI sources")
         } else if notify == "auto", let notification, notification.kind != .polled {
             let name = notification.kind?.description ?? "type \(notification.type)"
-            throw BackendError.unsupported("source \(sourceID) is notified by \(name), which this backend cannot raise (polled and NMI sources work; see docs/nmi.md for SCI)")
+            throw BackendError.unsupported("source \(sourceID) is notified by \(name), which this backend cannot raise (polled, NMI and SCI sources work; see docs/nmi.md)")
         }
     }
 }

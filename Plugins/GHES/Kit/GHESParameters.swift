@@ -11,7 +11,7 @@ enum GHESParameters {
                   help: "ghes: write the record into a GHES source's status block and notify it (a lab); einj: the kernel's APEI EINJ (firmware makes the record); qemu: QMP inject-ghes-v2-error (QEMU 10+, arm virt)"),
         Parameter("source", .u64(0...65535), default: "0", help: "the GHES source id (`inject probe` lists the HEST's sources)"),
         Parameter("block_address", .address(), help: "guest-physical address of the status block; found through the HEST when not given"),
-        Parameter("notify", .choice(["auto", "poll", "nmi"]), default: "auto",
+        Parameter("notify", .choice(["auto", "poll", "nmi", "sci"]), default: "auto",
                   help: "auto: the source's own notification from the HEST; poll: the kernel's poller finds it; nmi: raise an NMI through the nmi backend"),
         Parameter("severity", .choice(severities), default: "corrected", help: "CPER severity (fatal makes the kernel panic)"),
         Parameter("section", .choice(sections), default: "memory", help: "the CPER section: platform memory, processor generic, PCIe, ARM processor, or a vendor's"),

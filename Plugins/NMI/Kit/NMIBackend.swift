@@ -10,9 +10,9 @@ public struct NMIBackend: InjectBackend {
         parameters: [
             Parameter("signal", .choice(["nmi", "sci", "irq"]), default: "nmi", help: "what to raise"),
             Parameter("via", .choice(["qemu", "ipmi", "sysrq", "debugfs"]), default: "qemu",
-                      help: "qemu: QMP (inject-nmi, system_powerdown); ipmi: the target's BMC (--lab, --bmc or in-band); sysrq: backtrace NMI; debugfs: irq trigger"),
-            Parameter("method", .choice(["diag", "watchdog"]), default: "diag",
-                      help: "via=ipmi: diag pulses the diagnostic interrupt (chassis power diag); watchdog arms the BMC watchdog with an NMI pre-timeout, then stops it (the lab's simulated BMC has no diag)"),
+                      help: "qemu: QMP (inject-nmi; for sci a hotplug GPE or the power button); ipmi: the target's BMC (--lab, --bmc or in-band); sysrq: backtrace NMI; debugfs: irq trigger"),
+            Parameter("method", .choice(["diag", "watchdog", "gpe", "powerbutton"]),
+                      help: "via=ipmi: diag (default) pulses the diagnostic interrupt (chassis power diag); watchdog arms the BMC watchdog with an NMI pre-timeout, then stops it (the lab's simulated BMC has no diag). signal=sci: gpe (default) raises GPE 1 with a PCI hotplug that is undone at once (the GPE method runs, so the lab's HED device is notified: GHES SCI sources are read); powerbutton sends the power-button event (a fixed event: an SCI that runs no GPE method)"),
             Parameter("irq", .u64(0...65535), help: "the interrupt for signal=irq via=debugfs"),
         ],
         logMarkers: ["NMI"])
@@ -43,7 +43,22 @@ public struct NMIBackend: InjectBackend {
             plan.qmp("inject-nmi", note: "QEMU raises an NMI on every vCPU", trigger: true)
             plan.expect(.kernelLog("NMI"))
         case ("sci", "qemu"):
-            plan.qmp("system_powerdown", note: "the ACPI power button event arrives as an SCI", trigger: true)
+            guard request.target.hasQMP else { throw BackendError.unsupported("signal=sci via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME") }
+            switch p.text("method") ?? "gpe" {
+            case "powerbutton":
+                plan.qmp("system_powerdown", note: "the ACPI power button event arrives as an SCI (a fixed event: no GPE method runs)", trigger: true)
+            case "gpe":
+                // A device added to the PCI hotplug bus raises GPE 1, whose method the lab's DSDT
+                // extends with Notify(HED, 0x80); removing it again leaves nothing behind.
+                let id = "inject-gpe-" + String(request.target.realtimeNanoseconds % 0xFFFF_FFFF, radix: 16)
+                plan.qmp("device_add", arguments: "{\"driver\": \"e1000\", \"bus\": \"pci.0\", \"id\": \"\(id)\"}",
+                         note: "PCI hotplug: QEMU raises GPE 1 (an SCI); the GPE method runs", hint: "the machine needs ACPI PCI hotplug on pci.0 (QEMU's pc machine)", trigger: true)
+                plan.sleep(microseconds: 1_000_000, note: "let the guest handle the GPE before the removal raises the next one")
+                plan.qmp("device_del", arguments: "{\"id\": \"\(id)\"}", note: "unplug it again (the guest ejects it on the next GPE)")
+                plan.expect(.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1))
+            default:
+                throw BackendError.invalid("method=\(p.text("method") ?? "") is for via=ipmi; signal=sci takes method=gpe or method=powerbutton")
+            }
             plan.expect(.counter("sys/firmware/acpi/interrupts/sci", delta: 1))
         case ("nmi", "ipmi"):
             guard request.target.hasIPMI else {

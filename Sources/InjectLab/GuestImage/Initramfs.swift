@@ -5,13 +5,19 @@ import SystemPackage
 /// and ``GuestInit``'s `/init`.
 enum Initramfs {
     /// The archive bytes (uncompressed newc).
-    static func build(kernel: KernelAssets, agent: String) throws(LabError) -> [UInt8] {
+    ///
+    /// - Parameter dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
+    static func build(kernel: KernelAssets, agent: String, dsdt: [UInt8]? = nil) throws(LabError) -> [UInt8] {
         let modules = try KernelModules(directory: kernel.modules)
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {
             throw .kernel("\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)")
         }
         var archive = NewcArchive()
+        if let dsdt {
+            for directory in ["kernel", "kernel/firmware", "kernel/firmware/acpi"] { archive.directory(directory) }
+            archive.file(SCIPath.overridePath, dsdt)
+        }
         for directory in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "host", "modules"] {
             archive.directory(directory)
         }

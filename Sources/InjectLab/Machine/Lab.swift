@@ -82,32 +82,43 @@ public struct Lab {
         try LabFileSystem.makeDirectories(paths.stateDirectory)
         do throws(LabError) {
             let layout = FirmwareLayout.lab
-            try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable), to: paths.initramfs)
-            try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
-            try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
-            try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
-            try lab.writeFirmware(layout, einjTypes: options.einjTypes)
-            let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                                             layout: layout, extraKernelArguments: options.extraKernelArguments)
-                + options.extraQEMUArguments
+            // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
+            let version = (try? await ToolRunner.run([LabPrerequisites.qemu.string, "--version"]).output) ?? "unknown"
+            let configuration = "\(version.split(separator: "\n").first ?? "") pc cpus=\(options.cpus) memory=\(options.memoryMiB) "
+                + options.extraQEMUArguments.joined(separator: " ")
+            let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
+            var dsdt = try? AttributeFiles.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
-            do {
-                _ = try await ToolRunner.run(argv)
-            } catch {
-                throw LabError.qemuFailed(reason: "\(error)", console: "")
+            var pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: dsdt ?? nil)
+            if dsdt == nil {
+                progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
+                do throws(LabError) {
+                    let original: [UInt8]
+                    do { original = try LabFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
+                        throw LabError.agent("reading the guest's DSDT: \(error)")
+                    }
+                    let scratch = paths.stateDirectory.appending("dsdt")
+                    try LabFileSystem.makeDirectories(scratch)
+                    let patched = try await SCIPath.patch(original, scratch: scratch)
+                    try LabFileSystem.makeDirectories(cached.removingLastComponent())
+                    try LabFileSystem.write(patched, to: cached)
+                    dsdt = patched
+                    lab.stopQEMU()
+                    pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: patched)
+                } catch {
+                    progress("no SCI path in this lab (GHES sources notified by SCI cannot be raised): \(error)")
+                    if lab.pidFromFile().map({ Self.isQEMU($0, name: paths.name) }) != true {
+                        pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: nil)
+                    }
+                }
             }
-            guard let pid = lab.pidFromFile() else {
-                throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
-            }
-            // QEMU has the RAM file open now; write the firmware again in case it was reset.
-            try lab.writeFirmware(layout, einjTypes: options.einjTypes)
-            try lab.waitForAgent(pid: pid, timeoutSeconds: options.bootTimeoutSeconds)
             var record = LabRecord(
                 name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: kernel.release,
                 kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
                 guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
                 bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
                 einjTypes: options.einjTypes)
+            record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
             // The EINJ firmware runs beside QEMU for the life of the lab.
             record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
@@ -119,24 +130,53 @@ public struct Lab {
         }
     }
 
+    /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
+    /// QEMU and waits for the agent; QEMU's pid.
+    private func boot(_ options: Options, kernel: KernelAssets, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
+        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, dsdt: dsdt), to: paths.initramfs)
+        try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
+        try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
+        try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
+        try writeFirmware(layout, einjTypes: options.einjTypes)
+        let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                                         layout: layout, extraKernelArguments: options.extraKernelArguments)
+            + options.extraQEMUArguments
+        do {
+            _ = try await ToolRunner.run(argv)
+        } catch {
+            throw LabError.qemuFailed(reason: "\(error)", console: LabFileSystem.tail(paths.consoleLog))
+        }
+        guard let pid = pidFromFile() else {
+            throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
+        }
+        // QEMU has the RAM file open now; write the firmware again in case it was reset.
+        try writeFirmware(layout, einjTypes: options.einjTypes)
+        try waitForAgent(pid: pid, timeoutSeconds: options.bootTimeoutSeconds)
+        return pid
+    }
+
+    /// Stops QEMU (QMP `quit`, then SIGKILL after 5 s) and lets go of the agent; the lab's files stay.
+    @discardableResult
+    private func stopQEMU() -> Bool {
+        LabAgent.disconnect(paths)
+        guard let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) else { return false }
+        if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
+            _ = try? client.execute("quit")
+        }
+        if !Self.waitForExit(pid, seconds: 5) {
+            kill(pid, SIGKILL)
+            _ = Self.waitForExit(pid, seconds: 5)
+        }
+        return true
+    }
+
     /// Stops QEMU (QMP `quit`, then SIGKILL after 5 s) and removes every file of the lab.
     ///
     /// - Returns: whether a QEMU process was stopped.
     @discardableResult
     public func down() throws(LabError) -> Bool {
-        LabAgent.disconnect(paths)
         stopFirmware()
-        var stopped = false
-        if let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) {
-            if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
-                _ = try? client.execute("quit")
-            }
-            if !Self.waitForExit(pid, seconds: 5) {
-                kill(pid, SIGKILL)
-                _ = Self.waitForExit(pid, seconds: 5)
-            }
-            stopped = true
-        }
+        let stopped = stopQEMU()
         try cleanUp()
         return stopped
     }

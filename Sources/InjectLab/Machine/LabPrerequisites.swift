@@ -10,13 +10,15 @@ import Musl
 /// The host programs a lab needs, and installing them when run as root.
 public enum LabPrerequisites {
     /// The Debian packages the lab needs.
-    public static let packages = ["qemu-system-x86", "busybox-static", "ipmitool"]
+    public static let packages = ["qemu-system-x86", "busybox-static", "ipmitool", "acpica-tools"]
     /// QEMU for x86-64 guests.
     public static let qemu = FilePath("/usr/bin/qemu-system-x86_64")
     /// A statically linked busybox (from busybox-static; the dynamic one cannot run in the initramfs).
     public static let busybox = FilePath("/bin/busybox")
     /// ipmitool: the guest runs the host's copy (over 9p) to talk to the lab's simulated BMC.
     public static let ipmitool = FilePath("/usr/bin/ipmitool")
+    /// iasl (acpica-tools): the lab disassembles and recompiles its DSDT for the SCI path.
+    public static let iasl = "/usr/bin/iasl"
 
     /// What is missing: package names.
     public static func missing() -> [String] {
@@ -24,6 +26,7 @@ public enum LabPrerequisites {
         if access(qemu.string, X_OK) != 0 { result.append("qemu-system-x86") }
         if access(busybox.string, X_OK) != 0 || !isStatic(busybox) { result.append("busybox-static") }
         if access(ipmitool.string, X_OK) != 0 { result.append("ipmitool") }
+        if access(iasl, X_OK) != 0 { result.append("acpica-tools") }
         return result
     }
 

@@ -29,6 +29,9 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var residentKiB: Int?
     /// The EINJ error types the lab's firmware offers.
     public var einjTypes: UInt32?
+    /// Whether the guest runs the SCI path's DSDT (its HED device is bound): GHES sources notified
+    /// by SCI can be raised.
+    public var sciPath: Bool?
     /// The EINJ firmware emulator's pid.
     public var firmwarePid: Int32?
     /// What the EINJ firmware has done (filled in by `lab status`, not saved).
