@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
-        .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats"]),
+        .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "InjectTestSupport"]),
     ] + backends.flatMap { name -> [Target] in
@@ -76,7 +76,7 @@ let package = Package(
         let formats: [Target.Dependency] = name == "GHES" ? ["FirmwareFormats"] : []
         let kit = Target.target(name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
         let entry = Target.target(name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"], path: "Plugins/\(name)/Entry")
-        let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting"], path: "Tests/PluginTests/\(name)")
+        let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting", "InjectTestSupport"], path: "Tests/PluginTests/\(name)")
         return [kit, entry, tests]
     }
 )

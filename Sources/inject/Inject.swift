@@ -16,6 +16,7 @@ struct Inject: ParsableCommand {
 
             Exit codes: 0 success; 1 a step failed on the target; 2 the target or lab could not be reached, started or stopped; 3 a plugin refused the request or \
             misbehaved; 4 the request needs --yes; 5 --verify or a campaign missed expected kernel events; \
+            6 the journal could not be opened or written (--journal FILE or --no-journal); \
             64 bad command line, unknown backend or invalid parameter (nothing was executed); 130 a campaign was interrupted.
             """,
         version: "0.1.0",

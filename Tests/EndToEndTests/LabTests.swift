@@ -206,6 +206,9 @@ struct LabTests {
             usleep(1_000_000)
             let sciAfter = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
             #expect(sciAfter > sciBefore, "SCI count \(sciBefore) -> \(sciAfter)")
+            // The power button is an SCI too (a fixed event, no GPE method).
+            let button = try inject(["run", "nmi", "signal=sci", "method=powerbutton", "--verify", "--lab", lab])
+            #expect(button.contains("verified: 1 of 1"), "\(button)")
         }
     }
 

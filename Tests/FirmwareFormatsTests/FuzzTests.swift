@@ -1,21 +1,10 @@
+import InjectTestSupport
 import Testing
 @testable import FirmwareFormats
 
 /// Seeded, bounded fuzzing of the decoders: nothing crashes, and nothing outside the formats'
 /// ranges is accepted silently.
 @Suite struct FuzzTests {
-    /// SplitMix64, so that a failure is repeatable from its seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let valid: [UInt8] = {
         var section = FixedSection(SectionLayouts.platformMemory)
         section["physical_address"] = 0x2000
@@ -24,7 +13,7 @@ import Testing
     }()
 
     @Test func theCPERDecoderSurvivesMutationsAndFlagsWhatIsInvalid() {
-        var generator = Generator(state: 0x1234)
+        var generator = FuzzGenerator(seed: 0x1234)
         var decoded = 0, refused = 0
         for round in 0..<4000 {
             var bytes = Self.valid
@@ -51,7 +40,7 @@ import Testing
     }
 
     @Test func theHESTParserSurvivesMutations() {
-        var generator = Generator(state: 0x5678)
+        var generator = FuzzGenerator(seed: 0x5678)
         let valid = HEST(sources: [.ghes(id: 0, .init(register: 0x1000, blockLength: 0x1000, notification: .init(.polled))),
                                    .ghes(id: 1, .init(register: 0x1008, blockLength: 0x1000, notification: .init(.nmi)))]).encoded()
         for _ in 0..<3000 {

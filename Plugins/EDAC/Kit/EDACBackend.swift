@@ -60,7 +60,10 @@ public struct EDACBackend: InjectBackend {
         } else {
             // The DIMM's location travels in the CPER memory section; the ghes backend finds the
             // source's block through the target's HEST unless block_address is given.
-            var arguments = ["source": String(p.number("source") ?? 0), "severity": uncorrected ? "recoverable" : "corrected"]
+            // The FRU text names the controller: a record the kernel saw within 10 s with the same
+            // bytes (a ghes backend default, say) would be dropped as a repeat.
+            var arguments = ["source": String(p.number("source") ?? 0), "severity": uncorrected ? "recoverable" : "corrected",
+                             "fru_text": "EDAC mc\(mc)"]
             for name in ["block_address", "address"] {
                 if let value = p.number(name) { arguments[name] = "0x" + String(value, radix: 16) }
             }

@@ -100,8 +100,11 @@ public struct Lab {
                     let scratch = paths.stateDirectory.appending("dsdt")
                     try LabFileSystem.makeDirectories(scratch)
                     let patched = try await SCIPath.patch(original, scratch: scratch)
+                    // Written whole then renamed: labs booting side by side may derive it at once.
                     try LabFileSystem.makeDirectories(cached.removingLastComponent())
-                    try LabFileSystem.write(patched, to: cached)
+                    let partial = FilePath(cached.string + ".\(getpid())")
+                    try LabFileSystem.write(patched, to: partial)
+                    rename(partial.string, cached.string)
                     dsdt = patched
                     lab.stopQEMU()
                     pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: patched)

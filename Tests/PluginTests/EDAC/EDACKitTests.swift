@@ -29,6 +29,7 @@ struct EDACKitTests {
         }
         #expect(backend == "ghes")
         #expect(arguments["address"] == "0x3000" && arguments["module"] == "2" && arguments["severity"] == "corrected")
+        #expect(arguments["fru_text"] == "EDAC mc0", "a record unlike a ghes default, which the kernel would drop as a repeat")
         #expect(plan.expectations.isEmpty)
         #expect(plan.steps.first?.note?.contains("no EDAC memory controller mc0 is registered") == true)
     }

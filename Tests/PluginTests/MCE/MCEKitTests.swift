@@ -1,5 +1,6 @@
 import InjectPluginAPI
 import InjectPluginTesting
+import InjectTestSupport
 import Testing
 @testable import MCEKit
 
@@ -81,19 +82,8 @@ struct MCEKitTests {
 /// Seeded fuzzing of the replay parser and the status decoder: no crash, and nothing outside the
 /// parameters' ranges accepted.
 @Suite struct MCEFuzzTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func replayNeverAcceptsAValueOutsideItsRange() {
-        var generator = Generator(state: 42)
+        var generator = FuzzGenerator(seed: 42)
         let skeleton = ["CPU", "1:", "Machine", "Check:", "0", "Bank", "4:", "9c00000000000000", "ADDR", "1234000", "MISC", "8c"]
         let words = ["99999", "18446744073709551616", "ffffffffffffffffff", "-1", "0x", "Bank", "CPU", "64", "63", "8191", "8192", ":", "7:", "ADDR"]
         var accepted = 0
@@ -111,7 +101,7 @@ struct MCEKitTests {
     }
 
     @Test func everyStatusWordDecodes() {
-        var generator = Generator(state: 7)
+        var generator = FuzzGenerator(seed: 7)
         for _ in 0..<5000 {
             let lines = StatusDecoder.lines(StatusWord(raw: generator.next()))
             #expect(lines.count == 15 && lines.last?.hasPrefix("  severity: ") == true)

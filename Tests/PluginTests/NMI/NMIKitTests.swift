@@ -10,8 +10,14 @@ struct NMIKitTests {
         let qemu = try TestTarget(hasQMP: true).plan(NMIBackend(), [:])
         #expect(qemu.steps.map(\.action) == [.qmp(command: "inject-nmi", arguments: nil)])
         #expect(qemu.expectations == [.kernelLog("NMI")])
+        // An SCI through GPE 1: a hotplug that is undone; the power button needs no GPE method.
         let sci = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci"])
-        #expect(sci.expectations == [.counter("sys/firmware/acpi/interrupts/sci", delta: 1)])
+        let commands = sci.steps.compactMap { step -> String? in if case .qmp(let command, _) = step.action { return command } else { return nil } }
+        #expect(commands == ["device_add", "device_del"])
+        #expect(sci.expectations == [.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1), .counter("sys/firmware/acpi/interrupts/sci", delta: 1)])
+        let button = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "method": "powerbutton"])
+        #expect(button.steps.map(\.action) == [.qmp(command: "system_powerdown", arguments: nil)])
+        #expect(throws: BackendError.self) { try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "method": "diag"]) }
         let sysrq = try TestTarget().plan(NMIBackend(), ["via": "sysrq"])
         #expect(sysrq.steps.map(\.action) == [.writeAttribute(path: "proc/sysrq-trigger", value: "l")])
     }
