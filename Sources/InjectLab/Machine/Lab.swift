@@ -90,7 +90,7 @@ public struct Lab {
             var dsdt = try? AttributeFiles.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
             var pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: dsdt ?? nil)
-            if dsdt == nil {
+            if dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 {
                 progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
                 do throws(LabError) {
                     let original: [UInt8]
