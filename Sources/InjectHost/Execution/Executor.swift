@@ -55,6 +55,9 @@ public struct Executor {
             let started = HostClock.monotonicNanoseconds()
             var output: String?
             if case .repeatSteps(let count, let times, let interval) = step.action {
+                // A storm writes the same attribute files again and again: they stay open for it.
+                runner.holdFiles = true
+                defer { runner.releaseFiles() }
                 for time in 1...times {
                     if interval > 0 { usleep(UInt32(clamping: interval)) }
                     for inner in (index - count)..<index {
@@ -75,11 +78,39 @@ public struct Executor {
     }
 }
 
-/// Performs single steps for ``Executor``, holding the QMP connection across them.
+/// Performs single steps for ``Executor``, holding the QMP connection across them, and during a
+/// repeat the attribute files it writes.
 private struct StepRunner {
     let target: TargetSpec
     let files: any TargetFiles
     var qmp: QMPClient?
+    /// Whether writes keep their files open (inside a repeat step).
+    var holdFiles = false
+    /// Files held open, and the ones that refused it (written the ordinary way).
+    private var held: [TargetPath: HeldAttribute] = [:]
+    private var unholdable: Set<TargetPath> = []
+
+    /// Closes the held files.
+    mutating func releaseFiles() {
+        held.removeAll()
+        unholdable.removeAll()
+        holdFiles = false
+    }
+
+    /// Writes through a held file where it can, else opens the file as usual.
+    private mutating func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
+        if holdFiles && !unholdable.contains(path) {
+            if held[path] == nil {
+                if let file = try files.hold(path, hint: hint) { held[path] = file } else { unholdable.insert(path) }
+            }
+            if let file = held[path] {
+                if try file.write(value) { return }
+                held[path] = nil
+                unholdable.insert(path)
+            }
+        }
+        try files.write(value, to: path, hint: hint)
+    }
 
     init(target: TargetSpec, files: any TargetFiles) {
         self.target = target
@@ -93,7 +124,7 @@ private struct StepRunner {
         do throws(TargetError) {
             switch step.action {
             case .writeAttribute(let path, let value):
-                try files.write(value, to: path, hint: step.hint)
+                try write(value, to: path, hint: step.hint)
             case .exec(let argv):
                 return try await ToolRunner.run(argv, hint: step.hint).output
             case .vendorCall(let call):

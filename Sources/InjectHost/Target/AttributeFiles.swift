@@ -85,6 +85,12 @@ public struct AttributeFiles: TargetFiles, Sendable {
         }
     }
 
+    /// The attribute at `path` opened once for a storm's repeated writes.
+    public func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute? {
+        let fd = try open(path, O_WRONLY, "write", hint)
+        return HeldAttribute(path: rootPrefix + path.relative, fd: fd.rawValue, hint: hint)
+    }
+
     public func makeDirectory(_ path: TargetPath) throws(TargetError) {
         let full = path.under(root).string
         guard let beneath else {

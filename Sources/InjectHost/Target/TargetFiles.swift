@@ -1,3 +1,9 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The attribute files of a target (sysfs, debugfs, tracefs, procfs): on this machine under a
 /// root directory (``AttributeFiles``), or in a lab's guest (``LabFiles``).
 public protocol TargetFiles {
@@ -15,6 +21,48 @@ public protocol TargetFiles {
     func makeDirectory(_ path: TargetPath) throws(TargetError)
     /// Removes an empty directory (or a tracefs instance).
     func removeDirectory(_ path: TargetPath) throws(TargetError)
+    /// The attribute at `path` opened for writing again and again (a storm's repeated writes);
+    /// `nil` where the target cannot hold files open (a guest reached through its agent).
+    func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute?
+}
+
+extension TargetFiles {
+    /// By default nothing is held: every write opens the file.
+    public func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute? { nil }
+}
+
+/// An attribute file held open for repeated writes: each value is written whole at offset 0, as
+/// a fresh open, write and close would (kernel attributes parse each write on its own; a regular
+/// file ends up with the same bytes), at one system call per value.
+public final class HeldAttribute {
+    /// The path, for messages.
+    public let path: String
+    private let fd: Int32
+    private let hint: String?
+
+    init(path: String, fd: Int32, hint: String?) {
+        self.path = path
+        self.fd = fd
+        self.hint = hint
+    }
+
+    deinit { close(fd) }
+
+    /// Writes `value` with one `pwrite` at offset 0.
+    ///
+    /// - Returns: `false` when the file refuses positional writes (ESPIPE, EINVAL on the first
+    ///   write), so the caller falls back to opening it each time.
+    public func write(_ value: String) throws(TargetError) -> Bool {
+        var value = value
+        let written = value.withUTF8 { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written >= 0 {
+            guard written == value.utf8.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
+            return true
+        }
+        let error = Errno(rawValue: errno)
+        if error == .illegalSeek { return false }
+        throw AttributeFiles.map(error, path, "write", hint)
+    }
 }
 
 extension TargetFiles {
