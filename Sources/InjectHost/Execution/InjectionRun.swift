@@ -24,14 +24,15 @@ public enum InjectionRun {
         if !plan.confirmationReasons.isEmpty && !confirmed {
             throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
         }
-        let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
-        let armed = await verifier?.arm(plan)
-        if let armed, !armed.problems.isEmpty { problems(armed.problems) }
         var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())-\(UInt32.random(in: 0...UInt32.max))",
                                    time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
                                    parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
                                    steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
         if let journal, let problem = journal.append(record) { throw .journal(.intent(path: journal.path, reason: problem)) }
+        // Observers are armed once the intent is on disk, so that a journal failure leaves none behind.
+        let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
+        let armed = await verifier?.arm(plan)
+        if let armed, !armed.problems.isEmpty { problems(armed.problems) }
         record.kind = "outcome"
         record.steps = nil
         let results: [Executor.StepResult]
@@ -41,6 +42,7 @@ public enum InjectionRun {
             record.time = Journal.now()
             record.outcome = "failed"
             record.error = error.description
+            if armed != nil { verifier?.removeInstance() }
             // The step's failure is what the user must see; a journal that also fails is said after it.
             if let journal, let problem = journal.append(record) {
                 throw .stepFailedUnjournaled(error.description, journal: JournalError.outcome(path: journal.path, reason: problem, outcome: "failed"))
