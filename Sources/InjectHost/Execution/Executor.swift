@@ -58,13 +58,30 @@ public struct Executor {
                 // A storm writes the same attribute files again and again: they stay open for it.
                 runner.holdFiles = true
                 defer { runner.releaseFiles() }
-                for time in 1...times {
+                let inner = Array(plan.steps[(index - count)..<index])
+                var time: UInt64 = 1
+                var held: [(file: HeldAttribute, bytes: [UInt8])]?
+                // The ordinary path for the first time, which holds the files and finds any that
+                // refuses positional writes; then, where every step is a held write, the tight loop.
+                while time <= times {
                     if interval > 0 { usleep(UInt32(clamping: interval)) }
-                    for inner in (index - count)..<index {
-                        _ = try await runner.perform(plan.steps[inner], index: inner, executed: executed,
-                                                     repetition: (time, times))
-                        executed += 1
+                    if let writes = held {
+                        for (offset, write) in writes.enumerated() {
+                            do throws(TargetError) {
+                                try write.file.write(write.bytes)
+                            } catch {
+                                throw runner.failure(inner[offset], index - count + offset, executed, error, " (repetition \(time) of \(times))")
+                            }
+                            executed += 1
+                        }
+                    } else {
+                        for step in (index - count)..<index {
+                            _ = try await runner.perform(plan.steps[step], index: step, executed: executed, repetition: (time, times))
+                            executed += 1
+                        }
+                        if time == 1 { held = runner.heldWrites(inner) }
                     }
+                    time += 1
                 }
                 output = "\(times * UInt64(count)) step(s) run"
             } else {
@@ -95,6 +112,18 @@ private struct StepRunner {
         held.removeAll()
         unholdable.removeAll()
         holdFiles = false
+    }
+
+    /// The held files and bytes for `steps` when every one is an attribute write whose file is held
+    /// (the first repetition, on the ordinary path, held them and set aside any that refused);
+    /// `nil` otherwise.
+    func heldWrites(_ steps: [PlannedStep]) -> [(file: HeldAttribute, bytes: [UInt8])]? {
+        var writes: [(file: HeldAttribute, bytes: [UInt8])] = []
+        for step in steps {
+            guard case .writeAttribute(let path, let value) = step.action, let file = held[path] else { return nil }
+            writes.append((file, Array(value.utf8)))
+        }
+        return writes
     }
 
     /// Writes through a held file where it can, else opens the file as usual.
@@ -187,7 +216,7 @@ private struct StepRunner {
         }
     }
 
-    private func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String) -> InjectError {
+    func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String) -> InjectError {
         .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root) + suffix, completed: executed,
                     wasTrigger: step.isTrigger, error: error)
     }

@@ -50,13 +50,21 @@ public final class HeldAttribute {
 
     /// Writes `value` with one `pwrite` at offset 0.
     ///
-    /// - Returns: `false` when the file refuses positional writes (ESPIPE, EINVAL on the first
-    ///   write), so the caller falls back to opening it each time.
+    /// - Returns: `false` when the file refuses positional writes (ESPIPE), so the caller falls
+    ///   back to opening it each time.
     public func write(_ value: String) throws(TargetError) -> Bool {
-        var value = value
-        let written = value.withUTF8 { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        try attempt(Array(value.utf8))
+    }
+
+    /// Writes `bytes` with one `pwrite` at offset 0; a file that refuses positional writes is an error here.
+    public func write(_ bytes: [UInt8]) throws(TargetError) {
+        guard try attempt(bytes) else { throw .system(path: path, operation: "write", errno: .illegalSeek, hint: nil) }
+    }
+
+    private func attempt(_ bytes: [UInt8]) throws(TargetError) -> Bool {
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         if written >= 0 {
-            guard written == value.utf8.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
+            guard written == bytes.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
             return true
         }
         let error = Errno(rawValue: errno)
