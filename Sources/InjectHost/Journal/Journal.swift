@@ -70,7 +70,8 @@ public final class Journal {
             throw .open(path: path, reason: "its directory cannot be made: \(error)")
         }
         do {
-            fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .create, .closeOnExec],
+            // Read-write, so that an append can look at the last byte on the same descriptor.
+            fd = try FileDescriptor.open(FilePath(path), .readWrite, options: [.append, .create, .closeOnExec],
                                          permissions: [.ownerReadWrite, .groupRead])
         } catch let error as Errno {
             throw .open(path: path, reason: "\(error)")
@@ -111,11 +112,7 @@ public final class Journal {
         var line = Array(data) + [10]
         if size > 0 {
             var last: UInt8 = 10
-            let readFd = open(path, O_RDONLY | O_CLOEXEC)
-            if readFd >= 0 {
-                _ = pread(readFd, &last, 1, size - 1)
-                close(readFd)
-            }
+            _ = pread(fd.rawValue, &last, 1, size - 1)
             if last != 10 { line.insert(10, at: 0) }
         }
         let written = line.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }

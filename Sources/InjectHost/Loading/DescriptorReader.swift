@@ -12,6 +12,12 @@ enum DescriptorReader {
 
     /// Reads the descriptor at `pointer`, only up to the `struct_size` it declares.
     static func read(_ pointer: UnsafeRawPointer, path: String) throws(PluginRefusal.Reason) -> BackendInfo {
+        try load(pointer, path: path).info
+    }
+
+    /// The descriptor's validated information, and the copy of it (up to its `struct_size`, later
+    /// fields zero) through which the host calls the plugin from then on.
+    static func load(_ pointer: UnsafeRawPointer, path: String) throws(PluginRefusal.Reason) -> (info: BackendInfo, descriptor: inject_plugin_descriptor) {
         guard let (d, size) = ABIStruct.read(pointer, as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0) else {
             throw .invalidDescriptor("struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_DESCRIPTOR_SIZE_1_0)")
         }
@@ -58,7 +64,7 @@ enum DescriptorReader {
             }
             info.decodesEvents = d.decode != nil
         }
-        return info
+        return (info, d)
     }
 
     /// A declared list of 0...32 short strings.

@@ -9,11 +9,13 @@ public final class LoadedBackend: @unchecked Sendable {
 
     /// A plugin compiled against the C ABI, or a vendor library described by a manifest.
     private enum Implementation {
-        case native(UnsafePointer<inject_plugin_descriptor>)
+        /// The descriptor as read once at load time (only up to its `struct_size`): the plugin
+        /// promises it never changes.
+        case native(inject_plugin_descriptor)
         case manifest(ManifestBackend)
     }
 
-    init(info: BackendInfo, descriptor: UnsafePointer<inject_plugin_descriptor>) {
+    init(info: BackendInfo, descriptor: inject_plugin_descriptor) {
         self.info = info
         self.implementation = .native(descriptor)
     }
@@ -31,11 +33,10 @@ public final class LoadedBackend: @unchecked Sendable {
 
     /// Asks the plugin what `target` supports.
     public func probe(_ target: TargetSpec, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
-        guard case .native(let descriptor) = implementation else {
+        guard case .native(let d) = implementation else {
             return [CapabilityReport(name: "library", available: true, detail: "vendor library loaded through its manifest (\(info.path))")]
         }
-        guard let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
-              let probe = d.probe else { return [] }
+        guard let probe = d.probe else { return [] }
         let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
             CrashReporter.during("\(info.name) probe") { probe(d.state, call) }
@@ -47,7 +48,7 @@ public final class LoadedBackend: @unchecked Sendable {
     /// Asks the plugin for its plan for validated `parameters`.
     func plan(_ parameters: [ResolvedParameter], target: TargetSpec, files: any TargetFiles) throws(InjectError) -> CallContext {
         let context = CallContext(mode: .plan, backend: info.name, target: target, files: files)
-        guard case .native(let descriptor) = implementation else {
+        guard case .native(let d) = implementation else {
             guard case .manifest(let manifest) = implementation else { return context }
             let call = manifest.vendorCall(parameters)
             context.steps.append(PlannedStep(action: .vendorCall(call), backend: info.name,
@@ -56,8 +57,7 @@ public final class LoadedBackend: @unchecked Sendable {
             if let reason = manifest.confirmation { context.confirmationReasons.append(reason) }
             return context
         }
-        guard let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
-              let plan = d.plan else { return context }
+        guard let plan = d.plan else { return context }
         let rc = ParameterMarshal.withValues(parameters) { values, count in
             context.withHandle { call in
                 CrashReporter.during("\(info.name) plan") { plan(d.state, call, values, count) }
@@ -70,9 +70,7 @@ public final class LoadedBackend: @unchecked Sendable {
     /// Asks the plugin to decode one of its trace events (`system:event` and the kernel's payload)
     /// into named fields; empty when it declares no decoder or fails.
     public func decode(event: String, payload: String, target: TargetSpec, files: any TargetFiles) -> [(name: String, value: String)] {
-        guard info.decodesEvents, case .native(let descriptor) = implementation,
-              let (d, _) = ABIStruct.read(UnsafeRawPointer(descriptor), as: inject_plugin_descriptor.self, minimum: INJECT_DESCRIPTOR_SIZE_1_0),
-              let decode = d.decode else { return [] }
+        guard info.decodesEvents, case .native(let d) = implementation, let decode = d.decode else { return [] }
         let context = CallContext(mode: .decode, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
             event.withCString { name in

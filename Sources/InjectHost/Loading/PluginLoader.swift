@@ -44,8 +44,8 @@ public enum PluginLoader {
             return refuse(.invalidDescriptor("the entry returned success without a descriptor"))
         }
         do {
-            let info = try DescriptorReader.read(UnsafeRawPointer(descriptor), path: path)
-            return .success(LoadedBackend(info: info, descriptor: descriptor))
+            let (info, copy) = try DescriptorReader.load(UnsafeRawPointer(descriptor), path: path)
+            return .success(LoadedBackend(info: info, descriptor: copy))
         } catch {
             return refuse(error)
         }

@@ -192,9 +192,7 @@ public struct EINJFirmware {
 
     private func save(_ counts: Counts) {
         guard let data = try? JSONEncoder().encode(counts) else { return }
-        let temporary = FilePath(countsFile.string + ".tmp")
-        guard (try? LabFileSystem.write(Array(data), to: temporary)) != nil else { return }
-        rename(temporary.string, countsFile.string)
+        try? LabFileSystem.replace(countsFile, with: Array(data))
     }
 
     /// Closes every descriptor but standard input, output and error.

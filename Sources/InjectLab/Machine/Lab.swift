@@ -102,9 +102,7 @@ public struct Lab {
                     let patched = try await SCIPath.patch(original, scratch: scratch)
                     // Written whole then renamed: labs booting side by side may derive it at once.
                     try LabFileSystem.makeDirectories(cached.removingLastComponent())
-                    let partial = FilePath(cached.string + ".\(getpid())")
-                    try LabFileSystem.write(patched, to: partial)
-                    rename(partial.string, cached.string)
+                    try LabFileSystem.replace(cached, with: patched)
                     dsdt = patched
                     lab.stopQEMU()
                     pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: patched)

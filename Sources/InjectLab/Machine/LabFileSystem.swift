@@ -29,6 +29,14 @@ enum LabFileSystem {
         }
     }
 
+    /// Replaces the file at `path` with `bytes` all at once (written beside it, then renamed), so
+    /// that a reader, or another process writing the same file, never sees half of it.
+    static func replace(_ path: FilePath, with bytes: [UInt8]) throws(LabError) {
+        let partial = FilePath(path.string + ".\(getpid()).partial")
+        try write(bytes, to: partial)
+        try rename(partial, to: path)
+    }
+
     /// Creates (or resizes) a file of `size` bytes.
     static func allocate(_ path: FilePath, size: Int64) throws(LabError) {
         do {
