@@ -15,6 +15,11 @@ public final class InjectSession {
         public var target = TargetSpec()
         /// The directory of the executable, searched for plugins; `nil` to skip.
         public var executableDirectory: String? = PluginSearchPath.executableDirectory
+        /// The executable that scans plugins in a process of its own (``PluginScanner``), with
+        /// the registry cache; `nil` loads every plugin into this process at once.
+        public var scannerExecutable: String?
+        /// Forget the registry cache first (`inject plugins rescan`).
+        public var rescan = false
 
         /// Creates options with the given environment.
         public init(environment: [String: String]) { self.environment = environment }
@@ -28,7 +33,14 @@ public final class InjectSession {
     public private(set) lazy var registry = Registry(searchPath: PluginSearchPath(
         commandLine: options.pluginPaths, environment: options.environment["INJECT_PLUGIN_PATH"],
         configured: configFiles.flatMap { $0.list(["plugin_path"]) }, executableDirectory: options.executableDirectory),
-        pins: pins)
+        pins: pins, scanning: scanning)
+
+    private var scanning: Registry.Scanning {
+        guard let executable = options.scannerExecutable else { return .inProcess }
+        let cache = RegistryCache.standard(environment: options.environment)
+        if options.rescan { cache.clear() }
+        return .scanner(executable: executable, cache: cache)
+    }
 
     /// Plugin pins from the configuration files (the highest-precedence file's pin wins).
     public var pins: PluginPins {
@@ -43,6 +55,9 @@ public final class InjectSession {
     ///   exists but cannot be parsed.
     public init(_ options: Options) throws(InjectError) {
         self.options = options
+        if let problem = PluginGuard.configure(environment: options.environment) {
+            throw .configuration(.unreadableFile(path: "INJECT_PLUGIN_TIME_LIMIT", reason: problem))
+        }
         do throws(ConfigurationError) {
             if let path = options.configPath {
                 guard let file = try ConfigurationFile.load(path) else {
@@ -81,8 +96,8 @@ public final class InjectSession {
 
     /// Every parameter of the request's backend with its effective value and source (for `inject info`).
     public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
-        let backend = try registry.backend(named: request.backend)
-        return (backend.info, try planner.resolve(backend, request.assignments, requireAll: false))
+        let info = try registry.registered(named: request.backend).info
+        return (info, try planner.resolve(info, request.assignments, requireAll: false))
     }
 
     /// Validates the request and builds the complete plan; touches nothing.

@@ -46,9 +46,12 @@ struct GlobalOptions: ParsableArguments {
     var verbose: Int
 
     /// Builds the host session these options describe.
-    func session() throws -> InjectSession {
+    func session(rescan: Bool = false) throws -> InjectSession {
         HostLog.pluginThreshold = max(0, 2 - Int32(verbose))
         var options = InjectSession.Options(environment: currentEnvironment())
+        // Plugins are scanned by this executable in processes of their own, and cached.
+        options.scannerExecutable = PluginSearchPath.executablePath
+        options.rescan = rescan
         options.pluginPaths = pluginPaths
         options.configPath = configPath
         options.target = TargetSpec(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })

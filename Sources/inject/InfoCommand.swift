@@ -14,6 +14,9 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "name=value assignments to preview, as `run` would take them.")
     var assignments: [String] = []
 
+    @Flag(help: "Also ask the backend what these values would do (loads its code; `list` and `info` alone do not).")
+    var explain = false
+
     struct Report: Encodable {
         var backend: BackendInfo
         var parameters: [ResolvedParameter]
@@ -38,13 +41,14 @@ struct InfoCommand: ParsableCommand {
         }
         Output.line(Output.table(rows, indent: ""))
         // What these values would do, in the backend's words (a decoded status word, for example).
-        if let plan = try? session.plan(request) {
+        if explain, let plan = try? session.plan(request) {
             let notes = plan.steps.compactMap(\.note)
             if !notes.isEmpty {
                 Output.line("\nwith these values (`inject run \(info.name) ... --dry-run` shows every step):")
                 Output.line(notes.flatMap { $0.split(separator: "\n").map { "  \($0)" } }.joined(separator: "\n"))
             }
         }
+        if !explain { Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.") }
         Output.line("\nSet a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
     }
 }

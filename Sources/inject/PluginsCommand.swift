@@ -1,16 +1,41 @@
 import ArgumentParser
 import InjectHost
 
-/// `inject plugins pin|verify`: SHA-256 pinning of the plugin files that load.
+/// `inject plugins pin|verify|rescan`: SHA-256 pinning of the plugin files that load, and the
+/// registry cache.
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plugins", abstract: "Pin and verify the SHA-256 digests of plugin files.",
+        commandName: "plugins", abstract: "Pin and verify the SHA-256 digests of plugin files; rescan them.",
         discussion: """
             Pins live in the configuration file under "plugin_digests" (path: digest). A pinned file whose \
             digest changed is refused at load time; with "require_pinned": true, so is every file without a pin. \
             A manifest plugin pins both its manifest and its library.
             """,
-        subcommands: [Pin.self, Verify.self])
+        subcommands: [Pin.self, Verify.self, Rescan.self])
+
+    struct Rescan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget the plugin registry cache and scan every plugin again.",
+            discussion: """
+                Plugin descriptors are read by a scanner process (this executable, re-run) and cached per file \
+                (device, inode, size, modification and change time), so a changed or new file is rescanned by \
+                itself; this command rescans everything. Cache: INJECT_REGISTRY (a file, or off), else \
+                /var/cache/inject/plugin-registry.json for root and ~/.cache/inject/plugin-registry.json for others.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let session = try global.session(rescan: true)
+            let registry = session.registry
+            if global.json {
+                Output.json(["backends": registry.backends.map(\.info.name), "refused": registry.refusals.map(\.description)])
+            } else {
+                Output.line("scanned: \(registry.backends.count) backend(s), \(registry.refusals.count) refused")
+                registry.refusals.forEach { Output.line("  \($0)") }
+            }
+        }
+    }
 
     struct Pin: ParsableCommand {
         static let configuration = CommandConfiguration(

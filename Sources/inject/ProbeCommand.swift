@@ -19,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let session = try global.session()
-        if let backend { _ = try global.report { () throws(InjectError) in try session.registry.backend(named: backend) } }
+        if let backend { _ = try global.report { () throws(InjectError) in try session.registry.registered(named: backend) } }
         let names = backend.map { [$0] } ?? session.registry.backends.map(\.info.name)
         var reports: [Report] = []
         for name in names {

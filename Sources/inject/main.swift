@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import InjectHost
 
 // The entry point. Asynchronous subcommands run on the concurrency pool while this thread waits,
 // rather than through an `async` main: that would park the main thread in dispatch_main() for the
@@ -21,6 +22,11 @@ private func runToCompletion(_ command: any AsyncParsableCommand) -> (any Error)
     }
     done.wait()
     return outcome.error
+}
+
+// A plugin scanner (see PluginScanner): loads one plugin file and describes it, nothing else.
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == PluginScanner.childArgument {
+    PluginScanner.runChild(CommandLine.arguments[2])
 }
 
 do {

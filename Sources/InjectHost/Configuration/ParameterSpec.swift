@@ -1,7 +1,7 @@
 /// One entry of a backend's parameter schema, copied out of the plugin's descriptor.
-public struct ParameterSpec: Sendable, Equatable, Encodable {
+public struct ParameterSpec: Sendable, Equatable, Codable {
     /// The kind of value a parameter takes.
-    public enum ValueType: String, Sendable, Equatable, Encodable, CaseIterable {
+    public enum ValueType: String, Sendable, Equatable, Codable, CaseIterable {
         case u64, int, bool, choice = "enum", string, bytes, address, cpu, cpuList = "cpulist", size
 
         /// A short description of the accepted syntax, for error messages and `info`.
@@ -37,7 +37,7 @@ public struct ParameterSpec: Sendable, Equatable, Encodable {
     public var bounds: Bounds?
 
     /// Inclusive bounds of a numeric parameter.
-    public struct Bounds: Sendable, Equatable, Encodable {
+    public struct Bounds: Sendable, Equatable, Codable {
         public var min: UInt64
         public var max: UInt64
     }

@@ -29,6 +29,9 @@ public enum InjectionRun {
                                    parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
                                    steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
         if let journal, let problem = journal.append(record) { throw .journal(.intent(path: journal.path, reason: problem)) }
+        // Plugin code that ends the process from here on (a vendor call) leaves a failed outcome.
+        journal?.armOutcome(of: record)
+        defer { journal?.disarmOutcome() }
         // Observers are armed once the intent is on disk, so that a journal failure leaves none behind.
         let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
         let armed = await verifier?.arm(plan)

@@ -14,16 +14,16 @@ struct Planner {
 
     func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
         let backend = try registry.backend(named: request.backend)
-        let parameters = try resolve(backend, request.assignments)
+        let parameters = try resolve(backend.info, request.assignments)
         var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
                                  confirmationReasons: [])
         try append(backend, parameters, to: &plan, chain: [backend.info.name])
         return plan
     }
 
-    func resolve(_ backend: LoadedBackend, _ assignments: [ParameterAssignment], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
+    func resolve(_ info: BackendInfo, _ assignments: [ParameterAssignment], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
         do {
-            let resolver = ParameterResolver(backend: backend.info.name, schema: backend.info.parameters)
+            let resolver = ParameterResolver(backend: info.name, schema: info.parameters)
             return try resolver.resolve(try sources(assignments), requireAll: requireAll)
         } catch {
             throw .configuration(error)
@@ -58,7 +58,7 @@ struct Planner {
                 throw .notificationLoop(chain: chain + [next])
             }
             let notifier = try registry.backend(named: next)
-            try append(notifier, try resolve(notifier, assignments), to: &plan, chain: chain + [next])
+            try append(notifier, try resolve(notifier.info, assignments), to: &plan, chain: chain + [next])
         }
     }
 }

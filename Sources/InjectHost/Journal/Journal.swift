@@ -95,6 +95,27 @@ public final class Journal {
         return (environment["HOME"] ?? "/tmp") + "/.local/state/inject/journal.jsonl"
     }
 
+    /// Prepares the `failed` outcome of `intent` that ``PluginGuard`` appends if plugin code ends
+    /// the process before the real outcome is written (it adds the cause to the error text).
+    func armOutcome(of intent: JournalRecord) {
+        var outcome = intent
+        outcome.kind = "outcome"
+        outcome.steps = nil
+        outcome.outcome = "failed"
+        let marker = "\u{1}CAUSE\u{1}"
+        outcome.error = marker
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(outcome) else { return }
+        let bytes = Array(data)
+        let escapedMarker = Array("\\u0001CAUSE\\u0001".utf8)
+        guard let start = bytes.firstRange(of: escapedMarker) else { return }
+        PluginGuard.setPendingOutcome(fd: fd.rawValue, prefix: Array(bytes[..<start.lowerBound]), suffix: Array(bytes[start.upperBound...]) + [10])
+    }
+
+    /// Forgets the prepared outcome (the real one is written).
+    func disarmOutcome() { PluginGuard.clearPendingOutcome() }
+
     /// Appends `record` as one complete line and waits until it is on disk; on failure the file
     /// is cut back to what it held before.
     ///

@@ -1,5 +1,5 @@
 /// What the host knows about a loaded backend, copied out of its descriptor.
-public struct BackendInfo: Sendable, Equatable, Encodable {
+public struct BackendInfo: Sendable, Equatable, Codable {
     /// The name users type.
     public var name: String
     /// The plugin's own version.

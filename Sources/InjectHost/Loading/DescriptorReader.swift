@@ -29,7 +29,7 @@ enum DescriptorReader {
         }
         let name = try text(d.name, "name")
         guard isValidName(name, allowDash: true, limit: 32) else {
-            throw .invalidDescriptor("backend name '\(name)' must match [a-z][a-z0-9_-]* and be at most 32 bytes")
+            throw .invalidDescriptor("backend name '\(PrintableText.escaped(name, limit: 64))' must match [a-z][a-z0-9_-]* and be at most 32 bytes")
         }
         guard d.plan != nil else { throw .invalidDescriptor("\(name): plan is NULL") }
         guard d.family_count <= maximumFamilies, d.family_count == 0 || d.families != nil else {
@@ -53,7 +53,11 @@ enum DescriptorReader {
             }
             parameters.append(spec)
         }
-        var info = BackendInfo(name: name, version: try text(d.version, "version"), summary: try text(d.summary, "summary"),
+        let version = try text(d.version, "version"), summary = try text(d.summary, "summary")
+        guard version.utf8.count <= 64, summary.utf8.count <= 256 else {
+            throw .invalidDescriptor("\(name): version must be at most 64 bytes and summary at most 256")
+        }
+        var info = BackendInfo(name: name, version: PrintableText.escaped(version), summary: PrintableText.escaped(summary),
                                families: families, parameters: parameters, path: path, abi: pluginABI)
         if size >= INJECT_DESCRIPTOR_SIZE_1_2 && d.abi_minor >= 2 {
             info.kernelModules = try list(d.kernel_modules, d.kernel_module_count, "\(name): kernel_modules")
@@ -84,7 +88,7 @@ enum DescriptorReader {
     private static func parameter(_ p: inject_param_spec, index: Int, backend: String) throws(PluginRefusal.Reason) -> ParameterSpec {
         let name = try text(p.name, "params[\(index)].name")
         guard isValidName(name, allowDash: false, limit: 64) else {
-            throw .invalidDescriptor("\(backend): parameter name '\(name)' must match [a-z][a-z0-9_]*")
+            throw .invalidDescriptor("\(backend): parameter name '\(PrintableText.escaped(name, limit: 64))' must match [a-z][a-z0-9_]* and be at most 64 bytes")
         }
         let types: [UInt32: ParameterSpec.ValueType] = [
             INJECT_PARAM_U64.rawValue: .u64, INJECT_PARAM_INT.rawValue: .int, INJECT_PARAM_BOOL.rawValue: .bool,
@@ -109,7 +113,7 @@ enum DescriptorReader {
             bounds = .init(min: p.min, max: p.max)
         }
         let spec = ParameterSpec(
-            name: name, type: type, help: p.help.map { String(cString: $0) } ?? "",
+            name: name, type: type, help: p.help.map { HostServices.boundedText($0) } ?? "",
             unit: p.unit.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 },
             defaultValue: p.default_value.map { String(cString: $0) }, choices: choices,
             isRequired: p.flags & UInt32(INJECT_PARAM_REQUIRED) != 0, bounds: bounds)

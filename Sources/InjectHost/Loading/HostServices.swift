@@ -10,6 +10,13 @@ import Musl
 /// The table of host services handed to every plugin. Allocated once and never freed: plugins may
 /// keep the pointer for the life of the process.
 enum HostServices {
+    /// A plugin's C string, read no further than a bound and escaped for printing.
+    static func boundedText(_ pointer: UnsafePointer<CChar>) -> String {
+        let length = strnlen(pointer, PrintableText.messageLimit * 4 + 1)
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
+        return PrintableText.escaped(String(decoding: bytes, as: UTF8.self))
+    }
+
     nonisolated(unsafe) static let table: UnsafeMutablePointer<inject_host_api> = {
         let table = UnsafeMutablePointer<inject_host_api>.allocate(capacity: 1)
         table.initialize(to: inject_host_api(
@@ -17,13 +24,15 @@ enum HostServices {
             abi_major: UInt16(INJECT_ABI_MAJOR), abi_minor: UInt16(INJECT_ABI_MINOR),
             log: { call, level, message in
                 guard let context = CallContext.from(call), let message else { return }
-                context.logs.append((level, String(cString: message)))
-                HostLog.plugin(context.backend, level: level, String(cString: message))
+                guard context.logs.count < 10_000 else { return }
+                let text = HostServices.boundedText(message)
+                context.logs.append((level, text))
+                HostLog.plugin(context.backend, level: level, text)
             },
             set_error: { call, code, message in
                 guard let context = CallContext.from(call) else { return }
                 context.errorCode = code
-                context.errorMessage = message.map { String(cString: $0) }
+                context.errorMessage = message.map { HostServices.boundedText($0) }
             },
             target_info: { call, out in
                 guard let context = CallContext.from(call), let out,

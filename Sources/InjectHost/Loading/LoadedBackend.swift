@@ -39,7 +39,7 @@ public final class LoadedBackend: @unchecked Sendable {
         guard let probe = d.probe else { return [] }
         let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
-            CrashReporter.during("\(info.name) probe") { probe(d.state, call) }
+            PluginGuard.run(info.name, "probe") { probe(d.state, call) }
         }
         try check(rc, context)
         return context.capabilities
@@ -60,7 +60,7 @@ public final class LoadedBackend: @unchecked Sendable {
         guard let plan = d.plan else { return context }
         let rc = ParameterMarshal.withValues(parameters) { values, count in
             context.withHandle { call in
-                CrashReporter.during("\(info.name) plan") { plan(d.state, call, values, count) }
+                PluginGuard.run(info.name, "plan") { plan(d.state, call, values, count) }
             }
         }
         try check(rc, context)
@@ -75,7 +75,7 @@ public final class LoadedBackend: @unchecked Sendable {
         let rc = context.withHandle { call in
             event.withCString { name in
                 payload.withCString { text in
-                    CrashReporter.during("\(info.name) decode") { decode(d.state, call, name, text) }
+                    PluginGuard.run(info.name, "decode") { decode(d.state, call, name, text) }
                 }
             }
         }
@@ -85,7 +85,7 @@ public final class LoadedBackend: @unchecked Sendable {
 
     private func check(_ rc: Int32, _ context: CallContext) throws(InjectError) {
         if let violation = context.violation {
-            throw .pluginFailed(backend: info.name, code: INJECT_E_INVALID.rawValue, message: "broke the plugin contract: \(violation)")
+            throw .pluginFailed(backend: info.name, code: INJECT_E_INVALID.rawValue, message: "broke the plugin contract: \(PrintableText.escaped(violation))")
         }
         guard rc == INJECT_OK.rawValue else {
             let message = context.errorMessage ?? "failed without a message (code \(rc))"

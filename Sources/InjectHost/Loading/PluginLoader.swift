@@ -16,7 +16,7 @@ public enum PluginLoader {
             .failure(PluginRefusal(path: path, reason: reason))
         }
         if let problem = elfProblem(path) { return refuse(.notSharedObject(problem)) }
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+        guard let handle = PluginGuard.run(path, "load (constructors)", { dlopen(path, RTLD_NOW | RTLD_LOCAL) }) else {
             return refuse(.notSharedObject(dlerror().map { String(cString: $0) } ?? "dlopen failed"))
         }
         guard let symbol = dlsym(handle, INJECT_PLUGIN_ENTRY_SYMBOL) else {
@@ -29,12 +29,12 @@ public enum PluginLoader {
         entry.host_abi_major = UInt16(INJECT_ABI_MAJOR)
         entry.host_abi_minor = UInt16(INJECT_ABI_MINOR)
         entry.host = UnsafePointer(HostServices.table)
-        let rc = entryFunction(&entry)
+        let rc = PluginGuard.run(path, "entry") { entryFunction(&entry) }
         // From here on the plugin has run code; it is never unloaded.
         guard rc == INJECT_OK.rawValue else {
-            let message = withUnsafeBytes(of: entry.error_message) { raw in
+            let message = PrintableText.escaped(withUnsafeBytes(of: entry.error_message) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            })
             if rc == INJECT_E_ABI.rawValue {
                 return refuse(.entryRefused(code: rc, message: message.isEmpty ? "ABI version refused" : message))
             }

@@ -22,6 +22,8 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
         case digestMismatch(pinned: String, found: String)
         /// `require_pinned` is set and the file has no pin.
         case notPinned
+        /// The scanner process refused it (or it crashed, hung, exited or printed while scanned).
+        case scanned(String)
 
         public var description: String {
             switch self {
@@ -33,6 +35,7 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
             case .untrusted(let why): return "untrusted location: \(why)"
             case .digestMismatch(let pinned, let found):
                 return "SHA-256 \(found) differs from the pinned \(pinned): the file changed since `inject plugins pin`; check it, then pin again"
+            case .scanned(let why): return why
             case .notPinned: return "not pinned, and require_pinned is set: run `inject plugins pin --write` after checking it"
             case .invalidManifest(let error): return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
             case .duplicateName(let name, let winner):
@@ -46,13 +49,13 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
     /// Why it was refused.
     public var reason: Reason
 
-    public var description: String { "\(path): \(reason)" }
+    public var description: String { PrintableText.escaped("\(path): \(reason)", limit: 2 * PrintableText.messageLimit) }
 
     private enum Keys: String, CodingKey { case path, reason }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(path, forKey: .path)
-        try c.encode(reason.description, forKey: .reason)
+        try c.encode(PrintableText.escaped(reason.description, limit: 2 * PrintableText.messageLimit), forKey: .reason)
     }
 }

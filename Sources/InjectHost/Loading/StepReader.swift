@@ -4,8 +4,14 @@ import InjectPluginABI
 /// malformed is a contract violation that fails the call; nothing is half-accepted.
 enum StepReader {
     /// Reads the step at `pointer` (only up to its `struct_size`) and appends it to the call's plan.
+    /// The most steps one plan may hold (a repeat step counts once: it costs time, not memory).
+    static let maximumSteps = 1_000_000
+
     static func add(_ pointer: UnsafeRawPointer, to context: CallContext) -> Int32 {
         guard context.mode == .plan else { return context.violate("add_step called outside plan") }
+        guard context.steps.count < maximumSteps else {
+            return context.violate("more than \(maximumSteps) steps in one plan; use a repeat step for storms")
+        }
         guard let (step, size) = ABIStruct.read(pointer, as: inject_step.self, minimum: INJECT_STEP_SIZE_1_0) else {
             return context.violate("inject_step.struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_STEP_SIZE_1_0)")
         }

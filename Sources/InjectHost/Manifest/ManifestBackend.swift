@@ -24,17 +24,47 @@ struct ManifestBackend: Sendable {
     let expectations: [String]
     let confirmation: String?
 
+    /// The largest manifest file read.
+    static let maximumManifestBytes = 1 << 20
+
+    /// Why a manifest file cannot be read.
+    struct Unreadable: Error { var reason: String }
+
+    /// The bytes of the manifest at `path`: a regular file of at most ``maximumManifestBytes``,
+    /// looked at before it is opened.
+    static func readBounded(_ path: String) -> Result<[UInt8], Unreadable> {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .failure(.init(reason: "is not a regular file")) }
+        guard info.st_size <= maximumManifestBytes else {
+            return .failure(.init(reason: "is \(info.st_size) bytes; a manifest holds at most \(maximumManifestBytes)"))
+        }
+        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)), bytes.count <= maximumManifestBytes else {
+            return .failure(.init(reason: "cannot be read"))
+        }
+        return .success(bytes)
+    }
+
     /// The file name suffix of manifests on the plugin search path.
     static let suffix = ".inject.json"
 
     /// Reads and validates the manifest at `path` (absolute), and loads its library.
     static func load(_ path: String, pins: PluginPins = .none) throws(ManifestError) -> ManifestBackend {
         func fail(_ key: String, _ reason: ManifestError.Reason) -> ManifestError { ManifestError(file: path, key: key, reason: reason) }
-        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("", .syntax("cannot be read")) }
+        let bytes: [UInt8]
+        switch readBounded(path) {
+        case .success(let read): bytes = read
+        case .failure(let problem): throw fail("", .syntax(problem.reason))
+        }
         let file = try ManifestFile.decode(bytes, file: path)
         guard file.inject_manifest == 1 else { throw fail("inject_manifest", .invalid("version \(file.inject_manifest) is unknown (this host reads 1)")) }
-        guard file.name.first?.isLetter == true, file.name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw fail("name", .invalid("'\(file.name)' must be lowercase letters, digits, '-' and '_', starting with a letter"))
+        guard DescriptorReader.isValidName(file.name, allowDash: true, limit: 32) else {
+            throw fail("name", .invalid("'\(PrintableText.escaped(file.name, limit: 64))' must be 1...32 lowercase letters, digits, '-' and '_', starting with a letter (as for C plugins)"))
+        }
+        guard file.version.utf8.count <= 64, file.summary.utf8.count <= 256 else {
+            throw fail(file.version.utf8.count > 64 ? "version" : "summary", .invalid("version must be at most 64 bytes and summary at most 256 (as for C plugins)"))
+        }
+        guard (file.parameters ?? []).count <= DescriptorReader.maximumParameters else {
+            throw fail("parameters", .invalid("\(file.parameters!.count) parameters; at most \(DescriptorReader.maximumParameters) (as for C plugins)"))
         }
         let specs = try parameters(file, fail)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
@@ -42,13 +72,13 @@ struct ManifestBackend: Sendable {
         guard access(library, F_OK) == 0 else {
             throw fail("library", .library("\(library) does not exist (the manifest names it; put the vendor's library beside the manifest or give its absolute path)"))
         }
-        if let problem = PluginTrust.problem(file: library, directory: library.lastIndex(of: "/").map { String(library[..<$0]) } ?? "/") {
+        if let problem = PluginTrust.problem(path: library) {
             throw fail("library", .library("untrusted: \(problem)"))
         }
         if let problem = pins.problem(library) { throw fail("library", .library("\(library): \(problem)")) }
         let call = try Self.call(file.call, key: "call", specs: specs, fail)
         // Everything is checked; only now is vendor code loaded (its constructors run).
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else {
+        guard let handle = PluginGuard.run(path, "load of \(library) (constructors)", { dlopen(library, RTLD_NOW | RTLD_LOCAL) }) else {
             throw fail("library", .library(dlerror().map { String(cString: $0) } ?? "dlopen failed"))
         }
         guard dlsym(handle, call.signature.name) != nil else {
@@ -67,8 +97,8 @@ struct ManifestBackend: Sendable {
             guard let type = ParameterSpec.ValueType(rawValue: entry.type == "choice" ? "enum" : entry.type) else {
                 throw fail("\(key).type", .invalid("'\(entry.type)' is not one of " + ParameterSpec.ValueType.allCases.map(\.rawValue).joined(separator: ", ")))
             }
-            guard entry.name.first?.isLetter == true, entry.name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
-                throw fail("\(key).name", .invalid("'\(entry.name)' must be lowercase letters, digits and '_'"))
+            guard DescriptorReader.isValidName(entry.name, allowDash: false, limit: 64) else {
+                throw fail("\(key).name", .invalid("'\(PrintableText.escaped(entry.name, limit: 64))' must be 1...64 lowercase letters, digits and '_', starting with a letter"))
             }
             guard !specs.contains(where: { $0.name == entry.name }) else { throw fail("\(key).name", .invalid("'\(entry.name)' is declared twice")) }
             if type == .choice && (entry.choices ?? []).isEmpty { throw fail("\(key).choices", .invalid("a choice parameter needs its names")) }
@@ -134,6 +164,24 @@ struct ManifestBackend: Sendable {
             }
             bindings.append(binding)
         }
+        // A length the library is told must be the buffer's real size: an integer argument named
+        // like a length, beside a buffer, is accepted only as `size of` that buffer.
+        let buffers = zip(signature.arguments, bindings).compactMap { argument, binding -> (name: String, size: Int)? in
+            if case .buffer(let size) = binding { return (argument.name, size) }
+            return nil
+        }
+        if let smallest = buffers.min(by: { $0.size < $1.size }) {
+            for (argument, binding) in zip(signature.arguments, bindings) where looksLikeLength(argument.name) {
+                switch binding {
+                case .sizeOf: continue
+                case .constant(let value):
+                    throw fail("\(key).arguments.\(argument.name)", .invalid("'const \(value)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"))
+                case .parameter(let name):
+                    throw fail("\(key).arguments.\(argument.name)", .invalid("parameter '\(name)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"))
+                default: continue
+                }
+            }
+        }
         for case .sizeOf(let target) in bindings {
             guard let index = signature.arguments.firstIndex(where: { $0.name == target }), case .buffer = bindings[index] else {
                 throw fail("\(key).arguments", .invalid("'size of \(target)' names no buffer argument"))
@@ -153,6 +201,12 @@ struct ManifestBackend: Sendable {
             }
         }
         return (signature, bindings, success, entry.message)
+    }
+
+    /// Whether a C argument's name says it is a length or size (`len`, `buf_size`, `maxlen`, `n`, ...).
+    static func looksLikeLength(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["n", "count", "max"].contains(lower) || lower.contains("len") || lower.contains("size") || lower.hasSuffix("_count")
     }
 
     /// The step for validated parameters.

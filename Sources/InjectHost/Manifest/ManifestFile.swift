@@ -47,14 +47,19 @@ struct ManifestFile: Decodable {
     var call: Call
     var confirm: String?
 
-    /// Decodes `bytes`, naming the key that is wrong.
-    /// The `library` a manifest's bytes name, when it is a plain file name beside the manifest.
-    static func libraryName(in bytes: [UInt8]) -> String? {
+    /// The `library` a manifest names, as written (a file name beside it, or an absolute path).
+    static func libraryPath(in bytes: [UInt8]) -> String? {
         struct Library: Decodable { var library: String }
-        guard let name = try? JSONDecoder().decode(Library.self, from: Data(bytes)).library, !name.contains("/") else { return nil }
+        guard let name = try? JSONDecoder().decode(Library.self, from: Data(bytes)).library, !name.isEmpty else { return nil }
         return name
     }
 
+    /// The `library` a manifest's bytes name, when it is a plain file name beside the manifest.
+    static func libraryName(in bytes: [UInt8]) -> String? {
+        libraryPath(in: bytes).flatMap { $0.contains("/") ? nil : $0 }
+    }
+
+    /// Decodes `bytes`, naming the key that is wrong.
     static func decode(_ bytes: [UInt8], file: String) throws(ManifestError) -> ManifestFile {
         do {
             return try JSONDecoder().decode(ManifestFile.self, from: Data(bytes))

@@ -69,7 +69,8 @@ public struct VendorCall: Sendable, Equatable {
     /// - Throws: ``TargetError/tool(argv:reason:hint:)`` when the library or symbol is gone, or the
     ///   return value means failure (with the message buffer's text).
     func perform() throws(TargetError) -> Outcome {
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD) ?? dlopen(library, RTLD_NOW | RTLD_LOCAL),
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)
+                ?? PluginGuard.run(library, "load (constructors)", { dlopen(library, RTLD_NOW | RTLD_LOCAL) }),
               let symbol = dlsym(handle, signature.name) else {
             throw .tool(argv: [signature.name], reason: "\(library) or its symbol \(signature.name) cannot be loaded", hint: nil)
         }
@@ -109,7 +110,7 @@ public struct VendorCall: Sendable, Equatable {
         var result: UInt64 = 0
         interface.withCIF { cif in
             argumentPointers.withUnsafeMutableBufferPointer { pointers in
-                CrashReporter.during("the vendor call \(signature.name)") {
+                PluginGuard.run(library, "vendor function \(signature.name)") {
                     ffi_call(cif, unsafeBitCast(symbol, to: (@convention(c) () -> Void).self), &result, pointers.baseAddress)
                 }
             }
@@ -131,8 +132,10 @@ public struct VendorCall: Sendable, Equatable {
             switch value {
             case .string:
                 allocationIndex += 1
-            case .buffer:
-                let text = String(cString: allocations[allocationIndex].assumingMemoryBound(to: CChar.self))
+            case .buffer(let size):
+                // Only the buffer's own bytes are read, up to the first NUL, whatever the library wrote.
+                let bytes = UnsafeBufferPointer(start: allocations[allocationIndex].assumingMemoryBound(to: UInt8.self), count: size)
+                let text = PrintableText.escaped(String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self))
                 texts[argument.name] = text
                 outputs.append((argument.name, text))
                 allocationIndex += 1

@@ -19,12 +19,13 @@ public struct PluginPins: Sendable, Equatable {
     }
 
     /// Why `path` must not be loaded, or `nil` when its pin matches or it needs none.
-    func problem(_ path: String) -> PluginRefusal.Reason? {
+    /// `knownDigest` is the file's digest when it is known to be unchanged (from the registry cache).
+    func problem(_ path: String, knownDigest: String? = nil) -> PluginRefusal.Reason? {
         guard requirePinned || !digests.isEmpty else { return nil }
         guard let pinned = digests[path] else {
             return requirePinned ? .notPinned : nil
         }
-        guard let found = try? Self.sha256(of: path) else { return .digestMismatch(pinned: pinned, found: "unreadable") }
+        guard let found = knownDigest ?? (try? Self.sha256(of: path)) else { return .digestMismatch(pinned: pinned, found: "unreadable") }
         return found == pinned.lowercased() ? nil : .digestMismatch(pinned: pinned, found: found)
     }
 

@@ -74,13 +74,17 @@ public struct PluginSearchPath: Sendable, Equatable {
     /// Whether the process runs with privileges it did not start with (set-uid or set-gid).
     public static var processIsElevated: Bool { getuid() != geteuid() || getgid() != getegid() }
 
-    /// The directory holding the running executable, from /proc/self/exe.
-    public static var executableDirectory: String? {
+    /// The running executable, from /proc/self/exe.
+    public static var executablePath: String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
-        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The directory holding the running executable.
+    public static var executableDirectory: String? {
+        guard let path = executablePath, let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
     }
 }

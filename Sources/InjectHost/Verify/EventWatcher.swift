@@ -5,13 +5,13 @@ public struct EventWatcher {
     /// What to watch, from the backends.
     public struct Interest: Sendable {
         /// `system:event` tracepoints, each with the backend that decodes it.
-        public var events: [String: LoadedBackend]
+        public var events: [String: RegisteredBackend]
         /// Substrings that mark a hardware-error kernel log line.
         public var logMarkers: [String]
 
         /// The union of what `backends` declare.
-        public init(_ backends: [LoadedBackend]) {
-            var events: [String: LoadedBackend] = [:]
+        public init(_ backends: [RegisteredBackend]) {
+            var events: [String: RegisteredBackend] = [:]
             for backend in backends {
                 for event in backend.info.traceEvents where events[event] == nil { events[event] = backend }
             }
@@ -71,7 +71,9 @@ public struct EventWatcher {
                 if event.event == "console" {
                     guard interest.logMarkers.contains(where: { event.text.contains($0) }) else { continue }
                 } else if let (name, backend) = interest.events.first(where: { $0.key.hasSuffix(":" + event.event) }) {
-                    for (key, value) in backend.decode(event: name, payload: event.text, target: target, files: files) {
+                    // A decoder's code is loaded the first time one of its events arrives.
+                    let decoder = backend.info.decodesEvents ? try? backend.load() : nil
+                    for (key, value) in decoder?.decode(event: name, payload: event.text, target: target, files: files) ?? [] {
                         event.decoded[key] = value
                     }
                     if !event.decoded.isEmpty { event.decodedBy = backend.info.name }

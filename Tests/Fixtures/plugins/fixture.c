@@ -13,11 +13,42 @@
  *   FIXTURE_FUTURE          built as against a newer header (1.9): its descriptor and steps are
  *                           larger than this header's, and it answers the host's minor
  *   FIXTURE_STALE_HANDLE    probe keeps its inject_call; plan adds its step through that stale one
+ * Hostile behaviour, each FIXTURE_IN_<PLACE>=<ACT> with PLACE one of CONSTRUCTOR, ENTRY, PROBE,
+ * PLAN and ACT 1 crash (SIGSEGV), 2 hang, 3 exit(0), 4 print to standard output:
+ *   FIXTURE_IN_CONSTRUCTOR, FIXTURE_IN_ENTRY, FIXTURE_IN_PROBE, FIXTURE_IN_PLAN
+ *   FIXTURE_STEPS=N         plan adds N write steps (stops at the first refusal)
+ *   FIXTURE_EVIL_MESSAGE    plan fails with a 100 KB message full of terminal escapes
+ *   FIXTURE_COUNT_FILE="p"  every load (constructor run) appends one byte to the file p
  */
 #include <inject_plugin.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+/* The hostile acts (see above). */
+__attribute__((unused)) static void hostile(int act) {
+    switch (act) {
+    case 1: { volatile int *nowhere = NULL; *nowhere = 1; break; }
+    case 2: for (;;) sleep(1);
+    case 3: exit(0);
+    case 4: printf("hello from a plugin\n"); break;
+    }
+}
+
+#if defined(FIXTURE_IN_CONSTRUCTOR) || defined(FIXTURE_COUNT_FILE)
+__attribute__((constructor)) static void fixture_constructor(void) {
+#ifdef FIXTURE_COUNT_FILE
+    int fd = open(FIXTURE_COUNT_FILE, O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (fd >= 0) { (void)!write(fd, "x", 1); close(fd); }
+#endif
+#ifdef FIXTURE_IN_CONSTRUCTOR
+    hostile(FIXTURE_IN_CONSTRUCTOR);
+#endif
+}
+#endif
 
 #ifndef FIXTURE_NAME
 #define FIXTURE_NAME "fixture"
@@ -46,6 +77,13 @@ static int32_t probe(void *state, inject_call *call) {
     return INJECT_OK;
 }
 #define FIXTURE_PROBE probe
+#elif defined(FIXTURE_IN_PROBE)
+static int32_t probe(void *state, inject_call *call) {
+    (void)state; (void)call;
+    hostile(FIXTURE_IN_PROBE);
+    return INJECT_OK;
+}
+#define FIXTURE_PROBE probe
 #else
 #define FIXTURE_PROBE NULL
 #endif
@@ -62,6 +100,29 @@ typedef struct { inject_step base; uint64_t future[4]; } future_step;
 
 static int32_t plan(void *state, inject_call *call, const inject_param_value *values, uint32_t count) {
     (void)state; (void)values; (void)count;
+#ifdef FIXTURE_IN_PLAN
+    hostile(FIXTURE_IN_PLAN);
+#endif
+#ifdef FIXTURE_EVIL_MESSAGE
+    static char evil[100001];
+    for (size_t i = 0; i + 5 < sizeof evil; i += 5) memcpy(evil + i, "\x1b[31m", 5);
+    evil[sizeof evil - 1] = 0;
+    host->set_error(call, INJECT_E_UNSUPPORTED, evil);
+    return INJECT_E_UNSUPPORTED;
+#endif
+#ifdef FIXTURE_STEPS
+    for (long i = 0; i < FIXTURE_STEPS; i++) {
+        inject_step many;
+        memset(&many, 0, sizeof many);
+        many.struct_size = sizeof many;
+        many.kind = INJECT_STEP_WRITE_ATTRIBUTE;
+        many.path = "sys/fixture/level";
+        many.value = "1";
+        int32_t rc = host->add_step(call, &many);
+        if (rc != INJECT_OK) return rc;
+    }
+    return INJECT_OK;
+#endif
 #ifdef FIXTURE_PLAN_FAILS
     host->set_error(call, INJECT_E_UNSUPPORTED, "the fixture cannot do that: try level=1");
     return INJECT_E_UNSUPPORTED;
@@ -124,6 +185,9 @@ INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry) {
     snprintf(entry->error_message, sizeof entry->error_message, "fixture refuses: no license key found");
     return INJECT_E_UNSUPPORTED;
 #else
+#ifdef FIXTURE_IN_ENTRY
+    hostile(FIXTURE_IN_ENTRY);
+#endif
     host = entry->host;
 #ifdef FIXTURE_FUTURE
     inject_plugin_descriptor d = {sizeof whole_descriptor, INJECT_ABI_MAJOR, entry->host_abi_minor < 9 ? entry->host_abi_minor : 9,

@@ -1,0 +1,34 @@
+/// Text that came from a plugin (names, messages, manifest fields), made safe to print: control
+/// characters and other non-printing scalars escaped as `\u{…}`, and bounded in length, so a plugin
+/// can neither move the terminal's cursor nor flood the output.
+public enum PrintableText {
+    /// The longest plugin message printed whole.
+    public static let messageLimit = 1024
+
+    /// `text` with control characters escaped, cut to `limit` characters (counted after escaping)
+    /// with the number of characters left out said at the end.
+    public static func escaped(_ text: some StringProtocol, limit: Int = messageLimit) -> String {
+        var result = ""
+        var written = 0
+        var index = text.unicodeScalars.startIndex
+        let scalars = text.unicodeScalars
+        while index != scalars.endIndex {
+            let scalar = scalars[index]
+            let piece: String
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+                piece = "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                piece = String(scalar)
+            }
+            if written + piece.count > limit {
+                let left = scalars[index...].count
+                return result + "… (\(left) more characters)"
+            }
+            result += piece
+            written += piece.count
+            index = scalars.index(after: index)
+        }
+        return result
+    }
+}
