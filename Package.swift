@@ -63,6 +63,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark floors (Benchmarks/cold-list.sh): the same command tree in swift-argument-parser
+        // with nothing behind it, and a Swift executable that does nothing.
+        .executableTarget(name: "cli-floor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/CLIFloor"),
+        .executableTarget(name: "empty-swift", path: "Benchmarks/EmptySwift"),
         // Shared test helpers: products directory, temporary trees, C fixture builds, CLI runs.
         .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),

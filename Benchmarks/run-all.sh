@@ -6,5 +6,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 Benchmarks/cold-list.sh 50
+Benchmarks/startup.sh
 Benchmarks/mce-storm.sh 100000 5
 Benchmarks/lab-latency.sh 6

@@ -63,11 +63,30 @@ struct LoaderRefusalTests {
         #expect(registry.backends.isEmpty)
     }
 
+    /// A sticky directory (like /tmp) may be writable by all: nobody can replace an entry they do
+    /// not own there. Without the sticky bit it is refused; so is any ancestor writable by others.
+    @Test func stickyDirectoriesAreTrustedAndAncestorsAreChecked() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let sticky = directory.appendingPathComponent("sticky")
+        try FileManager.default.createDirectory(at: sticky, withIntermediateDirectories: true)
+        let inner = sticky.appendingPathComponent("inner")
+        try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
+        chmod(inner.path, 0o755)
+        let plugin = try build(inner, "libgood.so")
+        chmod(sticky.path, 0o1777)
+        #expect(PluginTrust.problem(path: plugin) == nil)
+        chmod(sticky.path, 0o777)
+        let why = PluginTrust.problem(path: plugin) ?? ""
+        #expect(why.contains("directory \(sticky.path) is writable by group and others (mode 777)"), "\(why)")
+        #expect(reason(registry([inner.path]), plugin) != nil, "an ancestor writable by others makes the plugin untrusted")
+    }
+
     @Test func aWorldWritableDirectoryIsUntrusted() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let plugin = try build(directory, "libgood.so")
-        chmod(directory.path, 0o777)
+        chmod(directory.path, 0o757)
         guard case .untrusted(let why)? = reason(registry([directory.path]), plugin) else {
             Issue.record("world-writable directory trusted"); return
         }
