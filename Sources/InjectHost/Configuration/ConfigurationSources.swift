@@ -9,6 +9,8 @@ public struct ConfigurationSources: Sendable {
     private let environment: EnvironmentVariablesProvider
     /// The names of all environment variables, so that a misspelt `INJECT_<BACKEND>_...` is reported.
     private let environmentKeys: [String]
+    /// The same names as a set: a variable that is not set is not looked up in the provider.
+    private let environmentKeySet: Set<String>
     /// Configuration files, highest precedence first (`--config`, or per-user before system-wide).
     public var files: [ConfigurationFile]
 
@@ -32,6 +34,7 @@ public struct ConfigurationSources: Sendable {
         self.assignments = assignments
         self.environment = EnvironmentVariablesProvider(environmentVariables: environment)
         self.environmentKeys = environment.keys.sorted()
+        self.environmentKeySet = Set(environment.keys)
         self.files = files
     }
 
@@ -42,7 +45,8 @@ public struct ConfigurationSources: Sendable {
 
     /// The value of an environment variable, or `nil`.
     func environmentValue(_ name: String) -> String? {
-        guard let result = try? environment.value(forKey: AbsoluteConfigKey([name]), type: .string),
+        guard environmentKeySet.contains(name),
+              let result = try? environment.value(forKey: AbsoluteConfigKey([name]), type: .string),
               case .string(let text)? = result.value?.content else { return nil }
         return text
     }

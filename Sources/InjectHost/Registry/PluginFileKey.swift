@@ -7,12 +7,21 @@ import Musl
 /// What identifies one version of a file without reading it: device, inode, size, and the
 /// modification and change times in nanoseconds. Any write changes `ctime`, which nobody but the
 /// kernel sets, so a file whose key is unchanged is the file that was scanned.
-public struct PluginFileKey: Codable, Sendable, Equatable {
+public struct PluginFileKey: Sendable, Equatable {
     public var device: UInt64
     public var inode: UInt64
     public var size: Int64
     public var modified: Int64
     public var changed: Int64
+
+    /// A key from its parts.
+    public init(device: UInt64, inode: UInt64, size: Int64, modified: Int64, changed: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+    }
 
     /// The key of `path` (symbolic links followed), or `nil` when it cannot be examined.
     public init?(_ path: String) {

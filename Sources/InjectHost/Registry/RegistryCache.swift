@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import InjectPluginABI
 
 #if canImport(Glibc)
@@ -22,7 +17,7 @@ import Musl
 /// that is not a regular file owned by root or the user, or that others could write, is ignored.
 public final class RegistryCache: @unchecked Sendable {
     /// One scanned file.
-    public struct Entry: Codable, Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
         /// The plugin file's real path.
         public var path: String
         public var key: PluginFileKey
@@ -34,12 +29,6 @@ public final class RegistryCache: @unchecked Sendable {
         /// What the scan found: the backend, or why it was refused.
         public var info: BackendInfo?
         public var refusal: String?
-    }
-
-    private struct Contents: Codable {
-        var format: Int
-        var host: String
-        var entries: [Entry]
     }
 
     /// The file written, or `nil` when the cache is off.
@@ -66,12 +55,10 @@ public final class RegistryCache: @unchecked Sendable {
         self.path = path
         self.readPaths = (path.map { [$0] } ?? []) + alsoReading
         self.host = Self.hostIdentity()
-        let decoder = JSONDecoder()
         for file in readPaths.reversed() {
             guard PluginTrust.problem(path: file) == nil,
                   let bytes = try? AttributeFiles.readWholeFile(.init(file)),
-                  let contents = try? decoder.decode(Contents.self, from: Data(bytes)),
-                  contents.format == 1, contents.host == host else { continue }
+                  let contents = RegistryCacheFormat.decode(bytes), contents.host == host else { continue }
             for entry in contents.entries { entries[entry.path] = entry }
         }
     }
@@ -104,10 +91,7 @@ public final class RegistryCache: @unchecked Sendable {
         guard changed, let path else { return nil }
         // Files that are gone (a removed plugin, a test's temporary tree) are forgotten.
         let kept = entries.values.filter { access($0.path, F_OK) == 0 }.sorted { $0.path < $1.path }
-        let contents = Contents(format: 1, host: host, entries: kept)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(contents) else { return "the cache cannot be encoded" }
+        let data = RegistryCacheFormat.encode(host: host, entries: kept)
         let directory = PluginTrust.parent(of: path)
         if let problem = MissingDirectories.create(directory) { return problem }
         let temporary = path + ".\(getpid()).new"
