@@ -37,7 +37,7 @@ enum DescriptorReader {
         }
         var families: [String] = []
         for index in 0..<Int(d.family_count) {
-            families.append(try text(d.families![index], "families[\(index)]"))
+            families.append(try word(d.families![index], "\(name): families[\(index)]"))
         }
         guard d.param_count <= maximumParameters, d.param_count == 0 || d.params != nil else {
             throw .invalidDescriptor("\(name): params must be 0...\(maximumParameters) entries")
@@ -104,7 +104,7 @@ enum DescriptorReader {
             guard p.choice_count > 0, p.choice_count <= 256, let list = p.choices else {
                 throw .invalidDescriptor("\(backend): enum parameter \(name) needs 1...256 choices")
             }
-            for i in 0..<Int(p.choice_count) { choices.append(try text(list[i], "\(name).choices[\(i)]")) }
+            for i in 0..<Int(p.choice_count) { choices.append(try word(list[i], "\(backend): \(name).choices[\(i)]")) }
         }
         var bounds: ParameterSpec.Bounds?
         if p.flags & UInt32(INJECT_PARAM_HAS_RANGE) != 0 {
@@ -112,10 +112,13 @@ enum DescriptorReader {
             guard ordered else { throw .invalidDescriptor("\(backend): parameter \(name) has min > max") }
             bounds = .init(min: p.min, max: p.max)
         }
+        var unit: String?
+        if let pointer = p.unit { unit = try word(pointer, "\(backend): \(name).unit", allowEmpty: true) }
+        var defaultValue: String?
+        if let pointer = p.default_value { defaultValue = try word(pointer, "\(backend): \(name).default", limit: 1024, allowEmpty: true) }
         let spec = ParameterSpec(
             name: name, type: type, help: p.help.map { HostServices.boundedText($0) } ?? "",
-            unit: p.unit.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 },
-            defaultValue: p.default_value.map { String(cString: $0) }, choices: choices,
+            unit: unit.flatMap { $0.isEmpty ? nil : $0 }, defaultValue: defaultValue, choices: choices,
             isRequired: p.flags & UInt32(INJECT_PARAM_REQUIRED) != 0, bounds: bounds)
         if let defaultValue = spec.defaultValue {
             do {
@@ -125,6 +128,16 @@ enum DescriptorReader {
             }
         }
         return spec
+    }
+
+    /// A short printable string (a family, a choice, a unit, a default): no control characters.
+    private static func word(_ pointer: UnsafePointer<CChar>?, _ field: String, limit: Int = 64, allowEmpty: Bool = false) throws(PluginRefusal.Reason) -> String {
+        let string = try text(pointer, field)
+        guard (allowEmpty || !string.isEmpty), string.utf8.count <= limit,
+              !string.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidDescriptor("\(field) must be \(allowEmpty ? 0 : 1)...\(limit) bytes without control characters")
+        }
+        return string
     }
 
     private static func text(_ pointer: UnsafePointer<CChar>?, _ field: String) throws(PluginRefusal.Reason) -> String {

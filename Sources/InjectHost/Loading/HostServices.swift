@@ -89,12 +89,12 @@ enum HostServices {
             add_field: { call, name, value in
                 guard let context = CallContext.from(call), let name, let value else { return INJECT_E_INVALID.rawValue }
                 guard context.mode == .decode else { return context.violate("add_field called outside decode") }
-                let field = String(cString: name)
+                let field = String(decoding: UnsafeRawBufferPointer(start: name, count: strnlen(name, 64)), as: UTF8.self)
                 guard DescriptorReader.isValidName(field, allowDash: false, limit: 32) else {
-                    return context.violate("decoded field name '\(field.prefix(40))' must match [a-z][a-z0-9_]*")
+                    return context.violate("decoded field name '\(PrintableText.escaped(field, limit: 40))' must match [a-z][a-z0-9_]*")
                 }
                 guard context.fields.count < 32 else { return context.violate("more than 32 decoded fields for one event") }
-                context.fields.append((field, String(String(cString: value).prefix(256))))
+                context.fields.append((field, PrintableText.escaped(HostServices.boundedText(value), limit: 256)))
                 return INJECT_OK.rawValue
             }
         ))

@@ -66,6 +66,9 @@ struct ManifestBackend: Sendable {
         guard (file.parameters ?? []).count <= DescriptorReader.maximumParameters else {
             throw fail("parameters", .invalid("\(file.parameters!.count) parameters; at most \(DescriptorReader.maximumParameters) (as for C plugins)"))
         }
+        for family in file.families ?? [] where family.utf8.count > 64 || family.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw fail("families", .invalid("'\(PrintableText.escaped(family, limit: 64))': a family is at most 64 bytes without control characters"))
+        }
         let specs = try parameters(file, fail)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let library = file.library.hasPrefix("/") ? file.library : directory + "/" + file.library
@@ -84,7 +87,7 @@ struct ManifestBackend: Sendable {
         guard dlsym(handle, call.signature.name) != nil else {
             throw fail("call.function", .library("\(library) has no symbol \(call.signature.name)"))
         }
-        let info = BackendInfo(name: file.name, version: file.version, summary: file.summary, families: file.families ?? [],
+        let info = BackendInfo(name: file.name, version: PrintableText.escaped(file.version), summary: PrintableText.escaped(file.summary), families: file.families ?? [],
                                parameters: specs, path: path, abi: "manifest 1 (libffi)")
         return ManifestBackend(info: info, library: library, call: call, expectations: file.call.expect ?? [],
                                confirmation: file.confirm)
@@ -102,12 +105,16 @@ struct ManifestBackend: Sendable {
             }
             guard !specs.contains(where: { $0.name == entry.name }) else { throw fail("\(key).name", .invalid("'\(entry.name)' is declared twice")) }
             if type == .choice && (entry.choices ?? []).isEmpty { throw fail("\(key).choices", .invalid("a choice parameter needs its names")) }
+            for text in (entry.choices ?? []) + [entry.unit ?? ""]
+            where text.utf8.count > 64 || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw fail("\(key)", .invalid("'\(PrintableText.escaped(text, limit: 64))': choices and units are at most 64 bytes without control characters"))
+            }
             var bounds: ParameterSpec.Bounds?
             if entry.min != nil || entry.max != nil {
                 bounds = .init(min: entry.min ?? 0, max: entry.max ?? .max)
                 guard bounds!.min <= bounds!.max else { throw fail("\(key).min", .invalid("min is above max")) }
             }
-            let spec = ParameterSpec(name: entry.name, type: type, help: entry.help ?? "", unit: entry.unit, defaultValue: entry.default,
+            let spec = ParameterSpec(name: entry.name, type: type, help: PrintableText.escaped(entry.help ?? ""), unit: entry.unit, defaultValue: entry.default,
                                      choices: entry.choices ?? [], isRequired: entry.required ?? false, bounds: bounds)
             if let value = entry.default {
                 do { _ = try ValueParser.parse(value, for: spec, backend: file.name, source: .schemaDefault) } catch {
