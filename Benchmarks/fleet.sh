@@ -19,15 +19,19 @@ JSON
 seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 run() { # hosts: the playbook over that many hosts at once (node1..3 exist; a limit picks them)
     start=$(seconds)
-    ansible/tests/fleet-e2e.sh "$inject" "$work/out$1" -e inject_scenario="$work/campaign.json" -e '{"inject_requests": {}}' \
+    FLEET_ALL_READY=1 ansible/tests/fleet-e2e.sh "$inject" "$work/out$1" -e inject_scenario="$work/campaign.json" -e '{"inject_requests": {}}' \
         -e inject_serial=3 --limit "$2" >/dev/null
+    for node in $(echo "$2" | tr , ' '); do
+        [ "$node" = localhost ] && continue
+        [ "$(wc -l < "$work/out$1/trees/$node.journal")" -eq 200 ] || { echo "$node: the campaign did not journal 100 injections" >&2; exit 1; }
+    done
     end=$(seconds)
     python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end"
 }
 mkdir -p "$work/tree/sys/kernel/debug/mce-inject" bench-results
 for f in flags cpu status misc addr synd ipid bank; do : > "$work/tree/sys/kernel/debug/mce-inject/$f"; done
 start=$(seconds)
-INJECT_JOURNAL=off "$inject" campaign "$work/campaign.json" --root "$work/tree" --json >/dev/null
+INJECT_JOURNAL=off "$inject" campaign "$work/campaign.json" --root "$work/tree" --json >/dev/null 2>&1
 direct=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.2f}')" "$start")
 one=$(run 1 node1,localhost)
 three=$(run 3 node1,node2,node3,localhost)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end run of the inject.ras collection with real ssh and real Ansible: three managed hosts,
 # each an sshd in a network namespace of its own reached over its loopback, each with its own
-# --root tree (node3's lacks mce-inject). Runs the example playbook and leaves the fleet report in
+# --root tree (node3's lacks mce-inject unless FLEET_ALL_READY=1). Runs the example playbook and leaves the fleet report in
 # OUT. Needs root, openssh-server, busybox-static and python3-venv; ansible-core is installed with
 # pip into a virtual environment cached under the lab cache.
 #
@@ -63,7 +63,7 @@ EOF
     tree=$out/trees/node$n
     rm -rf "$tree"
     mkdir -p "$tree/sys/kernel/debug"
-    if [ $n -ne 3 ]; then
+    if [ $n -ne 3 ] || [ "${FLEET_ALL_READY:-0}" = 1 ]; then
         mkdir -p "$tree/sys/kernel/debug/mce-inject"
         for f in flags cpu status misc addr synd ipid bank; do : > "$tree/sys/kernel/debug/mce-inject/$f"; done
     fi
