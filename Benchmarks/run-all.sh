@@ -10,4 +10,4 @@ Benchmarks/startup.sh
 Benchmarks/mce-storm.sh 100000 5
 Benchmarks/lab-latency.sh 6
 # Root, openssh-server and python3-venv: the Ansible fleet.
-[ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ] && Benchmarks/fleet.sh
+if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ]; then Benchmarks/fleet.sh; fi

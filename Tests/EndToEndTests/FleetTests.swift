@@ -54,6 +54,29 @@ struct FleetTests {
         for node in 1...2 { #expect(bank(out, node) == "", "node\(node) was injected") }
     }
 
+    @Test func theInstallRoleInstallsTheReleaseTarballAndChecksThatPluginsLoad() throws {
+        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
+        let prefix = "/tmp/inject-role-\(UUID().uuidString)"
+        defer { TestSupport.remove(out); TestSupport.remove(URL(fileURLWithPath: prefix)) }
+        let tarball = out.appendingPathComponent("inject.tar.gz").path
+        let build = TestSupport.injectExecutable.deletingLastPathComponent().path
+        let made = try TestSupport.run("/bin/sh", [TestSupport.packageRoot.appendingPathComponent("Scripts/install.sh").path,
+                                                   "--prefix", prefix, "--build-dir", build, "--tarball", tarball])
+        try #require(made.status == 0, "\(made.stderr)")
+        let listing = try TestSupport.run("/bin/tar", ["-tzf", tarball])
+        #expect(listing.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix(String(prefix.dropFirst())) }, "no entry outside the prefix")
+        let run = try TestSupport.run("/bin/sh", [Self.script, TestSupport.injectExecutable.path, out.path, "--limit", "node1",
+                                                  "-e", "install_tarball=\(tarball)", "-e", "install_prefix=\(prefix)"],
+                                      environment: ProcessInfo.processInfo.environment.merging(
+                                        ["FLEET_PLAYBOOK": TestSupport.packageRoot.appendingPathComponent("ansible/tests/install.yml").path]) { $1 })
+        let log = TestSupport.read(out, "playbook.log") ?? ""
+        #expect(run.status == 0, "\(log.suffix(3000))")
+        #expect(FileManager.default.isExecutableFile(atPath: prefix + "/bin/inject"))
+        #expect(log.contains("\"mce\"") && log.contains("\"ghes\""), "the role lists the installed backends: \(log.suffix(2000))")
+        var info = stat()
+        #expect(stat("/tmp", &info) == 0 && info.st_mode & 0o7777 == 0o1777, "unpacking left /tmp as it was")
+    }
+
     @Test func theCollectionPassesAnsibleLint() throws {
         let venv = try Self.venv()
         let collection = Self.collections + "/ansible_collections/inject/ras"

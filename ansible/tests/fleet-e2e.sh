@@ -7,7 +7,7 @@
 #
 #   ansible/tests/fleet-e2e.sh INJECT_EXECUTABLE OUT [ansible-playbook arguments...]
 #
-# Exit status: ansible-playbook's. OUT/fleet-report.json is the report; OUT/trees/nodeN the trees;
+# FLEET_PLAYBOOK runs another playbook against the same hosts. Exit status: ansible-playbook's. OUT/fleet-report.json is the report; OUT/trees/nodeN the trees;
 # OUT/playbook.log the playbook's output.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 INJECT_EXECUTABLE OUT [ansible-playbook arguments...]" >&2; exit 64; }
@@ -86,7 +86,7 @@ EOF
 rm -rf "$out/report"
 status=0
 ANSIBLE_COLLECTIONS_PATH="$repo/ansible" ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False \
-    "$venv/bin/ansible-playbook" -i "$inventory" inject.ras.fleet -e inject_report_dir="$out/report" -e inject_serial=2 "$@" \
+    "$venv/bin/ansible-playbook" -i "$inventory" "${FLEET_PLAYBOOK:-inject.ras.fleet}" -e inject_report_dir="$out/report" -e inject_serial=2 "$@" \
     > "$out/playbook.log" 2>&1 || status=$?
 [ -f "$out/report/fleet-report.json" ] && cp "$out/report/fleet-report.json" "$out/report/fleet-report.txt" "$out/report/fleet-junit.xml" "$out/" 2>/dev/null
 exit $status
