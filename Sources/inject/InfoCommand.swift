@@ -56,7 +56,8 @@ struct InfoCommand: ParsableCommand {
 /// Backend names for shell completion.
 enum BackendNames {
     static func all() -> [String] {
-        let options = InjectSession.Options(environment: currentEnvironment())
+        var options = InjectSession.Options(environment: currentEnvironment())
+        options.scannerExecutable = PluginSearchPath.executablePath
         guard let session = try? InjectSession(options) else { return [] }
         return session.registry.backends.map(\.info.name)
     }

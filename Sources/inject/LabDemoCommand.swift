@@ -44,6 +44,7 @@ struct LabDemoCommand: AsyncParsableCommand {
         }
         // The demo is a campaign: the lab's scenario, each injection verified by its own plan.
         var options = InjectSession.Options(environment: environment)
+        options.scannerExecutable = PluginSearchPath.executablePath
         let session: InjectSession
         do throws(InjectError) {
             do throws(LabError) { options.target = try target.target() } catch { throw .target(error.asTargetError(record.name)) }
