@@ -119,13 +119,16 @@ struct HostilePluginTests {
         try #require(build.status == 0, "\(build.stderr)")
         let manifest = """
             {"inject_manifest": 1, "name": "hostile", "version": "1.0", "summary": "misbehaves on request", "library": "libhostile_vendor.so",
-             "parameters": [{"name": "act", "type": "u64", "min": 0, "max": 9, "default": "0", "help": "what to do"}],
+             "parameters": [{"name": "act", "type": "u64", "min": 0, "max": 9, "default": "0", "help": "what to do"},
+                            {"name": "note", "type": "string", "help": "journaled, not passed"}],
              "call": {"function": "int hostile_inject(uint32_t act)", "arguments": {"act": "act"}}}
             """
         try manifest.write(to: vendor.appendingPathComponent("hostile.inject.json"), atomically: true, encoding: .utf8)
         for (act, cause) in [(1, "crashed (SIGSEGV"), (2, "did not return within 2 s"), (3, "called exit(0)")] {
             let journal = box.directory.appendingPathComponent("journal-\(act).jsonl").path
-            let result = try box.inject(["run", "hostile", "act=\(act)", "--journal", journal, "--plugin-path", vendor.path])
+            // A long parameter makes the intent (and so the prepared outcome) several KB long.
+            let note = String(repeating: "n", count: 6000)
+            let result = try box.inject(["run", "hostile", "act=\(act)", "note=\(note)", "--journal", journal, "--plugin-path", vendor.path])
             #expect(result.status == 3, "act \(act): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("vendor function hostile_inject: \(cause)"), "act \(act): \(result.stderr)")
             let lines = ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "").split(separator: "\n")

@@ -65,17 +65,20 @@ public enum PluginGuard {
 
     /// Sets the outcome that is appended to the journal (file descriptor `fd`) if plugin code ends
     /// the process while an intent is open: `prefix`, then the cause (ASCII, no quotes), then
-    /// `suffix`. `nil` clears it once the real outcome is written.
+    /// `suffix`. ``clearPendingOutcome()`` forgets it once the real outcome is written.
     static func setPendingOutcome(fd: Int32, prefix: [UInt8], suffix: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
         pendingFD = -1
-        let count = min(prefix.count, outcomeCapacity / 2)
-        prefix.prefix(count).withUnsafeBufferPointer { outcomePrefix.update(from: $0.baseAddress!, count: count) }
-        outcomePrefixLength = count
-        let tail = min(suffix.count, outcomeCapacity / 2)
-        suffix.prefix(tail).withUnsafeBufferPointer { outcomeSuffix.update(from: $0.baseAddress!, count: tail) }
-        outcomeSuffixLength = tail
+        // The whole record, however long: a cut one would be a broken journal line.
+        outcomePrefix.deallocate()
+        outcomePrefix = .allocate(capacity: max(prefix.count, 1))
+        if !prefix.isEmpty { prefix.withUnsafeBufferPointer { outcomePrefix.update(from: $0.baseAddress!, count: prefix.count) } }
+        outcomePrefixLength = prefix.count
+        outcomeSuffix.deallocate()
+        outcomeSuffix = .allocate(capacity: max(suffix.count, 1))
+        if !suffix.isEmpty { suffix.withUnsafeBufferPointer { outcomeSuffix.update(from: $0.baseAddress!, count: suffix.count) } }
+        outcomeSuffixLength = suffix.count
         pendingFD = fd
     }
 
@@ -100,7 +103,6 @@ public enum PluginGuard {
     // MARK: - State read by the handlers (fixed storage, no allocation once installed)
 
     private static let messageCapacity = 512
-    private static let outcomeCapacity = 4096
     nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var depth = 0
     nonisolated(unsafe) private static var savedStdout: Int32 = -1
@@ -109,9 +111,9 @@ public enum PluginGuard {
     /// The message without "inject: ", reduced to characters that need no escaping in JSON.
     nonisolated(unsafe) private static var journalText = UnsafeMutablePointer<UInt8>.allocate(capacity: messageCapacity)
     nonisolated(unsafe) private static var journalTextLength = 0
-    nonisolated(unsafe) private static var outcomePrefix = UnsafeMutablePointer<UInt8>.allocate(capacity: outcomeCapacity)
+    nonisolated(unsafe) private static var outcomePrefix = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
     nonisolated(unsafe) private static var outcomePrefixLength = 0
-    nonisolated(unsafe) private static var outcomeSuffix = UnsafeMutablePointer<UInt8>.allocate(capacity: outcomeCapacity)
+    nonisolated(unsafe) private static var outcomeSuffix = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
     nonisolated(unsafe) private static var outcomeSuffixLength = 0
     nonisolated(unsafe) private static var pendingFD: Int32 = -1
     nonisolated(unsafe) private static var previous = UnsafeMutablePointer<sigaction>.allocate(capacity: 32)
