@@ -41,11 +41,15 @@ struct InfoCommand: ParsableCommand {
         }
         Output.line(Output.table(rows, indent: ""))
         // What these values would do, in the backend's words (a decoded status word, for example).
-        if explain, let plan = try? session.plan(request) {
-            let notes = plan.steps.compactMap(\.note)
-            if !notes.isEmpty {
-                Output.line("\nwith these values (`inject run \(info.name) ... --dry-run` shows every step):")
-                Output.line(notes.flatMap { $0.split(separator: "\n").map { "  \($0)" } }.joined(separator: "\n"))
+        if explain {
+            do throws(InjectError) {
+                let notes = try session.plan(request).steps.compactMap(\.note)
+                if !notes.isEmpty {
+                    Output.line("\nwith these values (`inject run \(info.name) ... --dry-run` shows every step):")
+                    Output.line(notes.flatMap { $0.split(separator: "\n").map { "  \($0)" } }.joined(separator: "\n"))
+                }
+            } catch {
+                Output.line("\ncannot explain these values yet: \(error)")
             }
         }
         if !explain { Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.") }
