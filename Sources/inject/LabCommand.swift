@@ -16,7 +16,7 @@ struct LabCommand: ParsableCommand {
             with `inject lab down`, which leaves no process or file behind.
             """,
         subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self,
-                      LabConsoleCommand.self, LabDemoCommand.self, LabAgentCommand.self, LabFirmwareCommand.self])
+                      LabConsoleCommand.self, LabRasdaemonCommand.self, LabDemoCommand.self, LabAgentCommand.self, LabFirmwareCommand.self])
 }
 
 /// Options shared by the lab subcommands.
@@ -135,14 +135,78 @@ struct LabUpCommand: AsyncParsableCommand {
     @OptionGroup var lab: LabOptions
     @OptionGroup var boot: LabBootOptions
 
+    /// What can run beside the kernel in the guest.
+    enum Extra: String, ExpressibleByArgument, CaseIterable {
+        case rasdaemon
+    }
+
+    @Option(name: .customLong("with"), help: ArgumentHelp("Also run this in the guest: rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`).", valueName: "rasdaemon"))
+    var extras: [Extra] = []
+
     func run() async throws {
         let record: LabRecord
         do {
+            if extras.contains(.rasdaemon) { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
             record = try await Lab.up(boot.options(name: lab.name), environment: currentEnvironment()) { Output.progress($0) }
+            if extras.contains(.rasdaemon) {
+                let consumer = try LabRasdaemon(Lab(name: lab.name, environment: currentEnvironment())).start()
+                if !lab.json { Output.progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))") }
+            }
         } catch {
             throw lab.fail(error)
         }
         if lab.json { Output.json(record) } else { Output.line(describe(record)) }
+    }
+}
+
+/// `inject lab rasdaemon start|stop|status`: the consumer in a running lab.
+struct LabRasdaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rasdaemon", abstract: "Start, stop or show rasdaemon in a running lab's guest.",
+        discussion: """
+            The guest runs the host's rasdaemon (apt-get install rasdaemon sqlite3; `start` installs them as \
+            root) with its database on a tmpfs over the guest's /var/lib, and sets its trace instance's \
+            buffer_percent to 0 first: rasdaemon leaves it at 50, and then records nothing until half a \
+            buffer of events has arrived. `status` shows its process, buffer_percent and the rows of each \
+            table of its database.
+            """)
+
+    enum Action: String, ExpressibleByArgument, CaseIterable {
+        case start, stop, status
+    }
+
+    @OptionGroup var lab: LabOptions
+
+    @Argument(help: "start, stop or status.")
+    var action: Action = .status
+
+    func run() async throws {
+        let status: LabRasdaemon.Status
+        do {
+            if action == .start { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
+            let consumer = LabRasdaemon(try Lab(name: lab.name, environment: currentEnvironment()))
+            switch action {
+            case .start: status = try consumer.start()
+            case .stop: status = try consumer.stop()
+            case .status: status = try consumer.status()
+            }
+        } catch {
+            throw lab.fail(error)
+        }
+        struct Report: Encodable {
+            var running: Bool
+            var status: LabRasdaemon.Status
+        }
+        if lab.json {
+            Output.json(Report(running: status.running, status: status))
+            return
+        }
+        Output.line("rasdaemon in lab \(lab.name): " + (status.pid.map { "running, pid \($0)" } ?? "not running"))
+        if let percent = status.bufferPercent {
+            Output.line("  buffer_percent \(percent)" + (percent > 0 ? " (it records nothing until the buffer is \(percent)% full: inject lab rasdaemon stop, then start)" : ""))
+        }
+        Output.line("  database     \(status.database)" + (status.rows.isEmpty ? " (none yet)" : ""))
+        for (table, count) in status.rows.sorted(by: { $0.key < $1.key }) { Output.line("    \(table): \(count) row(s)") }
     }
 }
 

@@ -298,6 +298,33 @@ struct LabTests {
         }
     }
 
+    /// The consumer SREs watch: rasdaemon started by the lab (buffer_percent 0 first) records an
+    /// injected machine check in its database; stopped, it says so.
+    @Test func rasdaemonStartedByTheLabRecordsAMachineCheck() async throws {
+        try await withLab("e2e-rasd", ["--with", "rasdaemon"]) { lab in
+            struct Report: Decodable {
+                struct Status: Decodable { var pid: Int?; var bufferPercent: Int?; var rows: [String: Int] }
+                var running: Bool
+                var status: Status
+            }
+            func status() throws -> Report {
+                try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "status", "-n", lab, "--json"]).utf8))
+            }
+            let before = try status()
+            #expect(before.running && before.status.bufferPercent == 0, "\(before)")
+            #expect(before.status.rows["mce_record"] == 0, "\(before)")
+            try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
+            var rows = 0
+            for _ in 0..<20 where rows == 0 {
+                rows = try status().status.rows["mce_record"] ?? 0
+                if rows == 0 { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(rows == 1, "rasdaemon recorded the machine check")
+            let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
+            #expect(!stopped.running && stopped.status.rows["mce_record"] == 1, "\(stopped)")
+        }
+    }
+
     @Test func twoLabsRunSideBySideAndStayApart() async throws {
         try await withLab("e2e-left") { left in
             try await withLab("e2e-right") { right in

@@ -32,10 +32,29 @@ public enum LabPrerequisites {
         return result
     }
 
+    /// rasdaemon and the sqlite3 shell that reads its database: the guest runs the host's copies.
+    public static let consumerPrograms = ["rasdaemon": "/usr/sbin/rasdaemon", "sqlite3": "/usr/bin/sqlite3"]
+
+    /// Installs rasdaemon and sqlite3 when missing (as root; otherwise says what to run).
+    public static func ensureConsumer(progress: (String) -> Void) async throws(LabError) {
+        let needed = consumerPrograms.filter { access($0.value, X_OK) != 0 }.map(\.key).sorted()
+        guard !needed.isEmpty else { return }
+        try await install(needed, optional: [], progress: progress) {
+            consumerPrograms.filter { access($0.value, X_OK) != 0 }.map(\.key).sorted()
+        }
+    }
+
     /// Installs what is missing when running as root; otherwise says exactly what to run.
     public static func ensure(progress: (String) -> Void) async throws(LabError) {
         let needed = missing()
         guard !needed.isEmpty else { return }
+        try await install(needed, optional: optional, progress: progress, stillMissing: missing)
+    }
+
+    /// Installs `needed` with apt-get as root (a second try after `apt-get update`); as another
+    /// user, fails naming the command unless every package is `optional`.
+    private static func install(_ needed: [String], optional: Set<String>, progress: (String) -> Void,
+                                stillMissing: () -> [String]) async throws(LabError) {
         let command = ["apt-get", "install", "-y", "--no-install-recommends"] + needed
         guard geteuid() == 0 else {
             guard needed.allSatisfy(optional.contains) else {
@@ -57,7 +76,7 @@ public enum LabPrerequisites {
                                            install: "apt-get update && " + command.joined(separator: " "))
             }
         }
-        let still = missing()
+        let still = stillMissing()
         guard still.isEmpty else {
             throw .missingPrerequisite(what: "still missing after apt-get: \(still.joined(separator: " "))",
                                        install: command.joined(separator: " "))

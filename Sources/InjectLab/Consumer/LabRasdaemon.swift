@@ -1,0 +1,93 @@
+import InjectHost
+
+/// rasdaemon, the consumer SREs watch, running in a lab's guest: the host's own binary (the guest
+/// sees the host's filesystem read-only), its database on a tmpfs mounted over the guest's
+/// `/var/lib`, and its trace instance's `buffer_percent` set to 0 before it starts. (rasdaemon
+/// 0.6.8 leaves it at the kernel's 50, so poll() wakes it only when half a buffer is full: it
+/// enabled its events, said "Recording mce_record events", and recorded 0 of 3 machine checks.)
+public struct LabRasdaemon {
+    /// The database rasdaemon writes (its compiled-in path).
+    public static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    /// Its trace instance.
+    public static let instance = "/sys/kernel/tracing/instances/rasdaemon"
+    /// Where its output goes in the guest.
+    public static let log = "/var/lib/rasdaemon/rasdaemon.log"
+
+    /// What `status` finds.
+    public struct Status: Sendable, Encodable {
+        /// Its process, when it runs.
+        public var pid: Int?
+        /// Its trace instance's buffer_percent (0 wakes it at every event).
+        public var bufferPercent: Int?
+        /// The database, and the rows of each table.
+        public var database: String
+        public var rows: [String: Int]
+        /// The last lines of its output.
+        public var log: String
+
+        /// Whether it runs.
+        public var running: Bool { pid != nil }
+    }
+
+    let lab: Lab
+
+    /// The consumer of `lab`.
+    public init(_ lab: Lab) { self.lab = lab }
+
+    /// Starts it (once; a running one is left as it is) and waits until it records.
+    public func start() throws(LabError) -> Status {
+        if try status().running { return try status() }
+        let script = """
+            command -v rasdaemon >/dev/null || { echo "rasdaemon is not installed on the host (the guest runs the host's): apt-get install rasdaemon sqlite3" >&2; exit 3; }
+            mountpoint -q /var/lib || mount -t tmpfs -o mode=0755 tmpfs /var/lib || exit 4
+            mkdir -p /var/lib/rasdaemon
+            mkdir -p \(Self.instance) 2>/dev/null
+            echo 0 > \(Self.instance)/buffer_percent || exit 5
+            (setsid rasdaemon -f -r > \(Self.log) 2>&1 &)
+            for i in $(seq 1 40); do grep -q "Recording" \(Self.log) 2>/dev/null && exit 0; sleep 0.25; done
+            echo "rasdaemon did not start recording within 10 s:" >&2; tail -5 \(Self.log) >&2; exit 6
+            """
+        let result = try lab.exec(script, timeoutSeconds: 30)
+        guard result.status == 0 else {
+            throw .agent("starting rasdaemon in the guest failed (status \(result.status)): \(result.errorText.trimmed())")
+        }
+        return try status()
+    }
+
+    /// Stops it; its database stays until the lab goes down.
+    public func stop() throws(LabError) -> Status {
+        _ = try lab.exec("""
+            for p in $(pidof rasdaemon); do kill $p; done
+            for i in $(seq 1 20); do pidof rasdaemon >/dev/null || break; sleep 0.25; done
+            """, timeoutSeconds: 15)
+        return try status()
+    }
+
+    /// Its process, buffer_percent, tables and log.
+    public func status() throws(LabError) -> Status {
+        let result = try lab.exec("""
+            echo "pid $(pidof rasdaemon)"
+            echo "buffer_percent $(cat \(Self.instance)/buffer_percent 2>/dev/null)"
+            if [ -f \(Self.database) ]; then
+                for t in $(sqlite3 \(Self.database) .tables 2>/dev/null); do echo "table $t $(sqlite3 \(Self.database) "select count(*) from $t")"; done
+            fi
+            echo "log"
+            tail -5 \(Self.log) 2>/dev/null
+            """, timeoutSeconds: 15)
+        var status = Status(pid: nil, bufferPercent: nil, database: Self.database, rows: [:], log: "")
+        var inLog = false
+        for line in result.text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let words = line.split(separator: " ").map(String.init)
+            if inLog { status.log += line + "\n"; continue }
+            switch words.first {
+            case "pid": status.pid = words.count > 1 ? Int(words[1]) : nil
+            case "buffer_percent": status.bufferPercent = words.count > 1 ? Int(words[1]) : nil
+            case "table" where words.count == 3: status.rows[words[1]] = Int(words[2])
+            case "log": inLog = true
+            default: break
+            }
+        }
+        status.log = status.log.trimmed()
+        return status
+    }
+}
