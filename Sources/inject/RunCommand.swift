@@ -83,9 +83,12 @@ struct RunCommand: AsyncParsableCommand {
                 for finding in findings {
                     Output.line(finding.matched
                         ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
-                        : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)")
+                        : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)" + (finding.evidence.map { ": \($0)" } ?? ""))
                 }
-                Output.line("verified: \(matched) of \(findings.count) expected kernel events.")
+                let kernel = findings.filter { $0.kind != "consumer" }, consumer = findings.filter { $0.kind == "consumer" }
+                _ = matched
+                Output.line("verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
+                            + (consumer.isEmpty ? "." : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count)."))
             }
         }
         if let findings, !findings.allSatisfy(\.matched) { throw ExitCode(ExitCodes.unverified) }

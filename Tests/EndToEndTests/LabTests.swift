@@ -299,7 +299,8 @@ struct LabTests {
     }
 
     /// The consumer SREs watch: rasdaemon started by the lab (buffer_percent 0 first) records an
-    /// injected machine check in its database; stopped, it says so.
+    /// injected machine check in its database, and `--verify` finds the row; started with the
+    /// pitfall (buffer_percent 50), `--verify` reports the consumer's miss with the reason and exit 5.
     @Test func rasdaemonStartedByTheLabRecordsAMachineCheck() async throws {
         try await withLab("e2e-rasd", ["--with", "rasdaemon"]) { lab in
             struct Report: Decodable {
@@ -320,8 +321,20 @@ struct LabTests {
                 if rows == 0 { try await Task.sleep(for: .milliseconds(250)) }
             }
             #expect(rows == 1, "rasdaemon recorded the machine check")
+            // --verify looks the event up in rasdaemon's database too.
+            let verified = try TestSupport.inject(["run", "mce", "cpu=0", "bank=2", "--verify", "--lab", lab], environment: Self.environment)
+            #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+            #expect(verified.stdout.contains("seen     consumer rasdaemon mce_record row") && verified.stdout.contains("bus unit (bank=2)"), "\(verified.stdout)")
+            #expect(verified.stdout.contains("the consumer (rasdaemon) recorded 1 of 1"), "\(verified.stdout)")
+            // The pitfall on purpose: rasdaemon started with its instance's buffer_percent at 50.
+            _ = try inject(["lab", "rasdaemon", "stop", "-n", lab])
+            try guest(lab, "echo 50 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent; (setsid rasdaemon -f -r > /var/lib/rasdaemon/rasdaemon.log 2>&1 &); sleep 2")
+            let missed = try TestSupport.inject(["run", "mce", "cpu=0", "bank=3", "--verify", "--verify-timeout", "3", "--lab", lab], environment: Self.environment)
+            #expect(missed.status == 5, "the kernel saw it, the consumer did not: \(missed.stdout)\(missed.stderr)")
+            #expect(missed.stdout.contains("seen     trace mce:mce_record bank=3"), "\(missed.stdout)")
+            #expect(missed.stdout.contains("MISSING  consumer rasdaemon mce_record row") && missed.stdout.contains("buffer_percent 50"), "\(missed.stdout)")
             let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
-            #expect(!stopped.running && stopped.status.rows["mce_record"] == 1, "\(stopped)")
+            #expect(!stopped.running && stopped.status.rows["mce_record"] == 2, "\(stopped)")
         }
     }
 

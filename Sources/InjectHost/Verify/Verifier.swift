@@ -24,13 +24,15 @@ public struct Verifier {
         var counters: [String: Int64]
         var traceReady: Bool
         var logThroughTrace: Bool
+        /// rasdaemon's database before the trigger, where rasdaemon runs.
+        var consumer: RasdaemonConsumer.Armed?
         /// Observers that could not be armed, and why.
         public var problems: [String]
     }
 
     /// One expectation's result.
     public struct Finding: Sendable, Encodable {
-        /// `trace`, `dmesg` or `counter`.
+        /// `trace`, `dmesg`, `counter`, or `consumer` (a row in rasdaemon's database).
         public var kind: String
         /// What was expected.
         public var expected: String
@@ -69,6 +71,7 @@ public struct Verifier {
             guard let path = expectation.source else { continue }
             if let value = readCounter(path) { armed.counters[path] = value } else { armed.problems.append("counter \(path) cannot be read") }
         }
+        armed.consumer = await RasdaemonConsumer.arm(plan, target: target)
         return armed
     }
 
@@ -137,6 +140,10 @@ public struct Verifier {
             usleep(100_000)
         }
         if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
+        // What the kernel emitted must also reach the consumer, where one runs.
+        if let consumer = armed.consumer {
+            findings += await RasdaemonConsumer.collect(plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
+        }
         return findings
     }
 

@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The consumer side of `--verify`: where rasdaemon runs on the target (the host, or a lab's
+/// guest), each expected trace event it records and that the kernel was seen to emit is looked up
+/// in rasdaemon's database, and reported seen (with the row) or missing (with the reason, when one
+/// is known, such as its trace instance's `buffer_percent` above 0).
+enum RasdaemonConsumer {
+    /// rasdaemon's database (its compiled-in path).
+    static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    /// rasdaemon's trace instance.
+    static let instance = "/sys/kernel/tracing/instances/rasdaemon"
+    /// The table each recorded trace event lands in.
+    static let tables = ["mce:mce_record": "mce_record", "ras:mc_event": "mc_event", "ras:aer_event": "aer_event",
+                         "ras:extlog_mem_event": "extlog_event", "ras:memory_failure_event": "memory_failure_event"]
+
+    /// What was in the database before the trigger.
+    struct Armed: Sendable {
+        /// The largest row id of each table the plan's events land in.
+        var baselines: [String: Int]
+        /// rasdaemon's trace instance's buffer_percent.
+        var bufferPercent: Int?
+    }
+
+    /// The baselines, or `nil` when no rasdaemon runs there (or the target is a file tree).
+    static func arm(_ plan: InjectionPlan, target: TargetSpec) async -> Armed? {
+        guard target.guest != nil || target.root == "/" else { return nil }
+        let wanted = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap { $0.source.flatMap { tables[$0] } })
+        guard !wanted.isEmpty else { return nil }
+        let queries = wanted.sorted().map { "echo \"max \($0) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\"" }
+        let script = (["pidof rasdaemon >/dev/null || exit 0", "echo \"buffer_percent $(cat \(instance)/buffer_percent 2>/dev/null)\""] + queries)
+            .joined(separator: "; ")
+        guard let output = try? await target.shell(script), output.contains("buffer_percent") else { return nil }
+        var armed = Armed(baselines: [:], bufferPercent: nil)
+        for line in output.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            if words.first == "buffer_percent", words.count == 2 { armed.bufferPercent = Int(words[1]) }
+            if words.first == "max", words.count == 3, let id = Int(words[2]) { armed.baselines[words[1]] = id }
+            // A table that does not exist yet (rasdaemon creates it) starts from nothing.
+            if words.first == "max", words.count == 2 { armed.baselines[words[1]] = 0 }
+        }
+        return armed
+    }
+
+    /// Waits up to `timeoutSeconds` for a new row in the table of each expected event the kernel
+    /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order).
+    static func collect(_ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: TargetSpec,
+                        timeoutSeconds: Double) async -> [Verifier.Finding] {
+        var pending: [(table: String, index: Int)] = []
+        for (index, expectation) in plan.expectations.enumerated()
+        where expectation.kind == .traceEvent && index < kernel.count && kernel[index].matched {
+            if let table = expectation.source.flatMap({ tables[$0] }), armed.baselines[table] != nil, !pending.contains(where: { $0.table == table }) {
+                pending.append((table, index))
+            }
+        }
+        var findings = pending.map { Verifier.Finding(kind: "consumer", expected: "rasdaemon \($0.table) row", matched: false) }
+        guard !findings.isEmpty else { return [] }
+        let started = HostClock.monotonicNanoseconds()
+        while true {
+            let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
+            let open = pending.indices.filter { !findings[$0].matched }
+            let script = open.map { position -> String in
+                let table = pending[position].table
+                return "echo \"row \(table) $(sqlite3 -separator ' | ' \(database) 'select * from \(table) where id > \(armed.baselines[table] ?? 0) order by id limit 1' 2>/dev/null)\""
+            }.joined(separator: "; ")
+            let output = (try? await target.shell(script)) ?? ""
+            for line in output.split(separator: "\n") {
+                let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+                guard words.count == 3, words[0] == "row", let position = pending.firstIndex(where: { $0.table == words[1] }) else { continue }
+                findings[position].matched = true
+                findings[position].latencyMilliseconds = elapsed
+                findings[position].evidence = PrintableText.escaped(words[2], limit: 400)
+            }
+            if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
+            usleep(250_000)
+        }
+        for index in findings.indices where !findings[index].matched {
+            if let percent = armed.bufferPercent, percent > 0 {
+                findings[index].evidence = "the kernel emitted it, but rasdaemon's trace instance has buffer_percent \(percent): rasdaemon is woken only when its buffer is \(percent)% full; "
+                    + "echo 0 > \(instance)/buffer_percent, then restart rasdaemon (in the lab: inject lab rasdaemon stop; inject lab rasdaemon start)"
+            } else {
+                findings[index].evidence = "the kernel emitted it, but rasdaemon's database has no new row after \(Int(timeoutSeconds)) s"
+            }
+        }
+        return findings
+    }
+}
