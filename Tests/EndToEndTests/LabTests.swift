@@ -333,6 +333,11 @@ struct LabTests {
             #expect(missed.status == 5, "the kernel saw it, the consumer did not: \(missed.stdout)\(missed.stderr)")
             #expect(missed.stdout.contains("seen     trace mce:mce_record bank=3"), "\(missed.stdout)")
             #expect(missed.stdout.contains("MISSING  consumer rasdaemon mce_record row") && missed.stdout.contains("buffer_percent 50"), "\(missed.stdout)")
+            // doctor names the pitfall and its fix, and what rasdaemon does not record.
+            let doctor = try TestSupport.inject(["doctor", "--lab", lab], environment: Self.environment)
+            #expect(doctor.stdout.contains("rasdaemon buffer_percent") && doctor.stdout.contains("50: rasdaemon is woken only when")
+                    && doctor.stdout.contains("echo 0 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent"), "\(doctor.stdout)")
+            #expect(doctor.stdout.contains("does not record") && doctor.stdout.contains("ras:memory_failure_event"), "\(doctor.stdout)")
             let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
             #expect(!stopped.running && stopped.status.rows["mce_record"] == 2, "\(stopped)")
         }

@@ -21,6 +21,32 @@ public struct Doctor {
     /// Creates the checks for `session`'s target and search path.
     public init(session: InjectSession) { self.session = session }
 
+    /// rasdaemon's pitfalls, read from its trace instance: a `buffer_percent` above 0 (rasdaemon
+    /// is then woken only when its buffer is that full, and records nothing in between), and the
+    /// backends' events it does not record.
+    func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
+        let instance = "sys/kernel/tracing/instances/rasdaemon"
+        guard files.exists(instance) else { return [] }
+        var checks: [Check] = []
+        if let percent = files.text(instance + "/buffer_percent").flatMap({ Int($0.trimmed()) }) {
+            checks.append(percent == 0
+                ? Check(status: .ok, name: "rasdaemon buffer_percent", detail: "0: rasdaemon reads each event as it arrives")
+                : Check(status: .warn, name: "rasdaemon buffer_percent",
+                        detail: "\(percent): rasdaemon is woken only when its trace buffer is \(percent)% full and records nothing before; "
+                            + "stop rasdaemon, echo 0 > /\(instance)/buffer_percent, start it again (in the lab: inject lab rasdaemon stop; inject lab rasdaemon start)"))
+        }
+        let events = Array(Set(traceEvents)).sorted()
+        let unrecorded = events.filter { event in
+            files.text(instance + "/events/" + event.split(separator: ":").joined(separator: "/") + "/enable")?.trimmed() != "1"
+        }
+        let recorded = events.filter { !unrecorded.contains($0) }
+        checks.append(unrecorded.isEmpty
+            ? Check(status: .ok, name: "rasdaemon events", detail: "records \(recorded.joined(separator: ", "))")
+            : Check(status: .warn, name: "rasdaemon events",
+                    detail: "does not record \(unrecorded.joined(separator: ", ")) (records \(recorded.isEmpty ? "none of the backends' events" : recorded.joined(separator: ", "))): those events reach the kernel's log and tracepoints but not rasdaemon's database"))
+        return checks
+    }
+
     /// Runs every check.
     public func run() -> [Check] {
         let files: any TargetFiles = (try? session.targetFiles()) ?? AttributeFiles(root: session.options.target.root)
@@ -55,6 +81,7 @@ public struct Doctor {
             checks.append(present ? Check(status: .ok, name: "module \(module)", detail: "loaded \(users)")
                           : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(module) \(users)"))
         }
+        checks += consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
         if let socket = session.options.target.qmpSocket {
             do {
                 let client = try QMPClient(socketPath: socket, timeoutSeconds: 3)
