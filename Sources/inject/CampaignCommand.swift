@@ -74,10 +74,11 @@ struct CampaignCommand: AsyncParsableCommand {
         if global.json {
             Output.json(Report(name: plan.name, seed: plan.seed, steps: results, journal: journal?.path))
         } else {
-            var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "EVENTS SEEN", "TIME", "RATE", "RESULT"]]
+            var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]]
             for result in results {
                 rows.append([result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
-                             "\(result.seenEvents)/\(result.expectedEvents)", String(format1(result.seconds)) + " s",
+                             "\(result.seenEvents)/\(result.expectedEvents)",
+                             result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-", String(format1(result.seconds)) + " s",
                              String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
                              result.passed ? "PASS" : "FAIL" + (result.stopped.map { " (\($0))" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")])
             }
@@ -86,7 +87,9 @@ struct CampaignCommand: AsyncParsableCommand {
         }
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
         if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
-        if results.contains(where: { $0.seenEvents < $0.expectedEvents }) { throw ExitCode(ExitCodes.unverified) }
+        if results.contains(where: { $0.seenEvents < $0.expectedEvents || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0) }) {
+            throw ExitCode(ExitCodes.unverified)
+        }
     }
 
     private func format1(_ value: Double) -> String {
@@ -114,12 +117,18 @@ struct CampaignCommand: AsyncParsableCommand {
         xml += "<testsuites><testsuite name=\"\(escape(name))\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format1(results.reduce(0) { $0 + $1.seconds }))\">\n"
         for result in results {
             xml += "  <testcase classname=\"\(escape(name))\" name=\"\(escape(result.name))\" time=\"\(format1(result.seconds))\">"
+            // Kernel-seen and consumer-seen counts, each on its own (properties first, as pytest writes them).
+            xml += "<properties><property name=\"kernel_expected\" value=\"\(result.expectedEvents)\"/><property name=\"kernel_seen\" value=\"\(result.seenEvents)\"/>"
+                + (result.consumerExpected.map { "<property name=\"consumer_expected\" value=\"\($0)\"/><property name=\"consumer_seen\" value=\"\(result.consumerSeen ?? 0)\"/>" } ?? "")
+                + "</properties>"
             if !result.passed {
-                let reason = "injected \(result.injected)/\(result.planned), failed \(result.failed), events \(result.seenEvents)/\(result.expectedEvents)"
+                let reason = "injected \(result.injected)/\(result.planned), failed \(result.failed), kernel events \(result.seenEvents)/\(result.expectedEvents)"
+                    + (result.consumerExpected.map { ", rasdaemon rows \(result.consumerSeen ?? 0)/\($0)" } ?? "")
                     + (result.stopped.map { ", \($0)" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")
                 xml += "<failure message=\"\(escape(reason))\"/>"
             }
-            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) events seen"))</system-out></testcase>\n"
+            let consumer = result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
+            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)"))</system-out></testcase>\n"
         }
         xml += "</testsuite></testsuites>\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -326,6 +326,19 @@ struct LabTests {
             #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
             #expect(verified.stdout.contains("seen     consumer rasdaemon mce_record row") && verified.stdout.contains("bus unit (bank=2)"), "\(verified.stdout)")
             #expect(verified.stdout.contains("the consumer (rasdaemon) recorded 1 of 1"), "\(verified.stdout)")
+            // A campaign counts what the kernel emitted and what rasdaemon recorded, separately.
+            let directory = try TestSupport.temporaryDirectory("inject-rasd")
+            defer { TestSupport.remove(directory) }
+            let scenario = directory.appendingPathComponent("storm.json")
+            try #"{"name": "consumer storm", "seed": 3, "steps": [{"name": "corrected MCE", "backend": "mce", "count": 20, "rate": 50, "parameters": {"cpu": "0", "bank": "choice 1|2|3|4"}}]}"#
+                .write(to: scenario, atomically: true, encoding: .utf8)
+            let junit = directory.appendingPathComponent("junit.xml").path
+            let campaign = try TestSupport.inject(["campaign", scenario.path, "--lab", lab, "--junit", junit, "--json"], environment: Self.environment)
+            #expect(campaign.status == 0, "\(campaign.stdout)\(campaign.stderr)")
+            let steps = ((try? JSONSerialization.jsonObject(with: Data(campaign.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]]) ?? []
+            #expect(steps.first?["seenEvents"] as? Int == 20 && steps.first?["consumerExpected"] as? Int == 20 && steps.first?["consumerSeen"] as? Int == 20, "\(steps)")
+            let xml = (try? String(contentsOfFile: junit, encoding: .utf8)) ?? ""
+            #expect(xml.contains("<property name=\"kernel_seen\" value=\"20\"/>") && xml.contains("<property name=\"consumer_seen\" value=\"20\"/>"), "\(xml)")
             // The pitfall on purpose: rasdaemon started with its instance's buffer_percent at 50.
             _ = try inject(["lab", "rasdaemon", "stop", "-n", lab])
             try guest(lab, "echo 50 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent; (setsid rasdaemon -f -r > /var/lib/rasdaemon/rasdaemon.log 2>&1 &); sleep 2")
@@ -339,7 +352,7 @@ struct LabTests {
                     && doctor.stdout.contains("echo 0 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent"), "\(doctor.stdout)")
             #expect(doctor.stdout.contains("does not record") && doctor.stdout.contains("ras:memory_failure_event"), "\(doctor.stdout)")
             let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
-            #expect(!stopped.running && stopped.status.rows["mce_record"] == 2, "\(stopped)")
+            #expect(!stopped.running && stopped.status.rows["mce_record"] == 22, "\(stopped)")
         }
     }
 

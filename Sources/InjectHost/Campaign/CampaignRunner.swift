@@ -64,6 +64,10 @@ public struct CampaignRunner {
         /// Expected and seen kernel events (trace events counted for the step, or per injection).
         public var expectedEvents: Int
         public var seenEvents: Int
+        /// Where rasdaemon runs: the kernel events of this step it should have recorded (those the
+        /// kernel was seen to emit), and the rows it did record; `nil` without a consumer.
+        public var consumerExpected: Int?
+        public var consumerSeen: Int?
         /// With `verify: each`: every expectation of the last injection, matched or not.
         public var lastFindings: [Verifier.Finding]
         public var seconds: Double
@@ -72,7 +76,9 @@ public struct CampaignRunner {
         public var firstError: String?
 
         /// Whether the step counts as passed.
-        public var passed: Bool { failed == 0 && seenEvents >= expectedEvents && (stopped?.continuesCampaign ?? true) }
+        public var passed: Bool {
+            failed == 0 && seenEvents >= expectedEvents && (consumerSeen ?? 0) >= (consumerExpected ?? 0) && (stopped?.continuesCampaign ?? true)
+        }
     }
 
     /// A progress report after each injection.
@@ -112,6 +118,7 @@ public struct CampaignRunner {
             }
             var counting = false
             var countedEvents: [String: Int] = [:]
+            var consumer: RasdaemonConsumer.Armed?
             let started = HostClock.monotonicNanoseconds()
             func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
             for index in 0..<step.count {
@@ -134,14 +141,20 @@ public struct CampaignRunner {
                         }
                     }
                     if step.verify == "count" {
+                        if index == 0 { consumer = await RasdaemonConsumer.arm(plan, target: session.options.target) }
                         for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
                     }
                     let outcome = try await session.perform(plan, journal: journal, confirmed: confirmed, verify: step.verify == "each",
                                                             verifyTimeout: verifyTimeout)
                     result.injected += 1
                     if let findings = outcome.findings {
-                        result.expectedEvents += findings.count
-                        result.seenEvents += findings.filter(\.matched).count
+                        let kernel = findings.filter { $0.kind != "consumer" }, recorded = findings.filter { $0.kind == "consumer" }
+                        result.expectedEvents += kernel.count
+                        result.seenEvents += kernel.filter(\.matched).count
+                        if !recorded.isEmpty {
+                            result.consumerExpected = (result.consumerExpected ?? 0) + recorded.count
+                            result.consumerSeen = (result.consumerSeen ?? 0) + recorded.filter(\.matched).count
+                        }
                         result.lastFindings = findings
                     }
                 } catch {
@@ -161,14 +174,28 @@ public struct CampaignRunner {
                 if step.verify == "count" {
                     // Give the kernel's deferred work (the MCE pool, the GHES poller) time to drain.
                     let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
+                    var kernelSeen: [String: Int] = [:]
                     repeat {
                         let lines = counter.traceLines()
-                        let seen = countedEvents.keys.reduce(0) { total, event in total + min(countedEvents[event]!, count(event, in: lines)) }
+                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, count(entry.key, in: lines)) }
                         result.expectedEvents = countedEvents.values.reduce(0, +)
-                        result.seenEvents = seen
-                        if seen >= result.expectedEvents { break }
+                        result.seenEvents = kernelSeen.values.reduce(0, +)
+                        if result.seenEvents >= result.expectedEvents { break }
                         usleep(200_000)
                     } while HostClock.monotonicNanoseconds() < deadline
+                    // What the kernel emitted, rasdaemon should have recorded: one row per event.
+                    if let consumer {
+                        var expected: [String: Int] = [:]
+                        for (event, seen) in kernelSeen { if let table = RasdaemonConsumer.tables[event] { expected[table, default: 0] += seen } }
+                        let consumerDeadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
+                        repeat {
+                            let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: session.options.target)
+                            result.consumerExpected = expected.values.reduce(0, +)
+                            result.consumerSeen = expected.reduce(0) { $0 + min($1.value, rows[$1.key] ?? 0) }
+                            if (result.consumerSeen ?? 0) >= (result.consumerExpected ?? 0) { break }
+                            usleep(250_000)
+                        } while HostClock.monotonicNanoseconds() < consumerDeadline
+                    }
                 }
                 counter.removeInstance()
             }

@@ -45,6 +45,19 @@ enum RasdaemonConsumer {
         return armed
     }
 
+    /// Rows added to each table since `armed` (a campaign step's count).
+    static func rowsAdded(since armed: Armed, target: TargetSpec) async -> [String: Int] {
+        let script = armed.baselines.keys.sorted().map { table in
+            "echo \"rows \(table) $(sqlite3 \(database) 'select count(*) from \(table) where id > \(armed.baselines[table] ?? 0)' 2>/dev/null)\""
+        }.joined(separator: "; ")
+        var rows: [String: Int] = [:]
+        for line in ((try? await target.shell(script)) ?? "").split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            if words.count == 3, words[0] == "rows", let count = Int(words[2]) { rows[words[1]] = count }
+        }
+        return rows
+    }
+
     /// Waits up to `timeoutSeconds` for a new row in the table of each expected event the kernel
     /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order).
     static func collect(_ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: TargetSpec,
