@@ -19,6 +19,14 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
     var timeout: Double?
 
+    /// Consumers whose records can be shown beside the kernel's events.
+    enum Consumer: String, ExpressibleByArgument, CaseIterable {
+        case rasdaemon
+    }
+
+    @Option(help: ArgumentHelp("Also show the rows this consumer records, as it records them (rasdaemon's database).", valueName: "rasdaemon"))
+    var consumer: Consumer?
+
     func run() async throws {
         let session = try global.session()
         var watcher = try global.report { () throws(InjectError) in
@@ -27,20 +35,32 @@ struct WatchCommand: AsyncParsableCommand {
             catch { throw .target(error) }
         }
         defer { watcher.stop() }
+        var consumerWatcher: ConsumerWatcher?
+        if consumer == .rasdaemon {
+            do throws(TargetError) {
+                consumerWatcher = try await ConsumerWatcher(target: session.options.target)
+            } catch {
+                throw global.fail(.target(error))
+            }
+        }
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
         if !global.json { Output.progress("watching \(session.options.target.summary); Ctrl-C stops") }
         let started = HostClock.monotonicNanoseconds()
         var seen = 0
         while !InterruptRequest.isRequested {
-            for event in watcher.poll() {
+            // The consumer first: a row it has recorded was already in the kernel's trace, so the
+            // kernel's event is printed before the consumer's record of it.
+            let recorded = consumerWatcher != nil ? await consumerWatcher?.poll() ?? [] : []
+            let events = watcher.poll() + recorded
+            for event in events {
                 if global.json {
                     Output.jsonLine(event)
                 } else {
                     let decoded = event.decoded.isEmpty ? event.text
                         : event.decoded.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "  | " + event.text
                     let name = event.event + String(repeating: " ", count: max(1, 22 - event.event.count))
-                    Output.line("[\(event.timestamp)]  \(name)\(decoded)")
+                    Output.line((event.event.hasPrefix("rasdaemon:") ? "[recorded]  " : "[\(event.timestamp)]  ") + "\(name)\(decoded)")
                     fflush(nil)
                 }
                 seen += 1

@@ -314,7 +314,22 @@ struct LabTests {
             let before = try status()
             #expect(before.running && before.status.bufferPercent == 0, "\(before)")
             #expect(before.status.rows["mce_record"] == 0, "\(before)")
+            // watch shows rasdaemon's row beside the kernel's event.
+            let watch = Process()
+            watch.executableURL = TestSupport.injectExecutable
+            watch.arguments = ["watch", "--lab", lab, "--consumer", "rasdaemon", "--json", "--timeout", "8"]
+            watch.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
+            let watched = Pipe()
+            watch.standardOutput = watched
+            try watch.run()
+            try await Task.sleep(for: .seconds(3))
             try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
+            let lines = String(decoding: watched.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+            watch.waitUntilExit()
+            let kernelLine = lines.firstIndex { $0.contains("\"event\":\"mce_record\"") }
+            let consumerLine = lines.firstIndex { $0.contains("\"event\":\"rasdaemon:mce_record\"") }
+            #expect(kernelLine != nil && consumerLine != nil, "\(lines)")
+            #expect(consumerLine.map { lines[$0].contains("\"bank\":\"3\"") } == true, "\(lines)")
             var rows = 0
             for _ in 0..<20 where rows == 0 {
                 rows = try status().status.rows["mce_record"] ?? 0

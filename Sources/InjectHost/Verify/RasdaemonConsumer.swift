@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -99,5 +104,74 @@ enum RasdaemonConsumer {
             }
         }
         return findings
+    }
+}
+
+/// `inject watch --consumer rasdaemon`: the rows rasdaemon writes, as they appear, beside the
+/// kernel's events.
+public struct ConsumerWatcher {
+    let target: TargetSpec
+    private var last: [String: Int] = [:]
+
+    /// Starts at the rows already in rasdaemon's database.
+    ///
+    /// - Throws: ``TargetError/guest(name:reason:)``-style failures of the target's shell, or a
+    ///   ``TargetError/tool(argv:reason:hint:)`` when rasdaemon does not run there.
+    public init(target: TargetSpec) async throws(TargetError) {
+        self.target = target
+        defer { target.guest?.release() }
+        let tables = Set(RasdaemonConsumer.tables.values).sorted()
+        let script = ["pidof rasdaemon >/dev/null || { echo 'no rasdaemon'; exit 0; }"]
+            + tables.map { "echo \"max \($0) $(sqlite3 \(RasdaemonConsumer.database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\"" }
+        let output = try await target.shell(script.joined(separator: "; "))
+        guard !output.contains("no rasdaemon") else {
+            throw .tool(argv: ["rasdaemon"], reason: "rasdaemon does not run on \(target.summary)",
+                        hint: target.guest != nil ? "inject lab rasdaemon start" : "systemctl start rasdaemon (or rasdaemon -r)")
+        }
+        for line in output.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            if words.first == "max", words.count >= 2 { last[words[1]] = words.count == 3 ? Int(words[2]) ?? 0 : 0 }
+        }
+    }
+
+    /// Rows written since the last call, one event each (`rasdaemon:TABLE`, the row's columns as fields).
+    public mutating func poll() async -> [EventWatcher.Event] {
+        defer { target.guest?.release() }
+        let tables = last.keys.sorted()
+        let script = tables.map { table in
+            "echo \"rows \(table)\"; sqlite3 -json \(RasdaemonConsumer.database) 'select * from \(table) where id > \(last[table] ?? 0) order by id' 2>/dev/null; echo"
+        }.joined(separator: "; ")
+        guard let output = try? await target.shell(script) else { return [] }
+        var events: [EventWatcher.Event] = []
+        var table: String?
+        var json = ""
+        func flush() {
+            guard let table, let rows = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(json.utf8)) else { return }
+            for row in rows {
+                var fields: [String: String] = [:]
+                for (key, value) in row {
+                    switch value {
+                    case .string(let text): fields[key] = PrintableText.escaped(text, limit: 200)
+                    case .number(let number): fields[key] = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+                    case .null: continue
+                    default: fields[key] = PrintableText.escaped(value.description, limit: 200)
+                    }
+                }
+                if let id = fields["id"].flatMap({ Int($0) }) { last[table] = max(last[table] ?? 0, id) }
+                let text = fields.filter { !$0.value.isEmpty && $0.key != "id" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                events.append(EventWatcher.Event(timestamp: 0, event: "rasdaemon:\(table)", fields: fields, decoded: [:], decodedBy: nil, text: text))
+            }
+        }
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("rows ") {
+                flush()
+                table = String(line.dropFirst(5))
+                json = ""
+            } else {
+                json += line + "\n"
+            }
+        }
+        flush()
+        return events
     }
 }
