@@ -29,6 +29,13 @@ struct ProbeCommand: ParsableCommand {
                 reports.append(Report(backend: name, capabilities: [], error: error.description))
             }
         }
+        // The consumer's pitfalls, where rasdaemon has a trace instance on the target.
+        let consumer = backend == nil ? Doctor(session: session).consumer() : []
+        if !consumer.isEmpty {
+            reports.append(Report(backend: "consumer", capabilities: consumer.map {
+                CapabilityReport(name: $0.name, available: $0.status == .ok, detail: $0.detail)
+            }))
+        }
         if global.json {
             Output.json(reports)
         } else {

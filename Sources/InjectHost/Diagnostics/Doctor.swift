@@ -25,6 +25,17 @@ public struct Doctor {
     /// is then woken only when its buffer is that full, and records nothing in between), and the
     /// backends' events it does not record.
     func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
+        Self.consumerChecks(files, traceEvents: traceEvents)
+    }
+
+    /// The consumer checks alone, for `inject probe` (empty where rasdaemon has no trace instance).
+    public func consumer() -> [Check] {
+        guard let files = try? session.targetFiles() else { return [] }
+        defer { session.options.target.guest?.release() }
+        return Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
+    }
+
+    static func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
         let instance = "sys/kernel/tracing/instances/rasdaemon"
         guard files.exists(instance) else { return [] }
         var checks: [Check] = []

@@ -112,4 +112,11 @@ public struct CapabilityReport: Sendable, Equatable, Encodable {
     public var available: Bool
     /// What was found, or why not.
     public var detail: String
+
+    /// A report.
+    public init(name: String, available: Bool, detail: String) {
+        self.name = name
+        self.available = available
+        self.detail = detail
+    }
 }
