@@ -366,6 +366,8 @@ struct LabTests {
             #expect(doctor.stdout.contains("rasdaemon buffer_percent") && doctor.stdout.contains("50: rasdaemon is woken only when")
                     && doctor.stdout.contains("echo 0 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent"), "\(doctor.stdout)")
             #expect(doctor.stdout.contains("does not record") && doctor.stdout.contains("ras:memory_failure_event"), "\(doctor.stdout)")
+            let probe = try inject(["probe", "--lab", lab])
+            #expect(probe.contains("consumer:") && probe.contains("rasdaemon buffer_percent") && probe.contains("50: rasdaemon is woken only when"), "\(probe)")
             let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
             #expect(!stopped.running && stopped.status.rows["mce_record"] == 22, "\(stopped)")
         }
