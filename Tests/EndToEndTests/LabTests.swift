@@ -341,6 +341,10 @@ struct LabTests {
             #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
             #expect(verified.stdout.contains("seen     consumer rasdaemon mce_record row") && verified.stdout.contains("bus unit (bank=2)"), "\(verified.stdout)")
             #expect(verified.stdout.contains("the consumer (rasdaemon) recorded 1 of 1"), "\(verified.stdout)")
+            // A firmware-first memory record reaches rasdaemon too (the kernel turns a corrected
+            // GHES memory error into a machine-check record, bank 255).
+            let ghes = try TestSupport.inject(["run", "ghes", "source=0", "address=0x5000", "--verify", "--lab", lab], environment: Self.environment)
+            #expect(ghes.status == 0 && ghes.stdout.contains("seen     consumer rasdaemon mce_record row"), "\(ghes.stdout)\(ghes.stderr)")
             // A campaign counts what the kernel emitted and what rasdaemon recorded, separately.
             let directory = try TestSupport.temporaryDirectory("inject-rasd")
             defer { TestSupport.remove(directory) }
@@ -369,7 +373,7 @@ struct LabTests {
             let probe = try inject(["probe", "--lab", lab])
             #expect(probe.contains("consumer:") && probe.contains("rasdaemon buffer_percent") && probe.contains("50: rasdaemon is woken only when"), "\(probe)")
             let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
-            #expect(!stopped.running && stopped.status.rows["mce_record"] == 22, "\(stopped)")
+            #expect(!stopped.running && stopped.status.rows["mce_record"] == 23, "\(stopped)")
         }
     }
 

@@ -36,7 +36,8 @@ public struct LabRasdaemon {
 
     /// Starts it (once; a running one is left as it is) and waits until it records.
     public func start() throws(LabError) -> Status {
-        if try status().running { return try status() }
+        let current = try status()
+        if current.running { return current }
         let script = """
             command -v rasdaemon >/dev/null || { echo "rasdaemon is not installed on the host (the guest runs the host's): apt-get install rasdaemon sqlite3" >&2; exit 3; }
             mountpoint -q /var/lib || mount -t tmpfs -o mode=0755 tmpfs /var/lib || exit 4
