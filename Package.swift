@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "cli-floor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/CLIFloor"),
         .executableTarget(name: "empty-swift", path: "Benchmarks/EmptySwift"),
         // Shared test helpers: products directory, temporary trees, C fixture builds, CLI runs.
-        .target(name: "InjectTestSupport", path: "Tests/InjectTestSupport"),
+        .target(name: "InjectTestSupport", dependencies: ["InjectHost"], path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
         .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats", "InjectTestSupport"]),

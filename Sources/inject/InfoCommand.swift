@@ -51,8 +51,9 @@ struct InfoCommand: ParsableCommand {
             } catch {
                 Output.line("\ncannot explain these values yet: \(error)")
             }
+        } else {
+            Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.")
         }
-        if !explain { Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.") }
         Output.line("\nSet a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
     }
 }

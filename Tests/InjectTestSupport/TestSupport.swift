@@ -1,4 +1,5 @@
 import Foundation
+import InjectHost
 
 /// Paths, temporary trees, C fixture builds and CLI runs shared by the test targets.
 public enum TestSupport {
@@ -101,18 +102,6 @@ public enum TestSupport {
     }
 }
 
-/// SplitMix64 for seeded fuzz tests: a failure is repeatable from its seed.
-public struct FuzzGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    /// A generator starting from `seed`.
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of fuzz tests: the campaigns' own SplitMix64, so a failure is repeatable
+/// from its seed.
+public typealias FuzzGenerator = SeededGenerator

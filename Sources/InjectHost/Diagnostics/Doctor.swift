@@ -24,10 +24,6 @@ public struct Doctor {
     /// rasdaemon's pitfalls, read from its trace instance: a `buffer_percent` above 0 (rasdaemon
     /// is then woken only when its buffer is that full, and records nothing in between), and the
     /// backends' events it does not record.
-    func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
-        Self.consumerChecks(files, traceEvents: traceEvents)
-    }
-
     /// The consumer checks alone, for `inject probe` (empty where rasdaemon has no trace instance).
     public func consumer() -> [Check] {
         guard let files = try? session.targetFiles() else { return [] }
@@ -36,7 +32,7 @@ public struct Doctor {
     }
 
     static func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
-        let instance = "sys/kernel/tracing/instances/rasdaemon"
+        let instance = RasdaemonConsumer.instancePath
         guard files.exists(instance) else { return [] }
         var checks: [Check] = []
         if let percent = files.text(instance + "/buffer_percent").flatMap({ Int($0.trimmed()) }) {
@@ -92,7 +88,7 @@ public struct Doctor {
             checks.append(present ? Check(status: .ok, name: "module \(module)", detail: "loaded \(users)")
                           : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(module) \(users)"))
         }
-        checks += consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
+        checks += Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
         if let socket = session.options.target.qmpSocket {
             do {
                 let client = try QMPClient(socketPath: socket, timeoutSeconds: 3)

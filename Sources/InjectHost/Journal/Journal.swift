@@ -104,13 +104,18 @@ public final class Journal {
         outcome.outcome = "failed"
         let marker = "\u{1}CAUSE\u{1}"
         outcome.error = marker
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(outcome) else { return }
+        guard let data = Self.encode(outcome) else { return }
         let bytes = Array(data)
         let escapedMarker = Array("\\u0001CAUSE\\u0001".utf8)
         guard let start = bytes.firstRange(of: escapedMarker) else { return }
         PluginGuard.setPendingOutcome(fd: fd.rawValue, prefix: Array(bytes[..<start.lowerBound]), suffix: Array(bytes[start.upperBound...]) + [10])
+    }
+
+    /// One record as it is written: compact JSON, keys sorted, slashes as they are.
+    private static func encode(_ record: JournalRecord) -> Data? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try? encoder.encode(record)
     }
 
     /// Forgets the prepared outcome (the real one is written).
@@ -122,9 +127,7 @@ public final class Journal {
     /// - Returns: `nil`, or the reason the record could not be written.
     @discardableResult
     public func append(_ record: JournalRecord) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(record) else { return "the record cannot be encoded" }
+        guard let data = Self.encode(record) else { return "the record cannot be encoded" }
         guard flock(fd.rawValue, LOCK_EX) == 0 else { return "cannot lock: \(Errno(rawValue: errno))" }
         defer { flock(fd.rawValue, LOCK_UN) }
         let size = lseek(fd.rawValue, 0, SEEK_END)

@@ -34,7 +34,7 @@ public enum PluginGuard {
         let outermost = depth == 1
         if outermost {
             setMessage(plugin: plugin, call: call)
-            setAlarmCause(seconds: timeLimit)
+            setTimeLimitCause(seconds: timeLimit)
             if holdsStandardOutput {
                 fflush(nil)
                 _ = dup2(2, 1)
@@ -133,17 +133,17 @@ public enum PluginGuard {
         messageLength = text.count
     }
 
-    nonisolated(unsafe) private static var alarmCause = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
-    nonisolated(unsafe) private static var alarmCauseLength = 0
-    nonisolated(unsafe) private static var alarmCauseSeconds = -1.0
+    nonisolated(unsafe) private static var timeLimitCause = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+    nonisolated(unsafe) private static var timeLimitCauseLength = 0
+    nonisolated(unsafe) private static var timeLimitCauseSeconds = -1.0
 
-    private static func setAlarmCause(seconds: Double) {
-        guard seconds != alarmCauseSeconds else { return }
+    private static func setTimeLimitCause(seconds: Double) {
+        guard seconds != timeLimitCauseSeconds else { return }
         let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
         let text = Array("did not return within \(shown) s (the limit; INJECT_PLUGIN_TIME_LIMIT sets it)".utf8.prefix(128))
-        text.withUnsafeBufferPointer { alarmCause.update(from: $0.baseAddress!, count: text.count) }
-        alarmCauseLength = text.count
-        alarmCauseSeconds = seconds
+        text.withUnsafeBufferPointer { timeLimitCause.update(from: $0.baseAddress!, count: text.count) }
+        timeLimitCauseLength = text.count
+        timeLimitCauseSeconds = seconds
     }
 
     private static func install() {
@@ -167,7 +167,7 @@ public enum PluginGuard {
             sigaction(signalNumber, &action, previous + Int(signalNumber))
         }
         on_exit({ status, _ in PluginGuard.exited(status) }, nil)
-        watchdog.launch { PluginGuard.die(alarmCause, alarmCauseLength) }
+        watchdog.launch { PluginGuard.die(timeLimitCause, timeLimitCauseLength) }
     }
 
     /// The signal handler: async-signal-safe (write, fsync, _exit, sigaction, raise only).

@@ -92,10 +92,6 @@ public final class Registry: @unchecked Sendable {
         }
     }
 
-    private func pinProblem(_ path: String, cachedDigest: String?) -> PluginRefusal.Reason? {
-        pins.problem(path, knownDigest: cachedDigest)
-    }
-
     private func add(_ backend: RegisteredBackend) {
         if let winner = backends.first(where: { $0.info.name == backend.info.name }) {
             refusals.append(PluginRefusal(path: backend.info.path, reason: .duplicateName(name: backend.info.name, winner: winner.info.path)))
@@ -106,7 +102,7 @@ public final class Registry: @unchecked Sendable {
 
     private func loadInProcess(_ candidate: Candidate) {
         let file = candidate.path
-        if let problem = pinProblem(file, cachedDigest: nil) { return refusals.append(PluginRefusal(path: file, reason: problem)) }
+        if let problem = pins.problem(file) { return refusals.append(PluginRefusal(path: file, reason: problem)) }
         switch Self.loadCode(file, pins: pins) {
         case .failure(let refusal): refusals.append(refusal)
         case .success(let backend): add(RegisteredBackend(loaded: backend))
@@ -154,7 +150,7 @@ public final class Registry: @unchecked Sendable {
             if pinned && entry.digest == nil { entry.digest = try? PluginPins.sha256(of: entry.path) }
             if !pinned { entry.digest = nil }
             cache.store(entry)
-            if let problem = pinProblem(entry.path, cachedDigest: entry.digest) {
+            if let problem = pins.problem(entry.path, knownDigest: entry.digest) {
                 refusals.append(PluginRefusal(path: entry.path, reason: problem))
             } else if let library = entry.library, let problem = pins.problem(library) {
                 refusals.append(PluginRefusal(path: entry.path, reason: .invalidManifest(ManifestError(file: entry.path, key: "library", reason: .library("\(library): \(problem)")))))

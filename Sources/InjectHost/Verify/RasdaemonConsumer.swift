@@ -13,11 +13,13 @@ import Musl
 /// guest), each expected trace event it records and that the kernel was seen to emit is looked up
 /// in rasdaemon's database, and reported seen (with the row) or missing (with the reason, when one
 /// is known, such as its trace instance's `buffer_percent` above 0).
-enum RasdaemonConsumer {
+public enum RasdaemonConsumer {
     /// rasdaemon's database (its compiled-in path).
-    static let database = "/var/lib/rasdaemon/ras-mc_event.db"
-    /// rasdaemon's trace instance.
-    static let instance = "/sys/kernel/tracing/instances/rasdaemon"
+    public static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    /// rasdaemon's trace instance (absolute; `instancePath` beneath a target's root).
+    public static let instance = "/" + instancePath
+    /// rasdaemon's trace instance, relative to a target's root.
+    public static let instancePath = "sys/kernel/tracing/instances/rasdaemon"
     /// The table each recorded trace event lands in.
     static let tables = ["mce:mce_record": "mce_record", "ras:mc_event": "mc_event", "ras:aer_event": "aer_event",
                          "ras:extlog_mem_event": "extlog_event", "ras:memory_failure_event": "memory_failure_event"]

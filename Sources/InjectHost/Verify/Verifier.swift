@@ -71,7 +71,8 @@ public struct Verifier {
             guard let path = expectation.source else { continue }
             if let value = readCounter(path) { armed.counters[path] = value } else { armed.problems.append("counter \(path) cannot be read") }
         }
-        armed.consumer = await RasdaemonConsumer.arm(plan, target: target)
+        // rasdaemon makes its trace instance when it starts: without one, no consumer to ask.
+        if files.exists(RasdaemonConsumer.instancePath) { armed.consumer = await RasdaemonConsumer.arm(plan, target: target) }
         return armed
     }
 

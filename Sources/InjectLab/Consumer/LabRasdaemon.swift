@@ -7,9 +7,9 @@ import InjectHost
 /// enabled its events, said "Recording mce_record events", and recorded 0 of 3 machine checks.)
 public struct LabRasdaemon {
     /// The database rasdaemon writes (its compiled-in path).
-    public static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    public static let database = RasdaemonConsumer.database
     /// Its trace instance.
-    public static let instance = "/sys/kernel/tracing/instances/rasdaemon"
+    public static let instance = RasdaemonConsumer.instance
     /// Where its output goes in the guest.
     public static let log = "/var/lib/rasdaemon/rasdaemon.log"
 
