@@ -7,15 +7,17 @@ import SystemPackage
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
-        abstract: "Run a RAS lab: QEMU (TCG) with the stock Debian kernel, GHES error sources and the host's filesystem.",
+        abstract: "Run a RAS lab: QEMU (TCG) with a Debian kernel, GHES error sources, EDAC DIMMs and the host's filesystem.",
         discussion: """
             `inject lab up` installs QEMU and busybox-static when run as root (and says what to run \
-            when not), fetches the Debian kernel package into a cache, writes an initramfs and a HEST \
-            table with polled, NMI and SCI GHES sources, and boots the guest. Use the lab as the target \
+            when not), fetches the Debian kernel package --kernel names (6.12 from bookworm-backports by \
+            default; `stock`, `trixie`, a package or a path otherwise) into a cache, builds ghes_edac for \
+            it from its own Debian source when the kernel lacks it, writes an initramfs, SMBIOS DIMMs and \
+            a HEST table with polled, NMI and SCI GHES sources, and boots the guest. Use the lab as the target \
             of any backend with --lab NAME, run commands in the guest with `inject lab exec`, and stop it \
             with `inject lab down`, which leaves no process or file behind.
             """,
-        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabExecCommand.self,
+        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabKernelsCommand.self, LabExecCommand.self,
                       LabConsoleCommand.self, LabRasdaemonCommand.self, LabDemoCommand.self, LabAgentCommand.self, LabFirmwareCommand.self])
 }
 
@@ -60,6 +62,12 @@ struct LabBootOptions: ParsableArguments {
     @Option(name: .customLong("boot-timeout"), help: "Seconds to wait for the guest.")
     var bootTimeout: Int = 120
 
+    @Option(help: ArgumentHelp("The guest kernel: stock (the machine's Debian kernel), bookworm, bookworm-backports (6.12, the default: EDAC counters through ghes_edac), trixie, a Debian package (linux-image-6.12.95+deb12-amd64), or a path to an unpacked kernel tree or a vmlinuz file. Fetched once into the lab cache; `inject lab kernels` lists what is there.", valueName: "spec"))
+    var kernel: String = KernelSpec.defaultSpelling
+
+    @Flag(name: .customLong("no-edac"), help: "Do not build ghes_edac for a kernel that lacks it (EDAC counters then stay without GHES records).")
+    var noEdac = false
+
     @Option(name: .customLong("kernel-arg"), help: "An extra guest kernel argument (repeatable).")
     var kernelArguments: [String] = []
 
@@ -72,6 +80,7 @@ struct LabBootOptions: ParsableArguments {
     var einjTypes: String?
 
     func validate() throws {
+        do { _ = try KernelSpec(parsing: kernel) } catch { throw ValidationError(error.description) }
         if let einjTypes, Self.mask(einjTypes) == nil {
             throw ValidationError("--einj-types '\(einjTypes)' is not a mask or a comma-separated list of EINJ types within 0x1...0x100 (e.g. 0x8,0x10)")
         }
@@ -95,6 +104,8 @@ struct LabBootOptions: ParsableArguments {
         options.bootTimeoutSeconds = bootTimeout
         options.extraKernelArguments = kernelArguments
         options.extraQEMUArguments = qemuArguments
+        if let spec = try? KernelSpec(parsing: kernel) { options.kernel = spec }
+        options.buildGhesEdac = !noEdac
         if let einjTypes, let mask = Self.mask(einjTypes) { options.einjTypes = mask }
         return options
     }
@@ -105,7 +116,8 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
     let firmware = firmware ?? record.einj
     let lines = [
         "lab \(record.name): running, QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
-        "  kernel       \(record.kernel) (\(record.kernelOrigin))",
+        "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "") + ": \(record.kernelOrigin)",
+        "  EDAC         \(record.edac ?? "unknown")" + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
         "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
         "  qmp          \(record.qmpSocket)",
         "  guest memory \(record.guestMemory)",
@@ -323,5 +335,41 @@ struct LabFirmwareCommand: ParsableCommand {
     func run() throws {
         let paths = try lab.check { () throws(LabError) in try LabPaths(name: lab.name, environment: currentEnvironment()) }
         try lab.check { () throws(LabError) in try EINJFirmware.serve(paths) }
+    }
+}
+
+/// `inject lab kernels`: the guest kernels in the lab cache.
+struct LabKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels", abstract: "List the guest kernels in the lab cache (what --kernel has fetched) and their EDAC support.")
+
+    @Flag(help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    struct Entry: Encodable {
+        var release: String
+        var package: String?
+        var version: String?
+        var spec: String?
+        var directory: String
+        var edac: String
+    }
+
+    func run() throws {
+        let cache = LabPaths.cacheBase(currentEnvironment())
+        let entries = KernelAssets.cachedKernels(cache.appending("kernel")).map { kernel in
+            Entry(release: kernel.release, package: kernel.package, version: kernel.version, spec: kernel.spec,
+                  directory: kernel.cacheDirectory?.string ?? kernel.image.string, edac: GhesEdacBuild.cachedStatus(kernel).description)
+        }
+        if json { Output.json(entries); return }
+        if entries.isEmpty {
+            Output.line("no kernel in \(cache.appending("kernel")); `inject lab up --kernel SPEC` fetches one.")
+            return
+        }
+        for entry in entries {
+            Output.line("\(entry.release)  \(entry.package ?? "-") \(entry.version ?? "")" + (entry.spec.map { "  (--kernel \($0))" } ?? ""))
+            Output.line("    \(entry.edac)")
+            Output.line("    \(entry.directory)")
+        }
     }
 }

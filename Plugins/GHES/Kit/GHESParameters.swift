@@ -27,6 +27,8 @@ enum GHESParameters {
         Parameter("row", .u64(0...0xFFFF), help: "memory: row"),
         Parameter("column", .u64(0...0xFFFF), help: "memory: column"),
         Parameter("bit_position", .u64(0...0xFFFF), help: "memory: bit position"),
+        Parameter("module_handle", .u64(0...0xFFFF), help: "memory: the DIMM's SMBIOS type-17 handle (ghes_edac counts the record on that DIMM)"),
+        Parameter("card_handle", .u64(0...0xFFFF), help: "memory: the memory board's SMBIOS type-16 handle"),
         Parameter("memory_error_type", .u64(0...255), help: "memory: UEFI memory error type (2 single-bit ECC, 3 multi-bit ECC, ...)"),
         Parameter("segment", .u64(0...0xFFFF), help: "pcie: segment"),
         Parameter("bus", .u64(0...255), help: "pcie: bus"),

@@ -57,7 +57,7 @@ struct RecordBuilder {
             var section = FixedSection(SectionLayouts.platformMemory)
             set(&section, "physical_address", from: "address")
             set(&section, "physical_address_mask", from: "address_mask")
-            for name in ["node", "card", "module", "rank", "bank", "device", "row", "column", "bit_position"] {
+            for name in ["node", "card", "module", "rank", "bank", "device", "row", "column", "bit_position", "module_handle", "card_handle"] {
                 set(&section, name, from: name)
             }
             set(&section, "error_type", from: "memory_error_type")

@@ -6,9 +6,11 @@ import SystemPackage
 enum Initramfs {
     /// The archive bytes (uncompressed newc).
     ///
-    /// - Parameter dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
-    static func build(kernel: KernelAssets, agent: String, dsdt: [UInt8]? = nil) throws(LabError) -> [UInt8] {
-        let modules = try KernelModules(directory: kernel.modules)
+    /// - Parameters:
+    ///   - dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
+    ///   - scratch: where compressed modules are expanded.
+    static func build(kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil) throws(LabError) -> [UInt8] {
+        let modules = try KernelModules(directory: kernel.modules, extra: kernel.extraModules, scratch: scratch)
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {
             throw .kernel("\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)")

@@ -1,4 +1,9 @@
 import InjectHost
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SystemPackage
 
 #if canImport(Glibc)
@@ -7,10 +12,11 @@ import Glibc
 import Musl
 #endif
 
-/// The guest kernel: an installed Debian kernel when there is one, else the package behind
-/// `linux-image-amd64`, fetched with `apt-get download` and unpacked with `dpkg-deb -x` into the
-/// cache (no root needed).
-public struct KernelAssets: Sendable, Equatable {
+/// A guest kernel: its image and modules, found or fetched as a ``KernelSpec`` says. Debian
+/// packages are fetched with `apt-get download` (the machine's sources or a ``DebianArchive``
+/// private configuration) and unpacked with `dpkg-deb -x` into the cache, one directory per
+/// package (no root needed).
+public struct KernelAssets: Sendable, Equatable, Codable {
     /// The kernel release, such as `6.1.0-56-amd64`.
     public var release: String
     /// The kernel image.
@@ -19,19 +25,78 @@ public struct KernelAssets: Sendable, Equatable {
     public var modules: FilePath
     /// Where it came from, for `lab status`.
     public var origin: String
+    /// The Debian package and version, when it came from one (the kernel's source and headers
+    /// are fetched by the same version).
+    public var package: String?
+    public var version: String?
+    /// The spec that found it.
+    public var spec: String?
 
-    /// The metapackage that names the current stock kernel.
+    /// The metapackage that names the current kernel of a suite.
     public static let metapackage = "linux-image-amd64"
+    /// The file in a cached package's directory that says what it is.
+    static let metadataFile = "inject-kernel.json"
 
-    /// Finds or fetches the kernel.
+    /// The kernel's build configuration (`boot/config-RELEASE` beside the image).
+    public var configuration: FilePath { image.removingLastComponent().appending("config-\(release)") }
+    /// The cache directory of a kernel fetched from a package (where built modules go), or `nil`.
+    public var cacheDirectory: FilePath? {
+        package == nil ? nil : image.removingLastComponent().removingLastComponent()
+    }
+    /// Modules the lab built for this kernel (``GhesEdacBuild``).
+    public var extraModules: FilePath? { cacheDirectory?.appending("extra") }
+
+    /// `major.minor` of the release, such as (6, 12).
+    public var versionNumbers: (major: Int, minor: Int)? {
+        let parts = release.split(whereSeparator: { $0 == "." || $0 == "-" || $0 == "+" })
+        guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        return (major, minor)
+    }
+
+    /// Whether the release is `major.minor` or later (`false` when it cannot be read).
+    public func isAtLeast(_ major: Int, _ minor: Int) -> Bool {
+        guard let numbers = versionNumbers else { return false }
+        return numbers.major > major || (numbers.major == major && numbers.minor >= minor)
+    }
+
+    /// Finds or fetches the kernel `spec` names.
     ///
     /// - Parameters:
     ///   - cache: the cache directory (``LabPaths/cacheBase(_:)``).
     ///   - progress: told what is happening (downloads take a few seconds).
-    public static func locate(cache: FilePath, progress: (String) -> Void) async throws(LabError) -> KernelAssets {
-        if let installed = installed() { return installed }
-        if let cached = cached(cache.appending("kernel")) { return cached }
-        return try await fetch(into: cache.appending("kernel"), progress: progress)
+    public static func locate(_ spec: KernelSpec, cache: FilePath, environment: [String: String],
+                              progress: (String) -> Void) async throws(LabError) -> KernelAssets {
+        let directory = cache.appending("kernel")
+        switch spec {
+        case .stock:
+            if let installed = installed() { return installed }
+            let archive = DebianArchive.machine(cache: cache)
+            guard let package = try? await archive.dependency(of: metapackage, prefix: "linux-image-") else {
+                // Offline and nothing resolves: the newest stock package cached before.
+                if let cached = cachedKernels(directory).filter({ $0.spec == "stock" }).max(by: { $0.release < $1.release }) { return cached }
+                return try await fetch(metapackage: metapackage, archive: archive, spec: spec, into: directory, progress: progress)
+            }
+            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+        case .suite(let suite):
+            let archive = DebianArchive.privateSuites([suite], cache: cache, environment: environment)
+            try await archive.prepare(progress: progress)
+            let package = try await archive.dependency(of: metapackage, prefix: "linux-image-")
+            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+        case .package(let package):
+            if let cached = cachedKernels(directory).first(where: { $0.package == package }) { return cached }
+            let machine = DebianArchive.machine(cache: cache)
+            if await machine.candidateVersion(package) != nil {
+                return try await cachedOrFetched(package, archive: machine, spec: spec, directory: directory, progress: progress)
+            }
+            let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
+            try await archive.prepare(progress: progress)
+            guard await archive.candidateVersion(package) != nil else {
+                throw .kernel("no Debian package \(package) in the machine's sources or in \(DebianArchive.suites.joined(separator: ", ")); `inject lab kernels --available` lists what there is")
+            }
+            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+        case .path(let path):
+            return try onDisk(path)
+        }
     }
 
     /// An installed kernel with its modules: the running one first, then the newest.
@@ -45,53 +110,60 @@ public struct KernelAssets: Sendable, Equatable {
             let image = FilePath("/boot/vmlinuz-\(release)")
             let modules = FilePath("/lib/modules/\(release)")
             if access(image.string, R_OK) == 0, access(modules.appending("kernel").string, R_OK) == 0 {
-                return KernelAssets(release: release, image: image, modules: modules, origin: "installed (\(image))")
+                return KernelAssets(release: release, image: image, modules: modules, origin: "installed (\(image))", spec: "stock")
             }
         }
         return nil
     }
 
-    /// The newest unpacked package in the cache.
-    static func cached(_ directory: FilePath) -> KernelAssets? {
-        let packages = ((try? AttributeFiles.listDirectory(directory)) ?? []).filter { $0.isDirectory && !$0.name.hasSuffix(".partial") }
-        for package in packages.map(\.name).sorted(by: >) {
-            let root = directory.appending(package)
-            let releases = ((try? AttributeFiles.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
-            if let release = releases.first, access(root.appending("boot/vmlinuz-\(release)").string, R_OK) == 0 {
-                return KernelAssets(release: release, image: root.appending("boot/vmlinuz-\(release)"),
-                                    modules: root.appending("lib/modules/\(release)"), origin: "Debian package \(package) (cached in \(root))")
-            }
-        }
-        return nil
+    /// Every kernel unpacked in the cache (`inject lab kernels`).
+    public static func cachedKernels(_ directory: FilePath) -> [KernelAssets] {
+        let entries = ((try? AttributeFiles.listDirectory(directory)) ?? []).filter { $0.isDirectory && !$0.name.hasSuffix(".partial") }
+        return entries.map(\.name).sorted().compactMap { cached(directory.appending($0)) }
     }
 
-    /// Downloads and unpacks the package `linux-image-amd64` depends on.
-    static func fetch(into directory: FilePath, progress: (String) -> Void) async throws(LabError) -> KernelAssets {
-        let depends: String
-        do {
-            depends = try await ToolRunner.run(["apt-cache", "depends", metapackage]).output
-        } catch {
-            throw .kernel("cannot ask apt which kernel \(metapackage) means: \(error)")
-        }
-        guard let package = depends.split(separator: "\n").compactMap({ line -> String? in
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
-            return parts.count == 2 && parts[0] == "Depends" && parts[1].hasPrefix("linux-image-") ? parts[1] : nil
-        }).first else {
-            throw .kernel("`apt-cache depends \(metapackage)` names no linux-image package; run `apt-get update`")
-        }
+    /// The kernel unpacked in `root`, with its metadata when the lab wrote it.
+    static func cached(_ root: FilePath) -> KernelAssets? {
+        let releases = ((try? AttributeFiles.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
+        guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 }) else { return nil }
+        let metadata = (try? AttributeFiles.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
+            .flatMap { try? JSONDecoder().decode(KernelAssets.self, from: Data($0)) }
+        var assets = KernelAssets(release: release, image: root.appending("boot/vmlinuz-\(release)"),
+                                  modules: root.appending("lib/modules/\(release)"),
+                                  origin: "Debian package \(root.lastComponent?.string ?? "") (cached in \(root))",
+                                  package: root.lastComponent?.string, version: metadata?.version, spec: metadata?.spec)
+        if let origin = metadata?.origin { assets.origin = origin }
+        return assets
+    }
+
+    /// The cached package, or a fresh download of it.
+    private static func cachedOrFetched(_ package: String, archive: DebianArchive, spec: KernelSpec, directory: FilePath,
+                                        progress: (String) -> Void) async throws(LabError) -> KernelAssets {
+        if let cached = cached(directory.appending(package)) { return cached }
+        return try await fetch(metapackage: package, archive: archive, spec: spec, into: directory, progress: progress, resolved: true)
+    }
+
+    /// Downloads and unpacks `package` (or what the metapackage depends on) into the cache.
+    private static func fetch(metapackage package: String, archive: DebianArchive, spec: KernelSpec, into directory: FilePath,
+                              progress: (String) -> Void, resolved: Bool = false) async throws(LabError) -> KernelAssets {
+        let package = resolved ? package : try await archive.dependency(of: package, prefix: "linux-image-")
         let partial = directory.appending("\(package).partial")
         let final = directory.appending(package)
-        progress("fetching the guest kernel \(package) with apt-get download")
+        let version = await archive.candidateVersion(package)
+        progress("fetching the guest kernel \(package)\(version.map { " \($0)" } ?? "") from \(archive.description)")
         do {
             try LabFileSystem.removeTree(partial)
-            try LabFileSystem.makeDirectories(partial)
-            _ = try await ToolRunner.run(["apt-get", "download", package], hint: "apt-get update may help", workingDirectory: partial)
-            guard let deb = try AttributeFiles.listDirectory(partial).map(\.name).first(where: { $0.hasSuffix(".deb") }) else {
-                throw LabError.kernel("apt-get download \(package) left no .deb in \(partial)")
-            }
-            progress("unpacking \(deb)")
-            _ = try await ToolRunner.run(["dpkg-deb", "-x", partial.appending(deb).string, partial.string])
-            try LabFileSystem.remove(partial.appending(deb))
+            let deb = try await archive.download(package, version: version, into: partial)
+            progress("unpacking \(deb.lastComponent?.string ?? "")")
+            _ = try await ToolRunner.run(["dpkg-deb", "-x", deb.string, partial.string])
+            try LabFileSystem.remove(deb)
+            guard var assets = cached(partial) else { throw LabError.kernel("\(package) holds no boot/vmlinuz-* with lib/modules") }
+            assets.origin = "Debian package \(package) \(version ?? "") from \(archive.suites.isEmpty ? "the machine's sources" : archive.suites.joined(separator: ", ")) (cached in \(final))"
+            assets.version = version
+            assets.spec = spec.description
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let data = try? encoder.encode(assets) { try LabFileSystem.write(Array(data), to: partial.appending(metadataFile)) }
             try LabFileSystem.removeTree(final)
             try LabFileSystem.rename(partial, to: final)
         } catch let error as LabError {
@@ -99,7 +171,31 @@ public struct KernelAssets: Sendable, Equatable {
         } catch {
             throw .kernel("\(error)")
         }
-        guard let assets = cached(directory) else { throw .kernel("\(final) holds no boot/vmlinuz-* with lib/modules") }
+        guard let assets = cached(final) else { throw .kernel("\(final) holds no boot/vmlinuz-* with lib/modules") }
         return assets
+    }
+
+    /// A kernel on disk: an unpacked tree, or a `vmlinuz-RELEASE` file.
+    static func onDisk(_ path: FilePath) throws(LabError) -> KernelAssets {
+        var info = stat()
+        guard stat(path.string, &info) == 0 else { throw .kernel("--kernel \(path): \(Errno(rawValue: errno))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            guard var assets = cached(path) else {
+                throw .kernel("--kernel \(path) holds no boot/vmlinuz-RELEASE with lib/modules/RELEASE (an unpacked linux-image package)")
+            }
+            assets.origin = "the tree \(path)"
+            assets.package = nil
+            assets.spec = path.string
+            return assets
+        }
+        guard let name = path.lastComponent?.string, name.hasPrefix("vmlinuz-"), name.count > 8 else {
+            throw .kernel("--kernel \(path) is neither a directory nor a vmlinuz-RELEASE file (the release names its modules)")
+        }
+        let release = String(name.dropFirst(8))
+        let beside = path.removingLastComponent().removingLastComponent().appending("lib/modules/\(release)")
+        for modules in [beside, FilePath("/lib/modules/\(release)")] where access(modules.appending("kernel").string, R_OK) == 0 {
+            return KernelAssets(release: release, image: path, modules: modules, origin: "\(path) with \(modules)", spec: path.string)
+        }
+        throw .kernel("--kernel \(path): no modules for \(release) in \(beside) or /lib/modules/\(release)")
     }
 }

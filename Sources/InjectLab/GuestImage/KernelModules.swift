@@ -3,14 +3,16 @@ import SystemPackage
 
 /// The kernel modules the lab guest loads, and the order that satisfies their dependencies
 /// (read from each module's `.modinfo` `depends=` field, since Debian's packages ship no
-/// modules.dep: depmod makes it at install time).
+/// modules.dep: depmod makes it at install time). Compressed modules (`.ko.xz`, `.ko.zst`, as
+/// Debian ships them from 6.12 on) are expanded once into a scratch directory, since busybox
+/// `insmod` in the initramfs takes plain ELF files.
 public struct KernelModules: Sendable {
     /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
     /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
     /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
     /// device (`/dev/ipmi0`) for the simulated BMC.
     public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
-                                "ipmi_si", "ipmi_devintf"]
+                                "ipmi_si", "ipmi_devintf", "ghes_edac"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 
@@ -25,11 +27,15 @@ public struct KernelModules: Sendable {
     /// Wanted modules the kernel has neither as a module nor built in.
     public let missing: [String]
 
-    /// Finds `wanted` and their dependencies under `directory` (`lib/modules/VERSION`).
-    public init(directory: FilePath, wanted: [String] = KernelModules.wanted) throws(LabError) {
+    /// Finds `wanted` and their dependencies under `directory` (`lib/modules/VERSION`), and in
+    /// `extra` (modules the lab built, which win over the package's).
+    ///
+    /// - Parameter scratch: where compressed modules are expanded (kept between boots).
+    public init(directory: FilePath, extra: FilePath? = nil, scratch: FilePath, wanted: [String] = KernelModules.wanted) throws(LabError) {
         let builtin = Self.builtinNames(directory)
         var files: [String: FilePath] = [:]
         Self.index(directory.appending("kernel"), into: &files)
+        if let extra { Self.index(extra, into: &files) }
         var ordered: [Module] = []
         var missing: [String] = []
         var visited: Set<String> = []
@@ -38,16 +44,26 @@ public struct KernelModules: Sendable {
             guard !visited.contains(key) else { return }
             visited.insert(key)
             if builtin.contains(key) { return }
-            guard let file = files[key] else {
+            guard let found = files[key] else {
                 missing.append(name)
                 return
             }
+            let file = try ModuleDecompressor.plain(found, scratch: scratch)
             for dependency in try Self.dependencies(of: file) { try visit(dependency) }
             ordered.append(Module(name: name, file: file))
         }
         for name in wanted { try visit(name) }
         self.ordered = ordered
         self.missing = missing
+    }
+
+    /// One module of the package under `directory` (plain), to compare a built module's vermagic with.
+    static func sample(in directory: FilePath, scratch: FilePath) throws(LabError) -> FilePath? {
+        var files: [String: FilePath] = [:]
+        index(directory.appending("kernel/drivers/edac"), into: &files)
+        if files.isEmpty { index(directory.appending("kernel"), into: &files) }
+        guard let file = files.keys.sorted().first.flatMap({ files[$0] }) else { return nil }
+        return try ModuleDecompressor.plain(file, scratch: scratch)
     }
 
     /// Module names treat `-` and `_` alike.
@@ -61,21 +77,26 @@ public struct KernelModules: Sendable {
         })
     }
 
-    /// Every `.ko` under `directory`, by canonical name.
+    /// Every `.ko` (or compressed `.ko.xz`, `.ko.zst`) under `directory`, by canonical name.
     static func index(_ directory: FilePath, into files: inout [String: FilePath]) {
         guard let entries = try? AttributeFiles.listDirectory(directory) else { return }
         for entry in entries {
             let path = directory.appending(entry.name)
             if entry.isDirectory {
                 index(path, into: &files)
-            } else if entry.name.hasSuffix(".ko") {
-                files[canonical(String(entry.name.dropLast(3)))] = path
+            } else if let name = ModuleDecompressor.moduleName(entry.name) {
+                files[canonical(name)] = path
             }
         }
     }
 
     /// The `depends=` list of a module file.
     static func dependencies(of file: FilePath) throws(LabError) -> [String] {
+        (try modinfo("depends", of: file) ?? "").split(separator: ",").map(String.init)
+    }
+
+    /// A `.modinfo` field of a module file (`vermagic`, `depends`), or `nil` when it has none.
+    static func modinfo(_ field: String, of file: FilePath) throws(LabError) -> String? {
         let bytes: [UInt8]
         do {
             guard let read = try AttributeFiles.readWholeFile(file) else { throw LabError.kernel("\(file) vanished") }
@@ -85,17 +106,16 @@ public struct KernelModules: Sendable {
         } catch {
             throw .kernel("cannot read \(file): \(error)")
         }
-        let key = Array("depends=".utf8)
+        let key = Array("\(field)=".utf8)
         var index = 0
         while index + key.count <= bytes.count {
             if bytes[index] == key[0], (index == 0 || bytes[index - 1] == 0), Array(bytes[index..<index + key.count]) == key {
                 var end = index + key.count
                 while end < bytes.count, bytes[end] != 0 { end += 1 }
-                let list = String(decoding: bytes[(index + key.count)..<end], as: UTF8.self)
-                return list.split(separator: ",").map(String.init)
+                return String(decoding: bytes[(index + key.count)..<end], as: UTF8.self)
             }
             index += 1
         }
-        return []
+        return nil
     }
 }

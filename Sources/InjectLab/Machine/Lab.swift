@@ -30,6 +30,10 @@ public struct Lab {
         /// The EINJ error types the firmware offers (`available_error_type`); a subset of
         /// ``EINJRegisters/supportedTypes``.
         public var einjTypes = EINJRegisters.defaultTypes
+        /// The guest kernel.
+        public var kernel = KernelSpec.suite(KernelSpec.defaultSpelling)
+        /// Whether to give a kernel without ghes_edac the one built from its source (``GhesEdacBuild``).
+        public var buildGhesEdac = true
         public init() {}
     }
 
@@ -77,7 +81,12 @@ public struct Lab {
             throw .io(path: options.agentExecutable, reason: "the guest agent (the inject binary) is not executable here; build it with `swift build`")
         }
         try await LabPrerequisites.ensure(progress: progress)
-        let kernel = try await KernelAssets.locate(cache: LabPaths.cacheBase(environment), progress: progress)
+        let cache = LabPaths.cacheBase(environment)
+        let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
+        let edac = options.buildGhesEdac
+            ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
+            : .unavailable("not built (--no-edac)")
+        if !edac.available { progress("EDAC counters: \(edac)") }
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(paths.stateDirectory)
         do throws(LabError) {
@@ -119,6 +128,9 @@ public struct Lab {
                 guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
                 bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
                 einjTypes: options.einjTypes)
+            record.kernelSpec = options.kernel.description
+            record.edac = edac.description
+            record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
             record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
             // The EINJ firmware runs beside QEMU for the life of the lab.
@@ -134,13 +146,20 @@ public struct Lab {
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
     /// QEMU and waits for the agent; QEMU's pid.
     private func boot(_ options: Options, kernel: KernelAssets, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
-        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, dsdt: dsdt), to: paths.initramfs)
+        let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
+        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt), to: paths.initramfs)
+        var smbiosFiles: [FilePath] = []
+        for (index, structure) in LabMemoryDevices(memoryMiB: options.memoryMiB).structures.enumerated() {
+            let file = paths.stateDirectory.appending("smbios-\(index).bin")
+            try LabFileSystem.write(structure.encoded(), to: file)
+            smbiosFiles.append(file)
+        }
         try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
         try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
         try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
         try writeFirmware(layout, einjTypes: options.einjTypes)
         let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                                         layout: layout, extraKernelArguments: options.extraKernelArguments)
+                                         layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments)
             + options.extraQEMUArguments
         do {
             _ = try await ToolRunner.run(argv)

@@ -17,6 +17,12 @@ public struct LabRecord: Codable, Sendable, Equatable {
     /// The guest kernel release and where it came from.
     public var kernel: String
     public var kernelOrigin: String
+    /// The `--kernel` spelling that chose it.
+    public var kernelSpec: String?
+    /// Whether GHES memory records reach EDAC counters (ghes_edac), and how.
+    public var edac: String?
+    /// The DIMM labels the lab's SMBIOS gives (ghes_edac's labels, in index order).
+    public var dimms: [String]?
     public var qmpSocket: String
     public var agentSocket: String
     public var guestMemory: String

@@ -1,13 +1,15 @@
 import InjectHost
+import SystemPackage
 /// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
 /// it), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
 /// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
-/// watchdog raises NMIs), and the serial console in a file. QEMU daemonizes once its sockets exist.
+/// watchdog raises NMIs), the DIMMs' SMBIOS structures (``LabMemoryDevices``), and the serial console
+/// in a file. QEMU daemonizes once its sockets exist.
 enum QEMUCommand {
     /// The full argv.
     static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
-                          layout: FirmwareLayout, extraKernelArguments: [String]) -> [String] {
-        let kernelArguments = ["console=ttyS0", layout.kernelArgument, "ghes_edac.force_load=1", "panic=-1"]
+                          layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String]) -> [String] {
+        let kernelArguments = ["console=ttyS0", layout.kernelArgument, edacArgument(kernel), "panic=-1"]
             + extraKernelArguments
         return [
             LabPrerequisites.qemu.string,
@@ -18,6 +20,7 @@ enum QEMUCommand {
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
+        ] + smbiosFiles.flatMap { ["-smbios", "file=\($0)"] } + [
             "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
@@ -28,5 +31,11 @@ enum QEMUCommand {
             "-display", "none", "-nodefaults", "-no-reboot",
             "-daemonize", "-pidfile", paths.pidFile.string,
         ]
+    }
+
+    /// The argument that lets ghes_edac register on a machine outside its platform list: 6.1's
+    /// `ghes_edac.force_load`, from 6.2 on ghes.c's `ghes.edac_force_enable`.
+    static func edacArgument(_ kernel: KernelAssets) -> String {
+        kernel.isAtLeast(6, 2) ? "ghes.edac_force_enable=1" : "ghes_edac.force_load=1"
     }
 }
