@@ -122,8 +122,11 @@ public enum Expectation: Sendable, Equatable {
     case traceEvent(String, fields: String, note: String? = nil)
     /// A kernel log line containing `text`.
     case kernelLog(String, note: String? = nil)
-    /// The counter file `path` (under the root) grows by `delta`.
+    /// The counter file `path` (under the root) grows by at least `delta`.
     case counter(String, delta: Int64, note: String? = nil)
+    /// The counter file `path` grows by exactly `delta`; with 0, it does not move (another DIMM's
+    /// counter, for example).
+    case counterExact(String, delta: Int64, note: String? = nil)
 }
 
 /// One feature of a target, as `probe` reports it.

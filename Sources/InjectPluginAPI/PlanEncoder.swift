@@ -122,6 +122,7 @@ struct PlanEncoder {
         case .traceEvent(let event, let fields, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_TRACE_EVENT, event, fields, 0, n)
         case .kernelLog(let text, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_KERNEL_LOG, nil, text, 0, n)
         case .counter(let path, let d, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, nil, d, n)
+        case .counterExact(let path, let d, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, INJECT_EXPECT_MATCH_EXACT, d, n)
         }
         c.kind = kind.rawValue
         c.delta = delta

@@ -1,3 +1,4 @@
+import InjectPluginABI
 /// What the host will do for one request, as built by the backend (and the backends it asked for
 /// notifications): ordered steps, expected kernel events, and reasons to ask for confirmation.
 public struct InjectionPlan: Sendable, Equatable, Encodable {
@@ -114,4 +115,7 @@ public struct ExpectedEvent: Sendable, Equatable, Encodable {
     public var delta: Int64
     /// One line for people.
     public var note: String?
+
+    /// Whether a counter must move by exactly ``delta`` (`match` is `INJECT_EXPECT_MATCH_EXACT`).
+    public var isExact: Bool { kind == .counter && match == INJECT_EXPECT_MATCH_EXACT }
 }

@@ -115,7 +115,7 @@ public struct Verifier {
             } else {
                 log = []
             }
-            for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
+            for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched || expectation.isExact {
                 switch expectation.kind {
                 case .kernelLog:
                     if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
@@ -130,7 +130,12 @@ public struct Verifier {
                         findings[index].evidence = line.trimmed()
                     }
                 case .counter:
-                    if let path = expectation.source, let before = armed.counters[path], let now = readCounter(path), now - before >= expectation.delta {
+                    guard let path = expectation.source, let before = armed.counters[path], let now = readCounter(path) else { break }
+                    if expectation.isExact {
+                        // Re-judged on every look until the end: a counter that must stay put can move late.
+                        findings[index].matched = now - before == expectation.delta
+                        findings[index].evidence = "\(path): \(before) -> \(now)" + (findings[index].matched ? "" : " (moved by \(now - before))")
+                    } else if now - before >= expectation.delta {
                         findings[index].matched = true
                         findings[index].evidence = "\(path): \(before) -> \(now)"
                     }
@@ -159,19 +164,40 @@ public struct Verifier {
         return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.flatMap { Int64($0) }
     }
 
-    /// The values of `name=value` fields, lowercased, hex without its `0x`.
+    /// The values of `name=value` fields, lowercased, hex without its `0x`; a value in double
+    /// quotes may hold spaces (`label="P0_CH_A DIMM_A1"`).
     static func fieldValues(_ fields: String) -> [String] {
-        fields.split(separator: " ").compactMap { field in
-            guard let value = field.split(separator: "=", maxSplits: 1).dropFirst().first else { return nil }
+        var values: [String] = []
+        var rest = Substring(fields)
+        while let equals = rest.firstIndex(of: "=") {
+            var value: Substring
+            let start = rest.index(after: equals)
+            if start < rest.endIndex, rest[start] == "\"" {
+                let open = rest.index(after: start)
+                let close = rest[open...].firstIndex(of: "\"") ?? rest.endIndex
+                value = rest[open..<close]
+                rest = close < rest.endIndex ? rest[rest.index(after: close)...] : ""
+            } else {
+                let end = rest[start...].firstIndex(of: " ") ?? rest.endIndex
+                value = rest[start..<end]
+                rest = rest[end...]
+            }
             let text = value.lowercased()
-            return text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+            values.append(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text)
+            // The next field starts after the white space.
+            rest = rest.drop(while: { $0 == " " })
+            if let space = rest.firstIndex(of: " "), let nextEquals = rest.firstIndex(of: "="), space < nextEquals {
+                rest = rest[rest.index(after: space)...]
+            }
         }
+        return values
     }
 
     static func describe(_ event: ExpectedEvent) -> String {
         switch event.kind {
         case .traceEvent: return [event.source, event.match].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
         case .kernelLog: return event.match ?? ""
+        case .counter where event.isExact: return "\(event.source ?? "") " + (event.delta == 0 ? "unchanged" : "+\(event.delta) exactly")
         case .counter: return "\(event.source ?? "") +\(event.delta)"
         }
     }

@@ -222,8 +222,13 @@ typedef struct inject_step {
 typedef enum inject_expect_kind {
     INJECT_EXPECT_TRACE_EVENT = 1, /* `source` is "system:event"; `match` is "field=value ..." */
     INJECT_EXPECT_KERNEL_LOG = 2,  /* `match` is a substring of a kernel log line */
-    INJECT_EXPECT_COUNTER = 3      /* the file `source` (under the root) grows by `delta` */
+    INJECT_EXPECT_COUNTER = 3      /* the file `source` (under the root) grows by at least `delta`;
+                                      with `match` "exact" (ABI 1.2 hosts), by exactly `delta` (0: it
+                                      does not move) */
 } inject_expect_kind;
+
+/* The `match` of an INJECT_EXPECT_COUNTER that must move by exactly `delta`. */
+#define INJECT_EXPECT_MATCH_EXACT "exact"
 
 typedef struct inject_expectation {
     uint32_t struct_size;
