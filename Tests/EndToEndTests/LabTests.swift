@@ -4,9 +4,10 @@ import InjectTestSupport
 @testable import InjectHost
 @testable import InjectLab
 
-/// Injections through every backend into a real lab (QEMU under TCG, the stock Debian kernel),
-/// each checked against the guest kernel's own report. Each test boots its own lab, named
-/// after it, through the `inject` command line, and checks that `lab down` leaves nothing behind.
+/// Injections through every backend into a real lab (QEMU under TCG, Debian's 6.12 from
+/// bookworm-backports and the stock 6.1), each checked against the guest kernel's own report. Each
+/// test boots its own lab, named after it, through the `inject` command line, and checks that
+/// `lab down` leaves nothing behind.
 @Suite("Lab end to end", .serialized, .enabled(if: LabAvailability.qemuCanStart, LabAvailability.skipReason))
 struct LabTests {
     /// The environment for `inject`: a real home, so that a non-root kernel cache works.
@@ -27,9 +28,9 @@ struct LabTests {
     }
 
     /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left.
-    func withLab(_ name: String, _ arguments: [String] = [], _ body: (String) async throws -> Void) async throws {
+    func withLab(_ name: String, kernel: String, _ arguments: [String] = [], _ body: (String) async throws -> Void) async throws {
         let paths = try LabPaths(name: name, environment: Self.environment)
-        let up = try TestSupport.inject(["lab", "up", "-n", name] + arguments, environment: Self.environment)
+        let up = try TestSupport.inject(["lab", "up", "-n", name, "--kernel", kernel] + arguments, environment: Self.environment)
         try #require(up.status == 0, "lab up: \(up.stderr)")
         var failure: (any Error)?
         do { try await body(name) } catch { failure = error }
@@ -71,8 +72,8 @@ struct LabTests {
         return line.split(separator: " ").compactMap { Int($0) }.reduce(0, +)
     }
 
-    @Test func machineChecksThroughMceInjectAndThroughQEMU() async throws {
-        try await withLab("e2e-mce") { lab in
+    @Test(arguments: LabKernels.tested) func machineChecksThroughMceInjectAndThroughQEMU(kernel: String) async throws {
+        try await withLab("e2e-mce", kernel: kernel) { lab in
             // --verify: the tracefs instance and the kernel log both see it.
             let verified = try inject(["run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--verify", "--lab", lab])
             #expect(verified.contains("verified: 2 of 2 expected kernel events"), "\(verified)")
@@ -111,8 +112,8 @@ struct LabTests {
         }
     }
 
-    @Test func firmwareFirstRecordsThroughThePolledAndTheNMISource() async throws {
-        try await withLab("e2e-ghes") { lab in
+    @Test(arguments: LabKernels.tested) func firmwareFirstRecordsThroughThePolledAndTheNMISource(kernel: String) async throws {
+        try await withLab("e2e-ghes", kernel: kernel) { lab in
             let layout = FirmwareLayout.lab
             let polled = try #require(layout.sources.first { $0.notification == .polled })
             let nmi = try #require(layout.sources.first { $0.notification == .nmi })
@@ -155,8 +156,8 @@ struct LabTests {
         }
     }
 
-    @Test func aCampaignOfMachineChecksAndGHESRecordsIsVerifiedAndJournaled() async throws {
-        try await withLab("e2e-campaign") { lab in
+    @Test(arguments: LabKernels.tested) func aCampaignOfMachineChecksAndGHESRecordsIsVerifiedAndJournaled(kernel: String) async throws {
+        try await withLab("e2e-campaign", kernel: kernel) { lab in
             let directory = try TestSupport.temporaryDirectory("inject-campaign")
             defer { TestSupport.remove(directory) }
             let journal = directory.appendingPathComponent("journal.jsonl").path
@@ -180,8 +181,8 @@ struct LabTests {
         }
     }
 
-    @Test func notificationsRaiseTheGuestsCounters() async throws {
-        try await withLab("e2e-nmi") { lab in
+    @Test(arguments: LabKernels.tested) func notificationsRaiseTheGuestsCounters(kernel: String) async throws {
+        try await withLab("e2e-nmi", kernel: kernel) { lab in
             // The feature matrix: probe rows, and each backend's default injection verified.
             let coverage = try TestSupport.inject(["coverage", "--run", "--lab", lab], environment: Self.environment)
             for row in ["mce      default injection  PASS", "nmi      default injection  PASS", "ghes     default injection  PASS",
@@ -212,12 +213,43 @@ struct LabTests {
         }
     }
 
-    @Test func edacRecordsReachTheKernelThroughGHES() async throws {
-        try await withLab("e2e-edac") { lab in
+    /// 6.12 with the lab's ghes_edac and four SMBIOS DIMMs: a record lands on exactly the DIMM named.
+    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
+    func edacCountersMoveOnExactlyTheDIMMNamed() async throws {
+        try await withLab("e2e-edac", kernel: KernelSpec.defaultSpelling) { lab in
+            let status = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            #expect(status.first?.edac?.contains("ghes_edac") == true && status.first?.edac?.hasPrefix("no ") == false, "\(status)")
+            let probe = try inject(["probe", "edac", "--lab", lab])
+            for label in ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"] { #expect(probe.contains("'\(label)'"), "\(probe)") }
+            func counts() throws -> [Int] {
+                try guest(lab, "cat /sys/devices/system/edac/mc/mc0/dimm[0-3]/dimm_ce_count").split(separator: "\n").compactMap { Int($0) }
+            }
+            #expect(try counts() == [0, 0, 0, 0])
+            let run = try inject(["run", "edac", "dimm=DIMM_B1", "count=3", "--verify", "--lab", lab])
+            #expect(run.contains("verified: 10 of 10 expected kernel events"), "\(run)")
+            #expect(run.contains("mc_event: 1 Corrected error: unknown error on P0_CH_B DIMM_B1"), "\(run)")
+            #expect(try counts() == [0, 0, 3, 0], "only DIMM_B1 (dimm2) may move")
+            // By address: 0x9000000 is in DIMM_A2's SMBIOS range (128...256 MiB of 512).
+            let byAddress = try inject(["run", "edac", "address=0x9000000", "--verify", "--lab", lab])
+            #expect(byAddress.contains("label=\"P0_CH_A DIMM_A2\""), "\(byAddress)")
+            #expect(try counts() == [0, 1, 3, 0])
+            let mc = try guest(lab, "cat /sys/devices/system/edac/mc/mc0/ce_count /sys/devices/system/edac/mc/mc0/ce_noinfo_count")
+            #expect(mc.split(separator: "\n").compactMap { Int($0) } == [4, 0], "\(mc)")
+        }
+    }
+
+    /// 6.1 has no ghes_edac to add: a DIMM cannot be targeted, and says why; a record still reaches
+    /// the kernel's GHES report.
+    @Test(.enabled(if: LabKernels.tested.contains("stock")))
+    func edacOnTheStockKernelIsRefusedWithTheReasonAndGHESStillReports() async throws {
+        try await withLab("e2e-edac", kernel: "stock") { lab in
+            let status = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            #expect(status.first?.edac?.contains("part of ghes.c") == true, "\(status)")
+            let refused = try TestSupport.inject(["run", "edac", "dimm=DIMM_A1", "--lab", lab], environment: Self.environment)
+            #expect(refused.status != 0 && refused.stderr.contains("no EDAC memory controller mc0 is registered")
+                    && refused.stderr.contains("--kernel bookworm-backports"), "\(refused.stderr)")
             let polled = try #require(FirmwareLayout.lab.sources.first { $0.notification == .polled })
-            // The DIMM's location goes into the CPER record; the kernel prints it. (Its EDAC counters
-            // stay absent: the Debian kernel has no CONFIG_EDAC_GHES.)
-            // No controller is registered, so the plan expects the GHES report and no counter.
+            // Without a controller the plan expects the GHES report (with the DIMM's location) and no counter.
             try inject(["run", "edac", "via=ghes", "source=\(polled.id)", "address=0x3000", "node=0", "card=1", "module=2", "rank=1",
                         "--verify", "--lab", lab])
             _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000",
@@ -226,8 +258,8 @@ struct LabTests {
     }
 
     /// The kernel's own einj module against the lab's EINJ firmware: every path a server offers.
-    @Test func einjInjectsThroughTheKernelsOwnModule() async throws {
-        try await withLab("e2e-einj", ["--einj-types", "0x1,0x8,0x10,0x80"]) { lab in
+    @Test(arguments: LabKernels.tested) func einjInjectsThroughTheKernelsOwnModule(kernel: String) async throws {
+        try await withLab("e2e-einj", kernel: kernel, ["--einj-types", "0x1,0x8,0x10,0x80"]) { lab in
             #expect(try guest(lab, "dmesg").contains("EINJ: Error INJection is initialized."))
             // The platform offers what this lab was told to, and the plugin refuses the rest.
             let offered = try guest(lab, "cat /sys/kernel/debug/apei/einj/available_error_type")
@@ -269,8 +301,8 @@ struct LabTests {
 
     /// GHES notified by SCI: the lab's DSDT gives the kernel a Hardware Error Device, and the host
     /// raises the SCI with a PCI hotplug it undoes.
-    @Test func ghesRecordsThroughTheSCISource() async throws {
-        try await withLab("e2e-sci") { lab in
+    @Test(arguments: LabKernels.tested) func ghesRecordsThroughTheSCISource(kernel: String) async throws {
+        try await withLab("e2e-sci", kernel: kernel) { lab in
             let sci = try #require(FirmwareLayout.lab.sources.first { $0.notification == .sci })
             #expect(try guest(lab, "dmesg").contains("ACPI: Table Upgrade: override [DSDT"))
             #expect(try guest(lab, "ls /sys/bus/acpi/drivers/hardware_error_device").contains("PNP0C33:00"))
@@ -301,8 +333,8 @@ struct LabTests {
     /// The consumer SREs watch: rasdaemon started by the lab (buffer_percent 0 first) records an
     /// injected machine check in its database, and `--verify` finds the row; started with the
     /// pitfall (buffer_percent 50), `--verify` reports the consumer's miss with the reason and exit 5.
-    @Test func rasdaemonStartedByTheLabRecordsAMachineCheck() async throws {
-        try await withLab("e2e-rasd", ["--with", "rasdaemon"]) { lab in
+    @Test(arguments: LabKernels.tested) func rasdaemonStartedByTheLabRecordsAMachineCheck(kernel: String) async throws {
+        try await withLab("e2e-rasd", kernel: kernel, ["--with", "rasdaemon"]) { lab in
             struct Report: Decodable {
                 struct Status: Decodable { var pid: Int?; var bufferPercent: Int?; var rows: [String: Int] }
                 var running: Bool
@@ -377,9 +409,9 @@ struct LabTests {
         }
     }
 
-    @Test func twoLabsRunSideBySideAndStayApart() async throws {
-        try await withLab("e2e-left") { left in
-            try await withLab("e2e-right") { right in
+    @Test(arguments: LabKernels.tested) func twoLabsRunSideBySideAndStayApart(kernel: String) async throws {
+        try await withLab("e2e-left", kernel: kernel) { left in
+            try await withLab("e2e-right", kernel: kernel) { right in
                 let status = try inject(["lab", "status", "--json"])
                 #expect(status.contains("\"e2e-left\"") && status.contains("\"e2e-right\""))
                 let rightBefore = try nmiCount(right)
@@ -402,6 +434,16 @@ struct LabTests {
         #expect(!result.stdout.contains("MISSING"))
         #expect(result.stdout.contains("lab e2e-demo: stopped, files removed."))
     }
+}
+
+/// The guest kernels the lab tests run on: `INJECT_TEST_LAB_KERNELS` (comma-separated `--kernel`
+/// specs), else the lab's default (6.12 from bookworm-backports, with ghes_edac) and the machine's
+/// stock Debian kernel (6.1 on bookworm).
+enum LabKernels {
+    static let tested: [String] = {
+        let list = ProcessInfo.processInfo.environment["INJECT_TEST_LAB_KERNELS"].map { $0.split(separator: ",").map(String.init) } ?? []
+        return list.isEmpty ? [KernelSpec.defaultSpelling, "stock"] : list
+    }()
 }
 
 /// Whether the lab tests can run here.
