@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
         .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "InjectTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "FirmwareFormats", "InjectTestSupport"]),
     ] + backends.flatMap { name -> [Target] in
         // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
         // exported symbol) linked into the .so: the kits share one test binary, entries could not.

@@ -116,6 +116,16 @@ public struct ExpectedEvent: Sendable, Equatable, Encodable {
     /// One line for people.
     public var note: String?
 
+    /// What is expected, for people: the event and its fields, the log text, or the counter's move.
+    public var summary: String {
+        switch kind {
+        case .traceEvent: return [source, match].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        case .kernelLog: return match ?? ""
+        case .counter where isExact: return "\(source ?? "") " + (delta == 0 ? "unchanged" : "+\(delta) exactly")
+        case .counter: return "\(source ?? "") +\(delta)"
+        }
+    }
+
     /// Whether a counter must move by exactly ``delta`` (`match` is `INJECT_EXPECT_MATCH_EXACT`).
     public var isExact: Bool { kind == .counter && match == INJECT_EXPECT_MATCH_EXACT }
 }

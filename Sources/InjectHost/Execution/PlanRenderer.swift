@@ -76,9 +76,7 @@ public enum PlanRenderer {
         if !plan.expectations.isEmpty {
             lines.append("expected kernel events:")
             for event in plan.expectations {
-                let what = [event.source, event.match].compactMap { $0 }.joined(separator: " ")
-                let delta = event.kind == .counter ? " +\(event.delta)" : ""
-                lines.append("  \(event.kind.rawValue) \(what)\(delta)" + (event.note.map { "  # \($0)" } ?? ""))
+                lines.append("  \(event.kind.rawValue) \(event.summary)" + (event.note.map { "  # \($0)" } ?? ""))
             }
         }
         if !plan.confirmationReasons.isEmpty {

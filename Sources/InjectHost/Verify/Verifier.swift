@@ -101,7 +101,7 @@ public struct Verifier {
     /// Waits up to `timeoutSeconds` for every expectation, then removes the tracefs instance.
     public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> [Finding] {
         let started = HostClock.monotonicNanoseconds()
-        var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: Self.describe($0), matched: false) }
+        var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: $0.summary, matched: false) }
         while true {
             let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
             let trace = armed.traceReady ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
@@ -191,15 +191,6 @@ public struct Verifier {
             }
         }
         return values
-    }
-
-    static func describe(_ event: ExpectedEvent) -> String {
-        switch event.kind {
-        case .traceEvent: return [event.source, event.match].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-        case .kernelLog: return event.match ?? ""
-        case .counter where event.isExact: return "\(event.source ?? "") " + (event.delta == 0 ? "unchanged" : "+\(event.delta) exactly")
-        case .counter: return "\(event.source ?? "") +\(event.delta)"
-        }
     }
 }
 

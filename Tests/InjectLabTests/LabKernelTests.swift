@@ -1,0 +1,96 @@
+import FirmwareFormats
+import Foundation
+import InjectTestSupport
+import SystemPackage
+import Testing
+@testable import InjectLab
+
+/// Naming, unpacking and preparing guest kernels, without downloading one.
+@Suite struct LabKernelTests {
+    @Test func kernelSpellings() throws {
+        #expect(try KernelSpec(parsing: "stock") == .stock)
+        #expect(try KernelSpec(parsing: "bookworm-backports") == .suite("bookworm-backports"))
+        #expect(try KernelSpec(parsing: "trixie") == .suite("trixie"))
+        #expect(try KernelSpec(parsing: "linux-image-6.12.95+deb12-amd64") == .package("linux-image-6.12.95+deb12-amd64"))
+        #expect(try KernelSpec(parsing: "/boot/vmlinuz-6.1.0-57-amd64") == .path("/boot/vmlinuz-6.1.0-57-amd64"))
+        for bad in ["", "sid", "linux-image-6.12;rm -rf /", "6.12", "linux-image-X"] {
+            #expect(throws: LabError.self, "\(bad)") { try KernelSpec(parsing: bad) }
+        }
+        do { _ = try KernelSpec(parsing: "buster") } catch {
+            #expect(error.description.contains("use stock, bookworm, bookworm-backports, trixie"))
+        }
+    }
+
+    @Test func releasesOrderAndTheGHESArgumentFollowsThem() {
+        func kernel(_ release: String) -> KernelAssets {
+            KernelAssets(release: release, image: FilePath("/boot/vmlinuz-\(release)"), modules: FilePath("/lib/modules/\(release)"), origin: "test")
+        }
+        #expect(!kernel("6.1.0-57-amd64").isAtLeast(6, 2) && kernel("6.12.95+deb12-amd64").isAtLeast(6, 2) && kernel("7.0.1").isAtLeast(6, 2))
+        #expect(QEMUCommand.edacArgument(kernel("6.1.0-57-amd64")) == "ghes_edac.force_load=1")
+        #expect(QEMUCommand.edacArgument(kernel("6.12.95+deb12-amd64")) == "ghes.edac_force_enable=1")
+        #expect(kernel("6.12.95+deb12-amd64").configuration == "/boot/config-6.12.95+deb12-amd64")
+    }
+
+    /// Modules shipped compressed are expanded once; their dependencies come from the expanded
+    /// copies; modules the lab built win over the package's.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xz"))) func compressedModulesAreExpandedAndOrdered() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        let modules = root.appendingPathComponent("lib/modules/6.12.0-test")
+        let kernelDirectory = modules.appendingPathComponent("kernel/fs/9p")
+        try FileManager.default.createDirectory(at: kernelDirectory, withIntermediateDirectories: true)
+        func module(_ name: String, depends: String, in directory: URL) throws -> URL {
+            let url = directory.appendingPathComponent("\(name).ko")
+            try Data("\u{7F}ELF\0\0license=GPL\0depends=\(depends)\0vermagic=6.12.0-test SMP\0".utf8).write(to: url)
+            return url
+        }
+        _ = try module("netfs", depends: "", in: kernelDirectory)
+        let ninep = try module("9p", depends: "netfs", in: kernelDirectory)
+        _ = try TestSupport.run("/usr/bin/xz", [kernelDirectory.appendingPathComponent("netfs.ko").path, ninep.path])
+        #expect(!FileManager.default.fileExists(atPath: ninep.path) && FileManager.default.fileExists(atPath: ninep.path + ".xz"))
+        let extra = root.appendingPathComponent("extra")
+        try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
+        let built = try module("ghes_edac", depends: "", in: extra)
+        let scratch = FilePath(root.appendingPathComponent("scratch").path)
+        let found = try KernelModules(directory: FilePath(modules.path), extra: FilePath(extra.path), scratch: scratch,
+                                      wanted: ["9p", "ghes_edac", "absent"])
+        #expect(found.ordered.map(\.name) == ["netfs", "9p", "ghes_edac"])
+        #expect(found.ordered[0].file == scratch.appending("netfs.ko") && found.ordered[2].file == FilePath(built.path))
+        #expect(found.missing == ["absent"])
+        #expect(try KernelModules.modinfo("vermagic", of: found.ordered[1].file) == "6.12.0-test SMP")
+        // A second look reuses the expanded copy.
+        let before = try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate] as? Date
+        _ = try KernelModules(directory: FilePath(modules.path), scratch: scratch, wanted: ["9p"])
+        #expect(try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate] as? Date == before)
+    }
+
+    @Test func aKernelTreeOnDiskIsFoundAndAWrongPathIsNamed() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        try TestSupport.makeTree(root, files: ["boot/vmlinuz-6.12.0-test", "lib/modules/6.12.0-test/kernel/x.ko"])
+        let tree = try KernelAssets.onDisk(FilePath(root.path))
+        #expect(tree.release == "6.12.0-test" && tree.package == nil && tree.extraModules == nil)
+        let file = try KernelAssets.onDisk(FilePath(root.path + "/boot/vmlinuz-6.12.0-test"))
+        #expect(file.modules == FilePath(root.path + "/lib/modules/6.12.0-test"))
+        #expect(throws: LabError.self) { try KernelAssets.onDisk(FilePath(root.path + "/lib")) }
+        #expect(throws: LabError.self) { try KernelAssets.onDisk(FilePath(root.path + "/missing")) }
+        // Without a Debian package, no ghes_edac can be built for a 6.12 kernel, and the reason says so.
+        try Data("CONFIG_EDAC=y\n# CONFIG_EDAC_GHES is not set\n".utf8).write(to: root.appendingPathComponent("boot/config-6.12.0-test"))
+        #expect(GhesEdacBuild.cachedStatus(tree).description.contains("not fetched from a Debian package"))
+        try Data("CONFIG_EDAC=y\nCONFIG_EDAC_GHES=y\n".utf8).write(to: root.appendingPathComponent("boot/config-6.12.0-test"))
+        #expect(GhesEdacBuild.cachedStatus(tree).available)
+    }
+
+    /// Four DIMMs a quarter of RAM each, their ranges around QEMU's PCI hole once RAM is split.
+    @Test func theLabsDIMMsCoverItsMemory() {
+        let small = LabMemoryDevices(memoryMiB: 512)
+        #expect(small.devices.map(\.edacLabel) == ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"])
+        #expect(small.ranges.map(\.start) == [0, 128 << 20, 256 << 20, 384 << 20] && small.ranges.last?.end == 512 << 20)
+        #expect(small.ranges.map(\.deviceHandle) == small.devices.map(\.handle))
+        let large = LabMemoryDevices(memoryMiB: 4096)  // 3 GiB below the hole, 1 GiB from 4 GiB
+        #expect(large.ranges.count == 4 && large.ranges[3].start == 0x1_0000_0000 && large.ranges[3].end == 0x1_4000_0000)
+        let split = LabMemoryDevices(memoryMiB: 5120)  // DIMM 2 (2.5...3.75 GiB of RAM) straddles the 3 GiB line
+        #expect(split.ranges.filter { $0.deviceHandle == split.devices[2].handle }.map(\.start) == [2560 << 20, 0x1_0000_0000])
+        #expect(split.ranges.map { $0.end - $0.start }.reduce(0, +) == 5120 << 20)
+    }
+}
