@@ -130,6 +130,7 @@ public struct Lab {
                 einjTypes: options.einjTypes)
             record.kernelSpec = options.kernel.description
             record.edac = edac.description
+            record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
             record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)

@@ -19,8 +19,10 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var kernelOrigin: String
     /// The `--kernel` spelling that chose it.
     public var kernelSpec: String?
-    /// Whether GHES memory records reach EDAC counters (ghes_edac), and how.
+    /// How GHES memory records reach EDAC counters (ghes_edac), or why they do not.
     public var edac: String?
+    /// Whether they do.
+    public var edacCounters: Bool?
     /// The DIMM labels the lab's SMBIOS gives (ghes_edac's labels, in index order).
     public var dimms: [String]?
     public var qmpSocket: String
