@@ -409,11 +409,13 @@ struct LabTests {
         }
     }
 
-    @Test(arguments: LabKernels.tested) func twoLabsRunSideBySideAndStayApart(kernel: String) async throws {
-        try await withLab("e2e-left", kernel: kernel) { left in
-            try await withLab("e2e-right", kernel: kernel) { right in
-                let status = try inject(["lab", "status", "--json"])
-                #expect(status.contains("\"e2e-left\"") && status.contains("\"e2e-right\""))
+    /// Two labs, on the first and the last tested kernel (6.12 and 6.1 by default), side by side.
+    @Test func twoLabsOnDifferentKernelsRunSideBySideAndStayApart() async throws {
+        try await withLab("e2e-left", kernel: LabKernels.tested.first!) { left in
+            try await withLab("e2e-right", kernel: LabKernels.tested.last!) { right in
+                let records = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "--json"]).utf8))
+                let kernels = Dictionary(records.map { ($0.name, $0.kernelSpec ?? "") }, uniquingKeysWith: { a, _ in a })
+                #expect(kernels[left] == LabKernels.tested.first && kernels[right] == LabKernels.tested.last, "\(kernels)")
                 let rightBefore = try nmiCount(right)
                 let leftBefore = try nmiCount(left)
                 try inject(["run", "nmi", "--lab", left])
