@@ -339,12 +339,22 @@ struct LabFirmwareCommand: ParsableCommand {
 }
 
 /// `inject lab kernels`: the guest kernels in the lab cache.
-struct LabKernelsCommand: ParsableCommand {
+struct LabKernelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels", abstract: "List the guest kernels in the lab cache (what --kernel has fetched) and their EDAC support.")
 
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
+
+    @Flag(help: "List what Debian's suites offer instead (reads their package lists through the lab's private apt configuration).")
+    var available = false
+
+    struct Suite: Encodable {
+        var suite: String
+        /// What `--kernel SUITE` fetches.
+        var current: String?
+        var packages: [String]
+    }
 
     struct Entry: Encodable {
         var release: String
@@ -355,8 +365,24 @@ struct LabKernelsCommand: ParsableCommand {
         var edac: String
     }
 
-    func run() throws {
+    func run() async throws {
         let cache = LabPaths.cacheBase(currentEnvironment())
+        if available {
+            let suites: [Suite]
+            do {
+                suites = try await KernelAssets.available(cache: cache, environment: currentEnvironment()) { Output.progress($0) }
+                    .map { Suite(suite: $0.suite, current: $0.current, packages: $0.packages) }
+            } catch {
+                Output.error(error.description)
+                throw ExitCode(ExitCodes.unavailable)
+            }
+            if json { Output.json(suites); return }
+            for suite in suites {
+                Output.line("\(suite.suite): --kernel \(suite.suite) fetches \(suite.current ?? "nothing (no linux-image-amd64)")")
+                Output.line("    " + suite.packages.joined(separator: "\n    "))
+            }
+            return
+        }
         let entries = KernelAssets.cachedKernels(cache.appending("kernel")).map { kernel in
             Entry(release: kernel.release, package: kernel.package, version: kernel.version, spec: kernel.spec,
                   directory: kernel.cacheDirectory?.string ?? kernel.image.string, edac: GhesEdacBuild.cachedStatus(kernel).description)

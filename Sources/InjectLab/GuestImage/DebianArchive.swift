@@ -108,6 +108,12 @@ struct DebianArchive: Sendable {
         return package
     }
 
+    /// Package names that start with `prefix` (`apt-cache pkgnames`), sorted.
+    func packageNames(prefix: String) async -> [String] {
+        guard let names = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["pkgnames", prefix]).output else { return [] }
+        return names.split(separator: "\n").map(String.init).sorted()
+    }
+
     /// Downloads `package` (at `version` when given) into `directory`; the `.deb` file.
     func download(_ package: String, version: String? = nil, into target: FilePath) async throws(LabError) -> FilePath {
         let spec = version.map { "\(package)=\($0)" } ?? package

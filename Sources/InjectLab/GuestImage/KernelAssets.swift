@@ -99,6 +99,23 @@ public struct KernelAssets: Sendable, Equatable, Codable {
         }
     }
 
+    /// What each suite's `--kernel SUITE` means now, and every amd64 kernel package it has
+    /// (`inject lab kernels --available`).
+    public static func available(cache: FilePath, environment: [String: String],
+                                 progress: (String) -> Void) async throws(LabError) -> [(suite: String, current: String?, packages: [String])] {
+        var result: [(String, String?, [String])] = []
+        for suite in DebianArchive.suites {
+            let archive = DebianArchive.privateSuites([suite], cache: cache, environment: environment)
+            try await archive.prepare(progress: progress)
+            let current = try? await archive.dependency(of: metapackage, prefix: "linux-image-")
+            let packages = await archive.packageNames(prefix: "linux-image-").filter { name in
+                name.hasSuffix("-amd64") && name.dropFirst("linux-image-".count).first?.isNumber == true
+            }
+            result.append((suite, current, packages))
+        }
+        return result
+    }
+
     /// An installed kernel with its modules: the running one first, then the newest.
     static func installed() -> KernelAssets? {
         var uts = utsname()
