@@ -125,7 +125,7 @@ public enum Expectation: Sendable, Equatable {
     /// The counter file `path` (under the root) grows by at least `delta`.
     case counter(String, delta: Int64, note: String? = nil)
     /// The counter file `path` grows by exactly `delta`; with 0, it does not move (another DIMM's
-    /// counter, for example).
+    /// counter, for example). Needs a host of ABI 1.3; an older one refuses the plan with that reason.
     case counterExact(String, delta: Int64, note: String? = nil)
 }
 

@@ -18,6 +18,11 @@ struct PlanEncoder {
                 throw BackendError.unsupported("a notification argument holds a space or is empty, which a host of ABI 1.\(minor) cannot carry: update inject")
             }
         }
+        for expectation in plan.expectations {
+            if case .counterExact(let path, _, _) = expectation, minor < 3 {
+                throw BackendError.unsupported("this request expects \(path) to move by an exact count, which a host of ABI 1.\(minor) cannot check (1.3 can): update inject")
+            }
+        }
         for step in plan.steps {
             let rc = add(step)
             guard rc == INJECT_OK.rawValue else { return rc }

@@ -15,8 +15,20 @@ private struct StormBackend: InjectBackend {
     }
 }
 
+/// A backend that expects a counter to move by an exact count (ABI 1.3).
+private struct ExactBackend: InjectBackend {
+    static let descriptor = BackendDescriptor(name: "exact", version: "1.0.0", summary: "test", families: ["test"], parameters: [])
+    func plan(_ request: PlanRequest) throws -> Plan {
+        var plan = Plan()
+        plan.write("sys/exact", "1")
+        plan.expect(.counterExact("sys/other/count", delta: 0))
+        return plan
+    }
+}
+
 /// What the host recorded through the services, for one test at a time.
 private nonisolated(unsafe) var recorded: (steps: Int, error: String?) = (0, nil)
+private nonisolated(unsafe) var recordedMatches: [String?] = []
 
 /// A host table of the given version's size, with the services a plan needs.
 private func hostTable(size: UInt32, minor: UInt16) -> UnsafeMutablePointer<inject_host_api> {
@@ -28,7 +40,10 @@ private func hostTable(size: UInt32, minor: UInt16) -> UnsafeMutablePointer<inje
     table.pointee.set_error = { _, _, message in recorded.error = message.map { String(cString: $0) } }
     table.pointee.target_info = { _, _ in INJECT_OK.rawValue }
     table.pointee.add_step = { _, _ in recorded.steps += 1; return INJECT_OK.rawValue }
-    table.pointee.expect = { _, _ in INJECT_OK.rawValue }
+    table.pointee.expect = { _, expectation in
+        recordedMatches.append(expectation?.pointee.match.map { String(cString: $0) })
+        return INJECT_OK.rawValue
+    }
     table.pointee.require_confirmation = { _, _ in INJECT_OK.rawValue }
     table.pointee.monotonic_ns = { _ in 0 }
     table.pointee.realtime_ns = { _ in 0 }
@@ -39,13 +54,13 @@ private func hostTable(size: UInt32, minor: UInt16) -> UnsafeMutablePointer<inje
 
 @Suite("ABI version negotiation", .serialized)
 struct NegotiationTests {
-    func entry(minor: UInt16, size: UInt32) -> inject_plugin_descriptor? {
+    func entry<B: InjectBackend>(minor: UInt16, size: UInt32, _ backend: B.Type = StormBackend.self) -> inject_plugin_descriptor? {
         var entry = inject_entry()
         entry.struct_size = UInt32(MemoryLayout<inject_entry>.size)
         entry.host_abi_major = UInt16(INJECT_ABI_MAJOR)
         entry.host_abi_minor = minor
         entry.host = UnsafePointer(hostTable(size: size, minor: minor))
-        guard export(StormBackend.self, &entry) == INJECT_OK.rawValue, let descriptor = entry.descriptor else { return nil }
+        guard export(backend, &entry) == INJECT_OK.rawValue, let descriptor = entry.descriptor else { return nil }
         return descriptor.pointee
     }
 
@@ -73,6 +88,18 @@ struct NegotiationTests {
         let current = try #require(entry(minor: 1, size: INJECT_HOST_API_SIZE_1_1))
         #expect(current.plan(current.state, nil, nil, 0) == INJECT_OK.rawValue)
         #expect(recorded.steps == 2)
+    }
+
+    @Test func anExactCounterIsRefusedByA12HostAndSentAsExactToA13One() throws {
+        recorded = (0, nil)
+        recordedMatches = []
+        let old = try #require(entry(minor: 2, size: INJECT_HOST_API_SIZE_1_2, ExactBackend.self))
+        #expect(old.plan(old.state, nil, nil, 0) == INJECT_E_UNSUPPORTED.rawValue)
+        #expect(recorded.error?.contains("sys/other/count to move by an exact count, which a host of ABI 1.2 cannot check (1.3 can)") == true)
+        #expect(recorded.steps == 0 && recordedMatches.isEmpty, "nothing is half-submitted")
+        let current = try #require(entry(minor: 3, size: INJECT_HOST_API_SIZE_1_2, ExactBackend.self))
+        #expect(current.plan(current.state, nil, nil, 0) == INJECT_OK.rawValue)
+        #expect(recordedMatches == [INJECT_EXPECT_MATCH_EXACT])
     }
 
     @Test func theHostTableIsReadOnlyUpToItsSize() {

@@ -59,9 +59,10 @@
 extern "C" {
 #endif
 
-/** The ABI version this header describes. */
+/** The ABI version this header describes. 1.3 added exact counter expectations
+ *  (INJECT_EXPECT_MATCH_EXACT); no structure changed size. */
 #define INJECT_ABI_MAJOR 1
-#define INJECT_ABI_MINOR 2
+#define INJECT_ABI_MINOR 3
 
 /** The one symbol a plugin exports. */
 #define INJECT_PLUGIN_ENTRY_SYMBOL "inject_plugin_entry"
@@ -223,11 +224,13 @@ typedef enum inject_expect_kind {
     INJECT_EXPECT_TRACE_EVENT = 1, /* `source` is "system:event"; `match` is "field=value ..." */
     INJECT_EXPECT_KERNEL_LOG = 2,  /* `match` is a substring of a kernel log line */
     INJECT_EXPECT_COUNTER = 3      /* the file `source` (under the root) grows by at least `delta`;
-                                      with `match` "exact" (ABI 1.2 hosts), by exactly `delta` (0: it
+                                      with `match` "exact" (ABI 1.3 hosts), by exactly `delta` (0: it
                                       does not move) */
 } inject_expect_kind;
 
-/* The `match` of an INJECT_EXPECT_COUNTER that must move by exactly `delta`. */
+/* ABI 1.3: the `match` of an INJECT_EXPECT_COUNTER that must move by exactly `delta`. An older
+ * host ignores `match` on counters (and would accept any growth of at least `delta`), so a plugin
+ * sends it only to a 1.3 host. */
 #define INJECT_EXPECT_MATCH_EXACT "exact"
 
 typedef struct inject_expectation {
