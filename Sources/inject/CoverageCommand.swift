@@ -41,7 +41,7 @@ struct CoverageCommand: AsyncParsableCommand {
         for spec in specs {
             do { _ = try KernelSpec(parsing: spec) } catch { throw ValidationError(error.description) }
         }
-        if global.lab != nil || global.root != nil { throw ValidationError("--kernel boots its own labs: drop --lab and --root") }
+        if global.lab != nil || global.root != "/" { throw ValidationError("--kernel boots its own labs: drop --lab and --root") }
     }
 
     struct Row: Encodable {

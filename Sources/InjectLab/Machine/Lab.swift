@@ -82,10 +82,14 @@ public struct Lab {
         }
         try await LabPrerequisites.ensure(progress: progress)
         let cache = LabPaths.cacheBase(environment)
-        let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
-        let edac = options.buildGhesEdac
-            ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
-            : .unavailable("not built (--no-edac)")
+        // Labs starting at once take turns at the cache: one fetches or builds, the others find it.
+        let (kernel, edac) = try await LabFileSystem.withLock(cache.appending("cache.lock")) { () throws(LabError) in
+            let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
+            let edac = options.buildGhesEdac
+                ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
+                : GhesEdacBuild.Status.unavailable("not built (--no-edac)")
+            return (kernel, edac)
+        }
         if !edac.available { progress("EDAC counters: \(edac)") }
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(paths.stateDirectory)

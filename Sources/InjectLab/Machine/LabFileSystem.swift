@@ -76,6 +76,19 @@ enum LabFileSystem {
         }
     }
 
+    /// Runs `body` holding an exclusive lock on `path` (created when missing), so that labs starting
+    /// at once take turns at filling a shared cache (fetching a kernel, building a module).
+    static func withLock<R>(_ path: FilePath, _ body: () async throws(LabError) -> R) async throws(LabError) -> R {
+        try makeDirectories(path.removingLastComponent())
+        let fd = open(path.string, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: path.string, reason: "cannot open the cache lock: \(Errno(rawValue: errno))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .io(path: path.string, reason: "cannot lock the cache: \(Errno(rawValue: errno))") }
+        }
+        return try await body()
+    }
+
     /// The last `lines` lines of a text file, or "".
     static func tail(_ path: FilePath, lines: Int = 20) -> String {
         guard let bytes = try? AttributeFiles.readWholeFile(path) else { return "" }
