@@ -79,6 +79,21 @@ struct DebianArchive: Sendable {
         }
     }
 
+    /// A name saved by ``remember(_:in:)`` less than a day ago, or `nil`.
+    static func remembered(_ file: FilePath) -> String? {
+        var info = stat()
+        guard stat(file.string, &info) == 0, time(nil) - info.st_mtim.tv_sec < listsMaxAgeSeconds,
+              let bytes = try? AttributeFiles.readWholeFile(file) else { return nil }
+        let name = String(decoding: bytes, as: UTF8.self).trimmed()
+        return name.isEmpty ? nil : name
+    }
+
+    /// Saves a resolved name (best effort: a cache, not a record).
+    static func remember(_ name: String, in file: FilePath) {
+        try? LabFileSystem.makeDirectories(file.removingLastComponent())
+        try? LabFileSystem.replace(file, with: Array((name + "\n").utf8))
+    }
+
     /// The candidate version of `package`, or `nil` when the archive does not have it.
     func candidateVersion(_ package: String) async -> String? {
         guard let policy = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["policy", package]).output else { return nil }

@@ -71,16 +71,24 @@ public struct KernelAssets: Sendable, Equatable, Codable {
         case .stock:
             if let installed = installed() { return installed }
             let archive = DebianArchive.machine(cache: cache)
+            // What linux-image-amd64 means changes with the machine's package lists: asked once a
+            // day (apt-cache reads the machine's whole lists, most of a second).
+            let resolved = cache.appending("apt/machine/\(metapackage)")
+            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) { return cached }
             guard let package = try? await archive.dependency(of: metapackage, prefix: "linux-image-") else {
                 // Offline and nothing resolves: the newest stock package cached before.
                 if let cached = cachedKernels(directory).filter({ $0.spec == "stock" }).max(by: { $0.release < $1.release }) { return cached }
                 return try await fetch(metapackage: metapackage, archive: archive, spec: spec, into: directory, progress: progress)
             }
+            DebianArchive.remember(package, in: resolved)
             return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .suite(let suite):
             let archive = DebianArchive.privateSuites([suite], cache: cache, environment: environment)
+            let resolved = archive.directory.appending(metapackage)
+            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) { return cached }
             try await archive.prepare(progress: progress)
             let package = try await archive.dependency(of: metapackage, prefix: "linux-image-")
+            DebianArchive.remember(package, in: resolved)
             return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .package(let package):
             if let cached = cachedKernels(directory).first(where: { $0.package == package }) { return cached }
