@@ -14,20 +14,23 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "name=value assignments to preview, as `run` would take them.")
     var assignments: [String] = []
 
-    @Flag(help: "Also ask the backend what these values would do (loads its code; `list` and `info` alone do not).")
+    @Flag(help: "Also ask the backend what these values would do and what the target offers it (loads its code; `list` and `info` alone do not).")
     var explain = false
 
     struct Report: Encodable {
         var backend: BackendInfo
         var parameters: [ResolvedParameter]
+        /// With --explain: the backend's probe of the target (controllers, DIMMs, paths, ...).
+        var target: [CapabilityReport]?
     }
 
     func run() throws {
         let session = try global.session()
         let request = try global.request(backend, assignments)
         let (info, parameters) = try global.report { () throws(InjectError) in try session.effectiveParameters(request) }
+        let target = explain ? try? session.probe(backend: info.name) : nil
         if global.json {
-            Output.json(Report(backend: info, parameters: parameters))
+            Output.json(Report(backend: info, parameters: parameters, target: target))
             return
         }
         Output.line("\(info.name) \(info.version) — \(info.summary)")
@@ -50,6 +53,10 @@ struct InfoCommand: ParsableCommand {
                 }
             } catch {
                 Output.line("\ncannot explain these values yet: \(error)")
+            }
+            if let target, !target.isEmpty {
+                Output.line("\non this target (`inject probe \(info.name)`):")
+                Output.line(Output.table(target.map { [$0.available ? "yes" : "no", $0.name, $0.detail] }, indent: "  "))
             }
         } else {
             Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.")

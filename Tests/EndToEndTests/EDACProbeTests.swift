@@ -38,6 +38,9 @@ import Testing
         #expect(probe.status == 0, "\(probe.stderr)")
         #expect(probe.stdout.contains("mc0/dimm0    'CPU0 DIMM_A1' at memory 0, 512 MiB, ce 3 ue 0, SMBIOS handle 0x2000"), "\(probe.stdout)")
         #expect(probe.stdout.contains("mc0/dimm1    'CPU0 DIMM_B1' at memory 1, 512 MiB, ce 4 ue 0, SMBIOS handle 0x2001"), "\(probe.stdout)")
+        // info --explain shows the same enumeration beside the parameters.
+        let info = try TestSupport.inject(["info", "edac", "--explain", "--root", root.path])
+        #expect(info.stdout.contains("on this target (`inject probe edac`):") && info.stdout.contains("'CPU0 DIMM_B1' at memory 1, 512 MiB, ce 4 ue 0"), "\(info.stdout)")
         let plan = try TestSupport.inject(["run", "edac", "dimm=DIMM_B1", "count=2", "block_address=0x10001000", "--dry-run", "--root", root.path])
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("module_handle: 8193"), "\(plan.stdout)")

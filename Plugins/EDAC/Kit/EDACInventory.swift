@@ -27,7 +27,7 @@ struct EDACInventory {
         }
         /// One line for `probe`.
         var summary: String {
-            "'\(label)' at \(location.trimmingWhitespace)" + (sizeMiB.map { ", \($0) MiB" } ?? "")
+            "'\(label)'" + (location.trimmingWhitespace.isEmpty ? "" : " at \(location.trimmingWhitespace)") + (sizeMiB.map { ", \($0) MiB" } ?? "")
                 + ", ce \(correctedCount.map(String.init) ?? "?") ue \(uncorrectedCount.map(String.init) ?? "?")"
         }
     }
