@@ -55,8 +55,11 @@ final class ExportedBackend {
         self.host = host
         self.minor = minor
         descriptor = .allocate(capacity: 1)
-        let params = UnsafeMutablePointer<inject_param_spec>.allocate(capacity: max(info.parameters.count, 1))
-        for (index, parameter) in info.parameters.enumerated() {
+        // A host older than 1.3 knows no file parameters: they are left out, and a plan that
+        // needs one finds it unset and says so.
+        let parameters = info.parameters.filter { minor >= 3 || $0.kind != .file }
+        let params = UnsafeMutablePointer<inject_param_spec>.allocate(capacity: max(parameters.count, 1))
+        for (index, parameter) in parameters.enumerated() {
             let shape = parameter.kind.abiShape
             var spec = inject_param_spec()
             spec.struct_size = UInt32(MemoryLayout<inject_param_spec>.size)
@@ -85,7 +88,7 @@ final class ExportedBackend {
         d.families = permanentCStringArray(info.families)
         d.family_count = UInt32(info.families.count)
         d.params = UnsafePointer(params)
-        d.param_count = UInt32(info.parameters.count)
+        d.param_count = UInt32(parameters.count)
         d.probe = { state, call in ExportedBackend.from(state).runProbe(call) }
         d.plan = { state, call, values, count in ExportedBackend.from(state).runPlan(call, values, Int(count)) }
         if minor >= 2 {

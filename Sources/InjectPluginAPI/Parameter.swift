@@ -27,6 +27,9 @@ public struct Parameter: Sendable {
         case cpuList
         /// A byte count with an optional K/M/G/T suffix, optionally bounded.
         case size(ClosedRange<UInt64>? = nil)
+        /// Files on the machine running inject (paths, `-` for standard input), read by the host
+        /// (ABI 1.3); ``ParameterValues/files(_:)`` gives their paths and contents.
+        case file
     }
 
     /// The name: lowercase letters, digits and `_`, starting with a letter.
@@ -73,6 +76,7 @@ extension Parameter.Kind {
         case .cpu(let r): return (INJECT_PARAM_CPU, raw(r), [])
         case .cpuList: return (INJECT_PARAM_CPU_LIST, nil, [])
         case .size(let r): return (INJECT_PARAM_SIZE, raw(r), [])
+        case .file: return (INJECT_PARAM_FILE, nil, [])
         }
     }
 }

@@ -49,6 +49,19 @@ public struct ParameterValues: Sendable {
     /// The bytes of a `.bytes` parameter when set.
     public func bytes(_ name: String) -> [UInt8]? { set(name)?.bytes }
 
+    /// The files of a `.file` parameter when set, in the order given: each path (`<stdin>` for
+    /// standard input) and its text, as the host read them.
+    public func files(_ name: String) -> [(path: String, text: String)]? {
+        guard let bytes = set(name)?.bytes else { return nil }
+        var files: [(String, String)] = []
+        for chunk in bytes.split(separator: UInt8(INJECT_FILE_SEPARATOR), omittingEmptySubsequences: false).dropFirst() {
+            let newline = chunk.firstIndex(of: 10) ?? chunk.endIndex
+            files.append((String(decoding: chunk[..<newline], as: UTF8.self),
+                          String(decoding: chunk[(newline < chunk.endIndex ? chunk.index(after: newline) : newline)...], as: UTF8.self)))
+        }
+        return files
+    }
+
     private func set(_ name: String) -> ParameterValue? {
         guard let value = values[name], value.isSet else { return nil }
         return value

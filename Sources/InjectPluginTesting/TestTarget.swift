@@ -171,6 +171,9 @@ public final class TestTarget: @unchecked Sendable {
             return ParameterValue(isSet: true, number: on ? 1 : 0, text: on ? "true" : "false", bytes: [])
         case .string, .cpuList:
             return ParameterValue(isSet: true, number: 0, text: text, bytes: [])
+        case .file:
+            // A test gives a file's contents; it arrives as the host would send one file named "test".
+            return ParameterValue(isSet: true, number: 1, text: "test", bytes: [UInt8(INJECT_FILE_SEPARATOR)] + Array("test\n".utf8) + Array(text.utf8))
         case .bytes:
             let digits = text.filter { $0 != ":" }
             var bytes: [UInt8] = []

@@ -213,6 +213,24 @@ struct LabTests {
         }
     }
 
+    /// An mce-inject input file with two corrected records on CPUs 0 and 1 of a 2-vCPU lab: the guest
+    /// logs each with the bank and status word mce-inject's grammar gives.
+    @Test func anMceInjectFileIsInjectedRecordByRecord() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let file = directory.appendingPathComponent("corrected")
+        try Data("# two corrected machine checks\nCPU 0 BANK 1\nSTATUS CORRECTED\nADDR 0xabcd\n#\nCPU 1 BANK 2\nSTATUS CORRECTED\nADDR 0x1234\n".utf8).write(to: file)
+        try await withLab("e2e-mcefile", kernel: LabKernels.tested.first!, ["--cpus", "2"]) { lab in
+            let journalFile = directory.appendingPathComponent("journal.jsonl").path
+            let run = try inject(["run", "mce", "file=\(file.path)", "--verify", "--journal", journalFile, "--lab", lab])
+            #expect(run.contains("verified: 2 of 2 expected kernel events"), "\(run)")
+            _ = try waitForLog(lab, ["CPU 0: Machine Check: 0 Bank 1: 9400000000000000", "CPU 1: Machine Check: 0 Bank 2: 9400000000000000",
+                                     "ADDR abcd", "ADDR 1234"])
+            let journal = try inject(["journal", "--journal", journalFile, "--json"])
+            #expect(journal.contains("file=\(file.path)") && !journal.contains("STATUS CORRECTED"), "the journal names the file, not its text")
+        }
+    }
+
     /// 6.12 with the lab's ghes_edac and four SMBIOS DIMMs: a record lands on exactly the DIMM named.
     @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
     func edacCountersMoveOnExactlyTheDIMMNamed() async throws {

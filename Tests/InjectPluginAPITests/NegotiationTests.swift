@@ -17,7 +17,8 @@ private struct StormBackend: InjectBackend {
 
 /// A backend that expects a counter to move by an exact count (ABI 1.3).
 private struct ExactBackend: InjectBackend {
-    static let descriptor = BackendDescriptor(name: "exact", version: "1.0.0", summary: "test", families: ["test"], parameters: [])
+    static let descriptor = BackendDescriptor(name: "exact", version: "1.0.0", summary: "test", families: ["test"],
+                                              parameters: [Parameter("level", .u64(), help: "a number"), Parameter("file", .file, help: "records")])
     func plan(_ request: PlanRequest) throws -> Plan {
         var plan = Plan()
         plan.write("sys/exact", "1")
@@ -100,6 +101,13 @@ struct NegotiationTests {
         let current = try #require(entry(minor: 3, size: INJECT_HOST_API_SIZE_1_2, ExactBackend.self))
         #expect(current.plan(current.state, nil, nil, 0) == INJECT_OK.rawValue)
         #expect(recordedMatches == [INJECT_EXPECT_MATCH_EXACT])
+    }
+
+    @Test func aFileParameterIsDescribedOnlyToA13Host() throws {
+        let old = try #require(entry(minor: 2, size: INJECT_HOST_API_SIZE_1_2, ExactBackend.self))
+        #expect(old.param_count == 1 && String(cString: old.params![0].name) == "level", "a 1.2 host would refuse a type it does not know")
+        let current = try #require(entry(minor: 3, size: INJECT_HOST_API_SIZE_1_2, ExactBackend.self))
+        #expect(current.param_count == 2 && current.params![1].type == INJECT_PARAM_FILE.rawValue)
     }
 
     @Test func theHostTableIsReadOnlyUpToItsSize() {

@@ -46,6 +46,15 @@ public struct MCEBackend: InjectBackend {
     public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
+        if let files = p.files("file") {
+            // What a record sets itself may not be given beside it (the defaults aside).
+            let conflicting = (MCEParameters.replayed + ["replay"]).filter(p.isSet)
+                + (p.text("severity") != "corrected" ? ["severity"] : []) + ((p.number("count") ?? 1) != 1 ? ["count"] : [])
+            if let given = conflicting.first {
+                throw BackendError.invalid("give either file or \(given), not both: each record in the file sets its own CPU, bank, status and addresses")
+            }
+            return try RecordFilePlan.plan(files, via: p.text("via") ?? "debugfs", flags: p.text("flags") ?? "sw", target: request.target)
+        }
         let replay = try p.text("replay").map(KernelLogReplay.init)
         if replay != nil, let given = MCEParameters.replayed.first(where: { p.isSet($0) }) {
             throw BackendError.invalid("give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))")

@@ -38,6 +38,8 @@ enum MCEParameters {
         Parameter("broadcast", .bool, default: "false", help: "qemu path: raise it on every CPU"),
         Parameter("replay", .string,
                   help: "a machine check as the kernel logged it (\"CPU 0: Machine Check: 0 Bank 1: 9c00... TSC .. ADDR .. MISC ..\"): sets cpu, bank, status, addr, misc, synd, ipid"),
+        Parameter("file", .file,
+                  help: "mce-inject input files (comma-separated, - for standard input): every record in them, in order, through via=debugfs or via=qemu"),
         Parameter("count", .u64(1...1_000_000), default: "1", help: "how many machine checks (a storm when > 1)"),
         Parameter("interval", .u64(0...60_000_000), default: "0", unit: "us", help: "pause between repeated machine checks"),
         Parameter("pfn", .u64(0...(1 << 52)), help: "hwpoison: the page frame (or give addr)"),

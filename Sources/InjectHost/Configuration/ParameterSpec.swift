@@ -2,7 +2,7 @@
 public struct ParameterSpec: Sendable, Equatable, Codable {
     /// The kind of value a parameter takes.
     public enum ValueType: String, Sendable, Equatable, Codable, CaseIterable {
-        case u64, int, bool, choice = "enum", string, bytes, address, cpu, cpuList = "cpulist", size
+        case u64, int, bool, choice = "enum", string, bytes, address, cpu, cpuList = "cpulist", size, file
 
         /// A short description of the accepted syntax, for error messages and `info`.
         public var syntax: String {
@@ -15,6 +15,7 @@ public struct ParameterSpec: Sendable, Equatable, Codable {
             case .bytes: return "hex bytes such as deadbeef or de:ad:be:ef"
             case .cpuList: return "CPU list such as 0-3,8"
             case .size: return "bytes with optional K/M/G/T suffix"
+            case .file: return "paths on this machine, comma-separated (- for standard input)"
             }
         }
     }

@@ -7,13 +7,19 @@ public struct ParameterValue: Sendable, Equatable, Encodable {
     public var text: String
     /// The decoded bytes of a `.bytes` parameter.
     public var bytes: [UInt8]
+    /// A `.file` parameter's contents as the plugin receives them (``FileParameter``); kept out of
+    /// JSON output and the journal, which show the paths.
+    public var fileContents: [UInt8]?
 
     /// Creates a value.
-    public init(number: UInt64 = 0, text: String, bytes: [UInt8] = []) {
+    public init(number: UInt64 = 0, text: String, bytes: [UInt8] = [], fileContents: [UInt8]? = nil) {
         self.number = number
         self.text = text
         self.bytes = bytes
+        self.fileContents = fileContents
     }
+
+    private enum CodingKeys: String, CodingKey { case number, text, bytes }
 }
 
 /// Where an effective parameter value came from, highest precedence first.

@@ -46,6 +46,13 @@ public enum ValueParser {
             return ParameterValue(number: UInt64(index), text: spec.choices[index])
         case .string:
             return ParameterValue(text: text)
+        case .file:
+            do {
+                let files = try FileParameter.read(trimmed)
+                return ParameterValue(number: UInt64(files.count), text: trimmed, fileContents: FileParameter.encode(files))
+            } catch {
+                throw fail(error.reason)
+            }
         case .bytes:
             guard let bytes = parseHexBytes(trimmed) else {
                 throw fail("expected \(spec.type.syntax): at least one byte as two hex digits each, optionally separated by ':', '-' or spaces (de:ad:be:ef)")

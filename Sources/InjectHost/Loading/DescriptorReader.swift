@@ -94,7 +94,7 @@ enum DescriptorReader {
             INJECT_PARAM_U64.rawValue: .u64, INJECT_PARAM_INT.rawValue: .int, INJECT_PARAM_BOOL.rawValue: .bool,
             INJECT_PARAM_ENUM.rawValue: .choice, INJECT_PARAM_STRING.rawValue: .string, INJECT_PARAM_BYTES.rawValue: .bytes,
             INJECT_PARAM_ADDRESS.rawValue: .address, INJECT_PARAM_CPU.rawValue: .cpu,
-            INJECT_PARAM_CPU_LIST.rawValue: .cpuList, INJECT_PARAM_SIZE.rawValue: .size,
+            INJECT_PARAM_CPU_LIST.rawValue: .cpuList, INJECT_PARAM_SIZE.rawValue: .size, INJECT_PARAM_FILE.rawValue: .file,
         ]
         guard let type = types[p.type] else {
             throw .invalidDescriptor("\(backend): parameter \(name) has unknown type \(p.type)")

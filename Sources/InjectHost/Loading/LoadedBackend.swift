@@ -105,7 +105,7 @@ enum ParameterMarshal {
         for parameter in parameters {
             storage.append(Array(parameter.spec.name.utf8CString))
             storage.append(Array((parameter.value?.text ?? "").utf8CString))
-            byteStorage.append(parameter.value?.bytes ?? [])
+            byteStorage.append(parameter.value.map { $0.fileContents ?? $0.bytes } ?? [])
         }
         return withPointers(storage) { strings in
             withPointers(byteStorage) { bytes in
@@ -119,7 +119,7 @@ enum ParameterMarshal {
                     v.number = parameter.value?.number ?? 0
                     v.text = strings[index * 2 + 1]
                     v.bytes = bytes[index]
-                    v.byte_count = parameter.value?.bytes.count ?? 0
+                    v.byte_count = byteStorage[index].count
                     values.append(v)
                 }
                 return values.withUnsafeBufferPointer { body($0.baseAddress, UInt32($0.count)) }
@@ -151,6 +151,7 @@ enum ParameterMarshal {
         case .cpu: return INJECT_PARAM_CPU
         case .cpuList: return INJECT_PARAM_CPU_LIST
         case .size: return INJECT_PARAM_SIZE
+        case .file: return INJECT_PARAM_FILE
         }
     }
 }

@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 /** The ABI version this header describes. 1.3 added exact counter expectations
- *  (INJECT_EXPECT_MATCH_EXACT); no structure changed size. */
+ *  (INJECT_EXPECT_MATCH_EXACT) and file parameters (INJECT_PARAM_FILE); no structure changed size. */
 #define INJECT_ABI_MAJOR 1
 #define INJECT_ABI_MINOR 3
 
@@ -106,7 +106,12 @@ typedef enum inject_param_type {
     INJECT_PARAM_ADDRESS = 7,  /* physical address, decimal or 0x hex */
     INJECT_PARAM_CPU = 8,      /* one logical CPU number */
     INJECT_PARAM_CPU_LIST = 9, /* CPU list such as "0-3,8"; the canonical text is passed */
-    INJECT_PARAM_SIZE = 10     /* byte count with optional K/M/G/T suffix (powers of 1024) */
+    INJECT_PARAM_SIZE = 10,    /* byte count with optional K/M/G/T suffix (powers of 1024) */
+    INJECT_PARAM_FILE = 11     /* ABI 1.3: files on the machine running inject, read by inject (the
+                                  plugin never opens a host file). `text` holds the paths as given
+                                  (comma-separated; "-" is standard input); `bytes` their contents,
+                                  each file preceded by a line of INJECT_FILE_SEPARATOR and its path.
+                                  At most 1 MiB a file, 4 MiB in all, no NUL bytes. */
 } inject_param_type;
 
 /** Flags for `inject_param_spec.flags`. */
@@ -227,6 +232,10 @@ typedef enum inject_expect_kind {
                                       with `match` "exact" (ABI 1.3 hosts), by exactly `delta` (0: it
                                       does not move) */
 } inject_expect_kind;
+
+/* ABI 1.3: the first byte of the line before each file in an INJECT_PARAM_FILE value's `bytes`
+ * (ASCII file separator), followed by the path and a newline. */
+#define INJECT_FILE_SEPARATOR 0x1C
 
 /* ABI 1.3: the `match` of an INJECT_EXPECT_COUNTER that must move by exactly `delta`. An older
  * host ignores `match` on counters (and would accept any growth of at least `delta`), so a plugin

@@ -1,4 +1,5 @@
 import InjectPluginAPI
+import InjectPluginTesting
 import Testing
 @testable import MCEKit
 
@@ -95,5 +96,46 @@ import Testing
         #expect(message("CPU 0 BANK 1 STATUS 5 $") == "test:1: unrecognized character '$'")
         #expect(message("CPU 0 BANK 1 STATUS 09") .contains("'09' is not a number"))
         #expect(message("# only a comment") == "")
+    }
+}
+
+/// mce-inject files as plans: one record at a time through debugfs, each as QEMU's `mce` command.
+@Suite struct RecordFilePlanTests {
+    static let files = Dictionary(uniqueKeysWithValues: ["flags", "cpu", "status", "misc", "addr", "bank"].map {
+        ("sys/kernel/debug/mce-inject/\($0)", "")
+    })
+
+    @Test func eachRecordIsWrittenBankLastAndExpectedInTheTrace() throws {
+        let plan = try TestTarget(files: Self.files).plan(MCEBackend(), ["file": "CPU 0 BANK 1\nSTATUS CORRECTED\nADDR 0xabcd\nCPU 1 BANK 2\nSTATUS CORRECTED\nADDR 0x1234\n"])
+        let writes = plan.steps.compactMap { step -> String? in
+            if case .writeAttribute(let path, let value) = step.action { return "\(path.split(separator: "/").last!)=\(value)" }
+            return nil
+        }
+        #expect(writes == ["flags=sw\n", "cpu=0", "status=0x9400000000000000", "misc=0x0", "addr=0xabcd", "bank=1",
+                           "cpu=1", "status=0x9400000000000000", "misc=0x0", "addr=0x1234", "bank=2"])
+        #expect(plan.steps.filter(\.isTrigger).count == 2)
+        #expect(plan.expectations == [.traceEvent("mce:mce_record", fields: "bank=1 status=0x9400000000000000"),
+                                      .traceEvent("mce:mce_record", fields: "bank=2 status=0x9400000000000000")])
+        #expect(plan.steps[1].note?.hasPrefix("record 1 of 2 (test:1):\nCPU 0\nBANK 1\n") == true)
+        #expect(plan.confirmationReasons.isEmpty)
+    }
+
+    @Test func qemuRaisesAnUncorrectedRecordOnEveryCPUUnlessNoBroadcast() throws {
+        let plan = try TestTarget(hasQMP: true).plan(MCEBackend(), ["via": "qemu", "file": "CPU 1 BANK 4 STATUS FATAL ADDR 0x5000 RIP 0x10:0x400\nCPU 0 BANK 1 STATUS UNCORRECTED NOBROADCAST MCGSTATUS RIPV MCIP"])
+        let commands = plan.steps.compactMap { step -> String? in
+            if case .qmp(_, let arguments) = step.action { return arguments }
+            return nil
+        }
+        #expect(commands == ["{\"command-line\": \"mce -b 1 4 0xb600000000000000 0x7 0x5000 0x0\"}",
+                             "{\"command-line\": \"mce 0 1 0xb000000000000000 0x5 0x0 0x0\"}"])
+        #expect(plan.steps[0].note?.contains("not carried by QEMU: RIP (the vCPU's own)") == true)
+        #expect(!plan.confirmationReasons.isEmpty, "uncorrected records need --yes")
+    }
+
+    @Test func whatARecordSetsCannotAlsoBeGivenAndAnEmptyFileIsNamed() {
+        #expect(throws: BackendError.self) { try TestTarget(files: Self.files).plan(MCEBackend(), ["file": "CPU 0 BANK 1 STATUS 1", "bank": "3"]) }
+        #expect(throws: BackendError.self) { try TestTarget(files: Self.files).plan(MCEBackend(), ["file": "# nothing\n"]) }
+        #expect(throws: BackendError.self) { try TestTarget(files: Self.files).plan(MCEBackend(), ["file": "CPU 9000 BANK 1 STATUS 1"]) }
+        #expect(throws: BackendError.self) { try TestTarget(files: Self.files).plan(MCEBackend(), ["file": "CPU 0 BANK 64 STATUS 1"]) }
     }
 }

@@ -1,0 +1,109 @@
+import InjectPluginAPI
+
+/// The plan for mce-inject input files: every record, in order, through the transport the target
+/// has. The debugfs injector takes one record at a time (cpu, status, misc, addr, then bank); QEMU
+/// takes each as its HMP `mce` command (with `-b` where mce-inject would broadcast), raising an
+/// uncorrected one as a real #MC and leaving a corrected one for the poller. What a transport
+/// cannot carry is said in the record's note, and each record's note starts with its canonical
+/// form (`mce-inject --dump`).
+enum RecordFilePlan {
+    /// At most this many records in one request.
+    static let maximumRecords = 10_000
+
+    static func plan(_ files: [(path: String, text: String)], via: String, flags: String, target: Target) throws(BackendError) -> Plan {
+        var records: [MCEInjectFile.Record] = []
+        for file in files { records += try MCEInjectFile.parse(file.text, source: file.path) }
+        guard !records.isEmpty else {
+            throw BackendError.invalid("\(files.map(\.path).joined(separator: ", ")) hold no records (a record starts with CPU n, MCE, or a kernel panic line)")
+        }
+        guard records.count <= maximumRecords else {
+            throw BackendError.invalid("\(records.count) records is more than \(maximumRecords) in one request: split the files, or run them as a campaign")
+        }
+        for record in records {
+            guard MCEParameters.cpus.contains(record.cpu) else {
+                throw BackendError.invalid("\(record.source):\(record.line): CPU \(record.cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound)")
+            }
+            guard MCEParameters.banks.contains(record.bank) else {
+                throw BackendError.invalid("\(record.source):\(record.line): bank \(record.bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound)")
+            }
+        }
+        var plan = Plan()
+        if let uncorrected = records.first(where: { $0.status & MCEInjectFile.Bits.uc != 0 }) {
+            plan.requireConfirmation("\(uncorrected.source):\(uncorrected.line) is uncorrected (UC set): the kernel may kill processes or panic")
+        }
+        switch via {
+        case "qemu":
+            guard target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME") }
+            for (index, record) in records.enumerated() { qemu(&plan, record, index: index, of: records.count) }
+        case "debugfs":
+            if flags == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }
+            plan.write("\(MCEBackend.injectDirectory)/flags", flags + "\n", hint: hint)
+            for (index, record) in records.enumerated() { debugfs(&plan, record, index: index, of: records.count) }
+        default:
+            throw BackendError.invalid("file= runs through via=debugfs or via=qemu, not via=\(via)")
+        }
+        for record in records {
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hex(record.status))"))
+        }
+        return plan
+    }
+
+    private static let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
+
+    /// One record through the debugfs injector: the kernel logs it as given (a software record;
+    /// an uncorrected one is not raised as #MC there).
+    private static func debugfs(_ plan: inout Plan, _ record: MCEInjectFile.Record, index: Int, of count: Int) {
+        var lost: [String] = []
+        if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hex(record.mcgStatus))") }
+        if record.ip != 0 || record.cs != 0 { lost.append("RIP") }
+        for (name, value) in [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
+                              ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)] where value != 0 {
+            lost.append(name)
+        }
+        lost += record.flags
+        var note = header(record, index: index, of: count) + "\nbecomes: the debugfs injector's cpu, status, misc, addr and bank (the kernel logs it as a software record"
+            + (record.raisesException ? "; it does not raise #MC here: via=qemu does)" : ")")
+        if !lost.isEmpty { note += "\nnot carried by debugfs: " + lost.joined(separator: ", ") }
+        func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
+            plan.write("\(MCEBackend.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
+        }
+        set("cpu", String(record.cpu), note)
+        set("status", hex(record.status))
+        set("misc", hex(record.misc))
+        set("addr", hex(record.addr))
+        set("bank", String(record.bank), "writing bank injects record \(index + 1)", trigger: true)
+    }
+
+    /// One record through QEMU's virtual machine-check hardware.
+    private static func qemu(_ plan: inout Plan, _ record: MCEInjectFile.Record, index: Int, of count: Int) {
+        var lost: [String] = []
+        if record.ip != 0 || record.cs != 0 { lost.append("RIP (the vCPU's own)") }
+        for (name, value) in [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
+                              ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)] where value != 0 {
+            lost.append(name)
+        }
+        lost += record.flags.filter { ["IN_IRQ", "IN_PROC", "IRQBROADCAST"].contains($0) }
+        let uncorrected = record.status & MCEInjectFile.Bits.uc != 0
+        if record.flags.contains("POLL") && uncorrected { lost.append("POLL (QEMU raises an uncorrected status as #MC)") }
+        if record.flags.contains("EXCP") && !uncorrected { lost.append("EXCP (QEMU leaves a corrected status to the poller)") }
+        // mce-inject's default MCG_STATUS for an exception is what the kernel needs to handle it.
+        let mcg = record.mcgStatus != 0 ? record.mcgStatus : (uncorrected ? MCEInjectFile.Bits.mcip | MCEInjectFile.Bits.ripv | MCEInjectFile.Bits.eipv : 0)
+        var note = header(record, index: index, of: count)
+            + "\nbecomes: QEMU HMP mce" + (record.broadcasts ? " -b (every vCPU, as mce-inject broadcasts an exception)" : "")
+            + (uncorrected ? ": a #MC on CPU \(record.cpu)" : ": a corrected error in bank \(record.bank) for the poller")
+            + (record.isHeld ? "; HOLD: raised right before the next record, not at once with it" : "")
+        if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV|EIPV (\(hex(mcg)))" }
+        if !lost.isEmpty { note += "\nnot carried by QEMU: " + lost.joined(separator: ", ") }
+        let words = ["mce"] + (record.broadcasts ? ["-b"] : []) + [String(record.cpu), String(record.bank), hex(record.status), hex(mcg),
+                                                                    hex(record.addr), hex(record.misc)]
+        plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}", note: note, trigger: true)
+    }
+
+    /// The record's place, origin and canonical form.
+    private static func header(_ record: MCEInjectFile.Record, index: Int, of count: Int) -> String {
+        "record \(index + 1) of \(count) (\(record.source):\(record.line)):\n" + record.dump
+            + (record.flags.isEmpty ? "" : "\n" + record.flags.joined(separator: " "))
+    }
+
+    private static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+}
