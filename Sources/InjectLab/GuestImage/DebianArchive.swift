@@ -54,7 +54,7 @@ struct DebianArchive: Sendable {
     func prepare(progress: (String) -> Void) async throws(LabError) {
         guard !suites.isEmpty else { return }
         let lists = directory.appending("lists")
-        let sources = suites.map { "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \(mirror) \($0) main" }
+        let sources = suites.flatMap(sourceLines).map { "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \($0) main" }
             .joined(separator: "\n") + "\n"
         for sub in ["lists/partial", "cache/archives/partial"] {
             try LabFileSystem.makeDirectories(directory.appending(sub), mode: [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute])
@@ -92,6 +92,13 @@ struct DebianArchive: Sendable {
     static func remember(_ name: String, in file: FilePath) {
         try? LabFileSystem.makeDirectories(file.removingLastComponent())
         try? LabFileSystem.replace(file, with: Array((name + "\n").utf8))
+    }
+
+    /// The archive lines of a suite: a release also gets its point updates and security updates (the
+    /// kernels a machine of that release runs); a backports suite is itself only.
+    func sourceLines(_ suite: String) -> [String] {
+        guard !suite.contains("-") else { return ["\(mirror) \(suite)"] }
+        return ["\(mirror) \(suite)", "\(mirror) \(suite)-updates", "\(mirror)-security \(suite)-security"]
     }
 
     /// The candidate version of `package`, or `nil` when the archive does not have it.
