@@ -49,11 +49,12 @@ public enum GhesEdacBuild {
                               progress: (String) -> Void) async -> Status {
         let config = kernelConfiguration(kernel)
         if let decided = decided(kernel, config: config) { return decided }
-        guard let module = kernel.extraModules?.appending("ghes_edac.ko"), let package = kernel.package, let version = kernel.version else {
+        guard let module = kernel.extraModules?.appending("ghes_edac.ko"), let version = kernel.version,
+              let numbers = kernel.versionNumbers else {
             return .unavailable("\(kernel.release) has no package version")
         }
         do throws(LabError) {
-            try await build(kernel, package: package, version: version, config: config, into: module,
+            try await build(kernel, series: "\(numbers.major).\(numbers.minor)", version: version, config: config, into: module,
                             cache: cache, environment: environment, progress: progress)
             return .built(module)
         } catch {
@@ -98,7 +99,9 @@ public enum GhesEdacBuild {
         return values
     }
 
-    private static func build(_ kernel: KernelAssets, package: String, version: String, config: [String: String],
+    /// Fetches the source and headers of `kernel` (`series` such as 6.12, the package `version`) and
+    /// builds the module into `module`.
+    private static func build(_ kernel: KernelAssets, series: String, version: String, config: [String: String],
                               into module: FilePath, cache: FilePath, environment: [String: String],
                               progress: (String) -> Void) async throws(LabError) {
         // The compiler the kernel was built with: CONFIG_CC_VERSION_TEXT="x86_64-linux-gnu-gcc-12 (Debian ...".
@@ -109,7 +112,6 @@ public enum GhesEdacBuild {
         let compilerPackage = "gcc-" + (compiler.split(separator: "-").last.map(String.init) ?? "")
         try await ensureTools(compiler: compiler, package: compilerPackage, progress: progress)
 
-        let series = "\(kernel.versionNumbers!.major).\(kernel.versionNumbers!.minor)"
         let work = cache.appending("build/ghes_edac-\(kernel.release)")
         try LabFileSystem.removeTree(work)
         defer { try? LabFileSystem.removeTree(work) }
