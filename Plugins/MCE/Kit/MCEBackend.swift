@@ -70,8 +70,8 @@ public struct MCEBackend: InjectBackend {
         let interval = p.number("interval") ?? 0
         var decoded = StatusDecoder.lines(status).joined(separator: "\n")
         if let replay {
-            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hex($0))" } ?? "")
-                + (replay.misc.map { ", MISC \(hex($0))" } ?? "") + "\n" + decoded
+            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hexText($0))" } ?? "")
+                + (replay.misc.map { ", MISC \(hexText($0))" } ?? "") + "\n" + decoded
         }
         var plan = Plan()
         if status.isUncorrected { plan.requireConfirmation("status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic") }
@@ -81,11 +81,9 @@ public struct MCEBackend: InjectBackend {
             guard request.target.hasQMP else {
                 throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME")
             }
-            let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? 0x5 : 0x0)
-            let words = ["mce"] + (p.flag("broadcast") ? ["-b"] : []) + [String(cpu), String(bank), status.hex,
-                        hex(mcg), hex(addr ?? 0), hex(misc ?? 0)]
-            plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
-                     note: "QEMU raises the machine check in virtual hardware\n" + decoded, trigger: true)
+            let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? MCGStatus.exception : 0)
+            plan.qemuMachineCheck(cpu: UInt64(cpu), bank: UInt64(bank), status: status.raw, mcgStatus: mcg, addr: addr ?? 0, misc: misc ?? 0,
+                                  broadcast: p.flag("broadcast"), note: "QEMU raises the machine check in virtual hardware\n" + decoded)
             if count > 1 { plan.repeatLast(1, times: count - 1, intervalMicroseconds: interval, note: "a storm of \(count)") }
         } else {
             let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
@@ -101,10 +99,10 @@ public struct MCEBackend: InjectBackend {
                 func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) { if first || value != 0 { set(file, text) } }
                 setUnlessCleared("cpu", UInt64(cpu), String(cpu))
                 set("status", status.hex, first ? decoded : nil)
-                setUnlessCleared("misc", misc ?? 0, hex(misc ?? 0))
-                setUnlessCleared("addr", addr ?? 0, hex(addr ?? 0))
-                setUnlessCleared("synd", synd ?? 0, hex(synd ?? 0))
-                if let ipid { set("ipid", hex(ipid)) }
+                setUnlessCleared("misc", misc ?? 0, hexText(misc ?? 0))
+                setUnlessCleared("addr", addr ?? 0, hexText(addr ?? 0))
+                setUnlessCleared("synd", synd ?? 0, hexText(synd ?? 0))
+                if let ipid { set("ipid", hexText(ipid)) }
                 set("bank", String(bank), first ? "writing bank injects the machine check" : nil, trigger: true)
             }
             injection(first: true)
@@ -149,5 +147,4 @@ public struct MCEBackend: InjectBackend {
                           hasMisc: p.isSet("misc"), overflow: p.flag("overflow"))
     }
 
-    private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 }

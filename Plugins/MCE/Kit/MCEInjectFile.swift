@@ -7,24 +7,18 @@ import InjectPluginAPI
 /// of the line. STATUS and MCGSTATUS OR their symbolic terms and numbers together exactly as
 /// mce-inject's scanner values them; ADDR sets ADDRV and MISC sets MISCV.
 struct MCEInjectFile {
-    /// MCi_STATUS and MCG_STATUS bits (mce.h).
-    enum Bits {
-        static let val: UInt64 = 1 << 63, over: UInt64 = 1 << 62, uc: UInt64 = 1 << 61, en: UInt64 = 1 << 60
-        static let miscv: UInt64 = 1 << 59, addrv: UInt64 = 1 << 58, pcc: UInt64 = 1 << 57, s: UInt64 = 1 << 56
-        static let ar: UInt64 = 1 << 55, tesYellow: UInt64 = 1 << 54
-        static let ripv: UInt64 = 1 << 0, eipv: UInt64 = 1 << 1, mcip: UInt64 = 1 << 2, lmces: UInt64 = 1 << 3
-        static let tesP: UInt64 = 1 << 11, seamNR: UInt64 = 1 << 12
-    }
-
     /// STATUS terms and the bits mce-inject gives them (CORRECTED is VAL|EN; UCNA is 0).
     static let statusTerms: [String: UInt64] = [
-        "VAL": Bits.val, "OVER": Bits.over, "UC": Bits.uc, "EN": Bits.en, "PCC": Bits.pcc, "S": Bits.s, "AR": Bits.ar,
-        "TES_YELLOW": Bits.tesYellow, "CORRECTED": Bits.val | Bits.en, "UNCORRECTED": Bits.val | Bits.uc | Bits.en,
-        "FATAL": Bits.val | Bits.uc | Bits.en | Bits.pcc, "UCNA": 0, "SRAO": Bits.s, "SRAR": Bits.s | Bits.ar,
+        "VAL": StatusWord.valid, "OVER": StatusWord.overflow, "UC": StatusWord.uncorrected, "EN": StatusWord.enabled,
+        "PCC": StatusWord.contextCorrupt, "S": StatusWord.signaled, "AR": StatusWord.actionRequired, "TES_YELLOW": StatusWord.thresholdYellow,
+        "CORRECTED": StatusWord.valid | StatusWord.enabled, "UNCORRECTED": StatusWord.valid | StatusWord.uncorrected | StatusWord.enabled,
+        "FATAL": StatusWord.valid | StatusWord.uncorrected | StatusWord.enabled | StatusWord.contextCorrupt,
+        "UCNA": 0, "SRAO": StatusWord.signaled, "SRAR": StatusWord.signaled | StatusWord.actionRequired,
     ]
     /// MCGSTATUS terms.
     static let mcgStatusTerms: [String: UInt64] = [
-        "RIPV": Bits.ripv, "EIPV": Bits.eipv, "MCIP": Bits.mcip, "LMCES": Bits.lmces, "TES_P": Bits.tesP, "SEAM_NR": Bits.seamNR,
+        "RIPV": MCGStatus.ripv, "EIPV": MCGStatus.eipv, "MCIP": MCGStatus.mcip, "LMCES": MCGStatus.lmces, "TES_P": MCGStatus.tesP,
+        "SEAM_NR": MCGStatus.seamNR,
     ]
     /// Words that take one number.
     static let numberTerms = ["BANK", "TSC", "TIME", "SOCKETID", "APICID", "MCGCAP", "ADDR", "MISC"]
@@ -58,8 +52,10 @@ struct MCEInjectFile {
         var raisesException: Bool {
             if flags.contains("EXCP") { return true }
             if flags.contains("POLL") { return false }
-            return status & Bits.uc != 0
+            return isUncorrected
         }
+        /// Whether UC is set.
+        var isUncorrected: Bool { StatusWord(raw: status).isUncorrected }
         /// Whether it waits for the next record that is not held (HOLD).
         var isHeld: Bool { flags.contains("HOLD") }
         /// Whether other CPUs take part (broadcast), as mce-inject decides: only for exceptions, not with NOBROADCAST.
@@ -67,7 +63,7 @@ struct MCEInjectFile {
 
         /// The record as `mce-inject --dump` prints it.
         var dump: String {
-            func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+            let hex = hexText
             return """
                 CPU \(cpu)
                 BANK \(bank)
@@ -191,8 +187,8 @@ struct MCEInjectFile {
                     case "SOCKETID": record.socketID = value
                     case "APICID": record.apicID = value
                     case "MCGCAP": record.mcgCap = value
-                    case "ADDR": record.addr = value; record.status |= Bits.addrv
-                    default: record.misc = value; record.status |= Bits.miscv
+                    case "ADDR": record.addr = value; record.status |= StatusWord.addressValid
+                    default: record.misc = value; record.status |= StatusWord.miscValid
                     }
                 case _ where flagTerms.contains(word):
                     index += 1

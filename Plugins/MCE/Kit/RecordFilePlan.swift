@@ -28,7 +28,7 @@ enum RecordFilePlan {
             }
         }
         var plan = Plan()
-        if let uncorrected = records.first(where: { $0.status & MCEInjectFile.Bits.uc != 0 }) {
+        if let uncorrected = records.first(where: \.isUncorrected) {
             plan.requireConfirmation("\(uncorrected.source):\(uncorrected.line) is uncorrected (UC set): the kernel may kill processes or panic")
         }
         switch via {
@@ -43,24 +43,26 @@ enum RecordFilePlan {
             throw BackendError.invalid("file= runs through via=debugfs or via=qemu, not via=\(via)")
         }
         for record in records {
-            plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hex(record.status))"))
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hexText(record.status))"))
         }
         return plan
     }
 
     private static let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
 
+    /// The record's fields neither transport writes (the processor's own state at the error).
+    private static func processorFields(_ record: MCEInjectFile.Record) -> [String] {
+        [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
+         ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)].filter { $0.1 != 0 }.map(\.0)
+    }
+
     /// One record through the debugfs injector: the kernel logs it as given (a software record;
     /// an uncorrected one is not raised as #MC there).
     private static func debugfs(_ plan: inout Plan, _ record: MCEInjectFile.Record, index: Int, of count: Int) {
         var lost: [String] = []
-        if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hex(record.mcgStatus))") }
+        if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hexText(record.mcgStatus))") }
         if record.ip != 0 || record.cs != 0 { lost.append("RIP") }
-        for (name, value) in [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
-                              ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)] where value != 0 {
-            lost.append(name)
-        }
-        lost += record.flags
+        lost += processorFields(record) + record.flags
         var note = header(record, index: index, of: count) + "\nbecomes: the debugfs injector's cpu, status, misc, addr and bank (the kernel logs it as a software record"
             + (record.raisesException ? "; it does not raise #MC here: via=qemu does)" : ")")
         if !lost.isEmpty { note += "\nnot carried by debugfs: " + lost.joined(separator: ", ") }
@@ -68,9 +70,9 @@ enum RecordFilePlan {
             plan.write("\(MCEBackend.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
         }
         set("cpu", String(record.cpu), note)
-        set("status", hex(record.status))
-        set("misc", hex(record.misc))
-        set("addr", hex(record.addr))
+        set("status", hexText(record.status))
+        set("misc", hexText(record.misc))
+        set("addr", hexText(record.addr))
         set("bank", String(record.bank), "writing bank injects record \(index + 1)", trigger: true)
     }
 
@@ -78,25 +80,20 @@ enum RecordFilePlan {
     private static func qemu(_ plan: inout Plan, _ record: MCEInjectFile.Record, index: Int, of count: Int) {
         var lost: [String] = []
         if record.ip != 0 || record.cs != 0 { lost.append("RIP (the vCPU's own)") }
-        for (name, value) in [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
-                              ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)] where value != 0 {
-            lost.append(name)
-        }
-        lost += record.flags.filter { ["IN_IRQ", "IN_PROC", "IRQBROADCAST"].contains($0) }
-        let uncorrected = record.status & MCEInjectFile.Bits.uc != 0
+        lost += processorFields(record) + record.flags.filter { ["IN_IRQ", "IN_PROC", "IRQBROADCAST"].contains($0) }
+        let uncorrected = record.isUncorrected
         if record.flags.contains("POLL") && uncorrected { lost.append("POLL (QEMU raises an uncorrected status as #MC)") }
         if record.flags.contains("EXCP") && !uncorrected { lost.append("EXCP (QEMU leaves a corrected status to the poller)") }
-        // mce-inject's default MCG_STATUS for an exception is what the kernel needs to handle it.
-        let mcg = record.mcgStatus != 0 ? record.mcgStatus : (uncorrected ? MCEInjectFile.Bits.mcip | MCEInjectFile.Bits.ripv | MCEInjectFile.Bits.eipv : 0)
+        // A record without MCGSTATUS gets what a request without mcgstatus gets.
+        let mcg = record.mcgStatus != 0 ? record.mcgStatus : (uncorrected ? MCGStatus.exception : 0)
         var note = header(record, index: index, of: count)
             + "\nbecomes: QEMU HMP mce" + (record.broadcasts ? " -b (every vCPU, as mce-inject broadcasts an exception)" : "")
             + (uncorrected ? ": a #MC on CPU \(record.cpu)" : ": a corrected error in bank \(record.bank) for the poller")
             + (record.isHeld ? "; HOLD: raised right before the next record, not at once with it" : "")
-        if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV|EIPV (\(hex(mcg)))" }
+        if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV (\(hexText(mcg)))" }
         if !lost.isEmpty { note += "\nnot carried by QEMU: " + lost.joined(separator: ", ") }
-        let words = ["mce"] + (record.broadcasts ? ["-b"] : []) + [String(record.cpu), String(record.bank), hex(record.status), hex(mcg),
-                                                                    hex(record.addr), hex(record.misc)]
-        plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}", note: note, trigger: true)
+        plan.qemuMachineCheck(cpu: record.cpu, bank: record.bank, status: record.status, mcgStatus: mcg, addr: record.addr, misc: record.misc,
+                              broadcast: record.broadcasts, note: note)
     }
 
     /// The record's place, origin and canonical form.
@@ -105,5 +102,4 @@ enum RecordFilePlan {
             + (record.flags.isEmpty ? "" : "\n" + record.flags.joined(separator: " "))
     }
 
-    private static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 }

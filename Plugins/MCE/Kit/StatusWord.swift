@@ -12,6 +12,7 @@ struct StatusWord: Equatable {
     static let contextCorrupt: UInt64 = 1 << 57 // PCC
     static let signaled: UInt64 = 1 << 56    // S (software recoverable: signaled via #MC)
     static let actionRequired: UInt64 = 1 << 55 // AR
+    static let thresholdYellow: UInt64 = 1 << 54 // TES_YELLOW: corrected errors above the threshold
     static let deferred: UInt64 = 1 << 44    // AMD: deferred error
 
     /// The severities the builder knows, with the flag bits each sets.
@@ -36,7 +37,7 @@ struct StatusWord: Equatable {
     init(raw: UInt64) { self.raw = raw }
 
     var isUncorrected: Bool { raw & Self.uncorrected != 0 }
-    var hex: String { "0x" + String(raw, radix: 16) }
+    var hex: String { hexText(raw) }
 
     /// The set flag names, highest bit first.
     var flagNames: [String] {
@@ -53,3 +54,19 @@ struct StatusWord: Equatable {
         return flagNames.joined(separator: " ") + " | MCA code 0x" + String(repeating: "0", count: 4 - code.count) + code
     }
 }
+
+/// MCG_STATUS bits (Intel SDM vol. 3B 16.3.1.2).
+enum MCGStatus {
+    static let ripv: UInt64 = 1 << 0    // restart IP valid
+    static let eipv: UInt64 = 1 << 1    // error IP valid
+    static let mcip: UInt64 = 1 << 2    // machine check in progress
+    static let lmces: UInt64 = 1 << 3   // local machine check
+    static let tesP: UInt64 = 1 << 11   // threshold-based error status present
+    static let seamNR: UInt64 = 1 << 12 // in SEAM non-root mode
+    /// What QEMU is given for an uncorrected status when the request names none: a #MC in
+    /// progress from which execution can restart.
+    static let exception: UInt64 = mcip | ripv
+}
+
+/// `0x` and lower-case hex digits, as the mce backend writes every register value.
+func hexText(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

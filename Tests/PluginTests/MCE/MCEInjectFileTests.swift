@@ -126,7 +126,7 @@ import Testing
             if case .qmp(_, let arguments) = step.action { return arguments }
             return nil
         }
-        #expect(commands == ["{\"command-line\": \"mce -b 1 4 0xb600000000000000 0x7 0x5000 0x0\"}",
+        #expect(commands == ["{\"command-line\": \"mce -b 1 4 0xb600000000000000 0x5 0x5000 0x0\"}",
                              "{\"command-line\": \"mce 0 1 0xb000000000000000 0x5 0x0 0x0\"}"])
         #expect(plan.steps[0].note?.contains("not carried by QEMU: RIP (the vCPU's own)") == true)
         #expect(!plan.confirmationReasons.isEmpty, "uncorrected records need --yes")
