@@ -50,7 +50,7 @@ public struct EDACBackend: InjectBackend {
                                            + ", ce \(controller.correctedCount.map(String.init) ?? "?") (without location \(controller.correctedWithoutLocation.map(String.init) ?? "?"))"
                                            + " ue \(controller.uncorrectedCount.map(String.init) ?? "?")"))
             for dimm in controller.dimms {
-                let device = controller.isGHES ? inventory.memoryDevice(for: dimm) : nil
+                let device = controller.isGHES ? inventory.memoryMap.device(for: dimm) : nil
                 capabilities.append(Capability("mc\(controller.index)/\(dimm.name)", available: true,
                                                dimm.summary + (device.map { ", SMBIOS handle 0x\(String($0.handle, radix: 16))" } ?? "")))
             }
@@ -62,29 +62,33 @@ public struct EDACBackend: InjectBackend {
             ?? "missing: no skx_edac or i10nm_edac test address (they need EDAC_DEBUG and the Intel memory controller)"))
         let ghes = inventory.controllers.contains(where: \.isGHES)
         capabilities.append(Capability("ghes", available: ghes, ghes
-            ? "GHES memory records counted by ghes_edac" + (inventory.memoryDevices.isEmpty ? " (no SMBIOS memory devices: records land on no single DIMM)" : " on the DIMM their SMBIOS handle names")
+            ? "GHES memory records counted by ghes_edac" + (inventory.memoryMap.devices.isEmpty ? " (no SMBIOS memory devices: records land on no single DIMM)" : " on the DIMM their SMBIOS handle names")
             : "GHES records are reported but no EDAC counter moves: ghes_edac is not registered"))
         return capabilities
     }
 
     public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
-        let inventory = EDACInventory(request.target)
         let mc = Int(p.number("mc") ?? 0)
-        let controller = inventory.controller(mc)
+        // Only what the plan needs: the controller named, without its counters.
+        let controller = EDACInventory.controller(mc, in: request.target, counts: false)
         let uncorrected = p.text("error") == "ue"
         let count = p.number("count") ?? 1
         let via = try choosePath(p.text("via") ?? "auto", request: request, controller: controller)
+        // The SMBIOS table is read only where a GHES record is to name a DIMM.
+        let memoryMap = via == "ghes" && controller?.isGHES == true && (p.text("dimm") != nil || p.number("address") != nil)
+            ? SMBIOSMemoryMap(request.target) : nil
         // The DIMM, by name or by address; the plan's expectations are about it.
         var dimm: EDACInventory.DIMM?
         if let text = p.text("dimm") {
             guard let controller else {
+                let others = EDACInventory.controllerIndices(request.target)
                 throw BackendError.unsupported("dimm=\(text): no EDAC memory controller mc\(mc) is registered on this target"
-                    + (inventory.controllers.isEmpty ? " (its kernel has no ghes_edac: Debian's 6.1 lacks CONFIG_EDAC_GHES; boot the lab with --kernel bookworm-backports, which has it)" : "; it has \(inventory.controllers.map { "mc\($0.index)" }.joined(separator: ", "))"))
+                    + (others.isEmpty ? " (its kernel has no ghes_edac: Debian's 6.1 lacks CONFIG_EDAC_GHES; boot the lab with --kernel bookworm-backports, which has it)" : "; it has \(others.map { "mc\($0)" }.joined(separator: ", "))"))
             }
-            dimm = try inventory.dimm(text, in: controller)
-        } else if let address = p.number("address"), let controller, controller.isGHES, via == "ghes" {
-            dimm = inventory.dimm(at: address, in: controller)
+            dimm = try EDACInventory.dimm(text, in: controller)
+        } else if let address = p.number("address"), let controller, let memoryMap {
+            dimm = memoryMap.dimm(at: address, in: controller)
         }
 
         var plan = Plan()
@@ -95,7 +99,7 @@ public struct EDACBackend: InjectBackend {
         case "decoder":
             try planDecoder(&plan, p, request: request, uncorrected: uncorrected, count: count)
         default:
-            try planGHES(&plan, p, inventory: inventory, controller: controller, dimm: dimm, uncorrected: uncorrected, count: count)
+            try planGHES(&plan, p, memoryMap: memoryMap, controller: controller, dimm: dimm, uncorrected: uncorrected, count: count)
             guard controller?.isGHES == true else { return plan }
         }
         expect(&plan, controller: controller, mc: mc, dimm: dimm, uncorrected: uncorrected, count: count)
@@ -146,7 +150,7 @@ public struct EDACBackend: InjectBackend {
         if count > 1 { plan.repeatLast(1, times: count - 1, note: "\(count) errors in all") }
     }
 
-    private func planGHES(_ plan: inout Plan, _ p: ParameterValues, inventory: EDACInventory, controller: EDACInventory.Controller?,
+    private func planGHES(_ plan: inout Plan, _ p: ParameterValues, memoryMap: SMBIOSMemoryMap?, controller: EDACInventory.Controller?,
                           dimm: EDACInventory.DIMM?, uncorrected: Bool, count: UInt64) throws(BackendError) {
         let mc = Int(p.number("mc") ?? 0)
         // The DIMM's location travels in the CPER memory section; the ghes backend finds the
@@ -165,9 +169,9 @@ public struct EDACBackend: InjectBackend {
         if let controller, controller.isGHES {
             note = "a GHES memory record that ghes_edac counts"
             if let dimm {
-                guard let device = inventory.memoryDevice(for: dimm) else {
+                guard let device = memoryMap?.device(for: dimm) else {
                     throw BackendError.unsupported("DIMM \(dimm.index) '\(dimm.label)' has no SMBIOS memory device with that label"
-                        + (inventory.smbiosProblem.map { " (the SMBIOS table: \($0))" } ?? "") + ", so no record can name it")
+                        + (memoryMap?.problem.map { " (the SMBIOS table: \($0))" } ?? "") + ", so no record can name it")
                 }
                 arguments["module_handle"] = String(device.handle)
                 note += " on '\(dimm.label)' (SMBIOS handle 0x\(String(device.handle, radix: 16)))"

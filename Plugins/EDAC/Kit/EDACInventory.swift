@@ -2,8 +2,8 @@ import FirmwareFormats
 import InjectPluginAPI
 
 /// What a target's EDAC core shows (`/sys/devices/system/edac/mc`): memory controllers, their
-/// DIMMs (or ranks) with labels, locations, sizes and counters, and, from the SMBIOS table, the
-/// memory devices that ghes_edac's DIMMs stand for.
+/// DIMMs (or ranks) with labels, locations, sizes and counters, and, from the SMBIOS table
+/// (``SMBIOSMemoryMap``), the memory devices that ghes_edac's DIMMs stand for.
 struct EDACInventory {
     /// One DIMM (`dimmN`, or `rankN` on chip-select based drivers).
     struct DIMM: Equatable {
@@ -49,52 +49,43 @@ struct EDACInventory {
     }
 
     static let controllers = "sys/devices/system/edac/mc"
-    /// The SMBIOS structure table, as the kernel exports it (root only).
-    static let smbiosTable = "sys/firmware/dmi/tables/DMI"
 
     var controllers: [Controller]
-    /// Type-17 memory devices in table order (ghes_edac's DIMM index order), and their ranges.
-    var memoryDevices: [SMBIOSMemoryDevice]
-    var mappedRanges: [SMBIOSMemoryDeviceMappedAddress]
-    /// Why the SMBIOS table could not be read, when it could not.
-    var smbiosProblem: String?
+    /// The SMBIOS memory devices behind ghes_edac's DIMMs.
+    var memoryMap: SMBIOSMemoryMap
 
-    /// Reads the target.
+    /// Reads everything, counters included (`probe`).
     init(_ target: Target) {
-        controllers = ((try? target.list(Self.controllers)) ?? []).compactMap { entry -> Controller? in
-            guard entry.hasPrefix("mc"), let index = Int(entry.dropFirst(2)) else { return nil }
-            let path = "\(Self.controllers)/\(entry)"
-            let names = (try? target.list(path)) ?? []
-            let dimms = names.compactMap { name -> DIMM? in
-                guard let prefix = ["dimm", "rank"].first(where: name.hasPrefix), let number = Int(name.dropFirst(prefix.count)) else { return nil }
-                let dimm = "\(path)/\(name)"
-                return DIMM(controller: index, index: number, name: name, label: target.value("\(dimm)/dimm_label") ?? "",
-                            location: target.value("\(dimm)/dimm_location") ?? "", sizeMiB: target.value("\(dimm)/size").flatMap { Int($0) },
-                            correctedCount: target.value("\(dimm)/dimm_ce_count").flatMap { Int64($0) },
-                            uncorrectedCount: target.value("\(dimm)/dimm_ue_count").flatMap { Int64($0) })
-            }.sorted { $0.index < $1.index }
-            return Controller(index: index, name: target.value("\(path)/mc_name") ?? "", sizeMiB: target.value("\(path)/size_mb").flatMap { Int($0) },
-                              correctedCount: target.value("\(path)/ce_count").flatMap { Int64($0) },
-                              uncorrectedCount: target.value("\(path)/ue_count").flatMap { Int64($0) },
-                              correctedWithoutLocation: target.value("\(path)/ce_noinfo_count").flatMap { Int64($0) }, dimms: dimms)
-        }.sorted { $0.index < $1.index }
-        memoryDevices = []
-        mappedRanges = []
-        do {
-            let structures = try SMBIOSStructure.parseTable(try target.readBytes(Self.smbiosTable))
-            memoryDevices = structures.compactMap(SMBIOSMemoryDevice.init)
-            mappedRanges = structures.compactMap(SMBIOSMemoryDeviceMappedAddress.init)
-        } catch {
-            smbiosProblem = "\(error)"
-        }
+        controllers = Self.controllerIndices(target).compactMap { Self.controller($0, in: target, counts: true) }
+        memoryMap = SMBIOSMemoryMap(target)
     }
 
-    /// The controller `index`.
-    func controller(_ index: Int) -> Controller? { controllers.first { $0.index == index } }
+    /// The indices of the registered controllers (`mcN`), in order.
+    static func controllerIndices(_ target: Target) -> [Int] {
+        ((try? target.list(controllers)) ?? []).compactMap { $0.hasPrefix("mc") ? Int($0.dropFirst(2)) : nil }.sorted()
+    }
+
+    /// The controller `mcN` and its DIMMs, or `nil` when it is not registered. Without `counts`
+    /// only what a plan needs is read: the driver's name, the DIMMs' labels and locations.
+    static func controller(_ index: Int, in target: Target, counts: Bool) -> Controller? {
+        let path = "\(controllers)/mc\(index)"
+        guard let names = try? target.list(path) else { return nil }
+        func counter<T: FixedWidthInteger>(_ file: String) -> T? { counts ? target.value(file).flatMap { T($0) } : nil }
+        let dimms = names.compactMap { name -> DIMM? in
+            guard let prefix = ["dimm", "rank"].first(where: name.hasPrefix), let number = Int(name.dropFirst(prefix.count)) else { return nil }
+            let dimm = "\(path)/\(name)"
+            return DIMM(controller: index, index: number, name: name, label: target.value("\(dimm)/dimm_label") ?? "",
+                        location: target.value("\(dimm)/dimm_location") ?? "", sizeMiB: counter("\(dimm)/size"),
+                        correctedCount: counter("\(dimm)/dimm_ce_count"), uncorrectedCount: counter("\(dimm)/dimm_ue_count"))
+        }.sorted { $0.index < $1.index }
+        return Controller(index: index, name: target.value("\(path)/mc_name") ?? "", sizeMiB: counter("\(path)/size_mb"),
+                          correctedCount: counter("\(path)/ce_count"), uncorrectedCount: counter("\(path)/ue_count"),
+                          correctedWithoutLocation: counter("\(path)/ce_noinfo_count"), dimms: dimms)
+    }
 
     /// The DIMM of `controller` that `text` names: its index (`1`), its label (`P0_CH_A DIMM_A1`),
     /// or the label's last word (`DIMM_A1`); case is ignored.
-    func dimm(_ text: String, in controller: Controller) throws(BackendError) -> DIMM {
+    static func dimm(_ text: String, in controller: Controller) throws(BackendError) -> DIMM {
         let labels = controller.dimms.map { "\($0.index) '\($0.label)'" }.joined(separator: ", ")
         if let index = Int(text) {
             guard let dimm = controller.dimms.first(where: { $0.index == index }) else {
@@ -113,19 +104,40 @@ struct EDACInventory {
         }
         return matches[0]
     }
+}
 
-    /// The SMBIOS memory device ghes_edac made `dimm` from (the index-th type-17 structure), when
-    /// its label agrees.
-    func memoryDevice(for dimm: DIMM) -> SMBIOSMemoryDevice? {
-        guard dimm.index < memoryDevices.count else { return nil }
-        let device = memoryDevices[dimm.index]
+/// The target's SMBIOS memory devices (type 17, in table order: ghes_edac's DIMM index order) and
+/// their ranges (type 20), from the table the kernel exports (root only).
+struct SMBIOSMemoryMap {
+    static let table = "sys/firmware/dmi/tables/DMI"
+
+    var devices: [SMBIOSMemoryDevice] = []
+    var ranges: [SMBIOSMemoryDeviceMappedAddress] = []
+    /// Why the table could not be read, when it could not.
+    var problem: String?
+
+    init(_ target: Target) {
+        do {
+            let structures = try SMBIOSStructure.parseTable(try target.readBytes(Self.table))
+            devices = structures.compactMap(SMBIOSMemoryDevice.init)
+            ranges = structures.compactMap(SMBIOSMemoryDeviceMappedAddress.init)
+        } catch {
+            problem = "\(error)"
+        }
+    }
+
+    /// The memory device ghes_edac made `dimm` from (the index-th type-17 structure), when its
+    /// label agrees.
+    func device(for dimm: EDACInventory.DIMM) -> SMBIOSMemoryDevice? {
+        guard dimm.index < devices.count else { return nil }
+        let device = devices[dimm.index]
         return device.edacLabel.isEmpty || device.edacLabel == dimm.label ? device : nil
     }
 
-    /// The DIMM whose SMBIOS range holds `address`, in a ghes_edac controller.
-    func dimm(at address: UInt64, in controller: Controller) -> DIMM? {
-        guard let range = mappedRanges.first(where: { $0.contains(address) }),
-              let index = memoryDevices.firstIndex(where: { $0.handle == range.deviceHandle }) else { return nil }
+    /// The DIMM of a ghes_edac controller whose range holds `address`.
+    func dimm(at address: UInt64, in controller: EDACInventory.Controller) -> EDACInventory.DIMM? {
+        guard let range = ranges.first(where: { $0.contains(address) }),
+              let index = devices.firstIndex(where: { $0.handle == range.deviceHandle }) else { return nil }
         return controller.dimms.first { $0.index == index }
     }
 }
