@@ -62,10 +62,14 @@ struct CoverageCommand: AsyncParsableCommand {
             Output.json(rows)
         } else {
             Output.line(Output.table([["BACKEND", "PATH", "STATE", "REASON"]] + rows.map { [$0.backend, $0.path, $0.state, $0.reason] }, indent: ""))
-            let counts = ["PASS", "FAIL", "READY", "N/A"].map { state in "\(rows.filter { $0.state == state }.count) \(state)" }
-            Output.line("target \(session.options.target.summary): " + counts.joined(separator: ", "))
+            Output.line("target \(session.options.target.summary): " + Self.counts(rows))
         }
         if rows.contains(where: { $0.state == "FAIL" }) { throw ExitCode(ExitCodes.execution) }
+    }
+
+    /// How many rows are in each state: "2 PASS, 0 FAIL, 9 READY, 3 N/A".
+    static func counts(_ rows: [Row]) -> String {
+        ["PASS", "FAIL", "READY", "N/A"].map { state in "\(rows.filter { $0.state == state }.count) \(state)" }.joined(separator: ", ")
     }
 
     /// One kernel's column.
@@ -112,9 +116,8 @@ struct CoverageCommand: AsyncParsableCommand {
             }
             Output.line(Output.table([header] + lines, indent: ""))
             for column in columns {
-                let counts = ["PASS", "FAIL", "READY", "N/A"].map { state in "\(column.rows.filter { $0.state == state }.count) \(state)" }
                 Output.line("kernel \(column.kernel)" + (column.release.map { " (\($0))" } ?? "") + ": "
-                            + (column.error.map { "lab failed: \($0)" } ?? counts.joined(separator: ", ")))
+                            + (column.error.map { "lab failed: \($0)" } ?? Self.counts(column.rows)))
             }
         }
         if columns.contains(where: { $0.error != nil || $0.rows.contains { $0.state == "FAIL" } }) { throw ExitCode(ExitCodes.execution) }

@@ -63,27 +63,29 @@ struct DebianArchive: Sendable {
         let previous = (try? AttributeFiles.readWholeFile(listFile)).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } }
         if previous != sources { try LabFileSystem.replace(listFile, with: Array(sources.utf8)) }
         let stamp = lists.appending("inject-updated")
-        var info = stat()
-        let fresh = previous == sources && stat(stamp.string, &info) == 0 && time(nil) - info.st_mtim.tv_sec < Self.listsMaxAgeSeconds
-        guard !fresh else { return }
+        guard previous != sources || !Self.isFresh(stamp) else { return }
         progress("reading the package lists of \(suites.joined(separator: ", ")) from \(mirror)")
         do {
             _ = try await ToolRunner.run(["apt-get"] + aptOptions + ["-q", "update"],
                                          hint: "the lab reaches \(mirror) through apt; set INJECT_DEBIAN_MIRROR for another mirror")
             try LabFileSystem.write([], to: stamp)
         } catch {
-            guard previous == sources, stat(stamp.string, &info) == 0 else {
+            guard previous == sources, access(stamp.string, F_OK) == 0 else {
                 throw .kernel("cannot read the package lists of \(suites.joined(separator: ", ")): \(error)")
             }
             progress("refreshing the package lists failed; using the ones from before: \(error)")
         }
     }
 
+    /// Whether `file` exists and was written less than ``listsMaxAgeSeconds`` ago.
+    static func isFresh(_ file: FilePath) -> Bool {
+        var info = stat()
+        return stat(file.string, &info) == 0 && time(nil) - info.st_mtim.tv_sec < listsMaxAgeSeconds
+    }
+
     /// A name saved by ``remember(_:in:)`` less than a day ago, or `nil`.
     static func remembered(_ file: FilePath) -> String? {
-        var info = stat()
-        guard stat(file.string, &info) == 0, time(nil) - info.st_mtim.tv_sec < listsMaxAgeSeconds,
-              let bytes = try? AttributeFiles.readWholeFile(file) else { return nil }
+        guard isFresh(file), let bytes = try? AttributeFiles.readWholeFile(file) else { return nil }
         let name = String(decoding: bytes, as: UTF8.self).trimmed()
         return name.isEmpty ? nil : name
     }

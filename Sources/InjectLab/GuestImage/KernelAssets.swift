@@ -186,9 +186,7 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             assets.origin = "Debian package \(package) \(version ?? "") from \(archive.suites.isEmpty ? "the machine's sources" : archive.suites.joined(separator: ", ")) (cached in \(final))"
             assets.version = version
             assets.spec = spec.description
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            if let data = try? encoder.encode(assets) { try LabFileSystem.write(Array(data), to: partial.appending(metadataFile)) }
+            try LabFileSystem.writeJSON(assets, to: partial.appending(metadataFile))
             try LabFileSystem.removeTree(final)
             try LabFileSystem.rename(partial, to: final)
         } catch let error as LabError {

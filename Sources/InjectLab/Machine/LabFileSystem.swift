@@ -1,4 +1,9 @@
 import InjectHost
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SystemPackage
 
 #if canImport(Glibc)
@@ -27,6 +32,14 @@ enum LabFileSystem {
         } catch {
             throw .io(path: path.string, reason: "\(error)")
         }
+    }
+
+    /// Writes `value` as pretty, key-sorted JSON (the lab's records and the kernel cache's metadata).
+    static func writeJSON<T: Encodable>(_ value: T, to path: FilePath) throws(LabError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(value) else { throw .io(path: path.string, reason: "cannot encode \(T.self) as JSON") }
+        try write(Array(data), to: path)
     }
 
     /// Replaces the file at `path` with `bytes` all at once (written beside it, then renamed), so

@@ -46,10 +46,7 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var einj: EINJFirmware.Counts?
 
     func save(_ path: FilePath) throws(LabError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(self) else { throw .io(path: path.string, reason: "cannot encode the lab record") }
-        try LabFileSystem.write(Array(data), to: path)
+        try LabFileSystem.writeJSON(self, to: path)
     }
 
     static func load(_ path: FilePath) -> LabRecord? {
