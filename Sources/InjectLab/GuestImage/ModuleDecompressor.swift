@@ -46,16 +46,12 @@ enum ModuleDecompressor {
 
     /// Runs `argv` with standard output in `output`; fails naming the program's status.
     private static func run(_ argv: [String], output: FilePath) throws(LabError) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output.string, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let words: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { words.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, words, environ)
-        guard spawned == 0 else { throw .io(path: argv[0], reason: "cannot start: \(Errno(rawValue: spawned))") }
+        let pid: pid_t
+        do {
+            pid = try LabProcess.spawn(argv, output: output, errorToOutput: false, newSession: false)
+        } catch {
+            throw .io(path: argv[0], reason: "cannot start: \(error)")
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else {

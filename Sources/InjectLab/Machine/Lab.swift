@@ -243,22 +243,13 @@ public struct Lab {
     /// Starts `inject lab firmware` (the EINJ emulator) in its own session, its output in the
     /// lab's firmware log.
     private func startFirmware(executable: String) throws(LabError) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, paths.firmwareLog.string, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(INJECT_POSIX_SPAWN_SETSID))
-        let words = [executable, "lab", "firmware", "-n", paths.name]
-        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard spawned == 0 else { throw .io(path: executable, reason: "cannot start the EINJ firmware: \(Errno(rawValue: spawned))") }
+        let pid: pid_t
+        do {
+            pid = try LabProcess.spawn([executable, "lab", "firmware", "-n", paths.name], output: paths.firmwareLog,
+                                       errorToOutput: true, newSession: true)
+        } catch {
+            throw .io(path: executable, reason: "cannot start the EINJ firmware: \(error)")
+        }
         try LabFileSystem.write(Array("\(pid)\n".utf8), to: paths.firmwarePid)
         return pid
     }
