@@ -367,15 +367,26 @@ struct LabTests {
             // watch shows rasdaemon's row beside the kernel's event.
             let watch = Process()
             watch.executableURL = TestSupport.injectExecutable
-            watch.arguments = ["watch", "--lab", lab, "--consumer", "rasdaemon", "--json", "--timeout", "8"]
+            watch.arguments = ["watch", "--lab", lab, "--consumer", "rasdaemon", "--json", "--timeout", "30"]
             watch.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
             let watched = Pipe()
             watch.standardOutput = watched
+            // Collected as it arrives; the watch is stopped once both lines are there (how soon is
+            // the consumer-latency benchmark's business, not this test's).
+            let output = OutputCollector()
+            watched.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
             try watch.run()
             try await Task.sleep(for: .seconds(3))
             try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
-            let lines = String(decoding: watched.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+            for _ in 0..<270 where watch.isRunning {
+                let text = output.text
+                if text.contains("\"event\":\"mce_record\"") && text.contains("\"event\":\"rasdaemon:mce_record\"") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if watch.isRunning { watch.terminate() }
             watch.waitUntilExit()
+            watched.fileHandleForReading.readabilityHandler = nil
+            let lines = output.text.split(separator: "\n")
             let kernelLine = lines.firstIndex { $0.contains("\"event\":\"mce_record\"") }
             let consumerLine = lines.firstIndex { $0.contains("\"event\":\"rasdaemon:mce_record\"") }
             #expect(kernelLine != nil && consumerLine != nil, "\(lines)")
@@ -484,6 +495,14 @@ struct LabTests {
         #expect(!result.stdout.contains("MISSING"))
         #expect(result.stdout.contains("lab e2e-demo: stopped, files removed."))
     }
+}
+
+/// Bytes a pipe's handler delivers, gathered under a lock.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ chunk: Data) { lock.lock(); data.append(chunk); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
 
 /// The guest kernels the lab tests run on: `INJECT_TEST_LAB_KERNELS` (comma-separated `--kernel`
