@@ -15,15 +15,15 @@ struct JournalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only records at or after this UTC time (a prefix such as 2026-11-25 or 2026-11-25T10:30).", valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Only runs with this outcome: ok, failed, unverified, or unfinished.", valueName: "outcome"))
+    @Option(help: ArgumentHelp("Only runs with this outcome: ok, failed, unverified, panicked (an undeclared kernel panic), or unfinished.", valueName: "outcome"))
     var outcome: String?
 
     @Option(help: ArgumentHelp("Only the last N runs.", valueName: "n"))
     var last: Int?
 
     func validate() throws {
-        if let outcome, !["ok", "failed", "unverified", "unfinished"].contains(outcome) {
-            throw ValidationError("--outcome '\(outcome)' is not ok, failed, unverified or unfinished")
+        if let outcome, !["ok", "failed", "unverified", "panicked", "unfinished"].contains(outcome) {
+            throw ValidationError("--outcome '\(outcome)' is not ok, failed, unverified, panicked or unfinished")
         }
         if let last, last < 1 { throw ValidationError("--last \(last) must be at least 1") }
     }
@@ -61,7 +61,10 @@ struct JournalCommand: ParsableCommand {
         }
         var rows = [["TIME", "USER", "TARGET", "BACKEND", "OUTCOME", "PARAMETERS"]]
         for run in runs {
-            let outcome = run.outcome.map { [$0.outcome ?? "?", $0.verified.map { "(\($0))" }, $0.error].compactMap { $0 }.joined(separator: " ") } ?? "unfinished"
+            let outcome = run.outcome.map { record in
+                [record.outcome ?? "?", record.verified.map { "(\($0))" }, record.error,
+                 record.panic.map { "[\($0)" + (record.restarted == true ? "; restarted]" : "]") }].compactMap { $0 }.joined(separator: " ")
+            } ?? "unfinished"
             rows.append([run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
                          run.intent.parameters.joined(separator: " ")])
         }

@@ -114,8 +114,9 @@ struct LabBootOptions: ParsableArguments {
 /// Prints a lab's record.
 func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> String {
     let firmware = firmware ?? record.einj
+    let state = record.runState.map { $0 == "running" ? "running" : "QEMU status \($0)" } ?? "running"
     let lines = [
-        "lab \(record.name): running, QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
+        "lab \(record.name): \(state), QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
         "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "") + ": \(record.kernelOrigin)",
         "  EDAC         \(record.edac ?? "unknown")" + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
         "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
@@ -127,6 +128,8 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
             "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered" + ($0.pending ? ", one waiting for its trigger" : "")
                 + ($0.last.isEmpty ? "" : "; last: \($0.last)")
         } ?? "not running"),
+        "  panics       \(record.panics ?? 0), restarts \(record.restarts ?? 0)" + (record.lastPanic.map { "; last: \($0)" } ?? "")
+            + (record.lastPanicConsole.map { " (its console: \($0))" } ?? ""),
         "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
     ]
     return lines.joined(separator: "\n")
@@ -253,6 +256,7 @@ struct LabStatusCommand: ParsableCommand {
         for name in names {
             guard let lab = try? Lab(name: name, environment: environment), var record = lab.record else { continue }
             record.einj = EINJFirmware.counts(lab.paths)
+            record.runState = lab.runState()
             records.append(record)
         }
         if lab.json { Output.json(records); return }

@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
         var results: [Executor.StepResult]
         var verification: [Verifier.Finding]?
         var journal: String?
+        /// The kernel's panic line, when the injection ended in one, and the guest's restart.
+        var panic: String? = nil
+        var restartSeconds: Double? = nil
     }
 
     func validate() throws {
@@ -73,7 +76,8 @@ struct RunCommand: AsyncParsableCommand {
         let findings = outcome.findings
         let matched = findings?.filter(\.matched).count
         if global.json {
-            Output.json(Report(plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path))
+            Output.json(Report(plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path,
+                               panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
         } else {
             for result in results {
                 Output.line("\(result.index). \(result.step)  ok (\(result.microseconds) us)" + (result.output.map { ": \($0)" } ?? ""))
@@ -90,7 +94,17 @@ struct RunCommand: AsyncParsableCommand {
                 Output.line("verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
                             + (consumer.isEmpty ? "." : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count)."))
             }
+            if let panic = outcome.panic {
+                Output.line("the kernel panicked: \(panic.message) (\(panic.noticedBy))")
+                if let seconds = outcome.restartSeconds {
+                    Output.line("\(target.guest?.name ?? "the guest") was restarted in \((seconds * 10).rounded() / 10) s")
+                }
+            }
         }
         if let findings, !findings.allSatisfy(\.matched) { throw ExitCode(ExitCodes.unverified) }
+        if findings == nil, plan.outcome?.isPanic == true, outcome.panic == nil, target.reportsPanics {
+            Output.progress("error: expect=\(plan.outcome!) but the kernel did not panic within \(verifyTimeout) s")
+            throw ExitCode(ExitCodes.unverified)
+        }
     }
 }

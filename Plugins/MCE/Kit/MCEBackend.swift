@@ -117,7 +117,12 @@ public struct MCEBackend: InjectBackend {
             }
         }
         plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))
-        plan.expect(.kernelLog("Bank \(bank): \(String(status.raw, radix: 16))"))
+        if p.text("via") == "qemu", let page = status.actionOptionalPage(addr: addr ?? 0, misc: misc ?? 0) {
+            plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexText(page))",
+                                    note: "action optional: the kernel takes the page out of use instead of printing the record"))
+        } else {
+            plan.expect(.kernelLog("Bank \(bank): \(String(status.raw, radix: 16))"))
+        }
         return plan
     }
 

@@ -44,6 +44,10 @@ enum RecordFilePlan {
         }
         for record in records {
             plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hexText(record.status))"))
+            if via == "qemu", let page = StatusWord(raw: record.status).actionOptionalPage(addr: record.addr, misc: record.misc) {
+                plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexText(page))",
+                                        note: "\(record.source):\(record.line) is action optional: the kernel takes the page out of use"))
+            }
         }
         return plan
     }

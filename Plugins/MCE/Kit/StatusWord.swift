@@ -48,6 +48,22 @@ struct StatusWord: Equatable {
         return names.filter { raw & $0.0 != 0 }.map(\.1)
     }
 
+    /// The page the kernel's memory-failure handling takes when this error is raised as a machine
+    /// check with `addr` and `misc`: an action-optional error in Intel's software-recoverable
+    /// grading (UC and S set, AR and PCC clear, a memory scrubbing or last-level-cache writeback MCA
+    /// code) whose address is usable (ADDRV and MISCV, MISC's address mode physical and its least
+    /// significant bit at most 12). Such an error is handled, not printed: its record reaches the
+    /// trace but no "Bank" line the kernel log. `nil` for every other error.
+    func actionOptionalPage(addr: UInt64, misc: UInt64) -> UInt64? {
+        let code = raw & 0xFFFF
+        guard raw & (Self.uncorrected | Self.signaled) == Self.uncorrected | Self.signaled,
+              raw & (Self.actionRequired | Self.contextCorrupt) == 0,
+              code & 0xEFF0 == 0x00C0 || code == 0x017A,
+              raw & (Self.addressValid | Self.miscValid) == Self.addressValid | Self.miscValid,
+              (misc >> 6) & 7 == 2, misc & 0x3F <= 12 else { return nil }
+        return addr >> 12
+    }
+
     /// A one-line decoding, such as `VAL EN ADDRV | MCA code 0x009f`.
     var summary: String {
         let code = String(raw & 0xFFFF, radix: 16)

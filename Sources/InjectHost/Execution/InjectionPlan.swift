@@ -12,6 +12,8 @@ public struct InjectionPlan: Sendable, Equatable, Encodable {
     public var expectations: [ExpectedEvent]
     /// Why `--yes` is needed; empty when it is not.
     public var confirmationReasons: [String]
+    /// The end state the request declares (`expect=`), checked by `--verify`.
+    public var outcome: ExpectedOutcome? = nil
 }
 
 /// One step of a plan.
@@ -103,6 +105,9 @@ public struct ExpectedEvent: Sendable, Equatable, Encodable {
     /// Where to look.
     public enum Kind: String, Sendable, Encodable {
         case traceEvent = "trace", kernelLog = "dmesg", counter
+        /// A page's flag in `/proc/kpageflags` (`match` is the page frame number): set by the host
+        /// for `expect=offlined`, not by backends.
+        case pageFlag = "page"
     }
 
     /// Where to look.
@@ -123,6 +128,7 @@ public struct ExpectedEvent: Sendable, Equatable, Encodable {
         case .kernelLog: return match ?? ""
         case .counter where isExact: return "\(source ?? "") " + (delta == 0 ? "unchanged" : "+\(delta) exactly")
         case .counter: return "\(source ?? "") +\(delta)"
+        case .pageFlag: return "page \(match ?? "") HWPoison"
         }
     }
 

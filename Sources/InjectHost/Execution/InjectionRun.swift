@@ -11,6 +11,22 @@ public enum InjectionRun {
         public var results: [Executor.StepResult]
         /// With `verify`: every expectation, matched or not.
         public var findings: [Verifier.Finding]?
+        /// The kernel panic the injection ended in, where the target can tell.
+        public var panic: GuestPanic?
+        /// Seconds the guest took to come back after it, when it was restarted.
+        public var restartSeconds: Double?
+    }
+
+    /// Restarts a guest that stopped on a panic before this run (an injection without `--verify`
+    /// or `expect=` leaves it to the next one); what happened, for the caller to show.
+    static func recoverGuest(_ target: TargetSpec) async throws(InjectError) -> String? {
+        guard let guest = target.guest, let panic = guest.panic() else { return nil }
+        do {
+            let seconds = try await guest.restart()
+            return "\(guest.name) had stopped on a kernel panic (\(panic.message)); restarted it in \((seconds * 10).rounded() / 10) s"
+        } catch {
+            throw .target(error)
+        }
     }
 
     /// Performs `plan` on `target`.
@@ -24,6 +40,7 @@ public enum InjectionRun {
         if !plan.confirmationReasons.isEmpty && !confirmed {
             throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
         }
+        if let recovered = try await recoverGuest(target) { problems([recovered]) }
         var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())-\(UInt32.random(in: 0...UInt32.max))",
                                    time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
                                    parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
@@ -53,7 +70,17 @@ public enum InjectionRun {
             throw error
         }
         var findings: [Verifier.Finding]?
-        if let verifier, let armed { findings = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout) }
+        var panic: GuestPanic?
+        if let verifier, let armed {
+            (findings, panic) = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout)
+        } else if plan.outcome?.isPanic == true && target.reportsPanics {
+            // Declared fatal: wait for it, so that the journal holds it and the guest comes back.
+            let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
+            repeat {
+                panic = target.panic()
+                if panic == nil { usleep(100_000) }
+            } while panic == nil && HostClock.monotonicNanoseconds() < deadline
+        }
         record.time = Journal.now()
         if let findings {
             let matched = findings.filter(\.matched).count
@@ -62,9 +89,18 @@ public enum InjectionRun {
         } else {
             record.outcome = "ok"
         }
+        var restartSeconds: Double?
+        if let panic {
+            record.panic = panic.message
+            if plan.outcome?.isPanic != true { record.outcome = "panicked" }
+            if let guest = target.guest {
+                do { restartSeconds = try await guest.restart() } catch { problems(["the guest did not come back after the panic: \(error)"]) }
+                record.restarted = restartSeconds != nil
+            }
+        }
         if let journal, let problem = journal.append(record) {
             throw .journal(.outcome(path: journal.path, reason: problem, outcome: record.outcome ?? "ok"))
         }
-        return Outcome(results: results, findings: findings)
+        return Outcome(results: results, findings: findings, panic: panic, restartSeconds: restartSeconds)
     }
 }

@@ -79,6 +79,9 @@ public enum PlanRenderer {
                 lines.append("  \(event.kind.rawValue) \(event.summary)" + (event.note.map { "  # \($0)" } ?? ""))
             }
         }
+        if let outcome = plan.outcome {
+            lines.append("expected outcome: \(outcome) (\(outcome.panicSummary))")
+        }
         if !plan.confirmationReasons.isEmpty {
             lines.append("needs --yes: " + plan.confirmationReasons.joined(separator: "; "))
         }

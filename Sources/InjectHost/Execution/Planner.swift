@@ -14,10 +14,13 @@ struct Planner {
 
     func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
         let backend = try registry.backend(named: request.backend)
-        let parameters = try resolve(backend.info, request.assignments)
+        let declared: (outcome: ExpectedOutcome?, rest: [ParameterAssignment])
+        do { declared = try ExpectedOutcome.extract(request.assignments, backend: backend.info.name) } catch { throw .configuration(error) }
+        let parameters = try resolve(backend.info, declared.rest)
         var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
-                                 confirmationReasons: [])
+                                 confirmationReasons: [], outcome: declared.outcome)
         try append(backend, parameters, to: &plan, chain: [backend.info.name])
+        try declared.outcome?.complete(&plan)
         return plan
     }
 

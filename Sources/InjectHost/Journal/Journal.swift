@@ -31,6 +31,10 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Matched and expected events, with `--verify`.
     public var verified: String?
+    /// The kernel's panic line, when the injection ended in a panic (outcome only).
+    public var panic: String?
+    /// Whether the guest was booted again after that panic.
+    public var restarted: Bool?
 
     /// Creates a record.
     public init(kind: String, id: String, time: String, user: String, target: String, backend: String, parameters: [String],

@@ -13,6 +13,12 @@ public protocol GuestConnection: Sendable {
     /// Lets go of this process's connection, so that other processes can reach the guest
     /// (between the polls of a long-running watcher).
     func release()
+    /// The kernel panic the guest has stopped on, or `nil` while it runs (a provider that cannot
+    /// tell returns `nil`). Asked after injections, so it should cost no more than a monitor query.
+    func panic() -> GuestPanic?
+    /// Boots the guest again after a panic with the same kernel and image, and waits until it
+    /// answers; the seconds it took.
+    func restart() async throws(TargetError) -> Double
 }
 
 /// What a shell command in a guest produced.

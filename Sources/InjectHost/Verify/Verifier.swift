@@ -99,11 +99,34 @@ public struct Verifier {
     public var canTraceKernelLog: Bool { files.exists("sys/kernel/tracing/events/printk/console") }
 
     /// Waits up to `timeoutSeconds` for every expectation, then removes the tracefs instance.
-    public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> [Finding] {
+    ///
+    /// Where the target can say that its kernel panicked, each look asks first: a panic ends the
+    /// wait, the kernel log lines are then looked for in the panic's console text, and the trace
+    /// events and counters that a dead kernel can no longer show are said to be unreadable (left
+    /// out when the plan declares the panic). With a declared outcome, a finding of kind `outcome`
+    /// says whether the kernel panicked as declared.
+    public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> (findings: [Finding], panic: GuestPanic?) {
         let started = HostClock.monotonicNanoseconds()
         var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: $0.summary, matched: false) }
+        let watchesPanic = target.reportsPanics
+        let awaitsPanic = plan.outcome?.isPanic == true
+        var panic: GuestPanic?
         while true {
             let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
+            if watchesPanic, let stopped = target.panic() {
+                panic = stopped
+                let console = stopped.console.split(whereSeparator: \.isNewline)
+                for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
+                    if expectation.kind == .kernelLog, let line = console.first(where: { $0.contains(expectation.match ?? "") }) {
+                        findings[index].matched = true
+                        findings[index].evidence = line.trimmed() + " (console)"
+                        findings[index].latencyMilliseconds = elapsed
+                    } else if expectation.kind != .kernelLog {
+                        findings[index].evidence = "not readable: the kernel panicked"
+                    }
+                }
+                break
+            }
             let trace = armed.traceReady ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
                 .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
             let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
@@ -139,18 +162,45 @@ public struct Verifier {
                         findings[index].matched = true
                         findings[index].evidence = "\(path): \(before) -> \(now)"
                     }
+                case .pageFlag:
+                    if let flags = await pageFlags(expectation.match ?? "") {
+                        findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
+                        findings[index].evidence = "/proc/kpageflags[\(expectation.match ?? "")] = 0x\(String(flags, radix: 16))"
+                            + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
+                    }
                 }
                 if findings[index].matched { findings[index].latencyMilliseconds = elapsed }
             }
-            if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
+            if (findings.allSatisfy(\.matched) && !awaitsPanic) || Double(elapsed) / 1000 >= timeoutSeconds { break }
             usleep(100_000)
         }
+        // A kernel that panicked late (a fatal error graded after its log lines) is still a panic.
+        if watchesPanic && panic == nil { panic = target.panic() }
+        if let outcome = plan.outcome {
+            if outcome.isPanic {
+                // Declared dead: what only a live kernel could show is not asked for.
+                findings = zip(plan.expectations, findings).filter { $0.0.kind == .kernelLog || $0.1.matched }.map(\.1)
+            }
+            findings.append(Finding(kind: "outcome", expected: outcome.panicSummary, matched: outcome.judges(panic),
+                                    latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000) },
+                                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? (watchesPanic ? "the kernel kept running" : "this target cannot report panics")))
+        } else if let panic {
+            findings.append(Finding(kind: "outcome", expected: "no kernel panic", matched: false, evidence: "\(panic.message) (\(panic.noticedBy))"))
+        }
+        if panic != nil { return (findings, panic) }
         if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
         // What the kernel emitted must also reach the consumer, where one runs.
         if let consumer = armed.consumer {
             findings += await RasdaemonConsumer.collect(plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
         }
-        return findings
+        return (findings, nil)
+    }
+
+    /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.
+    private func pageFlags(_ pfn: String) async -> UInt64? {
+        guard let page = ValueParser.parseUnsigned(pfn) else { return nil }
+        let text = try? await target.shell("dd if=/proc/kpageflags bs=8 skip=\(page) count=1 2>/dev/null | od -An -tu8")
+        return text.flatMap { UInt64($0.trimmed()) }
     }
 
     /// The kernel log, one line per entry.

@@ -38,10 +38,22 @@ public final class LabAgent: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Forgets this process's connection (after the lab stopped, or to let other processes in).
+    /// Forgets this process's connection and lets go of the lab's lock (after the lab stopped, or
+    /// to let other processes in); holders of the old connection get a fresh one on their next request.
     static func disconnect(_ paths: LabPaths) {
-        _ = connected.withLock { $0.removeValue(forKey: paths.stateDirectory.string) }
+        connected.withLock { $0.removeValue(forKey: paths.stateDirectory.string) }?.releaseLock()
     }
+
+    /// Unlocks the lab's agent lock now rather than when the last holder lets go of this connection.
+    private func releaseLock() {
+        lockReleased.withLock { released in
+            guard !released else { return }
+            released = true
+            _ = flock(lock.rawValue, LOCK_UN)
+        }
+    }
+
+    private let lockReleased = Mutex(false)
 
     /// Connects to the lab's agent, waiting for other processes using it first. Use ``shared(_:)``.
     init(_ paths: LabPaths) throws(LabError) {

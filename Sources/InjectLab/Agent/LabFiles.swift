@@ -5,14 +5,14 @@ import SystemPackage
 /// the agent carries out with direct system calls in the guest (where `/sys`, `/proc` and
 /// debugfs are the guest kernel's).
 public final class LabFiles: TargetFiles {
-    private let agent: LabAgent
     private let paths: LabPaths
 
-    /// Connects to the lab's agent.
+    /// Connects to the lab's agent (again after a restart of the guest: each request takes the
+    /// process's current connection).
     public init(_ paths: LabPaths) throws(TargetError) {
         self.paths = paths
         do {
-            agent = try LabAgent.shared(paths)
+            _ = try LabAgent.shared(paths)
         } catch {
             throw error.asTargetError(paths.name)
         }
@@ -56,7 +56,7 @@ public final class LabFiles: TargetFiles {
 
     private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> LabAgent.Result {
         do {
-            return try agent.request(operation, Array(guestPath(path).utf8), data)
+            return try LabAgent.shared(paths).request(operation, Array(guestPath(path).utf8), data, stillAlive: Lab(paths: paths).stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }

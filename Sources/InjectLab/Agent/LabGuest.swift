@@ -15,13 +15,27 @@ public struct LabGuest: GuestConnection {
 
     public func shell(_ command: String, timeoutSeconds: Int) throws(TargetError) -> ShellResult {
         do {
-            return try LabAgent.shared(paths).run(command, timeoutSeconds: timeoutSeconds)
+            let lab = Lab(paths: paths)
+            return try LabAgent.shared(paths).run(command, timeoutSeconds: timeoutSeconds, stillAlive: lab.stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
     }
 
     public func release() { LabAgent.disconnect(paths) }
+
+    public func panic() -> GuestPanic? { Lab(paths: paths).panic() }
+
+    public func restart() async throws(TargetError) -> Double {
+        let started = HostClock.monotonicNanoseconds()
+        do {
+            let lab = Lab(paths: paths)
+            _ = try await lab.restart(after: lab.panic())
+        } catch {
+            throw error.asTargetError(paths.name)
+        }
+        return Double(HostClock.monotonicNanoseconds() - started) / 1e9
+    }
 }
 
 extension LabError {

@@ -10,9 +10,10 @@ public struct KernelModules: Sendable {
     /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
     /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
     /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
-    /// device (`/dev/ipmi0`) for the simulated BMC.
+    /// device (`/dev/ipmi0`) for the simulated BMC, and pvpanic-mmio, which tells QEMU's pvpanic
+    /// device (ACPI QEMU0001) that the kernel panicked.
     public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
-                                "ipmi_si", "ipmi_devintf", "ghes_edac"]
+                                "ipmi_si", "ipmi_devintf", "ghes_edac", "pvpanic-mmio"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 

@@ -41,6 +41,12 @@ public struct Lab {
     public let paths: LabPaths
     private let environment: [String: String]
 
+    /// The lab whose files are `paths`.
+    init(paths: LabPaths) {
+        self.paths = paths
+        self.environment = [:]
+    }
+
     /// The lab `name` (which need not be running).
     public init(name: String, environment: [String: String]) throws(LabError) {
         paths = try LabPaths(name: name, environment: environment)
@@ -98,7 +104,7 @@ public struct Lab {
             // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
             let version = (try? await ToolRunner.run([LabPrerequisites.qemu.string, "--version"]).output) ?? "unknown"
             let configuration = "\(version.split(separator: "\n").first ?? "") pc cpus=\(options.cpus) memory=\(options.memoryMiB) "
-                + options.extraQEMUArguments.joined(separator: " ")
+                + (QEMUCommand.dsdtDevices + options.extraQEMUArguments).joined(separator: " ")
             let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
             var dsdt = try? AttributeFiles.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
@@ -133,6 +139,7 @@ public struct Lab {
                 bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
                 einjTypes: options.einjTypes)
             record.kernelSpec = options.kernel.description
+            record.agentExecutable = options.agentExecutable
             record.edac = edac.description
             record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
@@ -166,6 +173,13 @@ public struct Lab {
         let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
                                          layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments)
             + options.extraQEMUArguments
+        try LabFileSystem.write(Array(argv.joined(separator: "\u{0}").utf8), to: paths.qemuArguments)
+        return try await launch(argv, layout: layout, einjTypes: options.einjTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
+    }
+
+    /// Starts QEMU with `argv`, writes the firmware window again once QEMU has the RAM file open,
+    /// and waits for the agent; QEMU's pid.
+    func launch(_ argv: [String], layout: FirmwareLayout, einjTypes: UInt32, bootTimeoutSeconds: Int) async throws(LabError) -> Int32 {
         do {
             _ = try await ToolRunner.run(argv)
         } catch {
@@ -175,14 +189,14 @@ public struct Lab {
             throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
         }
         // QEMU has the RAM file open now; write the firmware again in case it was reset.
-        try writeFirmware(layout, einjTypes: options.einjTypes)
-        try waitForAgent(pid: pid, timeoutSeconds: options.bootTimeoutSeconds)
+        try writeFirmware(layout, einjTypes: einjTypes)
+        try waitForAgent(pid: pid, timeoutSeconds: bootTimeoutSeconds)
         return pid
     }
 
     /// Stops QEMU (QMP `quit`, then SIGKILL after 5 s) and lets go of the agent; the lab's files stay.
     @discardableResult
-    private func stopQEMU() -> Bool {
+    func stopQEMU() -> Bool {
         LabAgent.disconnect(paths)
         guard let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) else { return false }
         if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
@@ -242,7 +256,7 @@ public struct Lab {
 
     /// Starts `inject lab firmware` (the EINJ emulator) in its own session, its output in the
     /// lab's firmware log.
-    private func startFirmware(executable: String) throws(LabError) -> Int32 {
+    func startFirmware(executable: String) throws(LabError) -> Int32 {
         let pid: pid_t
         do {
             pid = try LabProcess.spawn([executable, "lab", "firmware", "-n", paths.name], output: paths.firmwareLog,
@@ -255,7 +269,7 @@ public struct Lab {
     }
 
     /// Stops the EINJ emulator (it also stops by itself once QEMU is gone).
-    private func stopFirmware() {
+    func stopFirmware() {
         guard let bytes = try? AttributeFiles.readWholeFile(paths.firmwarePid),
               let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0 else { return }
         guard let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
@@ -268,7 +282,7 @@ public struct Lab {
         }
     }
 
-    private func writeFirmware(_ layout: FirmwareLayout, einjTypes: UInt32) throws(LabError) {
+    func writeFirmware(_ layout: FirmwareLayout, einjTypes: UInt32) throws(LabError) {
         for (address, bytes) in layout.initialContents(einjTypes: einjTypes) {
             do {
                 try AttributeFiles.write(bytes, at: Int64(address), of: paths.guestMemory)
@@ -278,7 +292,7 @@ public struct Lab {
         }
     }
 
-    private func pidFromFile() -> Int32? {
+    func pidFromFile() -> Int32? {
         guard let bytes = try? AttributeFiles.readWholeFile(paths.pidFile) else { return nil }
         return Int32(String(decoding: bytes, as: UTF8.self).trimmed())
     }
@@ -311,7 +325,7 @@ public struct Lab {
         return arguments.contains { $0.hasPrefix("inject-lab-\(name),") }
     }
 
-    private static func waitForExit(_ pid: Int32, seconds: Int) -> Bool {
+    static func waitForExit(_ pid: Int32, seconds: Int) -> Bool {
         for _ in 0..<(seconds * 50) {
             if kill(pid, 0) != 0 && errno == ESRCH { return true }
             // A zombie child of ours (not the daemonized case) counts as gone once reaped.

@@ -23,6 +23,14 @@ enum LabFileSystem {
         }
     }
 
+    /// The whole file at `path`, which must exist.
+    static func read(_ path: FilePath) throws(LabError) -> [UInt8] {
+        let bytes: [UInt8]?
+        do { bytes = try AttributeFiles.readWholeFile(path) } catch { throw .io(path: path.string, reason: "\(error)") }
+        guard let bytes else { throw .io(path: path.string, reason: "does not exist") }
+        return bytes
+    }
+
     /// Writes `bytes` to a new file at `path` (replacing it).
     static func write(_ bytes: [UInt8], to path: FilePath, mode: FilePermissions = [.ownerReadWrite]) throws(LabError) {
         do {

@@ -41,6 +41,10 @@ public struct LabPaths: Sendable, Equatable {
     public var firmwareCounts: FilePath { stateDirectory.appending("einj.json") }
     /// The initramfs the host wrote.
     public var initramfs: FilePath { stateDirectory.appending("initramfs.cpio") }
+    /// QEMU's command line, NUL-separated, so that a restart boots the same machine.
+    public var qemuArguments: FilePath { stateDirectory.appending("qemu.argv") }
+    /// The console of the run that ended in panic `number` (from 1), kept across the restart.
+    public func panicConsole(_ number: Int) -> FilePath { stateDirectory.appending("panic-\(number).log") }
     /// What `lab up` recorded about the lab.
     public var record: FilePath { stateDirectory.appending("lab.json") }
 

@@ -40,8 +40,18 @@ public struct LabRecord: Codable, Sendable, Equatable {
     /// Whether the guest runs the SCI path's DSDT (its HED device is bound): GHES sources notified
     /// by SCI can be raised.
     public var sciPath: Bool?
+    /// The `inject` binary that is the guest's agent and the EINJ firmware (started again on a restart).
+    public var agentExecutable: String?
     /// The EINJ firmware emulator's pid.
     public var firmwarePid: Int32?
+    /// Kernel panics the lab noticed, and guest restarts after them.
+    public var panics: Int?
+    public var restarts: Int?
+    /// The last panic's line, and the file with the console of that run.
+    public var lastPanic: String?
+    public var lastPanicConsole: String?
+    /// The guest's QEMU run state (`running`, `guest-panicked`, ...), filled in by `lab status`.
+    public var runState: String?
     /// What the EINJ firmware has done (filled in by `lab status`, not saved).
     public var einj: EINJFirmware.Counts?
 

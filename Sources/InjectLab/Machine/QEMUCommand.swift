@@ -3,8 +3,10 @@ import SystemPackage
 /// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
 /// it), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
 /// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
-/// watchdog raises NMIs), the DIMMs' SMBIOS structures (``LabMemoryDevices``), and the serial console
-/// in a file. QEMU daemonizes once its sockets exist.
+/// watchdog raises NMIs), the DIMMs' SMBIOS structures (``LabMemoryDevices``), a pvpanic device
+/// that pauses the guest when its kernel panics (QMP status `guest-panicked`, event GUEST_PANICKED,
+/// the console kept for the evidence), and the serial console in a file. QEMU daemonizes once its
+/// sockets exist.
 enum QEMUCommand {
     /// The full argv.
     static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
@@ -14,7 +16,7 @@ enum QEMUCommand {
         return [
             LabPrerequisites.qemu.string,
             "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
-            "-accel", "tcg", "-cpu", "max", "-smp", String(cpus), "-m", "\(memoryMiB)M",
+            "-accel", "tcg", "-cpu", cpu, "-smp", String(cpus), "-m", "\(memoryMiB)M",
             "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
             "-machine", "pc,memory-backend=ram0",
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
@@ -25,13 +27,24 @@ enum QEMUCommand {
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
-            "-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0",
+        ] + dsdtDevices + [
+            "-action", "panic=pause",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-serial", "file:\(paths.consoleLog)",
             "-display", "none", "-nodefaults", "-no-reboot",
             "-daemonize", "-pidfile", paths.pidFile.string,
         ]
     }
+
+    /// The guest CPU: TCG's "max" with an Intel vendor. The kernel grades machine checks by vendor,
+    /// and "max" otherwise says AuthenticAMD, whose grading panics on every uncorrected error of a
+    /// CPU without SUCCOR; as Intel, with QEMU's MCG_SER_P, the guest grades them the way servers
+    /// do (action optional: the page is taken out of use; action required: the task is killed).
+    static let cpu = "max,vendor=GenuineIntel"
+
+    /// The devices that appear in QEMU's DSDT besides the machine's own (the SCI path's cached DSDT
+    /// is derived per set): the BMC's KCS interface and pvpanic (ACPI QEMU0001).
+    static let dsdtDevices = ["-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0", "-device", "pvpanic"]
 
     /// The argument that lets ghes_edac register on a machine outside its platform list: 6.1's
     /// `ghes_edac.force_load`, from 6.2 on ghes.c's `ghes.edac_force_enable`.

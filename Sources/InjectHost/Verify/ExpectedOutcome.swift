@@ -1,0 +1,139 @@
+/// The end state a request is declared to reach (`expect=` on any request, `expect` in a campaign
+/// step), which `--verify` checks beside the backend's own events. The host owns it, so every
+/// backend has it and no backend declares it.
+public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvertible {
+    /// The kernel reported the error (the backend's events) and kept running.
+    case logged
+    /// As logged, and the kernel's memory-failure handling of the request's page, where it names
+    /// one, reports it Recovered.
+    case recovered
+    /// The request's page is taken out of use: memory_failure() handled it and the page carries the
+    /// HWPoison flag (`/proc/kpageflags`).
+    case offlined
+    /// The kernel panicked; its panic line contains `message` when one is given.
+    case panic(message: String?)
+
+    /// The request parameter that declares it.
+    public static let parameterName = "expect"
+    /// The spellings, for help and errors.
+    public static let spellings = "logged, recovered, offlined, panic, or panic:TEXT (TEXT in the kernel's panic line)"
+    /// The page flag `/proc/kpageflags` sets for a poisoned page (KPF_HWPOISON).
+    static let hwpoisonFlag: UInt64 = 1 << 19
+
+    /// Parses `logged`, `recovered`, `offlined`, `panic` or `panic:TEXT`.
+    ///
+    /// - Throws: ``ConfigurationError/invalidValue(backend:parameter:value:source:reason:)`` naming
+    ///   the spellings.
+    public init(parsing text: String, backend: String) throws(ConfigurationError) {
+        let word = text.trimmed()
+        switch word.lowercased() {
+        case "logged": self = .logged
+        case "recovered": self = .recovered
+        case "offlined": self = .offlined
+        case "panic": self = .panic(message: nil)
+        default:
+            if word.lowercased().hasPrefix("panic:"), word.count > 6 {
+                self = .panic(message: String(word.dropFirst(6)))
+                return
+            }
+            throw .invalidValue(backend: backend, parameter: Self.parameterName, value: text, source: .commandLine,
+                                reason: "expected one of \(Self.spellings)")
+        }
+    }
+
+    /// Takes `expect=` out of `assignments` (the rest is the backend's).
+    static func extract(_ assignments: [ParameterAssignment], backend: String) throws(ConfigurationError)
+        -> (outcome: ExpectedOutcome?, rest: [ParameterAssignment]) {
+        var outcome: ExpectedOutcome?
+        var rest: [ParameterAssignment] = []
+        for assignment in assignments {
+            if assignment.name.lowercased() == parameterName {
+                outcome = try ExpectedOutcome(parsing: assignment.value.text, backend: backend)
+            } else {
+                rest.append(assignment)
+            }
+        }
+        return (outcome, rest)
+    }
+
+    public var description: String {
+        switch self {
+        case .logged: return "logged"
+        case .recovered: return "recovered"
+        case .offlined: return "offlined"
+        case .panic(let message): return message.map { "panic:\($0)" } ?? "panic"
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// Whether the kernel is expected to panic.
+    public var isPanic: Bool { if case .panic = self { true } else { false } }
+
+    /// What a finding about the panic expects, for people.
+    var panicSummary: String {
+        switch self {
+        case .panic(let message): return "kernel panic" + (message.map { " with '\($0)'" } ?? "")
+        default: return "no kernel panic"
+        }
+    }
+
+    /// Whether `panic` (or its absence) is what this outcome declares.
+    func judges(_ panic: GuestPanic?) -> Bool {
+        switch self {
+        case .panic(let message):
+            guard let panic else { return false }
+            return message.map { panic.message.lowercased().contains($0.lowercased()) || panic.console.lowercased().contains($0.lowercased()) } ?? true
+        default:
+            return panic == nil
+        }
+    }
+
+    /// The events this outcome adds to `plan`'s (the page's memory failure, its recovery or its
+    /// poison flag), and why `--yes` is needed for it.
+    ///
+    /// - Throws: ``InjectError/invalidRequest(backend:message:)`` for `offlined` without a page.
+    func complete(_ plan: inout InjectionPlan) throws(InjectError) {
+        switch self {
+        case .logged:
+            break
+        case .recovered:
+            if let pfn = Self.page(of: plan) {
+                plan.expectations.append(ExpectedEvent(kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn)) result=Recovered",
+                                                       delta: 0, note: "expect=recovered: the kernel recovered page \(Self.hex(pfn))"))
+            }
+        case .offlined:
+            guard let pfn = Self.page(of: plan) else {
+                throw .invalidRequest(backend: plan.backend, message: "expect=offlined needs the page: give the request a physical address (such as addr=0x12345000), or expect=logged")
+            }
+            if !plan.expectations.contains(where: { $0.source == Self.memoryFailure }) {
+                plan.expectations.append(ExpectedEvent(kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn))", delta: 0,
+                                                       note: "expect=offlined: memory_failure() of the page"))
+            }
+            plan.expectations.append(ExpectedEvent(kind: .pageFlag, source: "/proc/kpageflags", match: Self.hex(pfn), delta: 0,
+                                                   note: "expect=offlined: page \(Self.hex(pfn)) carries HWPoison"))
+        case .panic:
+            plan.confirmationReasons.append("expect=\(self): the target's kernel is to panic (a lab restarts its guest; a host goes down)")
+        }
+    }
+
+    static let memoryFailure = "ras:memory_failure_event"
+
+    /// The page the request is about: the one the backend expects memory_failure() of, else the
+    /// first physical address among the request's parameters.
+    static func page(of plan: InjectionPlan) -> UInt64? {
+        for event in plan.expectations where event.source == memoryFailure {
+            let word = (event.match ?? "").split(separator: " ").first { $0.hasPrefix("pfn=") }
+            if let word, let pfn = ValueParser.parseUnsigned(String(word.dropFirst(4))) { return pfn }
+        }
+        for parameter in plan.parameters where parameter.spec.type == .address {
+            if let value = parameter.value { return value.number >> 12 }
+        }
+        return nil
+    }
+
+    static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+}
