@@ -97,7 +97,9 @@ public final class InjectSession {
     /// Every parameter of the request's backend with its effective value and source (for `inject info`).
     public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
         let info = try registry.registered(named: request.backend).info
-        return (info, try planner.resolve(info, request.assignments, requireAll: false))
+        let backendAssignments: [ParameterAssignment]
+        do { backendAssignments = try ExpectedOutcome.extract(request.assignments, backend: info.name).rest } catch { throw .configuration(error) }
+        return (info, try planner.resolve(info, backendAssignments, requireAll: false))
     }
 
     /// Validates the request and builds the complete plan; touches nothing.

@@ -27,6 +27,9 @@ struct CampaignCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the results as JUnit XML, one test case per step.", valueName: "file"))
     var junit: String?
 
+    @Flag(name: .customLong("dry-run"), help: "Validate every value each step can draw and list the steps (case files expanded); inject nothing.")
+    var dryRun = false
+
     @Option(help: ArgumentHelp("Override the scenario's seed.", valueName: "n"))
     var seed: UInt64?
 
@@ -40,6 +43,22 @@ struct CampaignCommand: AsyncParsableCommand {
         var journal: String?
     }
 
+    /// A step as `--dry-run` lists it.
+    struct PlannedStep: Encodable {
+        var name: String
+        var backend: String
+        var count: Int
+        var verify: String
+        var expect: String?
+        var parameters: [String]
+    }
+
+    struct DryRun: Encodable {
+        var name: String
+        var seed: UInt64
+        var steps: [PlannedStep]
+    }
+
     func run() async throws {
         let session = try global.session()
         var plan = try global.report { () throws(InjectError) in
@@ -50,6 +69,18 @@ struct CampaignCommand: AsyncParsableCommand {
         let runner = CampaignRunner(session: session, journal: journal, confirmed: yes, verifyTimeout: verifyTimeout)
         // Every value each step can draw is checked before anything is injected.
         try global.report { () throws(InjectError) in try runner.validate(plan) }
+        if dryRun {
+            let steps = plan.steps.map { step in
+                PlannedStep(name: step.name, backend: step.backend, count: step.count, verify: step.verify, expect: step.expect?.description,
+                            parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
+            }
+            if global.json { Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps)); return }
+            var rows = [["STEP", "BACKEND", "COUNT", "VERIFY", "EXPECT", "PARAMETERS"]]
+            for step in steps { rows.append([step.name, step.backend, "\(step.count)", step.verify, step.expect ?? "-", step.parameters.joined(separator: " ")]) }
+            Output.line(Output.table(rows, indent: ""))
+            Output.line("campaign \(plan.name), seed \(plan.seed): \(steps.count) step(s) valid; dry run: nothing was injected.")
+            return
+        }
         _ = try global.report { () throws(InjectError) in try session.targetFiles() }
         InterruptRequest.install()
         let terminal = isatty(2) != 0
@@ -128,7 +159,11 @@ struct CampaignCommand: AsyncParsableCommand {
                 xml += "<failure message=\"\(escape(reason))\"/>"
             }
             let consumer = result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
-            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)"))</system-out></testcase>\n"
+            // The declared outcome and its evidence (the panic line), from the last injection's findings.
+            let outcome = result.lastFindings.filter { $0.kind == "outcome" }.map {
+                "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")" + ($0.evidence.map { " (\($0))" } ?? "")
+            }.joined()
+            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)\(outcome)"))</system-out></testcase>\n"
         }
         xml += "</testsuite></testsuites>\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -61,7 +61,8 @@ struct InfoCommand: ParsableCommand {
         } else {
             Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.")
         }
-        Output.line("\nSet a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
+        Output.line("\nEvery request also takes \(ExpectedOutcome.parameterName)=OUTCOME, the end state --verify checks: \(ExpectedOutcome.spellings).")
+        Output.line("Set a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
     }
 }
 

@@ -17,6 +17,13 @@ import SystemPackage
 ///       "parameters": { "source": "0", "address": "random 0x100000..0x1000000 align 0x1000" } } ],
 ///   "stop": { "on_failure": true, "on_kernel_log": "Memory failure" } }
 /// ```
+///
+/// A step may declare its outcome (`"expect": "panic"`, see ``ExpectedOutcome``), and a step with
+/// `"cases": "soft-inj/*/data/*"` becomes one step per file the pattern matches (relative to the
+/// scenario's directory; a directory stands for its files), each injected once with the file as
+/// its `file` parameter (or `case_parameter`) and named by its path, so that a JUnit report
+/// names every case. A case file declares its own outcome in a comment line, `# expect: panic`,
+/// which wins over the step's.
 public struct Scenario: Sendable, Equatable {
     /// One step.
     public struct Step: Sendable, Equatable {
@@ -33,10 +40,13 @@ public struct Scenario: Sendable, Equatable {
         public var verify: String
         /// What the step shows, for people (the demo prints it); optional in files.
         public var title: String?
+        /// The outcome every injection of the step declares (`expect=`).
+        public var expect: ExpectedOutcome?
 
         /// Creates a step; `parameters` are fixed values, random ranges or choices.
         public init(name: String, backend: String, parameters: [(name: String, value: ValueSource)], count: Int = 1,
-                    rate: Double? = nil, duration: Double? = nil, verify: String = "count", title: String? = nil) {
+                    rate: Double? = nil, duration: Double? = nil, verify: String = "count", title: String? = nil,
+                    expect: ExpectedOutcome? = nil) {
             self.name = name
             self.backend = backend
             self.parameters = parameters
@@ -45,11 +55,12 @@ public struct Scenario: Sendable, Equatable {
             self.duration = duration
             self.verify = verify
             self.title = title
+            self.expect = expect
         }
 
         public static func == (a: Step, b: Step) -> Bool {
             a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.duration == b.duration
-                && a.verify == b.verify && a.title == b.title && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
+                && a.verify == b.verify && a.title == b.title && a.expect == b.expect && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
         }
     }
 
@@ -85,6 +96,9 @@ public struct Scenario: Sendable, Equatable {
             var duration: Double?
             var verify: String?
             var title: String?
+            var expect: String?
+            var cases: String?
+            var case_parameter: String?
         }
         struct Stop: Decodable {
             var on_failure: Bool?
@@ -110,14 +124,25 @@ public struct Scenario: Sendable, Equatable {
             guard (1...10_000_000).contains(count) else { throw fail("\(key).count: \(count) is outside 1...10000000") }
             if let rate = entry.rate, !(rate > 0 && rate <= 1_000_000) { throw fail("\(key).rate: \(rate) is outside 0...1000000 per second") }
             if let duration = entry.duration, !(duration > 0) { throw fail("\(key).duration: \(duration) must be positive seconds") }
-            let verify = entry.verify ?? "count"
+            var expect: ExpectedOutcome?
+            if let text = entry.expect {
+                do { expect = try ExpectedOutcome(parsing: text, backend: entry.backend) } catch { throw fail("\(key).expect: '\(text)' is not \(ExpectedOutcome.spellings)") }
+            }
+            // A kernel that panics loses the trace a counting step reads at its end.
+            let verify = entry.verify ?? (expect?.isPanic == true || entry.cases != nil ? "each" : "count")
             guard ["count", "each", "none"].contains(verify) else { throw fail("\(key).verify: '\(verify)' is not count, each or none") }
+            if expect?.isPanic == true && verify == "count" { throw fail("\(key).verify: a step that expects a panic is verified each time (\"verify\": \"each\"), not counted") }
             var parameters: [(String, ValueSource)] = []
             for (name, text) in (entry.parameters ?? [:]).sorted(by: { $0.key < $1.key }) {
                 parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))
             }
-            steps.append(Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
-                              count: count, rate: entry.rate, duration: entry.duration, verify: verify, title: entry.title))
+            let step = Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
+                            count: count, rate: entry.rate, duration: entry.duration, verify: verify, title: entry.title, expect: expect)
+            if let pattern = entry.cases {
+                steps += try CaseFiles.steps(pattern, from: step, parameter: entry.case_parameter ?? "file", scenario: path, key: "\(key).cases")
+            } else {
+                steps.append(step)
+            }
         }
         return Scenario(name: file.name ?? path, seed: file.seed ?? 1, steps: steps,
                         stopOnFailure: file.stop?.on_failure ?? true, stopOnKernelLog: file.stop?.on_kernel_log)
@@ -160,7 +185,12 @@ public struct SeededGenerator: RandomNumberGenerator {
 extension Scenario.Step {
     /// This step's request for one injection, its values drawn from `generator`.
     public func request(using generator: inout SeededGenerator) -> InjectionRequest {
-        InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) })
+        InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) } + declared)
+    }
+
+    /// The step's `expect=`, when it declares an outcome.
+    private var declared: [ParameterAssignment] {
+        expect.map { [ParameterAssignment(ExpectedOutcome.parameterName, .text($0.description))] } ?? []
     }
 
     /// Requests that together use every value the step can draw: each choice, and both ends of
@@ -176,7 +206,7 @@ extension Scenario.Step {
         }
         let base = parameters.map { ($0.name, first($0.value)) }
         func request(_ set: [(String, String)]) -> InjectionRequest {
-            InjectionRequest(backend, set.map { ParameterAssignment($0.0, .text($0.1)) })
+            InjectionRequest(backend, set.map { ParameterAssignment($0.0, .text($0.1)) } + declared)
         }
         var sets = [request(base)]
         for (index, parameter) in parameters.enumerated() {
@@ -197,6 +227,16 @@ extension Scenario.Step {
 }
 
 extension Scenario.ValueSource {
+    /// The source as a scenario file spells it.
+    public var summary: String {
+        switch self {
+        case .fixed(let text): return text
+        case .choice(let names): return "choice " + names.joined(separator: "|")
+        case .random(let range, let align):
+            return "random 0x\(String(range.lowerBound, radix: 16))..0x\(String(range.upperBound, radix: 16))" + (align > 1 ? " align 0x\(String(align, radix: 16))" : "")
+        }
+    }
+
     /// This source's value for one injection.
     public func value(using generator: inout SeededGenerator) -> String {
         switch self {

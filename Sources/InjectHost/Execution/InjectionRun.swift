@@ -45,6 +45,7 @@ public enum InjectionRun {
                                    time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
                                    parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
                                    steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
+        record.expect = plan.outcome?.description
         if let journal, let problem = journal.append(record) { throw .journal(.intent(path: journal.path, reason: problem)) }
         // Plugin code that ends the process from here on (a vendor call) leaves a failed outcome.
         journal?.armOutcome(of: record)

@@ -31,6 +31,8 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Matched and expected events, with `--verify`.
     public var verified: String?
+    /// The outcome the request declared (`expect=`), when it declared one.
+    public var expect: String?
     /// The kernel's panic line, when the injection ended in a panic (outcome only).
     public var panic: String?
     /// Whether the guest was booted again after that panic.

@@ -3,7 +3,7 @@ import InjectHost
 ///
 /// It mounts proc, sys, dev, debugfs and tracefs; loads the modules in dependency order; mounts
 /// the host's root filesystem read-only over 9p at `/host` with the guest's proc, sys and dev
-/// bound into it; enables the RAS tracepoints; and then runs the host's own `inject` binary,
+/// bound into it; polls the machine-check banks every second; enables the RAS tracepoints; and then runs the host's own `inject` binary,
 /// chrooted into `/host`, as the guest agent (``GuestAgent``) on the virtio-serial port named
 /// `inject.agent`, restarting it if it exits.
 enum GuestInit {
@@ -34,6 +34,8 @@ enum GuestInit {
         mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /host || say "mounting the host over 9p failed"
         for d in proc sys dev; do mount --rbind /$d /host/$d; done
         echo 1 > /proc/sys/kernel/sysrq
+        # Corrected errors in QEMU's virtual banks are found by the poller: every second, not every 5 minutes.
+        for c in /sys/devices/system/machinecheck/machinecheck*/check_interval; do echo 1 > $c; done
         for e in \(tracepoints.joined(separator: " ")); do
             [ -e /sys/kernel/tracing/events/$e/enable ] && echo 1 > /sys/kernel/tracing/events/$e/enable
         done
