@@ -102,6 +102,29 @@ public final class InjectSession {
         return (info, try planner.resolve(info, backendAssignments, requireAll: false))
     }
 
+    /// Readies the target for the request's declared outcome: for `expect=sigbus`, starts a
+    /// ``Victim`` in the target and gives the request the victim's page as its address. Other
+    /// requests come back as they are. Stop the victim with ``Victim/stop(on:)`` when done.
+    public func prepare(_ request: InjectionRequest) async throws(InjectError) -> (request: InjectionRequest, victim: Victim?) {
+        let info = try registry.registered(named: request.backend).info
+        let outcome: ExpectedOutcome?
+        do { outcome = try ExpectedOutcome.extract(request.assignments, backend: info.name).outcome } catch { throw .configuration(error) }
+        guard outcome == .sigbus else { return (request, nil) }
+        let parameter = try ExpectedOutcome.victimParameter(info, request.assignments)
+        guard options.target.guest != nil || options.target.root == "/" else {
+            throw .invalidRequest(backend: info.name, message: "expect=sigbus starts a process where the kernel is: a --root tree has none")
+        }
+        let victim: Victim
+        do {
+            victim = try await Victim.start(on: options.target, executable: (options.executableDirectory ?? "/usr/bin") + "/inject")
+        } catch {
+            throw .target(error)
+        }
+        var prepared = request
+        prepared.assignments.append(ParameterAssignment(parameter, .text("0x" + String(victim.physicalAddress, radix: 16))))
+        return (prepared, victim)
+    }
+
     /// Validates the request and builds the complete plan; touches nothing.
     public func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
         try planner.plan(request)
@@ -112,10 +135,24 @@ public final class InjectSession {
     /// campaign runner injects.
     ///
     /// - Parameter problems: told about observers that could not be armed.
+    /// - Parameter victim: the process ``prepare(_:)`` started for `expect=sigbus`: its kill is
+    ///   expected, and it is stopped afterwards whatever happened.
     public func perform(_ plan: InjectionPlan, journal: Journal?, confirmed: Bool, verify: Bool, verifyTimeout: Double,
-                        problems: ([String]) -> Void = { _ in }) async throws(InjectError) -> InjectionRun.Outcome {
-        try await InjectionRun.perform(plan, target: options.target, files: targetFiles(), journal: journal, confirmed: confirmed,
-                                       verify: verify, verifyTimeout: verifyTimeout, problems: problems)
+                        victim: Victim? = nil, problems: ([String]) -> Void = { _ in }) async throws(InjectError) -> InjectionRun.Outcome {
+        var plan = plan
+        if let victim {
+            plan.expectations.append(ExpectedEvent(kind: .kernelLog, source: nil, match: victim.killLine, delta: 0,
+                                                   note: "expect=sigbus: the victim reading the page is killed"))
+        }
+        do {
+            let outcome = try await InjectionRun.perform(plan, target: options.target, files: targetFiles(), journal: journal, confirmed: confirmed,
+                                                         verify: verify, verifyTimeout: verifyTimeout, problems: problems)
+            await victim?.stop(on: options.target)
+            return outcome
+        } catch {
+            await victim?.stop(on: options.target)
+            throw error
+        }
     }
 
     /// What the target supports, per backend.

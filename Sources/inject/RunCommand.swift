@@ -55,18 +55,31 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session = try global.session()
-        let request = try global.request(backend, assignments)
-        let plan = try global.report { () throws(InjectError) in try session.plan(request) }
+        let given = try global.request(backend, assignments)
         let target = session.options.target
+        // expect=sigbus: the victim runs before the plan, which takes its page (not in a dry run).
+        var (request, victim): (InjectionRequest, Victim?) = (given, nil)
+        if !dryRun {
+            do { (request, victim) = try await session.prepare(given) } catch { throw global.fail(error) }
+        }
+        let plan: InjectionPlan
+        do { plan = try session.plan(request) } catch {
+            await victim?.stop(on: target)
+            throw global.fail(error)
+        }
         if dryRun {
             if global.json { Output.json(Report(plan: plan, dryRun: true, results: [])) }
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
-        let journal = try global.report { () throws(InjectError) in try global.journal(session) }
+        let journal: Journal?
+        do { journal = try global.journal(session) } catch {
+            await victim?.stop(on: target)
+            throw global.fail(error)
+        }
         let outcome: InjectionRun.Outcome
         do {
-            outcome = try await session.perform(plan, journal: journal, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout) { problems in
+            outcome = try await session.perform(plan, journal: journal, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout, victim: victim) { problems in
                 problems.forEach { Output.progress("verify: \($0)") }
             }
         } catch {

@@ -56,7 +56,7 @@ struct ExpectedOutcomeTests {
         for bad in ["expect=sometimes", "expect=", "expect=panic:"] {
             let result = try TestSupport.inject(["run", "mce", bad, "--dry-run", "--root", "/nonexistent"])
             #expect(result.status == 64, "\(bad)")
-            #expect(result.stderr.contains("logged, recovered, offlined, panic, or panic:TEXT"), "\(bad): \(result.stderr)")
+            #expect(result.stderr.contains("logged, recovered, offlined, sigbus, panic, or panic:TEXT"), "\(bad): \(result.stderr)")
         }
         let noPage = try TestSupport.inject(["run", "mce", "expect=offlined", "--dry-run", "--root", "/nonexistent"])
         #expect(noPage.status == 64 && noPage.stderr.contains("expect=offlined needs the page"), "\(noPage.stderr)")
@@ -103,6 +103,18 @@ struct ExpectedOutcomeTests {
         try Data(#"{"steps": [{"backend": "mce", "cases": "nothing/*"}]}"#.utf8).write(to: scenario)
         let none = try TestSupport.inject(["campaign", scenario.path, "--dry-run", "--root", "/nonexistent"])
         #expect(none.status == 64 && none.stderr.contains("'nothing/*' matches no file"), "\(none.stderr)")
+    }
+
+    @Test func sigbusTakesTheAddressFromItsVictim() throws {
+        // The dry run says where the address will come from, and starts nothing.
+        let dry = try TestSupport.inject(["run", "mce", "via=hwpoison", "pfn=0x1", "expect=sigbus", "--dry-run", "--root", "/nonexistent"])
+        #expect(dry.status == 0 && dry.stdout.contains("a victim process started in the target first holds a page"), "\(dry.stdout)\(dry.stderr)")
+        // An address given by the user would not be the victim's page.
+        let given = try TestSupport.inject(["run", "mce", "via=hwpoison", "addr=0x5000", "expect=sigbus", "--yes", "--root", "/nonexistent"])
+        #expect(given.status == 64 && given.stderr.contains("expect=sigbus gives addr= the victim's page: leave addr unset"), "\(given.stderr)")
+        // A file tree has no kernel to run a victim in.
+        let tree = try TestSupport.inject(["run", "mce", "via=hwpoison", "expect=sigbus", "--yes", "--root", "/nonexistent"])
+        #expect(tree.status == 64 && tree.stderr.contains("a --root tree has none"), "\(tree.stderr)")
     }
 
     @Test func aStepThatExpectsAPanicIsNotCounted() throws {

@@ -130,7 +130,14 @@ public struct CampaignRunner {
                 let request = step.request(using: &generator)
                 result.lastRequest = request.words
                 do throws(InjectError) {
-                    let plan = try session.plan(request)
+                    // expect=sigbus: a victim holds the page the request is given.
+                    let prepared = try await session.prepare(request)
+                    let victim = prepared.victim
+                    let plan: InjectionPlan
+                    do throws(InjectError) { plan = try session.plan(prepared.request) } catch {
+                        await victim?.stop(on: session.options.target)
+                        throw error
+                    }
                     if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil), let counter {
                         var events = Set(step.verify == "count" ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
                         if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog { events.insert("printk:console") }
@@ -145,7 +152,7 @@ public struct CampaignRunner {
                         for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
                     }
                     let outcome = try await session.perform(plan, journal: journal, confirmed: confirmed, verify: step.verify == "each",
-                                                            verifyTimeout: verifyTimeout)
+                                                            verifyTimeout: verifyTimeout, victim: victim)
                     result.injected += 1
                     if let findings = outcome.findings {
                         let kernel = findings.filter { $0.kind != "consumer" }, recorded = findings.filter { $0.kind == "consumer" }

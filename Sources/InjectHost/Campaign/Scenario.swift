@@ -128,10 +128,11 @@ public struct Scenario: Sendable, Equatable {
             if let text = entry.expect {
                 do { expect = try ExpectedOutcome(parsing: text, backend: entry.backend) } catch { throw fail("\(key).expect: '\(text)' is not \(ExpectedOutcome.spellings)") }
             }
-            // A kernel that panics loses the trace a counting step reads at its end.
-            let verify = entry.verify ?? (expect?.isPanic == true || entry.cases != nil ? "each" : "count")
+            let verify = entry.verify ?? (expect?.needsEachVerification == true || entry.cases != nil ? "each" : "count")
             guard ["count", "each", "none"].contains(verify) else { throw fail("\(key).verify: '\(verify)' is not count, each or none") }
-            if expect?.isPanic == true && verify == "count" { throw fail("\(key).verify: a step that expects a panic is verified each time (\"verify\": \"each\"), not counted") }
+            if let expect, expect.needsEachVerification && verify == "count" {
+                throw fail("\(key).verify: a step that expects \(expect) is verified each time (\"verify\": \"each\"), not counted")
+            }
             var parameters: [(String, ValueSource)] = []
             for (name, text) in (entry.parameters ?? [:]).sorted(by: { $0.key < $1.key }) {
                 parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))

@@ -81,6 +81,10 @@ public enum PlanRenderer {
         }
         if let outcome = plan.outcome {
             lines.append("expected outcome: \(outcome) (\(outcome.panicSummary))")
+            if outcome == .sigbus {
+                lines.append("  # a victim process started in the target first holds a page and reads it; the request gets its address,")
+                lines.append("  # and the kernel's 'Killing inject-victim:PID due to hardware memory corruption' is expected")
+            }
         }
         if !plan.confirmationReasons.isEmpty {
             lines.append("needs --yes: " + plan.confirmationReasons.joined(separator: "; "))

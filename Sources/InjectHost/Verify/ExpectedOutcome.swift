@@ -10,13 +10,16 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// The request's page is taken out of use: memory_failure() handled it and the page carries the
     /// HWPoison flag (`/proc/kpageflags`).
     case offlined
+    /// A process using the page is killed with SIGBUS: a ``Victim`` started in the target before
+    /// the injection gives the request its page and is killed when it next reads it.
+    case sigbus
     /// The kernel panicked; its panic line contains `message` when one is given.
     case panic(message: String?)
 
     /// The request parameter that declares it.
     public static let parameterName = "expect"
     /// The spellings, for help and errors.
-    public static let spellings = "logged, recovered, offlined, panic, or panic:TEXT (TEXT in the kernel's panic line)"
+    public static let spellings = "logged, recovered, offlined, sigbus, panic, or panic:TEXT (TEXT in the kernel's panic line)"
     /// The page flag `/proc/kpageflags` sets for a poisoned page (KPF_HWPOISON).
     static let hwpoisonFlag: UInt64 = 1 << 19
 
@@ -30,6 +33,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         case "logged": self = .logged
         case "recovered": self = .recovered
         case "offlined": self = .offlined
+        case "sigbus": self = .sigbus
         case "panic": self = .panic(message: nil)
         default:
             if word.lowercased().hasPrefix("panic:"), word.count > 6 {
@@ -61,6 +65,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         case .logged: return "logged"
         case .recovered: return "recovered"
         case .offlined: return "offlined"
+        case .sigbus: return "sigbus"
         case .panic(let message): return message.map { "panic:\($0)" } ?? "panic"
         }
     }
@@ -69,6 +74,25 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
+
+    /// The address parameter a victim's page goes into: the backend's first parameter of type
+    /// address, which the request must leave unset.
+    ///
+    /// - Throws: ``InjectError/invalidRequest(backend:message:)`` when there is none, or the request sets it.
+    static func victimParameter(_ info: BackendInfo, _ assignments: [ParameterAssignment]) throws(InjectError) -> String {
+        guard let parameter = info.parameters.first(where: { $0.type == .address }) else {
+            throw .invalidRequest(backend: info.name, message: "expect=sigbus needs a backend that takes a physical address; \(info.name) has none")
+        }
+        func canonical(_ name: String) -> String { name.lowercased().split(separator: "-", omittingEmptySubsequences: false).joined(separator: "_") }
+        if assignments.contains(where: { canonical($0.name) == canonical(parameter.name) }) {
+            throw .invalidRequest(backend: info.name, message: "expect=sigbus gives \(parameter.name)= the victim's page: leave \(parameter.name) unset")
+        }
+        return parameter.name
+    }
+
+    /// Whether a campaign step must verify each injection (a panic loses the trace a counting step
+    /// reads at its end; a victim's kill is a log line, which counting does not look at).
+    public var needsEachVerification: Bool { isPanic || self == .sigbus }
 
     /// Whether the kernel is expected to panic.
     public var isPanic: Bool { if case .panic = self { true } else { false } }
@@ -98,7 +122,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// - Throws: ``InjectError/invalidRequest(backend:message:)`` for `offlined` without a page.
     func complete(_ plan: inout InjectionPlan) throws(InjectError) {
         switch self {
-        case .logged:
+        case .logged, .sigbus:
             break
         case .recovered:
             if let pfn = Self.page(of: plan) {

@@ -35,9 +35,14 @@ public enum RasdaemonConsumer {
     /// The baselines, or `nil` when no rasdaemon runs there (or the target is a file tree).
     static func arm(_ plan: InjectionPlan, target: TargetSpec) async -> Armed? {
         guard target.guest != nil || target.root == "/" else { return nil }
-        let wanted = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap { $0.source.flatMap { tables[$0] } })
-        guard !wanted.isEmpty else { return nil }
-        let queries = wanted.sorted().map { "echo \"max \($0) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\"" }
+        let events = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source).filter { tables[$0] != nil })
+        guard !events.isEmpty else { return nil }
+        // Only what this rasdaemon records: the events it enabled in its instance (Debian's 0.6.8,
+        // for one, is built without memory_failure_event).
+        let queries = events.sorted().map { event -> String in
+            let table = tables[event]!, enable = "\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"
+            return "[ \"$(cat \(enable) 2>/dev/null)\" = 1 ] && echo \"max \(table) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \(table)' 2>/dev/null)\""
+        }
         let script = (["pidof rasdaemon >/dev/null || exit 0", "echo \"buffer_percent $(cat \(instance)/buffer_percent 2>/dev/null)\""] + queries)
             .joined(separator: "; ")
         guard let output = try? await target.shell(script), output.contains("buffer_percent") else { return nil }
