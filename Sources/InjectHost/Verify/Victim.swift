@@ -53,8 +53,9 @@ public struct Victim: Sendable, Equatable {
         _ = try? await target.shell("kill \(pid) 2>/dev/null; true")
     }
 
-    /// The victim process itself (`inject victim`): maps and fills its page, then reads it every
-    /// 20 ms until the kernel kills it or ``lifetimeSeconds`` pass. Returns the exit status.
+    /// The victim process itself (`inject victim`, on the main thread, so that the kernel's kill
+    /// line names the pid the host knows): maps and fills its page, then reads it every 20 ms until
+    /// the kernel kills it or ``lifetimeSeconds`` pass. Returns the exit status.
     public static func serve() -> Int32 {
         // MAP_FIXED_NOREPLACE (Linux 4.17): the address or nothing.
         let fixedNoReplace: Int32 = 0x100000
@@ -64,6 +65,8 @@ public struct Victim: Sendable, Equatable {
         // Its name, as the kernel's kill line gives it (prctl is variadic: /proc/self/comm instead).
         let comm = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
         if comm >= 0 { _ = write(comm, processName, processName.utf8.count); close(comm) }
+        // The kernel's SIGBUS must end the process, not the Swift runtime's crash handler.
+        _ = signal(SIGBUS, SIG_DFL)
         memset(page, 0x5A, 4096)
         _ = mlock(page, 4096)
         for _ in 0..<(lifetimeSeconds * 50) {
