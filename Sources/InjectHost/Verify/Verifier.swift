@@ -183,7 +183,7 @@ public struct Verifier {
             }
             findings.append(Finding(kind: "outcome", expected: outcome.panicSummary, matched: outcome.judges(panic),
                                     latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000) },
-                                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? (watchesPanic ? "the kernel kept running" : "this target cannot report panics")))
+                                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
         } else if let panic {
             findings.append(Finding(kind: "outcome", expected: "no kernel panic", matched: false, evidence: "\(panic.message) (\(panic.noticedBy))"))
         }
@@ -194,6 +194,13 @@ public struct Verifier {
             findings += await RasdaemonConsumer.collect(plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
         }
         return (findings, nil)
+    }
+
+    /// Why the target's kernel is known to be running (no panic seen), for the outcome's evidence.
+    private var keptRunning: String {
+        if target.reportsPanics { return "the kernel kept running" }
+        // This process runs on the target's kernel: that it is here to say so is the evidence.
+        return target.root == "/" ? "the kernel kept running (this process runs on it)" : "a --root tree has no kernel to panic"
     }
 
     /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.

@@ -13,6 +13,8 @@ extension Lab {
     }
 
     /// The kernel panic the guest has stopped on, or `nil` while it runs (or when no lab was up).
+    /// Asking lets a guest that pvpanic paused finish its panic, which ends QEMU: the caller is
+    /// expected to ``restart(after:)`` it.
     public func panic() -> GuestPanic? {
         guard let record = LabRecord.load(paths.record) else { return nil }
         let noticedBy: String
