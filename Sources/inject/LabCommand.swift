@@ -127,7 +127,7 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
         "  EINJ         types 0x\(String(record.einjTypes ?? 0, radix: 16)), firmware " + (firmware.map {
             "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered" + ($0.pending ? ", one waiting for its trigger" : "")
                 + ($0.last.isEmpty ? "" : "; last: \($0.last)")
-        } ?? "not running"),
+        } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),
         "  panics       \(record.panics ?? 0), restarts \(record.restarts ?? 0)" + (record.lastPanic.map { "; last: \($0)" } ?? "")
             + (record.lastPanicConsole.map { " (its console: \($0))" } ?? ""),
         "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",

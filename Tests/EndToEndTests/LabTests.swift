@@ -246,6 +246,11 @@ struct LabTests {
             let alive = try guest(lab, "for p in $(pgrep -x inject-victim); do grep -q '^State:.*Z' /proc/$p/status || echo alive $p; done; echo checked")
             #expect(alive.contains("checked") && !alive.contains("alive"), "no victim is left running: \(alive)")
 
+            // expect=recovered: the kernel's memory-failure handling of that page says Recovered.
+            let free = "0x" + String(try freePage(lab, from: 0x6000), radix: 16)
+            let recovered = try inject(["run", "mce", "via=hwpoison", "pfn=\(free)", "expect=recovered", "--verify", "--yes", "--lab", lab])
+            #expect(recovered.contains("seen     trace ras:memory_failure_event pfn=\(free) result=Recovered"), "\(recovered)")
+
             let pfn = try freePage(lab, from: 0x7000)
             let cases = [
                 ("1-srao/data/srao_mem_scrub", "# expect: offlined\nCPU 0 BANK 2\nSTATUS UNCORRECTED SRAO 0xc0\nMCGSTATUS RIPV MCIP\nADDR 0x\(String(pfn << 12, radix: 16))\nMISC 0x8c\n"),
