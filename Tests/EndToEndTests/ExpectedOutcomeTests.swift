@@ -99,6 +99,11 @@ struct ExpectedOutcomeTests {
         try Data("CPU 0\n# expect: maybe\n".utf8).write(to: root.appendingPathComponent("a/data/corrected"))
         let bad = try TestSupport.inject(["campaign", scenario.path, "--dry-run"] + qemu)
         #expect(bad.status == 64 && bad.stderr.contains("a/data/corrected:2: 'maybe' is not logged"), "\(bad.stderr)")
+        // A case that declares a panic cannot be counted.
+        try Data("# expect: panic\nCPU 0\nSTATUS FATAL\n".utf8).write(to: root.appendingPathComponent("a/data/corrected"))
+        try Data(#"{"steps": [{"backend": "mce", "cases": "soft-inj/a/data", "verify": "count", "parameters": {"via": "qemu"}}]}"#.utf8).write(to: scenario)
+        let counted = try TestSupport.inject(["campaign", scenario.path, "--dry-run"] + qemu)
+        #expect(counted.status == 64 && counted.stderr.contains("a/data/corrected expects panic, which is verified each time"), "\(counted.stderr)")
         // A pattern that matches nothing says so.
         try Data(#"{"steps": [{"backend": "mce", "cases": "nothing/*"}]}"#.utf8).write(to: scenario)
         let none = try TestSupport.inject(["campaign", scenario.path, "--dry-run", "--root", "/nonexistent"])

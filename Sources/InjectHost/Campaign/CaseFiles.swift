@@ -64,6 +64,9 @@ enum CaseFiles {
             caseStep.parameters.append((parameter, .fixed(path)))
             caseStep.count = 1
             caseStep.expect = try declaredOutcome(path, backend: step.backend, fail) ?? step.expect
+            if let expect = caseStep.expect, expect.needsEachVerification && caseStep.verify == "count" {
+                throw fail("\(path) expects \(expect), which is verified each time: drop \"verify\": \"count\" from the step")
+            }
             steps.append(caseStep)
         }
         return steps

@@ -44,13 +44,14 @@ public struct Victim: Sendable, Equatable {
             }
             usleep(100_000)
         }
-        _ = try? await target.shell("kill \(pid) 2>/dev/null")
+        await Victim(pid: pid, physicalAddress: 0).stop(on: target)
         throw .tool(argv: [executable, "victim"], reason: "its page at 0x\(String(virtualAddress, radix: 16)) did not appear in /proc/\(pid)/pagemap within 5 s (is this root?)", hint: nil)
     }
 
-    /// Ends the victim if it still runs (it was not killed).
+    /// Ends the victim if it still runs (it was not killed), and only it: a pid the kernel has
+    /// given to another process since is left alone.
     public func stop(on target: TargetSpec) async {
-        _ = try? await target.shell("kill \(pid) 2>/dev/null; true")
+        _ = try? await target.shell("[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; true")
     }
 
     /// The victim process itself (`inject victim`, on the main thread, so that the kernel's kill
@@ -65,8 +66,11 @@ public struct Victim: Sendable, Equatable {
         // Its name, as the kernel's kill line gives it (prctl is variadic: /proc/self/comm instead).
         let comm = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
         if comm >= 0 { _ = write(comm, processName, processName.utf8.count); close(comm) }
-        // The kernel's SIGBUS must end the process, not the Swift runtime's crash handler.
+        // The kernel's SIGBUS must end the process, not the Swift runtime's crash handler, and
+        // leave no core file behind.
         _ = signal(SIGBUS, SIG_DFL)
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         memset(page, 0x5A, 4096)
         _ = mlock(page, 4096)
         for _ in 0..<(lifetimeSeconds * 50) {
