@@ -44,7 +44,7 @@ struct CampaignCommand: AsyncParsableCommand {
     }
 
     /// A step as `--dry-run` lists it.
-    struct PlannedStep: Encodable {
+    struct ListedStep: Encodable {
         var name: String
         var backend: String
         var count: Int
@@ -56,7 +56,7 @@ struct CampaignCommand: AsyncParsableCommand {
     struct DryRun: Encodable {
         var name: String
         var seed: UInt64
-        var steps: [PlannedStep]
+        var steps: [ListedStep]
     }
 
     func run() async throws {
@@ -71,7 +71,7 @@ struct CampaignCommand: AsyncParsableCommand {
         try global.report { () throws(InjectError) in try runner.validate(plan) }
         if dryRun {
             let steps = plan.steps.map { step in
-                PlannedStep(name: step.name, backend: step.backend, count: step.count, verify: step.verify, expect: step.expect?.description,
+                ListedStep(name: step.name, backend: step.backend, count: step.count, verify: step.verify, expect: step.expect?.description,
                             parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
             }
             if global.json { Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps)); return }

@@ -51,8 +51,7 @@ extension TargetSpec {
     /// its status `guest-panicked` (a pvpanic device and `-action panic=pause`); `nil` otherwise.
     public func panic() -> GuestPanic? {
         if let guest { return guest.panic() }
-        guard let qmpSocket, let client = try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 2),
-              (try? client.execute("query-status"))?["status"]?.stringValue == "guest-panicked" else { return nil }
+        guard let qmpSocket, QMPClient.runState(socketPath: qmpSocket) == "guest-panicked" else { return nil }
         return GuestPanic(message: "the guest panicked", noticedBy: "QMP query-status: guest-panicked", console: "")
     }
 }

@@ -34,6 +34,13 @@ public final class QMPClient {
         _ = try execute("qmp_capabilities")
     }
 
+    /// The run state of the QEMU at `socketPath` (`running`, `paused`, `guest-panicked`, ...), or
+    /// `nil` when its monitor does not answer within 2 s.
+    public static func runState(socketPath: String) -> String? {
+        guard let client = try? QMPClient(socketPath: socketPath, timeoutSeconds: 2) else { return nil }
+        return (try? client.execute("query-status"))?["status"]?.stringValue
+    }
+
     /// Runs `command` with optional `arguments` and returns its `return` member.
     ///
     /// - Throws: ``TargetError/qmpCommandFailed(command:errorClass:message:)`` when QEMU answers

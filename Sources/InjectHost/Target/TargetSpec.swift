@@ -45,6 +45,13 @@ public struct TargetSpec: Sendable {
         return try await ToolRunner.run(["/bin/sh", "-c", command]).output
     }
 
+    /// Entry `index` of a kernel table of 64-bit words (`/proc/kpageflags`, `/proc/PID/pagemap`),
+    /// read where the target's kernel is; `nil` when it cannot be read.
+    public func procWord(_ path: String, index: UInt64) async -> UInt64? {
+        let text = try? await shell("dd if=\(path) bs=8 skip=\(index) count=1 2>/dev/null | od -An -tu8")
+        return text.flatMap { UInt64($0.trimmed()) }
+    }
+
     /// One line naming the target, for journals and reports.
     public var summary: String {
         if let guest { return guest.name }

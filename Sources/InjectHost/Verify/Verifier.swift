@@ -206,8 +206,7 @@ public struct Verifier {
     /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.
     private func pageFlags(_ pfn: String) async -> UInt64? {
         guard let page = ValueParser.parseUnsigned(pfn) else { return nil }
-        let text = try? await target.shell("dd if=/proc/kpageflags bs=8 skip=\(page) count=1 2>/dev/null | od -An -tu8")
-        return text.flatMap { UInt64($0.trimmed()) }
+        return await target.procWord("/proc/kpageflags", index: page)
     }
 
     /// The kernel log, one line per entry.

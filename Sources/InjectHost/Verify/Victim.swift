@@ -36,10 +36,9 @@ public struct Victim: Sendable, Equatable {
         guard let pid = Int(started.trimmed()), pid > 0 else {
             throw .tool(argv: [executable, "victim"], reason: "the victim did not start: '\(started.trimmed())'", hint: nil)
         }
-        let entry = "dd if=/proc/\(pid)/pagemap bs=8 skip=\(virtualAddress >> 12) count=1 2>/dev/null | od -An -tu8"
         for _ in 0..<50 {
             // Bit 63: present; bits 0-54: the page frame (read as root).
-            if let word = UInt64((try? await target.shell(entry))?.trimmed() ?? ""), word >> 63 == 1, word & ((1 << 55) - 1) != 0 {
+            if let word = await target.procWord("/proc/\(pid)/pagemap", index: virtualAddress >> 12), word >> 63 == 1, word & ((1 << 55) - 1) != 0 {
                 return Victim(pid: pid, physicalAddress: (word & ((1 << 55) - 1)) << 12)
             }
             usleep(100_000)

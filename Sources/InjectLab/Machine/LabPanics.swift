@@ -7,10 +7,7 @@ import SystemPackage
 extension Lab {
     /// The guest's QEMU run state (`running`, `paused`, `guest-panicked`, ...), or `nil` when the
     /// monitor does not answer.
-    public func runState() -> String? {
-        guard let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) else { return nil }
-        return (try? client.execute("query-status"))?["status"]?.stringValue
-    }
+    public func runState() -> String? { QMPClient.runState(socketPath: paths.qmpSocket.string) }
 
     /// The kernel panic the guest has stopped on, or `nil` while it runs (or when no lab was up).
     /// Asking lets a guest that pvpanic paused finish its panic, which ends QEMU: the caller is
