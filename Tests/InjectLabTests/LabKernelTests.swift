@@ -87,10 +87,12 @@ import Testing
         #expect(small.devices.map(\.edacLabel) == ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"])
         #expect(small.ranges.map(\.start) == [0, 128 << 20, 256 << 20, 384 << 20] && small.ranges.last?.end == 512 << 20)
         #expect(small.ranges.map(\.deviceHandle) == small.devices.map(\.handle))
-        let large = LabMemoryDevices(memoryMiB: 4096)  // 3 GiB below the hole, 1 GiB from 4 GiB
-        #expect(large.ranges.count == 4 && large.ranges[3].start == 0x1_0000_0000 && large.ranges[3].end == 0x1_4000_0000)
-        let split = LabMemoryDevices(memoryMiB: 5120)  // DIMM 2 (2.5...3.75 GiB of RAM) straddles the 3 GiB line
-        #expect(split.ranges.filter { $0.deviceHandle == split.devices[2].handle }.map(\.start) == [2560 << 20, 0x1_0000_0000])
-        #expect(split.ranges.map { $0.end - $0.start }.reduce(0, +) == 5120 << 20)
+        let large = LabMemoryDevices(memoryMiB: 4096)  // q35: 2 GiB below the hole, 2 GiB from 4 GiB
+        #expect(large.ranges.count == 4 && large.ranges[2].start == 0x1_0000_0000 && large.ranges[3].end == 0x1_8000_0000)
+        let unsplit = LabMemoryDevices(memoryMiB: 2560)  // below 2.75 GiB q35 keeps all of it low
+        #expect(unsplit.ranges.count == 4 && unsplit.ranges[3].end == 2560 << 20)
+        let split = LabMemoryDevices(memoryMiB: 3072)  // DIMM 2 (1.5...2.25 GiB of RAM) straddles the 2 GiB line
+        #expect(split.ranges.filter { $0.deviceHandle == split.devices[2].handle }.map(\.start) == [1536 << 20, 0x1_0000_0000])
+        #expect(split.ranges.map { $0.end - $0.start }.reduce(0, +) == 3072 << 20)
     }
 }

@@ -14,6 +14,7 @@ public struct NMIBackend: InjectBackend {
             Parameter("method", .choice(["diag", "watchdog", "gpe", "powerbutton"]),
                       help: "via=ipmi: diag (default) pulses the diagnostic interrupt (chassis power diag); watchdog arms the BMC watchdog with an NMI pre-timeout, then stops it (the lab's simulated BMC has no diag). signal=sci: gpe (default) raises GPE 1 with a PCI hotplug that is undone at once (the GPE method runs, so the lab's HED device is notified: GHES SCI sources are read); powerbutton sends the power-button event (a fixed event: an SCI that runs no GPE method)"),
             Parameter("irq", .u64(0...65535), help: "the interrupt for signal=irq via=debugfs"),
+            Parameter("bus", .string, help: "method=gpe: the QEMU bus the hotplugged device goes on (default: pci.0 on QEMU's pc machine; on q35 the lab's free root port \(NMIBackend.labHotplugPort), which must be an empty pcie-root-port with ACPI hotplug)"),
         ],
         logMarkers: ["NMI"])
 
@@ -51,8 +52,14 @@ public struct NMIBackend: InjectBackend {
                 // A device added to the PCI hotplug bus raises GPE 1, whose method the lab's DSDT
                 // extends with Notify(HED, 0x80); removing it again leaves nothing behind.
                 let id = "inject-gpe-" + String(request.target.realtimeNanoseconds % 0xFFFF_FFFF, radix: 16)
-                plan.qmp("device_add", arguments: "{\"driver\": \"e1000\", \"bus\": \"pci.0\", \"id\": \"\(id)\"}",
-                         note: "PCI hotplug: QEMU raises GPE 1 (an SCI); the GPE method runs", hint: "the machine needs ACPI PCI hotplug on pci.0 (QEMU's pc machine)", trigger: true)
+                let q35 = Self.isQ35(request.target)
+                let bus = p.text("bus") ?? (q35 ? Self.labHotplugPort : "pci.0")
+                guard bus.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                    throw BackendError.invalid("bus=\(bus) is not a QEMU bus id (letters, digits, '.', '_', '-'); see `info qtree` in QEMU's monitor")
+                }
+                plan.qmp("device_add", arguments: "{\"driver\": \"\(q35 ? "e1000e" : "e1000")\", \"bus\": \"\(bus)\", \"id\": \"\(id)\"}",
+                         note: "PCI hotplug into \(bus): QEMU raises GPE 1 (an SCI); the GPE method runs",
+                         hint: "the machine needs ACPI PCI hotplug on \(bus): pci.0 on QEMU's pc machine, an empty pcie-root-port on q35 (bus=ID)", trigger: true)
                 plan.sleep(microseconds: 1_000_000, note: "let the guest handle the GPE before the removal raises the next one")
                 plan.qmp("device_del", arguments: "{\"id\": \"\(id)\"}", note: "unplug it again (the guest ejects it on the next GPE)")
                 plan.expect(.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1))
@@ -83,6 +90,15 @@ public struct NMIBackend: InjectBackend {
             throw BackendError.invalid("signal=\(signal) cannot be raised via=\(via); use nmi via qemu, ipmi or sysrq; sci via qemu; irq via debugfs")
         }
         return plan
+    }
+
+    /// The empty root port the lab keeps for hotplugs on its q35 machine.
+    public static let labHotplugPort = "hotplug0"
+
+    /// Whether the target is QEMU's q35 machine (its host bridge is the Q35 MCH, 8086:29c0), whose
+    /// root bus takes no hotplug.
+    static func isQ35(_ target: Target) -> Bool {
+        target.value("sys/bus/pci/devices/0000:00:00.0/vendor") == "0x8086" && target.value("sys/bus/pci/devices/0000:00:00.0/device") == "0x29c0"
     }
 
     /// An NMI from the BMC's watchdog: armed with an NMI pre-timeout 1 s out and a hard reset 60 s

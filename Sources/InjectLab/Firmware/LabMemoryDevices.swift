@@ -13,9 +13,10 @@ public struct LabMemoryDevices: Sendable, Equatable {
     /// The first type-17 handle (QEMU uses the same base for its own) and the first type-20 one.
     static let deviceHandleBase: UInt16 = 0x1100
     static let mappedHandleBase: UInt16 = 0x1400
-    /// Where QEMU's `pc` machine splits RAM when it exceeds 3.5 GiB: below 3 GiB, the rest from 4 GiB.
-    static let splitThreshold: UInt64 = 0xE000_0000
-    static let lowMemoryWhenSplit: UInt64 = 0xC000_0000
+    /// Where QEMU's q35 machine splits RAM (pc_q35.c): from 2.75 GiB of RAM on, the first 2 GiB
+    /// stay below 4 GiB and the rest starts at 4 GiB.
+    static let splitThreshold: UInt64 = 0xB000_0000
+    static let lowMemoryWhenSplit: UInt64 = 0x8000_0000
 
     /// The sockets, in table order (ghes_edac's DIMM index order).
     public var devices: [SMBIOSMemoryDevice]

@@ -13,7 +13,7 @@ public struct KernelModules: Sendable {
     /// device (`/dev/ipmi0`) for the simulated BMC, and pvpanic-mmio, which tells QEMU's pvpanic
     /// device (ACPI QEMU0001) that the kernel panicked.
     public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
-                                "ipmi_si", "ipmi_devintf", "ghes_edac", "pvpanic-mmio"]
+                                "ipmi_si", "ipmi_devintf", "ghes_edac", "pvpanic-mmio", "aer_inject"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 

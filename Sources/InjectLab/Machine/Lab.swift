@@ -103,8 +103,8 @@ public struct Lab {
             let layout = FirmwareLayout.lab
             // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
             let version = (try? await ToolRunner.run([LabPrerequisites.qemu.string, "--version"]).output) ?? "unknown"
-            let configuration = "\(version.split(separator: "\n").first ?? "") pc cpus=\(options.cpus) memory=\(options.memoryMiB) "
-                + (QEMUCommand.dsdtDevices + options.extraQEMUArguments).joined(separator: " ")
+            let configuration = "\(version.split(separator: "\n").first ?? "") \(QEMUCommand.machine) cpus=\(options.cpus) memory=\(options.memoryMiB) "
+                + (QEMUCommand.dsdtDevices + LabPCIe.arguments + options.extraQEMUArguments).joined(separator: " ")
             let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
             var dsdt = try? AttributeFiles.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")

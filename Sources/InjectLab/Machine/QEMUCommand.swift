@@ -1,7 +1,7 @@
 import InjectHost
 import SystemPackage
-/// QEMU's command line for a lab: TCG, guest RAM in a shared file (the firmware window is inside
-/// it), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
+/// QEMU's command line for a lab: TCG on a q35 machine, guest RAM in a shared file (the firmware
+/// window is inside it), PCI Express root ports with AER-capable endpoints (``LabPCIe``), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
 /// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
 /// watchdog raises NMIs), the DIMMs' SMBIOS structures (``LabMemoryDevices``), a pvpanic device
 /// that pauses the guest when its kernel panics (QMP status `guest-panicked`, event GUEST_PANICKED,
@@ -18,7 +18,7 @@ enum QEMUCommand {
             "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
             "-accel", "tcg", "-cpu", cpu, "-smp", String(cpus), "-m", "\(memoryMiB)M",
             "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
-            "-machine", "pc,memory-backend=ram0",
+            "-machine", "\(machine),memory-backend=ram0",
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
@@ -27,7 +27,7 @@ enum QEMUCommand {
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
-        ] + dsdtDevices + [
+        ] + dsdtDevices + LabPCIe.arguments + [
             "-action", "panic=pause",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-serial", "file:\(paths.consoleLog)",
@@ -35,6 +35,10 @@ enum QEMUCommand {
             "-daemonize", "-pidfile", paths.pidFile.string,
         ]
     }
+
+    /// QEMU's machine type: q35, a PCI Express machine (root ports, AER), with ACPI PCI hotplug
+    /// (the SCI path's GPE 1 is raised by a hotplug into the lab's free root port).
+    static let machine = "q35"
 
     /// The guest CPU: TCG's "max" with an Intel vendor. The kernel grades machine checks by vendor,
     /// and "max" otherwise says AuthenticAMD, whose grading panics on every uncorrected error of a
