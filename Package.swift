@@ -1,8 +1,8 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// The four backends we ship; each is a `.dynamic` library that the host finds and dlopen()s.
-let backends = ["MCE", "GHES", "EDAC", "NMI"]
+/// The five backends we ship; each is a `.dynamic` library that the host finds and dlopen()s.
+let backends = ["MCE", "GHES", "EDAC", "NMI", "AER"]
 
 let package = Package(
     name: "inject",

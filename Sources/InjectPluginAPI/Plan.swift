@@ -36,6 +36,14 @@ public struct Plan: Sendable {
         steps.append(PlanStep(.writeMemory(address: address, bytes: bytes), note: note))
     }
 
+    /// Appends a write of a binary record to a character device under the target root in one
+    /// write() (the kernel's `/dev/aer_inject`); the host refuses anything but a device node.
+    /// Needs a host of ABI 1.4.
+    public mutating func writeDevice(_ path: String, _ bytes: [UInt8], note: String? = nil, hint: String? = nil,
+                                     trigger: Bool = false) {
+        steps.append(PlanStep(.writeDevice(path: path, bytes: bytes), note: note, hint: hint, isTrigger: trigger))
+    }
+
     /// Appends an IPMI request (network function, command, request data) to the target's BMC;
     /// the host chooses the route (in-band, the lab's simulated BMC, or a BMC over the network).
     public mutating func ipmi(netFunction: UInt8, command: UInt8, data: [UInt8] = [], note: String? = nil,
@@ -96,6 +104,8 @@ public struct PlanStep: Sendable, Equatable {
         case ipmi(netFunction: UInt8, command: UInt8, data: [UInt8])
         /// Wait until the 32-bit word at a guest-physical address of firmware memory reads zero.
         case waitMemoryZero(address: UInt64, timeoutMicroseconds: UInt64)
+        /// Write a binary record to a character device (ABI 1.4).
+        case writeDevice(path: String, bytes: [UInt8])
     }
 
     /// What the step does.
@@ -122,7 +132,9 @@ public enum Expectation: Sendable, Equatable {
     case traceEvent(String, fields: String, note: String? = nil)
     /// A kernel log line containing `text`.
     case kernelLog(String, note: String? = nil)
-    /// The counter file `path` (under the root) grows by at least `delta`.
+    /// The counter file `path` (under the root) grows by at least `delta`. A path `FILE#NAME`
+    /// reads the number on the line `NAME value` of a keyed file (aer_dev_correctable's
+    /// `TOTAL_ERR_COR 3`); it needs a host of ABI 1.4.
     case counter(String, delta: Int64, note: String? = nil)
     /// The counter file `path` grows by exactly `delta`; with 0, it does not move (another DIMM's
     /// counter, for example). Needs a host of ABI 1.3; an older one refuses the plan with that reason.

@@ -22,6 +22,11 @@ struct PlanEncoder {
             if case .counterExact(let path, _, _) = expectation, minor < 3 {
                 throw BackendError.unsupported("this request expects \(path) to move by an exact count, which a host of ABI 1.\(minor) cannot check (1.3 can): update inject")
             }
+            switch expectation {
+            case .counter(let path, _, _) where path.contains("#") && minor < 4, .counterExact(let path, _, _) where path.contains("#") && minor < 4:
+                throw BackendError.unsupported("this request reads the keyed counter \(path), which a host of ABI 1.\(minor) cannot (1.4 can): update inject")
+            default: break
+            }
         }
         for step in plan.steps {
             let rc = add(step)
@@ -108,6 +113,12 @@ struct PlanEncoder {
                     c.address = address
                     c.microseconds = timeout
                     return host.pointee.add_step(call, &c)
+                case .writeDevice(let path, let bytes):
+                    c.kind = INJECT_STEP_WRITE_DEVICE.rawValue
+                    return path.withCString { p in bytes.withUnsafeBufferPointer { buffer in
+                        c.path = p; c.data = buffer.baseAddress; c.data_length = buffer.count
+                        return host.pointee.add_step(call, &c)
+                    } }
                 case .repeatSteps(let count, let times, let interval):
                     c.kind = INJECT_STEP_REPEAT.rawValue
                     c.repeat_steps = UInt32(clamping: count)
@@ -143,6 +154,7 @@ extension PlanStep.Action {
     var minimumMinor: UInt16? {
         switch self {
         case .repeatSteps, .ipmi, .waitMemoryZero: return 1
+        case .writeDevice: return 4
         default: return nil
         }
     }
@@ -159,6 +171,7 @@ extension PlanStep.Action {
         case .repeatSteps: return "repeat"
         case .ipmi: return "IPMI"
         case .waitMemoryZero: return "wait-for-zero"
+        case .writeDevice: return "device write"
         }
     }
 }

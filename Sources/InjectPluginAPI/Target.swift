@@ -75,6 +75,35 @@ public struct Target {
         return buffer
     }
 
+    /// Finds the PCI device `spec` names, through the host (which owns PCI targeting): an address
+    /// `[dddd:]bb:dd.f`, or on a target with a QEMU monitor a QEMU device id.
+    ///
+    /// - Throws: ``BackendError`` `.invalid` for a spec that is neither, `.notFound` when the target
+    ///   has no such device (the host's message names what it has), `.unsupported` on a host older
+    ///   than ABI 1.4.
+    public func pciDevice(_ spec: String) throws(BackendError) -> PCIDevice {
+        guard host.pointee.struct_size >= INJECT_HOST_API_SIZE_1_4, let resolve = host.pointee.resolve_pci_device else {
+            throw BackendError.unsupported("the host is older than ABI 1.4: it cannot find PCI devices; update inject")
+        }
+        var device = inject_pci_device()
+        device.struct_size = UInt32(MemoryLayout<inject_pci_device>.size)
+        let rc = resolve(call, spec, &device)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        guard rc == INJECT_OK.rawValue else {
+            let reason = text(device.reason)
+            switch rc {
+            case INJECT_E_NOT_FOUND.rawValue: throw BackendError(.notFound, reason)
+            case INJECT_E_INVALID.rawValue: throw BackendError.invalid(reason)
+            default: throw BackendError(.failed, reason.isEmpty ? "finding PCI device '\(spec)' failed (code \(rc))" : reason)
+            }
+        }
+        let id = text(device.qemu_id)
+        return PCIDevice(address: text(device.address), qemuID: id.isEmpty ? nil : id,
+                         isPresent: device.flags & UInt32(INJECT_PCI_PRESENT) != 0)
+    }
+
     /// Reads a file, trimmed of surrounding white space, or `nil` when it cannot be read.
     public func value(_ path: String) -> String? {
         (try? read(path))?.trimmingWhitespace
@@ -123,6 +152,26 @@ public struct Target {
         default: return BackendError(.failed, "\(path) could not be read (code \(rc))")
         }
     }
+}
+
+/// A PCI device of the target, as ``Target/pciDevice(_:)`` finds it.
+public struct PCIDevice: Sendable, Equatable {
+    /// `dddd:bb:dd.f`, lower-case hex: the name the kernel uses in sysfs, logs and tracepoints.
+    public var address: String
+    /// The QEMU device id (what QEMU's monitor commands take), when the target has a monitor.
+    public var qemuID: String?
+    /// Whether the target's kernel lists the device.
+    public var isPresent: Bool
+
+    /// A device (test doubles).
+    public init(address: String, qemuID: String? = nil, isPresent: Bool = true) {
+        self.address = address
+        self.qemuID = qemuID
+        self.isPresent = isPresent
+    }
+
+    /// The device's sysfs directory, relative to the target root.
+    public var sysfsPath: String { "sys/bus/pci/devices/\(address)" }
 }
 
 /// What `plan` receives: the validated values and read access to the target.

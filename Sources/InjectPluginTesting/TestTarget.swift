@@ -23,6 +23,9 @@ public final class TestTarget: @unchecked Sendable {
     public var hasQMP: Bool
     public var hasFirmwareMemory: Bool
     public var hasIPMI: Bool
+    /// QEMU device ids by PCI address (`0000:01:00.0`), for ``Target/pciDevice(_:)`` on a
+    /// target with a monitor; a device is present when a file lies under its sysfs directory.
+    public var qemuDevices: [String: String] = [:]
     /// The wall clock the backend sees, in nanoseconds since 1970.
     public var realtimeNanoseconds: UInt64 = 1_796_000_000_000_000_000
 
@@ -103,6 +106,10 @@ public final class TestTarget: @unchecked Sendable {
             for (name, isDirectory) in entries where visit(context, name, isDirectory ? 1 : 0) != 0 { break }
             return INJECT_OK.rawValue
         }
+        table.pointee.resolve_pci_device = { call, spec, out in
+            guard let target = TestTarget.from(call), let spec, let out else { return INJECT_E_INVALID.rawValue }
+            return target.resolve(String(cString: spec), out)
+        }
         table.pointee.monotonic_ns = { _ in 0 }
         table.pointee.realtime_ns = { call in TestTarget.from(call)?.realtimeNanoseconds ?? 0 }
         table.pointee.read_memory = { call, address, buffer, length in
@@ -119,6 +126,34 @@ public final class TestTarget: @unchecked Sendable {
         }
         return UnsafePointer(table)
     }()
+
+    /// The fake `resolve_pci_device`: full or bus-relative addresses as given (no normalization
+    /// beyond the domain), QEMU ids from ``qemuDevices``.
+    private func resolve(_ spec: String, _ out: UnsafeMutablePointer<inject_pci_device>) -> Int32 {
+        func copy<T>(_ text: String, _ field: inout T) {
+            withUnsafeMutableBytes(of: &field) { buffer in
+                let bytes = Array(text.utf8.prefix(buffer.count - 1))
+                buffer.copyBytes(from: bytes)
+                buffer[bytes.count] = 0
+            }
+        }
+        let isAddress = spec.contains(":") && spec.contains(".")
+        let address = isAddress ? (spec.split(separator: ":").count == 2 ? "0000:" + spec : spec)
+            : (hasQMP ? qemuDevices.first { $0.value == spec }?.key : nil)
+        guard let address else {
+            copy(hasQMP ? "QEMU has no PCI device with id '\(spec)'" : "'\(spec)' is not a PCI address", &out.pointee.reason)
+            return hasQMP ? INJECT_E_NOT_FOUND.rawValue : INJECT_E_INVALID.rawValue
+        }
+        let present = isDirectory("sys/bus/pci/devices/" + address)
+        guard present || qemuDevices[address] != nil else {
+            copy("the target has no PCI device \(address)", &out.pointee.reason)
+            return INJECT_E_NOT_FOUND.rawValue
+        }
+        out.pointee.flags = present ? UInt32(INJECT_PCI_PRESENT) : 0
+        copy(address, &out.pointee.address)
+        copy(hasQMP ? qemuDevices[address] ?? "" : "", &out.pointee.qemu_id)
+        return INJECT_OK.rawValue
+    }
 
     private func isDirectory(_ path: String) -> Bool { files.keys.contains { $0.hasPrefix(path + "/") } }
 
@@ -140,7 +175,8 @@ public final class TestTarget: @unchecked Sendable {
         public var description: String
     }
 
-    static func values(_ descriptor: BackendDescriptor, _ given: [String: String]) throws -> ParameterValues {
+    /// `given` (as a user would type them) with the schema's defaults, parsed the simple way.
+    public static func values(_ descriptor: BackendDescriptor, _ given: [String: String]) throws -> ParameterValues {
         for name in given.keys where !descriptor.parameters.contains(where: { $0.name == name }) {
             throw InvalidValue(description: "\(descriptor.name) has no parameter '\(name)'")
         }

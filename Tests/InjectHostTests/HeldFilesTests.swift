@@ -12,6 +12,7 @@ struct HeldFilesTests {
     struct OpenEveryTime: TargetFiles {
         let inner: AttributeFiles
         func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) { try inner.write(value, to: path, hint: hint) }
+        func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) { try inner.writeDevice(bytes, to: path, hint: hint) }
         func read(_ path: TargetPath) throws(TargetError) -> [UInt8] { try inner.read(path) }
         func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] { try inner.list(path) }
         func exists(_ path: String) -> Bool { inner.exists(path) }

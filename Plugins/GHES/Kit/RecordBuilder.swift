@@ -39,6 +39,9 @@ struct RecordBuilder {
                 set(&section, field, from: parameter)
             }
             if section["bus"] == nil { section["bus"] = 0 }  // the device id group is what the kernel prints
+            if p.isSet("aer_cor_status") || p.isSet("aer_uncor_status") {
+                section.setBytes("aer_info", aerInfo())
+            }
             return .fixed(section)
         case "arm":
             let type = UInt8(GHESParameters.armErrorTypes.firstIndex(of: p.text("arm_error") ?? "cache") ?? 0)
@@ -63,6 +66,19 @@ struct RecordBuilder {
             set(&section, "error_type", from: "memory_error_type")
             return .fixed(section)
         }
+    }
+
+    /// The AER capability as the PCIe section carries it (its first 44 bytes: header, the
+    /// uncorrectable status, mask and severity, the correctable status and mask, control, header
+    /// log); ghes.c hands it to the AER driver, which reports and counts it on the device.
+    private func aerInfo() -> [UInt8] {
+        let words: [UInt32] = [
+            0x0002_0001,                                                     // AER capability, version 2
+            UInt32(p.number("aer_uncor_status") ?? 0), 0,
+            UInt32(p.number("aer_uncor_severity") ?? 0x0046_2030),
+            UInt32(p.number("aer_cor_status") ?? 0), 0,
+        ]
+        return words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
     }
 
     private func set(_ section: inout FixedSection, _ field: String, from parameter: String) {

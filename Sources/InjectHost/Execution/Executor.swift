@@ -166,6 +166,8 @@ private struct StepRunner {
                 return response.isEmpty ? nil : "response " + response.map { ValueParser.hexByte($0) }.joined(separator: " ")
             case .qmp(let command, let arguments):
                 return try qmp(command, arguments, hint: step.hint)
+            case .writeDevice(let path, let bytes):
+                try files.writeDevice(bytes, to: path, hint: step.hint)
             case .writeMemory(let address, let bytes):
                 guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
                 try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
@@ -190,7 +192,12 @@ private struct StepRunner {
         guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
         if qmp == nil { qmp = try QMPClient(socketPath: socket) }
         do throws(TargetError) {
-            return try qmp!.execute(command, arguments: arguments).description
+            let reply = try qmp!.execute(command, arguments: arguments)
+            // HMP reports a failure only as text in a successful QMP reply.
+            if command == "human-monitor-command", let text = reply.stringValue, QMPClient.isHMPFailure(text) {
+                throw TargetError.qmpCommandFailed(command: command, errorClass: "HMP", message: text.trimmed())
+            }
+            return reply.description
         } catch .qmpCommandFailed(let failed, let errorClass, let message) {
             var text = message
             if errorClass == "CommandNotFound", let version = try? qmp!.execute("query-version")["qemu"] {

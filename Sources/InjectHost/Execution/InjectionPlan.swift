@@ -34,6 +34,8 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case vendorCall(VendorCall)
         /// Wait until the 32-bit word at a guest-physical address of firmware memory reads zero.
         case waitMemoryZero(address: UInt64, microseconds: UInt64)
+        /// Write a binary record to a character device in one write() (ABI 1.4).
+        case writeDevice(path: TargetPath, bytes: [UInt8])
     }
 
     /// What the step does.
@@ -70,6 +72,10 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
         case .writeMemory(let address, let bytes):
             try c.encode("memory", forKey: .kind)
             try c.encode("0x" + String(address, radix: 16), forKey: .address)
+            try c.encode(bytes.map { ValueParser.hexByte($0) }.joined(), forKey: .bytes)
+        case .writeDevice(let path, let bytes):
+            try c.encode("device", forKey: .kind)
+            try c.encode(path.relative, forKey: .path)
             try c.encode(bytes.map { ValueParser.hexByte($0) }.joined(), forKey: .bytes)
         case .notify(let backend, let assignments):
             try c.encode("notify", forKey: .kind)

@@ -23,6 +23,8 @@ public enum PlanRenderer {
         case .writeMemory(let address, let bytes):
             let preview = bytes.prefix(16).map { ValueParser.hexByte($0) }.joined()
             return "memory 0x\(String(address, radix: 16)) <- \(bytes.count) bytes (\(preview)\(bytes.count > 16 ? "..." : ""))"
+        case .writeDevice(let path, let bytes):
+            return "device \(path.under(root).string) <- \(bytes.count) bytes (\(bytes.map { ValueParser.hexByte($0) }.joined()))"
         case .notify(let backend, let assignments):
             return "notify \(backend) \(assignments.map { "\($0.name)=\($0.value.text)" }.joined(separator: " "))"
         case .sleep(let microseconds):

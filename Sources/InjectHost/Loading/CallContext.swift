@@ -20,6 +20,8 @@ final class CallContext: @unchecked Sendable {
     let rootCString: [CChar]
     /// The target's firmware memory, for `read_memory`.
     let guestMemory: FilePath?
+    /// The target's QEMU monitor, for `resolve_pci_device`.
+    let qmpSocket: String?
 
     var errorCode: Int32 = 0
     var errorMessage: String?
@@ -46,6 +48,7 @@ final class CallContext: @unchecked Sendable {
         self.targetFlags = flags
         self.rootCString = Array(target.root.string.utf8CString)
         self.guestMemory = target.guestMemory
+        self.qmpSocket = target.qmpSocket
     }
 
     /// Live calls by handle, the retired ones (their backend, for the message) and the next serial.

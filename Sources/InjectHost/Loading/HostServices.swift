@@ -96,10 +96,41 @@ enum HostServices {
                 guard context.fields.count < 32 else { return context.violate("more than 32 decoded fields for one event") }
                 context.fields.append((field, PrintableText.escaped(HostServices.boundedText(value), limit: 256)))
                 return INJECT_OK.rawValue
+            },
+            resolve_pci_device: { call, spec, out in
+                guard let context = CallContext.from(call), let spec, let out else { return INJECT_E_INVALID.rawValue }
+                guard context.mode != .decode else { return context.violate("resolve_pci_device called outside probe or plan") }
+                guard out.pointee.struct_size >= INJECT_PCI_DEVICE_SIZE_1_4 else {
+                    return context.violate("inject_pci_device.struct_size \(out.pointee.struct_size) is smaller than ABI 1.4's \(INJECT_PCI_DEVICE_SIZE_1_4)")
+                }
+                return HostServices.resolvePCI(context, HostServices.boundedText(spec), out)
             }
         ))
         return table
     }()
+
+    /// `resolve_pci_device`: fills `out` or sets the reason for the plugin to pass on.
+    static func resolvePCI(_ context: CallContext, _ spec: String, _ out: UnsafeMutablePointer<inject_pci_device>) -> Int32 {
+        do throws(PCIDeviceResolver.Failure) {
+            let device = try PCIDeviceResolver(files: context.files, qmpSocket: context.qmpSocket).resolve(spec)
+            out.pointee.flags = device.isPresent ? UInt32(INJECT_PCI_PRESENT) : 0
+            copy(device.address, into: &out.pointee.address)
+            copy(device.qemuID ?? "", into: &out.pointee.qemu_id)
+            return INJECT_OK.rawValue
+        } catch {
+            copy(error.description, into: &out.pointee.reason)
+            return error.code
+        }
+    }
+
+    /// Copies `text` into a fixed C array, NUL-terminated and cut to fit.
+    private static func copy<T>(_ text: String, into field: inout T) {
+        withUnsafeMutableBytes(of: &field) { buffer in
+            let bytes = Array(text.utf8.prefix(buffer.count - 1))
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+        }
+    }
 
     static func read(_ context: CallContext, _ path: String, _ buffer: UnsafeMutablePointer<CChar>?,
                      _ capacity: Int, _ length: UnsafeMutablePointer<Int>?) -> Int32 {

@@ -102,8 +102,16 @@ enum StepReader {
         case INJECT_STEP_WAIT_MEMORY_ZERO.rawValue:
             guard step.microseconds <= 60_000_000 else { return context.violate("a wait step waits at most 60 s") }
             action = .waitMemoryZero(address: step.address, microseconds: step.microseconds)
+        case INJECT_STEP_WRITE_DEVICE.rawValue:
+            guard let path = string(step.path), step.data_length > 0, step.data_length <= 4096, let data = step.data else {
+                return context.violate("a device write step needs a path and 1...4096 bytes of data")
+            }
+            guard let target = try? TargetPath(path) else {
+                return context.violate(TargetError.unsafePath(path).description)
+            }
+            action = .writeDevice(path: target, bytes: Array(UnsafeBufferPointer(start: data, count: step.data_length)))
         default:
-            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...9)")
+            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows 1...10)")
         }
         context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
                                          hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))

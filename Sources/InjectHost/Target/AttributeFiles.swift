@@ -72,6 +72,32 @@ public struct AttributeFiles: TargetFiles, Sendable {
         }
     }
 
+    /// Writes a binary record to the character device at `path` in one write.
+    public func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) {
+        // Non-blocking open: a FIFO put where a device was expected must not hang the host.
+        let fd = try open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY, "device write", hint)
+        defer { try? fd.close() }
+        let full = rootPrefix + path.relative
+        if let error = Self.writeRecord(bytes, fd: fd.rawValue) {
+            if error == Errno(rawValue: ENOTTY) { throw .notADevice(path: full) }
+            throw Self.map(error, full, "device write", hint)
+        }
+    }
+
+    /// Writes `bytes` with one write() to `fd` once it is known to be a character device (opened
+    /// non-blocking, switched back before the write); `nil`, or the errno (ENOTTY: not a
+    /// character device; a short write is EIO). Shared with the lab's guest agent.
+    public static func writeRecord(_ bytes: [UInt8], fd: Int32) -> Errno? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return Errno(rawValue: errno) }
+        guard status.st_mode & S_IFMT == S_IFCHR else { return Errno(rawValue: ENOTTY) }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else { return Errno(rawValue: errno) }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if written < 0 { return Errno(rawValue: errno) }
+        return written == bytes.count ? nil : .ioError
+    }
+
     /// Writes bytes at a byte offset of a file (guest firmware memory backed by a file).
     public static func write(_ bytes: [UInt8], at offset: Int64, of file: FilePath) throws(TargetError) {
         do {

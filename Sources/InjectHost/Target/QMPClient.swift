@@ -69,6 +69,14 @@ public final class QMPClient {
         }
     }
 
+    /// Whether an HMP command's text output says it failed ("failed to inject error: Invalid
+    /// argument", "Error: ...", "invalid ...", "... not found"); successful ones print nothing
+    /// or a result ("OK id: ep0 ...").
+    public static func isHMPFailure(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("error") || ["failed", "invalid", "not found", "unknown command"].contains { lower.contains($0) }
+    }
+
     /// Runs an HMP command through `human-monitor-command` and returns its text output.
     public func human(_ commandLine: String) throws(TargetError) -> String {
         let result = try execute("human-monitor-command", arguments: .object(["command-line": .string(commandLine)]))

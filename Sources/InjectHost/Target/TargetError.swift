@@ -26,6 +26,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case tool(argv: [String], reason: String, hint: String?)
     /// The guest holding the files could not be reached (`name` is ``GuestConnection/name``).
     case guest(name: String, reason: String)
+    /// A device write step named something other than a character device; nothing was written.
+    case notADevice(path: String)
 
     public var description: String {
         switch self {
@@ -53,6 +55,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
         case .guest(let name, let reason):
             return "\(name): \(reason)"
+        case .notADevice(let path):
+            return "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
         }
     }
 
@@ -60,7 +64,7 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     /// written (so it may have acted), rather than from reaching it.
     public var reachedTheKernel: Bool {
         switch self {
-        case .system(_, "write", _, _): return true
+        case .system(_, "write", _, _), .system(_, "device write", _, _): return true
         default: return false               // a QMP error means QEMU did not carry the command out
         }
     }

@@ -11,6 +11,10 @@ public protocol TargetFiles {
     ///
     /// - Parameter hint: what to tell the user when the file is missing or refused.
     func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError)
+    /// Writes a binary record to the character device at `path` with a single write (the
+    /// kernel's `/dev/aer_inject` takes one `struct aer_error_inj` per write); any other kind of
+    /// file is refused.
+    func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError)
     /// Reads the file whole.
     func read(_ path: TargetPath) throws(TargetError) -> [UInt8]
     /// The entries of a directory (without `.` and `..`), sorted.

@@ -214,10 +214,28 @@ public struct Verifier {
         try await target.shell("dmesg").split(separator: "\n").map(String.init)
     }
 
-    /// The first integer in a counter file (such as `/sys/firmware/acpi/interrupts/sci`).
-    private func readCounter(_ path: String) -> Int64? {
+    /// The first integer in a counter file (such as `/sys/firmware/acpi/interrupts/sci`), or with
+    /// `FILE#NAME` the number on the line `NAME value` of a keyed file (aer_dev_correctable).
+    private func readCounter(_ source: String) -> Int64? {
+        let (path, key) = Self.counterSource(source)
         guard let target = try? TargetPath(path), let bytes = try? files.read(target) else { return nil }
-        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.flatMap { Int64($0) }
+        return Self.counterValue(String(decoding: bytes, as: UTF8.self), key: key)
+    }
+
+    /// A counter source split into its file and, for a keyed file, the line's name.
+    static func counterSource(_ source: String) -> (path: String, key: String?) {
+        guard let hash = source.lastIndex(of: "#") else { return (source, nil) }
+        return (String(source[..<hash]), String(source[source.index(after: hash)...]))
+    }
+
+    /// The counter in a file's text: its first integer, or the value on the line named `key`.
+    static func counterValue(_ text: String, key: String?) -> Int64? {
+        guard let key else { return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int64($0) } }
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            if words.count == 2, words[0] == key { return Int64(words[1]) }
+        }
+        return nil
     }
 
     /// The values of `name=value` fields, lowercased, hex without its `0x`; a value in double

@@ -13,10 +13,12 @@ import Foundation
 ///
 /// Operations: `sh` runs ARG1 with `/bin/sh -c` (STATUS is its exit status, 137 when killed at
 /// TIMEOUT seconds); `read`, `write` (ARG2 in one write()), `list` and `exists` act on the path
-/// ARG1 directly (STATUS is 0 or the errno).
+/// ARG1 directly (STATUS is 0 or the errno); `wdev` writes ARG2 to the character device ARG1.
 enum AgentProtocol {
     enum Operation: String, Sendable {
         case shell = "sh", read, write, list, exists, mkdir, rmdir
+        /// A binary record to a character device (ENOTTY when it is not one).
+        case writeDevice = "wdev"
     }
 
     /// The marker that starts an answer.

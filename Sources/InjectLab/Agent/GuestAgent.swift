@@ -67,6 +67,12 @@ public enum GuestAgent {
             let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             guard written == data.count else { return failure(written < 0 ? errno : EIO) }
             return (0, [], [])
+        case .writeDevice:
+            let fd = open(argument, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+            guard fd >= 0 else { return failure(errno) }
+            defer { close(fd) }
+            if let error = AttributeFiles.writeRecord(data, fd: fd) { return failure(error.rawValue) }
+            return (0, [], [])
         case .list:
             do {
                 let entries = try AttributeFiles.listDirectory(FilePath(argument))

@@ -23,6 +23,12 @@ public final class LabFiles: TargetFiles {
         guard result.status == 0 else { throw failure(result, path, "write", hint) }
     }
 
+    public func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) {
+        let result = try request(.writeDevice, path, bytes)
+        if result.status == Errno.inappropriateIOCTLForDevice.rawValue { throw .notADevice(path: "lab \(paths.name): \(guestPath(path))") }
+        guard result.status == 0 else { throw failure(result, path, "device write", hint) }
+    }
+
     public func read(_ path: TargetPath) throws(TargetError) -> [UInt8] {
         let result = try request(.read, path)
         guard result.status == 0 else { throw failure(result, path, "read", nil) }

@@ -60,9 +60,11 @@ extern "C" {
 #endif
 
 /** The ABI version this header describes. 1.3 added exact counter expectations
- *  (INJECT_EXPECT_MATCH_EXACT) and file parameters (INJECT_PARAM_FILE); no structure changed size. */
+ *  (INJECT_EXPECT_MATCH_EXACT) and file parameters (INJECT_PARAM_FILE); no structure changed size.
+ *  1.4 added device-node writes (INJECT_STEP_WRITE_DEVICE), PCI device targeting
+ *  (`resolve_pci_device`) and keyed counters ("FILE#NAME"). */
 #define INJECT_ABI_MAJOR 1
-#define INJECT_ABI_MINOR 3
+#define INJECT_ABI_MINOR 4
 
 /** The one symbol a plugin exports. */
 #define INJECT_PLUGIN_ENTRY_SYMBOL "inject_plugin_entry"
@@ -167,9 +169,13 @@ typedef enum inject_step_kind {
                                         command, then the request data (2...64 bytes); the host
                                         routes it to the target's BMC (in-band /dev/ipmi0, the lab's
                                         simulated BMC, or a BMC given with --bmc) */
-    INJECT_STEP_WAIT_MEMORY_ZERO = 9 /* ABI 1.1: wait until the 32-bit word at guest-physical
+    INJECT_STEP_WAIT_MEMORY_ZERO = 9, /* ABI 1.1: wait until the 32-bit word at guest-physical
                                         `address` of firmware memory reads zero (the OS consumed a
                                         status block), at most `microseconds`; failing after that */
+    INJECT_STEP_WRITE_DEVICE = 10    /* ABI 1.4: write the binary record `data` to the character
+                                        device `path` under the target root in one write() (the
+                                        kernel's /dev/aer_inject); anything but a character device
+                                        is refused */
 } inject_step_kind;
 
 /*
@@ -187,6 +193,7 @@ typedef enum inject_step_kind {
  *   REPEAT (1.1)      repeat_steps, repeat_times, microseconds (the pause before each time)
  *   IPMI (1.1)        data, data_length (network function, command, request data: 2 ... 64 bytes)
  *   WAIT_MEMORY_ZERO  address, microseconds (the longest wait)
+ *   WRITE_DEVICE (1.4) path, data, data_length (1 ... 4096 bytes)
  *   every kind        struct_size, kind, flags, note, hint
  */
 
@@ -230,7 +237,9 @@ typedef enum inject_expect_kind {
     INJECT_EXPECT_KERNEL_LOG = 2,  /* `match` is a substring of a kernel log line */
     INJECT_EXPECT_COUNTER = 3      /* the file `source` (under the root) grows by at least `delta`;
                                       with `match` "exact" (ABI 1.3 hosts), by exactly `delta` (0: it
-                                      does not move) */
+                                      does not move). ABI 1.4: a `source` "FILE#NAME" reads the number
+                                      on the line "NAME value" of a keyed file (aer_dev_correctable's
+                                      "TOTAL_ERR_COR 3"); an older host finds no such file */
 } inject_expect_kind;
 
 /* ABI 1.3: the first byte of the line before each file in an INJECT_PARAM_FILE value's `bytes`
@@ -280,6 +289,21 @@ typedef struct inject_target_info {
 } inject_target_info;
 
 #define INJECT_TARGET_INFO_SIZE_1_0 16u
+
+/* ABI 1.4: a PCI device of the target, as `resolve_pci_device` finds it. The host owns PCI
+ * targeting: a plugin names a device the way its user did, and gets back where it is. */
+typedef struct inject_pci_device {
+    uint32_t struct_size;        /* set by the caller: sizeof(inject_pci_device) as it was built */
+    uint32_t flags;              /* INJECT_PCI_* */
+    char address[16];            /* "dddd:bb:dd.f", lower-case hex, NUL-terminated */
+    char qemu_id[64];            /* the QEMU device id when the target has a monitor and the device
+                                    has one (what QEMU's monitor commands name it by); else "" */
+    char reason[256];            /* on failure, why, for the user (naming what the target has) */
+} inject_pci_device;
+
+#define INJECT_PCI_PRESENT (1u << 0) /* the target's kernel lists the device (sys/bus/pci/devices) */
+
+#define INJECT_PCI_DEVICE_SIZE_1_4 344u
 
 /* ------------------------------------------------------------------------------------------------
  * Host services. The table is append-only: a slot added in minor version N is only present when
@@ -342,11 +366,21 @@ typedef struct inject_host_api {
      * 32 fields per event.
      */
     int32_t (*add_field)(inject_call *call, const char *name, const char *value);
+
+    /* --- 1.4 (present when struct_size reaches it) --- */
+    /**
+     * During `probe` or `plan`: find the PCI device `spec` names: an address "[dddd:]bb:dd.f"
+     * (hex; domain 0 when left out), or, on a target with a QEMU monitor, a QEMU device id.
+     * Returns INJECT_E_INVALID for a spec that is neither, INJECT_E_NOT_FOUND when the target has
+     * no such device; either way `out->reason` says why, naming what the target has.
+     */
+    int32_t (*resolve_pci_device)(inject_call *call, const char *spec, inject_pci_device *out);
 } inject_host_api;
 
 #define INJECT_HOST_API_SIZE_1_0 96u
 #define INJECT_HOST_API_SIZE_1_1 104u
 #define INJECT_HOST_API_SIZE_1_2 112u
+#define INJECT_HOST_API_SIZE_1_4 120u
 
 /* ------------------------------------------------------------------------------------------------
  * The descriptor and the entry.
@@ -418,11 +452,13 @@ INJECT_PLUGIN_EXPORT int32_t inject_plugin_entry(inject_entry *entry);
 _Static_assert(offsetof(inject_step, repeat_steps) == INJECT_STEP_SIZE_1_0, "inject_step 1.0 size");
 _Static_assert(offsetof(inject_step, argument_names) == INJECT_STEP_SIZE_1_1, "inject_step 1.1 size");
 _Static_assert(sizeof(inject_step) == INJECT_STEP_SIZE_1_2, "inject_step 1.2 size");
+_Static_assert(sizeof(inject_pci_device) == INJECT_PCI_DEVICE_SIZE_1_4, "inject_pci_device 1.4 size");
+_Static_assert(sizeof(inject_host_api) == INJECT_HOST_API_SIZE_1_4, "inject_host_api 1.4 size");
 _Static_assert(offsetof(inject_plugin_descriptor, kernel_modules) == INJECT_DESCRIPTOR_SIZE_1_0, "descriptor 1.0 size");
 _Static_assert(sizeof(inject_plugin_descriptor) == INJECT_DESCRIPTOR_SIZE_1_2, "descriptor 1.2 size");
 _Static_assert(offsetof(inject_host_api, read_memory) == INJECT_HOST_API_SIZE_1_0, "host api 1.0 size");
 _Static_assert(offsetof(inject_host_api, add_field) == INJECT_HOST_API_SIZE_1_1, "host api 1.1 size");
-_Static_assert(sizeof(inject_host_api) == INJECT_HOST_API_SIZE_1_2, "host api 1.2 size");
+_Static_assert(offsetof(inject_host_api, resolve_pci_device) == INJECT_HOST_API_SIZE_1_2, "host api 1.2 size");
 _Static_assert(sizeof(inject_param_spec) == INJECT_PARAM_SPEC_SIZE_1_0, "param spec size");
 _Static_assert(sizeof(inject_param_value) == INJECT_PARAM_VALUE_SIZE_1_0, "param value size");
 _Static_assert(sizeof(inject_expectation) == INJECT_EXPECTATION_SIZE_1_0, "expectation size");
