@@ -6,7 +6,8 @@ import InjectHost
 public enum LabDemo {
     /// The scenario for `record`'s firmware: a corrected machine check through mce-inject, a
     /// firmware-first memory record through the polled GHES source, a DIMM error sent as a GHES
-    /// record, and an NMI from QEMU's virtual hardware.
+    /// record, an NMI from QEMU's virtual hardware, and a correctable PCIe error on the lab's first
+    /// endpoint through the kernel's aer_inject.
     public static func scenario(_ record: LabRecord) -> Scenario {
         let polled = record.sources.first { $0.notification == .polled }.map { String($0.id) } ?? "0"
         func step(_ backend: String, _ title: String, _ values: KeyValuePairs<String, String>) -> Scenario.Step {
@@ -20,6 +21,8 @@ public enum LabDemo {
                  ["source": polled, "address": "0x2000"]),
             edacStep(record, polled: polled, step: step),
             step("nmi", "an NMI from QEMU's virtual hardware", ["signal": "nmi", "via": "qemu"]),
+            step("aer", "a correctable PCIe error (Receiver Error) on the endpoint ep0, through the kernel's aer_inject",
+                 ["device": "ep0", "error": "RCVR"]),
         ], stopOnFailure: false)
     }
 

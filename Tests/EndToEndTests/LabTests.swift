@@ -211,6 +211,62 @@ struct LabTests {
         }
     }
 
+    /// PCIe AER on the lab's q35 topology: a correctable error on an endpoint through aer_inject
+    /// counted on exactly that device; non-fatal ones through QEMU and through an aer-inject file;
+    /// a firmware-first CPER PCIe record naming the device; a fatal one on a root port through
+    /// QEMU; each matched by `--verify`. Uncorrectable ones need --yes and do nothing without it.
+    @Test(arguments: LabKernels.tested) func pcieErrorsThroughQEMUAerInjectAndFirmware(kernel: String) async throws {
+        try await withLab("e2e-aer", kernel: kernel) { lab in
+            let probe = try inject(["probe", "aer", "--lab", lab])
+            #expect(probe.contains("0000:01:00.0") && probe.contains("QEMU id ep0") && probe.contains("native AER"), "\(probe)")
+            func counter(_ device: String, _ file: String, _ key: String) throws -> Int {
+                let text = try guest(lab, "cat /sys/bus/pci/devices/\(device)/\(file)")
+                for line in text.split(separator: "\n") {
+                    let words = line.split(separator: " ")
+                    if words.count == 2, words[0] == key { return Int(words[1]) ?? -1 }
+                }
+                return -1
+            }
+            // QEMU's path first: once aer_inject has injected below a root port, the kernel reads
+            // that port's AER registers from aer_inject's copy, not from QEMU's device.
+            // Uncorrectable needs --yes; refused, nothing reaches the device.
+            let refused = try TestSupport.inject(["run", "aer", "device=ep1", "severity=nonfatal", "--lab", lab], environment: Self.environment)
+            #expect(refused.status != 0 && refused.stderr.contains("--yes"), "\(refused.stderr)")
+            #expect(try counter("0000:02:00.0", "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL") == 0)
+            // Non-fatal through QEMU's monitor, with a TLP header.
+            let qemu = try inject(["run", "aer", "device=ep1", "error=POISON_TLP", "header=0x40000001,0x0100000f,0xfe000000,0", "--yes", "--verify", "--lab", lab])
+            #expect(qemu.contains("pcie_aer_inject_error ep1 0x00001000") && qemu.contains("verified: 6 of 6"), "\(qemu)")
+            #expect(try counter("0000:02:00.0", "aer_dev_nonfatal", "TLP") == 1)
+            // Fatal, on a root port (whose registers the kernel reads after a fatal error).
+            let fatal = try inject(["run", "aer", "device=rp1", "error=DLP", "--yes", "--verify", "--lab", lab])
+            #expect(fatal.contains("pcie_aer_inject_error rp1 0x00000010") && !fatal.contains("MISSING") && fatal.contains("verified:"), "\(fatal)")
+            #expect(try counter("0000:00:05.0", "aer_dev_fatal", "DLP") == 1)
+
+            // Correctable, on auto: the kernel's aer_inject (QEMU 7.2 drops correctable messages).
+            let corrected = try inject(["run", "aer", "device=ep0", "error=RCVR", "--verify", "--lab", lab])
+            #expect(corrected.contains("device /dev/aer_inject <- 32 bytes") && corrected.contains("verified: 6 of 6"), "\(corrected)")
+            #expect(try counter("0000:01:00.0", "aer_dev_correctable", "RxErr") == 1 && counter("0000:01:00.0", "aer_dev_correctable", "TOTAL_ERR_COR") == 1)
+            #expect(try counter("0000:02:00.0", "aer_dev_correctable", "TOTAL_ERR_COR") == 0)
+            #expect(try guest(lab, "dmesg").contains("0000:01:00.0:    [ 0] RxErr"))
+            // Non-fatal through the kernel's aer_inject, from an aer-inject file as the tool reads it.
+            let directory = try TestSupport.temporaryDirectory()
+            defer { TestSupport.remove(directory) }
+            let file = directory.appendingPathComponent("nonfatal")
+            try "# aer-inject's own syntax\nAER\nPCI_ID 0000:01:00.0\nUNCOR_STATUS COMP_ABORT\nHEADER_LOG 0 1 2 3\n".write(to: file, atomically: true, encoding: .utf8)
+            let fromFile = try inject(["run", "aer", "file=\(file.path)", "via=aer-inject", "--yes", "--verify", "--lab", lab])
+            #expect(fromFile.contains("device /dev/aer_inject") && fromFile.contains("verified: 6 of 6") && fromFile.contains("Completer Abort"), "\(fromFile)")
+            #expect(try counter("0000:01:00.0", "aer_dev_nonfatal", "CmpltAbrt") == 1 && counter("0000:01:00.0", "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL") == 1)
+            // Both paths log the header as given: QEMU's words are byte-swapped to land the same.
+            let headers = try guest(lab, "dmesg | grep 'TLP Header:'")
+            #expect(headers.contains("TLP Header: 40000001 0100000f fe000000 00000000") && headers.contains("TLP Header: 00000000 00000001 00000002 00000003"), "\(headers)")
+
+            // Firmware first: a CPER PCIe record through the GHES backend names the device.
+            let firmware = try inject(["run", "aer", "device=ep0", "error=BAD_TLP", "via=ghes", "--verify", "--lab", lab])
+            #expect(firmware.contains("seen     dmesg device_id: 0000:01:00.0") && !firmware.contains("MISSING"), "\(firmware)")
+            #expect(try counter("0000:01:00.0", "aer_dev_correctable", "BadTLP") == 1)
+        }
+    }
+
     /// An mce-inject input file with two corrected records on CPUs 0 and 1 of a 2-vCPU lab: the guest
     /// logs each with the bank and status word mce-inject's grammar gives.
     @Test func anMceInjectFileIsInjectedRecordByRecord() async throws {
@@ -547,8 +603,9 @@ struct LabTests {
     @Test func theDemoShowsAReportForEveryBackend() throws {
         let result = try TestSupport.inject(["lab", "demo", "-n", "e2e-demo"], environment: Self.environment)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("4 of 4 backends reported by the guest kernel."))
-        for backend in ["mce", "ghes", "edac", "nmi"] { #expect(result.stdout.contains("] \(backend): ")) }
+        #expect(result.stdout.contains("5 of 5 backends reported by the guest kernel."))
+        for backend in ["mce", "ghes", "edac", "nmi", "aer"] { #expect(result.stdout.contains("] \(backend): ")) }
+        #expect(result.stdout.contains("aer_dev_correctable#TOTAL_ERR_COR +1 exactly"), "\(result.stdout)")
         // Each injection is checked by its own plan's expectations, as `--verify` would.
         #expect(result.stdout.contains("seen     trace mce:mce_record bank=1 status=0x940000000000009f"))
         #expect(result.stdout.contains("seen     dmesg physical_address: 0x0000000000003000"))

@@ -160,9 +160,12 @@ struct AERPlanner {
         }
     }
 
-    /// One HMP `pcie_aer_inject_error` per error: QEMU takes one status bit at a time.
+    /// One HMP `pcie_aer_inject_error` per error: QEMU takes one status bit at a time. QEMU takes
+    /// header and prefix words as TLP bytes (it stores each big-endian, as the specification
+    /// places byte 0 in bits 31:24); `header=` gives register values, as the kernel prints them
+    /// and aer_inject takes them, so each word is byte-swapped here and every path logs the same.
     private func planQEMU(_ aer: AERRequest, id: String, _ plan: inout Plan) {
-        let logs = (aer.header ?? []).map(Self.hex) + (aer.prefix ?? []).map(Self.hex)
+        let logs = ((aer.header ?? []) + (aer.prefix ?? [])).map { Self.hex($0.byteSwapped) }
         for error in aer.errors {
             let words = ["pcie_aer_inject_error"] + (error.register == .correctable ? ["-c"] : []) + [id, "0x" + Self.hex(error.mask)] + logs.map { "0x" + $0 }
             let note = "QEMU sets \(error.name) (bit \(error.bit)) in \(id)'s \(error.register.rawValue) status and sends the error message to its root port"

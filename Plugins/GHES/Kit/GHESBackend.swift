@@ -102,6 +102,7 @@ public struct GHESBackend: InjectBackend {
         for line in try builder.kernelLines(source: source, arm64: arm64) {
             plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
         }
+        if builder.sectionName == "pcie", let sbdf = EINJPlan.pcieSBDF(p) { plan.expect(.kernelLog(EINJPlan.deviceText(sbdf))) }
         switch builder.sectionName {
         case "memory" where request.target.exists("sys/devices/system/machinecheck") && p.isSet("address") && builder.severity == .corrected:
             // x86 also logs a corrected memory record with an address as a machine check of bank 255

@@ -84,8 +84,8 @@ struct AERKitTests {
     @Test func eachPathHasItsSteps() throws {
         let qemu = try Self.target().plan(AERBackend(), ["device": "ep1", "error": "POISON_TLP,COMP_ABORT", "header": "0x40000001,0x0100000f,0xfe000000,0"])
         let commands = qemu.steps.compactMap { step -> String? in if case .qmp(_, let arguments) = step.action { return arguments } else { return nil } }
-        #expect(commands == ["{\"command-line\": \"pcie_aer_inject_error ep1 0x00001000 0x40000001 0x0100000f 0xfe000000 0x00000000\"}",
-                             "{\"command-line\": \"pcie_aer_inject_error ep1 0x00008000 0x40000001 0x0100000f 0xfe000000 0x00000000\"}"])
+        #expect(commands == ["{\"command-line\": \"pcie_aer_inject_error ep1 0x00001000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}",
+                             "{\"command-line\": \"pcie_aer_inject_error ep1 0x00008000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}"])
         #expect(!qemu.confirmationReasons.isEmpty, "uncorrectable errors need --yes")
         // Correctable errors on auto go through the kernel's injector: QEMU 7.2 drops their messages.
         let corrected = try Self.target().plan(AERBackend(), ["device": "ep0"])
