@@ -53,12 +53,11 @@ struct AERPlanner {
         if aer.correctable == 0 && aer.uncorrectable == 0 {
             aer = try withDefaultError(aer, registers)
         }
-        let (known, unknownCorrectable) = AERError.decode(aer.correctable, .correctable)
+        let unknownCorrectable = AERError.decode(aer.correctable, .correctable).unknown
         let unknownUncorrectable = AERError.decode(aer.uncorrectable, .uncorrectable).unknown
         guard unknownCorrectable == 0, unknownUncorrectable == 0 else {
             throw BackendError.invalid("\(aer.origin): status bits 0x\(String(unknownCorrectable | unknownUncorrectable, radix: 16)) are reserved in the AER status registers; name errors (error=) or use defined bits")
         }
-        _ = known
         let severityRegister = registers?.severity ?? AERError.defaultSeverity
         let classes = split(aer, severityRegister: severityRegister)
         try checkSeverity(classes, severityRegister: severityRegister, registers: registers, device: device.address)

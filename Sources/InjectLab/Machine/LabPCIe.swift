@@ -27,7 +27,9 @@ public enum LabPCIe {
         Device(id: hotplugPort, driver: "pcie-root-port", bus: "pcie.0", properties: "chassis=3,addr=6.0"),
     ]
 
-    /// The empty root port: a device added there is an ACPI PCI hotplug, which raises GPE 1.
+    /// The empty root port: a device added there is an ACPI PCI hotplug, which raises GPE 1 (the
+    /// nmi backend's `signal=sci` default on q35, `NMIBackend.labHotplugPort`, names it too: a
+    /// plugin cannot import the lab).
     public static let hotplugPort = "hotplug0"
 
     /// QEMU's arguments for the topology.
