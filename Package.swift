@@ -1,8 +1,8 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// The five backends we ship; each is a `.dynamic` library that the host finds and dlopen()s.
-let backends = ["MCE", "GHES", "EDAC", "NMI", "AER"]
+/// The six backends we ship; each is a `.dynamic` library that the host finds and dlopen()s.
+let backends = ["MCE", "GHES", "EDAC", "NMI", "AER", "CXL"]
 
 let package = Package(
     name: "inject",

@@ -75,6 +75,9 @@ struct LabBootOptions: ParsableArguments {
             help: "An extra QEMU argument, passed as given (repeatable; e.g. --qemu-arg=-device --qemu-arg=...).")
     var qemuArguments: [String] = []
 
+    @Option(help: ArgumentHelp("The QEMU to run: machine (the machine's qemu-system-x86, the default) or bookworm-backports (QEMU 10, fetched once into the lab cache with a private apt configuration; it has the CXL injection commands). --with cxl picks bookworm-backports unless this says otherwise.", valueName: "source"))
+    var qemu: String?
+
     @Option(name: .customLong("einj-types"),
             help: ArgumentHelp("The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal).", valueName: "types"))
     var einjTypes: String?
@@ -106,6 +109,7 @@ struct LabBootOptions: ParsableArguments {
         options.extraQEMUArguments = qemuArguments
         if let spec = try? KernelSpec(parsing: kernel) { options.kernel = spec }
         options.buildGhesEdac = !noEdac
+        if let qemu { options.qemu = qemu }
         if let einjTypes, let mask = Self.mask(einjTypes) { options.einjTypes = mask }
         return options
     }
@@ -119,6 +123,8 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
         "lab \(record.name): \(state), QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
         "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "") + ": \(record.kernelOrigin)",
         "  EDAC         \(record.edac ?? "unknown")" + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
+        "  QEMU         " + qemuLine(record),
+    ] + cxlLines(record) + [
         "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
         "  qmp          \(record.qmpSocket)",
         "  guest memory \(record.guestMemory)",
@@ -133,6 +139,25 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
         "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
     ]
     return lines.joined(separator: "\n")
+}
+
+/// The QEMU a lab runs, for `lab status`.
+private func qemuLine(_ record: LabRecord) -> String {
+    guard let qemu = record.qemu else { return "the machine's" }
+    return "\(qemu.version) (--qemu \(qemu.spec)): \(qemu.origin)"
+}
+
+/// The lab's CXL devices, for `lab status`.
+private func cxlLines(_ record: LabRecord) -> [String] {
+    guard record.cxl == true else { return [] }
+    let devices: String
+    if let names = record.cxlDevices {
+        devices = names.isEmpty ? "no devices listed by the guest (are the cxl modules loaded? dmesg | grep -i cxl)" : names.joined(separator: " ")
+    } else {
+        devices = "configured"
+    }
+    return ["  CXL          \(devices); QEMU device \(LabCXL.deviceID), serial \(LabCXL.serial)"]
+        + (record.cxlPlatform.map { ["  CXL RAS      \($0)"] } ?? [])
 }
 
 extension String {
@@ -152,17 +177,22 @@ struct LabUpCommand: AsyncParsableCommand {
 
     /// What can run beside the kernel in the guest.
     enum Extra: String, ExpressibleByArgument, CaseIterable {
-        case rasdaemon
+        case rasdaemon, cxl
     }
 
-    @Option(name: .customLong("with"), help: ArgumentHelp("Also run this in the guest: rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`).", valueName: "rasdaemon"))
+    @Option(name: .customLong("with"), help: ArgumentHelp("Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`); cxl (a CXL type-3 memory device with its host bridge and root port, and the kernel's CXL drivers; runs QEMU 10 from bookworm-backports unless --qemu says otherwise).", valueName: "rasdaemon|cxl"))
     var extras: [Extra] = []
 
     func run() async throws {
         let record: LabRecord
         do {
             if extras.contains(.rasdaemon) { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
-            record = try await Lab.up(boot.options(name: lab.name), environment: currentEnvironment()) { Output.progress($0) }
+            var options = boot.options(name: lab.name)
+            if extras.contains(.cxl) {
+                options.cxl = true
+                if boot.qemu == nil { options.qemu = "bookworm-backports" }
+            }
+            record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
             if extras.contains(.rasdaemon) {
                 let consumer = try LabRasdaemon(Lab(name: lab.name, environment: currentEnvironment())).start()
                 if !lab.json { Output.progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))") }

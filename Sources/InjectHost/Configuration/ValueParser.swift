@@ -123,7 +123,8 @@ public enum ValueParser {
         return bytes
     }
 
-    static func hexByte(_ byte: UInt8) -> String {
+    /// A byte as two lower-case hex digits.
+    public static func hexByte(_ byte: UInt8) -> String {
         byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
     }
 }

@@ -9,8 +9,15 @@ enum Initramfs {
     /// - Parameters:
     ///   - dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
     ///   - scratch: where compressed modules are expanded.
-    static func build(kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil) throws(LabError) -> [UInt8] {
-        let modules = try KernelModules(directory: kernel.modules, extra: kernel.extraModules, scratch: scratch)
+    ///   - extraModules: modules a lab option needs besides ``KernelModules/wanted`` (CXL's drivers).
+    static func build(kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil,
+                      extraModules: [String] = []) throws(LabError) -> [UInt8] {
+        let modules = try KernelModules(directory: kernel.modules, extra: kernel.extraModules, scratch: scratch,
+                                        wanted: KernelModules.wanted + extraModules)
+        let missingExtra = modules.missing.filter { extraModules.contains($0) }
+        guard missingExtra.isEmpty else {
+            throw .kernel("\(kernel.release) lacks \(missingExtra.joined(separator: ", ")) (the kernel's CXL drivers); use a newer kernel (--kernel bookworm-backports)")
+        }
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {
             throw .kernel("\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)")

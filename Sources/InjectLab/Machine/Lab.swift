@@ -34,6 +34,10 @@ public struct Lab {
         public var kernel = KernelSpec.suite(KernelSpec.defaultSpelling)
         /// Whether to give a kernel without ghes_edac the one built from its source (``GhesEdacBuild``).
         public var buildGhesEdac = true
+        /// The QEMU to run (``LabQEMU``): `machine`, or a Debian suite's.
+        public var qemu = LabQEMU.machineSpelling
+        /// Whether the guest gets CXL memory (``LabCXL``).
+        public var cxl = false
         public init() {}
     }
 
@@ -89,12 +93,13 @@ public struct Lab {
         try await LabPrerequisites.ensure(progress: progress)
         let cache = LabPaths.cacheBase(environment)
         // Labs starting at once take turns at the cache: one fetches or builds, the others find it.
-        let (kernel, edac) = try await LabFileSystem.withLock(cache.appending("cache.lock")) { () throws(LabError) in
+        let (kernel, edac, qemu) = try await LabFileSystem.withLock(cache.appending("cache.lock")) { () throws(LabError) in
             let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
             let edac = options.buildGhesEdac
                 ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
                 : GhesEdacBuild.Status.unavailable("not built (--no-edac)")
-            return (kernel, edac)
+            let qemu = try await LabQEMU.locate(options.qemu, cache: cache, environment: environment, progress: progress)
+            return (kernel, edac, qemu)
         }
         if !edac.available { progress("EDAC counters: \(edac)") }
         try lab.cleanUp()
@@ -102,13 +107,13 @@ public struct Lab {
         do throws(LabError) {
             let layout = FirmwareLayout.lab
             // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
-            let version = (try? await ToolRunner.run([LabPrerequisites.qemu.string, "--version"]).output) ?? "unknown"
-            let configuration = "\(version.split(separator: "\n").first ?? "") \(QEMUCommand.machine) cpus=\(options.cpus) memory=\(options.memoryMiB) "
+            let configuration = "\(qemu.version) \(QEMUCommand.machine) cpus=\(options.cpus) memory=\(options.memoryMiB) "
                 + (QEMUCommand.dsdtDevices + LabPCIe.arguments + options.extraQEMUArguments).joined(separator: " ")
+                + (options.cxl ? " " + LabCXL.shape : "")
             let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
             var dsdt = try? AttributeFiles.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
-            var pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: dsdt ?? nil)
+            var pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: dsdt ?? nil)
             if dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 {
                 progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
                 do throws(LabError) {
@@ -124,11 +129,11 @@ public struct Lab {
                     try LabFileSystem.replace(cached, with: patched)
                     dsdt = patched
                     lab.stopQEMU()
-                    pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: patched)
+                    pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: patched)
                 } catch {
                     progress("no SCI path in this lab (GHES sources notified by SCI cannot be raised): \(error)")
                     if lab.pidFromFile().map({ Self.isQEMU($0, name: paths.name) }) != true {
-                        pid = try await lab.boot(options, kernel: kernel, layout: layout, dsdt: nil)
+                        pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: nil)
                     }
                 }
             }
@@ -139,12 +144,19 @@ public struct Lab {
                 bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
                 einjTypes: options.einjTypes)
             record.kernelSpec = options.kernel.description
+            record.qemu = qemu
+            record.cxl = options.cxl
             record.agentExecutable = options.agentExecutable
             record.edac = edac.description
             record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
             record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
+            if options.cxl {
+                // The guest's agent answers `exec` once the record names the running lab.
+                record.cxlDevices = Self.cxlDevices(paths)
+                record.cxlPlatform = try LabCXL.unmaskInternalErrors(paths)
+            }
             // The EINJ firmware runs beside QEMU for the life of the lab.
             record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
             try record.save(paths.record)
@@ -155,11 +167,27 @@ public struct Lab {
         }
     }
 
+    /// The guest's CXL devices; the drivers find the device shortly after their modules load, so
+    /// the list is read until it names a memory device (5 s at most).
+    static func cxlDevices(_ paths: LabPaths) -> [String] {
+        var names: [String] = []
+        for _ in 0..<25 {
+            names = ((try? LabFiles(paths).list(TargetPath("sys/bus/cxl/devices"))) ?? []).map(\.name)
+            if names.contains(where: { $0.hasPrefix("mem") }) { break }
+            usleep(200_000)
+        }
+        return names
+    }
+
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
     /// QEMU and waits for the agent; QEMU's pid.
-    private func boot(_ options: Options, kernel: KernelAssets, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
+    private func boot(_ options: Options, kernel: KernelAssets, qemu: LabQEMU, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
         let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
-        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt), to: paths.initramfs)
+        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt,
+                                                    extraModules: options.cxl ? LabCXL.modules : []), to: paths.initramfs)
+        if options.cxl {
+            for file in LabCXL.backingFiles(paths) { try LabFileSystem.allocate(file, size: Int64(LabCXL.backingMiB) << 20) }
+        }
         var smbiosFiles: [FilePath] = []
         for (index, structure) in LabMemoryDevices(memoryMiB: options.memoryMiB).structures.enumerated() {
             let file = paths.stateDirectory.appending("smbios-\(index).bin")
@@ -171,7 +199,8 @@ public struct Lab {
         try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
         try writeFirmware(layout, einjTypes: options.einjTypes)
         let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                                         layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments)
+                                         layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments,
+                                         qemu: qemu, cxl: options.cxl)
             + options.extraQEMUArguments
         try LabFileSystem.write(Array(argv.joined(separator: "\u{0}").utf8), to: paths.qemuArguments)
         return try await launch(argv, layout: layout, einjTypes: options.einjTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)

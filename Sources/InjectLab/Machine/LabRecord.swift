@@ -19,6 +19,14 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var kernelOrigin: String
     /// The `--kernel` spelling that chose it.
     public var kernelSpec: String?
+    /// The QEMU it runs (``LabQEMU``); `nil` in records from before the choice existed.
+    public var qemu: LabQEMU?
+    /// Whether the guest has CXL memory (``LabCXL``).
+    public var cxl: Bool?
+    /// The guest's CXL devices at boot (`/sys/bus/cxl/devices`: mem0, ports, decoders).
+    public var cxlDevices: [String]?
+    /// What the lab's platform did for CXL RAS (``LabCXL/unmaskInternalErrors(_:memdev:)``).
+    public var cxlPlatform: String?
     /// How GHES memory records reach EDAC counters (ghes_edac), or why they do not.
     public var edac: String?
     /// Whether they do.

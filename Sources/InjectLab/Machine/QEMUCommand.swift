@@ -10,15 +10,15 @@ import SystemPackage
 enum QEMUCommand {
     /// The full argv.
     static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
-                          layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String]) -> [String] {
+                          layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String],
+                          qemu: LabQEMU, cxl: Bool = false) -> [String] {
         let kernelArguments = ["console=ttyS0", layout.kernelArgument, edacArgument(kernel), "panic=-1"]
             + extraKernelArguments
-        return [
-            LabPrerequisites.qemu.string,
+        return [qemu.binary] + qemu.leadingArguments + [
             "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
             "-accel", "tcg", "-cpu", cpu, "-smp", String(cpus), "-m", "\(memoryMiB)M",
             "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
-            "-machine", "\(machine),memory-backend=ram0",
+            "-machine", "\(machine)\(cxl ? ",cxl=on" : ""),memory-backend=ram0",
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
@@ -27,7 +27,7 @@ enum QEMUCommand {
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
-        ] + dsdtDevices + LabPCIe.arguments + [
+        ] + dsdtDevices + LabPCIe.arguments + (cxl ? LabCXL.arguments(paths) : []) + [
             "-action", "panic=pause",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-serial", "file:\(paths.consoleLog)",

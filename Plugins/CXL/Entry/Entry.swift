@@ -1,0 +1,4 @@
+import CXLKit
+import InjectPluginAPI
+
+@_cdecl("inject_plugin_entry") public func entry(_ e: PluginEntry) -> Int32 { export(CXLBackend.self, e) }

@@ -1,0 +1,134 @@
+import InjectPluginAPI
+
+/// One CXL request's steps and the kernel events they cause.
+struct CXLPlanner {
+    let p: ParameterValues
+    let target: Target
+
+    func plan() throws -> Plan {
+        let event = p.text("event") ?? "general-media"
+        let memdev = try CXLMemdev.find(p.text("memdev"), on: target)
+        let via = try route(event, memdev)
+        var plan = Plan()
+        let base = "memdev=\(memdev.name)" + (memdev.serial.map { " serial=\(UInt64($0.dropFirst(2), radix: 16).map(String.init) ?? $0)" } ?? "")
+        let dpa = p.number("dpa") ?? 0x1000
+        switch event {
+        case "general-media", "dram":
+            var fields = ["log": p.text("log") ?? "informational", "flags": "\(p.number("flags") ?? 0)", "dpa": "\(dpa)",
+                          "descriptor": "\(p.number("descriptor") ?? 1)", "type": "\(p.number("type") ?? 0)",
+                          "transaction-type": "\(p.number("transaction_type") ?? 0)"]
+            var expected = "\(base) log=\(capitalized(p.text("log") ?? "informational")) dpa=\(String(dpa, radix: 16))"
+            let optional = event == "dram" ? ["channel", "rank", "bank_group", "bank", "row", "column"] : ["channel", "rank", "device"]
+            for name in optional {
+                if let value = p.number(name) {
+                    fields[name.replacing("_", with: "-")] = "\(value)"
+                    expected += " \(name)=\(value)"
+                }
+            }
+            var json = fields.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.key == "log" ? "\"\($0.value)\"" : $0.value)" }
+            if event == "general-media", let component = p.text("component_id") {
+                guard component.count <= 16, component.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                    throw BackendError.invalid("component_id=\(component) must be at most 16 letters, digits, '-', '_' or '.'")
+                }
+                json.append("\"component-id\": \"\(component)\"")
+            }
+            try qmp(event == "dram" ? "cxl-inject-dram-event" : "cxl-inject-general-media-event", memdev, json,
+                    note: "QEMU adds a \(event) event record to \(memdev.name)'s \(p.text("log") ?? "informational") log and interrupts the driver", &plan)
+            plan.expect(.traceEvent(event == "dram" ? "cxl:cxl_dram" : "cxl:cxl_general_media", fields: expected))
+        case "memory-module":
+            let json = ["\"log\": \"\(p.text("log") ?? "informational")\"", "\"flags\": \(p.number("flags") ?? 0)", "\"type\": \(p.number("type") ?? 0)",
+                        "\"health-status\": \(p.number("health_status") ?? 0)", "\"media-status\": \(p.number("media_status") ?? 0)",
+                        "\"additional-status\": \(p.number("additional_status") ?? 0)", "\"life-used\": \(p.number("life_used") ?? 0)",
+                        "\"temperature\": \(p.signed("temperature") ?? 25)", "\"dirty-shutdown-count\": \(p.number("dirty_shutdowns") ?? 0)",
+                        "\"corrected-volatile-error-count\": \(p.number("corrected_volatile") ?? 0)",
+                        "\"corrected-persistent-error-count\": \(p.number("corrected_persistent") ?? 0)"]
+            try qmp("cxl-inject-memory-module-event", memdev, json, note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
+            plan.expect(.traceEvent("cxl:cxl_memory_module", fields: "\(base) log=\(capitalized(p.text("log") ?? "informational"))"))
+        case "poison", "clear-poison":
+            let length = p.number("length") ?? 64
+            guard dpa % 64 == 0, length % 64 == 0 else {
+                throw BackendError.invalid("poison takes 64-byte units: dpa=0x\(String(dpa, radix: 16)) and length=\(length) must be multiples of 64")
+            }
+            let clear = event == "clear-poison"
+            if via == "qemu" {
+                try qmp("cxl-inject-poison", memdev, ["\"start\": \(dpa)", "\"length\": \(length)"],
+                        note: "QEMU adds 0x\(String(dpa, radix: 16))+\(length) to \(memdev.name)'s poison list", &plan)
+                readPoisonList(memdev, &plan)
+                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=List dpa=0x\(String(dpa, radix: 16)) dpa_length=0x\(String(length, radix: 16))"))
+            } else {
+                guard length == 64 else { throw BackendError.invalid("the kernel's \(clear ? "clear_poison" : "inject_poison") takes one 64-byte line: leave length= at 64") }
+                plan.write("sys/kernel/debug/cxl/\(memdev.name)/\(clear ? "clear_poison" : "inject_poison")", "0x" + String(dpa, radix: 16),
+                           note: "the kernel sends the device \(clear ? "Clear" : "Inject") Poison for the line at DPA 0x\(String(dpa, radix: 16))",
+                           hint: "needs CONFIG_CXL_MEM debugfs and a device that supports the command; EBUSY: the address is mapped in a region (offline it first)",
+                           trigger: true)
+                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=\(clear ? "Clear" : "Inject") dpa=0x\(String(dpa, radix: 16))"))
+            }
+        case "poison-list":
+            readPoisonList(memdev, &plan, trigger: true)
+        case "correctable", "uncorrectable":
+            let correctable = event == "correctable"
+            let names = (p.text("error") ?? "mem-data-ecc").split(separator: ",").map { String($0).trimmingWhitespace }
+            let known = correctable ? Self.correctableNames : Self.uncorrectableNames
+            for name in names where !known.contains(name) {
+                throw BackendError.invalid("error=\(name) is not a CXL \(event) protocol error; use \(known.joined(separator: ", "))")
+            }
+            if correctable {
+                guard names.count == 1 else { throw BackendError.invalid("correctable takes one error per request (QEMU's cxl-inject-correctable-error)") }
+                try qmp("cxl-inject-correctable-error", memdev, ["\"type\": \"\(names[0])\""],
+                        note: "QEMU sets \(names[0]) in \(memdev.name)'s RAS capability and signals a Corrected Internal Error through AER", &plan)
+                plan.expect(.traceEvent("cxl:cxl_aer_correctable_error", fields: base))
+                plan.expect(.kernelLog("[14] CorrIntErr", note: "AER delivers it only where Corrected Internal Error is unmasked (the lab does it)"))
+            } else {
+                plan.requireConfirmation("an uncorrectable CXL protocol error is fatal to the link: the kernel resets the device and may take its memory away")
+                let list = names.map { "{\"type\": \"\($0)\", \"header\": []}" }.joined(separator: ", ")
+                try qmp("cxl-inject-uncorrectable-errors", memdev, ["\"errors\": [\(list)]"],
+                        note: "QEMU records \(names.joined(separator: ", ")) in \(memdev.name)'s RAS capability and signals an Uncorrectable Internal Error", &plan)
+                plan.expect(.traceEvent("cxl:cxl_aer_uncorrectable_error", fields: base))
+            }
+        default:
+            throw BackendError.invalid("event=\(event) is not one of \(CXLBackend.events.joined(separator: ", "))")
+        }
+        return plan
+    }
+
+    static let correctableNames = CXLBackend.correctableErrors.map(\.key)
+    static let uncorrectableNames = CXLBackend.uncorrectableErrors
+
+    /// `via=`: QEMU for everything it can do, the kernel's debugfs for clearing (and for poison on request).
+    private func route(_ event: String, _ memdev: CXLMemdev) throws -> String {
+        let via = p.text("via") ?? "auto"
+        let poison = event == "poison" || event == "clear-poison"
+        switch via {
+        case "debugfs":
+            guard poison else { throw BackendError.invalid("via=debugfs only injects and clears poison; event=\(event) needs via=qemu") }
+            return "debugfs"
+        case "qemu":
+            guard event != "clear-poison" else { throw BackendError.invalid("QEMU has no command that clears poison; use via=debugfs (the kernel's clear_poison)") }
+            return "qemu"
+        default:
+            if event == "clear-poison" { return "debugfs" }
+            if event == "poison-list" { return "files" }
+            if event == "poison" && memdev.qomPath == nil { return "debugfs" }
+            return "qemu"
+        }
+    }
+
+    /// A QMP `cxl-inject-*` command on the memdev's QEMU device.
+    private func qmp(_ command: String, _ memdev: CXLMemdev, _ fields: [String], note: String, _ plan: inout Plan) throws {
+        guard target.hasQMP else { throw BackendError.unsupported("\(command) needs QEMU's monitor: --lab NAME (with --with cxl) or --qmp SOCKET") }
+        guard let path = memdev.qomPath else {
+            throw BackendError.unsupported("\(memdev.name)'s PCI device has no QEMU id, so QMP cannot name it; give the cxl-type3 device an id")
+        }
+        plan.qmp(command, arguments: "{" + (["\"path\": \"\(path)\""] + fields).joined(separator: ", ") + "}", note: note,
+                 hint: "the cxl-inject-* commands need QEMU 10 (inject lab up --with cxl, or --qemu bookworm-backports)", trigger: true)
+    }
+
+    /// Asks the kernel to read the device's poison list: each entry becomes a cxl_poison event.
+    private func readPoisonList(_ memdev: CXLMemdev, _ plan: inout Plan, trigger: Bool = false) {
+        plan.write("sys/bus/cxl/devices/\(memdev.name)/trigger_poison_list", "1",
+                   note: "the kernel reads \(memdev.name)'s poison list (Get Poison List): one cxl_poison event per entry",
+                   hint: "needs a kernel with CXL poison list support (6.5 and later)", trigger: trigger)
+    }
+
+    private func capitalized(_ text: String) -> String { text.prefix(1).uppercased() + text.dropFirst() }
+}

@@ -1,0 +1,75 @@
+import InjectHost
+import SystemPackage
+
+/// The lab's CXL memory (`inject lab up --with cxl`): a CXL host bridge (`pxb-cxl`, bus 12) with one
+/// root port and a type-3 memory device (`cxl-pmem0`, serial 1) whose persistent memory and label
+/// storage are files of 256 MiB each in the lab's state directory, and a fixed memory window of
+/// 4 GiB targeting the bridge. The guest loads the kernel's CXL drivers, which list the device
+/// as `mem0`; QEMU 10's QMP injects its events, poison and protocol errors.
+public enum LabCXL {
+    /// QEMU's id of the memory device (its QOM path is `/machine/peripheral/<id>`).
+    public static let deviceID = "cxl-pmem0"
+    /// The device's serial number.
+    public static let serial: UInt64 = 1
+    /// Size of each backing file.
+    static let backingMiB = 256
+    /// The kernel modules that find and drive the device (cxl_core comes as their dependency).
+    static let modules = ["cxl_acpi", "cxl_port", "cxl_pci", "cxl_mem"]
+
+    /// The backing files of the device's memory and label storage.
+    static func backingFiles(_ paths: LabPaths) -> [FilePath] {
+        [paths.stateDirectory.appending("cxl-mem0"), paths.stateDirectory.appending("cxl-lsa0")]
+    }
+
+    /// QEMU's arguments for the topology (the machine also needs `cxl=on`).
+    static func arguments(_ paths: LabPaths) -> [String] {
+        let files = backingFiles(paths)
+        return [
+            "-object", "memory-backend-file,id=cxl-mem0,share=on,mem-path=\(files[0]),size=\(backingMiB)M",
+            "-object", "memory-backend-file,id=cxl-lsa0,share=on,mem-path=\(files[1]),size=\(backingMiB)M",
+            "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
+            "-device", "cxl-rp,port=0,bus=cxl.1,id=cxl-rp0,chassis=0,slot=2",
+            "-device", "cxl-type3,bus=cxl-rp0,persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=\(deviceID),sn=\(serial)",
+            "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
+        ]
+    }
+
+    /// The platform's part in CXL RAS, as a CXL-aware firmware does it: the device's protocol
+    /// errors reach the OS as AER Corrected and Uncorrectable Internal Errors, which the PCIe
+    /// default masks (and the 6.12 kernel leaves masked on a CXL endpoint), so QEMU's
+    /// `cxl-inject-*-error` would be recorded and never reported. The lab clears those two mask
+    /// bits in the device's AER capability once at boot; what it did, for `lab status`.
+    static func unmaskInternalErrors(_ paths: LabPaths, memdev: String = "mem0") throws(LabError) -> String {
+        let files: LabFiles
+        do { files = try LabFiles(paths) } catch { throw .agent("\(error)") }
+        let devices = ((try? files.list(TargetPath("sys/bus/pci/devices"))) ?? []).map(\.name)
+        guard let address = devices.first(where: { files.exists("sys/bus/pci/devices/\($0)/\(memdev)") }) else {
+            return "no PCI device holds \(memdev): internal errors left masked"
+        }
+        let config: [UInt8]
+        do { config = try files.read(TargetPath("sys/bus/pci/devices/\(address)/config")) } catch { throw .agent("reading \(address)'s configuration space: \(error)") }
+        func dword(_ offset: Int) -> UInt32 {
+            offset + 4 <= config.count ? (0..<4).reduce(0) { $0 | UInt32(config[offset + $1]) << (8 * UInt32($1)) } : 0
+        }
+        var capability = 0x100
+        for _ in 0..<480 where capability >= 0x100 && dword(capability) & 0xFFFF != 1 {
+            capability = Int(dword(capability) >> 20) & 0xFFC
+        }
+        guard capability >= 0x100, dword(capability) & 0xFFFF == 1 else { return "\(address) has no AER capability: internal errors left masked" }
+        let writes = [(capability + 0x08, dword(capability + 0x08) & ~(1 << 22)), (capability + 0x14, dword(capability + 0x14) & ~(1 << 14))]
+        for (offset, value) in writes {
+            // Octal escapes: the guest's /bin/sh (dash) printf has no \x.
+            let bytes = (0..<4).map { index -> String in
+                let digits = String(UInt8(truncatingIfNeeded: value >> (8 * UInt32(index))), radix: 8)
+                return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+            }.joined()
+            let command = "printf '\(bytes)' | dd of=/sys/bus/pci/devices/\(address)/config bs=4 seek=\(offset / 4) count=1 conv=notrunc status=none"
+            let result = try Lab(paths: paths).exec(command, timeoutSeconds: 10)
+            guard result.status == 0 else { throw .agent("unmasking \(address)'s internal errors: \(result.text)") }
+        }
+        return "\(address): Corrected and Uncorrectable Internal Errors unmasked in its AER capability (0x\(String(capability, radix: 16)))"
+    }
+
+    /// The shape of the topology for the SCI path's DSDT cache key (no file paths).
+    static let shape = "cxl: pxb-cxl bus_nr=12, cxl-rp, cxl-type3 \(backingMiB)M, cxl-fmw 4G"
+}
