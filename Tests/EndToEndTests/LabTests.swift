@@ -289,6 +289,9 @@ struct LabTests {
             }
             let media = try inject(["run", "cxl", "event=general-media", "dpa=0x6000", "--verify", "--lab", lab])
             #expect(media.contains("dpa=6000"), "\(media)")
+            // Firmware first: a CPER CXL component event through the GHES source reaches cxl_pci.
+            let firmware = try inject(["run", "cxl", "event=dram", "via=ghes", "dpa=0x7000", "bank=4", "row=5", "log=warning", "--verify", "--lab", lab])
+            #expect(firmware.contains("section_type: CXL DRAM Event") && firmware.contains("cxl_dram: memdev=mem0") && !firmware.contains("MISSING"), "\(firmware)")
             // QEMU 10 delivers a correctable AER message (7.2 dropped it).
             let aer = try inject(["run", "aer", "device=ep0", "error=RCVR", "via=qemu", "--verify", "--lab", lab])
             #expect(aer.contains("pcie_aer_inject_error -c ep0") && aer.contains("verified: 7 of 7"), "\(aer)")

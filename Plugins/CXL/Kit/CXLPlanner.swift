@@ -32,8 +32,12 @@ struct CXLPlanner {
                 }
                 json.append("\"component-id\": \"\(component)\"")
             }
-            try qmp(event == "dram" ? "cxl-inject-dram-event" : "cxl-inject-general-media-event", memdev, json,
-                    note: "QEMU adds a \(event) event record to \(memdev.name)'s \(p.text("log") ?? "informational") log and interrupts the driver", &plan)
+            if via == "ghes" {
+                try firmwareFirst(event == "dram" ? .dram : .generalMedia, memdev, body: mediaBody(dram: event == "dram", dpa: dpa), &plan)
+            } else {
+                try qmp(event == "dram" ? "cxl-inject-dram-event" : "cxl-inject-general-media-event", memdev, json,
+                        note: "QEMU adds a \(event) event record to \(memdev.name)'s \(p.text("log") ?? "informational") log and interrupts the driver", &plan)
+            }
             plan.expect(.traceEvent(event == "dram" ? "cxl:cxl_dram" : "cxl:cxl_general_media", fields: expected))
         case "memory-module":
             let json = ["\"log\": \"\(p.text("log") ?? "informational")\"", "\"flags\": \(p.number("flags") ?? 0)", "\"type\": \(p.number("type") ?? 0)",
@@ -42,7 +46,16 @@ struct CXLPlanner {
                         "\"temperature\": \(p.signed("temperature") ?? 25)", "\"dirty-shutdown-count\": \(p.number("dirty_shutdowns") ?? 0)",
                         "\"corrected-volatile-error-count\": \(p.number("corrected_volatile") ?? 0)",
                         "\"corrected-persistent-error-count\": \(p.number("corrected_persistent") ?? 0)"]
-            try qmp("cxl-inject-memory-module-event", memdev, json, note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
+            if via == "ghes" {
+                func le(_ value: UInt64, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+                let body = [UInt8(p.number("type") ?? 0), UInt8(p.number("health_status") ?? 0), UInt8(p.number("media_status") ?? 0),
+                            UInt8(p.number("additional_status") ?? 0), UInt8(p.number("life_used") ?? 0)]
+                    + le(UInt64(UInt16(truncatingIfNeeded: p.signed("temperature") ?? 25)), 2) + le(p.number("dirty_shutdowns") ?? 0, 4)
+                    + le(p.number("corrected_volatile") ?? 0, 4) + le(p.number("corrected_persistent") ?? 0, 4)
+                try firmwareFirst(.memoryModule, memdev, body: body, &plan)
+            } else {
+                try qmp("cxl-inject-memory-module-event", memdev, json, note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
+            }
             plan.expect(.traceEvent("cxl:cxl_memory_module", fields: "\(base) log=\(capitalized(p.text("log") ?? "informational"))"))
         case "poison", "clear-poison":
             let length = p.number("length") ?? 64
@@ -94,11 +107,18 @@ struct CXLPlanner {
     static let correctableNames = CXLBackend.correctableErrors.map(\.key)
     static let uncorrectableNames = CXLBackend.uncorrectableErrors
 
-    /// `via=`: QEMU for everything it can do, the kernel's debugfs for clearing (and for poison on request).
+    /// `via=`: QEMU for everything it can do, the kernel's debugfs for clearing (and for poison on
+    /// request), firmware first for event records on request.
     private func route(_ event: String, _ memdev: CXLMemdev) throws -> String {
         let via = p.text("via") ?? "auto"
         let poison = event == "poison" || event == "clear-poison"
         switch via {
+        case "ghes":
+            guard ["general-media", "dram", "memory-module"].contains(event) else {
+                throw BackendError.invalid("via=ghes reports event records (general-media, dram, memory-module); event=\(event) needs via=qemu or via=debugfs")
+            }
+            guard target.hasFirmwareMemory else { throw BackendError.unsupported("via=ghes writes a firmware-first record: it needs --lab NAME or --guest-memory") }
+            return "ghes"
         case "debugfs":
             guard poison else { throw BackendError.invalid("via=debugfs only injects and clears poison; event=\(event) needs via=qemu") }
             return "debugfs"
@@ -111,6 +131,49 @@ struct CXLPlanner {
             if event == "poison" && memdev.qomPath == nil { return "debugfs" }
             return "qemu"
         }
+    }
+
+    /// A general media or DRAM event's 80 bytes, from the request.
+    private func mediaBody(dram: Bool, dpa: UInt64) throws -> [UInt8] {
+        func le(_ value: UInt64, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        var validity: UInt16 = 0
+        func field(_ name: String, _ bit: UInt16, _ size: Int) -> [UInt8] {
+            guard let value = p.number(name) else { return [UInt8](repeating: 0, count: size) }
+            validity |= bit
+            return le(value, size)
+        }
+        var rest = field("channel", 1, 1) + field("rank", 2, 1)
+        if dram {
+            rest += [0, 0, 0] + field("bank_group", 8, 1) + field("bank", 0x10, 1) + field("row", 0x20, 3) + field("column", 0x40, 2)
+        } else {
+            rest += field("device", 4, 3)
+            var component = [UInt8](repeating: 0, count: 16)
+            if let text = p.text("component_id") {
+                component = Array(Array(text.utf8).prefix(16)) + [UInt8](repeating: 0, count: max(0, 16 - text.utf8.count))
+                validity |= 8
+            }
+            rest += component
+        }
+        return CXLComponentEvent.media(dpa: dpa, descriptor: UInt8(p.number("descriptor") ?? 1), type: UInt8(p.number("type") ?? 0),
+                                       transactionType: UInt8(p.number("transaction_type") ?? 0), validity: validity, rest: rest)
+    }
+
+    /// The event as firmware reports it: a CPER CXL component event section, composed here and
+    /// written and notified by the ghes backend.
+    private func firmwareFirst(_ kind: CXLComponentEvent.Kind, _ memdev: CXLMemdev, body: [UInt8], _ plan: inout Plan) throws {
+        guard let address = memdev.pci?.address else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
+        let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { UInt64($0, radix: 16) }
+        guard parts.count == 4 else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
+        let logs = ["informational", "warning", "failure", "fatal"]
+        let log = UInt8(logs.firstIndex(of: p.text("log") ?? "informational") ?? 0)
+        func id(_ file: String) -> UInt16 { UInt16(target.value("sys/bus/pci/devices/\(address)/\(file)")?.dropFirst(2) ?? "", radix: 16) ?? 0 }
+        let serial = memdev.serial.flatMap { UInt64($0.dropFirst(2), radix: 16) } ?? 0
+        let event = CXLComponentEvent(kind: kind, segment: UInt16(parts[0]), bus: UInt8(parts[1]), device: UInt8(parts[2]), function: UInt8(parts[3]),
+                                      vendorID: id("vendor"), deviceID: id("device"), serial: serial, log: log, body: body)
+        let hex = event.bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": hex,
+                             "severity": log >= 2 ? "recoverable" : "corrected"],
+                    note: "a firmware-first CXL \(kind.rawValue) event for \(memdev.name) (\(address), serial \(serial)): a CPER section the kernel hands to cxl_pci")
     }
 
     /// A QMP `cxl-inject-*` command on the memdev's QEMU device.

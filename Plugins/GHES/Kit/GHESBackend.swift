@@ -57,7 +57,8 @@ public struct GHESBackend: InjectBackend {
     public func decode(event: String, fields: [String: String]) -> [String: String] {
         guard event == "ras:non_standard_event", let text = fields["sec_type"], let guid = GUID(text.uppercased()) else { return [:] }
         if guid == ARMProcessorError.type { return ["section": "ARM processor error"] }
-        return SectionLayouts.all.first { $0.type == guid }.map { ["section": $0.name] } ?? ["section": "vendor-defined"]
+        return SectionLayouts.all.first { $0.type == guid }.map { ["section": $0.name] }
+            ?? NamedSectionTypes.name(guid).map { ["section": $0] } ?? ["section": "vendor-defined"]
     }
 
     public func plan(_ request: PlanRequest) throws -> Plan {
@@ -109,7 +110,9 @@ public struct GHESBackend: InjectBackend {
             // (apei_mce_report_mem_error), which, unlike the printed report, is neither rate-limited
             // nor deduplicated.
             plan.expect(.traceEvent("mce:mce_record", fields: "bank=255 addr=0x" + String(p.number("address")!, radix: 16)))
-        case "vendor": plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
+        case "vendor" where p.text("section_type").flatMap { GUID($0.uppercased()) }.flatMap(NamedSectionTypes.name) == nil:
+            // A section the kernel names goes to its driver, not to non_standard_event.
+            plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
         case "arm": plan.expect(.traceEvent("ras:arm_event", fields: ""))
         default: break
         }

@@ -106,7 +106,7 @@ struct RecordBuilder {
         case .arm:
             lines.append(arm64 ? "section_type: ARM processor error" : "section type: unknown, \(ARMProcessorError.type)")
         case .raw(let type, _):
-            lines.append("section type: unknown, \(type)")
+            lines.append(NamedSectionTypes.name(type).map { "section_type: \($0)" } ?? "section type: unknown, \(type)")
         }
         return lines
     }

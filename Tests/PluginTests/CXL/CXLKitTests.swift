@@ -81,4 +81,27 @@ struct CXLKitTests {
             #expect(try qmp(Self.target().plan(CXLBackend(), ["memdev": spec])).count == 1, "\(spec)")
         }
     }
+
+    /// Firmware first: a CPER CXL component event section, 144 bytes, that names the device by its
+    /// PCI identity and serial and carries the record with its log in the header flags.
+    @Test func firmwareFirstEventsAreCPERComponentEventSections() throws {
+        let target = Self.target()
+        target.hasFirmwareMemory = true
+        target.files["sys/bus/pci/devices/0000:0d:00.0/vendor"] = Array("0x8086\n".utf8)
+        target.files["sys/bus/pci/devices/0000:0d:00.0/device"] = Array("0x0d93\n".utf8)
+        let plan = try target.plan(CXLBackend(), ["event": "general-media", "via": "ghes", "dpa": "0x2040", "channel": "3", "log": "warning"])
+        guard case .notify("ghes", let arguments) = plan.steps.first?.action, let hex = arguments["data"] else { Issue.record("\(plan.steps)"); return }
+        #expect(arguments["section"] == "vendor" && arguments["section_type"] == CXLComponentEvent.Kind.generalMedia.sectionType && arguments["severity"] == "corrected")
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex { let next = hex.index(index, offsetBy: 2); bytes.append(UInt8(hex[index..<next], radix: 16)!); index = next }
+        #expect(bytes.count == 144 && bytes[0] == 144 && bytes[4] == 0b111)
+        #expect(Array(bytes[12..<16]) == [0x86, 0x80, 0x93, 0x0d], "vendor and device id")
+        #expect(bytes[16] == 0 && bytes[17] == 0 && bytes[18] == 0x0d, "function, device, bus")
+        #expect(bytes[24] == 1, "serial")
+        #expect(bytes[32] == 128 && bytes[33] == 1, "record length, log warning in the flags")
+        #expect(Array(bytes[64..<72]) == [0x40, 0x20, 0, 0, 0, 0, 0, 0] && bytes[75] == 1 && bytes[77] == 3, "dpa, channel valid, channel")
+        #expect(plan.expectations == [.traceEvent("cxl:cxl_general_media", fields: "memdev=mem0 serial=1 log=Warning dpa=2040 channel=3")])
+        #expect(throws: BackendError.self) { try target.plan(CXLBackend(), ["event": "poison", "via": "ghes"]) }
+    }
 }
