@@ -61,14 +61,15 @@ struct AERPlanner {
         let severityRegister = registers?.severity ?? AERError.defaultSeverity
         let classes = split(aer, severityRegister: severityRegister)
         try checkSeverity(classes, severityRegister: severityRegister, registers: registers, device: device.address)
-        if let registers {
+        let route = try chooseRoute(aer, device: device)
+        // A firmware-first record carries its own registers: the device's masks do not apply to it.
+        if let registers, route != "ghes" {
             let masked = (aer.correctable & registers.correctableMask, aer.uncorrectable & registers.uncorrectableMask)
             if masked.0 != 0 || masked.1 != 0 {
                 let names = (AERError.decode(masked.0, .correctable).errors + AERError.decode(masked.1, .uncorrectable).errors).map(\.name)
                 throw BackendError.invalid("\(aer.origin): \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") masked on \(device.address) (Correctable Error Mask 0x\(String(registers.correctableMask, radix: 16)), Uncorrectable 0x\(String(registers.uncorrectableMask, radix: 16))): the device would record but never report \(names.count == 1 ? "it" : "them"); choose another error, or clear the mask bit in its AER capability first")
             }
         }
-        let route = try chooseRoute(aer, device: device)
         if classes.nonFatal != 0 || classes.fatal != 0 {
             plan.requireConfirmation("an uncorrectable PCIe error on \(device.address) makes the kernel recover the link: the device is reset and its driver may lose it")
         }

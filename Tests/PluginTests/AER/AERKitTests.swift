@@ -117,6 +117,8 @@ struct AERKitTests {
         } catch {
             #expect("\(error)".contains("masked on 0000:01:00.0") && "\(error)".contains("0xe000"))
         }
+        // A firmware-first record carries its own registers: the device's mask does not stop it.
+        #expect(try Self.target().plan(AERBackend(), ["device": "ep0", "error": "CORR_INTERNAL", "via": "ghes"]).steps.count == 1)
         do {
             _ = try Self.target().plan(AERBackend(), ["device": "ep0", "error": "DLP", "severity": "nonfatal"])
             Issue.record("a severity mismatch was planned")
