@@ -81,6 +81,10 @@ extension Lab {
             record.bootSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
             record.restarts = (record.restarts ?? 0) + 1
             try record.save(paths.record)
+            if record.cxl == true {
+                // The new guest's CXL device starts with the PCIe default masks again.
+                record.cxlPlatform = try LabCXL.unmaskInternalErrors(paths)
+            }
             record.firmwarePid = try startFirmware(executable: record.agentExecutable ?? Lab.Options().agentExecutable)
             try record.save(paths.record)
             return record
