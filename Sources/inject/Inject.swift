@@ -6,7 +6,7 @@ struct Inject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inject hardware errors into Linux through backend plugins.",
         discussion: """
-            Backends (mce, ghes, edac, nmi, and vendor plugins) are shared objects found on the plugin \
+            Backends (mce, ghes, edac, nmi, aer, cxl, and vendor plugins) are shared objects found on the plugin \
             search path: --plugin-path, INJECT_PLUGIN_PATH, plugin_path in the config file, the directory \
             of this executable, /usr/local/lib/inject/plugins, /usr/lib/inject/plugins.
 
