@@ -172,6 +172,15 @@ public struct PCIDevice: Sendable, Equatable {
 
     /// The device's sysfs directory, relative to the target root.
     public var sysfsPath: String { "sys/bus/pci/devices/\(address)" }
+
+    /// The address's parts, as records that name a device carry them (aer_inject's struct, a CPER
+    /// section's device id); `nil` when the address is not `dddd:bb:dd.f`.
+    public var location: (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8)? {
+        let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).map { UInt16($0, radix: 16) }
+        guard parts.count == 4, let segment = parts[0], let bus = parts[1], let device = parts[2], let function = parts[3],
+              bus <= 0xFF, device <= 31, function <= 7 else { return nil }
+        return (segment, UInt8(bus), UInt8(device), UInt8(function))
+    }
 }
 
 /// What `plan` receives: the validated values and read access to the target.

@@ -40,8 +40,7 @@ public struct AERBackend: InjectBackend {
         for address in capable {
             let base = "sys/bus/pci/devices/\(address)"
             let isPort = target.exists("\(base)/aer_rootport_total_err_cor")
-            let totals = [("aer_dev_correctable", "TOTAL_ERR_COR"), ("aer_dev_nonfatal", "TOTAL_ERR_NONFATAL"), ("aer_dev_fatal", "TOTAL_ERR_FATAL")]
-                .map { file, key in Self.keyed(target.value("\(base)/\(file)"), key) ?? "?" }
+            let totals = AERPlanner.Class.allCases.map { Self.keyed(target.value("\(base)/\($0.counterPrefix)"), $0.totalKey) ?? "?" }
             var detail = (isPort ? "root port" : "device") + " \(target.value("\(base)/vendor") ?? "?"):\(target.value("\(base)/device") ?? "?")"
             if let id = (try? target.pciDevice(address))?.qemuID { detail += ", QEMU id \(id)" }
             detail += "; errors so far: correctable \(totals[0]), non-fatal \(totals[1]), fatal \(totals[2])"

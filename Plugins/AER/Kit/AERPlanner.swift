@@ -13,13 +13,7 @@ struct AERPlanner {
     enum Class: CaseIterable {
         case correctable, nonFatal, fatal
 
-        var counterFile: String {
-            switch self {
-            case .correctable: "aer_dev_correctable#TOTAL_ERR_COR"
-            case .nonFatal: "aer_dev_nonfatal#TOTAL_ERR_NONFATAL"
-            case .fatal: "aer_dev_fatal#TOTAL_ERR_FATAL"
-            }
-        }
+        /// The device's counter file of this class (one `Name count` line per error).
         var counterPrefix: String {
             switch self {
             case .correctable: "aer_dev_correctable"
@@ -27,6 +21,16 @@ struct AERPlanner {
             case .fatal: "aer_dev_fatal"
             }
         }
+        /// The line of that file that totals the class.
+        var totalKey: String {
+            switch self {
+            case .correctable: "TOTAL_ERR_COR"
+            case .nonFatal: "TOTAL_ERR_NONFATAL"
+            case .fatal: "TOTAL_ERR_FATAL"
+            }
+        }
+        /// The total as a keyed counter source (`aer_dev_correctable#TOTAL_ERR_COR`).
+        var counterFile: String { "\(counterPrefix)#\(totalKey)" }
         /// The aer_event tracepoint's severity text.
         var traceSeverity: String {
             switch self {
@@ -75,8 +79,8 @@ struct AERPlanner {
         }
         switch route {
         case "qemu": planQEMU(aer, id: device.qemuID!, &plan)
-        case "aer-inject": try planAERInject(aer, address: device.address, &plan)
-        default: planFirmwareFirst(aer, device: device.address, classes: classes, severityRegister: severityRegister, &plan)
+        case "aer-inject": try planAERInject(aer, device: device, &plan)
+        default: try planFirmwareFirst(aer, device: device, classes: classes, severityRegister: severityRegister, &plan)
         }
         expect(aer, address: device.address, classes: classes, route: route, readAfterFatal: registers?.readAfterFatal ?? false, &plan)
     }
@@ -177,11 +181,11 @@ struct AERPlanner {
 
     /// One `struct aer_error_inj` written to /dev/aer_inject: the kernel fakes the device's and its
     /// root port's AER registers and raises the root port's interrupt.
-    private func planAERInject(_ aer: AERRequest, address: String, _ plan: inout Plan) throws {
-        let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { UInt32($0, radix: 16) }
-        guard parts.count == 4 else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
-        var record: [UInt8] = [UInt8(parts[1]), UInt8(parts[2]), UInt8(parts[3]), 0]
-        for word in [aer.uncorrectable, aer.correctable] + (aer.header ?? [0, 0, 0, 0]) + [parts[0]] {
+    private func planAERInject(_ aer: AERRequest, device: PCIDevice, _ plan: inout Plan) throws {
+        let at = try Self.location(device)
+        let address = device.address
+        var record: [UInt8] = [at.bus, at.device, at.function, 0]
+        for word in [aer.uncorrectable, aer.correctable] + (aer.header ?? [0, 0, 0, 0]) + [UInt32(at.segment)] {
             record += (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
         }
         plan.writeDevice(AERBackend.injectDevice, record,
@@ -193,12 +197,13 @@ struct AERPlanner {
 
     /// One CPER PCIe record per class, composed by the ghes backend (which writes it, notifies
     /// the OS and expects its own report).
-    private func planFirmwareFirst(_ aer: AERRequest, device address: String, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
-                                   severityRegister: UInt32, _ plan: inout Plan) {
-        let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { UInt64($0, radix: 16) }
+    private func planFirmwareFirst(_ aer: AERRequest, device: PCIDevice, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
+                                   severityRegister: UInt32, _ plan: inout Plan) throws {
+        let at = try Self.location(device)
+        let address = device.address
         for (cls, bits) in [(Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal)] where bits != 0 {
-            var arguments = ["section": "pcie", "severity": cls.cperSeverity, "segment": String(parts[0]), "bus": String(parts[1]),
-                             "pcie_device": String(parts[2]), "pcie_function": String(parts[3])]
+            var arguments = ["section": "pcie", "severity": cls.cperSeverity, "segment": String(at.segment), "bus": String(at.bus),
+                             "pcie_device": String(at.device), "pcie_function": String(at.function)]
             if let vendor = target.value("sys/bus/pci/devices/\(address)/vendor") { arguments["vendor_id"] = vendor }
             if cls == .correctable {
                 arguments["aer_cor_status"] = "0x" + Self.hex(bits)
@@ -250,6 +255,12 @@ struct AERPlanner {
                 plan.expect(.counterExact("sys/bus/pci/devices/\(other)/\(cls.counterFile)", delta: 0, note: "another device: unchanged"))
             }
         }
+    }
+
+    /// The device's address parts, which the host always gives (a failure here is the host's).
+    static func location(_ device: PCIDevice) throws -> (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) {
+        guard let location = device.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(device.address)'") }
+        return location
     }
 
     static func hex(_ value: UInt32) -> String {

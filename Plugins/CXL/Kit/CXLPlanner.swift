@@ -161,14 +161,14 @@ struct CXLPlanner {
     /// The event as firmware reports it: a CPER CXL component event section, composed here and
     /// written and notified by the ghes backend.
     private func firmwareFirst(_ kind: CXLComponentEvent.Kind, _ memdev: CXLMemdev, body: [UInt8], _ plan: inout Plan) throws {
-        guard let address = memdev.pci?.address else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
-        let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { UInt64($0, radix: 16) }
-        guard parts.count == 4 else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
+        guard let pci = memdev.pci else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
+        let address = pci.address
+        guard let at = pci.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
         let logs = ["informational", "warning", "failure", "fatal"]
         let log = UInt8(logs.firstIndex(of: p.text("log") ?? "informational") ?? 0)
         func id(_ file: String) -> UInt16 { UInt16(target.value("sys/bus/pci/devices/\(address)/\(file)")?.dropFirst(2) ?? "", radix: 16) ?? 0 }
         let serial = memdev.serial.flatMap { UInt64($0.dropFirst(2), radix: 16) } ?? 0
-        let event = CXLComponentEvent(kind: kind, segment: UInt16(parts[0]), bus: UInt8(parts[1]), device: UInt8(parts[2]), function: UInt8(parts[3]),
+        let event = CXLComponentEvent(kind: kind, segment: at.segment, bus: at.bus, device: at.device, function: at.function,
                                       vendorID: id("vendor"), deviceID: id("device"), serial: serial, log: log, body: body)
         let hex = event.bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": hex,

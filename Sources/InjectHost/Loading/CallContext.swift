@@ -22,6 +22,9 @@ final class CallContext: @unchecked Sendable {
     let guestMemory: FilePath?
     /// The target's QEMU monitor, for `resolve_pci_device`.
     let qmpSocket: String?
+    /// The PCI resolver of this call: QEMU's `query-pci` is asked once per call, however many
+    /// devices the plugin resolves (a probe resolves every AER device).
+    lazy var pciResolver = PCIDeviceResolver(files: files, qmpSocket: qmpSocket)
 
     var errorCode: Int32 = 0
     var errorMessage: String?

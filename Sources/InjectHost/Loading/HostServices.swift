@@ -112,7 +112,7 @@ enum HostServices {
     /// `resolve_pci_device`: fills `out` or sets the reason for the plugin to pass on.
     static func resolvePCI(_ context: CallContext, _ spec: String, _ out: UnsafeMutablePointer<inject_pci_device>) -> Int32 {
         do throws(PCIDeviceResolver.Failure) {
-            let device = try PCIDeviceResolver(files: context.files, qmpSocket: context.qmpSocket).resolve(spec)
+            let device = try context.pciResolver.resolve(spec)
             out.pointee.flags = device.isPresent ? UInt32(INJECT_PCI_PRESENT) : 0
             copy(device.address, into: &out.pointee.address)
             copy(device.qemuID ?? "", into: &out.pointee.qemu_id)

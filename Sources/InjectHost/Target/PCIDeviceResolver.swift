@@ -40,18 +40,27 @@ public struct PCIDeviceResolver {
     }
 
     let files: any TargetFiles
-    let qmpSocket: String?
+    /// Whether the target has a QEMU monitor (QEMU ids are names only there).
+    let hasMonitor: Bool
+    /// QEMU's devices with ids, from `query-pci`; empty without a monitor or when it did not answer.
+    let qemu: [(address: String, id: String)]
 
-    /// A resolver for a target's files and, where it has one, its QEMU monitor.
+    /// A resolver for a target's files and, where it has one, its QEMU monitor (asked once, here).
     public init(files: any TargetFiles, qmpSocket: String?) {
+        self.init(files: files, hasMonitor: qmpSocket != nil,
+                  qemu: qmpSocket.flatMap { try? Self.qemuDevices(socketPath: $0) } ?? [])
+    }
+
+    /// A resolver with QEMU's devices already asked for (a plugin call resolves many devices).
+    init(files: any TargetFiles, hasMonitor: Bool, qemu: [(address: String, id: String)]) {
         self.files = files
-        self.qmpSocket = qmpSocket
+        self.hasMonitor = hasMonitor
+        self.qemu = qemu
     }
 
     /// The device `spec` names.
     public func resolve(_ spec: String) throws(Failure) -> Device {
         let text = spec.trimmed()
-        let qemu = qmpSocket.flatMap { try? Self.qemuDevices(socketPath: $0) } ?? []
         if let address = Self.normalizedAddress(text) {
             let present = files.exists("sys/bus/pci/devices/\(address)")
             let id = qemu.first { $0.address == address }?.id
@@ -60,7 +69,7 @@ public struct PCIDeviceResolver {
             }
             return Device(address: address, qemuID: id, isPresent: present)
         }
-        guard qmpSocket != nil else {
+        guard hasMonitor else {
             throw .invalid("'\(text)' is not a PCI address ([dddd:]bb:dd.f, hex, such as 01:00.0); device names are QEMU ids and need a QEMU monitor (--lab or --qmp)")
         }
         guard let found = qemu.first(where: { $0.id == text }) else {
