@@ -79,13 +79,13 @@ struct LabBootOptions: ParsableArguments {
     var qemu: String?
 
     @Option(name: .customLong("einj-types"),
-            help: ArgumentHelp("The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal).", valueName: "types"))
+            help: ArgumentHelp("The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal), with --with cxl also 0x1b000 (CXL.cache and CXL.mem protocol errors, correctable and uncorrectable non-fatal).", valueName: "types"))
     var einjTypes: String?
 
     func validate() throws {
         do { _ = try KernelSpec(parsing: kernel) } catch { throw ValidationError(error.description) }
         if let einjTypes, Self.mask(einjTypes) == nil {
-            throw ValidationError("--einj-types '\(einjTypes)' is not a mask or a comma-separated list of EINJ types within 0x1...0x100 (e.g. 0x8,0x10)")
+            throw ValidationError("--einj-types '\(einjTypes)' is not a mask or a comma-separated list of the EINJ types the lab's firmware produces (0x1...0x100, and the CXL types 0x1000, 0x2000, 0x8000, 0x10000; e.g. 0x8,0x10)")
         }
     }
 
@@ -191,6 +191,7 @@ struct LabUpCommand: AsyncParsableCommand {
             if extras.contains(.cxl) {
                 options.cxl = true
                 if boot.qemu == nil { options.qemu = "bookworm-backports" }
+                if boot.einjTypes == nil { options.einjTypes |= EINJRegisters.cxlTypes }
             }
             record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
             if extras.contains(.rasdaemon) {

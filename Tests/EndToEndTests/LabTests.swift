@@ -292,6 +292,17 @@ struct LabTests {
             // Firmware first: a CPER CXL component event through the GHES source reaches cxl_pci.
             let firmware = try inject(["run", "cxl", "event=dram", "via=ghes", "dpa=0x7000", "bank=4", "row=5", "log=warning", "--verify", "--lab", lab])
             #expect(firmware.contains("section_type: CXL DRAM Event") && firmware.contains("cxl_dram: memdev=mem0") && !firmware.contains("MISSING"), "\(firmware)")
+            // Firmware first: a CPER CXL protocol error section, printed with the device and its RAS registers.
+            let protocolRecord = try inject(["run", "cxl", "event=correctable", "error=crc-threshold", "via=ghes", "--verify", "--lab", lab])
+            #expect(protocolRecord.contains("section_type: CXL Protocol Error") && protocolRecord.contains("cxl_ras_cor_status: 0x00000004")
+                    && !protocolRecord.contains("MISSING"), "\(protocolRecord)")
+            // EINJ's CXL types: the kernel's einj asks the lab's firmware, which sets the error in the
+            // device below the named port; the device reports it natively.
+            for (error, status) in [("mem-data-ecc", "Memory Data ECC Error"), ("cache-data-ecc", "Cache Data ECC Error")] {
+                let einj = try inject(["run", "cxl", "event=correctable", "error=\(error)", "via=einj", "--verify", "--lab", lab])
+                #expect(einj.contains("einj/param4 = \"0xc0000\"") && einj.contains("status: '\(status)'") && einj.contains("verified: 2 of 2"), "\(einj)")
+            }
+            #expect(try inject(["lab", "status", "-n", lab]).contains("delivered CXL.cache correctable cache-data-ecc below 0000:0c:00.0"))
             // QEMU 10 delivers a correctable AER message (7.2 dropped it).
             let aer = try inject(["run", "aer", "device=ep0", "error=RCVR", "via=qemu", "--verify", "--lab", lab])
             #expect(aer.contains("pcie_aer_inject_error -c ep0") && aer.contains("verified: 7 of 7"), "\(aer)")

@@ -3,7 +3,8 @@ import InjectPluginAPI
 /// CXL memory devices: event records (general media, DRAM, memory module), poison (inject,
 /// clear, the kernel's poison list) and protocol errors through the device's RAS capability.
 /// Paths: QEMU 10's QMP `cxl-inject-*` commands for a VM (the lab's `--with cxl`), the kernel's
-/// memdev debugfs for poison on any host. The host finds the device; this backend knows CXL.
+/// memdev debugfs for poison on any host, firmware-first CPER sections and APEI EINJ's CXL types
+/// through the ghes backend. The host finds the device; this backend knows CXL.
 public struct CXLBackend: InjectBackend {
     /// The protocol errors QEMU raises through the RAS capability, with the kernel's names for them.
     static let correctableErrors: KeyValuePairs<String, String> = [
@@ -18,14 +19,14 @@ public struct CXLBackend: InjectBackend {
 
     public static let descriptor = BackendDescriptor(
         name: "cxl", version: "0.1.0",
-        summary: "CXL memory devices: event records, poison and protocol errors (QEMU 10 QMP, the memdev debugfs)",
+        summary: "CXL memory devices: event records, poison and protocol errors (QEMU 10 QMP, the memdev debugfs, firmware-first CPER, EINJ)",
         families: ["cxl", "memory"],
         parameters: [
             Parameter("event", .choice(events), default: "general-media",
                       help: "general-media, dram, memory-module: an event record in the device's log; poison / clear-poison: a poisoned range (then the poison list is read); poison-list: read the kernel's poison list; correctable / uncorrectable: a protocol error through the RAS capability"),
             Parameter("memdev", .string, help: "the memory device: mem0, serial:N, or its PCI address or QEMU id (default: the first)"),
-            Parameter("via", .choice(["auto", "qemu", "debugfs", "ghes"]), default: "auto",
-                      help: "qemu: QEMU 10's cxl-inject-* QMP commands; debugfs: the kernel's memdev inject_poison/clear_poison (poison only, any host); ghes: an event record as firmware reports it, a CPER CXL component event section through the ghes backend (a lab, or --guest-memory); auto: debugfs for clear-poison, else qemu when the device has a QEMU id"),
+            Parameter("via", .choice(["auto", "qemu", "debugfs", "ghes", "einj"]), default: "auto",
+                      help: "qemu: QEMU 10's cxl-inject-* QMP commands; debugfs: the kernel's memdev inject_poison/clear_poison (poison only, any host); ghes: an event record or protocol error as firmware reports it, a CPER CXL component event or CXL protocol error section through the ghes backend (a lab, or --guest-memory); einj: a protocol error through APEI EINJ's CXL.cache/CXL.mem types into the device's port (the ghes backend writes EINJ's files; a platform that offers them, e.g. a lab with --with cxl); auto: debugfs for clear-poison, else qemu when the device has a QEMU id"),
             Parameter("log", .choice(["informational", "warning", "failure", "fatal"]), default: "informational", help: "the event log the record goes to"),
             Parameter("flags", .u64(0...255), default: "0", help: "the event record's flags"),
             Parameter("dpa", .address(), default: "0x1000", help: "device physical address (general-media, dram, poison; 64-byte aligned for poison)"),

@@ -87,15 +87,29 @@ struct CXLPlanner {
             }
             if correctable {
                 guard names.count == 1 else { throw BackendError.invalid("correctable takes one error per request (QEMU's cxl-inject-correctable-error)") }
-                try qmp("cxl-inject-correctable-error", memdev, ["\"type\": \"\(names[0])\""],
-                        note: "QEMU sets \(names[0]) in \(memdev.name)'s RAS capability and signals a Corrected Internal Error through AER", &plan)
+            } else {
+                plan.requireConfirmation("an uncorrectable CXL protocol error is fatal to the link: the kernel resets the device and may take its memory away")
+            }
+            switch via {
+            case "ghes":
+                try firmwareFirstProtocolError(names, correctable: correctable, memdev, &plan)
+                return plan
+            case "einj":
+                try einjProtocolError(names, correctable: correctable, memdev, &plan)
+            default:
+                if correctable {
+                    try qmp("cxl-inject-correctable-error", memdev, ["\"type\": \"\(names[0])\""],
+                            note: "QEMU sets \(names[0]) in \(memdev.name)'s RAS capability and signals a Corrected Internal Error through AER", &plan)
+                } else {
+                    let list = names.map { "{\"type\": \"\($0)\", \"header\": []}" }.joined(separator: ", ")
+                    try qmp("cxl-inject-uncorrectable-errors", memdev, ["\"errors\": [\(list)]"],
+                            note: "QEMU records \(names.joined(separator: ", ")) in \(memdev.name)'s RAS capability and signals an Uncorrectable Internal Error", &plan)
+                }
+            }
+            if correctable {
                 plan.expect(.traceEvent("cxl:cxl_aer_correctable_error", fields: base))
                 plan.expect(.kernelLog("[14] CorrIntErr", note: "AER delivers it only where Corrected Internal Error is unmasked (the lab does it)"))
             } else {
-                plan.requireConfirmation("an uncorrectable CXL protocol error is fatal to the link: the kernel resets the device and may take its memory away")
-                let list = names.map { "{\"type\": \"\($0)\", \"header\": []}" }.joined(separator: ", ")
-                try qmp("cxl-inject-uncorrectable-errors", memdev, ["\"errors\": [\(list)]"],
-                        note: "QEMU records \(names.joined(separator: ", ")) in \(memdev.name)'s RAS capability and signals an Uncorrectable Internal Error", &plan)
                 plan.expect(.traceEvent("cxl:cxl_aer_uncorrectable_error", fields: base))
             }
         default:
@@ -114,11 +128,16 @@ struct CXLPlanner {
         let poison = event == "poison" || event == "clear-poison"
         switch via {
         case "ghes":
-            guard ["general-media", "dram", "memory-module"].contains(event) else {
-                throw BackendError.invalid("via=ghes reports event records (general-media, dram, memory-module); event=\(event) needs via=qemu or via=debugfs")
+            guard !poison && event != "poison-list" else {
+                throw BackendError.invalid("via=ghes reports event records and protocol errors; event=\(event) needs via=qemu or via=debugfs")
             }
             guard target.hasFirmwareMemory else { throw BackendError.unsupported("via=ghes writes a firmware-first record: it needs --lab NAME or --guest-memory") }
             return "ghes"
+        case "einj":
+            guard event == "correctable" || event == "uncorrectable" else {
+                throw BackendError.invalid("via=einj injects protocol errors (EINJ's CXL.cache and CXL.mem types); event=\(event) needs another path")
+            }
+            return "einj"
         case "debugfs":
             guard poison else { throw BackendError.invalid("via=debugfs only injects and clears poison; event=\(event) needs via=qemu") }
             return "debugfs"
@@ -158,23 +177,75 @@ struct CXLPlanner {
                                        transactionType: UInt8(p.number("transaction_type") ?? 0), validity: validity, rest: rest)
     }
 
+    /// The memdev's PCI identity as firmware names a device in a record.
+    private struct PCIIdentity {
+        var at: (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8)
+        var address: String
+        var vendorID: UInt16, deviceID: UInt16, subsystemVendorID: UInt16, subsystemID: UInt16, classCode: UInt16
+        var serial: UInt64
+    }
+
+    private func identity(_ memdev: CXLMemdev) throws -> PCIIdentity {
+        guard let pci = memdev.pci else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
+        guard let at = pci.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(pci.address)'") }
+        func id(_ file: String) -> UInt32 { UInt32(target.value("\(pci.sysfsPath)/\(file)")?.dropFirst(2) ?? "", radix: 16) ?? 0 }
+        return PCIIdentity(at: at, address: pci.address, vendorID: UInt16(truncatingIfNeeded: id("vendor")), deviceID: UInt16(truncatingIfNeeded: id("device")),
+                           subsystemVendorID: UInt16(truncatingIfNeeded: id("subsystem_vendor")), subsystemID: UInt16(truncatingIfNeeded: id("subsystem_device")),
+                           classCode: UInt16(truncatingIfNeeded: id("class") >> 8), serial: memdev.serial.flatMap { UInt64($0.dropFirst(2), radix: 16) } ?? 0)
+    }
+
     /// The event as firmware reports it: a CPER CXL component event section, composed here and
     /// written and notified by the ghes backend.
     private func firmwareFirst(_ kind: CXLComponentEvent.Kind, _ memdev: CXLMemdev, body: [UInt8], _ plan: inout Plan) throws {
-        guard let pci = memdev.pci else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
-        let address = pci.address
-        guard let at = pci.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
+        let device = try identity(memdev)
         let logs = ["informational", "warning", "failure", "fatal"]
         let log = UInt8(logs.firstIndex(of: p.text("log") ?? "informational") ?? 0)
-        func id(_ file: String) -> UInt16 { UInt16(target.value("sys/bus/pci/devices/\(address)/\(file)")?.dropFirst(2) ?? "", radix: 16) ?? 0 }
-        let serial = memdev.serial.flatMap { UInt64($0.dropFirst(2), radix: 16) } ?? 0
-        let event = CXLComponentEvent(kind: kind, segment: at.segment, bus: at.bus, device: at.device, function: at.function,
-                                      vendorID: id("vendor"), deviceID: id("device"), serial: serial, log: log, body: body)
-        let hex = event.bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": hex,
+        let event = CXLComponentEvent(kind: kind, segment: device.at.segment, bus: device.at.bus, device: device.at.device, function: device.at.function,
+                                      vendorID: device.vendorID, deviceID: device.deviceID, serial: device.serial, log: log, body: body)
+        plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": Self.hex(event.bytes),
                              "severity": log >= 2 ? "recoverable" : "corrected"],
-                    note: "a firmware-first CXL \(kind.rawValue) event for \(memdev.name) (\(address), serial \(serial)): a CPER section the kernel hands to cxl_pci")
+                    note: "a firmware-first CXL \(kind.rawValue) event for \(memdev.name) (\(device.address), serial \(device.serial)): a CPER section the kernel hands to cxl_pci")
     }
+
+    /// A protocol error as firmware reports it: a CPER CXL protocol error section with the
+    /// device's RAS registers, written and notified by the ghes backend. The kernel prints it
+    /// (6.3 and later); which driver then handles it depends on the kernel.
+    private func firmwareFirstProtocolError(_ names: [String], correctable: Bool, _ memdev: CXLMemdev, _ plan: inout Plan) throws {
+        let device = try identity(memdev)
+        let status = names.compactMap { CXLProtocolErrorSection.statusBit($0, correctable: correctable) }.reduce(0, |)
+        let section = CXLProtocolErrorSection(segment: device.at.segment, bus: device.at.bus, device: device.at.device, function: device.at.function,
+                                              vendorID: device.vendorID, deviceID: device.deviceID, subsystemVendorID: device.subsystemVendorID,
+                                              subsystemID: device.subsystemID, classCode: device.classCode, serial: device.serial,
+                                              correctableStatus: correctable ? status : 0, uncorrectableStatus: correctable ? 0 : status)
+        plan.notify("ghes", ["section": "vendor", "section_type": CXLProtocolErrorSection.sectionType, "data": Self.hex(section.bytes),
+                             "severity": correctable ? "corrected" : "recoverable"],
+                    note: "a firmware-first CXL protocol error (\(names.joined(separator: ", "))) for \(memdev.name) (\(device.address)): its RAS registers in a CPER section")
+        for line in section.kernelLines { plan.expect(.kernelLog(line, note: line.hasPrefix("agent_type") ? "printed by kernels 6.3 and later" : nil)) }
+    }
+
+    /// A protocol error through APEI EINJ's CXL types (ACPI 6.5: CXL.cache and CXL.mem,
+    /// correctable and uncorrectable non-fatal), aimed, as Linux's einj-cxl does, at the device's
+    /// downstream port by its SBDF; the ghes backend writes EINJ's files. The platform picks the
+    /// error within the protocol and reports it the way it reports CXL errors (the lab: natively,
+    /// through the device's RAS capability and AER).
+    private func einjProtocolError(_ names: [String], correctable: Bool, _ memdev: CXLMemdev, _ plan: inout Plan) throws {
+        let protocols = Set(names.map { $0.hasPrefix("cache-") ? "cache" : $0.hasPrefix("mem-") ? "mem" : "" })
+        guard protocols.count == 1, let protocolName = protocols.first, !protocolName.isEmpty else {
+            throw BackendError.invalid("via=einj names only the protocol: give cache-* or mem-* errors of one protocol (error=\(names.joined(separator: ","))); the platform picks the error")
+        }
+        guard let pci = memdev.pci else { throw BackendError.unsupported("\(memdev.name) has no PCI device, so it has no port to inject into") }
+        let devices = (try? target.list("sys/bus/pci/devices")) ?? []
+        guard let port = devices.first(where: { target.exists("sys/bus/pci/devices/\($0)/\(pci.address)") }),
+              let at = (try? target.pciDevice(port))?.location else {
+            throw BackendError.unsupported("no PCI port above \(pci.address) is listed: EINJ's CXL types take the device's downstream port")
+        }
+        let type: UInt64 = (protocolName == "cache" ? 0x1000 : 0x8000) << (correctable ? 0 : 1)
+        let sbdf = UInt64(at.segment) << 24 | UInt64(at.bus) << 16 | UInt64(at.device) << 11 | UInt64(at.function) << 8
+        plan.notify("ghes", ["via": "einj", "error_type": "0x" + String(type, radix: 16), "param4": "0x" + String(sbdf, radix: 16)],
+                    note: "EINJ \(protocolName == "cache" ? "CXL.cache" : "CXL.mem") protocol \(correctable ? "correctable" : "uncorrectable non-fatal") error into \(port), \(memdev.name)'s downstream port")
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
 
     /// A QMP `cxl-inject-*` command on the memdev's QEMU device.
     private func qmp(_ command: String, _ memdev: CXLMemdev, _ fields: [String], note: String, _ plan: inout Plan) throws {

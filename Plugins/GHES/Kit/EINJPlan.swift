@@ -28,7 +28,15 @@ enum EINJPlan {
         (0x8, "memory correctable"), (0x10, "memory uncorrectable non-fatal"), (0x20, "memory uncorrectable fatal"),
         (0x40, "PCIe correctable"), (0x80, "PCIe uncorrectable non-fatal"), (0x100, "PCIe uncorrectable fatal"),
         (0x200, "platform correctable"), (0x400, "platform uncorrectable non-fatal"), (0x800, "platform uncorrectable fatal"),
+        (0x1000, "CXL.cache protocol correctable"), (0x2000, "CXL.cache protocol uncorrectable non-fatal"), (0x4000, "CXL.cache protocol uncorrectable fatal"),
+        (0x8000, "CXL.mem protocol correctable"), (0x10000, "CXL.mem protocol uncorrectable non-fatal"), (0x20000, "CXL.mem protocol uncorrectable fatal"),
     ]
+
+    /// EINJ's CXL protocol error types (ACPI 6.5, bits 12-17).
+    static let cxlTypes: UInt64 = 0x3F000
+
+    /// Whether `type` is one of the uncorrectable (non-fatal or fatal) types.
+    static func isUncorrectable(_ type: UInt64) -> Bool { type & 0x36DB6 != 0 }
 
     /// The error types `available_error_type` lists (`0x00000008\tMemory Correctable` lines).
     static func available(_ text: String) -> [UInt64] {
@@ -59,7 +67,10 @@ enum EINJPlan {
         let type = p.number("error_type") ?? errorType(section: section, severity: severity)
         let name = typeNames.first { $0.bit == type }?.name ?? "vendor or combined type"
         let offered = available(target.value("\(directory)/available_error_type") ?? "")
-        if !offered.isEmpty && !offered.contains(type) {
+        // Kernels list the CXL types only where einj-cxl is built (CONFIG_ACPI_APEI_EINJ_CXL, then
+        // in /sys/kernel/debug/cxl/einj_types); elsewhere error_type's write checks the platform's.
+        let listsCXL = offered.contains { $0 & cxlTypes != 0 } || target.exists("sys/kernel/debug/cxl/einj_types")
+        if !offered.isEmpty && !offered.contains(type) && (type & cxlTypes == 0 || listsCXL) {
             throw BackendError.unsupported("EINJ error type 0x\(String(type, radix: 16)) (\(name)) is not offered by this platform; available_error_type lists "
                                            + offered.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))
         }
@@ -67,7 +78,7 @@ enum EINJPlan {
         func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
             plan.write("\(directory)/\(file)", value, note: note, hint: hint, trigger: trigger)
         }
-        if type & 0xDB6 != 0 {                          // the uncorrectable (non-fatal and fatal) bits
+        if isUncorrectable(type) {
             plan.requireConfirmation("EINJ error type \(hex(type)) (\(name)) is uncorrectable: the platform may kill processes, offline memory or reset")
         }
         set("error_type", hex(type), "\(name)")

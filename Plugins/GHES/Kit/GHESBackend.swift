@@ -71,6 +71,10 @@ public struct GHESBackend: InjectBackend {
             try EINJPlan.plan(p, target: request.target, into: &plan)
             // With notrigger the firmware holds the error: nothing is reported until it is triggered.
             guard !p.flag("notrigger") else { return plan }
+            // A CXL protocol error is reported the way the platform reports CXL errors (natively,
+            // through the device's RAS capability and AER, or in a record): the backend that
+            // names the device (cxl) expects its report.
+            if (p.number("error_type") ?? 0) & EINJPlan.cxlTypes != 0 { return plan }
             plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source",
                                    note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
             switch builder.sectionName {

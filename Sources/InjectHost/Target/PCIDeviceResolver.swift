@@ -110,7 +110,7 @@ public struct PCIDeviceResolver {
     }
 
     /// Every PCI device QEMU has an id for, from `query-pci`, bridges followed.
-    static func qemuDevices(socketPath: String) throws(TargetError) -> [(address: String, id: String)] {
+    public static func qemuDevices(socketPath: String) throws(TargetError) -> [(address: String, id: String)] {
         let client = try QMPClient(socketPath: socketPath)
         return devices(in: try client.execute("query-pci"))
     }

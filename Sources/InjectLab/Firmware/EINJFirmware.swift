@@ -34,9 +34,16 @@ public struct EINJFirmware {
 
     /// An accepted error waiting for its trigger.
     struct PendingError {
+        /// How the platform produces it.
+        enum Delivery {
+            /// A CPER record in the GHES source for its severity.
+            case record(GenericErrorStatusBlock, corrected: Bool)
+            /// An error set in a device's registers (QEMU's monitor command), which the device
+            /// itself then reports to the OS.
+            case device(command: String, arguments: JSONValue)
+        }
         var type: UInt32
-        var block: GenericErrorStatusBlock
-        var corrected: Bool
+        var delivery: Delivery
         var summary: String
     }
 
@@ -119,6 +126,7 @@ public struct EINJFirmware {
         guard type.nonzeroBitCount == 1, type & types != 0 else {
             return .failure(Refusal(text: "error type 0x\(String(type, radix: 16)) is not offered (0x\(String(types, radix: 16)))"))
         }
+        if type & EINJRegisters.cxlTypes != 0 { return acceptCXL(type, parameters) }
         let severity: CPERSeverity = type & 0x49 != 0 ? .corrected : type & 0x92 != 0 ? .recoverable : .fatal
         let section: ErrorSection
         let summary: String
@@ -153,24 +161,64 @@ public struct EINJFirmware {
             pcie["device"] = UInt64(sbdf >> 11 & 0x1F)
             pcie["function"] = UInt64(sbdf >> 8 & 0x7)
             section = .fixed(pcie)
-            func hex(_ value: UInt32, _ digits: Int) -> String {
-                let text = String(value, radix: 16)
-                return String(repeating: "0", count: max(0, digits - text.count)) + text
-            }
-            summary = "PCIe \(severity) at \(hex(sbdf >> 24, 4)):\(hex(sbdf >> 16 & 0xFF, 2)):\(hex(sbdf >> 11 & 0x1F, 2)).\(hex(sbdf >> 8 & 0x7, 1))"
+            summary = "PCIe \(severity) at \(Self.address(sbdf))"
         }
         let time = CPERTimestamp.encode(secondsSince1970: HostClock.realtimeNanoseconds() / 1_000_000_000)
         let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: time, section: section)
-        return .success(PendingError(type: type, block: GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected, summary: summary))
+        return .success(PendingError(type: type, delivery: .record(GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected),
+                                     summary: summary))
+    }
+
+    /// A CXL protocol error (CXL.cache or CXL.mem, correctable or uncorrectable non-fatal) into the
+    /// port or device the SBDF names, as a platform does it: set in the device's RAS capability
+    /// (QEMU's cxl-inject-* on the lab's type-3 device), which reports it natively through AER.
+    /// The platform picks the error within the protocol: data ECC.
+    func acceptCXL(_ type: UInt32, _ parameters: EINJParameters) -> Result<PendingError, Refusal> {
+        guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a CXL error needs the port's SBDF (flags bit 2)")) }
+        let address = Self.address(parameters.pcieSBDF)
+        let devices = (try? PCIDeviceResolver.qemuDevices(socketPath: qmpSocket)) ?? []
+        guard let id = devices.first(where: { $0.address == address })?.id else {
+            return .failure(Refusal(text: "\(address) is not a device of this platform"))
+        }
+        guard id == LabCXL.rootPortID || id == LabCXL.deviceID else {
+            return .failure(Refusal(text: "\(address) (\(id)) is not a CXL port or device (\(LabCXL.rootPortID), \(LabCXL.deviceID))"))
+        }
+        let cache = type & (0x1000 | 0x2000) != 0
+        let correctable = type & (0x1000 | 0x8000) != 0
+        let error = cache ? "cache-data-ecc" : "mem-data-ecc"
+        let path = JSONValue.string("/machine/peripheral/\(LabCXL.deviceID)")
+        let delivery: PendingError.Delivery = correctable
+            ? .device(command: "cxl-inject-correctable-error", arguments: .object(["path": path, "type": .string(error)]))
+            : .device(command: "cxl-inject-uncorrectable-errors",
+                      arguments: .object(["path": path, "errors": .array([.object(["type": .string(error), "header": .array([])])])]))
+        return .success(PendingError(type: type, delivery: delivery,
+                                     summary: "CXL.\(cache ? "cache" : "mem") \(correctable ? "correctable" : "uncorrectable") \(error) below \(address) (\(LabCXL.deviceID))"))
+    }
+
+    /// `ssss:bb:dd.f` of an EINJ SBDF (segment in byte 3, bus in byte 2, device and function in byte 1).
+    static func address(_ sbdf: UInt32) -> String {
+        func hex(_ value: UInt32, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return "\(hex(sbdf >> 24, 4)):\(hex(sbdf >> 16 & 0xFF, 2)):\(hex(sbdf >> 11 & 0x1F, 2)).\(hex(sbdf >> 8 & 0x7, 1))"
     }
 
     /// Writes the record into its source's block once the OS consumed the previous one, and raises
     /// the NMI for uncorrectable errors.
     func deliver(_ fd: Int32, _ error: PendingError) -> Bool {
-        guard let source = layout.source(forCorrected: error.corrected) else { return false }
+        let block: GenericErrorStatusBlock
+        let corrected: Bool
+        switch error.delivery {
+        case .device(let command, let arguments):
+            return (try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute(command, arguments: arguments)) != nil
+        case .record(let record, let isCorrected):
+            (block, corrected) = (record, isCorrected)
+        }
+        guard let source = layout.source(forCorrected: corrected) else { return false }
         for _ in 0..<5000 where read(fd, source.blockAddress, bytes: 4) != 0 { usleep(1_000) }
         guard read(fd, source.blockAddress, bytes: 4) == 0 else { return false }
-        let bytes = error.block.bytes
+        let bytes = block.bytes
         guard bytes.count <= Int(source.blockLength),
               (try? AttributeFiles.write(bytes, at: Int64(source.blockAddress), of: memory)) != nil else { return false }
         if source.notification == .nmi {

@@ -9,6 +9,8 @@ import SystemPackage
 public enum LabCXL {
     /// QEMU's id of the memory device (its QOM path is `/machine/peripheral/<id>`).
     public static let deviceID = "cxl-pmem0"
+    /// QEMU's id of the CXL root port the device sits below (its downstream port).
+    public static let rootPortID = "cxl-rp0"
     /// The device's serial number.
     public static let serial: UInt64 = 1
     /// Size of each backing file.
@@ -28,8 +30,8 @@ public enum LabCXL {
             "-object", "memory-backend-file,id=cxl-mem0,share=on,mem-path=\(files[0]),size=\(backingMiB)M",
             "-object", "memory-backend-file,id=cxl-lsa0,share=on,mem-path=\(files[1]),size=\(backingMiB)M",
             "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
-            "-device", "cxl-rp,port=0,bus=cxl.1,id=cxl-rp0,chassis=0,slot=2",
-            "-device", "cxl-type3,bus=cxl-rp0,persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=\(deviceID),sn=\(serial)",
+            "-device", "cxl-rp,port=0,bus=cxl.1,id=\(rootPortID),chassis=0,slot=2",
+            "-device", "cxl-type3,bus=\(rootPortID),persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=\(deviceID),sn=\(serial)",
             "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
         ]
     }

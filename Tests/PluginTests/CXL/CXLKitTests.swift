@@ -90,11 +90,8 @@ struct CXLKitTests {
         target.files["sys/bus/pci/devices/0000:0d:00.0/vendor"] = Array("0x8086\n".utf8)
         target.files["sys/bus/pci/devices/0000:0d:00.0/device"] = Array("0x0d93\n".utf8)
         let plan = try target.plan(CXLBackend(), ["event": "general-media", "via": "ghes", "dpa": "0x2040", "channel": "3", "log": "warning"])
-        guard case .notify("ghes", let arguments) = plan.steps.first?.action, let hex = arguments["data"] else { Issue.record("\(plan.steps)"); return }
+        guard case .notify("ghes", let arguments) = plan.steps.first?.action, let bytes = arguments["data"].map(Self.bytes) else { Issue.record("\(plan.steps)"); return }
         #expect(arguments["section"] == "vendor" && arguments["section_type"] == CXLComponentEvent.Kind.generalMedia.sectionType && arguments["severity"] == "corrected")
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex { let next = hex.index(index, offsetBy: 2); bytes.append(UInt8(hex[index..<next], radix: 16)!); index = next }
         #expect(bytes.count == 144 && bytes[0] == 144 && bytes[4] == 0b111)
         #expect(Array(bytes[12..<16]) == [0x86, 0x80, 0x93, 0x0d], "vendor and device id")
         #expect(bytes[16] == 0 && bytes[17] == 0 && bytes[18] == 0x0d, "function, device, bus")
@@ -103,5 +100,69 @@ struct CXLKitTests {
         #expect(Array(bytes[64..<72]) == [0x40, 0x20, 0, 0, 0, 0, 0, 0] && bytes[75] == 1 && bytes[77] == 3, "dpa, channel valid, channel")
         #expect(plan.expectations == [.traceEvent("cxl:cxl_general_media", fields: "memdev=mem0 serial=1 log=Warning dpa=2040 channel=3")])
         #expect(throws: BackendError.self) { try target.plan(CXLBackend(), ["event": "poison", "via": "ghes"]) }
+    }
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex { let next = hex.index(index, offsetBy: 2); bytes.append(UInt8(hex[index..<next], radix: 16)!); index = next }
+        return bytes
+    }
+
+    static func identified(_ target: TestTarget) -> TestTarget {
+        target.hasFirmwareMemory = true
+        for (file, value) in [("vendor", "0x8086"), ("device", "0x0d93"), ("subsystem_vendor", "0x1af4"), ("subsystem_device", "0x1100"), ("class", "0x050210")] {
+            target.files["sys/bus/pci/devices/0000:0d:00.0/\(file)"] = Array("\(value)\n".utf8)
+        }
+        return target
+    }
+
+    /// Firmware first: a CPER CXL protocol error section (204 bytes) naming the device and carrying
+    /// its RAS registers with the requested errors' status bits; the kernel's printed lines expected.
+    @Test func firmwareFirstProtocolErrorsCarryTheRASRegisters() throws {
+        let target = Self.identified(Self.target())
+        let correctable = try target.plan(CXLBackend(), ["event": "correctable", "error": "mem-data-ecc", "via": "ghes"])
+        guard case .notify("ghes", let arguments) = correctable.steps.first?.action, let bytes = arguments["data"].map(Self.bytes) else {
+            Issue.record("\(correctable.steps)"); return
+        }
+        #expect(arguments["section_type"] == CXLProtocolErrorSection.sectionType && arguments["severity"] == "corrected")
+        #expect(bytes.count == 204 && bytes[0] == 0x4F && bytes[8] == 2, "valid bits, agent type CXL Device")
+        #expect(Array(bytes[16..<21]) == [0, 0, 0x0d, 0, 0], "function, device, bus, segment")
+        #expect(Array(bytes[24..<34]) == [0x86, 0x80, 0x93, 0x0d, 0xf4, 0x1a, 0x00, 0x11, 0x02, 0x05], "ids and class code")
+        #expect(bytes[40] == 1, "serial")
+        #expect(bytes[110] == 88, "error log length")
+        #expect(bytes[116 + 12] == 2 && bytes[116] == 0, "correctable status: Memory Data ECC (bit 1)")
+        for line in ["agent_address: 0000:0d:00.0", "vendor_id: 0x8086, device_id: 0x0d93", "cxl_ras_cor_status: 0x00000002", "cxl_ras_uncor_status: 0x00000000"] {
+            #expect(correctable.expectations.contains(.kernelLog(line)), "\(line)")
+        }
+        let uncorrectable = try target.plan(CXLBackend(), ["event": "uncorrectable", "error": "internal,mem-data-ecc", "via": "ghes"])
+        guard case .notify("ghes", let more) = uncorrectable.steps.first?.action, let section = more["data"].map(Self.bytes) else { return }
+        #expect(more["severity"] == "recoverable" && !uncorrectable.confirmationReasons.isEmpty)
+        #expect(Array(section[116..<120]) == [0x80, 0x40, 0, 0] && section[116 + 20] == 7, "internal is bit 14; the first error pointer names bit 7")
+        #expect(uncorrectable.expectations.contains(.kernelLog("cxl_ras_uncor_status: 0x00004080")))
+    }
+
+    /// EINJ's CXL types go to the device's downstream port by SBDF; the protocol comes from the
+    /// error's name, and a name of neither protocol is refused.
+    @Test func einjAimsAtTheDownstreamPort() throws {
+        let target = Self.target()
+        target.files["sys/bus/pci/devices/0000:0c:00.0/0000:0d:00.0/vendor"] = Array("0x8086\n".utf8)
+        target.files["sys/bus/pci/devices/0000:0c:00.0/vendor"] = Array("0x8086\n".utf8)
+        let mem = try target.plan(CXLBackend(), ["event": "correctable", "error": "mem-data-ecc", "via": "einj"])
+        #expect(mem.steps.map(\.action) == [.notify(backend: "ghes", arguments: ["via": "einj", "error_type": "0x8000", "param4": "0xc0000"])])
+        #expect(mem.expectations.contains(.traceEvent("cxl:cxl_aer_correctable_error", fields: "memdev=mem0 serial=1")))
+        let cache = try target.plan(CXLBackend(), ["event": "uncorrectable", "error": "cache-data-ecc", "via": "einj"])
+        #expect(cache.steps.map(\.action) == [.notify(backend: "ghes", arguments: ["via": "einj", "error_type": "0x2000", "param4": "0xc0000"])])
+        #expect(!cache.confirmationReasons.isEmpty)
+        for (values, word) in [(["error": "crc-threshold"], "names only the protocol"), (["error": "cache-data-ecc,mem-data-ecc", "event": "uncorrectable"], "one protocol"),
+                               (["event": "poison"], "protocol errors")] {
+            do {
+                _ = try target.plan(CXLBackend(), ["event": "correctable", "via": "einj"].merging(values) { $1 })
+                Issue.record("accepted \(values)")
+            } catch {
+                #expect("\(error)".contains(word), "\(values): \(error)")
+            }
+        }
+        #expect(throws: BackendError.self) { try Self.target().plan(CXLBackend(), ["event": "correctable", "via": "einj"]) }
     }
 }

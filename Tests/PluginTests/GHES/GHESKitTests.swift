@@ -100,4 +100,24 @@ struct GHESKitTests {
         #expect(pcie["error_type"] == "0x40" && pcie["flags"] == "0x4" && pcie["param4"] == "0x11900")
         #expect(EINJPlan.deviceText(0x11900) == "device_id: 0000:01:03.1")
     }
+
+    /// EINJ's CXL types: kernels without einj-cxl do not list them in available_error_type (the
+    /// error_type write checks the platform's), so they are not refused for that; where the kernel
+    /// does list CXL types, one it does not list is refused. The report is the cxl backend's to expect.
+    @Test func einjCXLTypesAreLeftToThePlatformWhereTheKernelListsNone() throws {
+        let directory = "sys/kernel/debug/apei/einj"
+        func target(_ offered: String) -> TestTarget {
+            TestTarget(files: ["\(directory)/available_error_type": offered + "\n", "\(directory)/error_type": ""])
+        }
+        let basic = "0x00000008\tMemory Correctable\n0x00000040\tPCI Express Correctable"
+        let plan = try target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x8000", "param4": "0xc0000"])
+        #expect(plan.steps.contains { $0.action == .writeAttribute(path: "\(directory)/error_type", value: "0x8000") })
+        #expect(plan.steps.contains { $0.action == .writeAttribute(path: "\(directory)/flags", value: "0x4") })
+        #expect(plan.expectations.isEmpty && plan.confirmationReasons.isEmpty)
+        #expect(try !target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x10000", "param4": "0xc0000"]).confirmationReasons.isEmpty)
+        #expect(throws: BackendError.self) { try target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x80", "bus": "1", "section": "pcie"]) }
+        #expect(throws: BackendError.self) {
+            try target(basic + "\n0x00001000\tCXL.cache Protocol Correctable").plan(GHESBackend(), ["via": "einj", "error_type": "0x8000", "param4": "0xc0000"])
+        }
+    }
 }

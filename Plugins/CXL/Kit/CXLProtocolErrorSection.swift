@@ -1,0 +1,70 @@
+/// A CXL protocol error as firmware reports it: the CPER "CXL Protocol Error" section (UEFI 2.10
+/// N.2.13): validation bits, the agent (a CXL device, named by its PCI address), its PCI identity
+/// and serial number, then the agent's CXL RAS capability as the error log (uncorrectable status,
+/// mask and severity, correctable status and mask, capability control with the first error
+/// pointer, the header log). Linux (6.3 and later) prints it as `section_type: CXL Protocol Error`
+/// with the agent and each RAS register.
+public struct CXLProtocolErrorSection: Sendable, Equatable {
+    /// The section type GUID.
+    public static let sectionType = "80B9EFB4-52B5-4DE3-A777-68784B771048"
+    /// The fixed part's length (the kernel's packed `cxl_cper_sec_prot_err`).
+    static let headerLength = 116
+    /// The error log's length: six RAS registers and the 64-byte header log.
+    static let errorLogLength = 88
+
+    /// The agent's PCI segment, bus, device, function.
+    public var segment: UInt16, bus: UInt8, device: UInt8, function: UInt8
+    public var vendorID: UInt16, deviceID: UInt16, subsystemVendorID: UInt16, subsystemID: UInt16
+    /// The PCI class code's upper 16 bits (base class and subclass, `0x0502` for CXL memory).
+    public var classCode: UInt16
+    public var serial: UInt64
+    /// The RAS capability's Correctable Error Status register.
+    public var correctableStatus: UInt32
+    /// The RAS capability's Uncorrectable Error Status register.
+    public var uncorrectableStatus: UInt32
+
+    /// The section's bytes (204).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        func put(_ value: UInt64, _ size: Int) { for index in 0..<size { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) } }
+        // Agent type, agent address, device id, serial number, error log valid (no capability
+        // structure or DVSEC).
+        put(0b100_1111, 8)
+        put(2, 1); put(0, 7)                          // agent type 2: CXL Device
+        put(UInt64(function), 1); put(UInt64(device), 1); put(UInt64(bus), 1); put(UInt64(segment), 2); put(0, 3)
+        put(UInt64(vendorID), 2); put(UInt64(deviceID), 2); put(UInt64(subsystemVendorID), 2); put(UInt64(subsystemID), 2)
+        put(UInt64(classCode & 0xFF), 1); put(UInt64(classCode >> 8), 1)
+        put(0, 2); put(0, 4)                          // slot, reserved
+        put(serial & 0xFFFF_FFFF, 4); put(serial >> 32, 4)
+        put(0, 60)                                    // PCIe capability structure (not valid)
+        put(0, 2); put(UInt64(Self.errorLogLength), 2); put(0, 4)
+        // The error log: the CXL RAS capability.
+        let firstError = uncorrectableStatus == 0 ? 0 : UInt32(uncorrectableStatus.trailingZeroBitCount)
+        for register in [uncorrectableStatus, 0, 0, correctableStatus, 0, firstError] { put(UInt64(register), 4) }
+        put(0, 64)
+        return out
+    }
+
+    /// The lines the kernel prints for the section (cxl_cper_print_prot_err).
+    public var kernelLines: [String] {
+        func hex(_ value: UInt64, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return ["agent_type: 2, CXL Device",
+                "agent_address: \(hex(UInt64(segment), 4)):\(hex(UInt64(bus), 2)):\(hex(UInt64(device), 2)).\(hex(UInt64(function), 1))",
+                "vendor_id: 0x\(hex(UInt64(vendorID), 4)), device_id: 0x\(hex(UInt64(deviceID), 4))",
+                "lower_dw: 0x\(hex(serial & 0xFFFF_FFFF, 8)), upper_dw: 0x\(hex(serial >> 32, 8))",
+                "cxl_ras_uncor_status: 0x\(hex(UInt64(uncorrectableStatus), 8))",
+                "cxl_ras_cor_status: 0x\(hex(UInt64(correctableStatus), 8))"]
+    }
+
+    /// The status bit of an error, by QEMU's name: correctable errors in spec order from bit 0;
+    /// uncorrectable ones from bit 0 to 11, then internal (14) and the IDE errors (15, 16).
+    static func statusBit(_ name: String, correctable: Bool) -> UInt32? {
+        if correctable {
+            return CXLBackend.correctableErrors.firstIndex { $0.key == name }.map { 1 << UInt32($0) }
+        }
+        return CXLBackend.uncorrectableErrors.firstIndex(of: name).map { 1 << UInt32($0 < 12 ? $0 : $0 + 2) }
+    }
+}
