@@ -141,13 +141,7 @@ final class ExportedBackend {
 
     func runDecode(_ call: OpaquePointer?, _ event: UnsafePointer<CChar>?, _ payload: UnsafePointer<CChar>?) -> Int32 {
         guard let event, let payload, let add = host.pointee.add_field else { return INJECT_E_INVALID.rawValue }
-        var fields: [String: String] = [:]
-        for piece in String(cString: payload).split(separator: ",") {
-            let pair = piece.split(separator: ":", maxSplits: 1)
-            guard pair.count == 2 else { continue }
-            fields[String(pair[0]).trimmingWhitespace] = String(pair[1]).trimmingWhitespace
-        }
-        for (name, value) in backend.decode(event: String(cString: event), fields: fields).sorted(by: { $0.key < $1.key }) {
+        for (name, value) in backend.decode(event: String(cString: event), payload: String(cString: payload)).sorted(by: { $0.key < $1.key }) {
             let rc = add(call, name, value)
             guard rc == INJECT_OK.rawValue else { return rc }
         }

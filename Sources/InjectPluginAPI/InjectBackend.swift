@@ -48,6 +48,12 @@ public protocol InjectBackend {
     ///   - fields: the kernel's `name: value` pairs from the event's payload.
     /// - Returns: fields to show beside the kernel's; names are `[a-z][a-z0-9_]*`.
     func decode(event: String, fields: [String: String]) -> [String: String]
+
+    /// Decodes one of the backend's trace events from its payload as the kernel printed it, for
+    /// events whose payload is not `name: value` pairs (`memdev=mem0 ... dpa=2000 descriptor='...'`).
+    /// By default the payload is split into `name: value` pairs and passed to
+    /// ``decode(event:fields:)``.
+    func decode(event: String, payload: String) -> [String: String]
 }
 
 // MARK: - Default implementations
@@ -58,4 +64,15 @@ extension InjectBackend {
 
     /// By default a backend's events need no decoding.
     public func decode(event: String, fields: [String: String]) -> [String: String] { [:] }
+
+    /// By default the payload's `name: value` pairs, separated by commas, go to ``decode(event:fields:)``.
+    public func decode(event: String, payload: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for piece in payload.split(separator: ",") {
+            let pair = piece.split(separator: ":", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            fields[String(pair[0]).trimmingWhitespace] = String(pair[1]).trimmingWhitespace
+        }
+        return decode(event: event, fields: fields)
+    }
 }

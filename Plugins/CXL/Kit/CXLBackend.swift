@@ -78,9 +78,24 @@ public struct CXLBackend: InjectBackend {
             : "ports \(ports.joined(separator: " ")); decoders \(decoders.count); regions \(regions.isEmpty ? "none" : regions.joined(separator: " "))"))
         found.append(Capability("qemu", available: target.hasQMP, target.hasQMP
             ? "QMP cxl-inject-* (QEMU 10: `inject lab up --with cxl` runs it; QEMU 7.2 lacks them)" : "no QEMU monitor (--lab or --qmp)"))
+        found.append(Capability("firmware-first", available: target.hasFirmwareMemory, target.hasFirmwareMemory
+            ? "via=ghes: CPER CXL component event and protocol error sections through the ghes backend" : "via=ghes needs firmware memory: --lab NAME or --guest-memory"))
+        let einj = "sys/kernel/debug/apei/einj/available_error_type"
+        if let listed = target.value("sys/kernel/debug/cxl/einj_types") {
+            found.append(Capability("einj", available: !listed.isEmpty, "via=einj: the kernel lists the platform's CXL types: " + listed.split(separator: "\n").joined(separator: "; ")))
+        } else {
+            found.append(Capability("einj", available: target.exists(einj), target.exists(einj)
+                ? "via=einj: EINJ is loaded; this kernel does not list CXL types (no einj-cxl), so the platform's answer to error_type says whether it offers them (a lab with --with cxl does)"
+                : "via=einj needs EINJ: modprobe einj on a platform with an EINJ table"))
+        }
         found.append(Capability("tracepoints", available: target.exists("sys/kernel/tracing/events/cxl/cxl_general_media"),
                                 "cxl_general_media, cxl_dram, cxl_memory_module, cxl_poison, cxl_aer_*" ))
         return found
+    }
+
+    /// The cxl tracepoints' device, log, addresses and kinds, for `inject watch`.
+    public func decode(event: String, payload: String) -> [String: String] {
+        CXLTraceDecoder.decode(event: event, payload: payload)
     }
 
     public func plan(_ request: PlanRequest) throws -> Plan {

@@ -165,4 +165,22 @@ struct CXLKitTests {
         }
         #expect(throws: BackendError.self) { try Self.target().plan(CXLBackend(), ["event": "correctable", "via": "einj"]) }
     }
+
+    /// `inject watch` shows the device, log, addresses and kinds of the kernel's cxl events, read
+    /// from payloads as the 6.12 kernel printed them in the lab.
+    @Test func watchDecodesTheKernelsCXLEvents() {
+        let media = "memdev=mem0 host=0000:0d:00.0 serial=1 log=Informational : time=1796262302595127722 uuid=fbcd0a77-c260-417f-85a9-088b1621eba6 len=128 flags='' handle=1 related_handle=0 maint_op_class=0 : dpa=2000 dpa_flags='' descriptor='UNCORRECTABLE_EVENT|THRESHOLD_EVENT' type='ECC Error' transaction_type='Unknown' channel=0 rank=0 device=0 comp_id=00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 validity_flags='' hpa=ffffffffffffffff region= region_uuid=00000000-0000-0000-0000-000000000000"
+        #expect(CXLBackend().decode(event: "cxl:cxl_general_media", payload: media)
+                == ["memdev": "mem0", "log": "Informational", "dpa": "0x2000", "descriptor": "UNCORRECTABLE_EVENT|THRESHOLD_EVENT", "type": "ECC Error",
+                    "transaction_type": "Unknown"])
+        let mapped = media.replacing("hpa=ffffffffffffffff region=", with: "hpa=110002000 region=region0")
+        #expect(CXLBackend().decode(event: "cxl:cxl_general_media", payload: mapped)["hpa"] == "0x110002000")
+        #expect(CXLBackend().decode(event: "cxl:cxl_general_media", payload: mapped)["region"] == "region0")
+        let poison = "memdev=mem0 host=0000:0d:00.0 serial=1 trace_type=List region= region_uuid=00000000-0000-0000-0000-000000000000 hpa=0xffffffffffffffff dpa=0x4000 dpa_length=0x80 source=Internal flags= overflow_time=0"
+        #expect(CXLBackend().decode(event: "cxl:cxl_poison", payload: poison)
+                == ["memdev": "mem0", "trace_type": "List", "dpa": "0x4000", "dpa_length": "0x80", "source": "Internal"])
+        let correctable = "memdev=mem0 host=0000:0d:00.0 serial=1: status: 'Memory Data ECC Error'"
+        #expect(CXLBackend().decode(event: "cxl:cxl_aer_correctable_error", payload: correctable) == ["memdev": "mem0", "status": "Memory Data ECC Error"])
+        #expect(CXLBackend().decode(event: "mce:mce_record", payload: correctable).isEmpty)
+    }
 }
