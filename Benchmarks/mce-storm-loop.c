@@ -5,8 +5,12 @@
  *   mce-storm-loop ROOT COUNT held     the limit: status, addr and bank held open, one pwrite each
  *                                      at offset 0 (3 calls per injection; the kernel's simple
  *                                      attributes take repeated writes on one open file)
+ *   mce-storm-loop ROOT COUNT campaign the writes a campaign's corrected-MCE plan makes (flags, cpu,
+ *                                      status, misc, addr, synd, bank: 7 per injection), every file
+ *                                      held open: the limit for a campaign batch in a lab's guest
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,11 @@ static int open_attribute(const char *root, const char *name)
 
 static void put_fd(int fd, const char *value)
 {
-    if (pwrite(fd, value, strlen(value), 0) != (ssize_t)strlen(value)) {
+    ssize_t written = pwrite(fd, value, strlen(value), 0);
+    /* 6.12's debugfs attributes are non-seekable: a plain write has no position to move. */
+    if (written < 0 && errno == ESPIPE)
+        written = write(fd, value, strlen(value));
+    if (written != (ssize_t)strlen(value)) {
         perror("pwrite");
         exit(1);
     }
@@ -46,12 +54,23 @@ static void put(const char *root, const char *name, const char *value)
 int main(int argc, char **argv)
 {
     if (argc != 3 && argc != 4) {
-        fprintf(stderr, "usage: %s ROOT COUNT [held]\n", argv[0]);
+        fprintf(stderr, "usage: %s ROOT COUNT [held|campaign]\n", argv[0]);
         return 64;
     }
     const char *root = argv[1];
     long count = atol(argv[2]);
     int held = argc == 4 && strcmp(argv[3], "held") == 0;
+    if (argc == 4 && strcmp(argv[3], "campaign") == 0) {
+        const char *names[] = {"flags", "cpu", "status", "misc", "addr", "synd", "bank"};
+        const char *values[] = {"sw\n", "0", "0x940000000000009f", "0x0", "0x1234000", "0x0", "1"};
+        int fds[7];
+        for (int f = 0; f < 7; f++)
+            fds[f] = open_attribute(root, names[f]);
+        for (long i = 0; i < count; i++)
+            for (int f = 0; f < 7; f++)
+                put_fd(fds[f], values[f]);
+        return 0;
+    }
     put(root, "flags", "sw\n");
     put(root, "cpu", "0");
     put(root, "status", "0x940000000000009f");

@@ -114,6 +114,16 @@ struct CampaignCommand: AsyncParsableCommand {
                              result.passed ? "PASS" : "FAIL" + (result.stopped.map { " (\($0))" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")])
             }
             Output.line(Output.table(rows, indent: ""))
+            for result in results {
+                if let dropped = result.kernelDropped {
+                    Output.line("\(result.name): the kernel lost \(dropped) of \(result.expectedEvents) events itself at "
+                                + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate") + ": " + (result.dropReason ?? "")
+                                + "; lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes")
+                }
+                if let batches = result.batches {
+                    Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")
+                }
+            }
             Output.line("campaign \(plan.name), seed \(plan.seed)" + (journal.map { ", journal \($0.path)" } ?? ""))
         }
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }

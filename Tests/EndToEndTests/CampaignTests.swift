@@ -92,4 +92,32 @@ struct CampaignTests {
         #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == injected)
         #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") }.count == injected, "every intent has its outcome")
     }
+
+    /// A step of attribute writes runs in batches where the kernel is: the same files as single
+    /// injections leave, every intent and outcome journaled; "rate": "max" is accepted, any other
+    /// word is refused naming the key.
+    @Test func attributeWriteStepsRunInBatchesAndJournalEveryInjection() throws {
+        let root = try tree()
+        defer { TestSupport.remove(root) }
+        let file = try scenario(root, """
+            { "steps": [ { "name": "batched", "backend": "mce", "count": 2500, "rate": "max", "verify": "none",
+              "parameters": { "bank": "3", "addr": "0x7000" } } ] }
+            """)
+        let journal = root.appendingPathComponent("journal.jsonl").path
+        let run = try TestSupport.inject(["campaign", file, "--root", root.path, "--json"], environment: ["INJECT_JOURNAL": journal])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let step = try #require((report?["steps"] as? [[String: Any]])?.first)
+        #expect(step["injected"] as? Int == 2500 && (step["batches"] as? Int ?? 0) >= 3, "\(step)")
+        let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == 2500)
+        #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 2500)
+        let batched = ["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") }
+        _ = try TestSupport.inject(["run", "mce", "bank=3", "addr=0x7000", "--root", root.path], environment: ["INJECT_JOURNAL": "off"])
+        #expect(["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") } == batched)
+
+        let fast = try scenario(root, "{ \"steps\": [ { \"backend\": \"mce\", \"rate\": \"fast\" } ] }")
+        let refused = try TestSupport.inject(["campaign", fast, "--root", root.path])
+        #expect(refused.status == 64 && refused.stderr.contains("steps[0].rate: 'fast'"), "\(refused.stderr)")
+    }
 }

@@ -48,12 +48,77 @@ struct HeldFilesTests {
         #expect(held["sys/kernel/debug/mce-inject/addr"]?.hasPrefix("0x5000") == true)
     }
 
-    @Test func aFileThatRefusesPositionalWritesFallsBack() throws {
-        // A pipe refuses pwrite (ESPIPE): the held file says so instead of failing.
+    @Test func aNonSeekableFileTakesPlainWrites() throws {
+        // A pipe refuses pwrite (ESPIPE), as 6.12's debugfs attributes do: it has no position to
+        // reset, so the held file writes it plainly from then on.
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]) }
         let file = HeldAttribute(path: "pipe", fd: fds[1], hint: nil)
-        #expect(try file.write("1") == false)
+        #expect(try file.write("1") == true && file.positionless)
+        #expect(try file.write("23") == true)
+        var buffer = [UInt8](repeating: 0, count: 8)
+        let count = read(fds[0], &buffer, 8)
+        #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "123")
+    }
+
+    func session(_ root: URL) throws -> InjectSession {
+        var options = InjectSession.Options(environment: [:])
+        options.executableDirectory = TestSupport.productsDirectory.path
+        options.target = TargetSpec(root: .init(root.path))
+        return try InjectSession(options)
+    }
+
+    /// A campaign batch (every file held, written in order per injection) leaves the target as the
+    /// same injections written one file open at a time leave it.
+    @Test func aBatchLeavesWhatSingleWritesLeave() throws {
+        func run(held: Bool) throws -> ([String: String], WriteBatch.Outcome) {
+            let root = try TestSupport.temporaryDirectory()
+            defer { TestSupport.remove(root) }
+            try TestSupport.makeTree(root, files: Self.mceFiles)
+            try "0xffffffffffffffffff".write(toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
+            let session = try session(root)
+            let plans = try [0x5000, 0x6000, 0x7000].map { try session.plan(InjectionRequest("mce", ["addr": .number(UInt64($0)), "bank": 2])) }
+            let batch = try #require(WriteBatch(plans, intervalMicroseconds: 0))
+            let attributes = AttributeFiles(root: FilePath(root.path))
+            let outcome = held ? try attributes.run(batch) : batch.run(on: OpenEveryTime(inner: attributes))
+            return (Dictionary(uniqueKeysWithValues: Self.mceFiles.map { ($0, TestSupport.read(root, $0) ?? "missing") }), outcome)
+        }
+        let (heldFiles, held) = try run(held: true)
+        let (reopenedFiles, reopened) = try run(held: false)
+        #expect(heldFiles == reopenedFiles)
+        #expect(heldFiles["sys/kernel/debug/mce-inject/addr"]?.hasPrefix("0x7000") == true && heldFiles["sys/kernel/debug/mce-inject/bank"] == "2")
+        #expect(held.completed == 3 && held.failure == nil && held.heldFiles == 7, "\(held)")
+        #expect(reopened.completed == 3 && reopened.heldFiles == 0)
+    }
+
+    /// The agent's compact form carries any value (spaces, newlines, percent signs) and refuses a
+    /// malformed batch; a missing file stops the batch at its injection, named.
+    @Test func batchesTravelCompactlyAndStopAtTheFirstFailure() throws {
+        let batch = WriteBatch(paths: ["sys/a", "sys/b c"], injections: [[.init(path: 0, value: "sw\n"), .init(path: 1, value: "1 %2")],
+                                                                       [.init(path: 0, value: "sw\n"), .init(path: 1, value: "3")]],
+                               intervalMicroseconds: 250)
+        #expect(WriteBatch(encoded: batch.encoded) == batch)
+        let text = String(decoding: batch.encoded, as: UTF8.self)
+        #expect(text.components(separatedBy: "\nw ").count == 4, "each distinct write once: \(text)")
+        #expect(WriteBatch(encoded: Array("inject-batch 1 0\ni 7\n".utf8)) == nil)
+        #expect(WriteBatch(encoded: Array("something else\n".utf8)) == nil)
+
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        try TestSupport.makeTree(root, files: ["sys/a"])
+        let outcome = try AttributeFiles(root: FilePath(root.path)).run(batch)
+        #expect(outcome.completed == 0 && outcome.failure?.contains("injection 1: sys/b c") == true && outcome.errno == ENOENT, "\(outcome)")
+        #expect(TestSupport.read(root, "sys/a") == "sw\n", "the writes before the failing one were made")
+    }
+
+    /// A batch's journal records go in one write: all of them readable, in order.
+    @Test func aBatchOfJournalRecordsIsWrittenWhole() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        let journal = try Journal(path: root.path + "/journal.jsonl")
+        let records = (0..<3).map { JournalRecord(kind: "intent", id: "id-\($0)", time: Journal.now(), user: "u", target: "t", backend: "mce", parameters: ["n=\($0)"]) }
+        #expect(journal.append(contentsOf: records) == nil)
+        #expect(try Journal.read(root.path + "/journal.jsonl").records.map(\.id) == ["id-0", "id-1", "id-2"])
     }
 }

@@ -12,6 +12,8 @@ public struct CampaignRunner {
     let journal: Journal?
     let confirmed: Bool
     let verifyTimeout: Double
+    /// The most injections a batch holds (``BatchedStep``).
+    static let batchLimit = 1000
 
     /// Creates a runner.
     public init(session: InjectSession, journal: Journal?, confirmed: Bool, verifyTimeout: Double) {
@@ -74,10 +76,20 @@ public struct CampaignRunner {
         /// Why the step ended early.
         public var stopped: StopReason?
         public var firstError: String?
+        /// Batches the step ran in, when it ran in batches where the kernel is (``BatchedStep``).
+        public var batches: Int?
+        /// Events the kernel itself lost (its MCE record pool full, the trace buffer overrun),
+        /// not counted against the injection or the consumer; `nil` when it lost none.
+        public var kernelDropped: Int?
+        /// What the kernel said about the loss.
+        public var dropReason: String?
+        /// Injections per second when the kernel lost events.
+        public var dropRate: Double?
 
-        /// Whether the step counts as passed.
+        /// Whether the step counts as passed: the kernel's own losses are reported, not failed.
         public var passed: Bool {
-            failed == 0 && seenEvents >= expectedEvents && (consumerSeen ?? 0) >= (consumerExpected ?? 0) && (stopped?.continuesCampaign ?? true)
+            failed == 0 && seenEvents + (kernelDropped ?? 0) >= expectedEvents && (consumerSeen ?? 0) >= (consumerExpected ?? 0)
+                && (stopped?.continuesCampaign ?? true)
         }
     }
 
@@ -115,6 +127,16 @@ public struct CampaignRunner {
                 result.firstError = error.description
                 results.append(result)
                 break
+            }
+            // Attribute writes only, counted or not verified: the step runs in batches where the kernel is.
+            var probe = generator
+            if let first = try? session.plan(step.request(using: &probe)),
+               BatchedStep.applies(step, scenario, firstPlan: first, confirmed: confirmed) {
+                await BatchedStep(runner: self, step: step, scenario: scenario)
+                    .run(&result, generator: &generator, stepIndex: stepIndex, progress: progress, interrupted: interrupted)
+                results.append(result)
+                if let stopped = result.stopped, !stopped.continuesCampaign { break }
+                continue
             }
             var counting = false
             var countedEvents: [String: Int] = [:]

@@ -33,6 +33,9 @@ public struct Scenario: Sendable, Equatable {
         public var count: Int
         /// Injections per second, or `nil` for as fast as they go.
         public var rate: Double?
+        /// `"rate": "max"`: as fast as the kernel consumes (batches wait for the kernel's record of
+        /// the previous one and shrink after a loss).
+        public var pacedToKernel = false
         /// Seconds after which the step stops even if `count` is not reached.
         public var duration: Double?
         /// `count` (default: count the plan's trace events in a tracefs instance), `each` (--verify
@@ -59,7 +62,7 @@ public struct Scenario: Sendable, Equatable {
         }
 
         public static func == (a: Step, b: Step) -> Bool {
-            a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.duration == b.duration
+            a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.pacedToKernel == b.pacedToKernel && a.duration == b.duration
                 && a.verify == b.verify && a.title == b.title && a.expect == b.expect && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
         }
     }
@@ -92,13 +95,22 @@ public struct Scenario: Sendable, Equatable {
             var backend: String
             var parameters: [String: String]?
             var count: Int?
-            var rate: Double?
+            var rate: Rate?
             var duration: Double?
             var verify: String?
             var title: String?
             var expect: String?
             var cases: String?
             var case_parameter: String?
+        }
+        /// A rate: injections per second, or "max".
+        enum Rate: Decodable {
+            case perSecond(Double), max, other(String)
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let value = try? container.decode(Double.self) { self = .perSecond(value) }
+                else { let text = try container.decode(String.self); self = text == "max" ? .max : .other(text) }
+            }
         }
         struct Stop: Decodable {
             var on_failure: Bool?
@@ -122,7 +134,14 @@ public struct Scenario: Sendable, Equatable {
             let key = "steps[\(index)]"
             let count = entry.count ?? 1
             guard (1...10_000_000).contains(count) else { throw fail("\(key).count: \(count) is outside 1...10000000") }
-            if let rate = entry.rate, !(rate > 0 && rate <= 1_000_000) { throw fail("\(key).rate: \(rate) is outside 0...1000000 per second") }
+            var rate: Double?
+            switch entry.rate {
+            case .perSecond(let value)?:
+                guard value > 0 && value <= 1_000_000 else { throw fail("\(key).rate: \(value) is outside 0...1000000 per second (or \"max\": as fast as the kernel consumes)") }
+                rate = value
+            case .other(let text)?: throw fail("\(key).rate: '\(text)' is not a number of injections per second or \"max\"")
+            case .max?, nil: break
+            }
             if let duration = entry.duration, !(duration > 0) { throw fail("\(key).duration: \(duration) must be positive seconds") }
             var expect: ExpectedOutcome?
             if let text = entry.expect {
@@ -137,8 +156,9 @@ public struct Scenario: Sendable, Equatable {
             for (name, text) in (entry.parameters ?? [:]).sorted(by: { $0.key < $1.key }) {
                 parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))
             }
-            let step = Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
-                            count: count, rate: entry.rate, duration: entry.duration, verify: verify, title: entry.title, expect: expect)
+            var step = Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
+                            count: count, rate: rate, duration: entry.duration, verify: verify, title: entry.title, expect: expect)
+            if case .max? = entry.rate { step.pacedToKernel = true }
             if let pattern = entry.cases {
                 steps += try CaseFiles.steps(pattern, from: step, parameter: entry.case_parameter ?? "file", scenario: path, key: "\(key).cases")
             } else {

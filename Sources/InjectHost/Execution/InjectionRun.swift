@@ -29,6 +29,16 @@ public enum InjectionRun {
         }
     }
 
+    /// The journal intent of `plan` on `target`: who, what, with which parameters and steps.
+    static func intent(_ plan: InjectionPlan, target: TargetSpec) -> JournalRecord {
+        var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())-\(UInt32.random(in: 0...UInt32.max))",
+                                   time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
+                                   parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
+                                   steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
+        record.expect = plan.outcome?.description
+        return record
+    }
+
     /// Performs `plan` on `target`.
     ///
     /// - Parameter problems: told about observers that could not be armed.
@@ -41,11 +51,7 @@ public enum InjectionRun {
             throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
         }
         if let recovered = try await recoverGuest(target) { problems([recovered]) }
-        var record = JournalRecord(kind: "intent", id: "\(getpid())-\(Journal.now())-\(UInt32.random(in: 0...UInt32.max))",
-                                   time: Journal.now(), user: Journal.user(), target: target.summary, backend: plan.backend,
-                                   parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
-                                   steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })
-        record.expect = plan.outcome?.description
+        var record = intent(plan, target: target)
         if let journal, let problem = journal.append(record) { throw .journal(.intent(path: journal.path, reason: problem)) }
         // Plugin code that ends the process from here on (a vendor call) leaves a failed outcome.
         journal?.armOutcome(of: record)

@@ -132,14 +132,26 @@ public final class Journal {
     ///
     /// - Returns: `nil`, or the reason the record could not be written.
     @discardableResult
-    public func append(_ record: JournalRecord) -> String? {
-        guard let data = Self.encode(record) else { return "the record cannot be encoded" }
+    public func append(_ record: JournalRecord) -> String? { append(contentsOf: [record]) }
+
+    /// Appends `records` (a campaign batch's intents, or their outcomes) as complete lines in one
+    /// write and waits once until they are on disk; on failure none of them stays.
+    ///
+    /// - Returns: `nil`, or the reason the records could not be written.
+    @discardableResult
+    public func append(contentsOf records: [JournalRecord]) -> String? {
+        var lines: [UInt8] = []
+        for record in records {
+            guard let data = Self.encode(record) else { return "the record cannot be encoded" }
+            lines += Array(data) + [10]
+        }
+        guard !lines.isEmpty else { return nil }
         guard flock(fd.rawValue, LOCK_EX) == 0 else { return "cannot lock: \(Errno(rawValue: errno))" }
         defer { flock(fd.rawValue, LOCK_UN) }
         let size = lseek(fd.rawValue, 0, SEEK_END)
         guard size >= 0 else { return "\(Errno(rawValue: errno))" }
-        // A line cut short by an earlier crash is ended first, so that this record stands alone.
-        var line = Array(data) + [10]
+        // A line cut short by an earlier crash is ended first, so that these records stand alone.
+        var line = lines
         if size > 0 {
             var last: UInt8 = 10
             _ = pread(fd.rawValue, &last, 1, size - 1)

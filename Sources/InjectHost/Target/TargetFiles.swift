@@ -28,21 +28,32 @@ public protocol TargetFiles {
     /// The attribute at `path` opened for writing again and again (a storm's repeated writes);
     /// `nil` where the target cannot hold files open (a guest reached through its agent).
     func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute?
+    /// Carries out a batch of injections made of attribute writes where the kernel is (a lab's
+    /// guest runs it whole); a failure to reach the target is thrown, a refused write is the
+    /// outcome's `failure`.
+    func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome
 }
 
 extension TargetFiles {
     /// By default nothing is held: every write opens the file.
     public func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute? { nil }
+
+    /// By default the batch runs here, write by write, holding what ``hold(_:hint:)`` holds.
+    public func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome { batch.run(on: self) }
 }
 
 /// An attribute file held open for repeated writes: each value is written whole at offset 0, as
 /// a fresh open, write and close would (kernel attributes parse each write on its own; a regular
-/// file ends up with the same bytes), at one system call per value.
+/// file ends up with the same bytes), at one system call per value. A file opened non-seekable
+/// (6.12's debugfs attributes refuse `pwrite` with ESPIPE) has no position to reset, so it takes
+/// plain `write`s from then on.
 public final class HeldAttribute {
     /// The path, for messages.
     public let path: String
     private let fd: Int32
     private let hint: String?
+    /// Whether the file refused a positional write and takes plain writes.
+    public private(set) var positionless = false
 
     init(path: String, fd: Int32, hint: String?) {
         self.path = path
@@ -52,28 +63,32 @@ public final class HeldAttribute {
 
     deinit { close(fd) }
 
-    /// Writes `value` with one `pwrite` at offset 0.
+    /// Writes `value` with one `pwrite` at offset 0 (one `write` on a non-seekable file).
     ///
-    /// - Returns: `false` when the file refuses positional writes (ESPIPE), so the caller falls
-    ///   back to opening it each time.
+    /// - Returns: `false` when the file refuses positional writes and a plain write too, so the
+    ///   caller falls back to opening it each time.
     public func write(_ value: String) throws(TargetError) -> Bool {
         try attempt(Array(value.utf8))
     }
 
-    /// Writes `bytes` with one `pwrite` at offset 0; a file that refuses positional writes is an error here.
+    /// Writes `bytes` with one `pwrite` at offset 0 (one `write` on a non-seekable file).
     public func write(_ bytes: [UInt8]) throws(TargetError) {
         guard try attempt(bytes) else { throw .system(path: path, operation: "write", errno: .illegalSeek, hint: nil) }
     }
 
     private func attempt(_ bytes: [UInt8]) throws(TargetError) -> Bool {
-        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        var written = bytes.withUnsafeBytes { positionless ? Glibc.write(fd, $0.baseAddress, $0.count) : pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written < 0 && errno == ESPIPE && !positionless {
+            // Non-seekable: there is no position that a plain write would move.
+            positionless = true
+            written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == ESPIPE { return false }
+        }
         if written >= 0 {
             guard written == bytes.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
             return true
         }
-        let error = Errno(rawValue: errno)
-        if error == .illegalSeek { return false }
-        throw AttributeFiles.map(error, path, "write", hint)
+        throw AttributeFiles.map(Errno(rawValue: errno), path, "write", hint)
     }
 }
 

@@ -76,9 +76,17 @@ public struct Verifier {
         return armed
     }
 
-    /// Makes this process's tracefs instance with `events` (`system:event`) enabled.
-    public func makeInstance(events: Set<String>) throws(TargetError) {
+    /// Makes this process's tracefs instance with `events` (`system:event`) enabled, its ring
+    /// buffer at least `bufferKilobytes` per CPU when given (a campaign batch's events must fit),
+    /// and `filters` (`system:event` to a tracefs filter expression) applied before enabling.
+    public func makeInstance(events: Set<String>, bufferKilobytes: Int? = nil, filters: [String: String] = [:]) throws(TargetError) {
         try files.makeDirectory(try TargetPath(instance))
+        if let bufferKilobytes {
+            try files.write(String(bufferKilobytes), to: try TargetPath("\(instance)/buffer_size_kb"), hint: nil)
+        }
+        for (event, filter) in filters {
+            try files.write(filter, to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/filter"), hint: nil)
+        }
         for event in events {
             try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
         }
@@ -88,6 +96,27 @@ public struct Verifier {
     public func traceLines() -> [Substring] {
         guard let path = try? TargetPath("\(instance)/trace"), let bytes = try? files.read(path) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    /// The instance's ring buffer totals over its CPUs (`per_cpu/cpuN/stats`): events held, events
+    /// overwritten because the buffer was full, events dropped; `nil` when unreadable.
+    public func bufferStatistics() -> (entries: Int, overrun: Int, dropped: Int)? {
+        guard let cpus = try? files.list(try TargetPath("\(instance)/per_cpu")) else { return nil }
+        var totals = (entries: 0, overrun: 0, dropped: 0)
+        for cpu in cpus where cpu.isDirectory {
+            guard let text = files.text("\(instance)/per_cpu/\(cpu.name)/stats") else { return nil }
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, let value = Int(parts[1].trimmed()) else { continue }
+                switch parts[0] {
+                case "entries": totals.entries += value
+                case "overrun": totals.overrun += value
+                case "dropped events": totals.dropped += value
+                default: break
+                }
+            }
+        }
+        return totals
     }
 
     /// Removes the instance.

@@ -13,12 +13,16 @@ import Foundation
 ///
 /// Operations: `sh` runs ARG1 with `/bin/sh -c` (STATUS is its exit status, 137 when killed at
 /// TIMEOUT seconds); `read`, `write` (ARG2 in one write()), `list` and `exists` act on the path
-/// ARG1 directly (STATUS is 0 or the errno); `wdev` writes ARG2 to the character device ARG1.
+/// ARG1 directly (STATUS is 0 or the errno); `wdev` writes ARG2 to the character device ARG1;
+/// `batch` carries out the ``WriteBatch`` in ARG2 (``WriteBatch/encoded``) inside the guest and answers its
+/// ``WriteBatch/Outcome`` (JSON) with STATUS 0.
 enum AgentProtocol {
     enum Operation: String, Sendable {
         case shell = "sh", read, write, list, exists, mkdir, rmdir
         /// A binary record to a character device (ENOTTY when it is not one).
         case writeDevice = "wdev"
+        /// A batch of injections made of attribute writes, run in the guest.
+        case batch
     }
 
     /// The marker that starts an answer.

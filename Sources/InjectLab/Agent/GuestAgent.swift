@@ -1,5 +1,10 @@
 import InjectHost
 import SystemPackage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -92,6 +97,11 @@ public enum GuestAgent {
             return mkdir(argument, 0o755) == 0 || errno == EEXIST ? (0, [], []) : failure(errno)
         case .rmdir:
             return rmdir(argument) == 0 ? (0, [], []) : failure(errno)
+        case .batch:
+            guard let batch = WriteBatch(encoded: data) else { return failure(EINVAL) }
+            let outcome = batch.run(on: AttributeFiles(root: FilePath("/")))
+            guard let answer = try? JSONEncoder().encode(outcome) else { return failure(EIO) }
+            return (0, Array(answer), [])
         }
     }
 

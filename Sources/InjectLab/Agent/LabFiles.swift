@@ -1,5 +1,10 @@
 import InjectHost
 import SystemPackage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A lab guest's attribute files, reached through its agent: each operation is one request that
 /// the agent carries out with direct system calls in the guest (where `/sys`, `/proc` and
@@ -56,6 +61,23 @@ public final class LabFiles: TargetFiles {
     public func removeDirectory(_ path: TargetPath) throws(TargetError) {
         let result = try request(.rmdir, path)
         guard result.status == 0 else { throw failure(result, path, "rmdir", nil) }
+    }
+
+    /// The batch is carried out by the agent inside the guest: one request, whatever its size.
+    public func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome {
+        let encoded = batch.encoded
+        // Long enough for the batch's pacing, and 1 ms per injection beyond it.
+        let seconds = Int(UInt64(batch.injections.count) * (batch.intervalMicroseconds + 1000) / 1_000_000) + 30
+        let result: LabAgent.Result
+        do {
+            result = try LabAgent.shared(paths).request(.batch, [], encoded, timeoutSeconds: seconds, stillAlive: Lab(paths: paths).stoppedReason)
+        } catch {
+            throw error.asTargetError(paths.name)
+        }
+        guard result.status == 0, let outcome = try? JSONDecoder().decode(WriteBatch.Outcome.self, from: Data(result.output)) else {
+            throw .guest(name: paths.name, reason: "the agent did not run the batch (status \(result.status)\(result.text.isEmpty ? "" : ": " + result.text)): is the guest's agent older than this inject?")
+        }
+        return outcome
     }
 
     private func guestPath(_ path: TargetPath) -> String { path.under("/").string }
