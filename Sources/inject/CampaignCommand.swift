@@ -115,10 +115,10 @@ struct CampaignCommand: AsyncParsableCommand {
             }
             Output.line(Output.table(rows, indent: ""))
             for result in results {
-                if let dropped = result.kernelDropped {
-                    Output.line("\(result.name): the kernel lost \(dropped) of \(result.expectedEvents) events itself at "
-                                + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate") + ": " + (result.dropReason ?? "")
-                                + "; lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes")
+                if let reason = result.dropReason {
+                    let lost = (result.kernelDropped ?? 0) > 0 ? "lost \(result.kernelDropped ?? 0) of \(result.expectedEvents) events itself" : "did not keep up"
+                    Output.line("\(result.name): the kernel \(lost) at " + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate")
+                                + ": \(reason); lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes")
                 }
                 if let batches = result.batches {
                     Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")

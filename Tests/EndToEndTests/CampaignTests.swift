@@ -120,4 +120,25 @@ struct CampaignTests {
         let refused = try TestSupport.inject(["campaign", fast, "--root", root.path])
         #expect(refused.status == 64 && refused.stderr.contains("steps[0].rate: 'fast'"), "\(refused.stderr)")
     }
+
+    /// A GHES record the OS never consumed is the kernel's loss, said with its reason, not a failed
+    /// injection: nothing is written over it.
+    @Test func aRecordTheOSDidNotConsumeIsReportedAsTheKernels() throws {
+        let root = try tree()
+        defer { TestSupport.remove(root) }
+        let memory = root.appendingPathComponent("guest.ram").path
+        var bytes = [UInt8](repeating: 0, count: 0x4000)
+        bytes[0x1000] = 1                     // the block's status: the previous record is still there
+        try Data(bytes).write(to: URL(fileURLWithPath: memory))
+        let file = try scenario(root, """
+            { "steps": [ { "name": "stuck", "backend": "ghes", "count": 1, "verify": "none",
+              "parameters": { "block_address": "0x1000", "address": "0x2000", "notify": "poll" } } ] }
+            """)
+        let run = try TestSupport.inject(["campaign", file, "--root", root.path, "--guest-memory", memory, "--json"], environment: ["INJECT_JOURNAL": "off"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let step = try #require(((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])?.first)
+        #expect(step["injected"] as? Int == 0 && step["failed"] as? Int == 0, "\(step)")
+        #expect((step["dropReason"] as? String)?.contains("had not consumed the previous record at 0x1000 within 5000 ms") == true, "\(step)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: memory))[0x1000 + 4] == 0, "nothing was written over the unconsumed record")
+    }
 }

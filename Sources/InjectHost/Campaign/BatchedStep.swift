@@ -41,8 +41,9 @@ struct BatchedStep {
         func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
         let paced = step.pacedToKernel
         var batchSize = paced ? 128 : step.rate.map { max(1, min(CampaignRunner.batchLimit, Int($0))) } ?? CampaignRunner.batchLimit
-        // A paced step starts at 500 per second and speeds up from there.
-        var interval = step.rate.map { UInt64(1e6 / $0) } ?? (paced ? 2_000 : 0)
+        // A paced step starts at 500 per second and speeds up from there (one that does not count
+        // its events has nothing to pace by, and runs as fast as it goes).
+        var interval = step.rate.map { UInt64(1e6 / $0) } ?? (paced && step.verify == "count" ? 2_000 : 0)
         let counter = step.verify == "count" ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign") : nil
         let losses = counter != nil && counter!.canTraceKernelLog
             ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign-losses") : nil
@@ -57,27 +58,31 @@ struct BatchedStep {
         result.batches = 0
         var done = 0
         // Plans and validates a batch's injections before any of them runs.
-        func planBatch(_ size: Int) -> (plans: [InjectionPlan], error: InjectError?) {
+        func planBatch(_ size: Int) -> (plans: [InjectionPlan], words: [[String]], error: InjectError?) {
             var plans: [InjectionPlan] = []
+            var words: [[String]] = []
             for _ in 0..<size {
                 let request = step.request(using: &generator)
-                result.lastRequest = request.words
                 do throws(InjectError) {
                     let plan = try session.plan(request)
                     guard WriteBatch([plan], intervalMicroseconds: 0) != nil else {
                         throw .invalidRequest(backend: step.backend, message: "an injection of this step is not made of attribute writes alone, so the step cannot run in batches")
                     }
                     plans.append(plan)
+                    words.append(request.words)
                 } catch {
-                    return (plans, error)
+                    result.lastRequest = request.words
+                    return (plans, words, error)
                 }
             }
-            return (plans, nil)
+            return (plans, words, nil)
         }
-        var planned: (plans: [InjectionPlan], error: InjectError?)?
+        var planned: (plans: [InjectionPlan], words: [[String]], error: InjectError?)?
         while done < step.count {
             if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
-            var (plans, planningError) = planned ?? planBatch(min(batchSize, step.count - done))
+            let next = planned ?? planBatch(min(batchSize, step.count - done))
+            var plans = next.plans, planningError = next.error
+            let words = next.words
             planned = nil
             if !counting, let counter, let first = plans.first {
                 let events = Set(first.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source))
@@ -134,6 +139,7 @@ struct BatchedStep {
                 if let journal = runner.journal, let problem = journal.append(contentsOf: records) {
                     result.firstError = result.firstError ?? InjectError.journal(.outcome(path: journal.path, reason: problem, outcome: "ok")).description
                 }
+                if let last = words.prefix(max(outcome.completed, 1)).last { result.lastRequest = last }
                 result.injected += outcome.completed
                 result.failed += plans.count - outcome.completed
                 done += plans.count

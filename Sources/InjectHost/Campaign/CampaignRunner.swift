@@ -141,6 +141,7 @@ public struct CampaignRunner {
             var counting = false
             var countedEvents: [String: Int] = [:]
             var consumer: RasdaemonConsumer.Armed?
+            var notConsumed = 0
             let started = HostClock.monotonicNanoseconds()
             func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
             for index in 0..<step.count {
@@ -151,6 +152,8 @@ public struct CampaignRunner {
                 }
                 let request = step.request(using: &generator)
                 result.lastRequest = request.words
+                // The events counted for this injection, should the kernel not take its record.
+                var plannedEvents: Int?
                 do throws(InjectError) {
                     // expect=sigbus: a victim holds the page the request is given.
                     let prepared = try await session.prepare(request)
@@ -172,6 +175,7 @@ public struct CampaignRunner {
                     if step.verify == "count" {
                         if index == 0 { consumer = await RasdaemonConsumer.arm(plan, target: session.options.target) }
                         for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
+                        plannedEvents = plan.expectations.filter { $0.kind == .traceEvent }.count
                     }
                     let outcome = try await session.perform(plan, journal: journal, confirmed: confirmed, verify: step.verify == "each",
                                                             verifyTimeout: verifyTimeout, victim: victim)
@@ -186,6 +190,12 @@ public struct CampaignRunner {
                         }
                         result.lastFindings = findings
                     }
+                } catch .stepFailed(_, _, _, _, .recordNotConsumed(let address, let milliseconds)) {
+                    // The kernel did not take the previous record: its loss, not the injection's.
+                    notConsumed += 1
+                    result.kernelDropped = (result.kernelDropped ?? 0) + (plannedEvents ?? 0)
+                    result.dropReason = "the OS had not consumed the previous record at 0x\(String(address, radix: 16)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
+                    result.dropRate = Double(index + 1) / max(elapsed(), 0.001)
                 } catch {
                     result.failed += 1
                     result.firstError = result.firstError ?? error.description
@@ -209,7 +219,7 @@ public struct CampaignRunner {
                         kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, count(entry.key, in: lines)) }
                         result.expectedEvents = countedEvents.values.reduce(0, +)
                         result.seenEvents = kernelSeen.values.reduce(0, +)
-                        if result.seenEvents >= result.expectedEvents { break }
+                        if result.seenEvents + (result.kernelDropped ?? 0) >= result.expectedEvents { break }
                         usleep(200_000)
                     } while HostClock.monotonicNanoseconds() < deadline
                     // What the kernel emitted, rasdaemon should have recorded: one row per event.

@@ -66,8 +66,10 @@ public struct Executor {
                 while time <= times {
                     // Where the files cannot be held here (a lab's guest), the remaining repetitions
                     // of attribute writes go to the target as batches, run where the kernel is.
-                    if time > 1, held == nil, let remaining = Self.batches(inner, times: times - time + 1, interval: interval) {
-                        for batch in remaining {
+                    if time > 1, held == nil, let (paths, writes) = Self.batchWrites(inner) {
+                        while time <= times {
+                            let size = Int(min(times - time + 1, 10_000))
+                            let batch = WriteBatch(paths: paths, injections: Array(repeating: writes, count: size), intervalMicroseconds: interval)
                             let outcome: WriteBatch.Outcome
                             do throws(TargetError) { outcome = try files.run(batch) } catch {
                                 throw runner.failure(inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
@@ -113,9 +115,10 @@ public struct Executor {
 }
 
 extension Executor {
-    /// The repetitions of `steps` as batches of at most 10,000, when every step is an attribute
-    /// write; `nil` otherwise.
-    static func batches(_ steps: [PlannedStep], times: UInt64, interval: UInt64) -> [WriteBatch]? {
+    /// The files and writes of one repetition of `steps` as a ``WriteBatch`` injection, when every
+    /// step is an attribute write (a lab runs the repetitions in batches of up to 10,000); `nil`
+    /// otherwise.
+    static func batchWrites(_ steps: [PlannedStep]) -> (paths: [String], writes: [WriteBatch.Write])? {
         var paths: [String] = []
         var writes: [WriteBatch.Write] = []
         for step in steps {
@@ -124,14 +127,7 @@ extension Executor {
             if position == paths.count { paths.append(path.description) }
             writes.append(WriteBatch.Write(path: position, value: value))
         }
-        var batches: [WriteBatch] = []
-        var left = times
-        while left > 0 {
-            let size = min(left, 10_000)
-            batches.append(WriteBatch(paths: paths, injections: Array(repeating: writes, count: Int(size)), intervalMicroseconds: interval))
-            left -= size
-        }
-        return batches
+        return (paths, writes)
     }
 }
 
@@ -255,9 +251,7 @@ private struct StepRunner {
         let deadline = HostClock.monotonicNanoseconds() + microseconds * 1000
         while try AttributeFiles.read(4, at: Int64(bitPattern: address), of: memory) != [0, 0, 0, 0] {
             guard HostClock.monotonicNanoseconds() < deadline else {
-                throw TargetError.tool(argv: ["wait", "0x" + String(address, radix: 16)],
-                                       reason: "the word there stayed non-zero for \(microseconds / 1000) ms: the OS has not consumed the previous record",
-                                       hint: "is the guest's GHES driver polling this source? (dmesg | grep GHES)")
+                throw TargetError.recordNotConsumed(address: address, milliseconds: microseconds / 1000)
             }
             usleep(1000)
         }

@@ -28,6 +28,9 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case guest(name: String, reason: String)
     /// A device write step named something other than a character device; nothing was written.
     case notADevice(path: String)
+    /// Firmware memory (a GHES status block) stayed busy: the OS had not consumed the previous
+    /// record within `milliseconds`, so the new one was not written.
+    case recordNotConsumed(address: UInt64, milliseconds: UInt64)
 
     public var description: String {
         switch self {
@@ -57,6 +60,8 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
             return "\(name): \(reason)"
         case .notADevice(let path):
             return "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
+        case .recordNotConsumed(let address, let milliseconds):
+            return "wait 0x\(String(address, radix: 16)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"
         }
     }
 
