@@ -77,7 +77,7 @@ let package = Package(
     ] + backends.flatMap { name -> [Target] in
         // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
         // exported symbol) linked into the .so: the kits share one test binary, entries could not.
-        let formats: [Target.Dependency] = ["GHES", "EDAC"].contains(name) ? ["FirmwareFormats"] : []
+        let formats: [Target.Dependency] = ["GHES", "EDAC", "CXL"].contains(name) ? ["FirmwareFormats"] : []
         let kit = Target.target(name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
         let entry = Target.target(name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"], path: "Plugins/\(name)/Entry")
         let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting", "InjectTestSupport"], path: "Tests/PluginTests/\(name)")

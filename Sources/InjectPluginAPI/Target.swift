@@ -181,6 +181,13 @@ public struct PCIDevice: Sendable, Equatable {
               bus <= 0xFF, device <= 31, function <= 7 else { return nil }
         return (segment, UInt8(bus), UInt8(device), UInt8(function))
     }
+
+    /// ``location``, or the failure to report: the host always gives a readable address, so an
+    /// unreadable one is the host's fault.
+    public func requireLocation() throws(BackendError) -> (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) {
+        guard let location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
+        return location
+    }
 }
 
 /// What `plan` receives: the validated values and read access to the target.

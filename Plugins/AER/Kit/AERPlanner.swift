@@ -182,7 +182,7 @@ struct AERPlanner {
     /// One `struct aer_error_inj` written to /dev/aer_inject: the kernel fakes the device's and its
     /// root port's AER registers and raises the root port's interrupt.
     private func planAERInject(_ aer: AERRequest, device: PCIDevice, _ plan: inout Plan) throws {
-        let at = try Self.location(device)
+        let at = try device.requireLocation()
         let address = device.address
         var record: [UInt8] = [at.bus, at.device, at.function, 0]
         for word in [aer.uncorrectable, aer.correctable] + (aer.header ?? [0, 0, 0, 0]) + [UInt32(at.segment)] {
@@ -199,7 +199,7 @@ struct AERPlanner {
     /// the OS and expects its own report).
     private func planFirmwareFirst(_ aer: AERRequest, device: PCIDevice, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
                                    severityRegister: UInt32, _ plan: inout Plan) throws {
-        let at = try Self.location(device)
+        let at = try device.requireLocation()
         let address = device.address
         for (cls, bits) in [(Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal)] where bits != 0 {
             var arguments = ["section": "pcie", "severity": cls.cperSeverity, "segment": String(at.segment), "bus": String(at.bus),
@@ -255,12 +255,6 @@ struct AERPlanner {
                 plan.expect(.counterExact("sys/bus/pci/devices/\(other)/\(cls.counterFile)", delta: 0, note: "another device: unchanged"))
             }
         }
-    }
-
-    /// The device's address parts, which the host always gives (a failure here is the host's).
-    static func location(_ device: PCIDevice) throws -> (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) {
-        guard let location = device.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(device.address)'") }
-        return location
     }
 
     static func hex(_ value: UInt32) -> String {

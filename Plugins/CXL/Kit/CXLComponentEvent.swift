@@ -1,3 +1,5 @@
+import FirmwareFormats
+
 /// A CXL component event (general media, DRAM, memory module) as firmware reports it: a CPER
 /// section of the event's type (CXL 3.1 sec. 8.2.9.2.1; UEFI CPER "CXL Component Events") with a
 /// 32-byte header (length, validation bits, the device's PCI identity and serial number) and then
@@ -31,27 +33,28 @@ public struct CXLComponentEvent: Sendable, Equatable {
 
     /// The section's bytes (144).
     public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        func put(_ value: UInt64, _ size: Int) { for index in 0..<size { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) } }
-        put(144, 4)                                   // section length
-        put(0b111, 8)                                 // device id, serial number and event log valid
-        put(UInt64(vendorID), 2); put(UInt64(deviceID), 2)
-        put(UInt64(function), 1); put(UInt64(device), 1); put(UInt64(bus), 1); put(UInt64(segment), 2)
-        put(UInt64(device) << 3, 2); put(0, 1)        // slot number (bits 15:3), reserved
-        put(serial & 0xFFFF_FFFF, 4); put(serial >> 32, 4)
+        var out = ByteWriter()
+        out.put(UInt32(144))                          // section length
+        out.put(UInt64(0b111))                        // device id, serial number and event log valid
+        out.put(vendorID); out.put(deviceID)
+        out.put(function); out.put(device); out.put(bus); out.put(segment)
+        out.put(UInt16(device) << 3); out.put(UInt8(0)) // slot number (bits 15:3), reserved
+        out.put(serial)                               // lower then upper double word
         // The common event record header.
-        put(128, 1)                                   // the record's length as the device's log has it
-        put(UInt64(log & 3), 3)                       // flags: the record's severity (its log)
-        put(0, 2); put(0, 2); put(0, 8); put(0, 1); put(0, 15)
-        out += body.prefix(80) + [UInt8](repeating: 0, count: max(0, 80 - body.count))
-        return out
+        out.put(UInt8(128))                           // the record's length as the device's log has it
+        out.put(log & 3, count: 3)                    // flags: the record's severity (its log)
+        out.put([], padTo: 2 + 2 + 8 + 1 + 15)        // handle, related handle, timestamp, class, reserved
+        out.put(body, padTo: 80)
+        return out.bytes
     }
 
     /// A general media or DRAM event's first bytes: the DPA (64-byte aligned, low bits flags),
     /// descriptor, type, transaction type and the validity flags of the fields that follow.
     static func media(dpa: UInt64, descriptor: UInt8, type: UInt8, transactionType: UInt8, validity: UInt16, rest: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: (dpa & ~0x3F) >> (8 * UInt64($0))) }
-        out += [descriptor, type, transactionType, UInt8(validity & 0xFF), UInt8(validity >> 8)]
-        return out + rest
+        var out = ByteWriter()
+        out.put(dpa & ~0x3F)
+        out.put(descriptor); out.put(type); out.put(transactionType); out.put(validity)
+        out.put(rest)
+        return out.bytes
     }
 }

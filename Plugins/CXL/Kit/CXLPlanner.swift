@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// One CXL request's steps and the kernel events they cause.
@@ -47,12 +48,11 @@ struct CXLPlanner {
                         "\"corrected-volatile-error-count\": \(p.number("corrected_volatile") ?? 0)",
                         "\"corrected-persistent-error-count\": \(p.number("corrected_persistent") ?? 0)"]
             if via == "ghes" {
-                func le(_ value: UInt64, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
-                let body = [UInt8(p.number("type") ?? 0), UInt8(p.number("health_status") ?? 0), UInt8(p.number("media_status") ?? 0),
-                            UInt8(p.number("additional_status") ?? 0), UInt8(p.number("life_used") ?? 0)]
-                    + le(UInt64(UInt16(truncatingIfNeeded: p.signed("temperature") ?? 25)), 2) + le(p.number("dirty_shutdowns") ?? 0, 4)
-                    + le(p.number("corrected_volatile") ?? 0, 4) + le(p.number("corrected_persistent") ?? 0, 4)
-                try firmwareFirst(.memoryModule, memdev, body: body, &plan)
+                var body = ByteWriter()
+                for name in ["type", "health_status", "media_status", "additional_status", "life_used"] { body.put(UInt8(p.number(name) ?? 0)) }
+                body.put(Int16(truncatingIfNeeded: p.signed("temperature") ?? 25))
+                for name in ["dirty_shutdowns", "corrected_volatile", "corrected_persistent"] { body.put(UInt32(p.number(name) ?? 0)) }
+                try firmwareFirst(.memoryModule, memdev, body: body.bytes, &plan)
             } else {
                 try qmp("cxl-inject-memory-module-event", memdev, json, note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
             }
@@ -154,27 +154,24 @@ struct CXLPlanner {
 
     /// A general media or DRAM event's 80 bytes, from the request.
     private func mediaBody(dram: Bool, dpa: UInt64) throws -> [UInt8] {
-        func le(_ value: UInt64, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
         var validity: UInt16 = 0
-        func field(_ name: String, _ bit: UInt16, _ size: Int) -> [UInt8] {
-            guard let value = p.number(name) else { return [UInt8](repeating: 0, count: size) }
-            validity |= bit
-            return le(value, size)
+        var rest = ByteWriter()
+        func field(_ name: String, _ bit: UInt16, _ size: Int) {
+            let value = p.number(name)
+            if value != nil { validity |= bit }
+            rest.put(value ?? 0, count: size)
         }
-        var rest = field("channel", 1, 1) + field("rank", 2, 1)
+        field("channel", 1, 1)
+        field("rank", 2, 1)
         if dram {
-            rest += [0, 0, 0] + field("bank_group", 8, 1) + field("bank", 0x10, 1) + field("row", 0x20, 3) + field("column", 0x40, 2)
+            rest.put([], padTo: 3)
+            field("bank_group", 8, 1); field("bank", 0x10, 1); field("row", 0x20, 3); field("column", 0x40, 2)
         } else {
-            rest += field("device", 4, 3)
-            var component = [UInt8](repeating: 0, count: 16)
-            if let text = p.text("component_id") {
-                component = Array(Array(text.utf8).prefix(16)) + [UInt8](repeating: 0, count: max(0, 16 - text.utf8.count))
-                validity |= 8
-            }
-            rest += component
+            field("device", 4, 3)
+            if let text = p.text("component_id") { validity |= 8; rest.put(Array(text.utf8), padTo: 16) } else { rest.put([], padTo: 16) }
         }
         return CXLComponentEvent.media(dpa: dpa, descriptor: UInt8(p.number("descriptor") ?? 1), type: UInt8(p.number("type") ?? 0),
-                                       transactionType: UInt8(p.number("transaction_type") ?? 0), validity: validity, rest: rest)
+                                       transactionType: UInt8(p.number("transaction_type") ?? 0), validity: validity, rest: rest.bytes)
     }
 
     /// The memdev's PCI identity as firmware names a device in a record.
@@ -187,7 +184,7 @@ struct CXLPlanner {
 
     private func identity(_ memdev: CXLMemdev) throws -> PCIIdentity {
         guard let pci = memdev.pci else { throw BackendError.unsupported("\(memdev.name) has no PCI device to name in the record") }
-        guard let at = pci.location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(pci.address)'") }
+        let at = try pci.requireLocation()
         func id(_ file: String) -> UInt32 { UInt32(target.value("\(pci.sysfsPath)/\(file)")?.dropFirst(2) ?? "", radix: 16) ?? 0 }
         return PCIIdentity(at: at, address: pci.address, vendorID: UInt16(truncatingIfNeeded: id("vendor")), deviceID: UInt16(truncatingIfNeeded: id("device")),
                            subsystemVendorID: UInt16(truncatingIfNeeded: id("subsystem_vendor")), subsystemID: UInt16(truncatingIfNeeded: id("subsystem_device")),
@@ -202,7 +199,7 @@ struct CXLPlanner {
         let log = UInt8(logs.firstIndex(of: p.text("log") ?? "informational") ?? 0)
         let event = CXLComponentEvent(kind: kind, segment: device.at.segment, bus: device.at.bus, device: device.at.device, function: device.at.function,
                                       vendorID: device.vendorID, deviceID: device.deviceID, serial: device.serial, log: log, body: body)
-        plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": Self.hex(event.bytes),
+        plan.notify("ghes", ["section": "vendor", "section_type": kind.sectionType, "data": hexDigits(event.bytes),
                              "severity": log >= 2 ? "recoverable" : "corrected"],
                     note: "a firmware-first CXL \(kind.rawValue) event for \(memdev.name) (\(device.address), serial \(device.serial)): a CPER section the kernel hands to cxl_pci")
     }
@@ -217,7 +214,7 @@ struct CXLPlanner {
                                               vendorID: device.vendorID, deviceID: device.deviceID, subsystemVendorID: device.subsystemVendorID,
                                               subsystemID: device.subsystemID, classCode: device.classCode, serial: device.serial,
                                               correctableStatus: correctable ? status : 0, uncorrectableStatus: correctable ? 0 : status)
-        plan.notify("ghes", ["section": "vendor", "section_type": CXLProtocolErrorSection.sectionType, "data": Self.hex(section.bytes),
+        plan.notify("ghes", ["section": "vendor", "section_type": CXLProtocolErrorSection.sectionType, "data": hexDigits(section.bytes),
                              "severity": correctable ? "corrected" : "recoverable"],
                     note: "a firmware-first CXL protocol error (\(names.joined(separator: ", "))) for \(memdev.name) (\(device.address)): its RAS registers in a CPER section")
         for line in section.kernelLines { plan.expect(.kernelLog(line, note: line.hasPrefix("agent_type") ? "printed by kernels 6.3 and later" : nil)) }
@@ -244,8 +241,6 @@ struct CXLPlanner {
         plan.notify("ghes", ["via": "einj", "error_type": "0x" + String(type, radix: 16), "param4": "0x" + String(sbdf, radix: 16)],
                     note: "EINJ \(protocolName == "cache" ? "CXL.cache" : "CXL.mem") protocol \(correctable ? "correctable" : "uncorrectable non-fatal") error into \(port), \(memdev.name)'s downstream port")
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
 
     /// A QMP `cxl-inject-*` command on the memdev's QEMU device.
     private func qmp(_ command: String, _ memdev: CXLMemdev, _ fields: [String], note: String, _ plan: inout Plan) throws {

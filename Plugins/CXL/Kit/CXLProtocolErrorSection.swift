@@ -1,3 +1,5 @@
+import FirmwareFormats
+
 /// A CXL protocol error as firmware reports it: the CPER "CXL Protocol Error" section (UEFI 2.10
 /// N.2.13): validation bits, the agent (a CXL device, named by its PCI address), its PCI identity
 /// and serial number, then the agent's CXL RAS capability as the error log (uncorrectable status,
@@ -25,24 +27,23 @@ public struct CXLProtocolErrorSection: Sendable, Equatable {
 
     /// The section's bytes (204).
     public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        func put(_ value: UInt64, _ size: Int) { for index in 0..<size { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) } }
+        var out = ByteWriter()
         // Agent type, agent address, device id, serial number, error log valid (no capability
         // structure or DVSEC).
-        put(0b100_1111, 8)
-        put(2, 1); put(0, 7)                          // agent type 2: CXL Device
-        put(UInt64(function), 1); put(UInt64(device), 1); put(UInt64(bus), 1); put(UInt64(segment), 2); put(0, 3)
-        put(UInt64(vendorID), 2); put(UInt64(deviceID), 2); put(UInt64(subsystemVendorID), 2); put(UInt64(subsystemID), 2)
-        put(UInt64(classCode & 0xFF), 1); put(UInt64(classCode >> 8), 1)
-        put(0, 2); put(0, 4)                          // slot, reserved
-        put(serial & 0xFFFF_FFFF, 4); put(serial >> 32, 4)
-        put(0, 60)                                    // PCIe capability structure (not valid)
-        put(0, 2); put(UInt64(Self.errorLogLength), 2); put(0, 4)
+        out.put(UInt64(0b100_1111))
+        out.put(UInt8(2)); out.put([], padTo: 7)      // agent type 2: CXL Device
+        out.put(function); out.put(device); out.put(bus); out.put(segment); out.put([], padTo: 3)
+        out.put(vendorID); out.put(deviceID); out.put(subsystemVendorID); out.put(subsystemID)
+        out.put(classCode)                            // sub-class, then base class
+        out.put([], padTo: 2 + 4)                     // slot, reserved
+        out.put(serial)                               // lower then upper double word
+        out.put([], padTo: 60)                        // PCIe capability structure (not valid)
+        out.put(UInt16(0)); out.put(UInt16(Self.errorLogLength)); out.put(UInt32(0))
         // The error log: the CXL RAS capability.
         let firstError = uncorrectableStatus == 0 ? 0 : UInt32(uncorrectableStatus.trailingZeroBitCount)
-        for register in [uncorrectableStatus, 0, 0, correctableStatus, 0, firstError] { put(UInt64(register), 4) }
-        put(0, 64)
-        return out
+        for register in [uncorrectableStatus, 0, 0, correctableStatus, 0, firstError] { out.put(register) }
+        out.put([], padTo: 64)                        // header log
+        return out.bytes
     }
 
     /// The lines the kernel prints for the section (cxl_cper_print_prot_err).

@@ -12,6 +12,11 @@ public func hexPairs(_ digits: String) -> [UInt8]? {
     return out
 }
 
+/// `bytes` as two lower-case hex digits each: what ``hexPairs(_:)`` reads back.
+public func hexDigits(_ bytes: [UInt8]) -> String {
+    bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}
+
 /// Appends little-endian fields to a byte buffer: the one encoder of every firmware format here.
 public struct ByteWriter: Sendable {
     /// What was written so far.

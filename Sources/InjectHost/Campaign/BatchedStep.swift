@@ -23,7 +23,7 @@ struct BatchedStep {
     /// Whether the step can run in batches, judged by its first injection's plan.
     static func applies(_ step: Scenario.Step, _ scenario: Scenario, firstPlan: InjectionPlan, confirmed: Bool) -> Bool {
         step.verify != "each" && step.expect == nil && scenario.stopOnKernelLog == nil && firstPlan.outcome == nil
-            && (firstPlan.confirmationReasons.isEmpty || confirmed) && WriteBatch([firstPlan], intervalMicroseconds: 0) != nil
+            && (firstPlan.confirmationReasons.isEmpty || confirmed) && WriteBatch.accepts(firstPlan)
     }
 
     /// Runs the step; `generator` draws the requests exactly as the per-injection path would.
@@ -65,7 +65,7 @@ struct BatchedStep {
                 let request = step.request(using: &generator)
                 do throws(InjectError) {
                     let plan = try session.plan(request)
-                    guard WriteBatch([plan], intervalMicroseconds: 0) != nil else {
+                    guard WriteBatch.accepts(plan) else {
                         throw .invalidRequest(backend: step.backend, message: "an injection of this step is not made of attribute writes alone, so the step cannot run in batches")
                     }
                     plans.append(plan)
@@ -214,16 +214,7 @@ struct BatchedStep {
                                      overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil].compactMap { $0 }.joined(separator: "; ")
                 result.dropRate = dropRate ?? (elapsed() > 0 ? Double(result.injected) / elapsed() : nil)
             }
-            if let consumer, let event = countedEvents.keys.first, let table = RasdaemonConsumer.tables[event] {
-                let consumerDeadline = HostClock.monotonicNanoseconds() + UInt64(runner.verifyTimeout * 1e9)
-                repeat {
-                    let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: target)
-                    result.consumerExpected = result.seenEvents
-                    result.consumerSeen = min(result.seenEvents, rows[table] ?? 0)
-                    if (result.consumerSeen ?? 0) >= (result.consumerExpected ?? 0) { break }
-                    usleep(250_000)
-                } while HostClock.monotonicNanoseconds() < consumerDeadline
-            }
+            if let consumer { await runner.awaitConsumer(consumer, kernelSeen: recordedByKind(counter, countedEvents), &result) }
             counter.removeInstance()
         }
         losses?.removeInstance()
@@ -233,12 +224,16 @@ struct BatchedStep {
     /// Events of the counted kinds the kernel has recorded: the instance's entry count when it
     /// traces one kind of event (cheap, whatever the number), else its lines counted per kind.
     private func recorded(_ counter: Verifier, _ counted: [String: Int]) -> Int {
-        if counted.count == 1, let statistics = counter.bufferStatistics() { return min(counted.values.first!, statistics.entries) }
-        let lines = counter.traceLines()
-        return counted.reduce(0) { total, entry in
-            let name = (entry.key.split(separator: ":").last.map(String.init) ?? entry.key) + ":"
-            return total + min(entry.value, lines.filter { $0.contains(" \(name) ") }.count)
+        recordedByKind(counter, counted).values.reduce(0, +)
+    }
+
+    /// The same, per kind (`system:event` to its count).
+    private func recordedByKind(_ counter: Verifier, _ counted: [String: Int]) -> [String: Int] {
+        if counted.count == 1, let (event, expected) = counted.first, let statistics = counter.bufferStatistics() {
+            return [event: min(expected, statistics.entries)]
         }
+        let lines = counter.traceLines()
+        return counted.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, CampaignRunner.count(entry.key, in: lines)) }
     }
 
 }

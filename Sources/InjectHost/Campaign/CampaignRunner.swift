@@ -216,25 +216,14 @@ public struct CampaignRunner {
                     var kernelSeen: [String: Int] = [:]
                     repeat {
                         let lines = counter.traceLines()
-                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, count(entry.key, in: lines)) }
+                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, Self.count(entry.key, in: lines)) }
                         result.expectedEvents = countedEvents.values.reduce(0, +)
                         result.seenEvents = kernelSeen.values.reduce(0, +)
                         if result.seenEvents + (result.kernelDropped ?? 0) >= result.expectedEvents { break }
                         usleep(200_000)
                     } while HostClock.monotonicNanoseconds() < deadline
                     // What the kernel emitted, rasdaemon should have recorded: one row per event.
-                    if let consumer {
-                        var expected: [String: Int] = [:]
-                        for (event, seen) in kernelSeen { if let table = RasdaemonConsumer.tables[event] { expected[table, default: 0] += seen } }
-                        let consumerDeadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
-                        repeat {
-                            let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: session.options.target)
-                            result.consumerExpected = expected.values.reduce(0, +)
-                            result.consumerSeen = expected.reduce(0) { $0 + min($1.value, rows[$1.key] ?? 0) }
-                            if (result.consumerSeen ?? 0) >= (result.consumerExpected ?? 0) { break }
-                            usleep(250_000)
-                        } while HostClock.monotonicNanoseconds() < consumerDeadline
-                    }
+                    if let consumer { await awaitConsumer(consumer, kernelSeen: kernelSeen, &result) }
                 }
                 counter.removeInstance()
             }
@@ -245,8 +234,23 @@ public struct CampaignRunner {
         return results
     }
 
+    /// Waits (up to the verify timeout) for rasdaemon's rows of what the kernel emitted, one row
+    /// per event (`kernelSeen`: `system:event` to its count), and records the counts in `result`.
+    func awaitConsumer(_ consumer: RasdaemonConsumer.Armed, kernelSeen: [String: Int], _ result: inout StepResult) async {
+        var expected: [String: Int] = [:]
+        for (event, seen) in kernelSeen { if let table = RasdaemonConsumer.tables[event] { expected[table, default: 0] += seen } }
+        let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
+        repeat {
+            let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: session.options.target)
+            result.consumerExpected = expected.values.reduce(0, +)
+            result.consumerSeen = expected.reduce(0) { $0 + min($1.value, rows[$1.key] ?? 0) }
+            if (result.consumerSeen ?? 0) >= (result.consumerExpected ?? 0) { break }
+            usleep(250_000)
+        } while HostClock.monotonicNanoseconds() < deadline
+    }
+
     /// Trace lines of `event` (`system:event`).
-    private func count(_ event: String, in lines: [Substring]) -> Int {
+    static func count(_ event: String, in lines: [Substring]) -> Int {
         let name = (event.split(separator: ":").last.map(String.init) ?? event) + ":"
         return lines.filter { $0.contains(" \(name) ") }.count
     }

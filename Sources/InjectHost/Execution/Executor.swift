@@ -66,10 +66,10 @@ public struct Executor {
                 while time <= times {
                     // Where the files cannot be held here (a lab's guest), the remaining repetitions
                     // of attribute writes go to the target as batches, run where the kernel is.
-                    if time > 1, held == nil, let (paths, writes) = Self.batchWrites(inner) {
+                    if time > 1, held == nil, WriteBatch(repeating: inner, times: 0, intervalMicroseconds: interval) != nil {
                         while time <= times {
                             let size = Int(min(times - time + 1, 10_000))
-                            let batch = WriteBatch(paths: paths, injections: Array(repeating: writes, count: size), intervalMicroseconds: interval)
+                            let batch = WriteBatch(repeating: inner, times: size, intervalMicroseconds: interval)!
                             let outcome: WriteBatch.Outcome
                             do throws(TargetError) { outcome = try files.run(batch) } catch {
                                 throw runner.failure(inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
@@ -111,23 +111,6 @@ public struct Executor {
                                       microseconds: (HostClock.monotonicNanoseconds() - started) / 1000))
         }
         return results
-    }
-}
-
-extension Executor {
-    /// The files and writes of one repetition of `steps` as a ``WriteBatch`` injection, when every
-    /// step is an attribute write (a lab runs the repetitions in batches of up to 10,000); `nil`
-    /// otherwise.
-    static func batchWrites(_ steps: [PlannedStep]) -> (paths: [String], writes: [WriteBatch.Write])? {
-        var paths: [String] = []
-        var writes: [WriteBatch.Write] = []
-        for step in steps {
-            guard case .writeAttribute(let path, let value) = step.action else { return nil }
-            let position = paths.firstIndex(of: path.description) ?? paths.count
-            if position == paths.count { paths.append(path.description) }
-            writes.append(WriteBatch.Write(path: position, value: value))
-        }
-        return (paths, writes)
     }
 }
 
