@@ -13,7 +13,7 @@ struct CampaignCommand: AsyncParsableCommand {
             The scenario is a JSON file (see docs/campaigns.md). Every injection is validated, journaled and executed \
             as `inject run` does. Each step's trace events are counted in this process's tracefs instance (verify: count), \
             awaited per injection (each), or not checked (none). Ctrl-C stops after the current injection; the journal \
-            stays consistent. Exit codes: 0 every step passed; 1 an injection failed; 5 events missing; 130 interrupted.
+            stays consistent. Exit codes: 0 every step passed; 1 an injection failed; 5 events missing (events the kernel reports losing itself are listed, not counted); 130 interrupted.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -128,9 +128,8 @@ struct CampaignCommand: AsyncParsableCommand {
         }
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
         if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
-        if results.contains(where: { $0.seenEvents < $0.expectedEvents || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0) }) {
-            throw ExitCode(ExitCodes.unverified)
-        }
+        // Events the kernel said it lost itself are reported above, not counted against the step.
+        if results.contains(where: { !$0.passed }) { throw ExitCode(ExitCodes.unverified) }
     }
 
     private func format1(_ value: Double) -> String {

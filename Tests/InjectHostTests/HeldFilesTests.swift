@@ -112,6 +112,53 @@ struct HeldFilesTests {
         #expect(TestSupport.read(root, "sys/a") == "sw\n", "the writes before the failing one were made")
     }
 
+    /// Files that cannot be held, whose writes are timed, and one of which stalls the way a guest
+    /// does when its host is busy.
+    final class StallingFiles: TargetFiles, @unchecked Sendable {
+        let inner: AttributeFiles
+        let stallAt: Int
+        let stallMicroseconds: UInt32
+        private(set) var starts: [UInt64] = []
+        init(inner: AttributeFiles, stallAt: Int, stallMicroseconds: UInt32) {
+            self.inner = inner
+            self.stallAt = stallAt
+            self.stallMicroseconds = stallMicroseconds
+        }
+        func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
+            starts.append(HostClock.monotonicNanoseconds())
+            if starts.count == stallAt { usleep(stallMicroseconds) }
+            try inner.write(value, to: path, hint: hint)
+        }
+        func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) { try inner.writeDevice(bytes, to: path, hint: hint) }
+        func read(_ path: TargetPath) throws(TargetError) -> [UInt8] { try inner.read(path) }
+        func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] { try inner.list(path) }
+        func exists(_ path: String) -> Bool { inner.exists(path) }
+        func makeDirectory(_ path: TargetPath) throws(TargetError) { try inner.makeDirectory(path) }
+        func removeDirectory(_ path: TargetPath) throws(TargetError) { try inner.removeDirectory(path) }
+    }
+
+    /// A paced batch never catches up in a burst: after a stall (here 200 ms, twenty intervals)
+    /// its schedule restarts, so no window of three intervals holds more than five injections
+    /// (the schedule's own bound: each injection due an interval after the one before, and
+    /// started at most one interval late). Catching up would start about twenty at once, which
+    /// is what filled the guest kernel's MCE record pool.
+    @Test func aStalledBatchDoesNotCatchUpInABurst() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        try TestSupport.makeTree(root, files: ["sys/a"])
+        let files = StallingFiles(inner: try AttributeFiles(root: FilePath(root.path)), stallAt: 5, stallMicroseconds: 200_000)
+        let batch = WriteBatch(paths: ["sys/a"], injections: (0..<30).map { [.init(path: 0, value: "\($0)")] }, intervalMicroseconds: 10_000)
+        let outcome = batch.run(on: files)
+        #expect(outcome.completed == 30 && outcome.failure == nil && outcome.heldFiles == 0, "\(outcome)")
+        #expect(outcome.late >= 1, "the stall made an injection late: \(outcome)")
+        let starts = files.starts
+        #expect(starts.count == 30)
+        let window: UInt64 = 3 * 10_000_000
+        let busiest = starts.indices.map { first in starts[first...].prefix { $0 - starts[first] < window }.count }.max() ?? 0
+        #expect(busiest <= 5, "injections in the busiest 30 ms window: \(busiest), starts \(starts.map { ($0 - starts[0]) / 1_000_000 }) ms")
+        #expect(TestSupport.read(root, "sys/a") == "29")
+    }
+
     /// A batch's journal records go in one write: all of them readable, in order.
     @Test func aBatchOfJournalRecordsIsWrittenWhole() throws {
         let root = try TestSupport.temporaryDirectory()

@@ -144,12 +144,11 @@ public struct CampaignRunner {
             var notConsumed = 0
             let started = HostClock.monotonicNanoseconds()
             func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
+            var pacer = step.rate.flatMap { Pacer(rate: $0) }
             for index in 0..<step.count {
                 if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
-                if let rate = step.rate {
-                    let due = Double(index) / rate
-                    if due > elapsed() { usleep(UInt32(min((due - elapsed()) * 1e6, 60e6))) }
-                }
+                pacer?.wait(for: index, interrupted: interrupted)
+                if interrupted() { result.stopped = .interrupted; break }
                 let request = step.request(using: &generator)
                 result.lastRequest = request.words
                 // The events counted for this injection, should the kernel not take its record.

@@ -11,8 +11,8 @@ import Glibc
 /// Injections made only of attribute writes, carried out together where the target's kernel is:
 /// every file opened once and held for the batch (rewritten at offset 0, one system call per
 /// write; a file that refuses positional writes is opened for each write instead), the writes of
-/// each injection in order, the injections paced by `intervalMicroseconds` on an absolute
-/// schedule. A lab's agent runs a batch inside the guest, at guest-native speed, so that a
+/// each injection in order, the injections paced by `intervalMicroseconds` (a ``Pacer``: a
+/// ceiling, never caught up in a burst). A lab's agent runs a batch inside the guest, at guest-native speed, so that a
 /// campaign crosses the agent once per batch instead of once per write.
 public struct WriteBatch: Sendable, Codable, Equatable {
     /// One write: an index into ``paths`` and the value.
@@ -40,7 +40,8 @@ public struct WriteBatch: Sendable, Codable, Equatable {
         public var nanoseconds: UInt64
         /// Files held open to the end (the rest were opened for each write).
         public var heldFiles: Int
-        /// Injections that started late, behind the pacing schedule by more than one interval.
+        /// Injections that started behind the pacing schedule by more than one interval (the
+        /// schedule restarted from each of them instead of catching up).
         public var late: Int
 
         public init(completed: Int, failure: String? = nil, errno: Int32? = nil, nanoseconds: UInt64 = 0, heldFiles: Int = 0, late: Int = 0) {
@@ -215,17 +216,9 @@ public struct WriteBatch: Sendable, Codable, Equatable {
         }
         var heldCount: Int { held.compactMap { $0 }.count }
         let started = HostClock.monotonicNanoseconds()
-        var late = 0
+        var pacer = Pacer(intervalNanoseconds: intervalMicroseconds * 1000, start: started)
         for (number, writes) in injections.enumerated() {
-            if intervalMicroseconds > 0 {
-                let due = started + UInt64(number) * intervalMicroseconds * 1000
-                let now = HostClock.monotonicNanoseconds()
-                if due > now {
-                    usleep(UInt32(clamping: (due - now) / 1000))
-                } else if now - due > intervalMicroseconds * 1000 {
-                    late += 1
-                }
-            }
+            pacer.wait(for: number)
             for write in writes {
                 do throws(TargetError) {
                     if let file = held[write.path], try file.write(write.value) { continue }
@@ -234,11 +227,11 @@ public struct WriteBatch: Sendable, Codable, Equatable {
                     try files.write(write.value, to: targets[write.path], hint: nil)
                 } catch {
                     return Outcome(completed: number, failure: "injection \(number + 1): \(paths[write.path]): \(error)", errno: Self.code(error),
-                                   nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: late)
+                                   nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: pacer.late)
                 }
             }
         }
-        return Outcome(completed: injections.count, nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: late)
+        return Outcome(completed: injections.count, nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: pacer.late)
     }
 
     /// The errno a failed write stands for.
