@@ -29,9 +29,9 @@ let package = Package(
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         // libffi, for vendor libraries described by a manifest instead of compiled against our header.
         .systemLibrary(name: "CLibFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
-        // Firmware formats: CPER records (UEFI appendix N), ACPI tables (HEST), one little-endian
-        // byte codec. Each format is built and parsed by the same code; used by the lab, the GHES
-        // plugin and `inject decode`.
+        // Firmware formats: CPER records (UEFI appendix N), ACPI tables (HEST, EINJ), one
+        // little-endian byte codec, numbers and PCI addresses as the kernel prints them. Each
+        // format is built and parsed by the same code; used by the lab, the backends and `inject decode`.
         .target(name: "FirmwareFormats"),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
         .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
@@ -77,7 +77,7 @@ let package = Package(
     ] + backends.flatMap { name -> [Target] in
         // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
         // exported symbol) linked into the .so: the kits share one test binary, entries could not.
-        let formats: [Target.Dependency] = ["GHES", "EDAC", "CXL"].contains(name) ? ["FirmwareFormats"] : []
+        let formats: [Target.Dependency] = name == "NMI" ? [] : ["FirmwareFormats"]
         let kit = Target.target(name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
         let entry = Target.target(name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"], path: "Plugins/\(name)/Entry")
         let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting", "InjectTestSupport"], path: "Tests/PluginTests/\(name)")

@@ -37,4 +37,17 @@ import Testing
         #expect(Array(encoded[16..<24]) == [0, 0x60, 0x45, 0x03, 0, 0, 0, 0])   // memory_address at 16
         #expect(try EINJParameters(parsing: encoded) == parameters)
     }
+
+    /// EINJ's SBDF: the parts where ACPI puts them, read back, written as Linux names the device;
+    /// parts that do not fit are refused instead of spilling into the next field.
+    @Test func aPCIeSBDFIsLaidOutAsACPIDefinesIt() throws {
+        let sbdf = try #require(PCIeSBDF(segment: 1, bus: 0x0d, device: 3, function: 1))
+        #expect(sbdf.raw == 0x010d_1900)
+        #expect(PCIeSBDF(raw: 0x010d_19ff) == sbdf, "bits 7:0 are not part of the address")
+        #expect(sbdf.text == "0001:0d:03.1")
+        #expect(PCIeSBDF(segment: 256, bus: 0, device: 0, function: 0) == nil)
+        #expect(PCIeSBDF(segment: 0, bus: 0, device: 32, function: 0) == nil)
+        #expect(PCIeSBDF(segment: 0, bus: 0, device: 0, function: 8) == nil)
+        #expect(hexText(0x1a as UInt8, digits: 4) == "001a" && hexText(0x12345 as UInt64, digits: 4) == "12345")
+    }
 }

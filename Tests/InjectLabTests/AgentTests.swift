@@ -24,7 +24,7 @@ import InjectTestSupport
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let file = directory.appendingPathComponent("attribute").path
-        FileManager.default.createFile(atPath: file, contents: Data())
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
         #expect(try answer(.write, file, Array("0x9c00 with spaces".utf8)).0 == 0)
         #expect(try answer(.read, file) == (0, "0x9c00 with spaces", ""))
         #expect(try answer(.exists, file).0 == 0)

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// The aer-inject tool's input language (git.kernel.org aer-inject, `aer.lex` and `aer.y`), so
@@ -95,7 +96,7 @@ public enum AERInjectFile {
                 }
             }
             if let bus, let slot, let function {
-                request.device = Self.hex(domain ?? 0, 4) + ":" + Self.hex(bus, 2) + ":" + Self.hex(slot, 2) + "." + String(function)
+                request.device = hexText(domain ?? 0, digits: 4) + ":" + hexText(bus, digits: 2) + ":" + hexText(slot, digits: 2) + "." + String(function)
             } else if domain != nil {
                 throw fail("DOMAIN needs BUS n DEV n FN n in the same block", start.line)
             }
@@ -134,11 +135,6 @@ public enum AERInjectFile {
               slotFunction[1].count == 1,
               let d = UInt64(domain, radix: 16), let b = UInt64(parts[parts.count - 2], radix: 16),
               let s = UInt64(slotFunction[0], radix: 16), s <= 31, let f = UInt64(slotFunction[1], radix: 16), f <= 7 else { return nil }
-        return hex(d, 4) + ":" + hex(b, 2) + ":" + hex(s, 2) + "." + String(f)
-    }
-
-    static func hex(_ value: UInt64, _ width: Int) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return hexText(d, digits: 4) + ":" + hexText(b, digits: 2) + ":" + hexText(s, digits: 2) + "." + String(f)
     }
 }

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Turns one ``AERRequest`` into steps and expectations on a target: finds the device through the
@@ -169,9 +170,9 @@ struct AERPlanner {
     /// places byte 0 in bits 31:24); `header=` gives register values, as the kernel prints them
     /// and aer_inject takes them, so each word is byte-swapped here and every path logs the same.
     private func planQEMU(_ aer: AERRequest, id: String, _ plan: inout Plan) {
-        let logs = ((aer.header ?? []) + (aer.prefix ?? [])).map { Self.hex($0.byteSwapped) }
+        let logs = ((aer.header ?? []) + (aer.prefix ?? [])).map { hexText($0.byteSwapped, digits: 8) }
         for error in aer.errors {
-            let words = ["pcie_aer_inject_error"] + (error.register == .correctable ? ["-c"] : []) + [id, "0x" + Self.hex(error.mask)] + logs.map { "0x" + $0 }
+            let words = ["pcie_aer_inject_error"] + (error.register == .correctable ? ["-c"] : []) + [id, "0x" + hexText(error.mask, digits: 8)] + logs.map { "0x" + $0 }
             let note = "QEMU sets \(error.name) (bit \(error.bit)) in \(id)'s \(error.register.rawValue) status and sends the error message to its root port"
                 + (error.register == .correctable ? " (QEMU 7.2 drops correctable messages: use via=aer-inject there)" : "")
             plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}", note: note,
@@ -189,8 +190,8 @@ struct AERPlanner {
             record += (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
         }
         plan.writeDevice(AERBackend.injectDevice, record,
-                         note: "struct aer_error_inj for \(address): uncorrectable 0x\(Self.hex(aer.uncorrectable)), correctable 0x\(Self.hex(aer.correctable))"
-                            + (aer.header.map { ", header " + $0.map(Self.hex).joined(separator: " ") } ?? ""),
+                         note: "struct aer_error_inj for \(address): uncorrectable 0x\(hexText(aer.uncorrectable, digits: 8)), correctable 0x\(hexText(aer.correctable, digits: 8))"
+                            + (aer.header.map { ", header " + $0.map { hexText($0, digits: 8) }.joined(separator: " ") } ?? ""),
                          hint: "aer_inject: ENODEV no such device; EPROTONOSUPPORT the device or its root port lacks AER, or the OS does not own AER (firmware first); EINVAL the error is masked on the device",
                          trigger: true)
     }
@@ -206,10 +207,10 @@ struct AERPlanner {
                              "pcie_device": String(at.device), "pcie_function": String(at.function)]
             if let vendor = target.value("sys/bus/pci/devices/\(address)/vendor") { arguments["vendor_id"] = vendor }
             if cls == .correctable {
-                arguments["aer_cor_status"] = "0x" + Self.hex(bits)
+                arguments["aer_cor_status"] = "0x" + hexText(bits, digits: 8)
             } else {
-                arguments["aer_uncor_status"] = "0x" + Self.hex(bits)
-                arguments["aer_uncor_severity"] = "0x" + Self.hex(severityRegister)
+                arguments["aer_uncor_status"] = "0x" + hexText(bits, digits: 8)
+                arguments["aer_uncor_severity"] = "0x" + hexText(severityRegister, digits: 8)
             }
             plan.notify("ghes", arguments, note: "a firmware-first \(cls.cperSeverity) CPER PCIe record for \(address)")
         }
@@ -236,7 +237,7 @@ struct AERPlanner {
                 plan.expect(.traceEvent("ras:aer_event", fields: "dev_name=\(address) severity=\"Fatal\""))
                 continue
             }
-            plan.expect(.kernelLog(route == "ghes" ? "aer_status: 0x\(Self.hex(bits))" : "PCIe Bus Error: severity="))
+            plan.expect(.kernelLog(route == "ghes" ? "aer_status: 0x\(hexText(bits, digits: 8))" : "PCIe Bus Error: severity="))
             for error in errors {
                 plan.expect(.kernelLog("\(address):    [\(error.bit < 10 ? " " : "")\(error.bit)] \(error.kernelName)"))
             }
@@ -255,10 +256,5 @@ struct AERPlanner {
                 plan.expect(.counterExact("sys/bus/pci/devices/\(other)/\(cls.counterFile)", delta: 0, note: "another device: unchanged"))
             }
         }
-    }
-
-    static func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 }

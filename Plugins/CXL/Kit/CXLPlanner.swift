@@ -237,8 +237,10 @@ struct CXLPlanner {
             throw BackendError.unsupported("no PCI port above \(pci.address) is listed: EINJ's CXL types take the device's downstream port")
         }
         let type: UInt64 = (protocolName == "cache" ? 0x1000 : 0x8000) << (correctable ? 0 : 1)
-        let sbdf = UInt64(at.segment) << 24 | UInt64(at.bus) << 16 | UInt64(at.device) << 11 | UInt64(at.function) << 8
-        plan.notify("ghes", ["via": "einj", "error_type": "0x" + String(type, radix: 16), "param4": "0x" + String(sbdf, radix: 16)],
+        guard let sbdf = PCIeSBDF(segment: UInt16(at.segment), bus: UInt16(at.bus), device: UInt16(at.device), function: UInt16(at.function)) else {
+            throw BackendError.unsupported("\(port) is in segment \(at.segment): EINJ's SBDF names segments 0-255 only")
+        }
+        plan.notify("ghes", ["via": "einj", "error_type": "0x" + String(type, radix: 16), "param4": "0x" + String(sbdf.raw, radix: 16)],
                     note: "EINJ \(protocolName == "cache" ? "CXL.cache" : "CXL.mem") protocol \(correctable ? "correctable" : "uncorrectable non-fatal") error into \(port), \(memdev.name)'s downstream port")
     }
 

@@ -48,16 +48,12 @@ public struct CXLProtocolErrorSection: Sendable, Equatable {
 
     /// The lines the kernel prints for the section (cxl_cper_print_prot_err).
     public var kernelLines: [String] {
-        func hex(_ value: UInt64, _ digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
-        }
-        return ["agent_type: 2, CXL Device",
-                "agent_address: \(hex(UInt64(segment), 4)):\(hex(UInt64(bus), 2)):\(hex(UInt64(device), 2)).\(hex(UInt64(function), 1))",
-                "vendor_id: 0x\(hex(UInt64(vendorID), 4)), device_id: 0x\(hex(UInt64(deviceID), 4))",
-                "lower_dw: 0x\(hex(serial & 0xFFFF_FFFF, 8)), upper_dw: 0x\(hex(serial >> 32, 8))",
-                "cxl_ras_uncor_status: 0x\(hex(UInt64(uncorrectableStatus), 8))",
-                "cxl_ras_cor_status: 0x\(hex(UInt64(correctableStatus), 8))"]
+        ["agent_type: 2, CXL Device",
+         "agent_address: " + pciAddress(segment: segment, bus: bus, device: device, function: function),
+         "vendor_id: 0x\(hexText(vendorID, digits: 4)), device_id: 0x\(hexText(deviceID, digits: 4))",
+         "lower_dw: 0x\(hexText(serial & 0xFFFF_FFFF, digits: 8)), upper_dw: 0x\(hexText(serial >> 32, digits: 8))",
+         "cxl_ras_uncor_status: 0x\(hexText(uncorrectableStatus, digits: 8))",
+         "cxl_ras_cor_status: 0x\(hexText(correctableStatus, digits: 8))"]
     }
 
     /// The status bit of an error, by QEMU's name: correctable errors in spec order from bit 0;

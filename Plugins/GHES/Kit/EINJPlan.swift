@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// APEI EINJ through debugfs (`/sys/kernel/debug/apei/einj`): the firmware makes the error and
@@ -45,20 +46,15 @@ enum EINJPlan {
         }
     }
 
-    /// The PCIe device as EINJ's SBDF (ACPI 6.5 table 18.30: segment in byte 3, bus in byte 2,
-    /// device in bits 15:11, function in bits 10:8), from the pcie section's parameters.
-    static func pcieSBDF(_ p: ParameterValues) -> UInt64? {
+    /// The PCIe device of the pcie section's parameters as EINJ's SBDF; a segment EINJ cannot
+    /// name (above 255) is refused.
+    static func pcieSBDF(_ p: ParameterValues) throws(BackendError) -> PCIeSBDF? {
         guard p.text("section") == "pcie", let bus = p.number("bus") else { return nil }
-        return (p.number("segment") ?? 0) << 24 | bus << 16 | (p.number("pcie_device") ?? 0) << 11 | (p.number("pcie_function") ?? 0) << 8
-    }
-
-    /// `device_id: SSSS:BB:DD.F`, as the kernel prints a CPER PCIe section's device.
-    static func deviceText(_ sbdf: UInt64) -> String {
-        func hex(_ value: UInt64, _ digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        let segment = p.number("segment") ?? 0
+        guard let sbdf = PCIeSBDF(segment: segment, bus: bus, device: p.number("pcie_device") ?? 0, function: p.number("pcie_function") ?? 0) else {
+            throw BackendError.invalid("segment=\(segment): EINJ's SBDF holds a segment in 8 bits (0-255, param4 bits 31:24); give a segment below 256, or param4 itself")
         }
-        return "device_id: \(hex(sbdf >> 24, 4)):\(hex(sbdf >> 16 & 0xFF, 2)):\(hex(sbdf >> 11 & 0x1F, 2)).\(hex(sbdf >> 8 & 0x7, 1))"
+        return sbdf
     }
 
     static func plan(_ p: ParameterValues, target: Target, into plan: inout Plan) throws(BackendError) {
@@ -86,7 +82,8 @@ enum EINJPlan {
         // param3 as the APIC ID (bit 0) and param4 as the PCIe SBDF (bit 2); einj.rst.
         let address = p.number("address")
         let apicID = p.number("param3")
-        let sbdf = p.number("param4") ?? pcieSBDF(p)
+        let device = try pcieSBDF(p)
+        let sbdf = p.number("param4") ?? device.map { UInt64($0.raw) }
         let derived = (address != nil ? 0x2 : 0) | (apicID != nil ? 0x1 : 0) | (sbdf != nil ? 0x4 : 0) as UInt64
         let flags = p.number("flags") ?? derived
         set("flags", hex(flags), "bit 0: param3 is the APIC ID; bit 1: param1/param2 are the memory address and mask; bit 2: param4 is the PCIe SBDF")

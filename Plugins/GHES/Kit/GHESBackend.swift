@@ -81,7 +81,7 @@ public struct GHESBackend: InjectBackend {
             case "processor": plan.expect(.kernelLog("section_type: general processor error"))
             case "pcie":
                 plan.expect(.kernelLog("section_type: PCIe error"))
-                if let sbdf = EINJPlan.pcieSBDF(p) { plan.expect(.kernelLog(EINJPlan.deviceText(sbdf))) }
+                if let deviceID = KernelText.deviceID(p) { plan.expect(.kernelLog(deviceID)) }
             default: break
             }
             if builder.sectionName == "memory", let address = p.number("address") {
@@ -107,7 +107,7 @@ public struct GHESBackend: InjectBackend {
         for line in try builder.kernelLines(source: source, arm64: arm64) {
             plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
         }
-        if builder.sectionName == "pcie", let sbdf = EINJPlan.pcieSBDF(p) { plan.expect(.kernelLog(EINJPlan.deviceText(sbdf))) }
+        if builder.sectionName == "pcie", let deviceID = KernelText.deviceID(p) { plan.expect(.kernelLog(deviceID)) }
         switch builder.sectionName {
         case "memory" where request.target.exists("sys/devices/system/machinecheck") && p.isSet("address") && builder.severity == .corrected:
             // x86 also logs a corrected memory record with an address as a machine check of bank 255
@@ -187,8 +187,13 @@ enum Base64 {
 /// Lines as the kernel's CPER printer writes them.
 enum KernelText {
     /// `physical_address: 0x%016llx`.
-    static func physicalAddress(_ address: UInt64) -> String {
-        let digits = String(address, radix: 16)
-        return "physical_address: 0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    static func physicalAddress(_ address: UInt64) -> String { "physical_address: 0x" + hexText(address, digits: 16) }
+
+    /// `device_id: %04x:%02x:%02x.%x` of a pcie section given by its parameters; `nil` without a bus.
+    static func deviceID(_ p: ParameterValues) -> String? {
+        guard p.text("section") == "pcie", let bus = p.number("bus") else { return nil }
+        return "device_id: " + pciAddress(segment: UInt16(truncatingIfNeeded: p.number("segment") ?? 0), bus: UInt8(truncatingIfNeeded: bus),
+                                          device: UInt8(truncatingIfNeeded: p.number("pcie_device") ?? 0),
+                                          function: UInt8(truncatingIfNeeded: p.number("pcie_function") ?? 0))
     }
 }

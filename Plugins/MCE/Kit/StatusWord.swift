@@ -1,3 +1,5 @@
+import FirmwareFormats
+
 /// An MCi_STATUS word: the architectural flag bits (Intel SDM vol. 3B 16.3.2.2, AMD APM vol. 2
 /// 9.3.2.2) and the MCA error code.
 struct StatusWord: Equatable {
@@ -66,8 +68,7 @@ struct StatusWord: Equatable {
 
     /// A one-line decoding, such as `VAL EN ADDRV | MCA code 0x009f`.
     var summary: String {
-        let code = String(raw & 0xFFFF, radix: 16)
-        return flagNames.joined(separator: " ") + " | MCA code 0x" + String(repeating: "0", count: 4 - code.count) + code
+        flagNames.joined(separator: " ") + " | MCA code 0x" + hexText(raw & 0xFFFF, digits: 4)
     }
 }
 

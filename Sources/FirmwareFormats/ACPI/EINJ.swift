@@ -142,6 +142,40 @@ public struct EINJ: Sendable, Equatable {
     }
 }
 
+/// A PCIe function as EINJ names it (`param4`, ``EINJParameters/pcieSBDF``): segment in bits 31:24,
+/// bus in 23:16, device in 15:11, function in 10:8 (ACPI 6.5 table 18.30, Linux's einj `param4`).
+public struct PCIeSBDF: Sendable, Equatable {
+    public var segment: UInt8
+    public var bus: UInt8
+    public var device: UInt8
+    public var function: UInt8
+
+    /// The function at `segment`/`bus`/`device`/`function`, or `nil` where a part does not fit
+    /// its field (segment and bus 0-255, device 0-31, function 0-7).
+    public init?<T: BinaryInteger>(segment: T, bus: T, device: T, function: T) {
+        guard let segment = UInt8(exactly: segment), let bus = UInt8(exactly: bus), let device = UInt8(exactly: device),
+              let function = UInt8(exactly: function), device <= 31, function <= 7 else { return nil }
+        self.segment = segment
+        self.bus = bus
+        self.device = device
+        self.function = function
+    }
+
+    /// The parts of an encoded value (bits 7:0 ignored, as the firmware ignores them).
+    public init(raw: UInt32) {
+        segment = UInt8(raw >> 24)
+        bus = UInt8(raw >> 16 & 0xFF)
+        device = UInt8(raw >> 11 & 0x1F)
+        function = UInt8(raw >> 8 & 0x7)
+    }
+
+    /// The encoded value.
+    public var raw: UInt32 { UInt32(segment) << 24 | UInt32(bus) << 16 | UInt32(device) << 11 | UInt32(function) << 8 }
+
+    /// `ssss:bb:dd.f`.
+    public var text: String { pciAddress(segment: UInt16(segment), bus: bus, device: device, function: function) }
+}
+
 /// The SET_ERROR_TYPE_WITH_ADDRESS parameter structure (ACPI 6.5 table 18.30) the OS fills before
 /// EXECUTE: type, vendor extension offset, flags, APIC ID, memory address and range, PCIe SBDF.
 public struct EINJParameters: Sendable, Equatable {

@@ -17,6 +17,18 @@ public func hexDigits(_ bytes: [UInt8]) -> String {
     bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }
 
+/// `value` in lower-case hex, zero-padded to `digits` (wider values keep all their digits), as C's
+/// `%0*x` prints it: how kernel lines, aer-inject files and PCI addresses write numbers.
+public func hexText<T: BinaryInteger>(_ value: T, digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return text.count >= digits ? text : String(repeating: "0", count: digits - text.count) + text
+}
+
+/// A PCI function's address as Linux writes it, `ssss:bb:dd.f`.
+public func pciAddress(segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) -> String {
+    "\(hexText(segment, digits: 4)):\(hexText(bus, digits: 2)):\(hexText(device, digits: 2)).\(hexText(function, digits: 1))"
+}
+
 /// Appends little-endian fields to a byte buffer: the one encoder of every firmware format here.
 public struct ByteWriter: Sendable {
     /// What was written so far.

@@ -50,7 +50,7 @@ public enum ErrorSection: Sendable, Equatable {
         switch self {
         case .fixed(let section): return section.fieldLines
         case .arm(let section): return section.fieldLines
-        case .raw(_, let bytes): return ["bytes (\(bytes.count)): " + bytes.map { String($0, radix: 16).leftPadded(2) }.joined()]
+        case .raw(_, let bytes): return ["bytes (\(bytes.count)): " + hexDigits(bytes)]
         }
     }
 }

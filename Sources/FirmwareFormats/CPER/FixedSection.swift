@@ -114,12 +114,12 @@ public struct FixedSection: Sendable, Equatable {
     public var fieldLines: [String] {
         layout.fields.compactMap { field in
             if let value = numbers[field.name] {
-                return "\(field.name): " + (field.size >= 8 ? "0x" + String(value, radix: 16).leftPadded(16) : String(value))
+                return "\(field.name): " + (field.size >= 8 ? "0x" + hexText(value, digits: 16) : String(value))
             }
             if let blob = blobs[field.name] {
                 let shown = blob.reversed().drop { $0 == 0 }.reversed()
                 if field.name == "brand_string" { return "\(field.name): \(String(decoding: shown, as: UTF8.self))" }
-                return "\(field.name): " + (shown.isEmpty ? "(zero)" : shown.map { String($0, radix: 16).leftPadded(2) }.joined())
+                return "\(field.name): " + (shown.isEmpty ? "(zero)" : hexDigits(Array(shown)))
             }
             return nil
         }

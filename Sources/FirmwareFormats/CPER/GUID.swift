@@ -19,13 +19,8 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let hex = { (slice: ArraySlice<UInt8>) in slice.map { String($0, radix: 16).leftPadded(2) }.joined() }
+        let hex = { (slice: ArraySlice<UInt8>) in hexDigits(Array(slice)) }
         return [hex(bytes[0..<4].reversed()[...]), hex(bytes[4..<6].reversed()[...]), hex(bytes[6..<8].reversed()[...]),
                 hex(bytes[8..<10]), hex(bytes[10..<16])].joined(separator: "-")
     }
-}
-
-extension String {
-    /// The string with `"0"` in front up to `width` characters.
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

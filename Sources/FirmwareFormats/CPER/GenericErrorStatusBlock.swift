@@ -40,7 +40,7 @@ public enum CPERTimestamp {
 
     /// `YYYY-MM-DD HH:MM:SS`, as the kernel prints it.
     public static func text(_ stamp: UInt64) -> String {
-        func byte(_ index: UInt64) -> String { String((stamp >> (8 * index)) & 0xFF, radix: 16).leftPadded(2) }
+        func byte(_ index: UInt64) -> String { hexText((stamp >> (8 * index)) & 0xFF, digits: 2) }
         return "\(byte(7))\(byte(6))-\(byte(5))-\(byte(4)) \(byte(2)):\(byte(1)):\(byte(0))"
     }
 }
@@ -234,7 +234,7 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         lines += problems.map { "INVALID: " + $0 }
         for (index, entry) in entries.enumerated() {
             let entrySeverity = entry.givenSeverity.map { CPERSeverity(rawValue: $0).map(String.init(describing:)) ?? "\($0) (undefined)" } ?? "\(entry.severity)"
-            lines.append("entry \(index): \(entry.section.name), severity \(entrySeverity), revision 0x\(String(entry.revision, radix: 16).leftPadded(4))"
+            lines.append("entry \(index): \(entry.section.name), severity \(entrySeverity), revision 0x\(hexText(entry.revision, digits: 4))"
                          + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? "")
                          + (entry.timestamp.map { ", time \(CPERTimestamp.text($0))" } ?? ""))
             lines += entry.section.fieldLines.map { "  " + $0 }

@@ -154,14 +154,14 @@ public struct EINJFirmware {
             summary = "processor \(severity) on APIC \(apic)"
         default:
             guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a PCIe error needs a device (flags bit 2, SBDF)")) }
-            let sbdf = parameters.pcieSBDF
+            let sbdf = PCIeSBDF(raw: parameters.pcieSBDF)
             var pcie = FixedSection(SectionLayouts.pcie)
-            pcie["segment"] = UInt64(sbdf >> 24)
-            pcie["bus"] = UInt64(sbdf >> 16 & 0xFF)
-            pcie["device"] = UInt64(sbdf >> 11 & 0x1F)
-            pcie["function"] = UInt64(sbdf >> 8 & 0x7)
+            pcie["segment"] = UInt64(sbdf.segment)
+            pcie["bus"] = UInt64(sbdf.bus)
+            pcie["device"] = UInt64(sbdf.device)
+            pcie["function"] = UInt64(sbdf.function)
             section = .fixed(pcie)
-            summary = "PCIe \(severity) at \(Self.address(sbdf))"
+            summary = "PCIe \(severity) at \(sbdf.text)"
         }
         let time = CPERTimestamp.encode(secondsSince1970: HostClock.realtimeNanoseconds() / 1_000_000_000)
         let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: time, section: section)
@@ -175,7 +175,7 @@ public struct EINJFirmware {
     /// The platform picks the error within the protocol: data ECC.
     func acceptCXL(_ type: UInt32, _ parameters: EINJParameters) -> Result<PendingError, Refusal> {
         guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a CXL error needs the port's SBDF (flags bit 2)")) }
-        let address = Self.address(parameters.pcieSBDF)
+        let address = PCIeSBDF(raw: parameters.pcieSBDF).text
         let devices = (try? PCIDeviceResolver.qemuDevices(socketPath: qmpSocket)) ?? []
         guard let id = devices.first(where: { $0.address == address })?.id else {
             return .failure(Refusal(text: "\(address) is not a device of this platform"))
@@ -193,15 +193,6 @@ public struct EINJFirmware {
                       arguments: .object(["path": path, "errors": .array([.object(["type": .string(error), "header": .array([])])])]))
         return .success(PendingError(type: type, delivery: delivery,
                                      summary: "CXL.\(cache ? "cache" : "mem") \(correctable ? "correctable" : "uncorrectable") \(error) below \(address) (\(LabCXL.deviceID))"))
-    }
-
-    /// `ssss:bb:dd.f` of an EINJ SBDF (segment in byte 3, bus in byte 2, device and function in byte 1).
-    static func address(_ sbdf: UInt32) -> String {
-        func hex(_ value: UInt32, _ digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
-        }
-        return "\(hex(sbdf >> 24, 4)):\(hex(sbdf >> 16 & 0xFF, 2)):\(hex(sbdf >> 11 & 0x1F, 2)).\(hex(sbdf >> 8 & 0x7, 1))"
     }
 
     /// Writes the record into its source's block once the OS consumed the previous one, and raises

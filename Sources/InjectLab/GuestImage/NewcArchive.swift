@@ -1,4 +1,6 @@
+import FirmwareFormats
 import InjectHost
+
 /// A writer for the `newc` cpio format, the format of a Linux initramfs (uncompressed; the kernel
 /// also accepts it so).
 ///
@@ -44,8 +46,7 @@ public struct NewcArchive {
         let fields: [UInt32] = [ino, mode, 0, 0, links, 0, UInt32(data.count), 0, 0, 0, 0, UInt32(name.count), 0]
         bytes += Array("070701".utf8)
         for field in fields {
-            let hex = String(field, radix: 16, uppercase: true)
-            bytes += Array((String(repeating: "0", count: 8 - hex.count) + hex).utf8)
+            bytes += Array(hexText(field, digits: 8).uppercased().utf8)
         }
         bytes += name
         pad()

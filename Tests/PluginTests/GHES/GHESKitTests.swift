@@ -98,7 +98,13 @@ struct GHESKitTests {
         // A PCIe device is param4 (bit 2): segment, bus, device, function as ACPI lays them out.
         let pcie = try einjWrites(["section": "pcie", "bus": "1", "pcie_device": "3", "pcie_function": "1"])
         #expect(pcie["error_type"] == "0x40" && pcie["flags"] == "0x4" && pcie["param4"] == "0x11900")
-        #expect(EINJPlan.deviceText(0x11900) == "device_id: 0000:01:03.1")
+        // EINJ holds a segment in 8 bits: a wider one is refused, naming the value and the range.
+        #expect(throws: BackendError.self) { try einjWrites(["section": "pcie", "segment": "0x100", "bus": "1"]) }
+        do {
+            _ = try einjWrites(["section": "pcie", "segment": "256", "bus": "1"])
+        } catch {
+            #expect("\(error)".contains("segment=256") && "\(error)".contains("0-255"), "\(error)")
+        }
     }
 
     /// EINJ's CXL types: kernels without einj-cxl do not list them in available_error_type (the
