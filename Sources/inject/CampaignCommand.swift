@@ -129,7 +129,9 @@ struct CampaignCommand: AsyncParsableCommand {
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
         if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
         // Events the kernel said it lost itself are reported above, not counted against the step.
-        if results.contains(where: { !$0.passed }) { throw ExitCode(ExitCodes.unverified) }
+        if results.contains(where: { $0.seenEvents + ($0.kernelDropped ?? 0) < $0.expectedEvents || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0) }) {
+            throw ExitCode(ExitCodes.unverified)
+        }
     }
 
     private func format1(_ value: Double) -> String {

@@ -10,10 +10,11 @@ import Glibc
 
 /// Injections made only of attribute writes, carried out together where the target's kernel is:
 /// every file opened once and held for the batch (rewritten at offset 0, one system call per
-/// write; a file that refuses positional writes is opened for each write instead), the writes of
-/// each injection in order, the injections paced by `intervalMicroseconds` (a ``Pacer``: a
-/// ceiling, never caught up in a burst). A lab's agent runs a batch inside the guest, at guest-native speed, so that a
-/// campaign crosses the agent once per batch instead of once per write.
+/// write; a non-seekable file takes plain writes on its descriptor, and a file that cannot be held
+/// is opened for each write), the writes of each injection in order, the injections paced by
+/// `intervalMicroseconds` (a ``Pacer``: a ceiling, never caught up in a burst). A lab's agent runs
+/// a batch inside the guest, at guest-native speed, so that a campaign crosses the agent once per
+/// batch instead of once per write.
 public struct WriteBatch: Sendable, Codable, Equatable {
     /// One write: an index into ``paths`` and the value.
     public struct Write: Sendable, Codable, Hashable {
@@ -222,7 +223,7 @@ public struct WriteBatch: Sendable, Codable, Equatable {
             for write in writes {
                 do throws(TargetError) {
                     if let file = held[write.path], try file.write(write.value) { continue }
-                    // Refused positional writes (or could not be held): opened for this write.
+                    // The held file refused the write (or the file could not be held): opened for this write.
                     held[write.path] = nil
                     try files.write(write.value, to: targets[write.path], hint: nil)
                 } catch {
