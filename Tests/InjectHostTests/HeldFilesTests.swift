@@ -11,7 +11,12 @@ struct HeldFilesTests {
     /// The same files, but nothing can be held open: every write opens, writes and closes.
     struct OpenEveryTime: TargetFiles {
         let inner: AttributeFiles
-        func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) { try inner.write(value, to: path, hint: hint) }
+        /// Called before each write (a test times the writes and stalls one of them here).
+        var beforeWrite: @Sendable () -> Void = {}
+        func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
+            beforeWrite()
+            try inner.write(value, to: path, hint: hint)
+        }
         func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) { try inner.writeDevice(bytes, to: path, hint: hint) }
         func read(_ path: TargetPath) throws(TargetError) -> [UInt8] { try inner.read(path) }
         func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] { try inner.list(path) }
@@ -112,29 +117,19 @@ struct HeldFilesTests {
         #expect(TestSupport.read(root, "sys/a") == "sw\n", "the writes before the failing one were made")
     }
 
-    /// Files that cannot be held, whose writes are timed, and one of which stalls the way a guest
-    /// does when its host is busy.
-    final class StallingFiles: TargetFiles, @unchecked Sendable {
-        let inner: AttributeFiles
+    /// The start time of each write, one of which stalls the way a guest does when its host is busy.
+    final class WriteClock: @unchecked Sendable {
         let stallAt: Int
         let stallMicroseconds: UInt32
         private(set) var starts: [UInt64] = []
-        init(inner: AttributeFiles, stallAt: Int, stallMicroseconds: UInt32) {
-            self.inner = inner
+        init(stallAt: Int, stallMicroseconds: UInt32) {
             self.stallAt = stallAt
             self.stallMicroseconds = stallMicroseconds
         }
-        func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
+        func tick() {
             starts.append(HostClock.monotonicNanoseconds())
             if starts.count == stallAt { usleep(stallMicroseconds) }
-            try inner.write(value, to: path, hint: hint)
         }
-        func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) { try inner.writeDevice(bytes, to: path, hint: hint) }
-        func read(_ path: TargetPath) throws(TargetError) -> [UInt8] { try inner.read(path) }
-        func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] { try inner.list(path) }
-        func exists(_ path: String) -> Bool { inner.exists(path) }
-        func makeDirectory(_ path: TargetPath) throws(TargetError) { try inner.makeDirectory(path) }
-        func removeDirectory(_ path: TargetPath) throws(TargetError) { try inner.removeDirectory(path) }
     }
 
     /// A paced batch never catches up in a burst: after a stall (here 200 ms, twenty intervals)
@@ -146,12 +141,13 @@ struct HeldFilesTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: ["sys/a"])
-        let files = StallingFiles(inner: try AttributeFiles(root: FilePath(root.path)), stallAt: 5, stallMicroseconds: 200_000)
+        let clock = WriteClock(stallAt: 5, stallMicroseconds: 200_000)
+        let files = OpenEveryTime(inner: AttributeFiles(root: FilePath(root.path)), beforeWrite: { clock.tick() })
         let batch = WriteBatch(paths: ["sys/a"], injections: (0..<30).map { [.init(path: 0, value: "\($0)")] }, intervalMicroseconds: 10_000)
         let outcome = batch.run(on: files)
         #expect(outcome.completed == 30 && outcome.failure == nil && outcome.heldFiles == 0, "\(outcome)")
         #expect(outcome.late >= 1, "the stall made an injection late: \(outcome)")
-        let starts = files.starts
+        let starts = clock.starts
         #expect(starts.count == 30)
         let window: UInt64 = 3 * 10_000_000
         let busiest = starts.indices.map { first in starts[first...].prefix { $0 - starts[first] < window }.count }.max() ?? 0
