@@ -29,10 +29,24 @@ let package = Package(
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         // libffi, for vendor libraries described by a manifest instead of compiled against our header.
         .systemLibrary(name: "CLibFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        // The system layer, in two parts as NIOCore and NIOPosix are: text (hex, numbers, escaping;
+        // pure Swift, shared with the firmware formats and so with the backends), and below the host
+        // the platform itself (the C library imported in one file, files beneath a root, clocks,
+        // standard error, the unix-socket, QMP, IPMI and subprocess clients).
+        .target(name: "InjectText"),
+        .target(
+            name: "InjectSystem",
+            dependencies: [
+                "InjectText",
+                "CSystemShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // Firmware formats: CPER records (UEFI appendix N), ACPI tables (HEST, EINJ), one
         // little-endian byte codec, numbers and PCI addresses as the kernel prints them. Each
         // format is built and parsed by the same code; used by the lab, the backends and `inject decode`.
-        .target(name: "FirmwareFormats"),
+        .target(name: "FirmwareFormats", dependencies: ["InjectText"]),
         // The Swift SDK for plugin authors: compiled into each plugin, never shared at run time.
         .target(name: "InjectPluginAPI", dependencies: ["InjectPluginABI"]),
         // Test doubles for plugin authors: a target in memory, so probe and plan are unit-tested
@@ -43,20 +57,20 @@ let package = Package(
             name: "InjectHost",
             dependencies: [
                 "InjectPluginABI",
+                "InjectSystem",
                 "CLibFFI",
                 "CSystemShims",
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // The lab: a firmware-first RAS machine in QEMU (machine, guest image, firmware, agent). It
         // builds on the host; the host never imports it and sees a guest only as a GuestConnection.
-        .target(name: "InjectLab", dependencies: ["InjectHost", "FirmwareFormats", "CSystemShims", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "InjectLab", dependencies: ["InjectHost", "InjectSystem", "FirmwareFormats", "CSystemShims"]),
         // The command-line tool: argument parsing and output only; it wires the lab to the host.
         .executableTarget(
             name: "inject",
             dependencies: [
+                "InjectSystem",
                 "InjectHost",
                 "InjectLab",
                 "FirmwareFormats",
@@ -70,6 +84,7 @@ let package = Package(
         // Shared test helpers: products directory, temporary trees, C fixture builds, CLI runs.
         .target(name: "InjectTestSupport", dependencies: ["InjectHost"], path: "Tests/InjectTestSupport"),
         .testTarget(name: "InjectHostTests", dependencies: ["InjectHost", "InjectTestSupport"]),
+        .testTarget(name: "InjectSystemTests", dependencies: ["InjectSystem", "InjectTestSupport"]),
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
         .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),

@@ -18,7 +18,7 @@ public enum FormatError: Error, Equatable, CustomStringConvertible {
         case .badLength(let field, let value, let reason):
             return "\(field) is \(value): \(reason)"
         case .unknownRevision(let revision):
-            return "generic error data entry revision 0x\(String(revision, radix: 16)) is unknown (0x0201 and 0x0300 are)"
+            return "generic error data entry revision \(hexNumber(revision)) is unknown (0x0201 and 0x0300 are)"
         case .notHex(let text):
             return "'\(text.prefix(40))' is not hexadecimal bytes (give pairs like 0300 or 03:00, or a binary file)"
         case .invalid(let field, let reason):

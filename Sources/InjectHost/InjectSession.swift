@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// The host as one object: configuration files, the plugin registry and the target, built from
 /// the command line's options. The CLI is a thin layer over this type.
@@ -121,7 +120,7 @@ public final class InjectSession {
             throw .target(error)
         }
         var prepared = request
-        prepared.assignments.append(ParameterAssignment(parameter, .text("0x" + String(victim.physicalAddress, radix: 16))))
+        prepared.assignments.append(ParameterAssignment(parameter, .text(hexNumber(victim.physicalAddress))))
         return (prepared, victim)
     }
 

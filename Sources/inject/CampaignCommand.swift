@@ -1,10 +1,6 @@
 import ArgumentParser
 import InjectHost
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `inject campaign FILE`: many injections from a scenario, with progress, a summary and JUnit XML.
 struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

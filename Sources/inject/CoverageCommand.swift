@@ -2,10 +2,6 @@ import ArgumentParser
 import InjectHost
 import InjectLab
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `inject coverage`: a feature matrix of the target for a platform bring-up: every backend's
 /// paths (from its probe) as READY or N/A with the reason, and with --run, each backend's default
 /// (corrected) injection run with --verify as PASS, FAIL or N/A.

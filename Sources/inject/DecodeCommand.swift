@@ -1,10 +1,6 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import FirmwareFormats
 import InjectHost
-import SystemPackage
 
 /// `inject decode`: turn raw error records back into fields.
 struct DecodeCommand: ParsableCommand {
@@ -69,11 +65,11 @@ struct DecodeCPERCommand: ParsableCommand {
         }
         guard !global.json else {
             let severity = block.given.map { CPERSeverity(rawValue: $0.severity)?.description ?? "\($0.severity) (undefined)" } ?? block.severity.description
-            Output.json(Report(blockStatus: "0x" + String(block.given?.blockStatus ?? block.blockStatus, radix: 16), severity: severity,
+            Output.json(Report(blockStatus: hexNumber(block.given?.blockStatus ?? block.blockStatus), severity: severity,
                                problems: block.problems, entries: block.entries.map { entry in
                 Report.Entry(section: entry.section.name, type: entry.section.type.description,
                              severity: entry.givenSeverity.map { CPERSeverity(rawValue: $0)?.description ?? "\($0) (undefined)" } ?? entry.severity.description,
-                             revision: "0x" + String(entry.revision, radix: 16),
+                             revision: hexNumber(entry.revision),
                              fields: Dictionary(entry.section.fieldLines.map { line in
                                  let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
                                  return (parts[0], parts.count > 1 ? parts[1] : "")
@@ -107,7 +103,7 @@ struct DecodeCPERCommand: ParsableCommand {
             Output.error("--at reads firmware memory: give --lab NAME or --guest-memory FILE")
             throw ExitCode(ExitCodes.usage)
         }
-        guard let text = at, let address = ValueParser.parseUnsigned(text) else {
+        guard let text = at, let address = NumberText.unsigned(text) else {
             Output.error("--at '\(at ?? "")' is not an address (decimal or 0x hex)")
             throw ExitCode(ExitCodes.usage)
         }

@@ -1,11 +1,6 @@
 import ArgumentParser
 import InjectHost
 import InjectLab
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Options every subcommand shares: where plugins and configuration come from, the target, output.
 struct GlobalOptions: ParsableArguments {

@@ -1,9 +1,5 @@
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Ctrl-C for long commands (campaigns, watch): SIGINT sets a flag that the command checks
 /// between units of work, instead of killing the process mid-write.
 enum InterruptRequest {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import InjectHost
 import InjectLab
-import SystemPackage
 
 /// `inject lab ...`: the firmware-first RAS machine in software.
 struct LabCommand: ParsableCommand {
@@ -93,7 +92,7 @@ struct LabBootOptions: ParsableArguments {
     static func mask(_ text: String) -> UInt32? {
         var mask: UInt32 = 0
         for word in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = ValueParser.parseUnsigned(String(word).trimmed()), value != 0, value <= UInt64(EINJRegisters.supportedTypes) else { return nil }
+            guard let value = NumberText.unsigned(String(word).trimmed()), value != 0, value <= UInt64(EINJRegisters.supportedTypes) else { return nil }
             mask |= UInt32(value)
         }
         return mask & ~EINJRegisters.supportedTypes == 0 ? mask : nil
@@ -129,8 +128,8 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
         "  qmp          \(record.qmpSocket)",
         "  guest memory \(record.guestMemory)",
         "  console      \(record.consoleLog)",
-        "  GHES sources " + record.sources.map { "\($0.id) \($0.notification.name) block 0x\(String($0.blockAddress, radix: 16))" }.joined(separator: "; "),
-        "  EINJ         types 0x\(String(record.einjTypes ?? 0, radix: 16)), firmware " + (firmware.map {
+        "  GHES sources " + record.sources.map { "\($0.id) \($0.notification.name) block \(hexNumber($0.blockAddress))" }.joined(separator: "; "),
+        "  EINJ         types \(hexNumber(record.einjTypes ?? 0)), firmware " + (firmware.map {
             "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered" + ($0.pending ? ", one waiting for its trigger" : "")
                 + ($0.last.isEmpty ? "" : "; last: \($0.last)")
         } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),

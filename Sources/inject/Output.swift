@@ -4,10 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Printing for the CLI: text to stdout, errors to stderr, JSON with sorted keys.
 enum Output {
     static func line(_ text: String) { print(text) }

@@ -1,10 +1,6 @@
 import ArgumentParser
 import InjectHost
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `inject run B name=value ...`: validate, plan, journal, execute (or print with --dry-run), verify.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

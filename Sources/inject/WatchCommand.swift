@@ -1,10 +1,6 @@
 import ArgumentParser
 import InjectHost
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `inject watch`: RAS events as they happen, decoded, as text or JSON lines.
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

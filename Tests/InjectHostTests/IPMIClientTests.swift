@@ -23,10 +23,10 @@ struct IPMIClientTests {
     }
 
     @Test func responsesAndRefusalsAreRead() {
-        #expect(IPMIClient.parseResponse(" 01 80 00\n 1f") == [0x01, 0x80, 0x00, 0x1f])
-        let refusal = IPMIClient.refusal(["ipmitool"], "Unable to send RAW command (channel=0x0 netfn=0x0 lun=0x0 cmd=0x2 rsp=0xd5): Command not supported")
+        #expect(IPMITool.parseResponse(" 01 80 00\n 1f") == [0x01, 0x80, 0x00, 0x1f])
+        let refusal = IPMITool.refusal(["ipmitool"], "Unable to send RAW command (channel=0x0 netfn=0x0 lun=0x0 cmd=0x2 rsp=0xd5): Command not supported")
         #expect(refusal?.description.contains("completion code 0xd5") == true)
-        #expect(IPMIClient.refusal(["ipmitool"], "Could not open device at /dev/ipmi0") == nil)
+        #expect(IPMITool.refusal(["ipmitool"], "Could not open device at /dev/ipmi0") == nil)
     }
 
     @Test func onlyRealTargetsHaveARoute() {

@@ -4,7 +4,7 @@ import Testing
 /// SHA-256 against the FIPS 180-4 example vectors and a two-block boundary.
 @Suite("SHA-256")
 struct SHA256Tests {
-    func hex(_ text: String) -> String { SHA256.digest(Array(text.utf8)).map { ValueParser.hexByte($0) }.joined() }
+    func hex(_ text: String) -> String { hexDigits(SHA256.digest(Array(text.utf8))) }
 
     @Test func knownVectors() {
         #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// PCI Express Advanced Error Reporting: correctable, non-fatal and fatal errors on a PCIe
@@ -50,8 +51,8 @@ public struct AERBackend: InjectBackend {
                 detail += nativePorts.contains(address) ? "; native AER (the OS owns it)" : "; no AER service: firmware first, or the OS was not granted AER (_OSC)"
             } else if let registers = AERRegisters.read(address, on: target) {
                 detail += registers.deviceControl & 7 == 7 ? "; reports all classes"
-                    : "; error reporting disabled in Device Control (0x\(String(registers.deviceControl, radix: 16))): its messages are not sent"
-                detail += "; masked: correctable 0x\(String(registers.correctableMask, radix: 16)), uncorrectable 0x\(String(registers.uncorrectableMask, radix: 16)); fatal: 0x\(String(registers.severity, radix: 16))"
+                    : "; error reporting disabled in Device Control (\(hexNumber(registers.deviceControl))): its messages are not sent"
+                detail += "; masked: correctable \(hexNumber(registers.correctableMask)), uncorrectable \(hexNumber(registers.uncorrectableMask)); fatal: \(hexNumber(registers.severity))"
             }
             found.append(Capability(address, available: true, detail))
         }

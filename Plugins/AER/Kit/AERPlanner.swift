@@ -61,7 +61,7 @@ struct AERPlanner {
         let unknownCorrectable = AERError.decode(aer.correctable, .correctable).unknown
         let unknownUncorrectable = AERError.decode(aer.uncorrectable, .uncorrectable).unknown
         guard unknownCorrectable == 0, unknownUncorrectable == 0 else {
-            throw BackendError.invalid("\(aer.origin): status bits 0x\(String(unknownCorrectable | unknownUncorrectable, radix: 16)) are reserved in the AER status registers; name errors (error=) or use defined bits")
+            throw BackendError.invalid("\(aer.origin): status bits \(hexNumber(unknownCorrectable | unknownUncorrectable)) are reserved in the AER status registers; name errors (error=) or use defined bits")
         }
         let severityRegister = registers?.severity ?? AERError.defaultSeverity
         let classes = split(aer, severityRegister: severityRegister)
@@ -72,7 +72,7 @@ struct AERPlanner {
             let masked = (aer.correctable & registers.correctableMask, aer.uncorrectable & registers.uncorrectableMask)
             if masked.0 != 0 || masked.1 != 0 {
                 let names = (AERError.decode(masked.0, .correctable).errors + AERError.decode(masked.1, .uncorrectable).errors).map(\.name)
-                throw BackendError.invalid("\(aer.origin): \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") masked on \(device.address) (Correctable Error Mask 0x\(String(registers.correctableMask, radix: 16)), Uncorrectable 0x\(String(registers.uncorrectableMask, radix: 16))): the device would record but never report \(names.count == 1 ? "it" : "them"); choose another error, or clear the mask bit in its AER capability first")
+                throw BackendError.invalid("\(aer.origin): \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") masked on \(device.address) (Correctable Error Mask \(hexNumber(registers.correctableMask)), Uncorrectable \(hexNumber(registers.uncorrectableMask))): the device would record but never report \(names.count == 1 ? "it" : "them"); choose another error, or clear the mask bit in its AER capability first")
             }
         }
         if classes.nonFatal != 0 || classes.fatal != 0 {
@@ -103,7 +103,7 @@ struct AERPlanner {
             let preferred = AERError.named(fatal ? "DLP" : "POISON_TLP")!
             let candidates = [preferred] + AERError.all.filter { $0.register == .uncorrectable }
             guard let error = candidates.first(where: { ($0.mask & severityRegister != 0) == fatal && $0.mask & mask.1 == 0 }) else {
-                throw BackendError.invalid("no unmasked \(fatal ? "fatal" : "non-fatal") error on this device (Uncorrectable Error Severity 0x\(String(severityRegister, radix: 16)))")
+                throw BackendError.invalid("no unmasked \(fatal ? "fatal" : "non-fatal") error on this device (Uncorrectable Error Severity \(hexNumber(severityRegister)))")
             }
             aer.uncorrectable = error.mask
         }
@@ -124,7 +124,7 @@ struct AERPlanner {
         guard wanted == all, classes.correctable == 0 || severity == "correctable", classes.nonFatal == 0 || severity == "nonfatal",
               classes.fatal == 0 || severity == "fatal" else {
             let source = registers == nil ? "the PCIe default severities" : "\(device)'s Uncorrectable Error Severity register"
-            throw BackendError.invalid("severity=\(severity) does not match the errors: by \(source) (0x\(String(severityRegister, radix: 16))), "
+            throw BackendError.invalid("severity=\(severity) does not match the errors: by \(source) (\(hexNumber(severityRegister))), "
                 + Self.describe(classes) + "; leave severity= out, or choose errors of that class")
         }
     }
@@ -243,7 +243,7 @@ struct AERPlanner {
             }
             let names = errors.compactMap(\.traceName).enumerated().map { " error\($0.offset)=\"\($0.element)\"" }.joined()
             // The kernel prints the header words in hex without leading zeros.
-            let header = aer.header.map { " header=\"{" + $0.map { "0x" + String($0, radix: 16) }.joined(separator: ",") + "}\"" } ?? ""
+            let header = aer.header.map { " header=\"{" + $0.map { hexNumber($0) }.joined(separator: ",") + "}\"" } ?? ""
             plan.expect(.traceEvent("ras:aer_event", fields: "dev_name=\(address) severity=\"\(cls.traceSeverity)\"" + names + (route == "ghes" ? "" : header)))
             // QEMU sends one message per error; the root port may fold them into one report.
             let messages = route == "qemu" ? errors.count : 1

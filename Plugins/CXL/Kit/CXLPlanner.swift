@@ -18,7 +18,7 @@ struct CXLPlanner {
             var fields = ["log": p.text("log") ?? "informational", "flags": "\(p.number("flags") ?? 0)", "dpa": "\(dpa)",
                           "descriptor": "\(p.number("descriptor") ?? 1)", "type": "\(p.number("type") ?? 0)",
                           "transaction-type": "\(p.number("transaction_type") ?? 0)"]
-            var expected = "\(base) log=\(capitalized(p.text("log") ?? "informational")) dpa=\(String(dpa, radix: 16))"
+            var expected = "\(base) log=\(capitalized(p.text("log") ?? "informational")) dpa=\(hexText(dpa))"
             let optional = event == "dram" ? ["channel", "rank", "bank_group", "bank", "row", "column"] : ["channel", "rank", "device"]
             for name in optional {
                 if let value = p.number(name) {
@@ -60,21 +60,21 @@ struct CXLPlanner {
         case "poison", "clear-poison":
             let length = p.number("length") ?? 64
             guard dpa % 64 == 0, length % 64 == 0 else {
-                throw BackendError.invalid("poison takes 64-byte units: dpa=0x\(String(dpa, radix: 16)) and length=\(length) must be multiples of 64")
+                throw BackendError.invalid("poison takes 64-byte units: dpa=\(hexNumber(dpa)) and length=\(length) must be multiples of 64")
             }
             let clear = event == "clear-poison"
             if via == "qemu" {
                 try qmp("cxl-inject-poison", memdev, ["\"start\": \(dpa)", "\"length\": \(length)"],
-                        note: "QEMU adds 0x\(String(dpa, radix: 16))+\(length) to \(memdev.name)'s poison list", &plan)
+                        note: "QEMU adds \(hexNumber(dpa))+\(length) to \(memdev.name)'s poison list", &plan)
                 readPoisonList(memdev, &plan)
-                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=List dpa=0x\(String(dpa, radix: 16)) dpa_length=0x\(String(length, radix: 16))"))
+                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=List dpa=\(hexNumber(dpa)) dpa_length=\(hexNumber(length))"))
             } else {
                 guard length == 64 else { throw BackendError.invalid("the kernel's \(clear ? "clear_poison" : "inject_poison") takes one 64-byte line: leave length= at 64") }
-                plan.write("sys/kernel/debug/cxl/\(memdev.name)/\(clear ? "clear_poison" : "inject_poison")", "0x" + String(dpa, radix: 16),
-                           note: "the kernel sends the device \(clear ? "Clear" : "Inject") Poison for the line at DPA 0x\(String(dpa, radix: 16))",
+                plan.write("sys/kernel/debug/cxl/\(memdev.name)/\(clear ? "clear_poison" : "inject_poison")", hexNumber(dpa),
+                           note: "the kernel sends the device \(clear ? "Clear" : "Inject") Poison for the line at DPA \(hexNumber(dpa))",
                            hint: "needs CONFIG_CXL_MEM debugfs and a device that supports the command; EBUSY: the address is mapped in a region (offline it first)",
                            trigger: true)
-                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=\(clear ? "Clear" : "Inject") dpa=0x\(String(dpa, radix: 16))"))
+                plan.expect(.traceEvent("cxl:cxl_poison", fields: "\(base) trace_type=\(clear ? "Clear" : "Inject") dpa=\(hexNumber(dpa))"))
             }
         case "poison-list":
             readPoisonList(memdev, &plan, trigger: true)
@@ -240,7 +240,7 @@ struct CXLPlanner {
         guard let sbdf = PCIeSBDF(segment: UInt16(at.segment), bus: UInt16(at.bus), device: UInt16(at.device), function: UInt16(at.function)) else {
             throw BackendError.unsupported("\(port) is in segment \(at.segment): EINJ's SBDF names segments 0-255 only")
         }
-        plan.notify("ghes", ["via": "einj", "error_type": "0x" + String(type, radix: 16), "param4": "0x" + String(sbdf.raw, radix: 16)],
+        plan.notify("ghes", ["via": "einj", "error_type": hexNumber(type), "param4": hexNumber(sbdf.raw)],
                     note: "EINJ \(protocolName == "cache" ? "CXL.cache" : "CXL.mem") protocol \(correctable ? "correctable" : "uncorrectable non-fatal") error into \(port), \(memdev.name)'s downstream port")
     }
 

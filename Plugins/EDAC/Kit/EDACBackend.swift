@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Memory-controller errors aimed at a DIMM and checked against its EDAC counters: EDAC's fake
@@ -52,7 +53,7 @@ public struct EDACBackend: InjectBackend {
             for dimm in controller.dimms {
                 let device = controller.isGHES ? inventory.memoryMap.device(for: dimm) : nil
                 capabilities.append(Capability("mc\(controller.index)/\(dimm.name)", available: true,
-                                               dimm.summary + (device.map { ", SMBIOS handle 0x\(String($0.handle, radix: 16))" } ?? "")))
+                                               dimm.summary + (device.map { ", SMBIOS handle \(hexNumber($0.handle))" } ?? "")))
             }
         }
         let fake = target.exists("sys/kernel/debug/edac/mc0/fake_inject")
@@ -145,7 +146,7 @@ public struct EDACBackend: InjectBackend {
             throw BackendError.invalid("via=decoder needs address=PHYS: the driver decodes the DIMM from it")
         }
         let file = Self.decoderFiles.first(where: request.target.exists) ?? Self.decoderFiles[0]
-        plan.write(file, "0x" + String(address, radix: 16), note: "the driver decodes 0x\(String(address, radix: 16)) and reports a corrected error there",
+        plan.write(file, hexNumber(address), note: "the driver decodes \(hexNumber(address)) and reports a corrected error there",
                    hint: "needs skx_edac or i10nm_edac with CONFIG_EDAC_DEBUG", trigger: true)
         if count > 1 { plan.repeatLast(1, times: count - 1, note: "\(count) errors in all") }
     }
@@ -160,7 +161,7 @@ public struct EDACBackend: InjectBackend {
         var arguments = ["source": String(p.number("source") ?? 0), "severity": uncorrected ? "recoverable" : "corrected",
                          "fru_text": dimm.map { String($0.label.split(separator: " ").last ?? "") } ?? "EDAC mc\(mc)"]
         for name in ["block_address", "address"] {
-            if let value = p.number(name) { arguments[name] = "0x" + String(value, radix: 16) }
+            if let value = p.number(name) { arguments[name] = hexNumber(value) }
         }
         for name in ["node", "card", "module", "rank"] {
             if let value = p.number(name) { arguments[name] = String(value) }
@@ -174,7 +175,7 @@ public struct EDACBackend: InjectBackend {
                         + (memoryMap?.problem.map { " (the SMBIOS table: \($0))" } ?? "") + ", so no record can name it")
                 }
                 arguments["module_handle"] = String(device.handle)
-                note += " on '\(dimm.label)' (SMBIOS handle 0x\(String(device.handle, radix: 16)))"
+                note += " on '\(dimm.label)' (SMBIOS handle \(hexNumber(device.handle)))"
             } else {
                 note += " on no single DIMM (no dimm=, and no SMBIOS range holds the address): mc\(mc)'s counters without location move"
             }

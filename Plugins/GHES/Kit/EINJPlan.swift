@@ -67,10 +67,10 @@ enum EINJPlan {
         // in /sys/kernel/debug/cxl/einj_types); elsewhere error_type's write checks the platform's.
         let listsCXL = offered.contains { $0 & cxlTypes != 0 } || target.exists("sys/kernel/debug/cxl/einj_types")
         if !offered.isEmpty && !offered.contains(type) && (type & cxlTypes == 0 || listsCXL) {
-            throw BackendError.unsupported("EINJ error type 0x\(String(type, radix: 16)) (\(name)) is not offered by this platform; available_error_type lists "
-                                           + offered.map { "0x" + String($0, radix: 16) }.joined(separator: ", "))
+            throw BackendError.unsupported("EINJ error type \(hexNumber(type)) (\(name)) is not offered by this platform; available_error_type lists "
+                                           + offered.map { hexNumber($0) }.joined(separator: ", "))
         }
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        func hex(_ value: UInt64) -> String { hexNumber(value) }
         func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
             plan.write("\(directory)/\(file)", value, note: note, hint: hint, trigger: trigger)
         }

@@ -88,7 +88,7 @@ public struct GHESBackend: InjectBackend {
                 plan.expect(.kernelLog(KernelText.physicalAddress(address)))
                 if builder.severity == .recoverable {
                     // An uncorrected memory error with an address ends in memory_failure() of its page.
-                    plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=0x" + String(address >> 12, radix: 16)))
+                    plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=0x" + hexText(address >> 12)))
                 }
             }
             return plan
@@ -113,7 +113,7 @@ public struct GHESBackend: InjectBackend {
             // x86 also logs a corrected memory record with an address as a machine check of bank 255
             // (apei_mce_report_mem_error), which, unlike the printed report, is neither rate-limited
             // nor deduplicated.
-            plan.expect(.traceEvent("mce:mce_record", fields: "bank=255 addr=0x" + String(p.number("address")!, radix: 16)))
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=255 addr=" + hexNumber(p.number("address")!)))
         case "vendor" where p.text("section_type").flatMap { GUID($0.uppercased()) }.flatMap(NamedSectionTypes.name) == nil:
             // A section the kernel names goes to its driver, not to non_standard_event.
             plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
@@ -148,7 +148,7 @@ public struct GHESBackend: InjectBackend {
         }
         plan.waitForZero(at: block, timeoutMicroseconds: 5_000_000,
                          note: "firmware never overwrites a record the OS has not consumed (block status non-zero)")
-        plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at 0x\(String(block, radix: 16))\n" + record.fieldLines.joined(separator: "\n"))
+        plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at \(hexNumber(block))\n" + record.fieldLines.joined(separator: "\n"))
         let notify = p.text("notify") ?? "auto"
         let notification = source?.notification
         if notify == "nmi" || (notify == "auto" && notification?.kind == .nmi) {

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Page poisoning through hwpoison-inject (`/sys/kernel/debug/hwpoison`): where an uncorrected
@@ -10,7 +11,7 @@ enum HWPoisonPlan {
             throw BackendError.invalid("via=hwpoison needs pfn=N or addr=ADDR (the page to poison)")
         }
         let hint = "modprobe hwpoison-inject; mount -t debugfs none /sys/kernel/debug"
-        let pfnHex = "0x" + String(pfn, radix: 16)
+        let pfnHex = hexNumber(pfn)
         var plan = Plan()
         if p.flag("unpoison") {
             plan.write("\(directory)/unpoison-pfn", pfnHex, note: "return page \(pfnHex) to use", hint: hint, trigger: true)

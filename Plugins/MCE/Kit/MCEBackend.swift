@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// Machine checks through the kernel's mce-inject debugfs files or QEMU's HMP `mce` command.
@@ -121,7 +122,7 @@ public struct MCEBackend: InjectBackend {
             plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexText(page))",
                                     note: "action optional: the kernel takes the page out of use instead of printing the record"))
         } else {
-            plan.expect(.kernelLog("Bank \(bank): \(String(status.raw, radix: 16))"))
+            plan.expect(.kernelLog("Bank \(bank): \(hexText(status.raw))"))
         }
         return plan
     }

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// mce-inject's input language (andikleen/mce-inject: mce.lex, mce.y), read the way mce-inject
@@ -69,7 +70,7 @@ struct MCEInjectFile {
                 BANK \(bank)
                 TSC \(hex(tsc))
                 TIME \(time)
-                RIP 0x\(cs < 16 ? "0" : "")\(String(cs, radix: 16)):\(hex(ip))
+                RIP \(hexNumber(cs, digits: 2)):\(hex(ip))
                 MISC \(hex(misc))
                 ADDR \(hex(addr))
                 STATUS \(hex(status))

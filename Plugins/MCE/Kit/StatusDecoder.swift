@@ -1,3 +1,4 @@
+import FirmwareFormats
 /// MCi_STATUS decoded field by field, for `--dry-run` and for users who paste a status word.
 enum StatusDecoder {
     /// One line per field.
@@ -18,8 +19,8 @@ enum StatusDecoder {
             "  55 AR    \(bit(55))  action required",
             "  44 DEFERRED \(bit(44))  (AMD) deferred error",
             "  52:38 corrected count \(raw >> 38 & 0x7FFF)",
-            "  31:16 model-specific 0x\(String(raw >> 16 & 0xFFFF, radix: 16))",
-            "  15:0  MCA code 0x\(String(code, radix: 16)): \(MCACode(raw: code).description)",
+            "  31:16 model-specific \(hexNumber(raw >> 16 & 0xFFFF))",
+            "  15:0  MCA code \(hexNumber(code)): \(MCACode(raw: code).description)",
             "  severity: \(status.severityName)",
         ]
     }

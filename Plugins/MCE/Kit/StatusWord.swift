@@ -86,4 +86,4 @@ enum MCGStatus {
 }
 
 /// `0x` and lower-case hex digits, as the mce backend writes every register value.
-func hexText(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+func hexText(_ value: UInt64) -> String { hexNumber(value) }

@@ -254,7 +254,7 @@ public struct HEST: Sendable, Equatable {
                 let notification = generic.notification
                 line += ", notified by " + (notification.kind?.description ?? "type \(notification.type)")
                 if notification.kind == .polled { line += " every \(notification.pollIntervalMilliseconds) ms" }
-                line += ", status address register 0x\(String(generic.errorStatusAddress.address, radix: 16))"
+                line += ", status address register \(hexNumber(generic.errorStatusAddress.address))"
             }
             return line
         }

@@ -1,29 +1,3 @@
-/// The bytes of `digits` read two hex digits at a time, or `nil` for an odd count or a non-hex digit.
-public func hexPairs(_ digits: String) -> [UInt8]? {
-    guard digits.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-        out.append(byte)
-        index = next
-    }
-    return out
-}
-
-/// `bytes` as two lower-case hex digits each: what ``hexPairs(_:)`` reads back.
-public func hexDigits(_ bytes: [UInt8]) -> String {
-    bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-}
-
-/// `value` in lower-case hex, zero-padded to `digits` (wider values keep all their digits), as C's
-/// `%0*x` prints it: how kernel lines, aer-inject files and PCI addresses write numbers.
-public func hexText<T: BinaryInteger>(_ value: T, digits: Int) -> String {
-    let text = String(value, radix: 16)
-    return text.count >= digits ? text : String(repeating: "0", count: digits - text.count) + text
-}
-
 /// A PCI function's address as Linux writes it, `ssss:bb:dd.f`.
 public func pciAddress(segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) -> String {
     "\(hexText(segment, digits: 4)):\(hexText(bus, digits: 2)):\(hexText(device, digits: 2)).\(hexText(function, digits: 1))"

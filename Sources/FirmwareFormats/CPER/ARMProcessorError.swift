@@ -112,13 +112,13 @@ public struct ARMProcessorError: Sendable, Equatable {
 
     /// The fields as `name: value` text.
     public var fieldLines: [String] {
-        var lines = ["mpidr: 0x\(String(mpidr, radix: 16))", "midr: 0x\(String(midr, radix: 16))",
+        var lines = ["mpidr: \(hexNumber(mpidr))", "midr: \(hexNumber(midr))",
                      "affinity_level: \(affinityLevel)", "running_state: \(runningState)"]
         let types = ["cache", "TLB", "bus", "micro-architectural"]
         for (index, error) in errors.enumerated() {
             lines.append("error \(index): \(error.type < 4 ? types[Int(error.type)] : "type \(error.type)")"
-                         + " info 0x\(String(error.errorInformation, radix: 16))"
-                         + " va 0x\(String(error.virtualFaultAddress, radix: 16)) pa 0x\(String(error.physicalFaultAddress, radix: 16))")
+                         + " info \(hexNumber(error.errorInformation))"
+                         + " va \(hexNumber(error.virtualFaultAddress)) pa \(hexNumber(error.physicalFaultAddress))")
         }
         return lines
     }

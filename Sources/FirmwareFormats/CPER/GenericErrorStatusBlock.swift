@@ -200,7 +200,7 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         var found: [String] = []
         let claimed = Int(given.blockStatus >> 4 & 0x3FF)
         if claimed != entries.count { found.append("block status claims \(claimed) entr\(claimed == 1 ? "y" : "ies"), \(entries.count) present") }
-        if given.blockStatus & ~UInt32(0x3FFF) != 0 { found.append("block status has reserved bits set (0x\(String(given.blockStatus & ~UInt32(0x3FFF), radix: 16)))") }
+        if given.blockStatus & ~UInt32(0x3FFF) != 0 { found.append("block status has reserved bits set (\(hexNumber(given.blockStatus & ~UInt32(0x3FFF))))") }
         if given.blockStatus & 0x3 == 0 && !entries.isEmpty { found.append("block status has neither uncorrectable nor correctable valid set") }
         if given.blockStatus & 0x3 != blockStatus & 0x3 && !entries.isEmpty {
             found.append("block status says \(Self.kinds(given.blockStatus)), the entries are \(Self.kinds(blockStatus))")
@@ -227,7 +227,7 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         let status = given?.blockStatus ?? blockStatus
         let claimed = Int(status >> 4 & 0x3FF)
         let shownSeverity = given.map { CPERSeverity(rawValue: $0.severity).map(String.init(describing:)) ?? "\($0.severity) (undefined)" } ?? "\(severity)"
-        var lines = ["block status: 0x\(String(status, radix: 16)) (\(claimed) entr\(claimed == 1 ? "y" : "ies") claimed, \(Self.kinds(status)) valid), severity: \(shownSeverity)"]
+        var lines = ["block status: \(hexNumber(status)) (\(claimed) entr\(claimed == 1 ? "y" : "ies") claimed, \(Self.kinds(status)) valid), severity: \(shownSeverity)"]
         if let given {
             lines.append("raw data offset: \(given.rawDataOffset), raw data length: \(given.rawDataLength), data length: \(given.dataLength)")
         }

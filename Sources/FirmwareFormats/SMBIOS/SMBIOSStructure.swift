@@ -68,7 +68,7 @@ public struct SMBIOSStructure: Sendable, Equatable {
             var start = cursor
             while true {
                 guard cursor < bytes.count else {
-                    throw .truncated(field: "string set of type \(type) handle 0x\(String(handle, radix: 16))", offset: start, needed: 1, available: 0)
+                    throw .truncated(field: "string set of type \(type) handle \(hexNumber(handle))", offset: start, needed: 1, available: 0)
                 }
                 if bytes[cursor] == 0 {
                     if cursor == start {

@@ -1,9 +1,5 @@
 import Dispatch
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A campaign step carried out in batches where the target's kernel is: when every injection of
 /// the step is made of attribute writes and the step counts its events (or does not verify), up
 /// to ``CampaignRunner/batchLimit`` injections are planned and validated on the host, their intents

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Runs a ``Scenario`` on a session's target: every injection validated, planned, journaled and
 /// executed through ``InjectSession/perform(_:journal:confirmed:verify:verifyTimeout:problems:)``,
 /// at the step's rate and within its duration, verified by counting the kernel's trace events for
@@ -193,7 +189,7 @@ public struct CampaignRunner {
                     // The kernel did not take the previous record: its loss, not the injection's.
                     notConsumed += 1
                     result.kernelDropped = (result.kernelDropped ?? 0) + (plannedEvents ?? 0)
-                    result.dropReason = "the OS had not consumed the previous record at 0x\(String(address, radix: 16)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
+                    result.dropReason = "the OS had not consumed the previous record at \(hexNumber(address)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
                     result.dropRate = Double(index + 1) / max(elapsed(), 0.001)
                 } catch {
                     result.failed += 1

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-import SystemPackage
 
 /// The case files of a campaign step (`"cases"`): a shell pattern such as `soft-inj/*/data`
 /// (the shape of mce-test's coverage cases; a matched directory stands for the files in it, hidden

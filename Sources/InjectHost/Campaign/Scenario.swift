@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
 
 /// A campaign: steps of injections with counts, rates and durations, seeded random parameters,
 /// and stop conditions, read from a JSON file.
@@ -178,11 +177,11 @@ public struct Scenario: Sendable, Equatable {
         }
         if words.first == "random" {
             let bounds = words.count > 1 ? words[1].split(separator: ".", omittingEmptySubsequences: true).map(String.init) : []
-            guard bounds.count == 2, let low = ValueParser.parseUnsigned(bounds[0]), let high = ValueParser.parseUnsigned(bounds[1]), low <= high else {
+            guard bounds.count == 2, let low = NumberText.unsigned(bounds[0]), let high = NumberText.unsigned(bounds[1]), low <= high else {
                 throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]")
             }
             var align: UInt64 = 1
-            if words.count == 4, words[2] == "align", let value = ValueParser.parseUnsigned(words[3]), value > 0 { align = value }
+            if words.count == 4, words[2] == "align", let value = NumberText.unsigned(words[3]), value > 0 { align = value }
             else if words.count != 2 { throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]") }
             return .random(low...high, align: align)
         }
@@ -221,7 +220,7 @@ extension Scenario.Step {
             var generator = SeededGenerator(seed: 0)
             switch source {
             case .choice(let names): return names[0]
-            case .random(let range, let align): return "0x" + String((range.lowerBound + align - 1) / align * align, radix: 16)
+            case .random(let range, let align): return hexNumber((range.lowerBound + align - 1) / align * align)
             case .fixed: return source.value(using: &generator)
             }
         }
@@ -234,7 +233,7 @@ extension Scenario.Step {
             let values: [String]
             switch parameter.value {
             case .choice(let names): values = Array(names.dropFirst())
-            case .random(let range, let align): values = ["0x" + String(range.upperBound / align * align, radix: 16)]
+            case .random(let range, let align): values = [hexNumber(range.upperBound / align * align)]
             case .fixed: values = []
             }
             for value in values {
@@ -254,7 +253,7 @@ extension Scenario.ValueSource {
         case .fixed(let text): return text
         case .choice(let names): return "choice " + names.joined(separator: "|")
         case .random(let range, let align):
-            return "random 0x\(String(range.lowerBound, radix: 16))..0x\(String(range.upperBound, radix: 16))" + (align > 1 ? " align 0x\(String(align, radix: 16))" : "")
+            return "random \(hexNumber(range.lowerBound))..\(hexNumber(range.upperBound))" + (align > 1 ? " align \(hexNumber(align))" : "")
         }
     }
 
@@ -266,7 +265,7 @@ extension Scenario.ValueSource {
         case .random(let range, let align):
             let span = (range.upperBound - range.lowerBound) / align
             let pick = range.lowerBound + (span == .max ? generator.next() : generator.next() % (span + 1)) * align
-            return "0x" + String(pick, radix: 16)
+            return hexNumber(pick)
         }
     }
 }

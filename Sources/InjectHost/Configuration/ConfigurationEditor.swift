@@ -3,11 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Rewrites one top-level key of a JSON configuration file, keeping every other value exactly
 /// (64-bit integers included); formatting becomes the encoder's (sorted keys, indented).

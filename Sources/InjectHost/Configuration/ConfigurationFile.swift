@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import Configuration
-import SystemPackage
 
 /// A JSON configuration file, served to the resolver through swift-configuration's
 /// `InMemoryProvider`.

@@ -1,11 +1,4 @@
 import InjectPluginABI
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A `.file` parameter's files (ABI 1.3, `INJECT_PARAM_FILE`): read here, on the machine running
 /// `inject`, before anything is planned, and handed to the plugin as one byte string in which

@@ -64,7 +64,7 @@ public struct ParameterSpec: Sendable, Equatable, Codable {
         // Hex for addresses and bit-field limits (2^n or 2^n-1), decimal for counts and times.
         let bitLimit = bounds.max.nonzeroBitCount == 1 || bounds.max & (bounds.max &+ 1) == 0
         let hex = type == .address || (bounds.max >= 0xFFFF && bitLimit)
-        func show(_ v: UInt64) -> String { hex ? "0x" + String(v, radix: 16) : String(v) }
+        func show(_ v: UInt64) -> String { hex ? hexNumber(v) : String(v) }
         return "\(show(bounds.min))...\(show(bounds.max))"
     }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The checks behind `inject doctor`: privileges, mounts, lockdown, modules, the QEMU monitor and
 /// the plugin directories, each with what to do about it.
 public struct Doctor {

@@ -1,10 +1,3 @@
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Carries out a validated plan on a target, step by step, stopping at the first failure.
 public struct Executor {
@@ -182,7 +175,7 @@ private struct StepRunner {
             case .ipmi(let request):
                 guard let route = target.ipmiRoute else { throw TargetError.noIPMI }
                 let response = try await IPMIClient.send(request, route: route)
-                return response.isEmpty ? nil : "response " + response.map { ValueParser.hexByte($0) }.joined(separator: " ")
+                return response.isEmpty ? nil : "response " + hexDigits(response, separator: " ")
             case .qmp(let command, let arguments):
                 return try qmp(command, arguments, hint: step.hint)
             case .writeDevice(let path, let bytes):

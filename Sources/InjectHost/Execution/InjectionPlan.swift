@@ -71,12 +71,12 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
             try c.encode(argv, forKey: .argv)
         case .writeMemory(let address, let bytes):
             try c.encode("memory", forKey: .kind)
-            try c.encode("0x" + String(address, radix: 16), forKey: .address)
-            try c.encode(bytes.map { ValueParser.hexByte($0) }.joined(), forKey: .bytes)
+            try c.encode(hexNumber(address), forKey: .address)
+            try c.encode(hexDigits(bytes), forKey: .bytes)
         case .writeDevice(let path, let bytes):
             try c.encode("device", forKey: .kind)
             try c.encode(path.relative, forKey: .path)
-            try c.encode(bytes.map { ValueParser.hexByte($0) }.joined(), forKey: .bytes)
+            try c.encode(hexDigits(bytes), forKey: .bytes)
         case .notify(let backend, let assignments):
             try c.encode("notify", forKey: .kind)
             try c.encode(backend, forKey: .command)
@@ -86,7 +86,7 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
             try c.encode(microseconds, forKey: .microseconds)
         case .waitMemoryZero(let address, let microseconds):
             try c.encode("wait-zero", forKey: .kind)
-            try c.encode("0x" + String(address, radix: 16), forKey: .address)
+            try c.encode(hexNumber(address), forKey: .address)
             try c.encode(microseconds, forKey: .microseconds)
         case .vendorCall(let call):
             try c.encode("call", forKey: .kind)

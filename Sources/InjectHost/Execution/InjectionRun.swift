@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One injection as `inject run` and campaigns carry it out: confirmation checked, observers armed
 /// (with `verify`), the intent journaled and flushed before anything runs, the plan executed, the
 /// events awaited, the outcome journaled.

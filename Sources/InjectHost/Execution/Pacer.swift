@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Paces numbered starts (injections, batches' writes) so that a rate is a ceiling: start `n` is
 /// due one interval after start `n - 1` was due. A start found more than an interval behind its
 /// schedule (the machine stalled, or the work is slower than the rate) restarts the schedule from

@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// Text forms of plans and steps, as `--dry-run` prints them.
 public enum PlanRenderer {
@@ -19,12 +18,12 @@ public enum PlanRenderer {
             if let arguments { request["arguments"] = arguments }
             return "qmp \(JSONValue.object(request))"
         case .exec(let argv):
-            return "exec \(argv.map(shellQuoted).joined(separator: " "))"
+            return "exec \(argv.map(shellWord).joined(separator: " "))"
         case .writeMemory(let address, let bytes):
-            let preview = bytes.prefix(16).map { ValueParser.hexByte($0) }.joined()
-            return "memory 0x\(String(address, radix: 16)) <- \(bytes.count) bytes (\(preview)\(bytes.count > 16 ? "..." : ""))"
+            let preview = hexDigits(bytes.prefix(16))
+            return "memory \(hexNumber(address)) <- \(bytes.count) bytes (\(preview)\(bytes.count > 16 ? "..." : ""))"
         case .writeDevice(let path, let bytes):
-            return "device \(path.under(root).string) <- \(bytes.count) bytes (\(bytes.map { ValueParser.hexByte($0) }.joined()))"
+            return "device \(path.under(root).string) <- \(bytes.count) bytes (\(hexDigits(bytes)))"
         case .notify(let backend, let assignments):
             return "notify \(backend) \(assignments.map { "\($0.name)=\($0.value.text)" }.joined(separator: " "))"
         case .sleep(let microseconds):
@@ -34,7 +33,7 @@ public enum PlanRenderer {
         case .vendorCall(let call):
             return call.description
         case .waitMemoryZero(let address, let microseconds):
-            return "wait until memory 0x\(String(address, radix: 16)) reads zero (at most \(microseconds / 1000) ms)"
+            return "wait until memory \(hexNumber(address)) reads zero (at most \(microseconds / 1000) ms)"
         case .ipmi(let request):
             return "ipmi \(request.hexWords.joined(separator: " "))  (\(request.name))"
         }
@@ -92,10 +91,5 @@ public enum PlanRenderer {
             lines.append("needs --yes: " + plan.confirmationReasons.joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
-    }
-
-    static func shellQuoted(_ word: String) -> String {
-        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
-        return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

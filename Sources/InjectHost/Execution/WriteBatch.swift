@@ -4,10 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Injections made only of attribute writes, carried out together where the target's kernel is:
 /// every file opened once and held for the batch (rewritten at offset 0, one system call per
 /// write; a non-seekable file takes plain writes on its descriptor, and a file that cannot be held

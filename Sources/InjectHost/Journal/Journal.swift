@@ -3,11 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One line of the journal: an intent (written and flushed to disk before the trigger) or the
 /// outcome that follows it, tied together by `id`.

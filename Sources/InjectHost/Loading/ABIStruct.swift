@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reads the C structs a plugin hands over the way the ABI promises: only up to the
 /// `struct_size` each declares (its first field), never past it, with every later field zero.
 /// A plugin built against an older header hands over a smaller struct; copying ours whole would

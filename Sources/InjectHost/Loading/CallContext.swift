@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import InjectPluginABI
-import SystemPackage
 
 import Synchronization
 

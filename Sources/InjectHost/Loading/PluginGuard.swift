@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Bounds every call into plugin code (dlopen with its constructors, the entry, probe, plan,
 /// decode, a vendor function):
 /// - a crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS), a call of `exit()`, or a call

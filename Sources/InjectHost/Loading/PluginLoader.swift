@@ -1,11 +1,4 @@
 import InjectPluginABI
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Loads one plugin file: ELF check, dlopen (RTLD_NOW | RTLD_LOCAL), entry lookup, version
 /// negotiation, descriptor validation. A failure at any point is a ``PluginRefusal``.

@@ -1,10 +1,3 @@
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A backend described by a vendor manifest: the host validates the manifest, dlopens the
 /// library, prepares the call with libffi, and turns a request into one vendor-call step.
@@ -148,7 +141,7 @@ struct ManifestBackend: Sendable {
                 guard let size = Int(words[1]), (1...65536).contains(size) else { throw fail(argumentKey, .invalid("a buffer holds 1...65536 bytes, not '\(words[1])'")) }
                 binding = .buffer(size)
             case ("const", 2):
-                guard let value = ValueParser.parseUnsigned(words[1]) ?? ValueParser.parseSigned(words[1]).map({ UInt64(bitPattern: $0) }) else {
+                guard let value = NumberText.unsigned(words[1]) ?? NumberText.signed(words[1]).map({ UInt64(bitPattern: $0) }) else {
                     throw fail(argumentKey, .invalid("'\(words[1])' is not a number"))
                 }
                 binding = .constant(value)

@@ -1,11 +1,5 @@
 import CLibFFI
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// One call into a vendor library, as a plan step: the function, and each argument's value.
 public struct VendorCall: Sendable, Equatable {
     /// What the host passes for one argument.
@@ -48,7 +42,7 @@ public struct VendorCall: Sendable, Equatable {
     public var description: String {
         let words = zip(signature.arguments, values).map { argument, value -> String in
             switch value {
-            case .integer(let number): return "\(argument.name)=0x\(String(number, radix: 16))"
+            case .integer(let number): return "\(argument.name)=\(hexNumber(number))"
             case .string(let text): return "\(argument.name)=\"\(text)\""
             case .buffer(let size): return "\(argument.name)=<\(size)-byte buffer>"
             case .out: return "\(argument.name)=<out>"

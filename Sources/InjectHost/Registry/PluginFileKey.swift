@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// What identifies one version of a file without reading it: device, inode, size, and the
 /// modification and change times in nanoseconds. Any write changes `ctime`, which nobody but the
 /// kernel sets, so a file whose key is unchanged is the file that was scanned.

@@ -1,5 +1,4 @@
 
-import SystemPackage
 
 /// SHA-256 digests of plugin files pinned in the configuration (`plugin_digests`): a pinned file
 /// whose digest changed is refused; with `require_pinned`, so is every file without a pin.
@@ -40,6 +39,6 @@ public struct PluginPins: Sendable, Equatable {
         } catch {
             throw .system(path: path, operation: "read", errno: .ioError, hint: nil)
         }
-        return SHA256.digest(bytes).map { ValueParser.hexByte($0) }.joined()
+        return hexDigits(SHA256.digest(bytes))
     }
 }

@@ -5,12 +5,6 @@ import Foundation
 #endif
 import CSystemShims
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Reads plugin descriptors in separate processes (the `inject` executable re-executed with
 /// ``childArgument``), one per file and all at once, each within a time limit, so that a plugin
 /// that crashes, hangs, exits or prints while loading is refused with that reason and costs the

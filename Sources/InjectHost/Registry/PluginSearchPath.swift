@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Where plugins are looked for, in order; an earlier entry wins a name clash.
 ///
 /// 1. `--plugin-path` (repeatable; each may be a directory or a `.so` file; `:` separates several)

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Decides whether a plugin file may be loaded, before it is opened for reading:
 /// - it must be a regular file (a FIFO, device or socket named `*.so` is refused unopened);
 /// - it, and every directory of its real path up to `/`, must be owned by root or by the invoking

@@ -4,12 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// All backends found on the search path, and every file refused with its reason.
 ///
 /// Every file is first checked without being opened (``PluginTrust``) and against its pin. Then,

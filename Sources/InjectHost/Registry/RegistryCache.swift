@@ -1,11 +1,5 @@
 import InjectPluginABI
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// What the scanner process found in each plugin file, kept between runs so that `list` and
 /// `info` need no plugin code and other commands load only the backends they use (the idea of
 /// GStreamer's registry). An entry holds while the file's ``PluginFileKey`` (and, for a vendor

@@ -42,8 +42,3 @@ public struct ShellResult: Sendable, Equatable {
     /// Standard error as text.
     public var errorText: String { String(decoding: errorOutput, as: UTF8.self) }
 }
-
-/// Quotes `text` for a POSIX shell: one word, whatever it holds.
-public func shellQuote(_ text: String) -> String {
-    "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-}

@@ -105,7 +105,7 @@ public struct PCIDeviceResolver {
     }
 
     private static func pad(_ value: UInt64, _ width: Int) -> String {
-        let digits = String(value, radix: 16)
+        let digits = hexText(value)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 

@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// What the host acts on: attribute files under a root, and optionally a QEMU monitor and a
 /// guest's firmware memory (the lab).

@@ -151,7 +151,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     static func page(of plan: InjectionPlan) -> UInt64? {
         for event in plan.expectations where event.source == memoryFailure {
             let word = (event.match ?? "").split(separator: " ").first { $0.hasPrefix("pfn=") }
-            if let word, let pfn = ValueParser.parseUnsigned(String(word.dropFirst(4))) { return pfn }
+            if let word, let pfn = NumberText.unsigned(String(word.dropFirst(4))) { return pfn }
         }
         for parameter in plan.parameters where parameter.spec.type == .address {
             if let value = parameter.value { return value.number >> 12 }
@@ -159,5 +159,5 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         return nil
     }
 
-    static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+    static func hex(_ value: UInt64) -> String { hexNumber(value) }
 }

@@ -3,12 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The consumer side of `--verify`: where rasdaemon runs on the target (the host, or a lab's
 /// guest), each expected trace event it records and that the kernel was seen to emit is looked up
 /// in rasdaemon's database, and reported seen (with the row) or missing (with the reason, when one

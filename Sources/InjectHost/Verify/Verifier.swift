@@ -194,7 +194,7 @@ public struct Verifier {
                 case .pageFlag:
                     if let flags = await pageFlags(expectation.match ?? "") {
                         findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
-                        findings[index].evidence = "/proc/kpageflags[\(expectation.match ?? "")] = 0x\(String(flags, radix: 16))"
+                        findings[index].evidence = "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
                             + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
                     }
                 }
@@ -234,7 +234,7 @@ public struct Verifier {
 
     /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.
     private func pageFlags(_ pfn: String) async -> UInt64? {
-        guard let page = ValueParser.parseUnsigned(pfn) else { return nil }
+        guard let page = NumberText.unsigned(pfn) else { return nil }
         return await target.procWord("/proc/kpageflags", index: page)
     }
 
@@ -297,6 +297,3 @@ public struct Verifier {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The process `expect=sigbus` is about: started in the target before the injection, it holds one
 /// page at a fixed virtual address and reads it every few milliseconds, so that once the kernel
 /// has taken the page (memory_failure() of it) its next read faults and the kernel kills it with
@@ -44,7 +38,7 @@ public struct Victim: Sendable, Equatable {
             usleep(100_000)
         }
         await Victim(pid: pid, physicalAddress: 0).stop(on: target)
-        throw .tool(argv: [executable, "victim"], reason: "its page at 0x\(String(virtualAddress, radix: 16)) did not appear in /proc/\(pid)/pagemap within 5 s (is this root?)", hint: nil)
+        throw .tool(argv: [executable, "victim"], reason: "its page at \(hexNumber(virtualAddress)) did not appear in /proc/\(pid)/pagemap within 5 s (is this root?)", hint: nil)
     }
 
     /// Ends the victim if it still runs (it was not killed), and only it: a pid the kernel has

@@ -1,15 +1,8 @@
 import InjectHost
-import SystemPackage
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// The agent that runs inside a lab's guest (`inject lab agent`, started by the guest's init,

@@ -1,12 +1,5 @@
 import InjectHost
 import Synchronization
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A client for the guest agent (see ``GuestInit`` for the protocol): runs shell commands in the
 /// guest, chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
@@ -90,7 +83,7 @@ public final class LabAgent: @unchecked Sendable {
     /// Sends one request and waits for its answer.
     func request(_ operation: AgentProtocol.Operation, _ first: [UInt8], _ second: [UInt8] = [],
                  timeoutSeconds: Int = 60, stillAlive: () -> String? = { nil }) throws(LabError) -> Result {
-        let id = String(UInt32.random(in: 1...UInt32.max), radix: 16)
+        let id = hexText(UInt32.random(in: 1...UInt32.max))
         let shown = "\(operation.rawValue) \(String(decoding: first.prefix(80), as: UTF8.self))"
         do {
             try connection.send(AgentProtocol.request(id: id, operation, timeoutSeconds: timeoutSeconds, first, second))

@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -5,11 +5,6 @@ import Foundation
 #endif
 import FirmwareFormats
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The lab's EINJ firmware, run by the host beside QEMU (`inject lab firmware`, started by `lab up`):
 /// it watches the EINJ doorbell in the guest RAM file, validates the parameters as a platform
@@ -124,7 +119,7 @@ public struct EINJFirmware {
               let parameters = try? EINJParameters(parsing: bytes) else { return .failure(Refusal(text: "the parameters cannot be read")) }
         let type = parameters.type
         guard type.nonzeroBitCount == 1, type & types != 0 else {
-            return .failure(Refusal(text: "error type 0x\(String(type, radix: 16)) is not offered (0x\(String(types, radix: 16)))"))
+            return .failure(Refusal(text: "error type \(hexNumber(type)) is not offered (\(hexNumber(types)))"))
         }
         if type & EINJRegisters.cxlTypes != 0 { return acceptCXL(type, parameters) }
         let severity: CPERSeverity = type & 0x49 != 0 ? .corrected : type & 0x92 != 0 ? .recoverable : .fatal
@@ -135,13 +130,13 @@ public struct EINJFirmware {
             guard parameters.flags & 0x2 != 0 else { return .failure(Refusal(text: "a memory error needs an address (flags bit 1)")) }
             let address = parameters.memoryAddress
             guard address < memoryBytes, !(layout.base..<layout.base + layout.size).contains(address) else {
-                return .failure(Refusal(text: "address 0x\(String(address, radix: 16)) is not guest RAM (0...0x\(String(memoryBytes - 1, radix: 16)), outside the firmware window)"))
+                return .failure(Refusal(text: "address \(hexNumber(address)) is not guest RAM (0...\(hexNumber(memoryBytes - 1)), outside the firmware window)"))
             }
             var memory = FixedSection(SectionLayouts.platformMemory)
             memory["physical_address"] = address
             if parameters.memoryRange != 0 { memory["physical_address_mask"] = parameters.memoryRange }
             section = .fixed(memory)
-            summary = "memory \(severity) at 0x\(String(address, radix: 16))"
+            summary = "memory \(severity) at \(hexNumber(address))"
         case 0x1, 0x2, 0x4:
             let apic = parameters.flags & 0x1 != 0 ? parameters.apicID : 0
             guard apic < UInt32(cpus) else { return .failure(Refusal(text: "APIC ID \(apic) is not one of the \(cpus) CPU(s)")) }

@@ -36,7 +36,7 @@ public struct FirmwareLayout: Sendable, Equatable {
 
     /// The kernel argument that keeps the kernel off the window.
     public var kernelArgument: String {
-        "memmap=\(size >> 20)M$0x" + String(base, radix: 16)
+        "memmap=\(size >> 20)M$0x" + hexText(base)
     }
 
     /// The lab's layout: a polled source (id 0, 100 ms), an NMI source (id 1) and an SCI source

@@ -1,9 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The lab's SCI path for GHES: Linux turns `Notify(<HED device>, 0x80)` into `ghes_notify_sci`,
 /// and that AML must run on an SCI. QEMU's DSDT has neither the HED device nor the Notify, so
@@ -53,10 +48,10 @@ public enum SCIPath {
             throw .kernel("the guest's DSDT has no DefinitionBlock line")
         }
         let revisionText = lines[header][lines[header].index(after: open)..<close].trimmed()
-        guard let revision = ValueParser.parseUnsigned(revisionText.lowercased()) else {
+        guard let revision = NumberText.unsigned(revisionText.lowercased()) else {
             throw .kernel("the DSDT's OEM revision '\(revisionText)' is not a number")
         }
-        lines[header] = String(lines[header][...open]) + " 0x" + String(revision + 1, radix: 16) + ")"
+        lines[header] = String(lines[header][...open]) + " 0x" + hexText(revision + 1) + ")"
         guard let gpe = lines.firstIndex(where: { $0.contains("Method (\(method),") }),
               let body = lines[gpe...].firstIndex(where: { $0.trimmed() == "{" }) else {
             throw .kernel("the guest's DSDT has no \\_GPE.\(method) method to notify from (is this QEMU's pc or q35 machine?)")
@@ -86,6 +81,6 @@ public enum SCIPath {
     static func cacheFile(_ cache: FilePath, configuration: String) -> FilePath {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325        // FNV-1a, 64 bits
         for byte in configuration.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return cache.appending("dsdt").appending(String(hash, radix: 16) + ".aml")
+        return cache.appending("dsdt").appending(hexText(hash) + ".aml")
     }
 }

@@ -1,11 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Debian's package registry as the lab reaches it: the machine's own apt sources, or a private
 /// apt configuration for another suite (its own sources list, package lists and download cache

@@ -1,11 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The kernel's own ghes_edac, for Debian kernels that leave it out.
 ///

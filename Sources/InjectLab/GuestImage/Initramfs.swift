@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 
 /// The guest's initramfs, written by the host: busybox-static, the kernel modules the lab needs,
 /// and ``GuestInit``'s `/init`.

@@ -4,13 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A guest kernel: its image and modules, found or fetched as a ``KernelSpec`` says. Debian
 /// packages are fetched with `apt-get download` (the machine's sources or a ``DebianArchive``

@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 
 /// The kernel modules the lab guest loads, and the order that satisfies their dependencies
 /// (read from each module's `.modinfo` `depends=` field, since Debian's packages ship no

@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// Which kernel a lab boots, as the user names it with `inject lab up --kernel SPEC`.
 public enum KernelSpec: Sendable, Equatable, CustomStringConvertible {

@@ -1,11 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Plain copies of compressed kernel modules, made with the machine's `xz` or `zstd`.
 enum ModuleDecompressor {

@@ -1,13 +1,6 @@
 import CSystemShims
 import FirmwareFormats
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A firmware-first RAS machine in software: QEMU under TCG running the stock Debian kernel with
 /// a HEST table of GHES sources, their error status blocks in shared guest RAM, and the host's
@@ -81,7 +74,7 @@ public struct Lab {
             throw .io(path: "--cpus", reason: "\(options.cpus) is outside 1...64")
         }
         guard options.einjTypes != 0, options.einjTypes & ~EINJRegisters.supportedTypes == 0 else {
-            throw .io(path: "--einj-types", reason: "0x\(String(options.einjTypes, radix: 16)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the CXL types 0x1000, 0x2000, 0x8000, 0x10000")
+            throw .io(path: "--einj-types", reason: "\(hexNumber(options.einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the CXL types 0x1000, 0x2000, 0x8000, 0x10000")
         }
         guard (256...65536).contains(options.memoryMiB) else {
             throw .io(path: "--memory", reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")

@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 
 /// The lab's CXL memory (`inject lab up --with cxl`): a CXL host bridge (`pxb-cxl`, bus 12) with one
 /// root port and a type-3 memory device (`cxl-pmem0`, serial 1) whose persistent memory and label
@@ -69,7 +68,7 @@ public enum LabCXL {
             let result = try Lab(paths: paths).exec(command, timeoutSeconds: 10)
             guard result.status == 0 else { throw .agent("unmasking \(address)'s internal errors: \(result.text)") }
         }
-        return "\(address): Corrected and Uncorrectable Internal Errors unmasked in its AER capability (0x\(String(capability, radix: 16)))"
+        return "\(address): Corrected and Uncorrectable Internal Errors unmasked in its AER capability (\(hexNumber(capability)))"
     }
 
     /// The shape of the topology for the SCI path's DSDT cache key (no file paths).

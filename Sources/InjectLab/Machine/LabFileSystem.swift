@@ -4,13 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The few file operations the lab needs on the host: directories, whole files, removal.
 enum LabFileSystem {

@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 
 /// Guest panics in a lab: noticing them (QEMU's pvpanic device pauses the guest, so its QMP status
 /// says `guest-panicked`; a kernel without the driver reboots and `-no-reboot` ends QEMU), keeping

@@ -1,11 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Where one lab keeps its files while it runs, and where all labs cache their assets.
 ///

@@ -1,11 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The host programs a lab needs, and installing them when run as root.
 public enum LabPrerequisites {

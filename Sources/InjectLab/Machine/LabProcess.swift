@@ -1,11 +1,4 @@
 import CSystemShims
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Programs the lab starts itself (not through a shell): standard input from /dev/null, standard
 /// output into a file.

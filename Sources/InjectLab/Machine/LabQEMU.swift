@@ -1,9 +1,4 @@
 import InjectHost
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The QEMU a lab runs: the machine's (`/usr/bin/qemu-system-x86_64`, Debian 12's 7.2), or the one
 /// of a Debian suite (bookworm-backports' QEMU 10, which has the CXL injection commands) fetched

@@ -4,7 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import SystemPackage
 
 /// What `lab up` knows about a running lab; saved as `lab.json` in its state directory and shown
 /// by `lab status`.

@@ -1,5 +1,4 @@
 import InjectHost
-import SystemPackage
 /// QEMU's command line for a lab: TCG on a q35 machine, guest RAM in a shared file (the firmware
 /// window is inside it), PCI Express root ports with AER-capable endpoints (``LabPCIe``), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
 /// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its

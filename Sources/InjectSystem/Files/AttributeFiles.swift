@@ -1,17 +1,10 @@
 import CSystemShims
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Attribute files (sysfs, debugfs, tracefs, procfs) of a target, under a root directory.
 ///
 /// Writes are one `open`, one `write` and one `close`, the minimum the kernel's attribute
 /// interface needs: each write to a debugfs or sysfs attribute is handled as a whole.
-public struct AttributeFiles: TargetFiles, Sendable {
+public struct AttributeFiles: Sendable {
     /// The root, `/` unless `--root` chose another.
     public let root: FilePath
 

@@ -1,11 +1,4 @@
 import CSystemShims
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A `--root` directory that paths cannot leave: every open resolves beneath it with openat2(2)
 /// and RESOLVE_BENEATH (a `..`, an absolute symlink or a relative one that climbs out fails with

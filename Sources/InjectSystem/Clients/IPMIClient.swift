@@ -15,7 +15,7 @@ public struct IPMIRequest: Sendable, Equatable {
     }
 
     /// Every byte as `0x..`, as `ipmitool raw` takes them.
-    public var hexWords: [String] { ([netFunction, command] + data).map { "0x" + ValueParser.hexByte($0) } }
+    public var hexWords: [String] { ([netFunction, command] + data).map { "0x" + hexByte($0) } }
 
     /// The request's name where it is a well-known one.
     public var name: String {
@@ -23,25 +23,9 @@ public struct IPMIRequest: Sendable, Equatable {
         case (0x00, 0x02): return "Chassis Control" + (data.first == 0x04 ? ": pulse diagnostic interrupt" : "")
         case (0x06, 0x22): return "Reset Watchdog Timer: start the countdown"
         case (0x06, 0x24): return "Set Watchdog Timer"
-        default: return "netfn 0x\(ValueParser.hexByte(netFunction)) cmd 0x\(ValueParser.hexByte(command))"
+        default: return "netfn 0x\(hexByte(netFunction)) cmd 0x\(hexByte(command))"
         }
     }
-}
-
-/// Where IPMI requests go, and how they get there.
-public enum IPMIRoute: Sendable {
-    /// This machine's BMC through `/dev/ipmi0` (`ipmitool -I open`).
-    case inBand
-    /// A guest's BMC through the guest's `/dev/ipmi0`: ipmitool runs in the guest.
-    case guest(any GuestConnection)
-    /// A BMC over the network (RMCP+, `ipmitool -I lanplus`); the password is read from
-    /// `IPMI_PASSWORD` (`ipmitool -E`), never put on a command line.
-    case lan(BMCEndpoint)
-}
-
-extension IPMIRoute {
-    /// Whether requests go to this machine's own BMC.
-    public var isInBand: Bool { if case .inBand = self { true } else { false } }
 }
 
 /// A BMC reached over the network.
@@ -74,44 +58,39 @@ public struct BMCEndpoint: Sendable, Equatable {
     }
 }
 
-/// Sends IPMI requests with ipmitool along a route.
-enum IPMIClient {
-    /// The ipmitool command line for `request` along `route`.
-    static func argv(_ request: IPMIRequest, route: IPMIRoute) -> [String] {
-        let interface: [String]
-        switch route {
-        case .inBand, .guest: interface = ["-I", "open"]
-        case .lan(let bmc): interface = ["-I", "lanplus", "-H", bmc.host, "-p", String(bmc.port), "-U", bmc.user, "-E"]
-        }
-        return ["ipmitool"] + interface + ["raw"] + request.hexWords
+/// Runs ipmitool: the command line for a request, its answer read back, and a refusal told apart
+/// from a failure to reach the BMC.
+public enum IPMITool {
+    /// ipmitool's interface words for this machine's BMC (`/dev/ipmi0`).
+    public static let inBandInterface = ["-I", "open"]
+
+    /// ipmitool's interface words for a BMC over the network (RMCP+); the password is read from
+    /// `IPMI_PASSWORD` (`-E`), never put on a command line.
+    public static func lanInterface(_ bmc: BMCEndpoint) -> [String] {
+        ["-I", "lanplus", "-H", bmc.host, "-p", String(bmc.port), "-U", bmc.user, "-E"]
     }
 
-    /// Sends `request` and returns the response data (the completion code already checked by ipmitool).
-    static func send(_ request: IPMIRequest, route: IPMIRoute) async throws(TargetError) -> [UInt8] {
-        let command = argv(request, route: route)
-        let hint = "apt-get install ipmitool; in-band needs `modprobe ipmi_si ipmi_devintf` and /dev/ipmi0"
-        let output: String
-        switch route {
-        case .inBand, .lan:
-            do {
-                output = try await ToolRunner.run(command, hint: hint).output
-            } catch .tool(_, let reason, _) {
-                throw refusal(command, reason) ?? .tool(argv: command, reason: reason, hint: hint)
-            }
-        case .guest(let guest):
-            let result = try guest.shell(command.map(shellQuote).joined(separator: " "), timeoutSeconds: 30)
-            guard result.status == 0 else {
-                let reason = "failed in \(guest.name): \(result.errorText.trimmed())"
-                throw refusal(command, reason) ?? .tool(argv: command, reason: reason, hint: hint)
-            }
-            output = result.text
+    /// The ipmitool command line for `request` through `interface`.
+    public static func argv(_ request: IPMIRequest, interface: [String]) -> [String] {
+        ["ipmitool"] + interface + ["raw"] + request.hexWords
+    }
+
+    /// What to tell a user whose ipmitool failed.
+    public static let hint = "apt-get install ipmitool; in-band needs `modprobe ipmi_si ipmi_devintf` and /dev/ipmi0"
+
+    /// Runs `command` (from ``argv(_:interface:)``) here and returns the response data (the
+    /// completion code already checked by ipmitool).
+    public static func run(_ command: [String]) async throws(TargetError) -> [UInt8] {
+        do {
+            return parseResponse(try await ToolRunner.run(command, hint: hint).output)
+        } catch .tool(_, let reason, _) {
+            throw refusal(command, reason) ?? .tool(argv: command, reason: reason, hint: hint)
         }
-        return parseResponse(output)
     }
 
     /// The error for a request the BMC answered with a failing completion code (`rsp=0x..` in
     /// ipmitool's message): the transport worked, so no installation hint applies.
-    static func refusal(_ command: [String], _ reason: String) -> TargetError? {
+    public static func refusal(_ command: [String], _ reason: String) -> TargetError? {
         guard let range = reason.firstRange(of: "rsp=0x") else { return nil }
         let code = reason[range.upperBound...].prefix(2)
         return .tool(argv: command, reason: "the BMC refused it with completion code 0x\(code): \(reason)",
@@ -119,7 +98,7 @@ enum IPMIClient {
     }
 
     /// The bytes of ipmitool's `raw` output (hex pairs separated by spaces and newlines).
-    static func parseResponse(_ text: String) -> [UInt8] {
+    public static func parseResponse(_ text: String) -> [UInt8] {
         text.split(whereSeparator: \.isWhitespace).compactMap { UInt8($0, radix: 16) }
     }
 }

@@ -1,5 +1,4 @@
 import Subprocess
-import SystemPackage
 
 /// Runs external tools (ipmitool, for example) as subprocesses, without a shell.
 public enum ToolRunner {

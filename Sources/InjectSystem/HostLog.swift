@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Writes diagnostics to standard error (fd 2): warnings always, plugin log lines at the chosen
 /// verbosity.
 public enum HostLog {
@@ -14,7 +8,7 @@ public enum HostLog {
     public static func warning(_ message: String) { emit("inject: warning: \(message)\n") }
 
     /// A line a plugin logged.
-    static func plugin(_ backend: String, level: Int32, _ message: String) {
+    public static func plugin(_ backend: String, level: Int32, _ message: String) {
         guard level >= pluginThreshold else { return }
         let names = ["debug", "info", "warning", "error"]
         let name = names.indices.contains(Int(level)) ? names[Int(level)] : "log"

@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// A failure while reading or acting on a target.
 public enum TargetError: Error, Equatable, CustomStringConvertible {
@@ -61,7 +60,7 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         case .notADevice(let path):
             return "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
         case .recordNotConsumed(let address, let milliseconds):
-            return "wait 0x\(String(address, radix: 16)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"
+            return "wait \(hexNumber(address)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"
         }
     }
 

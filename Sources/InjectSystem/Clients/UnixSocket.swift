@@ -1,10 +1,3 @@
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A connected unix stream socket with a read timeout: the transport under the QMP client and the
 /// lab agent.

@@ -1,4 +1,3 @@
-import SystemPackage
 
 /// A path of the target, relative to its root: no leading `/`, no `..`, no empty components.
 /// Plugins name files this way; the host alone decides where the root is.

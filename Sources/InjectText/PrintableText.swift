@@ -19,7 +19,7 @@ public enum PrintableText {
             let piece: String
             switch scalar.properties.generalCategory {
             case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
-                piece = "\\u{" + String(scalar.value, radix: 16) + "}"
+                piece = "\\u{" + hexText(scalar.value) + "}"
             default:
                 piece = String(scalar)
             }
