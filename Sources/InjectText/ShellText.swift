@@ -9,3 +9,18 @@ public func shellWord(_ word: String) -> String {
     let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
     return safe && !word.isEmpty ? word : shellQuote(word)
 }
+
+/// `value` with newlines, tabs, quotes and backslashes escaped, as in a C string literal.
+public func cEscaped(_ value: String) -> String {
+    var text = ""
+    for character in value {
+        switch character {
+        case "\n": text += "\\n"
+        case "\t": text += "\\t"
+        case "\"": text += "\\\""
+        case "\\": text += "\\\\"
+        default: text.append(character)
+        }
+    }
+    return text
+}

@@ -86,7 +86,7 @@ struct DecodeCPERCommand: ParsableCommand {
             let path = file ?? hex.flatMap { text in access(text, F_OK) == 0 || text.contains("/") ? text : nil }
             if let hex, path == nil { return try GenericErrorStatusBlock.bytes(fromHex: hex) }
             if let file = path {
-                guard let contents = try? AttributeFiles.readWholeFile(FilePath(file)) else {
+                guard let contents = try? FileIO.readWholeFile(FilePath(file)) else {
                     Output.error("cannot read \(file)")
                     throw ExitCode(ExitCodes.usage)
                 }
@@ -109,7 +109,7 @@ struct DecodeCPERCommand: ParsableCommand {
         }
         return try global.report { () throws(InjectError) in
             do throws(TargetError) {
-                return try AttributeFiles.read(4096, at: Int64(bitPattern: address), of: memory)
+                return try FileIO.read(4096, at: Int64(bitPattern: address), of: memory)
             } catch {
                 throw .target(error)
             }

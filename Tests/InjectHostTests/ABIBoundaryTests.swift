@@ -33,7 +33,7 @@ struct ABIBoundaryTests {
         let backend = try #require(registry.backends.first)
         #expect(backend.info.abi == "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)")
         let plan = try planner(registry).plan(InjectionRequest("future", ["level": 2]))
-        #expect(plan.steps.map(\.action) == [.writeAttribute(path: try TargetPath("sys/fixture/level"), value: "2")])
+        #expect(plan.steps.map { $0.action as? WriteAttributeStep } == [WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2")])
     }
 
     /// A struct of `size` bytes placed so that its last byte is the last readable one: reading
@@ -58,7 +58,7 @@ struct ABIBoundaryTests {
             #expect(StepReader.add(pointer, to: context) == INJECT_OK.rawValue)
         }
         #expect(context.violation == nil)
-        #expect(context.steps.map(\.action) == [.sleep(microseconds: 5)])
+        #expect(context.steps.map { $0.action as? SleepStep } == [SleepStep(microseconds: 5)])
     }
 
     @Test func a1_0DescriptorAtTheEndOfAGuardPageIsReadOnlyUpToItsSize() throws {
@@ -114,6 +114,6 @@ struct ABIBoundaryTests {
             }
         }
         #expect(context.violation == nil)
-        #expect(context.steps.map(\.action) == [.notify(backend: "fixture", assignments: [ParameterAssignment("label", "two words"), ParameterAssignment("level", "3")])])
+        #expect(context.steps.map { $0.action as? NotifyStep } == [NotifyStep(backend: "fixture", assignments: [ParameterAssignment("label", "two words"), ParameterAssignment("level", "3")])])
     }
 }

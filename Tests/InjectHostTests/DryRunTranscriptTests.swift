@@ -83,14 +83,14 @@ struct DryRunTranscriptTests {
         let session = try session(root: root, qmp: "/nonexistent.sock")
         let plan = try session.plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "address=0x2000", "notify=nmi"]))
         #expect(plan.steps.map(\.backend) == ["ghes", "ghes", "nmi"])
-        #expect(plan.steps[0].action == .waitMemoryZero(address: 0x1000_0000, microseconds: 5_000_000), "the previous record must be consumed first")
-        guard case .writeMemory(0x1000_0000, let bytes) = plan.steps[1].action else { Issue.record("no memory step"); return }
-        #expect(bytes.count == 20 + 72 + 80)
-        #expect(plan.steps[2].action == .qmp(command: "inject-nmi", arguments: nil))
+        #expect(plan.steps[0].action as? WaitMemoryZeroStep == WaitMemoryZeroStep(address: 0x1000_0000, microseconds: 5_000_000), "the previous record must be consumed first")
+        guard let memory = plan.steps[1].action as? WriteMemoryStep, memory.address == 0x1000_0000 else { Issue.record("no memory step"); return }
+        #expect(memory.bytes.count == 20 + 72 + 80)
+        #expect(plan.steps[2].action as? QMPStep == QMPStep(command: "inject-nmi", arguments: nil))
         // The environment configures the routed backend too.
         let viaSysrq = try self.session(root: root, environment: ["INJECT_NMI_VIA": "sysrq"])
             .plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "notify=nmi"]))
-        #expect(viaSysrq.steps[2].action == .writeAttribute(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
+        #expect(viaSysrq.steps[2].action as? WriteAttributeStep == WriteAttributeStep(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
     }
 
     @Test func probeReadsTheTargetThroughHostServices() throws {

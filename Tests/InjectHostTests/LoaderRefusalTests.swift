@@ -166,8 +166,8 @@ struct LoaderRefusalTests {
         }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(try planner.plan(InjectionRequest("old")).steps.count == 1)
         let repeated = try planner.plan(InjectionRequest("storm", ["level": 2]))
-        #expect(repeated.steps.map(\.action) == [.writeAttribute(path: try TargetPath("sys/fixture/level"), value: "2"),
-                                                 .repeatSteps(count: 1, times: 3, intervalMicroseconds: 0)])
+        #expect(repeated.steps.map { $0.action.describe(root: "/") } == [WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2").describe(root: "/"),
+                                                 RepeatStep(count: 1, times: 3, intervalMicroseconds: 0).describe(root: "/")])
         do {
             _ = try planner.plan(InjectionRequest("greedy"))
             Issue.record("a repeat of more steps than the plan holds was accepted")

@@ -34,7 +34,7 @@ enum CaseFiles {
         for path in matched {
             guard lstat(path, &status) == 0 else { continue }
             if status.st_mode & S_IFMT == S_IFDIR {
-                let names = (try? AttributeFiles.listDirectory(FilePath(path))) ?? []
+                let names = (try? FileIO.listDirectory(FilePath(path))) ?? []
                 for entry in names where !entry.name.hasPrefix(".") { try add(path + "/" + entry.name, inDirectory: true) }
             } else {
                 try add(path, inDirectory: false)
@@ -69,7 +69,7 @@ enum CaseFiles {
     /// The outcome a case file declares in a comment line (`# expect: OUTCOME`), or `nil`.
     static func declaredOutcome(_ path: String, backend: String,
                                 _ fail: (String) -> ConfigurationError) throws(ConfigurationError) -> ExpectedOutcome? {
-        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("\(path) cannot be read") }
+        guard let bytes = try? FileIO.readWholeFile(FilePath(path)) else { throw fail("\(path) cannot be read") }
         guard bytes.count <= FileParameter.maximumFileBytes else { throw fail("\(path) is larger than \(FileParameter.maximumFileBytes) bytes") }
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.trimmed()

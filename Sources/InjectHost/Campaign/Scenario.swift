@@ -124,7 +124,7 @@ public struct Scenario: Sendable, Equatable {
     /// Reads and checks a scenario file; the error names the file, the key and what is allowed.
     public static func load(_ path: String) throws(ConfigurationError) -> Scenario {
         func fail(_ reason: String) -> ConfigurationError { .unreadableFile(path: path, reason: reason) }
-        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)) else { throw fail("cannot be read") }
+        guard let bytes = try? FileIO.readWholeFile(FilePath(path)) else { throw fail("cannot be read") }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch { throw fail("not a scenario: \(error)") }
         guard !file.steps.isEmpty else { throw fail("steps: at least one step is needed") }

@@ -43,7 +43,7 @@ public enum ConfigurationEditor {
     public static func set(_ key: String, to map: [String: String], in path: String) throws(ConfigurationError) {
         var document: [String: Value] = [:]
         do {
-            if let bytes = try AttributeFiles.readWholeFile(FilePath(path)), !bytes.isEmpty {
+            if let bytes = try FileIO.readWholeFile(FilePath(path)), !bytes.isEmpty {
                 document = try JSONDecoder().decode([String: Value].self, from: Data(bytes))
             }
         } catch {
@@ -54,7 +54,7 @@ public enum ConfigurationEditor {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             let data = try encoder.encode(document)
-            try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(),
+            try FileIO.makeDirectories(FilePath(path).removingLastComponent(),
                                                mode: [.ownerReadWriteExecute, .groupRead, .groupExecute, .otherRead, .otherExecute])
             let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
                                              permissions: [.ownerReadWrite, .groupRead, .otherRead])

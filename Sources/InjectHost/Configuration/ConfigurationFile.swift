@@ -35,7 +35,7 @@ public struct ConfigurationFile: Sendable {
     public static func load(_ path: String) throws(ConfigurationError) -> ConfigurationFile? {
         let bytes: [UInt8]
         do {
-            guard let read = try AttributeFiles.readWholeFile(FilePath(path)) else { return nil }
+            guard let read = try FileIO.readWholeFile(FilePath(path)) else { return nil }
             bytes = read
         } catch {
             throw .unreadableFile(path: path, reason: "\(error)")

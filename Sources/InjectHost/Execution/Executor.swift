@@ -41,13 +41,14 @@ public struct Executor {
         } else {
             do throws(TargetError) { files = try target.files() } catch { throw .target(error) }
         }
-        var runner = StepRunner(target: target, files: files)
+        var runner = StepPerformer(target: target, files: files)
         var results: [StepResult] = []
         var executed = 0
         for (index, step) in plan.steps.enumerated() {
             let started = HostClock.monotonicNanoseconds()
             var output: String?
-            if case .repeatSteps(let count, let times, let interval) = step.action {
+            if let repeated = step.action as? RepeatStep {
+                let (count, times, interval) = (repeated.count, repeated.times, repeated.intervalMicroseconds)
                 // A storm writes the same attribute files again and again: they stay open for it.
                 runner.holdFiles = true
                 defer { runner.releaseFiles() }
@@ -107,129 +108,16 @@ public struct Executor {
     }
 }
 
-/// Performs single steps for ``Executor``, holding the QMP connection across them, and during a
-/// repeat the attribute files it writes.
-private struct StepRunner {
-    let target: TargetSpec
-    let files: any TargetFiles
-    var qmp: QMPClient?
-    /// Whether writes keep their files open (inside a repeat step).
-    var holdFiles = false
-    /// Files held open, and the ones that refused it (written the ordinary way).
-    private var held: [TargetPath: HeldAttribute] = [:]
-    private var unholdable: Set<TargetPath> = []
-
-    /// Closes the held files.
-    mutating func releaseFiles() {
-        held.removeAll()
-        unholdable.removeAll()
-        holdFiles = false
-    }
-
-    /// The held files and bytes for `steps` when every one is an attribute write whose file is held
-    /// (the first repetition, on the ordinary path, held them and set aside any that refused);
-    /// `nil` otherwise.
-    func heldWrites(_ steps: [PlannedStep]) -> [(file: HeldAttribute, bytes: [UInt8])]? {
-        var writes: [(file: HeldAttribute, bytes: [UInt8])] = []
-        for step in steps {
-            guard case .writeAttribute(let path, let value) = step.action, let file = held[path] else { return nil }
-            writes.append((file, Array(value.utf8)))
-        }
-        return writes
-    }
-
-    /// Writes through a held file where it can, else opens the file as usual.
-    private mutating func write(_ value: String, to path: TargetPath, hint: String?) throws(TargetError) {
-        if holdFiles && !unholdable.contains(path) {
-            if held[path] == nil {
-                if let file = try files.hold(path, hint: hint) { held[path] = file } else { unholdable.insert(path) }
-            }
-            if let file = held[path] {
-                if try file.write(value) { return }
-                held[path] = nil
-                unholdable.insert(path)
-            }
-        }
-        try files.write(value, to: path, hint: hint)
-    }
-
-    init(target: TargetSpec, files: any TargetFiles) {
-        self.target = target
-        self.files = files
-    }
-
-    /// Performs a step; returns what is worth showing (a QMP reply, a tool's output).
-    /// `repetition` is set inside a repeat step, to say which time failed.
+extension StepPerformer {
+    /// Performs `step` (at `index` of the plan, `executed` steps done before it); a failure
+    /// becomes ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``. `repetition` is
+    /// set inside a repeat step, to say which time failed.
     mutating func perform(_ step: PlannedStep, index: Int, executed: Int,
                           repetition: (time: UInt64, of: UInt64)? = nil) async throws(InjectError) -> String? {
         do throws(TargetError) {
-            switch step.action {
-            case .writeAttribute(let path, let value):
-                try write(value, to: path, hint: step.hint)
-            case .exec(let argv):
-                return try await ToolRunner.run(argv, hint: step.hint).output
-            case .vendorCall(let call):
-                let outcome = try call.perform()
-                let shown = outcome.outputs.filter { !$0.value.isEmpty }.map { "\($0.name)=\($0.value)" }
-                return (["returned \(outcome.returned)"] + shown).joined(separator: ", ")
-            case .ipmi(let request):
-                guard let route = target.ipmiRoute else { throw TargetError.noIPMI }
-                let response = try await IPMIClient.send(request, route: route)
-                return response.isEmpty ? nil : "response " + hexDigits(response, separator: " ")
-            case .qmp(let command, let arguments):
-                return try qmp(command, arguments, hint: step.hint)
-            case .writeDevice(let path, let bytes):
-                try files.writeDevice(bytes, to: path, hint: step.hint)
-            case .writeMemory(let address, let bytes):
-                guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
-                try AttributeFiles.write(bytes, at: Int64(bitPattern: address), of: memory)
-            case .waitMemoryZero(let address, let microseconds):
-                try waitUntilZero(address, microseconds: microseconds)
-            case .sleep(let microseconds):
-                usleep(UInt32(clamping: microseconds))
-            case .notify(let backend, _):
-                throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
-            case .repeatSteps:
-                break                               // the executor runs repetitions itself
-            }
-            return nil
+            return try await step.action.perform(hint: step.hint, with: &self)
         } catch {
             throw failure(step, index, executed, error, repetition.map { " (repetition \($0.time) of \($0.of))" } ?? "")
-        }
-    }
-
-    /// Runs a QMP command on the session's connection; a refusal says which QEMU answered and
-    /// what the plan suggests instead.
-    private mutating func qmp(_ command: String, _ arguments: JSONValue?, hint: String?) throws(TargetError) -> String {
-        guard let socket = target.qmpSocket else { throw TargetError.noQMP(command: command) }
-        if qmp == nil { qmp = try QMPClient(socketPath: socket) }
-        do throws(TargetError) {
-            let reply = try qmp!.execute(command, arguments: arguments)
-            // HMP reports a failure only as text in a successful QMP reply.
-            if command == "human-monitor-command", let text = reply.stringValue, QMPClient.isHMPFailure(text) {
-                throw TargetError.qmpCommandFailed(command: command, errorClass: "HMP", message: text.trimmed())
-            }
-            return reply.description
-        } catch .qmpCommandFailed(let failed, let errorClass, let message) {
-            var text = message
-            if errorClass == "CommandNotFound", let version = try? qmp!.execute("query-version")["qemu"] {
-                let number = ["major", "minor", "micro"].compactMap { version[$0]?.description }.joined(separator: ".")
-                text += " (this QEMU is \(number))"
-            }
-            if let hint { text += "; \(hint)" }
-            throw TargetError.qmpCommandFailed(command: failed, errorClass: errorClass, message: text)
-        }
-    }
-
-    /// Waits until the 32-bit word at `address` of firmware memory reads zero.
-    private func waitUntilZero(_ address: UInt64, microseconds: UInt64) throws(TargetError) {
-        guard let memory = target.guestMemory else { throw TargetError.noFirmwareMemory }
-        let deadline = HostClock.monotonicNanoseconds() + microseconds * 1000
-        while try AttributeFiles.read(4, at: Int64(bitPattern: address), of: memory) != [0, 0, 0, 0] {
-            guard HostClock.monotonicNanoseconds() < deadline else {
-                throw TargetError.recordNotConsumed(address: address, milliseconds: microseconds / 1000)
-            }
-            usleep(1000)
         }
     }
 

@@ -16,30 +16,11 @@ public struct InjectionPlan: Sendable, Equatable, Encodable {
     public var outcome: ExpectedOutcome? = nil
 }
 
-/// One step of a plan.
+/// One step of a plan: what it does (one of the ``StepAction`` kinds), who planned it, and what
+/// people are told about it.
 public struct PlannedStep: Sendable, Equatable, Encodable {
     /// What the step does.
-    public enum Action: Sendable, Equatable {
-        case writeAttribute(path: TargetPath, value: String)
-        case qmp(command: String, arguments: JSONValue?)
-        case exec(argv: [String])
-        case writeMemory(address: UInt64, bytes: [UInt8])
-        case notify(backend: String, assignments: [ParameterAssignment])
-        case sleep(microseconds: UInt64)
-        /// Run the `count` steps before this one `times` more times, pausing before each time.
-        case repeatSteps(count: Int, times: UInt64, intervalMicroseconds: UInt64)
-        /// Send an IPMI request to the target's BMC.
-        case ipmi(IPMIRequest)
-        /// Call a vendor library's function (a manifest backend).
-        case vendorCall(VendorCall)
-        /// Wait until the 32-bit word at a guest-physical address of firmware memory reads zero.
-        case waitMemoryZero(address: UInt64, microseconds: UInt64)
-        /// Write a binary record to a character device in one write() (ABI 1.4).
-        case writeDevice(path: TargetPath, bytes: [UInt8])
-    }
-
-    /// What the step does.
-    public var action: Action
+    public var action: any StepAction
     /// The backend that planned the step.
     public var backend: String
     /// One line for people.
@@ -49,60 +30,28 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
     /// Whether the step raises the error.
     public var isTrigger: Bool
 
-    private enum Keys: String, CodingKey {
-        case kind, backend, path, value, command, arguments, argv, address, bytes, assignments, microseconds, note, hint, trigger
-        case steps, times
+    /// Creates a step.
+    public init(action: any StepAction, backend: String, note: String? = nil, hint: String? = nil, isTrigger: Bool = false) {
+        self.action = action
+        self.backend = backend
+        self.note = note
+        self.hint = hint
+        self.isTrigger = isTrigger
+    }
+
+    public static func == (a: PlannedStep, b: PlannedStep) -> Bool {
+        a.action.isSame(as: b.action) && a.backend == b.backend && a.note == b.note && a.hint == b.hint
+            && a.isTrigger == b.isTrigger
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(backend, forKey: .backend)
-        switch action {
-        case .writeAttribute(let path, let value):
-            try c.encode("write", forKey: .kind)
-            try c.encode(path.relative, forKey: .path)
-            try c.encode(value, forKey: .value)
-        case .qmp(let command, let arguments):
-            try c.encode("qmp", forKey: .kind)
-            try c.encode(command, forKey: .command)
-            try c.encodeIfPresent(arguments, forKey: .arguments)
-        case .exec(let argv):
-            try c.encode("exec", forKey: .kind)
-            try c.encode(argv, forKey: .argv)
-        case .writeMemory(let address, let bytes):
-            try c.encode("memory", forKey: .kind)
-            try c.encode(hexNumber(address), forKey: .address)
-            try c.encode(hexDigits(bytes), forKey: .bytes)
-        case .writeDevice(let path, let bytes):
-            try c.encode("device", forKey: .kind)
-            try c.encode(path.relative, forKey: .path)
-            try c.encode(hexDigits(bytes), forKey: .bytes)
-        case .notify(let backend, let assignments):
-            try c.encode("notify", forKey: .kind)
-            try c.encode(backend, forKey: .command)
-            try c.encode(assignments, forKey: .assignments)
-        case .sleep(let microseconds):
-            try c.encode("sleep", forKey: .kind)
-            try c.encode(microseconds, forKey: .microseconds)
-        case .waitMemoryZero(let address, let microseconds):
-            try c.encode("wait-zero", forKey: .kind)
-            try c.encode(hexNumber(address), forKey: .address)
-            try c.encode(microseconds, forKey: .microseconds)
-        case .vendorCall(let call):
-            try c.encode("call", forKey: .kind)
-            try c.encode(call.description, forKey: .command)
-        case .ipmi(let request):
-            try c.encode("ipmi", forKey: .kind)
-            try c.encode(request.hexWords.joined(separator: " "), forKey: .bytes)
-        case .repeatSteps(let count, let times, let interval):
-            try c.encode("repeat", forKey: .kind)
-            try c.encode(count, forKey: .steps)
-            try c.encode(times, forKey: .times)
-            try c.encode(interval, forKey: .microseconds)
-        }
-        try c.encodeIfPresent(note, forKey: .note)
-        try c.encodeIfPresent(hint, forKey: .hint)
-        try c.encode(isTrigger, forKey: .trigger)
+        var container = encoder.container(keyedBy: StepField.self)
+        try container.encode(backend, forKey: .backend)
+        try container.encode(type(of: action).kind, forKey: .kind)
+        try action.encodeFields(into: &container)
+        try container.encodeIfPresent(note, forKey: .note)
+        try container.encodeIfPresent(hint, forKey: .hint)
+        try container.encode(isTrigger, forKey: .trigger)
     }
 }
 

@@ -42,26 +42,27 @@ struct Planner {
         var starts: [Int] = []
         for step in answer.steps {
             starts.append(plan.steps.count)
-            if case .repeatSteps(let count, let times, let interval) = step.action {
-                let first = starts[starts.count - 1 - count]
-                guard !plan.steps[first...].contains(where: { if case .repeatSteps = $0.action { true } else { false } }) else {
+            if let repeated = step.action as? RepeatStep {
+                let first = starts[starts.count - 1 - repeated.count]
+                guard !plan.steps[first...].contains(where: { $0.action is RepeatStep }) else {
                     throw .pluginFailed(backend: backend.info.name, code: INJECT_E_INVALID.rawValue,
                                         message: "a repeat step covers a notification whose plan repeats steps itself")
                 }
                 var expanded = step
-                expanded.action = .repeatSteps(count: plan.steps.count - first, times: times, intervalMicroseconds: interval)
+                expanded.action = RepeatStep(count: plan.steps.count - first, times: repeated.times,
+                                             intervalMicroseconds: repeated.intervalMicroseconds)
                 plan.steps.append(expanded)
                 continue
             }
-            guard case .notify(let next, let assignments) = step.action else {
+            guard let notify = step.action as? NotifyStep else {
                 plan.steps.append(step)
                 continue
             }
-            guard chain.count < Self.maximumDepth, !chain.contains(next) else {
-                throw .notificationLoop(chain: chain + [next])
+            guard chain.count < Self.maximumDepth, !chain.contains(notify.backend) else {
+                throw .notificationLoop(chain: chain + [notify.backend])
             }
-            let notifier = try registry.backend(named: next)
-            try append(notifier, try resolve(notifier.info, assignments), to: &plan, chain: chain + [next])
+            let notifier = try registry.backend(named: notify.backend)
+            try append(notifier, try resolve(notifier.info, notify.assignments), to: &plan, chain: chain + [notify.backend])
         }
     }
 }

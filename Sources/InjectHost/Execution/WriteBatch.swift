@@ -79,7 +79,7 @@ public struct WriteBatch: Sendable, Codable, Equatable {
 
     /// Whether `plan` can be part of a batch: every step an attribute write.
     public static func accepts(_ plan: InjectionPlan) -> Bool {
-        plan.steps.allSatisfy { if case .writeAttribute = $0.action { true } else { false } }
+        plan.steps.allSatisfy { $0.action is WriteAttributeStep }
     }
 
     /// The files of a batch being built, numbered in the order they are first written.
@@ -91,14 +91,14 @@ public struct WriteBatch: Sendable, Codable, Equatable {
         mutating func writes(_ steps: [PlannedStep]) -> [Write]? {
             var writes: [Write] = []
             for step in steps {
-                guard case .writeAttribute(let path, let value) = step.action else { return nil }
-                let key = path.description
+                guard let write = step.action as? WriteAttributeStep else { return nil }
+                let key = write.path.description
                 let number = numbers[key] ?? paths.count
                 if number == paths.count {
                     numbers[key] = number
                     paths.append(key)
                 }
-                writes.append(Write(path: number, value: value))
+                writes.append(Write(path: number, value: write.value))
             }
             return writes
         }

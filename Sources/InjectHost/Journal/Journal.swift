@@ -66,7 +66,7 @@ public final class Journal {
         self.path = path
         guard !path.isEmpty else { throw .open(path: "''", reason: "the path is empty") }
         do {
-            try AttributeFiles.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute])
+            try FileIO.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute])
         } catch {
             throw .open(path: path, reason: "its directory cannot be made: \(error)")
         }
@@ -177,7 +177,7 @@ public final class Journal {
     public static func read(_ path: String) throws(JournalError) -> Contents {
         let bytes: [UInt8]
         do {
-            guard let read = try AttributeFiles.readWholeFile(FilePath(path)) else {
+            guard let read = try FileIO.readWholeFile(FilePath(path)) else {
                 throw JournalError.read(path: path, reason: "it does not exist: no injection was journaled yet")
             }
             bytes = read

@@ -74,7 +74,7 @@ enum HostServices {
             read_memory: { call, address, buffer, length in
                 guard let context = CallContext.from(call), let buffer, length <= 1 << 20 else { return INJECT_E_INVALID.rawValue }
                 guard let memory = context.guestMemory else { return INJECT_E_UNSUPPORTED.rawValue }
-                guard let bytes = try? AttributeFiles.read(length, at: Int64(bitPattern: address), of: memory),
+                guard let bytes = try? FileIO.read(length, at: Int64(bitPattern: address), of: memory),
                       bytes.count == length else { return INJECT_E_IO.rawValue }
                 bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: length) }
                 return INJECT_OK.rawValue

@@ -51,7 +51,7 @@ public final class LoadedBackend: @unchecked Sendable {
         guard case .native(let d) = implementation else {
             guard case .manifest(let manifest) = implementation else { return context }
             let call = manifest.vendorCall(parameters)
-            context.steps.append(PlannedStep(action: .vendorCall(call), backend: info.name,
+            context.steps.append(PlannedStep(action: call, backend: info.name,
                                              note: "the vendor library injects (libffi call into \(manifest.library))", hint: nil, isTrigger: true))
             context.expectations += manifest.expectations.map { ExpectedEvent(kind: .kernelLog, source: nil, match: $0, delta: 0, note: nil) }
             if let reason = manifest.confirmation { context.confirmationReasons.append(reason) }

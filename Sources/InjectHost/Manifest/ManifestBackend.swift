@@ -31,7 +31,7 @@ struct ManifestBackend: Sendable {
         guard info.st_size <= maximumManifestBytes else {
             return .failure(.init(reason: "is \(info.st_size) bytes; a manifest holds at most \(maximumManifestBytes)"))
         }
-        guard let bytes = try? AttributeFiles.readWholeFile(FilePath(path)), bytes.count <= maximumManifestBytes else {
+        guard let bytes = try? FileIO.readWholeFile(FilePath(path)), bytes.count <= maximumManifestBytes else {
             return .failure(.init(reason: "cannot be read"))
         }
         return .success(bytes)

@@ -183,3 +183,21 @@ final class CallInterface {
 
     func withCIF(_ body: (UnsafeMutablePointer<ffi_cif>) -> Void) { body(&cif) }
 }
+
+/// A vendor library call is a step of a manifest backend's plan (not an ABI step kind: manifest
+/// backends are planned by the host itself).
+extension VendorCall: StepAction {
+    public static let kind = "call"
+
+    public func describe(root: FilePath) -> String { description }
+
+    public func encodeFields(into container: inout KeyedEncodingContainer<StepField>) throws {
+        try container.encode(description, forKey: .command)
+    }
+
+    public func perform(hint: String?, with performer: inout StepPerformer) async throws(TargetError) -> String? {
+        let outcome = try perform()
+        let shown = outcome.outputs.filter { !$0.value.isEmpty }.map { "\($0.name)=\($0.value)" }
+        return (["returned \(outcome.returned)"] + shown).joined(separator: ", ")
+    }
+}

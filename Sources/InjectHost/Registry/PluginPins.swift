@@ -32,7 +32,7 @@ public struct PluginPins: Sendable, Equatable {
     public static func sha256(of path: String) throws(TargetError) -> String {
         let bytes: [UInt8]
         do {
-            guard let read = try AttributeFiles.readWholeFile(FilePath(path)) else { throw TargetError.notFound(path: path, hint: nil) }
+            guard let read = try FileIO.readWholeFile(FilePath(path)) else { throw TargetError.notFound(path: path, hint: nil) }
             bytes = read
         } catch let error as TargetError {
             throw error

@@ -219,7 +219,7 @@ extension Registry {
         var info = stat()
         guard stat(path, &info) == 0 else { return [] }
         guard info.st_mode & S_IFMT == S_IFDIR else { return [PluginTrust.absolute(path)] }
-        guard let entries = try? AttributeFiles.listDirectory(.init(path)) else { return [] }
+        guard let entries = try? FileIO.listDirectory(.init(path)) else { return [] }
         let names = entries.filter { !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix)) }.map(\.name)
         let directory = PluginTrust.absolute(path)
         let libraries = Set(names.filter { $0.hasSuffix(ManifestBackend.suffix) }.compactMap { manifest -> String? in

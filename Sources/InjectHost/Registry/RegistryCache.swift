@@ -51,7 +51,7 @@ public final class RegistryCache: @unchecked Sendable {
         self.host = Self.hostIdentity()
         for file in readPaths.reversed() {
             guard PluginTrust.problem(path: file) == nil,
-                  let bytes = try? AttributeFiles.readWholeFile(.init(file)),
+                  let bytes = try? FileIO.readWholeFile(.init(file)),
                   let contents = RegistryCacheFormat.decode(bytes), contents.host == host else { continue }
             for entry in contents.entries { entries[entry.path] = entry }
         }

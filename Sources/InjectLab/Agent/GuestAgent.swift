@@ -51,7 +51,7 @@ public enum GuestAgent {
             return shell(argument, timeoutSeconds: timeout)
         case .read:
             do {
-                guard let bytes = try AttributeFiles.readWholeFile(FilePath(argument)) else { return failure(ENOENT) }
+                guard let bytes = try FileIO.readWholeFile(FilePath(argument)) else { return failure(ENOENT) }
                 return (0, bytes, [])
             } catch let error as Errno {
                 return failure(error.rawValue)
@@ -69,11 +69,11 @@ public enum GuestAgent {
             let fd = open(argument, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
             guard fd >= 0 else { return failure(errno) }
             defer { close(fd) }
-            if let error = AttributeFiles.writeRecord(data, fd: fd) { return failure(error.rawValue) }
+            if let error = FileIO.writeRecord(data, fd: fd) { return failure(error.rawValue) }
             return (0, [], [])
         case .list:
             do {
-                let entries = try AttributeFiles.listDirectory(FilePath(argument))
+                let entries = try FileIO.listDirectory(FilePath(argument))
                 return (0, Array(entries.map { ($0.isDirectory ? "d " : "f ") + $0.name + "\n" }.joined().utf8), [])
             } catch .system(_, _, let error, _) {
                 return failure(error.rawValue)

@@ -92,6 +92,6 @@ public final class LabFiles: TargetFiles {
     /// The error a local file operation would have given (the agent answers with the errno).
     private func failure(_ result: LabAgent.Result, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
         let shown = "lab \(paths.name): \(guestPath(path))"
-        return AttributeFiles.map(Errno(rawValue: result.status), shown, operation, hint)
+        return FileIO.map(Errno(rawValue: result.status), shown, operation, hint)
     }
 }

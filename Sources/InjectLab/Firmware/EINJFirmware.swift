@@ -115,7 +115,7 @@ public struct EINJFirmware {
 
     /// Reads and validates the parameters the OS wrote; the error to produce, or why not.
     func accept(_ fd: Int32) -> Result<PendingError, Refusal> {
-        guard let bytes = try? AttributeFiles.read(EINJParameters.size, at: Int64(layout.einj.parameters), of: memory),
+        guard let bytes = try? FileIO.read(EINJParameters.size, at: Int64(layout.einj.parameters), of: memory),
               let parameters = try? EINJParameters(parsing: bytes) else { return .failure(Refusal(text: "the parameters cannot be read")) }
         let type = parameters.type
         guard type.nonzeroBitCount == 1, type & types != 0 else {
@@ -206,7 +206,7 @@ public struct EINJFirmware {
         guard read(fd, source.blockAddress, bytes: 4) == 0 else { return false }
         let bytes = block.bytes
         guard bytes.count <= Int(source.blockLength),
-              (try? AttributeFiles.write(bytes, at: Int64(source.blockAddress), of: memory)) != nil else { return false }
+              (try? FileIO.write(bytes, at: Int64(source.blockAddress), of: memory)) != nil else { return false }
         if source.notification == .nmi {
             _ = try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute("inject-nmi")
         }
@@ -231,13 +231,13 @@ public struct EINJFirmware {
 
     /// Closes every descriptor but standard input, output and error.
     private static func closeInheritedDescriptors() {
-        let descriptors = (try? AttributeFiles.listDirectory(FilePath("/proc/self/fd")))?.compactMap { Int32($0.name) } ?? []
+        let descriptors = (try? FileIO.listDirectory(FilePath("/proc/self/fd")))?.compactMap { Int32($0.name) } ?? []
         for fd in descriptors where fd > 2 { close(fd) }
     }
 
     /// The emulator's counts for the lab at `paths`, when it runs.
     public static func counts(_ paths: LabPaths) -> Counts? {
-        guard let bytes = try? AttributeFiles.readWholeFile(paths.firmwareCounts) else { return nil }
+        guard let bytes = try? FileIO.readWholeFile(paths.firmwareCounts) else { return nil }
         return try? JSONDecoder().decode(Counts.self, from: Data(bytes))
     }
 }

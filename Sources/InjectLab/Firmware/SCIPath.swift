@@ -24,7 +24,7 @@ public enum SCIPath {
         } catch {
             throw .kernel("disassembling the guest's DSDT failed: \(error)")
         }
-        guard let text = try? AttributeFiles.readWholeFile(listing) else { throw .io(path: listing.string, reason: "iasl wrote no listing") }
+        guard let text = try? FileIO.readWholeFile(listing) else { throw .io(path: listing.string, reason: "iasl wrote no listing") }
         let patched = try patch(listing: String(decoding: text, as: UTF8.self))
         try LabFileSystem.write(Array(patched.utf8), to: listing)
         do {
@@ -33,7 +33,7 @@ public enum SCIPath {
         } catch {
             throw .kernel("compiling the patched DSDT failed: \(error)")
         }
-        guard let aml = try? AttributeFiles.readWholeFile(scratch.appending("dsdt.aml")), aml.count > 36 else {
+        guard let aml = try? FileIO.readWholeFile(scratch.appending("dsdt.aml")), aml.count > 36 else {
             throw .io(path: scratch.appending("dsdt.aml").string, reason: "iasl wrote no table")
         }
         return aml

@@ -53,7 +53,7 @@ struct DebianArchive: Sendable {
             try LabFileSystem.makeDirectories(directory.appending(sub), mode: [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute])
         }
         let listFile = directory.appending("sources.list")
-        let previous = (try? AttributeFiles.readWholeFile(listFile)).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } }
+        let previous = (try? FileIO.readWholeFile(listFile)).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } }
         if previous != sources { try LabFileSystem.replace(listFile, with: Array(sources.utf8)) }
         let stamp = lists.appending("inject-updated")
         guard previous != sources || !Self.isFresh(stamp) else { return }
@@ -78,7 +78,7 @@ struct DebianArchive: Sendable {
 
     /// A name saved by ``remember(_:in:)`` less than a day ago, or `nil`.
     static func remembered(_ file: FilePath) -> String? {
-        guard isFresh(file), let bytes = try? AttributeFiles.readWholeFile(file) else { return nil }
+        guard isFresh(file), let bytes = try? FileIO.readWholeFile(file) else { return nil }
         let name = String(decoding: bytes, as: UTF8.self).trimmed()
         return name.isEmpty ? nil : name
     }
@@ -145,7 +145,7 @@ struct DebianArchive: Sendable {
             throw .kernel("downloading \(spec) from \(description): \(error)")
         }
         let prefix = package + "_"
-        guard let deb = ((try? AttributeFiles.listDirectory(target)) ?? []).map(\.name)
+        guard let deb = ((try? FileIO.listDirectory(target)) ?? []).map(\.name)
             .first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".deb") }) else {
             throw .kernel("apt-get download \(spec) left no \(prefix)*.deb in \(target)")
         }

@@ -83,7 +83,7 @@ public enum GhesEdacBuild {
 
     /// `CONFIG_X=value` lines of the kernel's configuration.
     static func kernelConfiguration(_ kernel: KernelAssets) -> [String: String] {
-        guard let bytes = try? AttributeFiles.readWholeFile(kernel.configuration) else { return [:] }
+        guard let bytes = try? FileIO.readWholeFile(kernel.configuration) else { return [:] }
         var values: [String: String] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("CONFIG_") {
             let parts = line.split(separator: "=", maxSplits: 1)
@@ -124,7 +124,7 @@ public enum GhesEdacBuild {
         let headersDirectory = root.appending("usr/src/\(headers)")
         // The headers' Makefile includes the -common one by its installed path.
         let makefile = headersDirectory.appending("Makefile")
-        let text = String(decoding: (try? AttributeFiles.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
+        let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
         let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix("include /usr/src/") ? "include \(root)" + line.dropFirst("include ".count) : String(line)
         }
@@ -151,7 +151,7 @@ public enum GhesEdacBuild {
             throw .kernel("the built module's vermagic '\(builtMagic ?? "none")' differs from the package's '\(packagedMagic ?? "none")'")
         }
         try LabFileSystem.makeDirectories(module.removingLastComponent())
-        guard let bytes = try? AttributeFiles.readWholeFile(built) else { throw .io(path: built.string, reason: "the build left no module") }
+        guard let bytes = try? FileIO.readWholeFile(built) else { throw .io(path: built.string, reason: "the build left no module") }
         try LabFileSystem.replace(module, with: bytes)
         progress("ghes_edac.ko for \(kernel.release) is in \(module)")
     }

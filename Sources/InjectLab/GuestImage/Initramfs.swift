@@ -40,7 +40,7 @@ enum Initramfs {
 
     private static func read(_ path: FilePath) throws(LabError) -> [UInt8] {
         do {
-            guard let bytes = try AttributeFiles.readWholeFile(path) else { throw LabError.io(path: path.string, reason: "missing") }
+            guard let bytes = try FileIO.readWholeFile(path) else { throw LabError.io(path: path.string, reason: "missing") }
             return bytes
         } catch let error as LabError {
             throw error

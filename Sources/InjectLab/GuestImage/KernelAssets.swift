@@ -122,7 +122,7 @@ public struct KernelAssets: Sendable, Equatable, Codable {
         var uts = utsname()
         uname(&uts)
         let running = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        let boot = (try? AttributeFiles.listDirectory("/boot")) ?? []
+        let boot = (try? FileIO.listDirectory("/boot")) ?? []
         let releases = boot.map(\.name).filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst(8)) }
         for release in [running] + releases.sorted(by: >) where releases.contains(release) {
             let image = FilePath("/boot/vmlinuz-\(release)")
@@ -136,15 +136,15 @@ public struct KernelAssets: Sendable, Equatable, Codable {
 
     /// Every kernel unpacked in the cache (`inject lab kernels`).
     public static func cachedKernels(_ directory: FilePath) -> [KernelAssets] {
-        let entries = ((try? AttributeFiles.listDirectory(directory)) ?? []).filter { $0.isDirectory && !$0.name.hasSuffix(".partial") }
+        let entries = ((try? FileIO.listDirectory(directory)) ?? []).filter { $0.isDirectory && !$0.name.hasSuffix(".partial") }
         return entries.map(\.name).sorted().compactMap { cached(directory.appending($0)) }
     }
 
     /// The kernel unpacked in `root`, with its metadata when the lab wrote it.
     static func cached(_ root: FilePath) -> KernelAssets? {
-        let releases = ((try? AttributeFiles.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
+        let releases = ((try? FileIO.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
         guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 }) else { return nil }
-        let metadata = (try? AttributeFiles.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
+        let metadata = (try? FileIO.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
             .flatMap { try? JSONDecoder().decode(KernelAssets.self, from: Data($0)) }
         var assets = KernelAssets(release: release, image: root.appending("boot/vmlinuz-\(release)"),
                                   modules: root.appending("lib/modules/\(release)"),

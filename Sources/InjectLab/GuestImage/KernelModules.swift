@@ -71,7 +71,7 @@ public struct KernelModules: Sendable {
 
     /// The names in `modules.builtin` (paths such as `kernel/fs/ext4/ext4.ko`).
     static func builtinNames(_ directory: FilePath) -> Set<String> {
-        guard let bytes = try? AttributeFiles.readWholeFile(directory.appending("modules.builtin")) else { return [] }
+        guard let bytes = try? FileIO.readWholeFile(directory.appending("modules.builtin")) else { return [] }
         return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
             line.split(separator: "/").last.map { canonical(String($0.split(separator: ".").first ?? $0)) }
         })
@@ -79,7 +79,7 @@ public struct KernelModules: Sendable {
 
     /// Every `.ko` (or compressed `.ko.xz`, `.ko.zst`) under `directory`, by canonical name.
     static func index(_ directory: FilePath, into files: inout [String: FilePath]) {
-        guard let entries = try? AttributeFiles.listDirectory(directory) else { return }
+        guard let entries = try? FileIO.listDirectory(directory) else { return }
         for entry in entries {
             let path = directory.appending(entry.name)
             if entry.isDirectory {
@@ -99,7 +99,7 @@ public struct KernelModules: Sendable {
     static func modinfo(_ field: String, of file: FilePath) throws(LabError) -> String? {
         let bytes: [UInt8]
         do {
-            guard let read = try AttributeFiles.readWholeFile(file) else { throw LabError.kernel("\(file) vanished") }
+            guard let read = try FileIO.readWholeFile(file) else { throw LabError.kernel("\(file) vanished") }
             bytes = read
         } catch let error as LabError {
             throw error

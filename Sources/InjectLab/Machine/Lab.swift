@@ -104,7 +104,7 @@ public struct Lab {
                 + (QEMUCommand.dsdtDevices + LabPCIe.arguments + options.extraQEMUArguments).joined(separator: " ")
                 + (options.cxl ? " " + LabCXL.shape : "")
             let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
-            var dsdt = try? AttributeFiles.readWholeFile(cached)
+            var dsdt = try? FileIO.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
             var pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: dsdt ?? nil)
             if dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 {
@@ -272,7 +272,7 @@ public struct Lab {
         let base = LabPaths.runtimeBase(environment)
         for directory in [base, base.removingLastComponent()] where directory.lastComponent?.string.hasPrefix("inject") == true
             || directory.string.hasSuffix("inject/lab") {
-            if (try? AttributeFiles.listDirectory(directory))?.isEmpty == true { rmdir(directory.string) }
+            if (try? FileIO.listDirectory(directory))?.isEmpty == true { rmdir(directory.string) }
         }
     }
 
@@ -292,9 +292,9 @@ public struct Lab {
 
     /// Stops the EINJ emulator (it also stops by itself once QEMU is gone).
     func stopFirmware() {
-        guard let bytes = try? AttributeFiles.readWholeFile(paths.firmwarePid),
+        guard let bytes = try? FileIO.readWholeFile(paths.firmwarePid),
               let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0 else { return }
-        guard let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
+        guard let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
               String(decoding: cmdline, as: UTF8.self).contains("firmware") else { return }
         kill(pid, SIGTERM)
         var status: Int32 = 0
@@ -307,7 +307,7 @@ public struct Lab {
     func writeFirmware(_ layout: FirmwareLayout, einjTypes: UInt32) throws(LabError) {
         for (address, bytes) in layout.initialContents(einjTypes: einjTypes) {
             do {
-                try AttributeFiles.write(bytes, at: Int64(address), of: paths.guestMemory)
+                try FileIO.write(bytes, at: Int64(address), of: paths.guestMemory)
             } catch {
                 throw .io(path: paths.guestMemory.string, reason: "\(error)")
             }
@@ -315,7 +315,7 @@ public struct Lab {
     }
 
     func pidFromFile() -> Int32? {
-        guard let bytes = try? AttributeFiles.readWholeFile(paths.pidFile) else { return nil }
+        guard let bytes = try? FileIO.readWholeFile(paths.pidFile) else { return nil }
         return Int32(String(decoding: bytes, as: UTF8.self).trimmed())
     }
 
@@ -342,7 +342,7 @@ public struct Lab {
     /// Whether `pid` is this lab's QEMU (and not a reused pid).
     public static func isQEMU(_ pid: Int32, name: String) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM,
-              let cmdline = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/cmdline")) else { return false }
+              let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline")) else { return false }
         let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return arguments.contains { $0.hasPrefix("inject-lab-\(name),") }
     }
@@ -359,7 +359,7 @@ public struct Lab {
     }
 
     private static func residentKiB(_ pid: Int32) -> Int? {
-        guard let bytes = try? AttributeFiles.readWholeFile(FilePath("/proc/\(pid)/status")) else { return nil }
+        guard let bytes = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/status")) else { return nil }
         let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
         return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
     }

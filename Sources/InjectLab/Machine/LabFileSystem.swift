@@ -10,7 +10,7 @@ enum LabFileSystem {
     /// Creates `path` and its parents (mode 0700 for new ones).
     static func makeDirectories(_ path: FilePath, mode: FilePermissions = [.ownerReadWriteExecute]) throws(LabError) {
         do throws(TargetError) {
-            try AttributeFiles.makeDirectories(path, mode: mode)
+            try FileIO.makeDirectories(path, mode: mode)
         } catch {
             throw .io(path: path.string, reason: "\(error)")
         }
@@ -19,7 +19,7 @@ enum LabFileSystem {
     /// The whole file at `path`, which must exist.
     static func read(_ path: FilePath) throws(LabError) -> [UInt8] {
         let bytes: [UInt8]?
-        do { bytes = try AttributeFiles.readWholeFile(path) } catch { throw .io(path: path.string, reason: "\(error)") }
+        do { bytes = try FileIO.readWholeFile(path) } catch { throw .io(path: path.string, reason: "\(error)") }
         guard let bytes else { throw .io(path: path.string, reason: "does not exist") }
         return bytes
     }
@@ -74,7 +74,7 @@ enum LabFileSystem {
         var info = stat()
         guard lstat(path.string, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            for entry in (try? AttributeFiles.listDirectory(path)) ?? [] {
+            for entry in (try? FileIO.listDirectory(path)) ?? [] {
                 try removeTree(path.appending(entry.name))
             }
             if rmdir(path.string) != 0 { throw .io(path: path.string, reason: "rmdir: \(Errno(rawValue: errno))") }
@@ -105,7 +105,7 @@ enum LabFileSystem {
 
     /// The last `lines` lines of a text file, or "".
     static func tail(_ path: FilePath, lines: Int = 20) -> String {
-        guard let bytes = try? AttributeFiles.readWholeFile(path) else { return "" }
+        guard let bytes = try? FileIO.readWholeFile(path) else { return "" }
         let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         return text.suffix(lines).joined(separator: "\n").trimmed()
     }

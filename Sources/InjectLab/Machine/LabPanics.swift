@@ -21,7 +21,7 @@ extension Lab {
         } else {
             noticedBy = "QEMU exited"
         }
-        let console = String(decoding: (try? AttributeFiles.readWholeFile(paths.consoleLog)) ?? [], as: UTF8.self)
+        let console = String(decoding: (try? FileIO.readWholeFile(paths.consoleLog)) ?? [], as: UTF8.self)
         if let panic = GuestPanic(console: console, noticedBy: noticedBy) { return panic }
         // QEMU gone without a panic on the console is a stopped lab, not a panic.
         guard noticedBy != "QEMU exited" else { return nil }

@@ -81,7 +81,7 @@ public struct LabPaths: Sendable, Equatable {
 
     /// The names of labs that have a state directory.
     public static func existing(_ environment: [String: String]) -> [String] {
-        let entries = (try? AttributeFiles.listDirectory(runtimeBase(environment))) ?? []
+        let entries = (try? FileIO.listDirectory(runtimeBase(environment))) ?? []
         return entries.filter(\.isDirectory).map(\.name).filter { (try? validate($0)) != nil }.sorted()
     }
 }

@@ -78,7 +78,7 @@ public enum LabPrerequisites {
 
     /// Whether an ELF executable has no program interpreter (is statically linked).
     static func isStatic(_ path: FilePath) -> Bool {
-        guard let bytes = try? AttributeFiles.readWholeFile(path), bytes.count > 64,
+        guard let bytes = try? FileIO.readWholeFile(path), bytes.count > 64,
               bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2 else { return false }
         func read(_ offset: Int, _ size: Int) -> Int {
             (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }

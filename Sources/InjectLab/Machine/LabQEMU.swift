@@ -91,7 +91,7 @@ public struct LabQEMU: Sendable, Codable, Equatable {
     static func cached(_ root: FilePath, spec: String) -> LabQEMU? {
         let binary = root.appending("usr/bin/qemu-system-x86_64").string
         guard access(binary, X_OK) == 0 else { return nil }
-        let origin = (try? AttributeFiles.readWholeFile(root.appending("inject-origin"))).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self).trimmed() }
+        let origin = (try? FileIO.readWholeFile(root.appending("inject-origin"))).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self).trimmed() }
         // Its own firmware first; the machine's (SeaBIOS, iPXE from their own packages) after it.
         return LabQEMU(spec: spec, binary: binary, dataDirectories: [root.appending("usr/share/qemu").string, "/usr/share/qemu"],
                        version: "", origin: (origin ?? "qemu-system-x86 from \(spec)") + " (cached in \(root))")

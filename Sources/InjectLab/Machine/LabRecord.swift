@@ -67,7 +67,7 @@ public struct LabRecord: Codable, Sendable, Equatable {
     }
 
     static func load(_ path: FilePath) -> LabRecord? {
-        guard let bytes = try? AttributeFiles.readWholeFile(path) else { return nil }
+        guard let bytes = try? FileIO.readWholeFile(path) else { return nil }
         return try? JSONDecoder().decode(LabRecord.self, from: Data(bytes))
     }
 }

@@ -45,6 +45,6 @@ public final class HeldAttribute {
             guard written == bytes.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
             return true
         }
-        throw AttributeFiles.map(Errno(rawValue: errno), path, "write", hint)
+        throw FileIO.map(Errno(rawValue: errno), path, "write", hint)
     }
 }
