@@ -109,6 +109,18 @@ public struct Executor {
 }
 
 extension StepPerformer {
+    /// The held files and bytes for `steps` when every one is an attribute write whose file is held
+    /// (the first repetition, on the ordinary path, held them and set aside any that refused);
+    /// `nil` otherwise.
+    func heldWrites(_ steps: [PlannedStep]) -> [(file: HeldAttribute, bytes: [UInt8])]? {
+        var writes: [(file: HeldAttribute, bytes: [UInt8])] = []
+        for step in steps {
+            guard let write = step.action as? WriteAttributeStep, let file = held[write.path] else { return nil }
+            writes.append((file, Array(write.value.utf8)))
+        }
+        return writes
+    }
+
     /// Performs `step` (at `index` of the plan, `executed` steps done before it); a failure
     /// becomes ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``. `repetition` is
     /// set inside a repeat step, to say which time failed.

@@ -57,53 +57,6 @@ public struct WriteBatch: Sendable, Codable, Equatable {
         self.intervalMicroseconds = intervalMicroseconds
     }
 
-    /// The batch of `plans` when every step of every plan is an attribute write (a trigger or
-    /// not); `nil` when one has anything else (QMP, memory, a tool, a repeat, a wait).
-    public init?(_ plans: [InjectionPlan], intervalMicroseconds: UInt64) {
-        var files = FileNumbers()
-        var injections: [[Write]] = []
-        for plan in plans {
-            guard let writes = files.writes(plan.steps) else { return nil }
-            injections.append(writes)
-        }
-        self.init(paths: files.paths, injections: injections, intervalMicroseconds: intervalMicroseconds)
-    }
-
-    /// `times` repetitions of `steps` (a storm's repeat) when every step is an attribute write;
-    /// `nil` otherwise.
-    public init?(repeating steps: [PlannedStep], times: Int, intervalMicroseconds: UInt64) {
-        var files = FileNumbers()
-        guard let writes = files.writes(steps) else { return nil }
-        self.init(paths: files.paths, injections: Array(repeating: writes, count: times), intervalMicroseconds: intervalMicroseconds)
-    }
-
-    /// Whether `plan` can be part of a batch: every step an attribute write.
-    public static func accepts(_ plan: InjectionPlan) -> Bool {
-        plan.steps.allSatisfy { $0.action is WriteAttributeStep }
-    }
-
-    /// The files of a batch being built, numbered in the order they are first written.
-    private struct FileNumbers {
-        var paths: [String] = []
-        var numbers: [String: Int] = [:]
-
-        /// `steps` as writes to numbered files, or `nil` when one is not an attribute write.
-        mutating func writes(_ steps: [PlannedStep]) -> [Write]? {
-            var writes: [Write] = []
-            for step in steps {
-                guard let write = step.action as? WriteAttributeStep else { return nil }
-                let key = write.path.description
-                let number = numbers[key] ?? paths.count
-                if number == paths.count {
-                    numbers[key] = number
-                    paths.append(key)
-                }
-                writes.append(Write(path: number, value: write.value))
-            }
-            return writes
-        }
-    }
-
     /// The batch in the compact text form a lab's agent takes: every distinct write once, then each
     /// injection as the numbers of its writes (a campaign's writes repeat; a JSON batch of a
     /// thousand machine checks is four times larger and slow to parse under TCG).

@@ -9,7 +9,7 @@ public struct StepPerformer {
     /// Whether writes keep their files open (inside a repeat step).
     var holdFiles = false
     /// Files held open, and the ones that refused it (written the ordinary way).
-    private var held: [TargetPath: HeldAttribute] = [:]
+    private(set) var held: [TargetPath: HeldAttribute] = [:]
     private var unholdable: Set<TargetPath> = []
 
     init(target: TargetSpec, files: any TargetFiles) {
@@ -57,17 +57,5 @@ public struct StepPerformer {
         held.removeAll()
         unholdable.removeAll()
         holdFiles = false
-    }
-
-    /// The held files and bytes for `steps` when every one is an attribute write whose file is held
-    /// (the first repetition, on the ordinary path, held them and set aside any that refused);
-    /// `nil` otherwise.
-    func heldWrites(_ steps: [PlannedStep]) -> [(file: HeldAttribute, bytes: [UInt8])]? {
-        var writes: [(file: HeldAttribute, bytes: [UInt8])] = []
-        for step in steps {
-            guard let write = step.action as? WriteAttributeStep, let file = held[write.path] else { return nil }
-            writes.append((file, Array(write.value.utf8)))
-        }
-        return writes
     }
 }
