@@ -31,17 +31,20 @@ struct RegistryCacheTests {
         refused.library = nil
         refused.libraryKey = nil
         let entries = [entry("/p/a\tb.so", text: awkward), refused]
-        let bytes = RegistryCacheFormat.encode(host: "abi 1.2 exe 1:2:3:4", entries: entries)
-        let decoded = try #require(RegistryCacheFormat.decode(bytes))
-        #expect(decoded.host == "abi 1.2 exe 1:2:3:4")
-        #expect(decoded.entries == entries)
+        let sections = [RegistryCache.Section(host: "abi 1.2 exe /a b/inject 1:2:3:4", entries: entries),
+                        RegistryCache.Section(host: "abi 1.2 exe /other 5:6:7:8", entries: []),
+                        RegistryCache.Section(host: "abi 1.2 exe /third 9:9:9:9", entries: [refused])]
+        let decoded = try #require(RegistryCacheFormat.decode(RegistryCacheFormat.encode(sections)))
+        #expect(decoded == sections)
     }
 
     @Test func otherFilesAreNotTakenForACache() {
         #expect(RegistryCacheFormat.decode(Array("{\"format\": 1}".utf8)) == nil)
-        #expect(RegistryCacheFormat.decode(Array("inject-registry 1\th\nfile\t/x\n".utf8)) == nil, "a short line")
-        #expect(RegistryCacheFormat.decode(Array("inject-registry 1\th\nparam\tp\tint\th\t\\-\t\\-\t\t0\t\\-\t\\-\n".utf8)) == nil,
+        #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nhost\th\nfile\t/x\n".utf8)) == nil, "a short line")
+        #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nhost\th\nparam\tp\tint\th\t\\-\t\\-\t\t0\t\\-\t\\-\n".utf8)) == nil,
                 "a parameter without its file")
+        #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nrefusal\tx\n".utf8)) == nil, "a line before any host")
+        #expect(RegistryCacheFormat.decode(Array("inject-registry 1\th\n".utf8)) == nil, "the format before sections")
         #expect(RegistryCacheFormat.decode([]) == nil)
     }
 
@@ -69,5 +72,105 @@ struct RegistryCacheTests {
         // A cache others could write is ignored.
         chmod(path, 0o666)
         #expect(RegistryCache(path: path, alsoReading: []).entry(plugin.path, key: key, libraryKey: nil) == nil)
+    }
+
+    /// A directory with plugin files `names` (one byte each) and the path of a cache beside them.
+    func tree(_ names: [String]) throws -> (directory: URL, plugins: [String], cache: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("inject-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let plugins = try names.map { name -> String in
+            let url = directory.appendingPathComponent(name)
+            try Data("x".utf8).write(to: url)
+            return url.path
+        }
+        return (directory, plugins, directory.appendingPathComponent("cache/registry").path)
+    }
+
+    func storedEntry(_ plugin: String) throws -> RegistryCache.Entry {
+        var stored = entry(plugin, text: plugin)
+        stored.key = try #require(PluginFileKey(plugin))
+        stored.library = nil
+        stored.libraryKey = nil
+        return stored
+    }
+
+    /// Two executables (an installed `inject` and a build) alternating on one cache each keep
+    /// their entries: neither one's save throws the other's away.
+    @Test func executablesAlternatingKeepTheirOwnSections() throws {
+        let (directory, plugins, path) = try tree(["liba.so", "other-inject"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let installed = RegistryCache.hostIdentity()
+        let build = RegistryCache.hostIdentity(executable: plugins[1])
+        #expect(installed != build)
+        let first = RegistryCache(path: path, alsoReading: [], host: installed)
+        let stored = try storedEntry(plugins[0])
+        first.store(stored)
+        #expect(first.save() == nil)
+        let second = RegistryCache(path: path, alsoReading: [], host: build)
+        #expect(second.entry(plugins[0], key: stored.key, libraryKey: nil) == nil, "another executable's entries are not taken")
+        var its = stored
+        its.refusal = "refused by the build"
+        its.info = nil
+        second.store(its)
+        #expect(second.save() == nil)
+        #expect(RegistryCache(path: path, alsoReading: [], host: installed).entry(plugins[0], key: stored.key, libraryKey: nil) == stored)
+        #expect(RegistryCache(path: path, alsoReading: [], host: build).entry(plugins[0], key: stored.key, libraryKey: nil) == its)
+    }
+
+    /// Two processes of one executable that scanned different plugins and save one after the
+    /// other both find both entries: the second save merges with the first instead of replacing it.
+    @Test func concurrentWritersLoseNoEntries() throws {
+        let (directory, plugins, path) = try tree(["liba.so", "libb.so"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let one = RegistryCache(path: path, alsoReading: [])
+        let two = RegistryCache(path: path, alsoReading: [])
+        let a = try storedEntry(plugins[0]), b = try storedEntry(plugins[1])
+        one.store(a)
+        two.store(b)
+        #expect(one.save() == nil)
+        #expect(two.save() == nil)
+        let merged = RegistryCache(path: path, alsoReading: [])
+        #expect(merged.entry(a.path, key: a.key, libraryKey: nil) == a)
+        #expect(merged.entry(b.path, key: b.key, libraryKey: nil) == b)
+        // Many writers at once, each with its own entry: every entry survives.
+        let many = try (0..<16).map { index -> String in
+            let url = directory.appendingPathComponent("libmany\(index).so")
+            try Data("x".utf8).write(to: url)
+            return url.path
+        }
+        let entries = try many.map(storedEntry)
+        DispatchQueue.concurrentPerform(iterations: entries.count) { index in
+            let cache = RegistryCache(path: path, alsoReading: [])
+            cache.store(entries[index])
+            _ = cache.save()
+        }
+        let all = RegistryCache(path: path, alsoReading: [])
+        for entry in entries + [a, b] {
+            #expect(all.entry(entry.path, key: entry.key, libraryKey: nil) == entry, "\(entry.path)")
+        }
+    }
+
+    /// Sections of executables that are gone or were rebuilt are dropped at the next save, and
+    /// `plugins rescan` (clear) forgets this executable's entries but not the others'.
+    @Test func staleSectionsGoAndClearingKeepsOthers() throws {
+        let (directory, plugins, path) = try tree(["liba.so", "other-inject"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gone = "abi 1.9 exe /nonexistent/inject 1:2:3:4"
+        let other = RegistryCache.hostIdentity(executable: plugins[1])
+        let stored = try storedEntry(plugins[0])
+        for host in [gone, other] {
+            let cache = RegistryCache(path: path, alsoReading: [], host: host)
+            cache.store(stored)
+            #expect(cache.save() == nil)
+        }
+        let mine = RegistryCache(path: path, alsoReading: [])
+        mine.store(stored)
+        #expect(mine.save() == nil)
+        let hosts = try #require(RegistryCacheFormat.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))).map(\.host)
+        #expect(hosts == [RegistryCache.hostIdentity(), other])
+        mine.clear()
+        #expect(mine.save() == nil)
+        #expect(RegistryCache(path: path, alsoReading: []).entry(stored.path, key: stored.key, libraryKey: nil) == nil)
+        #expect(RegistryCache(path: path, alsoReading: [], host: other).entry(stored.path, key: stored.key, libraryKey: nil) == stored)
     }
 }

@@ -3,7 +3,10 @@ import InjectPluginABI
 /// What the scanner process found in each plugin file, kept between runs so that `list` and
 /// `info` need no plugin code and other commands load only the backends they use (the idea of
 /// GStreamer's registry). An entry holds while the file's ``PluginFileKey`` (and, for a vendor
-/// manifest, its library's) is unchanged and the `inject` executable is the one that wrote it.
+/// manifest, its library's) is unchanged, and each `inject` executable keeps a section of its own
+/// (an installed binary and a build alternating on one machine each find their entries). Saving
+/// merges under a lock with what other processes saved meanwhile, so concurrent writers keep
+/// each other's entries.
 ///
 /// Where: `INJECT_REGISTRY` (a file, or `off`); otherwise root uses the system-wide
 /// `/var/cache/inject/plugin-registry.json`, and other users `$XDG_CACHE_HOME/inject/` (or
@@ -25,11 +28,26 @@ public final class RegistryCache: @unchecked Sendable {
         public var refusal: String?
     }
 
+    /// The entries one executable wrote (its ``RegistryCache/hostIdentity(executable:)``).
+    public struct Section: Sendable, Equatable {
+        /// The host ABI and the executable's path and file key.
+        public var host: String
+        public var entries: [Entry]
+    }
+
+    /// The most executables kept in one file; the sections of executables that are gone or were
+    /// rebuilt go first.
+    public static let maximumSections = 8
+
     /// The file written, or `nil` when the cache is off.
     public let path: String?
     private let readPaths: [String]
     private let host: String
     private var entries: [String: Entry] = [:]
+    /// What this process stored since it read the file, and whether it cleared the rest: what a
+    /// save lays over the file as it then is.
+    private var stored: [String: Entry] = [:]
+    private var cleared = false
     private var changed = false
 
     /// The cache at the default location for `environment` and this user.
@@ -45,16 +63,22 @@ public final class RegistryCache: @unchecked Sendable {
     }
 
     /// A cache written to `path` (`nil`: nothing is kept), also reading the files `alsoReading`.
-    public init(path: String?, alsoReading: [String]) {
+    ///
+    /// - Parameter host: the executable's identity (this process's by default).
+    public init(path: String?, alsoReading: [String], host: String = RegistryCache.hostIdentity()) {
         self.path = path
         self.readPaths = (path.map { [$0] } ?? []) + alsoReading
-        self.host = Self.hostIdentity()
+        self.host = host
         for file in readPaths.reversed() {
-            guard PluginTrust.problem(path: file) == nil,
-                  let bytes = try? FileIO.readWholeFile(.init(file)),
-                  let contents = RegistryCacheFormat.decode(bytes), contents.host == host else { continue }
-            for entry in contents.entries { entries[entry.path] = entry }
+            guard let section = Self.sections(file)?.first(where: { $0.host == host }) else { continue }
+            for entry in section.entries { entries[entry.path] = entry }
         }
+    }
+
+    /// The sections of the cache file at `path`, or `nil` when it is missing, untrusted or not a cache.
+    private static func sections(_ path: String) -> [Section]? {
+        guard PluginTrust.problem(path: path) == nil, let bytes = try? FileIO.readWholeFile(.init(path)) else { return nil }
+        return RegistryCacheFormat.decode(bytes)
     }
 
     /// The entry for `path` if it still describes the file on disk.
@@ -67,27 +91,57 @@ public final class RegistryCache: @unchecked Sendable {
     public func store(_ entry: Entry) {
         guard entries[entry.path] != entry else { return }
         entries[entry.path] = entry
+        stored[entry.path] = entry
         changed = true
     }
 
     /// Forgets every entry (`inject plugins rescan`).
     public func clear() {
         entries.removeAll()
+        stored.removeAll()
+        cleared = true
         changed = true
     }
 
-    /// Writes the cache if it changed: to a new file beside it, then renamed over it, so readers
-    /// see the old or the new cache, never a part. A cache that cannot be written is only slower.
+    /// Writes the cache if it changed. Under an exclusive lock (`PATH.lock`), the file as it is now
+    /// is read again, this process's stores are laid over its section (the other executables'
+    /// sections are kept), and the result goes to a new file beside it, renamed over it: readers
+    /// see the old or the new cache, never a part, and concurrent writers lose nothing. A cache
+    /// that cannot be written is only slower.
     ///
     /// - Returns: why it was not written, or `nil`.
     @discardableResult
     public func save() -> String? {
         guard changed, let path else { return nil }
+        if let problem = MissingDirectories.create(PluginTrust.parent(of: path)) { return problem }
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard lock >= 0 else { return "\(path).lock: \(String(cString: strerror(errno)))" }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { return "\(path).lock: \(String(cString: strerror(errno)))" }
+        let merged = merge(into: Self.sections(path) ?? [])
+        if let problem = Self.replace(path, with: RegistryCacheFormat.encode(merged)) { return problem }
+        changed = false
+        return nil
+    }
+
+    /// `sections` (the file as it is now) with this process's section laid over: its stores win,
+    /// files that are gone are forgotten, and of the other executables' sections those whose
+    /// executable is unchanged are kept, newest first, up to ``maximumSections`` in all.
+    func merge(into sections: [Section]) -> [Section] {
+        var mine: [String: Entry] = [:]
+        if !cleared, let onDisk = sections.first(where: { $0.host == host }) {
+            for entry in onDisk.entries { mine[entry.path] = entry }
+        }
+        mine.merge(stored) { _, new in new }
+        entries = mine
         // Files that are gone (a removed plugin, a test's temporary tree) are forgotten.
-        let kept = entries.values.filter { access($0.path, F_OK) == 0 }.sorted { $0.path < $1.path }
-        let data = RegistryCacheFormat.encode(host: host, entries: kept)
-        let directory = PluginTrust.parent(of: path)
-        if let problem = MissingDirectories.create(directory) { return problem }
+        let kept = mine.values.filter { access($0.path, F_OK) == 0 }.sorted { $0.path < $1.path }
+        let others = sections.filter { $0.host != host && Self.executableIsCurrent($0.host) }
+        return [Section(host: host, entries: kept)] + others.prefix(Self.maximumSections - 1)
+    }
+
+    /// Writes `data` to a new file beside `path` and renames it over `path`.
+    private static func replace(_ path: String, with data: [UInt8]) -> String? {
         let temporary = path + ".\(getpid()).new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return "\(temporary): \(String(cString: strerror(errno)))" }
@@ -99,14 +153,29 @@ public final class RegistryCache: @unchecked Sendable {
             unlink(temporary)
             return "\(path): \(reason)"
         }
-        changed = false
         return nil
     }
 
-    /// The host ABI and the identity of the running executable: a new build rescans everything.
-    private static func hostIdentity() -> String {
-        let executable = PluginFileKey("/proc/self/exe")
-        return "abi \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) exe \(executable.map { "\($0.device):\($0.inode):\($0.size):\($0.modified)" } ?? "?")"
+    /// The host ABI and the identity of an executable (this process's by default): its path and
+    /// file key, so a rebuilt binary starts a new section and an installed one keeps its own.
+    public static func hostIdentity(executable: String = "/proc/self/exe") -> String {
+        let path = realPath(executable) ?? executable
+        let key = PluginFileKey(path).map { "\($0.device):\($0.inode):\($0.size):\($0.modified)" } ?? "?"
+        return "abi \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) exe \(path) \(key)"
+    }
+
+    /// Whether the executable a section names is still there, unchanged, under this ABI.
+    private static func executableIsCurrent(_ identity: String) -> Bool {
+        guard let exe = identity.firstRange(of: " exe "), let key = identity.lastIndex(of: " "), key > exe.upperBound else {
+            return false
+        }
+        return hostIdentity(executable: String(identity[exe.upperBound..<key])) == identity
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 

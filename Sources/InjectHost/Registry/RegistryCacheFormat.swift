@@ -3,21 +3,33 @@
 /// took 6.6 M instructions for four plugins, a fifth of `inject list`).
 ///
 /// ```
-/// inject-registry 1<TAB>HOST
+/// inject-registry 2
+/// host<TAB>IDENTITY
 /// file<TAB>PATH<TAB>DEV<TAB>INODE<TAB>SIZE<TAB>MTIME<TAB>CTIME<TAB>LIBRARY<TAB>LIBKEY...<TAB>DIGEST
 /// info<TAB>NAME<TAB>VERSION<TAB>SUMMARY<TAB>ABI<TAB>DECODES<TAB>FAMILIES<TAB>MODULES<TAB>EVENTS<TAB>MARKERS
 /// param<TAB>NAME<TAB>TYPE<TAB>HELP<TAB>UNIT<TAB>DEFAULT<TAB>CHOICES<TAB>REQUIRED<TAB>MIN<TAB>MAX
 /// refusal<TAB>TEXT
 /// ```
-/// `info`, its `param` lines and `refusal` belong to the `file` line before them. Text is escaped
+/// Each `host` line opens the section of one `inject` executable (``RegistryCache/Section``):
+/// two builds on one machine keep their own entries side by side instead of rescanning in turn.
+/// `file` lines belong to the `host` line before them; `info`, its `param` lines and `refusal` to
+/// the `file` line before them. Text is escaped
 /// (`\\`, `\t`, `\n`, `\u` for the list separator U+001F); a missing value is `\-`; list items
 /// are joined by U+001F.
 enum RegistryCacheFormat {
-    static let magic = "inject-registry 1"
+    static let magic = "inject-registry 2"
 
     /// The file's text.
-    static func encode(host: String, entries: [RegistryCache.Entry]) -> [UInt8] {
-        var out = [magic, escape(host)].joined(separator: "\t") + "\n"
+    static func encode(_ sections: [RegistryCache.Section]) -> [UInt8] {
+        var out = magic + "\n"
+        for section in sections {
+            out += line(["host", escape(section.host)])
+            encode(section.entries, into: &out)
+        }
+        return Array(out.utf8)
+    }
+
+    private static func encode(_ entries: [RegistryCache.Entry], into out: inout String) {
         for entry in entries {
             let key = entry.key, library = entry.libraryKey
             out += line(["file", escape(entry.path)] + keyFields(key) + [optional(entry.library)]
@@ -33,29 +45,35 @@ enum RegistryCacheFormat {
             }
             if let refusal = entry.refusal { out += line(["refusal", escape(refusal)]) }
         }
-        return Array(out.utf8)
     }
 
-    /// The host and entries of a file's bytes, or `nil` when they are not this format.
-    static func decode(_ bytes: [UInt8]) -> (host: String, entries: [RegistryCache.Entry])? {
-        var host: String?
-        var entries: [RegistryCache.Entry] = []
-        for lineBytes in bytes.split(separator: 10) {
+    /// The sections of a file's bytes, or `nil` when they are not this format.
+    static func decode(_ bytes: [UInt8]) -> [RegistryCache.Section]? {
+        var lines = bytes.split(separator: 10)[...]
+        guard let first = lines.popFirst(), first.elementsEqual(magic.utf8) else { return nil }
+        var sections: [RegistryCache.Section] = []
+        for lineBytes in lines {
             let fields = lineBytes.split(separator: 9, omittingEmptySubsequences: false).map { Field(bytes: $0) }
             guard let kind = fields.first?.raw else { return nil }
-            if host == nil {
-                guard kind == magic, fields.count == 2 else { return nil }
-                host = fields[1].text
+            if kind == "host", fields.count == 2, let host = fields[1].text {
+                sections.append(RegistryCache.Section(host: host, entries: []))
                 continue
             }
+            guard !sections.isEmpty, decode(kind, fields, into: &sections[sections.count - 1].entries) else { return nil }
+        }
+        return sections
+    }
+
+    /// Adds the line of `kind` to `entries`; `false` when it is malformed or out of place.
+    private static func decode(_ kind: String, _ fields: [Field], into entries: inout [RegistryCache.Entry]) -> Bool {
             switch (kind, fields.count) {
             case ("file", 14):
-                guard let key = fileKey(fields[2...6]), let path = fields[1].text else { return nil }
+                guard let key = fileKey(fields[2...6]), let path = fields[1].text else { return false }
                 entries.append(RegistryCache.Entry(path: path, key: key, library: fields[7].text, libraryKey: fileKey(fields[8...12]),
                                                    digest: fields[13].text))
             case ("info", 11):
                 guard !entries.isEmpty, let name = fields[1].text, let version = fields[2].text, let summary = fields[3].text,
-                      let path = fields[4].text, let abi = fields[5].text else { return nil }
+                      let path = fields[4].text, let abi = fields[5].text else { return false }
                 var info = BackendInfo(name: name, version: version, summary: summary, families: fields[7].list, parameters: [], path: path, abi: abi)
                 info.decodesEvents = fields[6].raw == "1"
                 info.kernelModules = fields[8].list
@@ -64,7 +82,7 @@ enum RegistryCacheFormat {
                 entries[entries.count - 1].info = info
             case ("param", 10):
                 guard !entries.isEmpty, entries[entries.count - 1].info != nil, let name = fields[1].text,
-                      let type = ParameterSpec.ValueType(rawValue: fields[2].raw), let help = fields[3].text else { return nil }
+                      let type = ParameterSpec.ValueType(rawValue: fields[2].raw), let help = fields[3].text else { return false }
                 var bounds: ParameterSpec.Bounds?
                 if let min = fields[8].text.flatMap({ UInt64($0) }), let max = fields[9].text.flatMap({ UInt64($0) }) {
                     bounds = .init(min: min, max: max)
@@ -73,14 +91,12 @@ enum RegistryCacheFormat {
                     name: name, type: type, help: help, unit: fields[4].text, defaultValue: fields[5].text,
                     choices: fields[6].list, isRequired: fields[7].raw == "1", bounds: bounds))
             case ("refusal", 2):
-                guard !entries.isEmpty else { return nil }
+                guard !entries.isEmpty else { return false }
                 entries[entries.count - 1].refusal = fields[1].text
             default:
-                return nil
+                return false
             }
-        }
-        guard let host else { return nil }
-        return (host, entries)
+            return true
     }
 
     // MARK: - Fields
