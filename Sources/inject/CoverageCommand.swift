@@ -151,9 +151,10 @@ struct CoverageCommand: AsyncParsableCommand {
         if !plan.confirmationReasons.isEmpty {
             return Row(backend: backend, path: "default injection", state: "N/A", reason: "skipped: needs --yes (" + plan.confirmationReasons.joined(separator: "; ") + ")")
         }
-        do {
-            let outcome = try await session.perform(plan, journal: try global.journal(session), confirmed: false, verify: true,
-                                                    verifyTimeout: verifyTimeout)
+        do throws(InjectError) {
+            let injector = Injector(session: session, journal: try global.journal(session), confirmed: false, verify: true,
+                                    verifyTimeout: verifyTimeout)
+            let outcome = try await injector.perform(plan)
             let findings = outcome.findings ?? []
             let missing = findings.filter { !$0.matched }.map { "\($0.kind) \($0.expected)" }
             return missing.isEmpty

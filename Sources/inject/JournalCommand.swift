@@ -22,8 +22,9 @@ struct JournalCommand: ParsableCommand {
     var last: Int?
 
     func validate() throws {
-        if let outcome, !["ok", "failed", "unverified", "panicked", "unfinished"].contains(outcome) {
-            throw ValidationError("--outcome '\(outcome)' is not ok, failed, unverified, panicked or unfinished")
+        let known = JournalRecord.Result.allCases.map(\.rawValue) + ["unfinished"]
+        if let outcome, !known.contains(outcome) {
+            throw ValidationError("--outcome '\(outcome)' is not one of \(known.joined(separator: ", "))")
         }
         if let last, last < 1 { throw ValidationError("--last \(last) must be at least 1") }
     }
@@ -49,11 +50,11 @@ struct JournalCommand: ParsableCommand {
             Output.progress("warning: \(path): line(s) \(lines) are not journal records (cut short by a crash or a full disk, or edited); every other record is shown")
         }
         var outcomes: [String: JournalRecord] = [:]
-        for record in records where record.kind == "outcome" { outcomes[record.id] = record }
-        var runs = records.filter { $0.kind == "intent" }.map { Run(intent: $0, outcome: outcomes[$0.id]) }
+        for record in records where record.kind == .outcome { outcomes[record.id] = record }
+        var runs = records.filter { $0.kind == .intent }.map { Run(intent: $0, outcome: outcomes[$0.id]) }
         if let backend { runs = runs.filter { $0.intent.backend == backend } }
         if let since { runs = runs.filter { $0.intent.time >= since } }
-        if let outcome { runs = runs.filter { ($0.outcome?.outcome ?? "unfinished") == outcome } }
+        if let outcome { runs = runs.filter { ($0.outcome?.outcome?.rawValue ?? "unfinished") == outcome } }
         if let last { runs = Array(runs.suffix(last)) }
         if global.json {
             Output.json(runs)
@@ -62,7 +63,7 @@ struct JournalCommand: ParsableCommand {
         var rows = [["TIME", "USER", "TARGET", "BACKEND", "OUTCOME", "PARAMETERS"]]
         for run in runs {
             let outcome = run.outcome.map { record in
-                [record.outcome ?? "?", record.verified.map { "(\($0))" }, record.error,
+                [record.outcome?.rawValue ?? "?", record.verified.map { "(\($0))" }, record.error,
                  record.panic.map { "[\($0)" + (record.restarted == true ? "; restarted]" : "]") }].compactMap { $0 }.joined(separator: " ")
             } ?? "unfinished"
             rows.append([run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,

@@ -51,36 +51,30 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session = try global.session()
-        let given = try global.request(backend, assignments)
+        let request = try global.request(backend, assignments)
         let target = session.options.target
-        // expect=sigbus: the victim runs before the plan, which takes its page (not in a dry run).
-        var (request, victim): (InjectionRequest, Victim?) = (given, nil)
-        if !dryRun {
-            do { (request, victim) = try await session.prepare(given) } catch { throw global.fail(error) }
-        }
-        let plan: InjectionPlan
-        do { plan = try session.plan(request) } catch {
-            await victim?.stop(on: target)
-            throw global.fail(error)
-        }
         if dryRun {
+            let plan: InjectionPlan
+            do { plan = try session.plan(request) } catch { throw global.fail(error) }
             if global.json { Output.json(Report(plan: plan, dryRun: true, results: [])) }
             else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
             return
         }
-        let journal: Journal?
-        do { journal = try global.journal(session) } catch {
-            await victim?.stop(on: target)
+        var injector = Injector(session: session, journal: nil, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout) {
+            problems in problems.forEach { Output.progress("verify: \($0)") }
+        }
+        // Validated first (expect=sigbus: the victim runs before the plan, which takes its page),
+        // then the journal is opened.
+        let prepared: Injector.Prepared
+        do { prepared = try await injector.prepare(request) } catch { throw global.fail(error) }
+        do { injector.journal = try global.journal(session) } catch {
+            await injector.abandon(prepared)
             throw global.fail(error)
         }
-        let outcome: InjectionRun.Outcome
-        do {
-            outcome = try await session.perform(plan, journal: journal, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout, victim: victim) { problems in
-                problems.forEach { Output.progress("verify: \($0)") }
-            }
-        } catch {
-            throw global.fail(error)
-        }
+        let outcome: Injector.Outcome
+        do { outcome = try await injector.perform(prepared) } catch { throw global.fail(error) }
+        let plan = prepared.plan
+        let journal = injector.journal
         let results = outcome.results
         let findings = outcome.findings
         let matched = findings?.filter(\.matched).count

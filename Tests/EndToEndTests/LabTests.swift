@@ -404,8 +404,8 @@ struct LabTests {
 
             let records = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
                 .map { try JSONDecoder().decode(JournalRecord.self, from: Data($0.utf8)) }
-            #expect(records.map(\.kind) == ["intent", "outcome", "intent", "outcome", "intent", "outcome"], "\(records)")
-            #expect(records.filter { $0.kind == "outcome" }.map(\.outcome) == ["ok", "ok", "ok"], "\(records)")
+            #expect(records.map(\.kind) == [.intent, .outcome, .intent, .outcome, .intent, .outcome], "\(records)")
+            #expect(records.filter { $0.kind == .outcome }.map(\.outcome) == [.ok, .ok, .ok], "\(records)")
             #expect(records.map(\.expect) == ["offlined", "offlined", "panic:machine check", "panic:machine check", "logged", "logged"])
             let fatal = records[3]
             #expect(fatal.panic?.hasPrefix("Kernel panic - not syncing: Fatal") == true && fatal.restarted == true, "\(fatal)")

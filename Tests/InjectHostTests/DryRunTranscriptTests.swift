@@ -39,7 +39,7 @@ struct DryRunTranscriptTests {
         #expect(text.contains("trace mce:mce_record bank=1 status=0x940000000000009f"))
         #expect(TestSupport.read(root, Self.mceFiles[2]) == "", "a dry run must not write")
 
-        let results = try await Executor(target: session.options.target).run(plan, confirmed: false)
+        let results = try await Executor(target: session.options.target).execute(plan)
         #expect(results.count == 7)
         let written = try #require(TestSupport.read(root, "sys/kernel/debug/mce-inject/status"))
         let status = try #require(UInt64(written.dropFirst(2), radix: 16))
@@ -57,7 +57,10 @@ struct DryRunTranscriptTests {
         let session = try session(root: root)
         let plan = try session.plan(InjectionRequest("mce", words: ["severity=srar", "addr=0x1000"]))
         #expect(!plan.confirmationReasons.isEmpty)
-        await #expect(throws: InjectError.self) { try await Executor(target: session.options.target).run(plan, confirmed: false) }
+        let injector = Injector(session: session, journal: nil, confirmed: false)
+        await #expect(throws: InjectError.confirmationRequired(backend: "mce", reasons: plan.confirmationReasons)) {
+            _ = try await injector.perform(plan)
+        }
         #expect(Self.mceFiles.allSatisfy { TestSupport.read(root, $0) == "" })
     }
 
@@ -67,8 +70,8 @@ struct DryRunTranscriptTests {
         try TestSupport.makeTree(root, files: Array(Self.mceFiles.prefix(3)) + ["sys/kernel/debug/mce-inject/bank"])
         let session = try session(root: root)
         let plan = try session.plan(InjectionRequest("mce", words: []))
-        do {
-            _ = try await Executor(target: session.options.target).run(plan, confirmed: false)
+        do throws(InjectError) {
+            _ = try await Executor(target: session.options.target).execute(plan)
             Issue.record("missing misc file not reported")
         } catch {
             #expect(error.description.contains("mce-inject/misc does not exist"))

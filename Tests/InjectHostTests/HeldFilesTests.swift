@@ -40,7 +40,7 @@ struct HeldFilesTests {
         let plan = try session.plan(InjectionRequest("mce", ["count": 500, "addr": "0x5000", "bank": 2]))
         let attributes = AttributeFiles(root: FilePath(root.path))
         let files: any TargetFiles = held ? attributes : OpenEveryTime(inner: attributes)
-        let results = try await Executor(target: options.target, files: files).run(plan, confirmed: false)
+        let results = try await Executor(target: options.target, files: files).execute(plan)
         #expect(results.last?.output == "1494 step(s) run")
         return Dictionary(uniqueKeysWithValues: Self.mceFiles.map { ($0, TestSupport.read(root, $0) ?? "missing") })
     }
@@ -160,7 +160,7 @@ struct HeldFilesTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         let journal = try Journal(path: root.path + "/journal.jsonl")
-        let records = (0..<3).map { JournalRecord(kind: "intent", id: "id-\($0)", time: Journal.now(), user: "u", target: "t", backend: "mce", parameters: ["n=\($0)"]) }
+        let records = (0..<3).map { JournalRecord(kind: .intent, id: "id-\($0)", time: Journal.now(), user: "u", target: "t", backend: "mce", parameters: ["n=\($0)"]) }
         #expect(journal.append(contentsOf: records) == nil)
         #expect(try Journal.read(root.path + "/journal.jsonl").records.map(\.id) == ["id-0", "id-1", "id-2"])
     }

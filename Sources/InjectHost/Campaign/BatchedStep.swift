@@ -11,6 +11,10 @@ import Dispatch
 /// With `"rate": "max"` the step paces itself to what the kernel consumes: it starts at 500 per
 /// second, waits after each batch until the kernel has recorded it, runs 25% faster after a clean
 /// batch and at 80% of a rate that lost records.
+///
+/// Confirmation and the journal's records are the ``Injector``'s; the stages here are planning a
+/// batch, arming the counters, injecting it, accounting for it, judging the kernel's losses
+/// (pacing by them), and the step's final count.
 struct BatchedStep {
     let runner: CampaignRunner
     let step: Scenario.Step
@@ -22,199 +26,261 @@ struct BatchedStep {
             && (firstPlan.confirmationReasons.isEmpty || confirmed) && WriteBatch.accepts(firstPlan)
     }
 
+    /// A batch's injections, planned and validated before any of them runs.
+    struct PlannedBatch {
+        var plans: [InjectionPlan] = []
+        var words: [[String]] = []
+        /// The planning failure that ended the batch early, if one did.
+        var error: InjectError?
+    }
+
+    /// What the step knows between batches: its pacing, its counters and what they counted.
+    struct Counting {
+        /// Counts the step's trace events (with `verify: count`).
+        var counter: Verifier?
+        /// Watches the console for the kernel's messages of loss.
+        var losses: Verifier?
+        var counting = false
+        var watchingLosses = false
+        /// Events expected so far, per kind.
+        var expected: [String: Int] = [:]
+        var consumer: RasdaemonConsumer.Armed?
+        /// The highest batch rate at which the kernel lost events.
+        var dropRate: Double?
+        /// The kernel's loss messages seen so far.
+        var lossMessages = 0
+        /// Events the kernel has not recorded so far (a paced step's losses), so that a batch is
+        /// judged by its own.
+        var shortfall = 0
+        var interval: UInt64
+        var batchSize: Int
+        var done = 0
+
+        var expectedTotal: Int { expected.values.reduce(0, +) }
+    }
+
+    /// The console messages in which the kernel says it lost records, and what they mean.
+    static let lossPatterns = [(match: "*pool full*", reason: "the MCE record pool was full")]
+
     /// Runs the step; `generator` draws the requests exactly as the per-injection path would.
     func run(_ result: inout CampaignRunner.StepResult, generator: inout SeededGenerator, stepIndex: Int,
              progress: (CampaignRunner.Progress) -> Void, interrupted: () -> Bool) async {
-        let session = runner.session
-        let target = session.options.target
         let files: any TargetFiles
-        do throws(InjectError) { files = try session.targetFiles() } catch {
+        do throws(InjectError) { files = try runner.session.targetFiles() } catch {
             result.failed = step.count
             result.firstError = error.description
             return
         }
         let started = HostClock.monotonicNanoseconds()
         func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
-        let paced = step.pacedToKernel
-        var batchSize = paced ? 128 : step.rate.map { max(1, min(CampaignRunner.batchLimit, Int($0))) } ?? CampaignRunner.batchLimit
-        // A paced step starts at 500 per second and speeds up from there (one that does not count
-        // its events has nothing to pace by, and runs as fast as it goes).
-        var interval = step.rate.map { UInt64(1e6 / $0) } ?? (paced && step.verify == "count" ? 2_000 : 0)
-        let counter = step.verify == "count" ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign") : nil
-        let losses = counter != nil && counter!.canTraceKernelLog
-            ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign-losses") : nil
-        var counting = false, watchingLosses = false
-        var countedEvents: [String: Int] = [:]
-        var consumer: RasdaemonConsumer.Armed?
-        var dropRate: Double?
-        var poolFull = 0
-        // Events the kernel has not recorded so far (a paced step's losses), so that a batch is
-        // judged by its own.
-        var shortfall = 0
+        var state = startingState(files)
         result.batches = 0
-        var done = 0
-        // Plans and validates a batch's injections before any of them runs.
-        func planBatch(_ size: Int) -> (plans: [InjectionPlan], words: [[String]], error: InjectError?) {
-            var plans: [InjectionPlan] = []
-            var words: [[String]] = []
-            for _ in 0..<size {
-                let request = step.request(using: &generator)
-                do throws(InjectError) {
-                    let plan = try session.plan(request)
-                    guard WriteBatch.accepts(plan) else {
-                        throw .invalidRequest(backend: step.backend, message: "an injection of this step is not made of attribute writes alone, so the step cannot run in batches")
-                    }
-                    plans.append(plan)
-                    words.append(request.words)
-                } catch {
-                    result.lastRequest = request.words
-                    return (plans, words, error)
-                }
-            }
-            return (plans, words, nil)
-        }
-        var planned: (plans: [InjectionPlan], words: [[String]], error: InjectError?)?
-        while done < step.count {
+        var planned: PlannedBatch?
+        while state.done < step.count {
             if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
-            let next = planned ?? planBatch(min(batchSize, step.count - done))
-            var plans = next.plans, planningError = next.error
-            let words = next.words
+            var batch = planned ?? plan(min(state.batchSize, step.count - state.done), &generator, &result)
             planned = nil
-            if !counting, let counter, let first = plans.first {
-                let events = Set(first.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source))
-                if !events.isEmpty {
-                    // The ring buffer holds every event of the step (about 256 bytes each at most).
-                    let perInjection = first.expectations.filter { $0.kind == .traceEvent }.count
-                    let kilobytes = min(262_144, max(1_408, step.count * perInjection / 4 + 512))
-                    do throws(TargetError) { try counter.makeInstance(events: events, bufferKilobytes: kilobytes); counting = true } catch {
-                        result.firstError = result.firstError ?? "cannot count events: \(error)"
-                    }
-                    consumer = await RasdaemonConsumer.arm(first, target: target)
-                }
-                if let losses {
-                    do throws(TargetError) {
-                        try losses.makeInstance(events: ["printk:console"], filters: ["printk:console": "msg ~ \"*pool full*\""])
-                        watchingLosses = true
-                    } catch {}
-                }
+            if !state.counting, let first = batch.plans.first { await arm(&state, for: first, &result) }
+            do throws(InjectError) {
+                try batch.plans.first.map(runner.injector(verifyingEach: false).confirm)
+            } catch {
+                batch.error = error
+                batch.plans.removeAll()
             }
-            if !runner.confirmed, let reasons = plans.first(where: { !$0.confirmationReasons.isEmpty })?.confirmationReasons {
-                planningError = .confirmationRequired(backend: step.backend, reasons: reasons)
-                plans.removeAll()
+            if !batch.plans.isEmpty {
+                guard inject(batch, &state, files, &generator, &result, next: &planned) else { break }
             }
-            if !plans.isEmpty {
-                let batch = WriteBatch(plans, intervalMicroseconds: interval)!
-                var records = plans.map { InjectionRun.intent($0, target: target) }
-                if let journal = runner.journal, let problem = journal.append(contentsOf: records) {
-                    result.failed += plans.count
-                    result.firstError = result.firstError ?? InjectError.journal(.intent(path: journal.path, reason: problem)).description
-                    result.stopped = .failure
-                    break
-                }
-                let expectedBefore = countedEvents.values.reduce(0, +)
-                let poolFullBefore = poolFull
-                let running = BatchRun(batch, on: files)
-                // While the target runs it, the next batch is planned (a paced step first waits
-                // for the kernel's record of this one, so it plans afterwards).
-                let remaining = step.count - done - plans.count
-                if !paced && planningError == nil && remaining > 0 { planned = planBatch(min(batchSize, remaining)) }
-                let outcome = running.wait()
-                result.batches = (result.batches ?? 0) + 1
-                for (number, plan) in plans.enumerated() {
-                    records[number].kind = "outcome"
-                    records[number].steps = nil
-                    records[number].time = Journal.now()
-                    if number < outcome.completed {
-                        records[number].outcome = "ok"
-                        for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
-                    } else {
-                        records[number].outcome = "failed"
-                        records[number].error = number == outcome.completed ? outcome.failure : "not run: an earlier injection of its batch failed"
-                    }
-                }
-                if let journal = runner.journal, let problem = journal.append(contentsOf: records) {
-                    result.firstError = result.firstError ?? InjectError.journal(.outcome(path: journal.path, reason: problem, outcome: "ok")).description
-                }
-                if let last = words.prefix(max(outcome.completed, 1)).last { result.lastRequest = last }
-                result.injected += outcome.completed
-                result.failed += plans.count - outcome.completed
-                done += plans.count
-                let batchRate = outcome.nanoseconds > 0 ? Double(outcome.completed) / (Double(outcome.nanoseconds) / 1e9) : nil
-                if let failure = outcome.failure {
-                    result.firstError = result.firstError ?? failure
-                    if scenario.stopOnFailure { result.stopped = .failure }
-                }
-                // Losses: the kernel's pool-full messages (rate-limited: ten in five seconds); with
-                // rate=max also a batch whose events the kernel did not record once it settled.
-                // A paced step then runs at 80% of the rate that lost, and 10% faster after a
-                // clean batch.
-                if counting, let counter, paced || watchingLosses {
-                    let expected = countedEvents.values.reduce(0, +)
-                    var seen = recorded(counter, countedEvents)
-                    if paced {
-                        // Until the kernel has recorded this batch's events, less what was already lost.
-                        let deadline = HostClock.monotonicNanoseconds() + 2_000_000_000
-                        var lastMove = HostClock.monotonicNanoseconds()
-                        while seen < expected - shortfall && HostClock.monotonicNanoseconds() < deadline
-                                && HostClock.monotonicNanoseconds() - lastMove < 200_000_000 {
-                            usleep(10_000)
-                            let now = recorded(counter, countedEvents)
-                            if now != seen { lastMove = HostClock.monotonicNanoseconds() }
-                            seen = now
-                        }
-                    }
-                    poolFull = watchingLosses ? losses!.traceLines().count : 0
-                    let lostInBatch = paced && expected - seen > shortfall && expected > expectedBefore
-                    shortfall = max(shortfall, expected - seen)
-                    let lost = poolFull > poolFullBefore || lostInBatch
-                    if lost { dropRate = max(dropRate ?? 0, batchRate ?? 0) }
-                    if paced, let batchRate, batchRate > 0 {
-                        if lost {
-                            interval = max(interval * 2, UInt64(1e6 / (batchRate * 0.8)))
-                        } else {
-                            interval = interval * 4 / 5
-                            batchSize = min(CampaignRunner.batchLimit, batchSize * 2)
-                        }
-                    }
-                }
-            }
-            if let planningError {
+            if let error = batch.error {
                 result.failed += 1
-                result.firstError = result.firstError ?? planningError.description
-                done += 1
+                result.firstError = result.firstError ?? error.description
+                state.done += 1
                 if scenario.stopOnFailure { result.stopped = .failure }
             }
-            progress(CampaignRunner.Progress(step: stepIndex + 1, steps: scenario.steps.count, name: step.name, done: done, total: step.count, elapsed: elapsed()))
+            progress(CampaignRunner.Progress(step: stepIndex + 1, steps: scenario.steps.count, name: step.name,
+                                             done: state.done, total: step.count, elapsed: elapsed()))
             if result.stopped != nil { break }
             if interrupted() { result.stopped = .interrupted; break }
         }
-        if counting, let counter {
-            // Give the kernel's deferred work (the MCE pool, the GHES poller) time to drain.
-            let deadline = HostClock.monotonicNanoseconds() + UInt64(runner.verifyTimeout * 1e9)
-            result.expectedEvents = countedEvents.values.reduce(0, +)
-            // Where the kernel said it lost events, waiting ends once its count stops moving for a second.
-            var lastMove = HostClock.monotonicNanoseconds()
-            repeat {
-                let seen = recorded(counter, countedEvents)
-                if seen != result.seenEvents { lastMove = HostClock.monotonicNanoseconds() }
-                result.seenEvents = seen
-                if result.seenEvents >= result.expectedEvents { break }
-                if poolFull > 0 && HostClock.monotonicNanoseconds() - lastMove > 1_000_000_000 { break }
-                usleep(200_000)
-            } while HostClock.monotonicNanoseconds() < deadline
-            let overrun = counter.bufferStatistics().map { $0.overrun + $0.dropped } ?? 0
-            if watchingLosses { poolFull = losses!.traceLines().count }
-            if result.seenEvents < result.expectedEvents && (overrun > 0 || poolFull > 0) {
-                result.kernelDropped = result.expectedEvents - result.seenEvents
-                result.dropReason = [poolFull > 0 ? "the MCE record pool was full (\(poolFull) kernel message(s))" : nil,
-                                     overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil].compactMap { $0 }.joined(separator: "; ")
-                result.dropRate = dropRate ?? (elapsed() > 0 ? Double(result.injected) / elapsed() : nil)
-            }
-            if let consumer { await runner.awaitConsumer(consumer, kernelSeen: recordedByKind(counter, countedEvents), &result) }
-            counter.removeInstance()
-        }
-        losses?.removeInstance()
+        await finish(&state, &result, elapsed: elapsed())
         result.seconds = elapsed()
+    }
+
+    /// The counters and pacing the step starts with: a paced step at 500 per second and 128 per
+    /// batch (one that does not count its events has nothing to pace by, and runs as fast as it goes).
+    private func startingState(_ files: any TargetFiles) -> Counting {
+        let target = runner.session.options.target
+        let paced = step.pacedToKernel
+        let counter = step.verify == "count" ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign") : nil
+        let losses = counter?.canTraceKernelLog == true
+            ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign-losses") : nil
+        return Counting(
+            counter: counter, losses: losses,
+            interval: step.rate.map { UInt64(1e6 / $0) } ?? (paced && step.verify == "count" ? 2_000 : 0),
+            batchSize: paced ? 128 : step.rate.map { max(1, min(CampaignRunner.batchLimit, Int($0))) } ?? CampaignRunner.batchLimit)
+    }
+
+    /// Plans `size` injections, stopping at the first that cannot be planned or batched.
+    private func plan(_ size: Int, _ generator: inout SeededGenerator, _ result: inout CampaignRunner.StepResult) -> PlannedBatch {
+        var batch = PlannedBatch()
+        for _ in 0..<size {
+            let request = step.request(using: &generator)
+            do throws(InjectError) {
+                let plan = try runner.session.plan(request)
+                guard WriteBatch.accepts(plan) else {
+                    throw .invalidRequest(backend: step.backend, message: "an injection of this step is not made of attribute writes alone, so the step cannot run in batches")
+                }
+                batch.plans.append(plan)
+                batch.words.append(request.words)
+            } catch {
+                result.lastRequest = request.words
+                batch.error = error
+                break
+            }
+        }
+        return batch
+    }
+
+    /// Arms the step's counters by its first plan: a tracefs instance whose ring buffer holds every
+    /// event of the step (about 256 bytes each at most), the consumer, and the watch for losses.
+    private func arm(_ state: inout Counting, for first: InjectionPlan, _ result: inout CampaignRunner.StepResult) async {
+        guard let counter = state.counter else { return }
+        let traced = first.expectations.filter { $0.kind == .traceEvent }
+        let events = Set(traced.compactMap(\.source))
+        if !events.isEmpty {
+            let kilobytes = min(262_144, max(1_408, step.count * traced.count / 4 + 512))
+            do throws(TargetError) {
+                try counter.makeInstance(events: events, bufferKilobytes: kilobytes)
+                state.counting = true
+            } catch {
+                result.firstError = result.firstError ?? "cannot count events: \(error)"
+            }
+            state.consumer = await RasdaemonConsumer.arm(first, target: runner.session.options.target)
+        }
+        if let losses = state.losses {
+            let filter = Self.lossPatterns.map { "msg ~ \"\($0.match)\"" }.joined(separator: " || ")
+            do throws(TargetError) {
+                try losses.makeInstance(events: ["printk:console"], filters: ["printk:console": filter])
+                state.watchingLosses = true
+            } catch {}
+        }
+    }
+
+    /// Injects one batch: intents journaled, the batch run by the target while the next one is
+    /// planned, outcomes journaled, the results counted, the kernel's losses judged.
+    ///
+    /// - Returns: `false` when the intents could not be journaled (the step stops).
+    private func inject(_ batch: PlannedBatch, _ state: inout Counting, _ files: any TargetFiles, _ generator: inout SeededGenerator,
+                        _ result: inout CampaignRunner.StepResult, next planned: inout PlannedBatch?) -> Bool {
+        let injector = runner.injector(verifyingEach: false)
+        let intents: [JournalRecord]
+        do throws(InjectError) { intents = try injector.journalIntents(batch.plans) } catch {
+            result.failed += batch.plans.count
+            result.firstError = result.firstError ?? error.description
+            result.stopped = .failure
+            return false
+        }
+        let expectedBefore = state.expectedTotal, lossesBefore = state.lossMessages
+        let inFlight = BatchInFlight(WriteBatch(batch.plans, intervalMicroseconds: state.interval)!, on: files)
+        // While the target runs it, the next batch is planned (a paced step first waits for the
+        // kernel's record of this one, so it plans afterwards).
+        let remaining = step.count - state.done - batch.plans.count
+        if !step.pacedToKernel && batch.error == nil && remaining > 0 {
+            planned = plan(min(state.batchSize, remaining), &generator, &result)
+        }
+        let outcome = inFlight.wait()
+        result.batches = (result.batches ?? 0) + 1
+        let records = intents.indices.map { number in
+            number < outcome.completed ? intents[number].outcome(.ok)
+                : intents[number].outcome(.failed, error: number == outcome.completed
+                    ? outcome.failure : "not run: an earlier injection of its batch failed")
+        }
+        for plan in batch.plans.prefix(outcome.completed) {
+            for event in plan.expectations where event.kind == .traceEvent { state.expected[event.source ?? "", default: 0] += 1 }
+        }
+        do throws(InjectError) { try injector.journalOutcomes(records) } catch {
+            result.firstError = result.firstError ?? error.description
+        }
+        if let last = batch.words.prefix(max(outcome.completed, 1)).last { result.lastRequest = last }
+        result.injected += outcome.completed
+        result.failed += batch.plans.count - outcome.completed
+        state.done += batch.plans.count
+        if let failure = outcome.failure {
+            result.firstError = result.firstError ?? failure
+            if scenario.stopOnFailure { result.stopped = .failure }
+        }
+        judgeLosses(&state, outcome, expectedBefore: expectedBefore, lossesBefore: lossesBefore)
+        return true
+    }
+
+    /// The kernel's losses in a batch: its loss messages (rate-limited: ten in five seconds), and
+    /// with rate=max also events the kernel did not record once it settled. A paced step then runs
+    /// at 80% of the rate that lost, and faster after a clean batch.
+    private func judgeLosses(_ state: inout Counting, _ outcome: WriteBatch.Outcome, expectedBefore: Int, lossesBefore: Int) {
+        guard state.counting, let counter = state.counter, step.pacedToKernel || state.watchingLosses else { return }
+        let paced = step.pacedToKernel
+        let expected = state.expectedTotal
+        var seen = recorded(counter, state.expected)
+        if paced { seen = awaitRecords(counter, state.expected, upTo: expected - state.shortfall, from: seen) }
+        state.lossMessages = state.watchingLosses ? state.losses!.traceLines().count : 0
+        let lostInBatch = paced && expected - seen > state.shortfall && expected > expectedBefore
+        state.shortfall = max(state.shortfall, expected - seen)
+        let lost = state.lossMessages > lossesBefore || lostInBatch
+        let batchRate = outcome.nanoseconds > 0 ? Double(outcome.completed) / (Double(outcome.nanoseconds) / 1e9) : nil
+        if lost { state.dropRate = max(state.dropRate ?? 0, batchRate ?? 0) }
+        guard paced, let batchRate, batchRate > 0 else { return }
+        if lost {
+            state.interval = max(state.interval * 2, UInt64(1e6 / (batchRate * 0.8)))
+        } else {
+            state.interval = state.interval * 4 / 5
+            state.batchSize = min(CampaignRunner.batchLimit, state.batchSize * 2)
+        }
+    }
+
+    /// Waits until the kernel has recorded `target` events, at most 2 s and while its count moves
+    /// at least every 200 ms; the count it reached.
+    private func awaitRecords(_ counter: Verifier, _ expected: [String: Int], upTo target: Int, from seen: Int) -> Int {
+        var seen = seen
+        let deadline = HostClock.monotonicNanoseconds() + 2_000_000_000
+        var lastMove = HostClock.monotonicNanoseconds()
+        while seen < target && HostClock.monotonicNanoseconds() < deadline && HostClock.monotonicNanoseconds() - lastMove < 200_000_000 {
+            usleep(10_000)
+            let now = recorded(counter, expected)
+            if now != seen { lastMove = HostClock.monotonicNanoseconds() }
+            seen = now
+        }
+        return seen
+    }
+
+    /// The step's final count: the kernel's deferred work (the MCE pool, the GHES poller) given
+    /// time to drain, its losses reported as its own, the consumer awaited, the counters removed.
+    private func finish(_ state: inout Counting, _ result: inout CampaignRunner.StepResult, elapsed: Double) async {
+        defer { state.losses?.removeInstance() }
+        guard state.counting, let counter = state.counter else { return }
+        let deadline = HostClock.monotonicNanoseconds() + UInt64(runner.verifyTimeout * 1e9)
+        result.expectedEvents = state.expectedTotal
+        // Where the kernel said it lost events, waiting ends once its count stops moving for a second.
+        var lastMove = HostClock.monotonicNanoseconds()
+        repeat {
+            let seen = recorded(counter, state.expected)
+            if seen != result.seenEvents { lastMove = HostClock.monotonicNanoseconds() }
+            result.seenEvents = seen
+            if result.seenEvents >= result.expectedEvents { break }
+            if state.lossMessages > 0 && HostClock.monotonicNanoseconds() - lastMove > 1_000_000_000 { break }
+            usleep(200_000)
+        } while HostClock.monotonicNanoseconds() < deadline
+        let overrun = counter.bufferStatistics().map { $0.overrun + $0.dropped } ?? 0
+        if state.watchingLosses { state.lossMessages = state.losses!.traceLines().count }
+        if result.seenEvents < result.expectedEvents && (overrun > 0 || state.lossMessages > 0) {
+            result.kernelDropped = result.expectedEvents - result.seenEvents
+            let reasons = [state.lossMessages > 0 ? "\(Self.lossPatterns[0].reason) (\(state.lossMessages) kernel message(s))" : nil,
+                           overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil]
+            result.dropReason = reasons.compactMap { $0 }.joined(separator: "; ")
+            result.dropRate = state.dropRate ?? (elapsed > 0 ? Double(result.injected) / elapsed : nil)
+        }
+        if let consumer = state.consumer {
+            await runner.awaitConsumer(consumer, kernelSeen: recordedByKind(counter, state.expected), &result)
+        }
+        counter.removeInstance()
     }
 
     /// Events of the counted kinds the kernel has recorded: the instance's entry count when it
@@ -231,12 +297,11 @@ struct BatchedStep {
         let lines = counter.traceLines()
         return counted.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, CampaignRunner.count(entry.key, in: lines)) }
     }
-
 }
 
-/// A batch running on another thread, so that the host plans the next one meanwhile (the
-/// target's files are used by that thread alone until ``wait()`` returns).
-private final class BatchRun: @unchecked Sendable {
+/// A batch the target is carrying out on another thread, so that the host plans the next one
+/// meanwhile (the target's files are used by that thread alone until ``wait()`` returns).
+private final class BatchInFlight: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var outcome = WriteBatch.Outcome(completed: 0)
 

@@ -1,5 +1,5 @@
 /// Runs a ``Scenario`` on a session's target: every injection validated, planned, journaled and
-/// executed through ``InjectSession/perform(_:journal:confirmed:verify:verifyTimeout:problems:)``,
+/// executed through an ``Injector``,
 /// at the step's rate and within its duration, verified by counting the kernel's trace events for
 /// the whole step (or awaiting each injection's), until done, a stop condition, or an
 /// interruption after the current injection.
@@ -8,6 +8,11 @@ public struct CampaignRunner {
     let journal: Journal?
     let confirmed: Bool
     let verifyTimeout: Double
+    /// The injector of a step: verifying each injection, or not (a counted step counts for itself).
+    func injector(verifyingEach: Bool) -> Injector {
+        Injector(session: session, journal: journal, confirmed: confirmed, verify: verifyingEach, verifyTimeout: verifyTimeout)
+    }
+
     /// The most injections a batch holds (``BatchedStep``).
     static let batchLimit = 1000
 
@@ -141,6 +146,7 @@ public struct CampaignRunner {
             let started = HostClock.monotonicNanoseconds()
             func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
             var pacer = step.rate.flatMap { Pacer(rate: $0) }
+            let injector = injector(verifyingEach: step.verify == "each")
             for index in 0..<step.count {
                 if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
                 pacer?.wait(for: index, interrupted: interrupted)
@@ -151,13 +157,8 @@ public struct CampaignRunner {
                 var plannedEvents: Int?
                 do throws(InjectError) {
                     // expect=sigbus: a victim holds the page the request is given.
-                    let prepared = try await session.prepare(request)
-                    let victim = prepared.victim
-                    let plan: InjectionPlan
-                    do throws(InjectError) { plan = try session.plan(prepared.request) } catch {
-                        await victim?.stop(on: session.options.target)
-                        throw error
-                    }
+                    let prepared = try await injector.prepare(request)
+                    let plan = prepared.plan
                     if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil), let counter {
                         var events = Set(step.verify == "count" ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
                         if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog { events.insert("printk:console") }
@@ -172,8 +173,7 @@ public struct CampaignRunner {
                         for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
                         plannedEvents = plan.expectations.filter { $0.kind == .traceEvent }.count
                     }
-                    let outcome = try await session.perform(plan, journal: journal, confirmed: confirmed, verify: step.verify == "each",
-                                                            verifyTimeout: verifyTimeout, victim: victim)
+                    let outcome = try await injector.perform(prepared)
                     result.injected += 1
                     if let findings = outcome.findings {
                         let kernel = findings.filter { $0.kind != "consumer" }, recorded = findings.filter { $0.kind == "consumer" }

@@ -205,12 +205,14 @@ public struct SeededGenerator: RandomNumberGenerator {
 extension Scenario.Step {
     /// This step's request for one injection, its values drawn from `generator`.
     public func request(using generator: inout SeededGenerator) -> InjectionRequest {
-        InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) } + declared)
+        declaring(InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) }))
     }
 
-    /// The step's `expect=`, when it declares an outcome.
-    private var declared: [ParameterAssignment] {
-        expect.map { [ParameterAssignment(ExpectedOutcome.parameterName, .text($0.description))] } ?? []
+    /// `request` with the step's declared outcome.
+    private func declaring(_ request: InjectionRequest) -> InjectionRequest {
+        var request = request
+        request.outcome = expect
+        return request
     }
 
     /// Requests that together use every value the step can draw: each choice, and both ends of
@@ -226,7 +228,7 @@ extension Scenario.Step {
         }
         let base = parameters.map { ($0.name, first($0.value)) }
         func request(_ set: [(String, String)]) -> InjectionRequest {
-            InjectionRequest(backend, set.map { ParameterAssignment($0.0, .text($0.1)) } + declared)
+            declaring(InjectionRequest(backend, set.map { ParameterAssignment($0.0, .text($0.1)) }))
         }
         var sets = [request(base)]
         for (index, parameter) in parameters.enumerated() {

@@ -24,17 +24,12 @@ public struct Executor {
         public var microseconds: UInt64
     }
 
-    /// Runs every step in order.
+    /// Executes every step in order. Confirmation, the journal and verification are the
+    /// ``Injector``'s: this is the plan's steps alone.
     ///
-    /// - Parameters:
-    ///   - plan: a plan from ``InjectSession/plan(_:)``.
-    ///   - confirmed: whether the user passed `--yes`.
-    /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything runs, or
-    ///   ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``.
-    public func run(_ plan: InjectionPlan, confirmed: Bool) async throws(InjectError) -> [StepResult] {
-        if !plan.confirmationReasons.isEmpty && !confirmed {
-            throw .confirmationRequired(backend: plan.backend, reasons: plan.confirmationReasons)
-        }
+    /// - Parameter plan: a plan from ``InjectSession/plan(_:)``.
+    /// - Throws: ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``.
+    public func execute(_ plan: InjectionPlan) async throws(InjectError) -> [StepResult] {
         let files: any TargetFiles
         if let given = self.files {
             files = given

@@ -12,15 +12,15 @@ struct Planner {
     /// The deepest chain of notifications followed before declaring a loop.
     static let maximumDepth = 4
 
-    func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
+    func plan(_ given: InjectionRequest) throws(InjectError) -> InjectionPlan {
+        let request: InjectionRequest
+        do { request = try given.separatingOutcome() } catch { throw .configuration(error) }
         let backend = try registry.backend(named: request.backend)
-        let declared: (outcome: ExpectedOutcome?, rest: [ParameterAssignment])
-        do { declared = try ExpectedOutcome.extract(request.assignments, backend: backend.info.name) } catch { throw .configuration(error) }
-        let parameters = try resolve(backend.info, declared.rest)
+        let parameters = try resolve(backend.info, request.assignments)
         var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
-                                 confirmationReasons: [], outcome: declared.outcome)
+                                 confirmationReasons: [], outcome: request.outcome)
         try append(backend, parameters, to: &plan, chain: [backend.info.name])
-        try declared.outcome?.complete(&plan)
+        try request.outcome?.complete(&plan)
         return plan
     }
 

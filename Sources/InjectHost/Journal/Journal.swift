@@ -4,52 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One line of the journal: an intent (written and flushed to disk before the trigger) or the
-/// outcome that follows it, tied together by `id`.
-public struct JournalRecord: Codable, Sendable, Equatable {
-    /// `intent` or `outcome`.
-    public var kind: String
-    /// Pairs an intent with its outcome.
-    public var id: String
-    /// UTC, ISO 8601 with milliseconds.
-    public var time: String
-    public var user: String
-    public var target: String
-    public var backend: String
-    /// Parameters that have a value, as `name=value`.
-    public var parameters: [String]
-    /// The steps, as `--dry-run` shows them (intent only).
-    public var steps: [String]?
-    /// `ok`, `failed` or `unverified` (outcome only).
-    public var outcome: String?
-    /// The error, when the run failed.
-    public var error: String?
-    /// Matched and expected events, with `--verify`.
-    public var verified: String?
-    /// The outcome the request declared (`expect=`), when it declared one.
-    public var expect: String?
-    /// The kernel's panic line, when the injection ended in a panic (outcome only).
-    public var panic: String?
-    /// Whether the guest was booted again after that panic.
-    public var restarted: Bool?
-
-    /// Creates a record.
-    public init(kind: String, id: String, time: String, user: String, target: String, backend: String, parameters: [String],
-                steps: [String]? = nil, outcome: String? = nil, error: String? = nil, verified: String? = nil) {
-        self.kind = kind
-        self.id = id
-        self.time = time
-        self.user = user
-        self.target = target
-        self.backend = backend
-        self.parameters = parameters
-        self.steps = steps
-        self.outcome = outcome
-        self.error = error
-        self.verified = verified
-    }
-}
-
 /// The append-only journal: JSON lines, each written with one `write` of the complete line and
 /// flushed with `fsync`, so that after a crash or a kernel panic the last intent is on disk. A
 /// write that does not go through whole (a full disk) is cut back off, so the file only ever
@@ -99,10 +53,7 @@ public final class Journal {
     /// Prepares the `failed` outcome of `intent` that ``PluginGuard`` appends if plugin code ends
     /// the process before the real outcome is written (it adds the cause to the error text).
     func armOutcome(of intent: JournalRecord) {
-        var outcome = intent
-        outcome.kind = "outcome"
-        outcome.steps = nil
-        outcome.outcome = "failed"
+        var outcome = intent.outcome(.failed)
         let marker = "\u{1}CAUSE\u{1}"
         outcome.error = marker
         guard let data = Self.encode(outcome) else { return }

@@ -45,21 +45,6 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         }
     }
 
-    /// Takes `expect=` out of `assignments` (the rest is the backend's).
-    static func extract(_ assignments: [ParameterAssignment], backend: String) throws(ConfigurationError)
-        -> (outcome: ExpectedOutcome?, rest: [ParameterAssignment]) {
-        var outcome: ExpectedOutcome?
-        var rest: [ParameterAssignment] = []
-        for assignment in assignments {
-            if assignment.name.lowercased() == parameterName {
-                outcome = try ExpectedOutcome(parsing: assignment.value.text, backend: backend)
-            } else {
-                rest.append(assignment)
-            }
-        }
-        return (outcome, rest)
-    }
-
     public var description: String {
         switch self {
         case .logged: return "logged"

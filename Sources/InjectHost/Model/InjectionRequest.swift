@@ -10,6 +10,10 @@ public struct InjectionRequest: Sendable, Equatable {
     public var backend: String
     /// The values given for this request, in order; each name at most once.
     public var assignments: [ParameterAssignment]
+    /// The end state the request declares (`expect=`): the host's, not a parameter of the backend.
+    /// Requests made from words have it taken out of their assignments already; others get it from
+    /// ``separatingOutcome()``, the one place `expect=` is parsed.
+    public var outcome: ExpectedOutcome?
 
     /// A request with `assignments`.
     public init(_ backend: String, _ assignments: [ParameterAssignment] = []) {
@@ -25,17 +29,42 @@ public struct InjectionRequest: Sendable, Equatable {
     /// A request from the command line's `name=value` words.
     ///
     /// - Throws: ``ConfigurationError/malformedAssignment(_:)`` for a word without `=` or a name.
+    /// `expect=` is taken out of the words into ``outcome``.
+    ///
+    /// - Throws: ``ConfigurationError/malformedAssignment(_:)`` for a word without `=` or a name,
+    ///   and ``ConfigurationError/invalidValue(backend:parameter:value:source:reason:)`` for an
+    ///   `expect=` that names no outcome.
     public init(_ backend: String, words: [String]) throws(ConfigurationError) {
         var assignments: [ParameterAssignment] = []
         for word in words {
             guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { throw .malformedAssignment(word) }
             assignments.append(ParameterAssignment(String(word[..<equals]), .text(String(word[word.index(after: equals)...]))))
         }
-        self.init(backend, assignments)
+        self = try InjectionRequest(backend, assignments).separatingOutcome()
     }
 
-    /// The request as `name=value` words (for people: values are not quoted).
-    public var words: [String] { assignments.map { "\($0.name)=\($0.value.text)" } }
+    /// The request with an `expect=` assignment taken out into ``outcome`` (the rest is the
+    /// backend's); the request itself when it has none. The one place `expect=` is parsed.
+    ///
+    /// - Throws: ``ConfigurationError/invalidValue(backend:parameter:value:source:reason:)``
+    ///   naming the spellings.
+    public func separatingOutcome() throws(ConfigurationError) -> InjectionRequest {
+        var separated = self
+        separated.assignments = []
+        for assignment in assignments {
+            if assignment.name.lowercased() == ExpectedOutcome.parameterName {
+                separated.outcome = try ExpectedOutcome(parsing: assignment.value.text, backend: backend)
+            } else {
+                separated.assignments.append(assignment)
+            }
+        }
+        return separated
+    }
+
+    /// The request as `name=value` words, `expect=` last (for people: values are not quoted).
+    public var words: [String] {
+        assignments.map { "\($0.name)=\($0.value.text)" } + (outcome.map { ["\(ExpectedOutcome.parameterName)=\($0)"] } ?? [])
+    }
 }
 
 /// One parameter value of a request.

@@ -96,19 +96,19 @@ public final class InjectSession {
     /// Every parameter of the request's backend with its effective value and source (for `inject info`).
     public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
         let info = try registry.registered(named: request.backend).info
-        let backendAssignments: [ParameterAssignment]
-        do { backendAssignments = try ExpectedOutcome.extract(request.assignments, backend: info.name).rest } catch { throw .configuration(error) }
-        return (info, try planner.resolve(info, backendAssignments, requireAll: false))
+        let separated: InjectionRequest
+        do { separated = try request.separatingOutcome() } catch { throw .configuration(error) }
+        return (info, try planner.resolve(info, separated.assignments, requireAll: false))
     }
 
-    /// Readies the target for the request's declared outcome: for `expect=sigbus`, starts a
-    /// ``Victim`` in the target and gives the request the victim's page as its address. Other
-    /// requests come back as they are. Stop the victim with ``Victim/stop(on:)`` when done.
-    public func prepare(_ request: InjectionRequest) async throws(InjectError) -> (request: InjectionRequest, victim: Victim?) {
+    /// For `expect=sigbus`, starts a ``Victim`` in the target and gives the request the victim's
+    /// page as its address; other requests come back as they are (``Injector/prepare(_:)`` owns
+    /// the victim from here).
+    func startVictim(for given: InjectionRequest) async throws(InjectError) -> (request: InjectionRequest, victim: Victim?) {
+        let request: InjectionRequest
+        do { request = try given.separatingOutcome() } catch { throw .configuration(error) }
+        guard request.outcome == .sigbus else { return (request, nil) }
         let info = try registry.registered(named: request.backend).info
-        let outcome: ExpectedOutcome?
-        do { outcome = try ExpectedOutcome.extract(request.assignments, backend: info.name).outcome } catch { throw .configuration(error) }
-        guard outcome == .sigbus else { return (request, nil) }
         let parameter = try ExpectedOutcome.victimParameter(info, request.assignments)
         guard options.target.guest != nil || options.target.root == "/" else {
             throw .invalidRequest(backend: info.name, message: "expect=sigbus starts a process where the kernel is: a --root tree has none")
@@ -127,31 +127,6 @@ public final class InjectSession {
     /// Validates the request and builds the complete plan; touches nothing.
     public func plan(_ request: InjectionRequest) throws(InjectError) -> InjectionPlan {
         try planner.plan(request)
-    }
-
-    /// Carries out `plan` on the session's target: confirmation, observers (with `verify`), the
-    /// journal's intent, the steps, the events, the outcome. The one way every command and the
-    /// campaign runner injects.
-    ///
-    /// - Parameter problems: told about observers that could not be armed.
-    /// - Parameter victim: the process ``prepare(_:)`` started for `expect=sigbus`: its kill is
-    ///   expected, and it is stopped afterwards whatever happened.
-    public func perform(_ plan: InjectionPlan, journal: Journal?, confirmed: Bool, verify: Bool, verifyTimeout: Double,
-                        victim: Victim? = nil, problems: ([String]) -> Void = { _ in }) async throws(InjectError) -> InjectionRun.Outcome {
-        var plan = plan
-        if let victim {
-            plan.expectations.append(ExpectedEvent(kind: .kernelLog, source: nil, match: victim.killLine, delta: 0,
-                                                   note: "expect=sigbus: the victim reading the page is killed"))
-        }
-        do {
-            let outcome = try await InjectionRun.perform(plan, target: options.target, files: targetFiles(), journal: journal, confirmed: confirmed,
-                                                         verify: verify, verifyTimeout: verifyTimeout, problems: problems)
-            await victim?.stop(on: options.target)
-            return outcome
-        } catch {
-            await victim?.stop(on: options.target)
-            throw error
-        }
     }
 
     /// What the target supports, per backend.

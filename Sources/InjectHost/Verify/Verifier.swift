@@ -137,12 +137,12 @@ public struct Verifier {
     public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> (findings: [Finding], panic: GuestPanic?) {
         let started = HostClock.monotonicNanoseconds()
         var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: $0.summary, matched: false) }
-        let watchesPanic = target.reportsPanics
+        let panics = PanicWatch(target)
         let awaitsPanic = plan.outcome?.isPanic == true
         var panic: GuestPanic?
         while true {
             let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
-            if watchesPanic, let stopped = target.panic() {
+            if let stopped = panics.check() {
                 panic = stopped
                 let console = stopped.console.split(whereSeparator: \.isNewline)
                 for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
@@ -204,7 +204,7 @@ public struct Verifier {
             usleep(100_000)
         }
         // A kernel that panicked late (a fatal error graded after its log lines) is still a panic.
-        if watchesPanic && panic == nil { panic = target.panic() }
+        if panic == nil { panic = panics.check() }
         if let outcome = plan.outcome {
             if outcome.isPanic {
                 // Declared dead: what only a live kernel could show is not asked for.
