@@ -123,7 +123,7 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
         "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "") + ": \(record.kernelOrigin)",
         "  EDAC         \(record.edac ?? "unknown")" + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
         "  QEMU         " + qemuLine(record),
-    ] + cxlLines(record) + [
+    ] + (record.deviceStatus ?? []).map { "  " + $0 } + [
         "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
         "  qmp          \(record.qmpSocket)",
         "  guest memory \(record.guestMemory)",
@@ -146,19 +146,6 @@ private func qemuLine(_ record: LabRecord) -> String {
     return "\(qemu.version) (--qemu \(qemu.spec)): \(qemu.origin)"
 }
 
-/// The lab's CXL devices, for `lab status`.
-private func cxlLines(_ record: LabRecord) -> [String] {
-    guard record.cxl == true else { return [] }
-    let devices: String
-    if let names = record.cxlDevices {
-        devices = names.isEmpty ? "no devices listed by the guest (are the cxl modules loaded? dmesg | grep -i cxl)" : names.joined(separator: " ")
-    } else {
-        devices = "configured"
-    }
-    return ["  CXL          \(devices); QEMU device \(LabCXL.deviceID), serial \(LabCXL.serial)"]
-        + (record.cxlPlatform.map { ["  CXL RAS      \($0)"] } ?? [])
-}
-
 extension String {
     /// Two decimals.
     init(format2 value: Double) {
@@ -174,26 +161,30 @@ struct LabUpCommand: AsyncParsableCommand {
     @OptionGroup var lab: LabOptions
     @OptionGroup var boot: LabBootOptions
 
-    /// What can run beside the kernel in the guest.
-    enum Extra: String, ExpressibleByArgument, CaseIterable {
-        case rasdaemon, cxl
-    }
+    /// What `--with` can add: the consumer, or one of the lab's optional devices.
+    static let rasdaemon = "rasdaemon"
+    static var extraNames: [String] { [rasdaemon] + LabDevices.optional.map(\.name) }
 
-    @Option(name: .customLong("with"), help: ArgumentHelp("Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`); cxl (a CXL type-3 memory device with its host bridge and root port, and the kernel's CXL drivers; runs QEMU 10 from bookworm-backports unless --qemu says otherwise).", valueName: "rasdaemon|cxl"))
-    var extras: [Extra] = []
+    @Option(name: .customLong("with"), help: ArgumentHelp(
+        "Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`)"
+            + LabDevices.optional.map { "; \($0.name) (\($0.summary)" + ($0.neededQEMU.map { "; runs QEMU from \($0) unless --qemu says otherwise" } ?? "") + ")" }.joined()
+            + ".", valueName: extraNames.joined(separator: "|")))
+    var extras: [String] = []
+
+    func validate() throws {
+        for extra in extras where !Self.extraNames.contains(extra) {
+            throw ValidationError("--with '\(extra)' is not one of \(Self.extraNames.joined(separator: ", "))")
+        }
+    }
 
     func run() async throws {
         let record: LabRecord
         do {
-            if extras.contains(.rasdaemon) { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
+            if extras.contains(Self.rasdaemon) { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
             var options = boot.options(name: lab.name)
-            if extras.contains(.cxl) {
-                options.cxl = true
-                if boot.qemu == nil { options.qemu = "bookworm-backports" }
-                if boot.einjTypes == nil { options.einjTypes |= EINJRegisters.cxlTypes }
-            }
+            options.addedDevices = extras.compactMap(LabDevices.named)
             record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
-            if extras.contains(.rasdaemon) {
+            if extras.contains(Self.rasdaemon) {
                 let consumer = try LabRasdaemon(Lab(name: lab.name, environment: currentEnvironment())).start()
                 if !lab.json { Output.progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))") }
             }

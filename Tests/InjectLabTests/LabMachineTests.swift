@@ -12,7 +12,7 @@ import Testing
     func argv(qemu: LabQEMU, cxl: Bool) throws -> [String] {
         let paths = try LabPaths(name: "argv-test", environment: ["XDG_RUNTIME_DIR": "/tmp"])
         return QEMUCommand.arguments(paths: paths, kernel: Self.kernel, memoryMiB: 512, cpus: 1, layout: .lab, smbiosFiles: [],
-                                     extraKernelArguments: [], qemu: qemu, cxl: cxl)
+                                     extraKernelArguments: [], qemu: qemu, devices: LabDevices.standard + (cxl ? [LabCXL()] : []))
     }
 
     @Test func theMachineIsQ35WithRootPortsEndpointsAndAFreeHotplugPort() throws {

@@ -28,9 +28,9 @@ public struct EINJFirmware {
     }
 
     /// An accepted error waiting for its trigger.
-    struct PendingError {
+    public struct PendingError {
         /// How the platform produces it.
-        enum Delivery {
+        public enum Delivery {
             /// A CPER record in the GHES source for its severity.
             case record(GenericErrorStatusBlock, corrected: Bool)
             /// An error set in a device's registers (QEMU's monitor command), which the device
@@ -40,6 +40,13 @@ public struct EINJFirmware {
         var type: UInt32
         var delivery: Delivery
         var summary: String
+
+        /// An error of EINJ type `type`, produced by `delivery`; `summary` for `lab status`.
+        public init(type: UInt32, delivery: Delivery, summary: String) {
+            self.type = type
+            self.delivery = delivery
+            self.summary = summary
+        }
     }
 
     let layout: FirmwareLayout
@@ -49,6 +56,8 @@ public struct EINJFirmware {
     let types: UInt32
     let qmpSocket: String
     let countsFile: FilePath
+    /// The lab's devices: the EINJ types beyond the platform's own are theirs to produce.
+    let devices: [any LabDevice]
 
     /// Serves the lab whose record is at `paths` until its QEMU exits.
     public static func serve(_ paths: LabPaths) throws(LabError) -> Never {
@@ -60,7 +69,8 @@ public struct EINJFirmware {
         }
         let firmware = EINJFirmware(layout: .lab, memory: FilePath(record.guestMemory), memoryBytes: UInt64(record.memoryMiB) << 20,
                                     cpus: record.cpus, types: record.einjTypes ?? EINJRegisters.defaultTypes,
-                                    qmpSocket: record.qmpSocket, countsFile: paths.firmwareCounts)
+                                    qmpSocket: record.qmpSocket, countsFile: paths.firmwareCounts,
+                                    devices: LabDevices.machine(with: record.devices ?? []))
         try firmware.run(qemu: record.pid, name: paths.name)
     }
 
@@ -111,7 +121,10 @@ public struct EINJFirmware {
     }
 
     /// Why a request is refused, as a platform's firmware would say it.
-    struct Refusal: Error { var text: String }
+    public struct Refusal: Error {
+        public var text: String
+        public init(text: String) { self.text = text }
+    }
 
     /// Reads and validates the parameters the OS wrote; the error to produce, or why not.
     func accept(_ fd: Int32) -> Result<PendingError, Refusal> {
@@ -121,7 +134,9 @@ public struct EINJFirmware {
         guard type.nonzeroBitCount == 1, type & types != 0 else {
             return .failure(Refusal(text: "error type \(hexNumber(type)) is not offered (\(hexNumber(types)))"))
         }
-        if type & EINJRegisters.cxlTypes != 0 { return acceptCXL(type, parameters) }
+        if let device = devices.first(where: { type & $0.einjTypes != 0 }) {
+            return device.einjError(type: type, parameters: parameters, qmpSocket: qmpSocket)
+        }
         let severity: CPERSeverity = type & 0x49 != 0 ? .corrected : type & 0x92 != 0 ? .recoverable : .fatal
         let section: ErrorSection
         let summary: String
@@ -162,32 +177,6 @@ public struct EINJFirmware {
         let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: time, section: section)
         return .success(PendingError(type: type, delivery: .record(GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected),
                                      summary: summary))
-    }
-
-    /// A CXL protocol error (CXL.cache or CXL.mem, correctable or uncorrectable non-fatal) into the
-    /// port or device the SBDF names, as a platform does it: set in the device's RAS capability
-    /// (QEMU's cxl-inject-* on the lab's type-3 device), which reports it natively through AER.
-    /// The platform picks the error within the protocol: data ECC.
-    func acceptCXL(_ type: UInt32, _ parameters: EINJParameters) -> Result<PendingError, Refusal> {
-        guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a CXL error needs the port's SBDF (flags bit 2)")) }
-        let address = PCIeSBDF(raw: parameters.pcieSBDF).text
-        let devices = (try? PCIDeviceResolver.qemuDevices(socketPath: qmpSocket)) ?? []
-        guard let id = devices.first(where: { $0.address == address })?.id else {
-            return .failure(Refusal(text: "\(address) is not a device of this platform"))
-        }
-        guard id == LabCXL.rootPortID || id == LabCXL.deviceID else {
-            return .failure(Refusal(text: "\(address) (\(id)) is not a CXL port or device (\(LabCXL.rootPortID), \(LabCXL.deviceID))"))
-        }
-        let cache = type & (0x1000 | 0x2000) != 0
-        let correctable = type & (0x1000 | 0x8000) != 0
-        let error = cache ? "cache-data-ecc" : "mem-data-ecc"
-        let path = JSONValue.string("/machine/peripheral/\(LabCXL.deviceID)")
-        let delivery: PendingError.Delivery = correctable
-            ? .device(command: "cxl-inject-correctable-error", arguments: .object(["path": path, "type": .string(error)]))
-            : .device(command: "cxl-inject-uncorrectable-errors",
-                      arguments: .object(["path": path, "errors": .array([.object(["type": .string(error), "header": .array([])])])]))
-        return .success(PendingError(type: type, delivery: delivery,
-                                     summary: "CXL.\(cache ? "cache" : "mem") \(correctable ? "correctable" : "uncorrectable") \(error) below \(address) (\(LabCXL.deviceID))"))
     }
 
     /// Writes the record into its source's block once the OS consumed the previous one, and raises

@@ -38,11 +38,11 @@ public struct EINJRegisters: Sendable, Equatable, Codable {
     /// The error types the lab offers unless told otherwise: processor, memory and PCIe,
     /// correctable and uncorrectable non-fatal (the fatal ones panic the guest).
     public static let defaultTypes: UInt32 = 0x1 | 0x2 | 0x8 | 0x10 | 0x40 | 0x80
-    /// The CXL protocol error types the emulator produces in a lab with CXL memory: CXL.cache and
-    /// CXL.mem, correctable and uncorrectable non-fatal (ACPI 6.5 bits 12, 13, 15, 16).
-    public static let cxlTypes: UInt32 = 0x1000 | 0x2000 | 0x8000 | 0x10000
+    /// The types the platform itself produces (processor, memory and PCIe; correctable,
+    /// uncorrectable non-fatal and fatal); the lab's devices add theirs (``LabDevice/einjTypes``).
+    public static let platformTypes: UInt32 = 0x1FF
     /// Every type the emulator can produce.
-    public static let supportedTypes: UInt32 = 0x1FF | cxlTypes
+    public static var supportedTypes: UInt32 { LabDevices.supportedEINJTypes }
 
     /// The EINJ table that points the OS at these registers.
     public var table: EINJ {

@@ -8,14 +8,17 @@ enum Initramfs {
     /// - Parameters:
     ///   - dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
     ///   - scratch: where compressed modules are expanded.
-    ///   - extraModules: modules a lab option needs besides ``KernelModules/wanted`` (CXL's drivers).
+    ///   - devices: the machine's devices, whose modules the guest loads besides ``KernelModules/wanted``.
     static func build(kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil,
-                      extraModules: [String] = []) throws(LabError) -> [UInt8] {
+                      devices: [any LabDevice] = LabDevices.standard) throws(LabError) -> [UInt8] {
+        let deviceModules = devices.flatMap { $0.guestModules + $0.requiredModules }
         let modules = try KernelModules(directory: kernel.modules, extra: kernel.extraModules, scratch: scratch,
-                                        wanted: KernelModules.wanted + extraModules)
-        let missingExtra = modules.missing.filter { extraModules.contains($0) }
-        guard missingExtra.isEmpty else {
-            throw .kernel("\(kernel.release) lacks \(missingExtra.joined(separator: ", ")) (the kernel's CXL drivers); use a newer kernel (--kernel bookworm-backports)")
+                                        wanted: KernelModules.wanted + deviceModules)
+        for device in devices {
+            let missing = modules.missing.filter(device.requiredModules.contains)
+            guard missing.isEmpty else {
+                throw .kernel("\(kernel.release) lacks \(missing.joined(separator: ", ")), which the lab's \(device.name) needs; use a newer kernel (--kernel bookworm-backports)")
+            }
         }
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {

@@ -11,8 +11,9 @@ public struct KernelModules: Sendable {
     /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
     /// device (`/dev/ipmi0`) for the simulated BMC, and pvpanic-mmio, which tells QEMU's pvpanic
     /// device (ACPI QEMU0001) that the kernel panicked.
+    /// (The lab's devices add theirs: ``LabDevice/guestModules``.)
     public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
-                                "ipmi_si", "ipmi_devintf", "ghes_edac", "pvpanic-mmio", "aer_inject"]
+                                "ghes_edac"]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 

@@ -21,17 +21,31 @@ public struct Lab {
         /// guest's): by default the one beside the running executable.
         public var agentExecutable = (PluginSearchPath.executableDirectory ?? "/usr/bin") + "/inject"
         /// The EINJ error types the firmware offers (`available_error_type`); a subset of
-        /// ``EINJRegisters/supportedTypes``.
-        public var einjTypes = EINJRegisters.defaultTypes
+        /// ``EINJRegisters/supportedTypes``. By default the platform's ``EINJRegisters/defaultTypes``
+        /// and every type of the added devices.
+        public var einjTypes: UInt32?
         /// The guest kernel.
         public var kernel = KernelSpec.suite(KernelSpec.defaultSpelling)
         /// Whether to give a kernel without ghes_edac the one built from its source (``GhesEdacBuild``).
         public var buildGhesEdac = true
-        /// The QEMU to run (``LabQEMU``): `machine`, or a Debian suite's.
-        public var qemu = LabQEMU.machineSpelling
-        /// Whether the guest gets CXL memory (``LabCXL``).
-        public var cxl = false
+        /// The QEMU to run (``LabQEMU``): `machine`, or a Debian suite's. By default the machine's,
+        /// unless an added device needs another (``LabDevice/neededQEMU``).
+        public var qemu: String?
+        /// The devices added to ``LabDevices/standard`` (`lab up --with`).
+        public var addedDevices: [any LabDevice] = []
         public init() {}
+
+        /// Every device of the machine.
+        public var devices: [any LabDevice] { LabDevices.standard + addedDevices }
+        /// The EINJ types the firmware offers.
+        public var offeredEINJTypes: UInt32 { einjTypes ?? addedDevices.reduce(EINJRegisters.defaultTypes) { $0 | $1.einjTypes } }
+        /// The QEMU spelling to run.
+        public var qemuSpelling: String { qemu ?? addedDevices.lazy.compactMap(\.neededQEMU).first ?? LabQEMU.machineSpelling }
+        /// The machine's shape: QEMU, CPUs, memory and devices (what identifies its DSDT).
+        func shape(qemuVersion: String) -> String {
+            "\(qemuVersion) \(QEMUCommand.machine) cpus=\(cpus) memory=\(memoryMiB) "
+                + (devices.map(\.shape) + extraQEMUArguments).joined(separator: " ")
+        }
     }
 
     /// The lab's files.
@@ -73,8 +87,9 @@ public struct Lab {
         guard (1...64).contains(options.cpus) else {
             throw .io(path: "--cpus", reason: "\(options.cpus) is outside 1...64")
         }
-        guard options.einjTypes != 0, options.einjTypes & ~EINJRegisters.supportedTypes == 0 else {
-            throw .io(path: "--einj-types", reason: "\(hexNumber(options.einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the CXL types 0x1000, 0x2000, 0x8000, 0x10000")
+        let einjTypes = options.offeredEINJTypes
+        guard einjTypes != 0, einjTypes & ~EINJRegisters.supportedTypes == 0 else {
+            throw .io(path: "--einj-types", reason: "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))")
         }
         guard (256...65536).contains(options.memoryMiB) else {
             throw .io(path: "--memory", reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
@@ -91,7 +106,7 @@ public struct Lab {
             let edac = options.buildGhesEdac
                 ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
                 : GhesEdacBuild.Status.unavailable("not built (--no-edac)")
-            let qemu = try await LabQEMU.locate(options.qemu, cache: cache, environment: environment, progress: progress)
+            let qemu = try await LabQEMU.locate(options.qemuSpelling, cache: cache, environment: environment, progress: progress)
             return (kernel, edac, qemu)
         }
         if !edac.available { progress("EDAC counters: \(edac)") }
@@ -100,10 +115,7 @@ public struct Lab {
         do throws(LabError) {
             let layout = FirmwareLayout.lab
             // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
-            let configuration = "\(qemu.version) \(QEMUCommand.machine) cpus=\(options.cpus) memory=\(options.memoryMiB) "
-                + (QEMUCommand.dsdtDevices + LabPCIe.arguments + options.extraQEMUArguments).joined(separator: " ")
-                + (options.cxl ? " " + LabCXL.shape : "")
-            let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: configuration)
+            let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: qemu.version))
             var dsdt = try? FileIO.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
             var pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: dsdt ?? nil)
@@ -135,21 +147,18 @@ public struct Lab {
                 kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
                 guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
                 bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
-                einjTypes: options.einjTypes)
+                einjTypes: einjTypes)
             record.kernelSpec = options.kernel.description
             record.qemu = qemu
-            record.cxl = options.cxl
+            record.devices = options.addedDevices.map(\.name)
             record.agentExecutable = options.agentExecutable
             record.edac = edac.description
             record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
             record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
-            if options.cxl {
-                // The guest's agent answers `exec` once the record names the running lab.
-                record.cxlDevices = Self.cxlDevices(paths)
-                record.cxlPlatform = try LabCXL.unmaskInternalErrors(paths)
-            }
+            // The guest's agent answers `exec` once the record names the running lab.
+            record.deviceStatus = try lab.afterBoot(options.devices)
             // The EINJ firmware runs beside QEMU for the life of the lab.
             record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
             try record.save(paths.record)
@@ -160,16 +169,11 @@ public struct Lab {
         }
     }
 
-    /// The guest's CXL devices; the drivers find the device shortly after their modules load, so
-    /// the list is read until it names a memory device (5 s at most).
-    static func cxlDevices(_ paths: LabPaths) -> [String] {
-        var names: [String] = []
-        for _ in 0..<25 {
-            names = ((try? LabFiles(paths).list(TargetPath("sys/bus/cxl/devices"))) ?? []).map(\.name)
-            if names.contains(where: { $0.hasPrefix("mem") }) { break }
-            usleep(200_000)
-        }
-        return names
+    /// What the platform does for each device once the guest answers; lines for `lab status`.
+    func afterBoot(_ devices: [any LabDevice]) throws(LabError) -> [String] {
+        var lines: [String] = []
+        for device in devices { lines += try device.afterBoot(self) }
+        return lines
     }
 
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
@@ -177,10 +181,8 @@ public struct Lab {
     private func boot(_ options: Options, kernel: KernelAssets, qemu: LabQEMU, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
         let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
         try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt,
-                                                    extraModules: options.cxl ? LabCXL.modules : []), to: paths.initramfs)
-        if options.cxl {
-            for file in LabCXL.backingFiles(paths) { try LabFileSystem.allocate(file, size: Int64(LabCXL.backingMiB) << 20) }
-        }
+                                                    devices: options.devices), to: paths.initramfs)
+        for device in options.devices { try device.prepare(paths) }
         var smbiosFiles: [FilePath] = []
         for (index, structure) in LabMemoryDevices(memoryMiB: options.memoryMiB).structures.enumerated() {
             let file = paths.stateDirectory.appending("smbios-\(index).bin")
@@ -190,13 +192,13 @@ public struct Lab {
         try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
         try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
         try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
-        try writeFirmware(layout, einjTypes: options.einjTypes)
+        try writeFirmware(layout, einjTypes: options.offeredEINJTypes)
         let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
                                          layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments,
-                                         qemu: qemu, cxl: options.cxl)
+                                         qemu: qemu, devices: options.devices)
             + options.extraQEMUArguments
         try LabFileSystem.write(Array(argv.joined(separator: "\u{0}").utf8), to: paths.qemuArguments)
-        return try await launch(argv, layout: layout, einjTypes: options.einjTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
+        return try await launch(argv, layout: layout, einjTypes: options.offeredEINJTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
     }
 
     /// Starts QEMU with `argv`, writes the firmware window again once QEMU has the RAM file open,

@@ -80,10 +80,8 @@ extension Lab {
             record.bootSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
             record.restarts = (record.restarts ?? 0) + 1
             try record.save(paths.record)
-            if record.cxl == true {
-                // The new guest's CXL device starts with the PCIe default masks again.
-                record.cxlPlatform = try LabCXL.unmaskInternalErrors(paths)
-            }
+            // The new guest's devices start as a booted platform's do (a CXL device's masks again).
+            record.deviceStatus = try afterBoot(LabDevices.machine(with: record.devices ?? []))
             record.firmwarePid = try startFirmware(executable: record.agentExecutable ?? Lab.Options().agentExecutable)
             try record.save(paths.record)
             return record

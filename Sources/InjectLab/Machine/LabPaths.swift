@@ -54,6 +54,16 @@ public struct LabPaths: Sendable, Equatable {
         guestMemory = FilePath("/dev/shm/inject-lab-\(getuid())-\(name).ram")
     }
 
+    /// Paths that belong to no lab, for what is said of a machine apart from its files (a
+    /// device's ``LabDevice/shape``).
+    static let shapeOnly = LabPaths(placeholder: "lab")
+
+    private init(placeholder name: String) {
+        self.name = name
+        stateDirectory = FilePath("/lab")
+        guestMemory = FilePath("/lab.ram")
+    }
+
     /// Checks a lab name.
     public static func validate(_ name: String) throws(LabError) {
         let allowed = name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)

@@ -20,12 +20,11 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var kernelSpec: String?
     /// The QEMU it runs (``LabQEMU``); `nil` in records from before the choice existed.
     public var qemu: LabQEMU?
-    /// Whether the guest has CXL memory (``LabCXL``).
-    public var cxl: Bool?
-    /// The guest's CXL devices at boot (`/sys/bus/cxl/devices`: mem0, ports, decoders).
-    public var cxlDevices: [String]?
-    /// What the lab's platform did for CXL RAS (``LabCXL/unmaskInternalErrors(_:memdev:)``).
-    public var cxlPlatform: String?
+    /// The devices `lab up --with` added (``LabDevices/optional``), by name.
+    public var devices: [String]?
+    /// What the platform did for each device once the guest answered (``LabDevice/afterBoot(_:)``),
+    /// as lines for `lab status`.
+    public var deviceStatus: [String]?
     /// How GHES memory records reach EDAC counters (ghes_edac), or why they do not.
     public var edac: String?
     /// Whether they do.

@@ -1,23 +1,23 @@
 import InjectHost
 /// QEMU's command line for a lab: TCG on a q35 machine, guest RAM in a shared file (the firmware
-/// window is inside it), PCI Express root ports with AER-capable endpoints (``LabPCIe``), the host-built kernel, initramfs, HEST and EINJ tables, the host's filesystem read-only over 9p,
-/// a QMP socket, the agent's virtio-serial port, a simulated BMC on an ISA KCS interface (its
-/// watchdog raises NMIs), the DIMMs' SMBIOS structures (``LabMemoryDevices``), a pvpanic device
-/// that pauses the guest when its kernel panics (QMP status `guest-panicked`, event GUEST_PANICKED,
-/// the console kept for the evidence), and the serial console in a file. QEMU daemonizes once its
-/// sockets exist.
+/// window is inside it), the host-built kernel, initramfs, HEST and EINJ tables, the host's
+/// filesystem read-only over 9p, a QMP socket, the agent's virtio-serial port, the DIMMs' SMBIOS
+/// structures (``LabMemoryDevices``), the lab's devices (``LabDevices``: the BMC, pvpanic, the PCI
+/// Express topology, and any added with `--with`), a panic that pauses the guest (QMP status
+/// `guest-panicked`, the console kept for the evidence), and the serial console in a file. QEMU
+/// daemonizes once its sockets exist.
 enum QEMUCommand {
     /// The full argv.
     static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
                           layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String],
-                          qemu: LabQEMU, cxl: Bool = false) -> [String] {
+                          qemu: LabQEMU, devices: [any LabDevice] = LabDevices.standard) -> [String] {
         let kernelArguments = ["console=ttyS0", layout.kernelArgument, edacArgument(kernel), "panic=-1"]
             + extraKernelArguments
         return [qemu.binary] + qemu.leadingArguments + [
             "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
             "-accel", "tcg", "-cpu", cpu, "-smp", String(cpus), "-m", "\(memoryMiB)M",
             "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
-            "-machine", "\(machine)\(cxl ? ",cxl=on" : ""),memory-backend=ram0",
+            "-machine", ([machine] + devices.flatMap(\.machineProperties) + ["memory-backend=ram0"]).joined(separator: ","),
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
@@ -26,7 +26,7 @@ enum QEMUCommand {
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
-        ] + dsdtDevices + LabPCIe.arguments + (cxl ? LabCXL.arguments(paths) : []) + [
+        ] + devices.flatMap { $0.qemuArguments(paths) } + [
             "-action", "panic=pause",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-serial", "file:\(paths.consoleLog)",
@@ -44,10 +44,6 @@ enum QEMUCommand {
     /// CPU without SUCCOR; as Intel, with QEMU's MCG_SER_P, the guest grades them the way servers
     /// do (action optional: the page is taken out of use; action required: the task is killed).
     static let cpu = "max,vendor=GenuineIntel"
-
-    /// The devices that appear in QEMU's DSDT besides the machine's own (the SCI path's cached DSDT
-    /// is derived per set): the BMC's KCS interface and pvpanic (ACPI QEMU0001).
-    static let dsdtDevices = ["-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0", "-device", "pvpanic"]
 
     /// The argument that lets ghes_edac register on a machine outside its platform list: 6.1's
     /// `ghes_edac.force_load`, from 6.2 on ghes.c's `ghes.edac_force_enable`.

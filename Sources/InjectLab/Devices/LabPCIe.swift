@@ -5,7 +5,7 @@
 /// Every device has a QEMU id, so that QEMU's `pcie_aer_inject_error` can name it; the guest
 /// numbers the buses (the endpoints are 0000:01:00.0 and 0000:02:00.0 behind 0000:00:04.0 and
 /// 0000:00:05.0).
-public enum LabPCIe {
+public struct LabPCIe: LabDevice {
     /// One device of the topology.
     public struct Device: Sendable, Equatable {
         /// QEMU's device id.
@@ -32,9 +32,15 @@ public enum LabPCIe {
     /// plugin cannot import the lab).
     public static let hotplugPort = "hotplug0"
 
+    public init() {}
+    public var name: String { "pcie" }
+    public var summary: String { "root ports rp0 and rp1 with AER-capable endpoints ep0 and ep1, and an empty hotplug0" }
+    /// The kernel's aer_inject (the aer backend's software path).
+    public var guestModules: [String] { ["aer_inject"] }
+
     /// QEMU's arguments for the topology.
-    static var arguments: [String] {
-        devices.flatMap { device in
+    public func qemuArguments(_ paths: LabPaths) -> [String] {
+        Self.devices.flatMap { device in
             ["-device", ([device.driver, "id=\(device.id)", "bus=\(device.bus)"] + (device.properties.isEmpty ? [] : [device.properties]))
                 .joined(separator: ",")]
         }
