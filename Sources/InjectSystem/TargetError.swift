@@ -44,15 +44,15 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         case .system(let path, let operation, let errno, let hint):
             return "\(operation) \(path) failed: \(errno)" + Self.suffix(hint)
         case .noQMP(let command):
-            return "QMP command \(command) needs a QEMU monitor: pass --qmp PATH (QEMU's -qmp unix:PATH,server=on,wait=off)"
+            return "QMP command \(command) needs a QEMU monitor: give \(Setting.qmpSocket.named("PATH")) (QEMU's -qmp unix:PATH,server=on,wait=off)"
         case .qmp(let socket, let reason):
             return "QMP \(socket): \(reason)"
         case .qmpCommandFailed(let command, let errorClass, let message):
             return "QEMU refused \(command): \(errorClass): \(message)"
         case .noFirmwareMemory:
-            return "this step writes guest firmware memory: pass --guest-memory FILE (the guest RAM's memory-backend-file)"
+            return "this step writes guest firmware memory: give \(Setting.guestMemory.named("FILE")) (the guest RAM's memory-backend-file)"
         case .noIPMI:
-            return "this step talks to a BMC: a --root tree has none; use --lab NAME, --bmc HOST[:PORT] (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
+            return "this step talks to a BMC: a \(Setting.root) tree has none; use \(Setting.lab.named("NAME")), \(Setting.bmc.named("HOST[:PORT]")) (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
         case .tool(let argv, let reason, let hint):
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
         case .guest(let name, let reason):

@@ -167,7 +167,7 @@ struct CampaignCommand: AsyncParsableCommand {
             }
             let consumer = result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
             // The declared outcome and its evidence (the panic line), from the last injection's findings.
-            let outcome = result.lastFindings.filter { $0.kind == "outcome" }.map {
+            let outcome = result.lastFindings.filter { $0.kind == .outcome }.map {
                 "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")" + ($0.evidence.map { " (\($0))" } ?? "")
             }.joined()
             xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)\(outcome)"))</system-out></testcase>\n"

@@ -40,39 +40,28 @@ struct CoverageCommand: AsyncParsableCommand {
         if global.lab != nil || global.root != "/" { throw ValidationError("--kernel boots its own labs: drop --lab and --root") }
     }
 
-    struct Row: Encodable {
-        var backend: String
-        var path: String
-        var state: String
-        var reason: String
-    }
-
     func run() async throws {
         if let kernel {
             try await compare(kernel.split(separator: ",").map(String.init))
             return
         }
         let session = try global.session()
-        let rows = await matrix(session)
+        let matrix = try await matrix(session)
         if global.json {
-            Output.json(rows)
+            Output.json(matrix)
         } else {
-            Output.line(Output.table([["BACKEND", "PATH", "STATE", "REASON"]] + rows.map { [$0.backend, $0.path, $0.state, $0.reason] }, indent: ""))
-            Output.line("target \(session.options.target.summary): " + Self.counts(rows))
+            Output.line(Output.table([["BACKEND", "PATH", "STATE", "REASON"]]
+                                     + matrix.rows.map { [$0.backend, $0.path, $0.state.rawValue, $0.reason] }, indent: ""))
+            Output.line("target \(session.options.target.summary): " + matrix.counts)
         }
-        if rows.contains(where: { $0.state == "FAIL" }) { throw ExitCode(ExitCodes.execution) }
-    }
-
-    /// How many rows are in each state: "2 PASS, 0 FAIL, 9 READY, 3 N/A".
-    static func counts(_ rows: [Row]) -> String {
-        ["PASS", "FAIL", "READY", "N/A"].map { state in "\(rows.filter { $0.state == state }.count) \(state)" }.joined(separator: ", ")
+        if matrix.failed { throw ExitCode(ExitCodes.execution) }
     }
 
     /// One kernel's column.
     struct KernelColumn: Encodable {
         var kernel: String
         var release: String?
-        var rows: [Row]
+        var rows: CoverageMatrix
         /// Why the lab did not come up, when it did not.
         var error: String?
     }
@@ -91,77 +80,35 @@ struct CoverageCommand: AsyncParsableCommand {
                 defer { _ = try? Lab(name: options.name, environment: environment).down() }
                 var labGlobal = global
                 labGlobal.lab = options.name
-                columns.append(KernelColumn(kernel: spec, release: record.kernel, rows: await matrix(try labGlobal.session(), global: labGlobal)))
+                columns.append(KernelColumn(kernel: spec, release: record.kernel, rows: try await matrix(try labGlobal.session(), global: labGlobal)))
             } catch {
-                columns.append(KernelColumn(kernel: spec, release: nil, rows: [], error: "\(error)"))
+                columns.append(KernelColumn(kernel: spec, release: nil, rows: CoverageMatrix(rows: []), error: "\(error)"))
             }
         }
         if global.json {
             Output.json(columns)
         } else {
-            // One row per backend and path any kernel reported, one STATE column per kernel; the
-            // reason of the first kernel that is not READY or PASS there.
-            var keys: [String] = []
-            for column in columns { for row in column.rows where !keys.contains(row.backend + "\t" + row.path) { keys.append(row.backend + "\t" + row.path) } }
             let header = ["BACKEND", "PATH"] + columns.map { $0.release.map { "\($0)" } ?? $0.kernel } + ["REASON"]
-            let lines = keys.map { key -> [String] in
-                let parts = key.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                let cells = columns.map { column in column.rows.first { $0.backend + "\t" + $0.path == key } }
-                let reason = cells.compactMap { $0 }.first { $0.state != "READY" && $0.state != "PASS" }?.reason ?? cells.compactMap { $0 }.first?.reason ?? ""
-                return parts + cells.map { $0?.state ?? "-" } + [reason]
+            let lines = CoverageMatrix.sideBySide(columns.map(\.rows)).map { row in
+                [row.backend, row.path] + row.states.map { $0?.rawValue ?? "-" } + [row.reason]
             }
             Output.line(Output.table([header] + lines, indent: ""))
             for column in columns {
                 Output.line("kernel \(column.kernel)" + (column.release.map { " (\($0))" } ?? "") + ": "
-                            + (column.error.map { "lab failed: \($0)" } ?? Self.counts(column.rows)))
+                            + (column.error.map { "lab failed: \($0)" } ?? column.rows.counts))
             }
         }
-        if columns.contains(where: { $0.error != nil || $0.rows.contains { $0.state == "FAIL" } }) { throw ExitCode(ExitCodes.execution) }
+        if columns.contains(where: { $0.error != nil || $0.rows.failed }) { throw ExitCode(ExitCodes.execution) }
     }
 
     /// Every backend's paths (and, with --run, its default injection) on the session's target.
-    private func matrix(_ session: InjectSession, global: GlobalOptions? = nil) async -> [Row] {
+    /// Nothing is injected without its journal: one that cannot be opened stops the command.
+    private func matrix(_ session: InjectSession, global: GlobalOptions? = nil) async throws -> CoverageMatrix {
         let global = global ?? self.global
-        let target = session.options.target
-        var rows: [Row] = []
-        let privilege = geteuid() == 0 || target.guest != nil || target.root != "/" ? "" : " (not root: run as root)"
-        for backend in session.registry.backends.map(\.info.name) {
-            do {
-                for capability in try session.probe(backend: backend) {
-                    rows.append(Row(backend: backend, path: capability.name, state: capability.available ? "READY" : "N/A",
-                                    reason: capability.detail.split(separator: "\n").first.map(String.init).map { capability.available ? $0 : $0 + privilege } ?? ""))
-                }
-            } catch {
-                rows.append(Row(backend: backend, path: "probe", state: "FAIL", reason: error.description))
-            }
-            guard run else { continue }
-            rows.append(await runDefault(backend, session, global: global))
-        }
-        return rows
-    }
-
-    /// The backend's default request, injected and verified.
-    private func runDefault(_ backend: String, _ session: InjectSession, global: GlobalOptions) async -> Row {
-        let plan: InjectionPlan
-        do {
-            plan = try session.plan(InjectionRequest(backend))
-        } catch {
-            return Row(backend: backend, path: "default injection", state: "N/A", reason: error.description)
-        }
-        if !plan.confirmationReasons.isEmpty {
-            return Row(backend: backend, path: "default injection", state: "N/A", reason: "skipped: needs --yes (" + plan.confirmationReasons.joined(separator: "; ") + ")")
-        }
-        do throws(InjectError) {
-            let injector = Injector(session: session, journal: try global.journal(session), confirmed: false, verify: true,
-                                    verifyTimeout: verifyTimeout)
-            let outcome = try await injector.perform(plan)
-            let findings = outcome.findings ?? []
-            let missing = findings.filter { !$0.matched }.map { "\($0.kind) \($0.expected)" }
-            return missing.isEmpty
-                ? Row(backend: backend, path: "default injection", state: "PASS", reason: "\(findings.count) of \(findings.count) expected kernel events seen")
-                : Row(backend: backend, path: "default injection", state: "FAIL", reason: "missing: " + missing.joined(separator: "; "))
-        } catch {
-            return Row(backend: backend, path: "default injection", state: "FAIL", reason: error.description)
-        }
+        guard run else { return await CoverageMatrix.build(session) }
+        let journal: Journal?
+        do { journal = try global.journal(session) } catch { throw global.fail(error) }
+        let injector = Injector(session: session, journal: journal, confirmed: false, verify: true, verifyTimeout: verifyTimeout)
+        return await CoverageMatrix.build(session, injecting: injector)
     }
 }

@@ -111,9 +111,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// Prints `error` (as JSON too with `--json`) and returns the exit code to throw.
     func fail(_ error: InjectError) -> ExitCode {
-        if json { Output.json(ErrorReport(error: error.description, exitCode: error.exitCode)) }
+        if json { Output.json(ErrorReport(error: error.description, exitCode: ExitCodes.of(error))) }
         Output.error(error.description)
-        return ExitCode(error.exitCode)
+        return ExitCode(ExitCodes.of(error))
     }
 }
 

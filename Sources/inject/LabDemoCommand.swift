@@ -51,7 +51,7 @@ struct LabDemoCommand: AsyncParsableCommand {
             session = try InjectSession(options)
         } catch {
             Output.error(error.description)
-            throw ExitCode(error.exitCode)
+            throw ExitCode(ExitCodes.of(error))
         }
         let scenario = LabDemo.scenario(record)
         let runner = CampaignRunner(session: session, journal: nil, confirmed: false, verifyTimeout: 10)

@@ -92,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
                         ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
                         : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)" + (finding.evidence.map { ": \($0)" } ?? ""))
                 }
-                let kernel = findings.filter { $0.kind != "consumer" }, consumer = findings.filter { $0.kind == "consumer" }
+                let kernel = findings.filter { $0.kind != .consumer }, consumer = findings.filter { $0.kind == .consumer }
                 _ = matched
                 Output.line("verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
                             + (consumer.isEmpty ? "." : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count)."))

@@ -29,6 +29,10 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == PluginScanner
     PluginScanner.runChild(CommandLine.arguments[2])
 }
 
+// Messages name settings by their flags, and plugin code that ends the process exits with 3.
+SettingSpelling.install()
+PluginGuard.exitStatus = ExitCodes.plugin
+
 do {
     var command = try Inject.parseAsRoot()
     if let asynchronous = command as? any AsyncParsableCommand {

@@ -184,6 +184,6 @@ struct LoaderRefusalTests {
         let normal = PluginSearchPath(commandLine: ["/a:/b"], environment: "/c", configured: ["/d"],
                                       executableDirectory: "/e", elevated: false)
         #expect(normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e", "/lib/inject/plugins"] + PluginSearchPath.systemDirectories)
-        #expect(normal.entries.map(\.origin).prefix(5) == ["--plugin-path", "--plugin-path", "INJECT_PLUGIN_PATH", "config file", "beside executable"])
+        #expect(normal.entries.map(\.origin).prefix(5) == [Setting.pluginPath.description, Setting.pluginPath.description, "INJECT_PLUGIN_PATH", "config file", "beside executable"])
     }
 }

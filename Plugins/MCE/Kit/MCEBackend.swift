@@ -71,8 +71,8 @@ public struct MCEBackend: InjectBackend {
         let interval = p.number("interval") ?? 0
         var decoded = StatusDecoder.lines(status).joined(separator: "\n")
         if let replay {
-            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hexText($0))" } ?? "")
-                + (replay.misc.map { ", MISC \(hexText($0))" } ?? "") + "\n" + decoded
+            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hexNumber($0))" } ?? "")
+                + (replay.misc.map { ", MISC \(hexNumber($0))" } ?? "") + "\n" + decoded
         }
         var plan = Plan()
         if status.isUncorrected { plan.requireConfirmation("status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic") }
@@ -100,10 +100,10 @@ public struct MCEBackend: InjectBackend {
                 func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) { if first || value != 0 { set(file, text) } }
                 setUnlessCleared("cpu", UInt64(cpu), String(cpu))
                 set("status", status.hex, first ? decoded : nil)
-                setUnlessCleared("misc", misc ?? 0, hexText(misc ?? 0))
-                setUnlessCleared("addr", addr ?? 0, hexText(addr ?? 0))
-                setUnlessCleared("synd", synd ?? 0, hexText(synd ?? 0))
-                if let ipid { set("ipid", hexText(ipid)) }
+                setUnlessCleared("misc", misc ?? 0, hexNumber(misc ?? 0))
+                setUnlessCleared("addr", addr ?? 0, hexNumber(addr ?? 0))
+                setUnlessCleared("synd", synd ?? 0, hexNumber(synd ?? 0))
+                if let ipid { set("ipid", hexNumber(ipid)) }
                 set("bank", String(bank), first ? "writing bank injects the machine check" : nil, trigger: true)
             }
             injection(first: true)
@@ -119,7 +119,7 @@ public struct MCEBackend: InjectBackend {
         }
         plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))
         if p.text("via") == "qemu", let page = status.actionOptionalPage(addr: addr ?? 0, misc: misc ?? 0) {
-            plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexText(page))",
+            plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
                                     note: "action optional: the kernel takes the page out of use instead of printing the record"))
         } else {
             plan.expect(.kernelLog("Bank \(bank): \(hexText(status.raw))"))

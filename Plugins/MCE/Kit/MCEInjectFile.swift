@@ -64,7 +64,7 @@ struct MCEInjectFile {
 
         /// The record as `mce-inject --dump` prints it.
         var dump: String {
-            let hex = hexText
+            let hex: (UInt64) -> String = { hexNumber($0) }
             return """
                 CPU \(cpu)
                 BANK \(bank)

@@ -1,3 +1,4 @@
+import FirmwareFormats
 import InjectPluginAPI
 
 /// The plan for mce-inject input files: every record, in order, through the transport the target
@@ -43,9 +44,9 @@ enum RecordFilePlan {
             throw BackendError.invalid("file= runs through via=debugfs or via=qemu, not via=\(via)")
         }
         for record in records {
-            plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hexText(record.status))"))
+            plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hexNumber(record.status))"))
             if via == "qemu", let page = StatusWord(raw: record.status).actionOptionalPage(addr: record.addr, misc: record.misc) {
-                plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexText(page))",
+                plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
                                         note: "\(record.source):\(record.line) is action optional: the kernel takes the page out of use"))
             }
         }
@@ -64,7 +65,7 @@ enum RecordFilePlan {
     /// an uncorrected one is not raised as #MC there).
     private static func debugfs(_ plan: inout Plan, _ record: MCEInjectFile.Record, index: Int, of count: Int) {
         var lost: [String] = []
-        if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hexText(record.mcgStatus))") }
+        if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hexNumber(record.mcgStatus))") }
         if record.ip != 0 || record.cs != 0 { lost.append("RIP") }
         lost += processorFields(record) + record.flags
         var note = header(record, index: index, of: count) + "\nbecomes: the debugfs injector's cpu, status, misc, addr and bank (the kernel logs it as a software record"
@@ -74,9 +75,9 @@ enum RecordFilePlan {
             plan.write("\(MCEBackend.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
         }
         set("cpu", String(record.cpu), note)
-        set("status", hexText(record.status))
-        set("misc", hexText(record.misc))
-        set("addr", hexText(record.addr))
+        set("status", hexNumber(record.status))
+        set("misc", hexNumber(record.misc))
+        set("addr", hexNumber(record.addr))
         set("bank", String(record.bank), "writing bank injects record \(index + 1)", trigger: true)
     }
 
@@ -94,7 +95,7 @@ enum RecordFilePlan {
             + "\nbecomes: QEMU HMP mce" + (record.broadcasts ? " -b (every vCPU, as mce-inject broadcasts an exception)" : "")
             + (uncorrected ? ": a #MC on CPU \(record.cpu)" : ": a corrected error in bank \(record.bank) for the poller")
             + (record.isHeld ? "; HOLD: raised right before the next record, not at once with it" : "")
-        if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV (\(hexText(mcg)))" }
+        if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV (\(hexNumber(mcg)))" }
         if !lost.isEmpty { note += "\nnot carried by QEMU: " + lost.joined(separator: ", ") }
         plan.qemuMachineCheck(cpu: record.cpu, bank: record.bank, status: record.status, mcgStatus: mcg, addr: record.addr, misc: record.misc,
                               broadcast: record.broadcasts, note: note)

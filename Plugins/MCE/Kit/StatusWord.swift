@@ -39,7 +39,7 @@ struct StatusWord: Equatable {
     init(raw: UInt64) { self.raw = raw }
 
     var isUncorrected: Bool { raw & Self.uncorrected != 0 }
-    var hex: String { hexText(raw) }
+    var hex: String { hexNumber(raw) }
 
     /// The set flag names, highest bit first.
     var flagNames: [String] {
@@ -86,4 +86,3 @@ enum MCGStatus {
 }
 
 /// `0x` and lower-case hex digits, as the mce backend writes every register value.
-func hexText(_ value: UInt64) -> String { hexNumber(value) }

@@ -176,7 +176,7 @@ public struct CampaignRunner {
                     let outcome = try await injector.perform(prepared)
                     result.injected += 1
                     if let findings = outcome.findings {
-                        let kernel = findings.filter { $0.kind != "consumer" }, recorded = findings.filter { $0.kind == "consumer" }
+                        let kernel = findings.filter { $0.kind != .consumer }, recorded = findings.filter { $0.kind == .consumer }
                         result.expectedEvents += kernel.count
                         result.seenEvents += kernel.filter(\.matched).count
                         if !recorded.isEmpty {

@@ -16,6 +16,9 @@ public enum PluginGuard {
     /// Whether plugin code's standard output is sent to standard error (the scanner process
     /// turns this off: there the host watches it).
     nonisolated(unsafe) public static var holdsStandardOutput = true
+    /// The exit status when plugin code ends the process (it crashed, called `exit`, or outlived
+    /// ``timeLimit``); the front end sets its own (the command line's is 3).
+    nonisolated(unsafe) public static var exitStatus: Int32 = 3
 
     /// The allowed range of ``timeLimit``.
     public static let timeLimits: ClosedRange<Double> = 0.1...3600
@@ -198,7 +201,7 @@ public enum PluginGuard {
     }
 
     /// Writes the message with `cause` to standard error and the pending outcome to the journal,
-    /// then ends the process with exit status 3.
+    /// then ends the process with ``exitStatus``.
     private static func die(_ cause: UnsafePointer<UInt8>, _ causeLength: Int) {
         let tail: StaticString = "; the plugin is at fault, not the target\n"
         _ = write(2, message, messageLength)
@@ -212,7 +215,7 @@ public enum PluginGuard {
             _ = write(pendingFD, outcomeSuffix, outcomeSuffixLength)
             _ = fsync(pendingFD)
         }
-        _exit(ExitCodes.plugin)
+        _exit(exitStatus)
     }
 }
 

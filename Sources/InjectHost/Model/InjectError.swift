@@ -24,16 +24,31 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     /// A step failed (the first text) and its outcome could not be journaled either.
     case stepFailedUnjournaled(String, journal: JournalError)
 
-    /// The process exit code for this failure (documented in the README and `inject --help`).
-    public var exitCode: Int32 {
+    /// What kind of failure it is; a front end maps it to its exit code.
+    public enum Category: Sendable, Equatable {
+        /// Bad input, an unknown backend, an invalid parameter: nothing was executed.
+        case usage
+        /// A plugin refused the request or misbehaved.
+        case plugin
+        /// The request needs confirmation.
+        case confirmation
+        /// A step failed on the target.
+        case execution
+        /// The target or lab could not be reached.
+        case unavailable
+        /// The journal could not be opened or written.
+        case journal
+    }
+
+    /// What kind of failure it is.
+    public var category: Category {
         switch self {
-        case .configuration, .unknownBackend, .invalidRequest: return ExitCodes.usage
-        case .pluginFailed: return ExitCodes.plugin
-        case .confirmationRequired: return ExitCodes.confirmation
-        case .stepFailed: return ExitCodes.execution
-        case .notificationLoop: return ExitCodes.plugin
-        case .target: return ExitCodes.unavailable
-        case .journal, .stepFailedUnjournaled: return ExitCodes.journal
+        case .configuration, .unknownBackend, .invalidRequest: .usage
+        case .pluginFailed, .notificationLoop: .plugin
+        case .confirmationRequired: .confirmation
+        case .stepFailed: .execution
+        case .target: .unavailable
+        case .journal, .stepFailedUnjournaled: .journal
         }
     }
 
@@ -50,7 +65,7 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .invalidRequest(let backend, let message):
             return "\(backend): \(message) (nothing was executed)"
         case .confirmationRequired(let backend, let reasons):
-            return "\(backend): this request needs --yes: " + reasons.joined(separator: "; ")
+            return "\(backend): this request needs \(Setting.confirmation): " + reasons.joined(separator: "; ")
         case .stepFailed(let index, let step, let completed, let wasTrigger, let error):
             var text = "step \(index + 1) (\(step)) failed: \(error)"
             if wasTrigger && error.reachedTheKernel {
@@ -69,24 +84,4 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
             return failure + "\n" + journal.description
         }
     }
-}
-
-/// The exit codes of `inject`.
-public enum ExitCodes {
-    /// Success.
-    public static let success: Int32 = 0
-    /// A step failed on the target.
-    public static let execution: Int32 = 1
-    /// The target or lab could not be reached, started or stopped.
-    public static let unavailable: Int32 = 2
-    /// The journal could not be opened or written (see the message for `--journal FILE` and `--no-journal`).
-    public static let journal: Int32 = 6
-    /// A plugin refused the request or misbehaved.
-    public static let plugin: Int32 = 3
-    /// The request needs `--yes`.
-    public static let confirmation: Int32 = 4
-    /// `--verify`: the injection ran but not every expected kernel event was seen in time.
-    public static let unverified: Int32 = 5
-    /// Bad command line, unknown backend, or invalid parameters (EX_USAGE).
-    public static let usage: Int32 = 64
 }

@@ -12,7 +12,7 @@ public enum JournalError: Error, Equatable, CustomStringConvertible {
     case read(path: String, reason: String)
 
     public var description: String {
-        let wayOut = "choose another file with --journal FILE (or INJECT_JOURNAL=FILE), or run without a journal with --no-journal"
+        let wayOut = "choose another file with \(Setting.journal.named("FILE")) (or INJECT_JOURNAL=FILE), or run without a journal with \(Setting.noJournal)"
         switch self {
         case .open(let path, let reason):
             return "journal \(path) cannot be opened: \(reason); nothing was injected; \(wayOut)"

@@ -36,7 +36,7 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
             case .digestMismatch(let pinned, let found):
                 return "SHA-256 \(found) differs from the pinned \(pinned): the file changed since `inject plugins pin`; check it, then pin again"
             case .scanned(let why): return why
-            case .notPinned: return "not pinned, and require_pinned is set: run `inject plugins pin --write` after checking it"
+            case .notPinned: return "not pinned, and require_pinned is set: pin it after checking it (\(Setting.pinPlugins))"
             case .invalidManifest(let error): return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
             case .duplicateName(let name, let winner):
                 return "backend '\(name)' is already provided by \(winner), which wins because it comes earlier in the search path"

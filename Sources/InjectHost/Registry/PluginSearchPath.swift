@@ -45,10 +45,10 @@ public struct PluginSearchPath: Sendable, Equatable {
             }
         }
         if elevated {
-            if !commandLine.isEmpty { warnings.append("--plugin-path ignored: the process runs with elevated privileges it did not start with") }
+            if !commandLine.isEmpty { warnings.append("\(Setting.pluginPath) ignored: the process runs with elevated privileges it did not start with") }
             if environment != nil { warnings.append("INJECT_PLUGIN_PATH ignored: the process runs with elevated privileges it did not start with") }
         } else {
-            add(commandLine, "--plugin-path")
+            add(commandLine, Setting.pluginPath.description)
             add(environment.map { [$0] } ?? [], "INJECT_PLUGIN_PATH")
         }
         add(configured, "config file")

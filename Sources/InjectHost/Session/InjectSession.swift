@@ -60,7 +60,7 @@ public final class InjectSession {
         do throws(ConfigurationError) {
             if let path = options.configPath {
                 guard let file = try ConfigurationFile.load(path) else {
-                    throw .unreadableFile(path: path, reason: "does not exist (given with --config)")
+                    throw .unreadableFile(path: path, reason: "does not exist (given as \(Setting.config))")
                 }
                 configFiles = [file]
             } else {
@@ -111,7 +111,7 @@ public final class InjectSession {
         let info = try registry.registered(named: request.backend).info
         let parameter = try ExpectedOutcome.victimParameter(info, request.assignments)
         guard options.target.guest != nil || options.target.root == "/" else {
-            throw .invalidRequest(backend: info.name, message: "expect=sigbus starts a process where the kernel is: a --root tree has none")
+            throw .invalidRequest(backend: info.name, message: "expect=sigbus starts a process where the kernel is: a \(Setting.root) tree has none")
         }
         let victim: Victim
         do {

@@ -47,7 +47,7 @@ public enum PlanRenderer {
             }
         }
         if !plan.confirmationReasons.isEmpty {
-            lines.append("needs --yes: " + plan.confirmationReasons.joined(separator: "; "))
+            lines.append("needs \(Setting.confirmation): " + plan.confirmationReasons.joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
     }

@@ -70,7 +70,7 @@ public struct PCIDeviceResolver {
             return Device(address: address, qemuID: id, isPresent: present)
         }
         guard hasMonitor else {
-            throw .invalid("'\(text)' is not a PCI address ([dddd:]bb:dd.f, hex, such as 01:00.0); device names are QEMU ids and need a QEMU monitor (--lab or --qmp)")
+            throw .invalid("'\(text)' is not a PCI address ([dddd:]bb:dd.f, hex, such as 01:00.0); device names are QEMU ids and need a QEMU monitor (\(Setting.lab) or \(Setting.qmpSocket))")
         }
         guard let found = qemu.first(where: { $0.id == text }) else {
             throw .notFound("QEMU has no PCI device with id '\(text)'; it has \(listing(qemu))")

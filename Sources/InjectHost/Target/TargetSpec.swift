@@ -40,7 +40,7 @@ public struct TargetSpec: Sendable {
             }
             return result.text
         }
-        guard root == "/" else { throw .tool(argv: ["sh", "-c", command], reason: "a --root tree has no kernel to ask", hint: nil) }
+        guard root == "/" else { throw .tool(argv: ["sh", "-c", command], reason: "a \(Setting.root) tree has no kernel to ask", hint: nil) }
         return try await ToolRunner.run(["/bin/sh", "-c", command]).output
     }
 

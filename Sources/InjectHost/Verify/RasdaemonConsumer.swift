@@ -75,7 +75,7 @@ public enum RasdaemonConsumer {
                 pending.append((table, index))
             }
         }
-        var findings = pending.map { Verifier.Finding(kind: "consumer", expected: "rasdaemon \($0.table) row", matched: false) }
+        var findings = pending.map { Verifier.Finding(kind: .consumer, expected: "rasdaemon \($0.table) row", matched: false) }
         guard !findings.isEmpty else { return [] }
         let started = HostClock.monotonicNanoseconds()
         while true {

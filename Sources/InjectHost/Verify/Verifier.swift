@@ -32,8 +32,30 @@ public struct Verifier {
 
     /// One expectation's result.
     public struct Finding: Sendable, Encodable {
-        /// `trace`, `dmesg`, `counter`, or `consumer` (a row in rasdaemon's database).
-        public var kind: String
+        /// What kind of evidence was looked for.
+        public enum Kind: String, Sendable, Encodable, CustomStringConvertible {
+            /// A trace event, a kernel log line, a counter's move, a page's flag (the kernel's).
+            case trace, dmesg, counter, page
+            /// Whether the kernel panicked as the request declared (or did not panic).
+            case outcome
+            /// A row in the consumer's (rasdaemon's) database.
+            case consumer
+
+            /// The finding for an expected kernel event of `kind`.
+            public init(_ kind: ExpectedEvent.Kind) {
+                switch kind {
+                case .traceEvent: self = .trace
+                case .kernelLog: self = .dmesg
+                case .counter: self = .counter
+                case .pageFlag: self = .page
+                }
+            }
+
+            public var description: String { rawValue }
+        }
+
+        /// What kind of evidence was looked for.
+        public var kind: Kind
         /// What was expected.
         public var expected: String
         /// Whether it was seen.
@@ -136,7 +158,7 @@ public struct Verifier {
     /// says whether the kernel panicked as declared.
     public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> (findings: [Finding], panic: GuestPanic?) {
         let started = HostClock.monotonicNanoseconds()
-        var findings = plan.expectations.map { Finding(kind: $0.kind.rawValue, expected: $0.summary, matched: false) }
+        var findings = plan.expectations.map { Finding(kind: Finding.Kind($0.kind), expected: $0.summary, matched: false) }
         let panics = PanicWatch(target)
         let awaitsPanic = plan.outcome?.isPanic == true
         var panic: GuestPanic?
@@ -210,11 +232,11 @@ public struct Verifier {
                 // Declared dead: what only a live kernel could show is not asked for.
                 findings = zip(plan.expectations, findings).filter { $0.0.kind == .kernelLog || $0.1.matched }.map(\.1)
             }
-            findings.append(Finding(kind: "outcome", expected: outcome.panicSummary, matched: outcome.judges(panic),
+            findings.append(Finding(kind: .outcome, expected: outcome.panicSummary, matched: outcome.judges(panic),
                                     latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000) },
                                     evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
         } else if let panic {
-            findings.append(Finding(kind: "outcome", expected: "no kernel panic", matched: false, evidence: "\(panic.message) (\(panic.noticedBy))"))
+            findings.append(Finding(kind: .outcome, expected: "no kernel panic", matched: false, evidence: "\(panic.message) (\(panic.noticedBy))"))
         }
         if panic != nil { return (findings, panic) }
         if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
@@ -229,7 +251,7 @@ public struct Verifier {
     private var keptRunning: String {
         if target.reportsPanics { return "the kernel kept running" }
         // This process runs on the target's kernel: that it is here to say so is the evidence.
-        return target.root == "/" ? "the kernel kept running (this process runs on it)" : "a --root tree has no kernel to panic"
+        return target.root == "/" ? "the kernel kept running (this process runs on it)" : "a \(Setting.root) tree has no kernel to panic"
     }
 
     /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.

@@ -58,7 +58,7 @@ public enum GhesEdacBuild {
     /// What the cache holds for `kernel`, without building (`inject lab kernels`).
     public static func cachedStatus(_ kernel: KernelAssets) -> Status {
         decided(kernel, config: kernelConfiguration(kernel))
-            ?? .unavailable("not built yet: the next `inject lab up --kernel \(kernel.spec ?? kernel.package ?? kernel.release)` builds it")
+            ?? .unavailable("not built yet: the next lab up with \(Setting.kernel.named(kernel.spec ?? kernel.package ?? kernel.release)) builds it")
     }
 
     /// The status when no build is needed or possible; `nil` when the module must be built.
@@ -72,10 +72,10 @@ public enum GhesEdacBuild {
             return .unavailable("\(kernel.release) has no EDAC core (CONFIG_EDAC)")
         }
         guard kernel.isAtLeast(6, 2) else {
-            return .unavailable("in \(kernel.release) ghes_edac is part of ghes.c (a boolean option until 6.2), so it cannot be added as a module; use --kernel bookworm-backports (6.12) for EDAC counters")
+            return .unavailable("in \(kernel.release) ghes_edac is part of ghes.c (a boolean option until 6.2), so it cannot be added as a module; use \(Setting.kernel.named("bookworm-backports")) (6.12) for EDAC counters")
         }
         guard let extra = kernel.extraModules, kernel.package != nil, kernel.version != nil else {
-            return .unavailable("\(kernel.release) was not fetched from a Debian package, so its source and headers are unknown; use --kernel bookworm-backports")
+            return .unavailable("\(kernel.release) was not fetched from a Debian package, so its source and headers are unknown; use \(Setting.kernel.named("bookworm-backports"))")
         }
         let module = extra.appending("ghes_edac.ko")
         return access(module.string, R_OK) == 0 ? .built(module) : nil

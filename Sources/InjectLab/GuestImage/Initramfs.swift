@@ -17,7 +17,7 @@ enum Initramfs {
         for device in devices {
             let missing = modules.missing.filter(device.requiredModules.contains)
             guard missing.isEmpty else {
-                throw .kernel("\(kernel.release) lacks \(missing.joined(separator: ", ")), which the lab's \(device.name) needs; use a newer kernel (--kernel bookworm-backports)")
+                throw .kernel("\(kernel.release) lacks \(missing.joined(separator: ", ")), which the lab's \(device.name) needs; use a newer kernel (\(Setting.kernel.named("bookworm-backports")))")
             }
         }
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }

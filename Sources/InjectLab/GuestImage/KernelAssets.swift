@@ -92,7 +92,7 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
             try await archive.prepare(progress: progress)
             guard await archive.candidateVersion(package) != nil else {
-                throw .kernel("no Debian package \(package) in the machine's sources or in \(DebianArchive.suites.joined(separator: ", ")); `inject lab kernels --available` lists what there is")
+                throw .kernel("no Debian package \(package) in the machine's sources or in \(DebianArchive.suites.joined(separator: ", ")); the lab's list of available kernels names what there is")
             }
             return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .path(let path):
@@ -194,10 +194,10 @@ public struct KernelAssets: Sendable, Equatable, Codable {
     /// A kernel on disk: an unpacked tree, or a `vmlinuz-RELEASE` file.
     static func onDisk(_ path: FilePath) throws(LabError) -> KernelAssets {
         var info = stat()
-        guard stat(path.string, &info) == 0 else { throw .kernel("--kernel \(path): \(Errno(rawValue: errno))") }
+        guard stat(path.string, &info) == 0 else { throw .kernel("\(Setting.kernel.named(path.string)): \(Errno(rawValue: errno))") }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             guard var assets = cached(path) else {
-                throw .kernel("--kernel \(path) holds no boot/vmlinuz-RELEASE with lib/modules/RELEASE (an unpacked linux-image package)")
+                throw .kernel("\(Setting.kernel.named(path.string)) holds no boot/vmlinuz-RELEASE with lib/modules/RELEASE (an unpacked linux-image package)")
             }
             assets.origin = "the tree \(path)"
             assets.package = nil
@@ -205,13 +205,13 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             return assets
         }
         guard let name = path.lastComponent?.string, name.hasPrefix("vmlinuz-"), name.count > 8 else {
-            throw .kernel("--kernel \(path) is neither a directory nor a vmlinuz-RELEASE file (the release names its modules)")
+            throw .kernel("\(Setting.kernel.named(path.string)) is neither a directory nor a vmlinuz-RELEASE file (the release names its modules)")
         }
         let release = String(name.dropFirst(8))
         let beside = path.removingLastComponent().removingLastComponent().appending("lib/modules/\(release)")
         for modules in [beside, FilePath("/lib/modules/\(release)")] where access(modules.appending("kernel").string, R_OK) == 0 {
             return KernelAssets(release: release, image: path, modules: modules, origin: "\(path) with \(modules)", spec: path.string)
         }
-        throw .kernel("--kernel \(path): no modules for \(release) in \(beside) or /lib/modules/\(release)")
+        throw .kernel("\(Setting.kernel.named(path.string)): no modules for \(release) in \(beside) or /lib/modules/\(release)")
     }
 }

@@ -85,14 +85,14 @@ public struct Lab {
         let paths = lab.paths
         if let existing = lab.record { throw .alreadyRunning(name: paths.name, pid: existing.pid) }
         guard (1...64).contains(options.cpus) else {
-            throw .io(path: "--cpus", reason: "\(options.cpus) is outside 1...64")
+            throw .io(path: Setting.cpus.description, reason: "\(options.cpus) is outside 1...64")
         }
         let einjTypes = options.offeredEINJTypes
         guard einjTypes != 0, einjTypes & ~EINJRegisters.supportedTypes == 0 else {
-            throw .io(path: "--einj-types", reason: "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))")
+            throw .io(path: Setting.einjTypes.description, reason: "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))")
         }
         guard (256...65536).contains(options.memoryMiB) else {
-            throw .io(path: "--memory", reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
+            throw .io(path: Setting.memory.description, reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
         }
         let started = HostClock.monotonicNanoseconds()
         guard access(options.agentExecutable, X_OK) == 0 else {
@@ -105,7 +105,7 @@ public struct Lab {
             let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
             let edac = options.buildGhesEdac
                 ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
-                : GhesEdacBuild.Status.unavailable("not built (--no-edac)")
+                : GhesEdacBuild.Status.unavailable("not built (\(Setting.noEDAC))")
             let qemu = try await LabQEMU.locate(options.qemuSpelling, cache: cache, environment: environment, progress: progress)
             return (kernel, edac, qemu)
         }

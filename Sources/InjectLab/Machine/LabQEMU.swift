@@ -38,7 +38,7 @@ public struct LabQEMU: Sendable, Codable, Equatable {
                               progress: (String) -> Void) async throws(LabError) -> LabQEMU {
         if spec == machineSpelling { return await machine() }
         guard suites.contains(spec) else {
-            throw .io(path: "--qemu", reason: "'\(spec)' is not a QEMU source: use \(machineSpelling) (the machine's, the default) or \(suites.joined(separator: ", ")) (QEMU 10, with CXL injection)")
+            throw .io(path: Setting.qemu.description, reason: "'\(spec)' is not a QEMU source: use \(machineSpelling) (the machine's, the default) or \(suites.joined(separator: ", ")) (QEMU 10, with CXL injection)")
         }
         let archive = DebianArchive.privateSuites([spec], cache: cache, environment: environment)
         let directory = cache.appending("qemu")
@@ -49,7 +49,7 @@ public struct LabQEMU: Sendable, Codable, Equatable {
         }
         try await archive.prepare(progress: progress)
         guard let version = await archive.candidateVersion("qemu-system-x86") else {
-            throw .io(path: "--qemu", reason: "\(archive.description) has no qemu-system-x86")
+            throw .io(path: Setting.qemu.description, reason: "\(archive.description) has no qemu-system-x86")
         }
         let name = "qemu-" + version.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" ? $0 : "_" }
         DebianArchive.remember(name, in: resolved)

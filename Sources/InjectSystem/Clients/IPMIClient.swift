@@ -43,12 +43,12 @@ public struct BMCEndpoint: Sendable, Equatable {
     public init(parsing text: String, user: String) throws(TargetError) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let host = parts.first, !host.isEmpty else {
-            throw .tool(argv: ["--bmc", text], reason: "no host", hint: "give --bmc HOST[:PORT], e.g. --bmc 10.0.0.5:623")
+            throw .tool(argv: [Setting.bmc.named(text)], reason: "no host", hint: "give \(Setting.bmc.named("HOST[:PORT]")), e.g. \(Setting.bmc.named("10.0.0.5:623"))")
         }
         var port = 623
         if parts.count == 2 {
             guard let given = Int(parts[1]), (1...65535).contains(given) else {
-                throw .tool(argv: ["--bmc", text], reason: "port '\(parts[1])' is outside 1...65535", hint: "give --bmc HOST[:PORT]")
+                throw .tool(argv: [Setting.bmc.named(text)], reason: "port '\(parts[1])' is outside 1...65535", hint: "give \(Setting.bmc.named("HOST[:PORT]"))")
             }
             port = given
         }

@@ -44,6 +44,8 @@ struct MCEKitTests {
         #expect(plan.steps.last?.isTrigger == true)
         #expect(written.first { $0.0 == "status" }?.1 == "0x940000000000009f")
         #expect(plan.expectations.contains(.traceEvent("mce:mce_record", fields: "bank=4 status=0x940000000000009f")))
+        // The kernel prints the status without 0x: "Machine Check: 1 Bank 4: 940000000000009f".
+        #expect(plan.expectations.contains(.kernelLog("Bank 4: 940000000000009f")), "\(plan.expectations)")
         #expect(plan.confirmationReasons.isEmpty)
     }
 
