@@ -19,11 +19,17 @@ public struct BackendDescriptor: Sendable {
     /// Substrings that mark the backend's kernel log lines; `inject watch` shows the lines that
     /// hold one (ABI 1.2).
     public var logMarkers: [String]
+    /// What the kernel prints when it drops records of the backend's errors (ABI 1.5): a campaign
+    /// reports such a loss as the kernel's, with its rate, instead of failing the injection.
+    public var lossMarkers: [LossMarker]
+    /// The consumer's table for each of the backend's trace events (`mce:mce_record` to
+    /// rasdaemon's `mce_record`): `--verify` looks for the row there (ABI 1.5).
+    public var consumerTables: [String: String]
 
     /// Creates a descriptor.
     public init(name: String, version: String, summary: String, families: [String],
                 parameters: [Parameter], kernelModules: [String] = [], traceEvents: [String] = [],
-                logMarkers: [String] = []) {
+                lossMarkers: [LossMarker] = [], consumerTables: [String: String] = [:], logMarkers: [String] = []) {
         self.name = name
         self.version = version
         self.summary = summary
@@ -32,5 +38,21 @@ public struct BackendDescriptor: Sendable {
         self.kernelModules = kernelModules
         self.traceEvents = traceEvents
         self.logMarkers = logMarkers
+        self.lossMarkers = lossMarkers
+        self.consumerTables = consumerTables
+    }
+}
+
+/// Kernel console text that says the kernel dropped records of a backend's errors.
+public struct LossMarker: Sendable, Equatable {
+    /// The text, `*` matching any text (`*pool full*`), as tracefs filters match it.
+    public var match: String
+    /// What the loss is, for people (`the MCE record pool was full`).
+    public var reason: String
+
+    /// Creates a marker.
+    public init(match: String, reason: String) {
+        self.match = match
+        self.reason = reason
     }
 }

@@ -99,6 +99,16 @@ final class ExportedBackend {
             d.log_markers = permanentCStringArray(info.logMarkers)
             d.log_marker_count = UInt32(info.logMarkers.count)
             d.decode = { state, call, event, payload in ExportedBackend.from(state).runDecode(call, event, payload) }
+            if minor < 5 { d.struct_size = INJECT_DESCRIPTOR_SIZE_1_2 }
+            if minor >= 5 {
+                d.loss_markers = permanentCStringArray(info.lossMarkers.map(\.match))
+                d.loss_reasons = permanentCStringArray(info.lossMarkers.map(\.reason))
+                d.loss_marker_count = UInt32(info.lossMarkers.count)
+                let tables = info.consumerTables.sorted { $0.key < $1.key }
+                d.consumer_events = permanentCStringArray(tables.map(\.key))
+                d.consumer_tables = permanentCStringArray(tables.map(\.value))
+                d.consumer_table_count = UInt32(tables.count)
+            }
         } else {
             // An older host reads the descriptor only up to the size its version had.
             d.struct_size = INJECT_DESCRIPTOR_SIZE_1_0

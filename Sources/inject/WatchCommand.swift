@@ -34,7 +34,8 @@ struct WatchCommand: AsyncParsableCommand {
         var consumerWatcher: ConsumerWatcher?
         if consumer == .rasdaemon {
             do throws(TargetError) {
-                consumerWatcher = try await ConsumerWatcher(target: session.options.target)
+                consumerWatcher = try await ConsumerWatcher(
+                    target: session.options.target, tables: session.registry.backends.flatMap { $0.info.consumerTables.values })
             } catch {
                 throw global.fail(.target(error))
             }

@@ -2,11 +2,12 @@ import InjectPluginABI
 import Testing
 @testable import InjectPluginAPI
 
-/// A backend that uses a 1.1 feature (a storm) and declares 1.2 knowledge.
+/// A backend that uses a 1.1 feature (a storm) and declares 1.2 and 1.5 knowledge.
 private struct StormBackend: InjectBackend {
     static let descriptor = BackendDescriptor(name: "storm", version: "1.0.0", summary: "test", families: ["test"],
                                               parameters: [], kernelModules: ["storm_inject"], traceEvents: ["storm:event"],
-                                              logMarkers: ["Storm"])
+                                              lossMarkers: [LossMarker(match: "*storm full*", reason: "the storm pool was full")],
+                                              consumerTables: ["storm:event": "storm_event"], logMarkers: ["Storm"])
     func plan(_ request: PlanRequest) throws -> Plan {
         var plan = Plan()
         plan.write("sys/storm", "1")
@@ -71,9 +72,14 @@ struct NegotiationTests {
         #expect(old.struct_size == INJECT_DESCRIPTOR_SIZE_1_0)
         let current = try #require(entry(minor: UInt16(INJECT_ABI_MINOR), size: INJECT_HOST_API_SIZE_1_2))
         #expect(current.abi_minor == UInt16(INJECT_ABI_MINOR))
-        #expect(current.struct_size == INJECT_DESCRIPTOR_SIZE_1_2)
+        #expect(current.struct_size == INJECT_DESCRIPTOR_SIZE_1_5)
         #expect(current.kernel_module_count == 1 && String(cString: current.kernel_modules![0]!) == "storm_inject")
         #expect(current.trace_event_count == 1 && current.decode != nil)
+        #expect(current.loss_marker_count == 1 && String(cString: current.loss_reasons![0]!) == "the storm pool was full")
+        #expect(current.consumer_table_count == 1 && String(cString: current.consumer_tables![0]!) == "storm_event")
+        // A 1.4 host gets the 1.2 descriptor, which it knows, without the 1.5 declarations.
+        let older = try #require(entry(minor: 4, size: INJECT_HOST_API_SIZE_1_4))
+        #expect(older.struct_size == INJECT_DESCRIPTOR_SIZE_1_2 && older.loss_marker_count == 0 && older.consumer_table_count == 0)
         // A newer host (1.9) gets this SDK's own minor.
         #expect(try #require(entry(minor: 9, size: INJECT_HOST_API_SIZE_1_2)).abi_minor == UInt16(INJECT_ABI_MINOR))
     }

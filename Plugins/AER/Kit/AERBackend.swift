@@ -25,6 +25,7 @@ public struct AERBackend: InjectBackend {
         ],
         kernelModules: ["aer_inject"],
         traceEvents: ["ras:aer_event"],
+        consumerTables: ["ras:aer_event": "aer_event"],
         logMarkers: ["PCIe Bus Error", "AER:"])
 
     public init() {}

@@ -34,6 +34,7 @@ public struct EDACBackend: InjectBackend {
             Parameter("rank", .u64(0...0xFFFF), help: "ghes path: the rank"),
         ],
         traceEvents: ["ras:mc_event"],
+        consumerTables: ["ras:mc_event": "mc_event"],
         logMarkers: ["EDAC"])
 
     public init() {}

@@ -12,6 +12,8 @@ public struct GHESBackend: InjectBackend {
         parameters: GHESParameters.all,
         kernelModules: ["einj"],
         traceEvents: ["ras:non_standard_event", "ras:arm_event"],
+        // A memory record also reaches the machine-check log (bank 255) and memory_failure().
+        consumerTables: ["mce:mce_record": "mce_record", "ras:memory_failure_event": "memory_failure_event", "ras:mc_event": "mc_event"],
         logMarkers: ["APEI", "GHES", "Hardware error"])
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"

@@ -12,6 +12,8 @@ public struct MCEBackend: InjectBackend {
         parameters: MCEParameters.all,
         kernelModules: ["mce_inject", "hwpoison_inject"],
         traceEvents: ["mce:mce_record", "ras:memory_failure_event"],
+        lossMarkers: [LossMarker(match: "*pool full*", reason: "the MCE record pool was full")],
+        consumerTables: ["mce:mce_record": "mce_record", "ras:memory_failure_event": "memory_failure_event"],
         logMarkers: ["Machine Check", "Hardware Error", "Memory failure", "mce:"])
 
     public init() {}

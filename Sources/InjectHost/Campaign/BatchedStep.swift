@@ -49,6 +49,8 @@ struct BatchedStep {
         var dropRate: Double?
         /// The kernel's loss messages seen so far.
         var lossMessages = 0
+        /// What the step's backends say the kernel prints when it drops their records.
+        var lossMarkers: [KernelLossMarker] = []
         /// Events the kernel has not recorded so far (a paced step's losses), so that a batch is
         /// judged by its own.
         var shortfall = 0
@@ -58,9 +60,6 @@ struct BatchedStep {
 
         var expectedTotal: Int { expected.values.reduce(0, +) }
     }
-
-    /// The console messages in which the kernel says it lost records, and what they mean.
-    static let lossPatterns = [(match: "*pool full*", reason: "the MCE record pool was full")]
 
     /// Runs the step; `generator` draws the requests exactly as the per-injection path would.
     func run(_ result: inout CampaignRunner.StepResult, generator: inout SeededGenerator, stepIndex: Int,
@@ -156,8 +155,9 @@ struct BatchedStep {
             }
             state.consumer = await RasdaemonConsumer.arm(first, target: runner.session.options.target)
         }
-        if let losses = state.losses {
-            let filter = Self.lossPatterns.map { "msg ~ \"\($0.match)\"" }.joined(separator: " || ")
+        state.lossMarkers = first.lossMarkers
+        if let losses = state.losses, !first.lossMarkers.isEmpty {
+            let filter = first.lossMarkers.map { "msg ~ \"\($0.match)\"" }.joined(separator: " || ")
             do throws(TargetError) {
                 try losses.makeInstance(events: ["printk:console"], filters: ["printk:console": filter])
                 state.watchingLosses = true
@@ -272,7 +272,8 @@ struct BatchedStep {
         if state.watchingLosses { state.lossMessages = state.losses!.traceLines().count }
         if result.seenEvents < result.expectedEvents && (overrun > 0 || state.lossMessages > 0) {
             result.kernelDropped = result.expectedEvents - result.seenEvents
-            let reasons = [state.lossMessages > 0 ? "\(Self.lossPatterns[0].reason) (\(state.lossMessages) kernel message(s))" : nil,
+            let said = state.lossMarkers.map(\.reason).joined(separator: " or ")
+            let reasons = [state.lossMessages > 0 ? "\(said) (\(state.lossMessages) kernel message(s))" : nil,
                            overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil]
             result.dropReason = reasons.compactMap { $0 }.joined(separator: "; ")
             result.dropRate = state.dropRate ?? (elapsed > 0 ? Double(result.injected) / elapsed : nil)

@@ -233,7 +233,7 @@ public struct CampaignRunner {
     /// per event (`kernelSeen`: `system:event` to its count), and records the counts in `result`.
     func awaitConsumer(_ consumer: RasdaemonConsumer.Armed, kernelSeen: [String: Int], _ result: inout StepResult) async {
         var expected: [String: Int] = [:]
-        for (event, seen) in kernelSeen { if let table = RasdaemonConsumer.tables[event] { expected[table, default: 0] += seen } }
+        for (event, seen) in kernelSeen { if let table = consumer.tables[event] { expected[table, default: 0] += seen } }
         let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
         repeat {
             let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: session.options.target)

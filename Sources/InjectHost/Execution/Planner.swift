@@ -37,6 +37,8 @@ struct Planner {
                         chain: [String]) throws(InjectError) {
         let answer = try backend.plan(parameters, target: target, files: files)
         plan.expectations += answer.expectations
+        plan.lossMarkers += backend.info.lossMarkers.filter { !plan.lossMarkers.contains($0) }
+        plan.consumerTables.merge(backend.info.consumerTables) { first, _ in first }
         plan.confirmationReasons += answer.confirmationReasons
         // Where each of the backend's steps begins in the plan, once notifications are expanded.
         var starts: [Int] = []

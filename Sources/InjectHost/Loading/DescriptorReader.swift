@@ -68,18 +68,48 @@ enum DescriptorReader {
             }
             info.decodesEvents = d.decode != nil
         }
+        if size >= INJECT_DESCRIPTOR_SIZE_1_5 && d.abi_minor >= 5 { try readLossesAndTables(d, into: &info) }
         return (info, d)
     }
 
+    /// The most loss markers a descriptor may declare.
+    static let maximumLossMarkers = 8
+
+    /// ABI 1.5: the loss markers (text with `*`, and a reason each) and the consumer's tables.
+    private static func readLossesAndTables(_ d: inject_plugin_descriptor, into info: inout BackendInfo) throws(PluginRefusal.Reason) {
+        let name = info.name
+        guard d.loss_marker_count <= UInt32(maximumLossMarkers) else {
+            throw .invalidDescriptor("\(name): loss_markers must be 0...\(maximumLossMarkers) strings")
+        }
+        let matches = try list(d.loss_markers, d.loss_marker_count, "\(name): loss_markers")
+        let reasons = try list(d.loss_reasons, d.loss_marker_count, "\(name): loss_reasons", limit: 128)
+        for match in matches where match.contains("\"") || match.contains("\\")
+            || match.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidDescriptor("\(name): loss marker '\(PrintableText.escaped(match, limit: 64))' holds a quote, a backslash or a control character")
+        }
+        info.lossMarkers = zip(matches, reasons).map { KernelLossMarker(match: $0, reason: PrintableText.escaped($1)) }
+        let events = try list(d.consumer_events, d.consumer_table_count, "\(name): consumer_events")
+        let tables = try list(d.consumer_tables, d.consumer_table_count, "\(name): consumer_tables")
+        for (event, table) in zip(events, tables) {
+            guard event.split(separator: ":").count == 2, isValidName(table, allowDash: false, limit: 64) else {
+                throw .invalidDescriptor("\(name): consumer table '\(PrintableText.escaped(table, limit: 64))' of '\(PrintableText.escaped(event, limit: 64))' must be [a-z][a-z0-9_]* for a system:event")
+            }
+            guard info.consumerTables.updateValue(table, forKey: event) == nil else {
+                throw .invalidDescriptor("\(name): consumer_events names \(event) twice")
+            }
+        }
+    }
+
     /// A declared list of 0...32 short strings.
-    private static func list(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt32, _ field: String) throws(PluginRefusal.Reason) -> [String] {
+    private static func list(_ array: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt32, _ field: String,
+                             limit: Int = 64) throws(PluginRefusal.Reason) -> [String] {
         guard count <= UInt32(maximumDeclarations), count == 0 || array != nil else {
             throw .invalidDescriptor("\(field) must be 0...\(maximumDeclarations) non-NULL strings")
         }
         var strings: [String] = []
         for index in 0..<Int(count) {
             let string = try text(array![index], "\(field)[\(index)]")
-            guard !string.isEmpty, string.utf8.count <= 64 else { throw .invalidDescriptor("\(field)[\(index)] must be 1...64 bytes") }
+            guard !string.isEmpty, string.utf8.count <= limit else { throw .invalidDescriptor("\(field)[\(index)] must be 1...\(limit) bytes") }
             strings.append(string)
         }
         return strings

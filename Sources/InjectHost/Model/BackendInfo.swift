@@ -22,4 +22,23 @@ public struct BackendInfo: Sendable, Equatable, Codable {
     public var logMarkers: [String] = []
     /// ABI 1.2: whether it decodes its events into fields (`inject watch`).
     public var decodesEvents = false
+    /// ABI 1.5: what the kernel prints when it drops records of this backend's errors.
+    public var lossMarkers: [KernelLossMarker] = []
+    /// ABI 1.5: the consumer's (rasdaemon's) table for each of its trace events.
+    public var consumerTables: [String: String] = [:]
+}
+
+/// Kernel console text in which the kernel says it dropped records of a backend's errors: a
+/// campaign reports such a loss as the kernel's, with its rate, not the injection's.
+public struct KernelLossMarker: Sendable, Equatable, Codable {
+    /// The text, `*` matching any text (`*pool full*`), as tracefs filters match it.
+    public var match: String
+    /// What the loss is, for people.
+    public var reason: String
+
+    /// Creates a marker.
+    public init(match: String, reason: String) {
+        self.match = match
+        self.reason = reason
+    }
 }

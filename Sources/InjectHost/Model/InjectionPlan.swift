@@ -14,6 +14,10 @@ public struct InjectionPlan: Sendable, Equatable, Encodable {
     public var confirmationReasons: [String]
     /// The end state the request declares (`expect=`), checked by `--verify`.
     public var outcome: ExpectedOutcome? = nil
+    /// What the kernel prints when it drops records of the planning backends' errors.
+    public var lossMarkers: [KernelLossMarker] = []
+    /// The consumer's table for each trace event of the planning backends.
+    public var consumerTables: [String: String] = [:]
 }
 
 /// One step of a plan: what it does (one of the ``StepAction`` kinds), who planned it, and what

@@ -8,12 +8,15 @@
 /// file<TAB>PATH<TAB>DEV<TAB>INODE<TAB>SIZE<TAB>MTIME<TAB>CTIME<TAB>LIBRARY<TAB>LIBKEY...<TAB>DIGEST
 /// info<TAB>NAME<TAB>VERSION<TAB>SUMMARY<TAB>ABI<TAB>DECODES<TAB>FAMILIES<TAB>MODULES<TAB>EVENTS<TAB>MARKERS
 /// param<TAB>NAME<TAB>TYPE<TAB>HELP<TAB>UNIT<TAB>DEFAULT<TAB>CHOICES<TAB>REQUIRED<TAB>MIN<TAB>MAX
+/// loss<TAB>MATCH<TAB>REASON
+/// table<TAB>EVENT<TAB>TABLE
 /// refusal<TAB>TEXT
 /// ```
 /// Each `host` line opens the section of one `inject` executable (``RegistryCache/Section``):
 /// two builds on one machine keep their own entries side by side instead of rescanning in turn.
 /// `file` lines belong to the `host` line before them; `info`, its `param` lines and `refusal` to
-/// the `file` line before them. Text is escaped
+/// the `file` line before them, and `loss` and `table` lines (ABI 1.5's loss markers and
+/// consumer tables) to its `info`. Text is escaped
 /// (`\\`, `\t`, `\n`, `\u` for the list separator U+001F); a missing value is `\-`; list items
 /// are joined by U+001F.
 enum RegistryCacheFormat {
@@ -37,6 +40,8 @@ enum RegistryCacheFormat {
             if let info = entry.info {
                 out += line(["info", escape(info.name), escape(info.version), escape(info.summary), escape(info.path), escape(info.abi),
                              info.decodesEvents ? "1" : "0", list(info.families), list(info.kernelModules), list(info.traceEvents), list(info.logMarkers)])
+                for marker in info.lossMarkers { out += line(["loss", escape(marker.match), escape(marker.reason)]) }
+                for (event, table) in info.consumerTables.sorted(by: { $0.key < $1.key }) { out += line(["table", escape(event), escape(table)]) }
                 for spec in info.parameters {
                     out += line(["param", escape(spec.name), spec.type.rawValue, escape(spec.help), optional(spec.unit), optional(spec.defaultValue),
                                  list(spec.choices), spec.isRequired ? "1" : "0",
@@ -90,6 +95,12 @@ enum RegistryCacheFormat {
                 entries[entries.count - 1].info!.parameters.append(ParameterSpec(
                     name: name, type: type, help: help, unit: fields[4].text, defaultValue: fields[5].text,
                     choices: fields[6].list, isRequired: fields[7].raw == "1", bounds: bounds))
+            case ("loss", 3):
+                guard !entries.isEmpty, entries[entries.count - 1].info != nil, let match = fields[1].text, let reason = fields[2].text else { return false }
+                entries[entries.count - 1].info!.lossMarkers.append(KernelLossMarker(match: match, reason: reason))
+            case ("table", 3):
+                guard !entries.isEmpty, entries[entries.count - 1].info != nil, let event = fields[1].text, let table = fields[2].text else { return false }
+                entries[entries.count - 1].info!.consumerTables[event] = table
             case ("refusal", 2):
                 guard !entries.isEmpty else { return false }
                 entries[entries.count - 1].refusal = fields[1].text

@@ -14,12 +14,10 @@ public enum RasdaemonConsumer {
     public static let instance = "/" + instancePath
     /// rasdaemon's trace instance, relative to a target's root.
     public static let instancePath = "sys/kernel/tracing/instances/rasdaemon"
-    /// The table each recorded trace event lands in.
-    static let tables = ["mce:mce_record": "mce_record", "ras:mc_event": "mc_event", "ras:aer_event": "aer_event",
-                         "ras:extlog_mem_event": "extlog_event", "ras:memory_failure_event": "memory_failure_event"]
-
     /// What was in the database before the trigger.
     struct Armed: Sendable {
+        /// The table each of the plan's trace events lands in (its backends declare them).
+        var tables: [String: String]
         /// The largest row id of each table the plan's events land in.
         var baselines: [String: Int]
         /// rasdaemon's trace instance's buffer_percent.
@@ -29,6 +27,7 @@ public enum RasdaemonConsumer {
     /// The baselines, or `nil` when no rasdaemon runs there (or the target is a file tree).
     static func arm(_ plan: InjectionPlan, target: TargetSpec) async -> Armed? {
         guard target.guest != nil || target.root == "/" else { return nil }
+        let tables = plan.consumerTables
         let events = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source).filter { tables[$0] != nil })
         guard !events.isEmpty else { return nil }
         // Only what this rasdaemon records: the events it enabled in its instance (Debian's 0.6.8,
@@ -40,7 +39,7 @@ public enum RasdaemonConsumer {
         let script = (["pidof rasdaemon >/dev/null || exit 0", "echo \"buffer_percent $(cat \(instance)/buffer_percent 2>/dev/null)\""] + queries)
             .joined(separator: "; ")
         guard let output = try? await target.shell(script), output.contains("buffer_percent") else { return nil }
-        var armed = Armed(baselines: [:], bufferPercent: nil)
+        var armed = Armed(tables: tables, baselines: [:], bufferPercent: nil)
         for line in output.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             if words.first == "buffer_percent", words.count == 2 { armed.bufferPercent = Int(words[1]) }
@@ -71,7 +70,7 @@ public enum RasdaemonConsumer {
         var pending: [(table: String, index: Int)] = []
         for (index, expectation) in plan.expectations.enumerated()
         where expectation.kind == .traceEvent && index < kernel.count && kernel[index].matched {
-            if let table = expectation.source.flatMap({ tables[$0] }), armed.baselines[table] != nil, !pending.contains(where: { $0.table == table }) {
+            if let table = expectation.source.flatMap({ armed.tables[$0] }), armed.baselines[table] != nil, !pending.contains(where: { $0.table == table }) {
                 pending.append((table, index))
             }
         }
@@ -118,10 +117,12 @@ public struct ConsumerWatcher {
     ///
     /// - Throws: ``TargetError/guest(name:reason:)``-style failures of the target's shell, or a
     ///   ``TargetError/tool(argv:reason:hint:)`` when rasdaemon does not run there.
-    public init(target: TargetSpec) async throws(TargetError) {
+    ///
+    /// - Parameter tables: the consumer's tables to watch (the backends' ``BackendInfo/consumerTables``).
+    public init(target: TargetSpec, tables: [String]) async throws(TargetError) {
         self.target = target
         defer { target.guest?.release() }
-        let tables = Set(RasdaemonConsumer.tables.values).sorted()
+        let tables = Set(tables).sorted()
         let script = ["pidof rasdaemon >/dev/null || { echo 'no rasdaemon'; exit 0; }"]
             + tables.map { "echo \"max \($0) $(sqlite3 \(RasdaemonConsumer.database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\"" }
         let output = try await target.shell(script.joined(separator: "; "))

@@ -64,7 +64,7 @@ extern "C" {
  *  1.4 added device-node writes (INJECT_STEP_WRITE_DEVICE), PCI device targeting
  *  (`resolve_pci_device`) and keyed counters ("FILE#NAME"). */
 #define INJECT_ABI_MAJOR 1
-#define INJECT_ABI_MINOR 4
+#define INJECT_ABI_MINOR 5
 
 /** The one symbol a plugin exports. */
 #define INJECT_PLUGIN_ENTRY_SYMBOL "inject_plugin_entry"
@@ -423,10 +423,20 @@ typedef struct inject_plugin_descriptor {
     uint32_t log_marker_count;          /* 0...32 */
     uint32_t reserved;                  /* zero */
     inject_decode_fn decode;            /* may be NULL: the events need no decoding */
+    /* ABI 1.5; a 1.2 to 1.4 plugin's struct_size ends before these. What the kernel says when it
+       loses this backend's records, and where a consumer (rasdaemon) records its events. */
+    const char *const *loss_markers;    /* console text in which the kernel says it dropped records of
+                                           this backend's errors, `*` matching any text ("*pool full*") */
+    const char *const *loss_reasons;    /* for each marker, what the loss is ("the MCE record pool was full") */
+    uint32_t loss_marker_count;         /* 0...8 */
+    uint32_t consumer_table_count;      /* 0...32 */
+    const char *const *consumer_events; /* "system:event" tracepoints a consumer records ... */
+    const char *const *consumer_tables; /* ... and, for each, rasdaemon's table ("mce_record") */
 } inject_plugin_descriptor;
 
 #define INJECT_DESCRIPTOR_SIZE_1_0 80u
 #define INJECT_DESCRIPTOR_SIZE_1_2 128u
+#define INJECT_DESCRIPTOR_SIZE_1_5 168u
 
 /** The record exchanged by the entry. */
 typedef struct inject_entry {
@@ -455,7 +465,8 @@ _Static_assert(sizeof(inject_step) == INJECT_STEP_SIZE_1_2, "inject_step 1.2 siz
 _Static_assert(sizeof(inject_pci_device) == INJECT_PCI_DEVICE_SIZE_1_4, "inject_pci_device 1.4 size");
 _Static_assert(sizeof(inject_host_api) == INJECT_HOST_API_SIZE_1_4, "inject_host_api 1.4 size");
 _Static_assert(offsetof(inject_plugin_descriptor, kernel_modules) == INJECT_DESCRIPTOR_SIZE_1_0, "descriptor 1.0 size");
-_Static_assert(sizeof(inject_plugin_descriptor) == INJECT_DESCRIPTOR_SIZE_1_2, "descriptor 1.2 size");
+_Static_assert(offsetof(inject_plugin_descriptor, loss_markers) == INJECT_DESCRIPTOR_SIZE_1_2, "descriptor 1.2 size");
+_Static_assert(sizeof(inject_plugin_descriptor) == INJECT_DESCRIPTOR_SIZE_1_5, "descriptor 1.5 size");
 _Static_assert(offsetof(inject_host_api, read_memory) == INJECT_HOST_API_SIZE_1_0, "host api 1.0 size");
 _Static_assert(offsetof(inject_host_api, add_field) == INJECT_HOST_API_SIZE_1_1, "host api 1.1 size");
 _Static_assert(offsetof(inject_host_api, resolve_pci_device) == INJECT_HOST_API_SIZE_1_2, "host api 1.2 size");
