@@ -49,7 +49,7 @@ struct GlobalOptions: ParsableArguments {
         options.rescan = rescan
         options.pluginPaths = pluginPaths
         options.configPath = configPath
-        options.target = TargetSpec(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
+        options.target = InjectionTarget(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
         if let lab {
             var target = try report { () throws(InjectError) in
                 do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch { throw .target(error.asTargetError(lab)) }

@@ -342,7 +342,7 @@ struct LabAgentCommand: ParsableCommand {
 
     func run() throws {
         do {
-            try GuestAgent.serve(port: FilePath(port))
+            try AgentServer.serve(port: FilePath(port))
         } catch {
             Output.error(error.description)
             throw ExitCode(ExitCodes.unavailable)

@@ -21,7 +21,7 @@ struct ABIBoundaryTests {
     func planner(_ registry: Registry) -> Planner {
         Planner(registry: registry, sources: { assignments throws(ConfigurationError) in
             try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
     }
 
     @Test func aPluginBuiltAgainstANewerHeaderLoadsAtTheHostsMinorAndItsLargerStructsAreRead() throws {
@@ -53,7 +53,7 @@ struct ABIBoundaryTests {
         step.struct_size = INJECT_STEP_SIZE_1_0
         step.kind = INJECT_STEP_SLEEP.rawValue
         step.microseconds = 5
-        let context = CallContext(mode: .plan, backend: "old", target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        let context = CallContext(mode: .plan, backend: "old", target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         atTheEndOfAPage(step, size: Int(INJECT_STEP_SIZE_1_0)) { pointer in
             #expect(StepReader.add(pointer, to: context) == INJECT_OK.rawValue)
         }
@@ -84,7 +84,7 @@ struct ABIBoundaryTests {
         let stale = try build(directory, "libstale.so", ["FIXTURE_STALE_HANDLE", "FIXTURE_NAME=\"stale\""])
         let registry = registry([stale])
         let backend = try registry.backend(named: "stale")
-        _ = try backend.probe(TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        _ = try backend.probe(InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         do {
             _ = try planner(registry).plan(InjectionRequest("stale"))
             Issue.record("a plan through a stale handle was accepted")
@@ -98,7 +98,7 @@ struct ABIBoundaryTests {
         defer { (names + values).forEach { free($0) } }
         let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0!)) }
         let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0!)) }
-        let context = CallContext(mode: .plan, backend: "caller", target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        let context = CallContext(mode: .plan, backend: "caller", target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         let backend = strdup("fixture")!
         defer { free(backend) }
         namePointers.withUnsafeBufferPointer { n in

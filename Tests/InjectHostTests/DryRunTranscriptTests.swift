@@ -13,7 +13,7 @@ struct DryRunTranscriptTests {
     func session(root: URL, qmp: String? = nil, environment: [String: String] = [:]) throws -> InjectSession {
         var options = InjectSession.Options(environment: environment)
         options.executableDirectory = TestSupport.productsDirectory.path
-        options.target = TargetSpec(root: .init(root.path), qmpSocket: qmp)
+        options.target = InjectionTarget(root: .init(root.path), qmpSocket: qmp)
         return try InjectSession(options)
     }
 

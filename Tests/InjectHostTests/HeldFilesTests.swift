@@ -35,7 +35,7 @@ struct HeldFilesTests {
         try "0xffffffffffffffffff".write(toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
         var options = InjectSession.Options(environment: [:])
         options.executableDirectory = TestSupport.productsDirectory.path
-        options.target = TargetSpec(root: .init(root.path))
+        options.target = InjectionTarget(root: .init(root.path))
         let session = try InjectSession(options)
         let plan = try session.plan(InjectionRequest("mce", ["count": 500, "addr": "0x5000", "bank": 2]))
         let attributes = AttributeFiles(root: FilePath(root.path))
@@ -70,7 +70,7 @@ struct HeldFilesTests {
     func session(_ root: URL) throws -> InjectSession {
         var options = InjectSession.Options(environment: [:])
         options.executableDirectory = TestSupport.productsDirectory.path
-        options.target = TargetSpec(root: .init(root.path))
+        options.target = InjectionTarget(root: .init(root.path))
         return try InjectSession(options)
     }
 
@@ -86,7 +86,7 @@ struct HeldFilesTests {
             let plans = try [0x5000, 0x6000, 0x7000].map { try session.plan(InjectionRequest("mce", ["addr": .number(UInt64($0)), "bank": 2])) }
             let batch = try #require(WriteBatch(plans, intervalMicroseconds: 0))
             let attributes = AttributeFiles(root: FilePath(root.path))
-            let outcome = held ? try attributes.run(batch) : batch.run(on: OpenEveryTime(inner: attributes))
+            let outcome = held ? try attributes.perform(batch) : batch.perform(on: OpenEveryTime(inner: attributes))
             return (Dictionary(uniqueKeysWithValues: Self.mceFiles.map { ($0, TestSupport.read(root, $0) ?? "missing") }), outcome)
         }
         let (heldFiles, held) = try run(held: true)
@@ -112,7 +112,7 @@ struct HeldFilesTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: ["sys/a"])
-        let outcome = try AttributeFiles(root: FilePath(root.path)).run(batch)
+        let outcome = try AttributeFiles(root: FilePath(root.path)).perform(batch)
         #expect(outcome.completed == 0 && outcome.failure?.contains("injection 1: sys/b c") == true && outcome.errno == ENOENT, "\(outcome)")
         #expect(TestSupport.read(root, "sys/a") == "sw\n", "the writes before the failing one were made")
     }
@@ -144,7 +144,7 @@ struct HeldFilesTests {
         let clock = WriteClock(stallAt: 5, stallMicroseconds: 200_000)
         let files = OpenEveryTime(inner: AttributeFiles(root: FilePath(root.path)), beforeWrite: { clock.tick() })
         let batch = WriteBatch(paths: ["sys/a"], injections: (0..<30).map { [.init(path: 0, value: "\($0)")] }, intervalMicroseconds: 10_000)
-        let outcome = batch.run(on: files)
+        let outcome = batch.perform(on: files)
         #expect(outcome.completed == 30 && outcome.failure == nil && outcome.heldFiles == 0, "\(outcome)")
         #expect(outcome.late >= 1, "the stall made an injection late: \(outcome)")
         let starts = clock.starts

@@ -30,7 +30,7 @@ struct IPMIClientTests {
     }
 
     @Test func onlyRealTargetsHaveARoute() {
-        #expect(TargetSpec(root: "/").ipmiRoute?.isInBand == true)
-        #expect(TargetSpec(root: "/tmp/tree").ipmiRoute == nil)
+        #expect(InjectionTarget(root: "/").ipmiRoute?.isInBand == true)
+        #expect(InjectionTarget(root: "/tmp/tree").ipmiRoute == nil)
     }
 }

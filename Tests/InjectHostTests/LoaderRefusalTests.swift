@@ -142,7 +142,7 @@ struct LoaderRefusalTests {
         let registry = registry([failing, escaping])
         let planner = Planner(registry: registry, sources: { assignments throws(ConfigurationError) in
             try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(throws: InjectError.pluginFailed(backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")) {
             try planner.plan(InjectionRequest("failing"))
         }
@@ -163,7 +163,7 @@ struct LoaderRefusalTests {
         let greedy = try build(directory, "libgreedy.so", ["FIXTURE_REPEAT=2", "FIXTURE_NAME=\"greedy\""])
         let planner = Planner(registry: registry([old, storm, greedy]), sources: { assignments throws(ConfigurationError) in
             try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: TargetSpec(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(try planner.plan(InjectionRequest("old")).steps.count == 1)
         let repeated = try planner.plan(InjectionRequest("storm", ["level": 2]))
         #expect(repeated.steps.map { $0.action.describe(root: "/") } == [WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2").describe(root: "/"),

@@ -10,7 +10,7 @@ import InjectTestSupport
     func answer(_ operation: AgentProtocol.Operation, _ first: String, _ second: [UInt8] = []) throws -> (Int32, String, String) {
         let request = AgentProtocol.request(id: "7", operation, timeoutSeconds: 5, Array(first.utf8), second)
         let line = String(decoding: request.dropLast(), as: UTF8.self)
-        let bytes = try #require(GuestAgent.answer(line))
+        let bytes = try #require(AgentServer.answer(line))
         let newline = try #require(bytes.firstIndex(of: UInt8(ascii: "\n")))
         let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
         #expect(header.count == 5 && header[0] == "@@inject" && header[1] == "7")
@@ -41,9 +41,9 @@ import InjectTestSupport
     }
 
     @Test func malformedRequestsGetNoAnswer() {
-        #expect(GuestAgent.answer("7 sh") == nil)
-        #expect(GuestAgent.answer("7 nope 5 - -") == nil)
-        #expect(GuestAgent.answer("7 read 5 !!notbase64 -") == nil)
+        #expect(AgentServer.answer("7 sh") == nil)
+        #expect(AgentServer.answer("7 nope 5 - -") == nil)
+        #expect(AgentServer.answer("7 read 5 !!notbase64 -") == nil)
     }
 
     @Test func theInitramfsIsAValidNewcArchive() {

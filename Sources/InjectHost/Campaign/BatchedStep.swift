@@ -309,7 +309,7 @@ private final class BatchInFlight: @unchecked Sendable {
     init(_ batch: WriteBatch, on files: any TargetFiles) {
         nonisolated(unsafe) let files = files
         DispatchQueue.global().async {
-            do throws(TargetError) { self.outcome = try files.run(batch) } catch {
+            do throws(TargetError) { self.outcome = try files.perform(batch) } catch {
                 self.outcome = WriteBatch.Outcome(completed: 0, failure: error.description)
             }
             self.done.signal()

@@ -2,12 +2,12 @@
 /// Carries out a validated plan on a target, step by step, stopping at the first failure.
 public struct Executor {
     /// The target.
-    public let target: TargetSpec
+    public let target: InjectionTarget
     private let files: (any TargetFiles)?
 
     /// Creates an executor for `target`; `files` are the session's (``InjectSession/targetFiles()``),
     /// opened from `target` when not given.
-    public init(target: TargetSpec, files: (any TargetFiles)? = nil) {
+    public init(target: InjectionTarget, files: (any TargetFiles)? = nil) {
         self.target = target
         self.files = files
     }
@@ -60,7 +60,7 @@ public struct Executor {
                             let size = Int(min(times - time + 1, 10_000))
                             let batch = WriteBatch(repeating: inner, times: size, intervalMicroseconds: interval)!
                             let outcome: WriteBatch.Outcome
-                            do throws(TargetError) { outcome = try files.run(batch) } catch {
+                            do throws(TargetError) { outcome = try files.perform(batch) } catch {
                                 throw runner.failure(inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
                             }
                             executed += outcome.completed * count

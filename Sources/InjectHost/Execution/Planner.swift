@@ -6,7 +6,7 @@ import InjectPluginABI
 struct Planner {
     let registry: Registry
     let sources: (_ assignments: [ParameterAssignment]) throws(ConfigurationError) -> ConfigurationSources
-    let target: TargetSpec
+    let target: InjectionTarget
     let files: any TargetFiles
 
     /// The deepest chain of notifications followed before declaring a loop.

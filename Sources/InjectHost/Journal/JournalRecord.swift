@@ -63,7 +63,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 
     /// The intent of `plan` on `target`: who, what, with which parameters and steps, now.
-    public static func intent(of plan: InjectionPlan, on target: TargetSpec) -> JournalRecord {
+    public static func intent(of plan: InjectionPlan, on target: InjectionTarget) -> JournalRecord {
         let now = Journal.now()
         var record = JournalRecord(
             kind: .intent, id: "\(getpid())-\(now)-\(UInt32.random(in: 0...UInt32.max))", time: now, user: Journal.user(),

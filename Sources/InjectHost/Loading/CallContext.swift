@@ -34,7 +34,7 @@ final class CallContext: @unchecked Sendable {
     /// Fields reported by `decode`.
     var fields: [(name: String, value: String)] = []
 
-    init(mode: Mode, backend: String, target: TargetSpec, files: any TargetFiles) {
+    init(mode: Mode, backend: String, target: InjectionTarget, files: any TargetFiles) {
         self.mode = mode
         self.backend = backend
         self.files = files

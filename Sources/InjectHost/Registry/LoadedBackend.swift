@@ -32,7 +32,7 @@ public final class LoadedBackend: @unchecked Sendable {
     }
 
     /// Asks the plugin what `target` supports.
-    public func probe(_ target: TargetSpec, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
+    public func probe(_ target: InjectionTarget, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
         guard case .native(let d) = implementation else {
             return [CapabilityReport(name: "library", available: true, detail: "vendor library loaded through its manifest (\(info.path))")]
         }
@@ -46,7 +46,7 @@ public final class LoadedBackend: @unchecked Sendable {
     }
 
     /// Asks the plugin for its plan for validated `parameters`.
-    func plan(_ parameters: [ResolvedParameter], target: TargetSpec, files: any TargetFiles) throws(InjectError) -> CallContext {
+    func plan(_ parameters: [ResolvedParameter], target: InjectionTarget, files: any TargetFiles) throws(InjectError) -> CallContext {
         let context = CallContext(mode: .plan, backend: info.name, target: target, files: files)
         guard case .native(let d) = implementation else {
             guard case .manifest(let manifest) = implementation else { return context }
@@ -69,7 +69,7 @@ public final class LoadedBackend: @unchecked Sendable {
 
     /// Asks the plugin to decode one of its trace events (`system:event` and the kernel's payload)
     /// into named fields; empty when it declares no decoder or fails.
-    public func decode(event: String, payload: String, target: TargetSpec, files: any TargetFiles) -> [(name: String, value: String)] {
+    public func decode(event: String, payload: String, target: InjectionTarget, files: any TargetFiles) -> [(name: String, value: String)] {
         guard info.decodesEvents, case .native(let d) = implementation, let decode = d.decode else { return [] }
         let context = CallContext(mode: .decode, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in

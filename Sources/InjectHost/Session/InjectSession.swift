@@ -11,7 +11,7 @@ public final class InjectSession {
         /// The environment (the process's, or a test's).
         public var environment: [String: String]
         /// The target.
-        public var target = TargetSpec()
+        public var target = InjectionTarget()
         /// The directory of the executable, searched for plugins; `nil` to skip.
         public var executableDirectory: String? = PluginSearchPath.executableDirectory
         /// The executable that scans plugins in a process of its own (``PluginScanner``), with

@@ -50,7 +50,7 @@ public struct Injector {
         public var restartSeconds: Double?
     }
 
-    private var target: TargetSpec { session.options.target }
+    private var target: InjectionTarget { session.options.target }
 
     /// Validates `request` and plans it; for `expect=sigbus` a ``Victim`` is started in the target
     /// first and the request is given its page. Nothing is injected.

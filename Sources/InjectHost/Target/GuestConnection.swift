@@ -1,8 +1,8 @@
 /// A machine the host reaches through an agent instead of directly: a lab's guest, for example.
 ///
 /// The host sees a guest only through this protocol; whoever provides guests (the lab) implements
-/// it and hands an instance to ``TargetSpec/guest``. Firmware memory is not here: it is a file
-/// the host writes directly (``TargetSpec/guestMemory``).
+/// it and hands an instance to ``InjectionTarget/guest``. Firmware memory is not here: it is a file
+/// the host writes directly (``InjectionTarget/guestMemory``).
 public protocol GuestConnection: Sendable {
     /// One line naming the guest, for journals and messages ("lab lab2").
     var name: String { get }

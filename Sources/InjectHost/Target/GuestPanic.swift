@@ -43,7 +43,7 @@ extension GuestConnection {
     }
 }
 
-extension TargetSpec {
+extension InjectionTarget {
     /// Whether this target can say that its kernel panicked: a guest, or a QEMU monitor.
     public var reportsPanics: Bool { guest != nil || qmpSocket != nil }
 

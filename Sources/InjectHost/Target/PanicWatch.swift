@@ -3,10 +3,10 @@
 /// restarts the guest after one, and brings back a guest an earlier injection left stopped.
 public struct PanicWatch: Sendable {
     /// The target watched.
-    public let target: TargetSpec
+    public let target: InjectionTarget
 
     /// Watches `target`.
-    public init(_ target: TargetSpec) { self.target = target }
+    public init(_ target: InjectionTarget) { self.target = target }
 
     /// Whether the target can say that its kernel panicked (a guest, or a QEMU monitor).
     public var canTell: Bool { target.reportsPanics }

@@ -2,7 +2,7 @@
 /// during a repeat the attribute files held open. One performer serves one plan's execution.
 public struct StepPerformer {
     /// The target.
-    public let target: TargetSpec
+    public let target: InjectionTarget
     /// The target's attribute files.
     public let files: any TargetFiles
     private var qmp: QMPClient?
@@ -12,7 +12,7 @@ public struct StepPerformer {
     private(set) var held: [TargetPath: HeldAttribute] = [:]
     private var unholdable: Set<TargetPath> = []
 
-    init(target: TargetSpec, files: any TargetFiles) {
+    init(target: InjectionTarget, files: any TargetFiles) {
         self.target = target
         self.files = files
     }

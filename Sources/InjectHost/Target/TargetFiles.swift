@@ -1,6 +1,6 @@
 
 /// The attribute files of a target (sysfs, debugfs, tracefs, procfs): on this machine under a
-/// root directory (``AttributeFiles``), or in a lab's guest (``LabFiles``).
+/// root directory (``AttributeFiles``), or in a lab's guest (``AgentFiles``).
 public protocol TargetFiles {
     /// Writes `value` with a single write, as attribute files need.
     ///
@@ -26,7 +26,7 @@ public protocol TargetFiles {
     /// Carries out a batch of injections made of attribute writes where the kernel is (a lab's
     /// guest runs it whole); a failure to reach the target is thrown, a refused write is the
     /// outcome's `failure`.
-    func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome
+    func perform(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome
 }
 
 extension TargetFiles {
@@ -34,7 +34,7 @@ extension TargetFiles {
     public func hold(_ path: TargetPath, hint: String?) throws(TargetError) -> HeldAttribute? { nil }
 
     /// By default the batch runs here, write by write, holding what ``hold(_:hint:)`` holds.
-    public func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome { batch.run(on: self) }
+    public func perform(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome { batch.perform(on: self) }
 }
 
 extension TargetFiles {

@@ -154,7 +154,7 @@ public struct WriteBatch: Sendable, Codable, Equatable {
 
     /// Carries the batch out on `files` (this machine's, or the guest's own when the agent runs
     /// it), holding each file where `files` can; stops at the first failed write.
-    public func run(on files: any TargetFiles) -> Outcome {
+    public func perform(on files: any TargetFiles) -> Outcome {
         var held: [HeldAttribute?] = []
         var targets: [TargetPath] = []
         for path in paths {

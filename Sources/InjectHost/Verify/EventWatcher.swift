@@ -36,13 +36,13 @@ public struct EventWatcher {
         public var text: String
     }
 
-    let target: TargetSpec
+    let target: InjectionTarget
     let processID: Int32
     let interest: Interest
     private var lastTimestamp = -1.0
 
     /// Makes the tracefs instance with the declared events that the target's kernel has.
-    public init(target: TargetSpec, processID: Int32, interest: Interest) throws(TargetError) {
+    public init(target: InjectionTarget, processID: Int32, interest: Interest) throws(TargetError) {
         self.target = target
         self.processID = processID
         self.interest = interest

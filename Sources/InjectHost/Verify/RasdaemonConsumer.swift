@@ -25,7 +25,7 @@ public enum RasdaemonConsumer {
     }
 
     /// The baselines, or `nil` when no rasdaemon runs there (or the target is a file tree).
-    static func arm(_ plan: InjectionPlan, target: TargetSpec) async -> Armed? {
+    static func arm(_ plan: InjectionPlan, target: InjectionTarget) async -> Armed? {
         guard target.guest != nil || target.root == "/" else { return nil }
         let tables = plan.consumerTables
         let events = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source).filter { tables[$0] != nil })
@@ -51,7 +51,7 @@ public enum RasdaemonConsumer {
     }
 
     /// Rows added to each table since `armed` (a campaign step's count).
-    static func rowsAdded(since armed: Armed, target: TargetSpec) async -> [String: Int] {
+    static func rowsAdded(since armed: Armed, target: InjectionTarget) async -> [String: Int] {
         let script = armed.baselines.keys.sorted().map { table in
             "echo \"rows \(table) $(sqlite3 \(database) 'select count(*) from \(table) where id > \(armed.baselines[table] ?? 0)' 2>/dev/null)\""
         }.joined(separator: "; ")
@@ -65,7 +65,7 @@ public enum RasdaemonConsumer {
 
     /// Waits up to `timeoutSeconds` for a new row in the table of each expected event the kernel
     /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order).
-    static func collect(_ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: TargetSpec,
+    static func collect(_ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: InjectionTarget,
                         timeoutSeconds: Double) async -> [Verifier.Finding] {
         var pending: [(table: String, index: Int)] = []
         for (index, expectation) in plan.expectations.enumerated()
@@ -110,7 +110,7 @@ public enum RasdaemonConsumer {
 /// `inject watch --consumer rasdaemon`: the rows rasdaemon writes, as they appear, beside the
 /// kernel's events.
 public struct ConsumerWatcher {
-    let target: TargetSpec
+    let target: InjectionTarget
     private var last: [String: Int] = [:]
 
     /// Starts at the rows already in rasdaemon's database.
@@ -119,7 +119,7 @@ public struct ConsumerWatcher {
     ///   ``TargetError/tool(argv:reason:hint:)`` when rasdaemon does not run there.
     ///
     /// - Parameter tables: the consumer's tables to watch (the backends' ``BackendInfo/consumerTables``).
-    public init(target: TargetSpec, tables: [String]) async throws(TargetError) {
+    public init(target: InjectionTarget, tables: [String]) async throws(TargetError) {
         self.target = target
         defer { target.guest?.release() }
         let tables = Set(tables).sorted()

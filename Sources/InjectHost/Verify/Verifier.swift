@@ -4,7 +4,7 @@
 /// with its latency and evidence, and what is missing.
 public struct Verifier {
     /// The target.
-    public let target: TargetSpec
+    public let target: InjectionTarget
     let files: any TargetFiles
 
     /// The tracefs instance of this process, so that other users of tracing are not disturbed.
@@ -12,7 +12,7 @@ public struct Verifier {
 
     /// Creates a verifier for `target` (with the session's files); `purpose` keeps the instances of
     /// one process apart (a campaign's counting instance and a run's own, for example).
-    public init(target: TargetSpec, files: any TargetFiles, processID: Int32, purpose: String = "run") {
+    public init(target: InjectionTarget, files: any TargetFiles, processID: Int32, purpose: String = "run") {
         self.target = target
         self.files = files
         self.instance = "sys/kernel/tracing/instances/inject-\(processID)-\(purpose)"

@@ -25,7 +25,7 @@ public struct Victim: Sendable, Equatable {
     /// `/proc/PID/pagemap`.
     ///
     /// - Throws: ``TargetError`` when the target has no kernel to run it or the page never appears.
-    public static func start(on target: TargetSpec, executable: String) async throws(TargetError) -> Victim {
+    public static func start(on target: InjectionTarget, executable: String) async throws(TargetError) -> Victim {
         let started = try await target.shell("(setsid \(shellQuote(executable)) victim </dev/null >/dev/null 2>&1 & echo $!)")
         guard let pid = Int(started.trimmed()), pid > 0 else {
             throw .tool(argv: [executable, "victim"], reason: "the victim did not start: '\(started.trimmed())'", hint: nil)
@@ -43,7 +43,7 @@ public struct Victim: Sendable, Equatable {
 
     /// Ends the victim if it still runs (it was not killed), and only it: a pid the kernel has
     /// given to another process since is left alone.
-    public func stop(on target: TargetSpec) async {
+    public func stop(on target: InjectionTarget) async {
         _ = try? await target.shell("[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; true")
     }
 

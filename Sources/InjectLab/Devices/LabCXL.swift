@@ -51,7 +51,7 @@ public struct LabCXL: LabDevice {
     static func guestDevices(_ paths: LabPaths) -> [String] {
         var names: [String] = []
         for _ in 0..<25 {
-            names = ((try? LabFiles(paths).list(TargetPath("sys/bus/cxl/devices"))) ?? []).map(\.name)
+            names = ((try? AgentFiles(paths).list(TargetPath("sys/bus/cxl/devices"))) ?? []).map(\.name)
             if names.contains(where: { $0.hasPrefix("mem") }) { break }
             usleep(200_000)
         }
@@ -81,8 +81,8 @@ public struct LabCXL: LabDevice {
     /// `cxl-inject-*-error` would be recorded and never reported. The lab clears those two mask
     /// bits in the device's AER capability once at boot; what it did, for `lab status`.
     static func unmaskInternalErrors(_ paths: LabPaths, memdev: String = "mem0") throws(LabError) -> String {
-        let files: LabFiles
-        do { files = try LabFiles(paths) } catch { throw .agent("\(error)") }
+        let files: AgentFiles
+        do { files = try AgentFiles(paths) } catch { throw .agent("\(error)") }
         let devices = ((try? files.list(TargetPath("sys/bus/pci/devices"))) ?? []).map(\.name)
         guard let address = devices.first(where: { files.exists("sys/bus/pci/devices/\($0)/\(memdev)") }) else {
             return "no PCI device holds \(memdev): internal errors left masked"

@@ -4,7 +4,7 @@ import InjectHost
 /// It mounts proc, sys, dev, debugfs and tracefs; loads the modules in dependency order; mounts
 /// the host's root filesystem read-only over 9p at `/host` with the guest's proc, sys and dev
 /// bound into it; polls the machine-check banks every second; enables the RAS tracepoints; and then runs the host's own `inject` binary,
-/// chrooted into `/host`, as the guest agent (``GuestAgent``) on the virtio-serial port named
+/// chrooted into `/host`, as the guest agent (``AgentServer``) on the virtio-serial port named
 /// `inject.agent`, restarting it if it exits.
 enum GuestInit {
     /// The name of the agent's virtio-serial port.

@@ -123,7 +123,7 @@ public struct Lab {
                 progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
                 do throws(LabError) {
                     let original: [UInt8]
-                    do { original = try LabFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
+                    do { original = try AgentFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
                         throw LabError.agent("reading the guest's DSDT: \(error)")
                     }
                     let scratch = paths.stateDirectory.appending("dsdt")
@@ -155,7 +155,7 @@ public struct Lab {
             record.edac = edac.description
             record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
-            record.sciPath = (try? LabFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
+            record.sciPath = (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
             // The guest's agent answers `exec` once the record names the running lab.
             record.deviceStatus = try lab.afterBoot(options.devices)
@@ -221,7 +221,7 @@ public struct Lab {
     /// Stops QEMU (QMP `quit`, then SIGKILL after 5 s) and lets go of the agent; the lab's files stay.
     @discardableResult
     func stopQEMU() -> Bool {
-        LabAgent.disconnect(paths)
+        AgentClient.disconnect(paths)
         guard let pid = pidFromFile(), Self.isQEMU(pid, name: paths.name) else { return false }
         if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
             _ = try? client.execute("quit")
@@ -245,9 +245,9 @@ public struct Lab {
     }
 
     /// Runs a shell command in the guest.
-    public func exec(_ command: String, timeoutSeconds: Int = 120) throws(LabError) -> LabAgent.Result {
+    public func exec(_ command: String, timeoutSeconds: Int = 120) throws(LabError) -> AgentClient.Result {
         let record = try running()
-        let agent = try LabAgent.shared(paths)
+        let agent = try AgentClient.shared(paths)
         return try agent.run(command, timeoutSeconds: timeoutSeconds) {
             Self.isQEMU(record.pid, name: paths.name) ? nil : "QEMU exited" + consoleTail()
         }
@@ -260,9 +260,9 @@ public struct Lab {
     }
 
     /// The target this lab is: files through the agent, QMP, firmware memory.
-    public func target() throws(LabError) -> TargetSpec {
+    public func target() throws(LabError) -> InjectionTarget {
         let record = try running()
-        return TargetSpec(root: "/", qmpSocket: record.qmpSocket, guestMemory: FilePath(record.guestMemory), guest: LabGuest(paths))
+        return InjectionTarget(root: "/", qmpSocket: record.qmpSocket, guestMemory: FilePath(record.guestMemory), guest: AgentConnection(paths))
     }
 
     // MARK: - Internals
@@ -329,7 +329,7 @@ public struct Lab {
             return nil
         }
         do throws(LabError) {
-            let agent = try LabAgent(paths)
+            let agent = try AgentClient(paths)
             let answer = try agent.run("echo ok", timeoutSeconds: timeoutSeconds, stillAlive: alive)
             guard answer.text.trimmed() == "ok" else {
                 throw LabError.agent("the guest answered `echo ok` with status \(answer.status): \(answer.text)\(answer.errorText)")

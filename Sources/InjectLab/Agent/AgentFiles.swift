@@ -8,7 +8,7 @@ import Foundation
 /// A lab guest's attribute files, reached through its agent: each operation is one request that
 /// the agent carries out with direct system calls in the guest (where `/sys`, `/proc` and
 /// debugfs are the guest kernel's).
-public final class LabFiles: TargetFiles {
+public final class AgentFiles: TargetFiles {
     private let paths: LabPaths
 
     /// Connects to the lab's agent (again after a restart of the guest: each request takes the
@@ -16,7 +16,7 @@ public final class LabFiles: TargetFiles {
     public init(_ paths: LabPaths) throws(TargetError) {
         self.paths = paths
         do {
-            _ = try LabAgent.shared(paths)
+            _ = try AgentClient.shared(paths)
         } catch {
             throw error.asTargetError(paths.name)
         }
@@ -63,13 +63,13 @@ public final class LabFiles: TargetFiles {
     }
 
     /// The batch is carried out by the agent inside the guest: one request, whatever its size.
-    public func run(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome {
+    public func perform(_ batch: WriteBatch) throws(TargetError) -> WriteBatch.Outcome {
         let encoded = batch.encoded
         // Long enough for the batch's pacing, and 1 ms per injection beyond it.
         let seconds = Int(UInt64(batch.injections.count) * (batch.intervalMicroseconds + 1000) / 1_000_000) + 30
-        let result: LabAgent.Result
+        let result: AgentClient.Result
         do {
-            result = try LabAgent.shared(paths).request(.batch, [], encoded, timeoutSeconds: seconds, stillAlive: Lab(paths: paths).stoppedReason)
+            result = try AgentClient.shared(paths).request(.batch, [], encoded, timeoutSeconds: seconds, stillAlive: Lab(paths: paths).stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
@@ -81,16 +81,16 @@ public final class LabFiles: TargetFiles {
 
     private func guestPath(_ path: TargetPath) -> String { path.under("/").string }
 
-    private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> LabAgent.Result {
+    private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> AgentClient.Result {
         do {
-            return try LabAgent.shared(paths).request(operation, Array(guestPath(path).utf8), data, stillAlive: Lab(paths: paths).stoppedReason)
+            return try AgentClient.shared(paths).request(operation, Array(guestPath(path).utf8), data, stillAlive: Lab(paths: paths).stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
     }
 
     /// The error a local file operation would have given (the agent answers with the errno).
-    private func failure(_ result: LabAgent.Result, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
+    private func failure(_ result: AgentClient.Result, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
         let shown = "lab \(paths.name): \(guestPath(path))"
         return FileIO.map(Errno(rawValue: result.status), shown, operation, hint)
     }

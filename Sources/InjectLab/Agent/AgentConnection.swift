@@ -2,7 +2,7 @@ import InjectHost
 
 /// A lab's guest as the host sees it (``GuestConnection``): attribute files and shell commands
 /// through the lab's agent.
-public struct LabGuest: GuestConnection {
+public struct AgentConnection: GuestConnection {
     /// The lab's files.
     public let paths: LabPaths
 
@@ -11,18 +11,18 @@ public struct LabGuest: GuestConnection {
 
     public var name: String { "lab \(paths.name)" }
 
-    public func files() throws(TargetError) -> any TargetFiles { try LabFiles(paths) }
+    public func files() throws(TargetError) -> any TargetFiles { try AgentFiles(paths) }
 
     public func shell(_ command: String, timeoutSeconds: Int) throws(TargetError) -> ShellResult {
         do {
             let lab = Lab(paths: paths)
-            return try LabAgent.shared(paths).run(command, timeoutSeconds: timeoutSeconds, stillAlive: lab.stoppedReason)
+            return try AgentClient.shared(paths).run(command, timeoutSeconds: timeoutSeconds, stillAlive: lab.stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
     }
 
-    public func release() { LabAgent.disconnect(paths) }
+    public func release() { AgentClient.disconnect(paths) }
 
     public func panic() -> GuestPanic? { Lab(paths: paths).panic() }
 

@@ -5,11 +5,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The agent that runs inside a lab's guest (`inject lab agent`, started by the guest's init,
+/// The guest's end of the agent channel (``AgentClient`` is the host's): the agent that runs inside a lab's guest (`inject lab agent`, started by the guest's init,
 /// chrooted into the host's filesystem): answers ``AgentProtocol`` requests on the virtio-serial
 /// port. File operations are direct system calls, so that an attribute write from the host costs
 /// one round trip and no process.
-public enum GuestAgent {
+public enum AgentServer {
     /// Serves `port` until the process is killed.
     public static func serve(port: FilePath) throws(LabError) -> Never {
         signal(SIGPIPE, SIG_IGN)
@@ -92,7 +92,7 @@ public enum GuestAgent {
             return rmdir(argument) == 0 ? (0, [], []) : failure(errno)
         case .batch:
             guard let batch = WriteBatch(encoded: data) else { return failure(EINVAL) }
-            let outcome = batch.run(on: AttributeFiles(root: FilePath("/")))
+            let outcome = batch.perform(on: AttributeFiles(root: FilePath("/")))
             guard let answer = try? JSONEncoder().encode(outcome) else { return failure(EIO) }
             return (0, Array(answer), [])
         }

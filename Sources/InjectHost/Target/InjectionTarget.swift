@@ -1,7 +1,6 @@
-
-/// What the host acts on: attribute files under a root, and optionally a QEMU monitor and a
-/// guest's firmware memory (the lab).
-public struct TargetSpec: Sendable {
+/// Where injections go, as a live handle: attribute files under a root, and optionally a QEMU
+/// monitor, a guest's firmware memory, a guest reached through an agent (the lab) and a BMC.
+public struct InjectionTarget: Sendable {
     /// The attribute root (`/` by default).
     public var root: FilePath
     /// A QMP unix socket, when the target is (or includes) a QEMU guest.

@@ -1,10 +1,13 @@
 import InjectHost
 import Synchronization
 
-/// A client for the guest agent (see ``GuestInit`` for the protocol): runs shell commands in the
-/// guest, chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
+/// The host's end of the channel to a lab's guest agent: one name family for the channel,
+/// ``AgentClient`` (here), ``AgentServer`` (the guest's end), ``AgentProtocol`` (what they
+/// exchange), and the host's views built on it, ``AgentFiles`` (the guest's attribute files) and
+/// ``AgentConnection`` (the guest as a ``GuestConnection``). Runs shell commands in the guest,
+/// chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
 /// that concurrent `inject` processes take turns.
-public final class LabAgent: @unchecked Sendable {
+public final class AgentClient: @unchecked Sendable {
     /// What a command produced.
     public typealias Result = ShellResult
 
@@ -14,14 +17,14 @@ public final class LabAgent: @unchecked Sendable {
 
     /// Agents this process has connected, by state directory: the lab lock is per open file, so a
     /// second connection from the same process would wait for itself.
-    private static let connected = Mutex<[String: LabAgent]>([:])
+    private static let connected = Mutex<[String: AgentClient]>([:])
 
     /// This process's connection to the lab's agent, made on first use.
-    public static func shared(_ paths: LabPaths) throws(LabError) -> LabAgent {
-        let result: Swift.Result<LabAgent, LabError> = connected.withLock { agents in
+    public static func shared(_ paths: LabPaths) throws(LabError) -> AgentClient {
+        let result: Swift.Result<AgentClient, LabError> = connected.withLock { agents in
             if let agent = agents[paths.stateDirectory.string] { return .success(agent) }
             do throws(LabError) {
-                let agent = try LabAgent(paths)
+                let agent = try AgentClient(paths)
                 agents[paths.stateDirectory.string] = agent
                 return .success(agent)
             } catch {
