@@ -79,7 +79,9 @@ let package = Package(
         ),
         // Benchmark floors (Benchmarks/cold-list.sh): the same command tree in swift-argument-parser
         // with nothing behind it, and a Swift executable that does nothing.
-        .executableTarget(name: "cli-floor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/CLIFloor"),
+        .executableTarget(
+            name: "cli-floor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CLIFloor"),
         .executableTarget(name: "empty-swift", path: "Benchmarks/EmptySwift"),
         // Shared test helpers: products directory, temporary trees, C fixture builds, CLI runs.
         .target(name: "InjectTestSupport", dependencies: ["InjectHost"], path: "Tests/InjectTestSupport"),
@@ -88,14 +90,22 @@ let package = Package(
         .testTarget(name: "InjectPluginAPITests", dependencies: ["InjectPluginAPI"]),
         .testTarget(name: "FirmwareFormatsTests", dependencies: ["FirmwareFormats", "InjectTestSupport"]),
         .testTarget(name: "InjectLabTests", dependencies: ["InjectLab", "FirmwareFormats", "InjectTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "FirmwareFormats", "InjectTestSupport"]),
-    ] + backends.flatMap { name -> [Target] in
-        // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
-        // exported symbol) linked into the .so: the kits share one test binary, entries could not.
-        let formats: [Target.Dependency] = name == "NMI" ? [] : ["FirmwareFormats"]
-        let kit = Target.target(name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
-        let entry = Target.target(name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"], path: "Plugins/\(name)/Entry")
-        let tests = Target.testTarget(name: "\(name)KitTests", dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting", "InjectTestSupport"], path: "Tests/PluginTests/\(name)")
-        return [kit, entry, tests]
-    }
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["InjectHost", "InjectLab", "FirmwareFormats", "InjectTestSupport"]),
+    ]
+        + backends.flatMap { name -> [Target] in
+            // Each backend is a kit (its knowledge, unit-tested on its own) and an entry (the one
+            // exported symbol) linked into the .so: the kits share one test binary, entries could not.
+            let formats: [Target.Dependency] = name == "NMI" ? [] : ["FirmwareFormats"]
+            let kit = Target.target(
+                name: "\(name)Kit", dependencies: ["InjectPluginAPI"] + formats, path: "Plugins/\(name)/Kit")
+            let entry = Target.target(
+                name: "Inject\(name)", dependencies: [.target(name: "\(name)Kit"), "InjectPluginAPI"],
+                path: "Plugins/\(name)/Entry")
+            let tests = Target.testTarget(
+                name: "\(name)KitTests",
+                dependencies: [.target(name: "\(name)Kit"), "InjectPluginTesting", "InjectTestSupport"],
+                path: "Tests/PluginTests/\(name)")
+            return [kit, entry, tests]
+        }
 )

@@ -27,7 +27,10 @@ struct Info: ParsableCommand {
     @Argument var assignments: [String] = []
     @Flag var explain = false
 }
-struct Probe: ParsableCommand { @OptionGroup var global: Global; @Argument var backend: String? }
+struct Probe: ParsableCommand {
+    @OptionGroup var global: Global
+    @Argument var backend: String?
+}
 struct Run: ParsableCommand {
     @OptionGroup var global: Global
     @Argument var backend: String
@@ -37,11 +40,20 @@ struct Run: ParsableCommand {
     @Flag var verify = false
     @Option(name: .customLong("verify-timeout")) var verifyTimeout: Double = 10
 }
-struct Campaign: ParsableCommand { @OptionGroup var global: Global; @Argument var scenario: String }
+struct Campaign: ParsableCommand {
+    @OptionGroup var global: Global
+    @Argument var scenario: String
+}
 struct Watch: ParsableCommand { @OptionGroup var global: Global }
-struct Coverage: ParsableCommand { @OptionGroup var global: Global; @Flag var run = false }
+struct Coverage: ParsableCommand {
+    @OptionGroup var global: Global
+    @Flag var run = false
+}
 struct Journal: ParsableCommand { @OptionGroup var global: Global }
-struct Decode: ParsableCommand { @OptionGroup var global: Global; @Argument var file: String? }
+struct Decode: ParsableCommand {
+    @OptionGroup var global: Global
+    @Argument var file: String?
+}
 struct Plugins: ParsableCommand { @OptionGroup var global: Global }
 struct Doctor: ParsableCommand { @OptionGroup var global: Global }
 struct Lab: ParsableCommand { @OptionGroup var global: Global }
@@ -49,8 +61,10 @@ struct Lab: ParsableCommand { @OptionGroup var global: Global }
 struct Floor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inject",
-        subcommands: [List.self, Info.self, Probe.self, Run.self, Campaign.self, Watch.self, Coverage.self,
-                      Journal.self, Decode.self, Plugins.self, Doctor.self, Lab.self])
+        subcommands: [
+            List.self, Info.self, Probe.self, Run.self, Campaign.self, Watch.self, Coverage.self,
+            Journal.self, Decode.self, Plugins.self, Doctor.self, Lab.self,
+        ])
 }
 
 do {

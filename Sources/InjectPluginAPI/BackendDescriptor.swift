@@ -27,9 +27,11 @@ public struct BackendDescriptor: Sendable {
     public var consumerTables: [String: String]
 
     /// Creates a descriptor.
-    public init(name: String, version: String, summary: String, families: [String],
-                parameters: [Parameter], kernelModules: [String] = [], traceEvents: [String] = [],
-                lossMarkers: [LossMarker] = [], consumerTables: [String: String] = [:], logMarkers: [String] = []) {
+    public init(
+        name: String, version: String, summary: String, families: [String],
+        parameters: [Parameter], kernelModules: [String] = [], traceEvents: [String] = [],
+        lossMarkers: [LossMarker] = [], consumerTables: [String: String] = [:], logMarkers: [String] = []
+    ) {
         self.name = name
         self.version = version
         self.summary = summary

@@ -20,11 +20,15 @@ public typealias PluginEntry = UnsafeMutablePointer<inject_entry>?
 public func export<B: InjectBackend>(_ backend: B.Type, _ entry: PluginEntry) -> Int32 {
     guard let entry else { return INJECT_E_INVALID.rawValue }
     guard entry.pointee.host_abi_major == INJECT_ABI_MAJOR, let host = entry.pointee.host else {
-        entry.pointee.refuse(INJECT_E_ABI, "plugin speaks ABI \(INJECT_ABI_MAJOR).x, host offered \(entry.pointee.host_abi_major).\(entry.pointee.host_abi_minor)")
+        entry.pointee.refuse(
+            INJECT_E_ABI,
+            "plugin speaks ABI \(INJECT_ABI_MAJOR).x, host offered \(entry.pointee.host_abi_major).\(entry.pointee.host_abi_minor)"
+        )
         return INJECT_E_ABI.rawValue
     }
     let minor = min(entry.pointee.host_abi_minor, UInt16(INJECT_ABI_MINOR))
-    let exported = ExportedBackend(backend.init(), descriptor: backend.descriptor, host: HostTable.copy(host), minor: minor)
+    let exported = ExportedBackend(
+        backend.init(), descriptor: backend.descriptor, host: HostTable.copy(host), minor: minor)
     entry.pointee.descriptor = UnsafePointer(exported.descriptor)
     return INJECT_OK.rawValue
 }
@@ -50,7 +54,10 @@ final class ExportedBackend {
     /// The negotiated ABI minor version.
     let minor: UInt16
 
-    init(_ backend: any InjectBackend, descriptor info: BackendDescriptor, host: UnsafePointer<inject_host_api>, minor: UInt16) {
+    init(
+        _ backend: any InjectBackend, descriptor info: BackendDescriptor, host: UnsafePointer<inject_host_api>,
+        minor: UInt16
+    ) {
         self.backend = backend
         self.host = host
         self.minor = minor
@@ -142,8 +149,9 @@ final class ExportedBackend {
     }
 
     func runPlan(_ call: OpaquePointer?, _ values: UnsafePointer<inject_param_value>?, _ count: Int) -> Int32 {
-        let request = PlanRequest(parameters: ParameterValues(values, count: count),
-                                  target: Target(call: call, host: host))
+        let request = PlanRequest(
+            parameters: ParameterValues(values, count: count),
+            target: Target(call: call, host: host))
         return reportingErrors(call) {
             try PlanEncoder(host: host, call: call, minor: minor).submit(try backend.plan(request))
         }
@@ -151,7 +159,9 @@ final class ExportedBackend {
 
     func runDecode(_ call: OpaquePointer?, _ event: UnsafePointer<CChar>?, _ payload: UnsafePointer<CChar>?) -> Int32 {
         guard let event, let payload, let add = host.pointee.add_field else { return INJECT_E_INVALID.rawValue }
-        for (name, value) in backend.decode(event: String(cString: event), payload: String(cString: payload)).sorted(by: { $0.key < $1.key }) {
+        for (name, value) in backend.decode(event: String(cString: event), payload: String(cString: payload)).sorted(
+            by: { $0.key < $1.key })
+        {
             let rc = add(call, name, value)
             guard rc == INJECT_OK.rawValue else { return rc }
         }

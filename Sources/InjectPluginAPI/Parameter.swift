@@ -46,8 +46,10 @@ public struct Parameter: Sendable {
     public var help: String
 
     /// Creates a schema entry.
-    public init(_ name: String, _ kind: Kind, default defaultValue: String? = nil,
-                required isRequired: Bool = false, unit: String? = nil, help: String) {
+    public init(
+        _ name: String, _ kind: Kind, default defaultValue: String? = nil,
+        required isRequired: Bool = false, unit: String? = nil, help: String
+    ) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue

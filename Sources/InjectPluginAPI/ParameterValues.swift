@@ -54,10 +54,16 @@ public struct ParameterValues: Sendable {
     public func files(_ name: String) -> [(path: String, text: String)]? {
         guard let bytes = set(name)?.bytes else { return nil }
         var files: [(String, String)] = []
-        for chunk in bytes.split(separator: UInt8(INJECT_FILE_SEPARATOR), omittingEmptySubsequences: false).dropFirst() {
+        for chunk in bytes.split(separator: UInt8(INJECT_FILE_SEPARATOR), omittingEmptySubsequences: false).dropFirst()
+        {
             let newline = chunk.firstIndex(of: 10) ?? chunk.endIndex
-            files.append((String(decoding: chunk[..<newline], as: UTF8.self),
-                          String(decoding: chunk[(newline < chunk.endIndex ? chunk.index(after: newline) : newline)...], as: UTF8.self)))
+            files.append(
+                (
+                    String(decoding: chunk[..<newline], as: UTF8.self),
+                    String(
+                        decoding: chunk[(newline < chunk.endIndex ? chunk.index(after: newline) : newline)...],
+                        as: UTF8.self)
+                ))
         }
         return files
     }

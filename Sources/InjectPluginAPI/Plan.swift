@@ -14,15 +14,19 @@ public struct Plan: Sendable {
     public init() {}
 
     /// Appends a write of `value` to the file `path` (relative to the target root).
-    public mutating func write(_ path: String, _ value: String, note: String? = nil,
-                               hint: String? = nil, trigger: Bool = false) {
+    public mutating func write(
+        _ path: String, _ value: String, note: String? = nil,
+        hint: String? = nil, trigger: Bool = false
+    ) {
         steps.append(PlanStep(.writeAttribute(path: path, value: value), note: note, hint: hint, isTrigger: trigger))
     }
 
     /// Appends a QMP command; `arguments` is a JSON object's text, or `nil`.
     /// `hint` says what to do when QEMU refuses the command or lacks it.
-    public mutating func qmp(_ command: String, arguments: String? = nil, note: String? = nil,
-                             hint: String? = nil, trigger: Bool = false) {
+    public mutating func qmp(
+        _ command: String, arguments: String? = nil, note: String? = nil,
+        hint: String? = nil, trigger: Bool = false
+    ) {
         steps.append(PlanStep(.qmp(command: command, arguments: arguments), note: note, hint: hint, isTrigger: trigger))
     }
 
@@ -39,16 +43,21 @@ public struct Plan: Sendable {
     /// Appends a write of a binary record to a character device under the target root in one
     /// write() (the kernel's `/dev/aer_inject`); the host refuses anything but a device node.
     /// Needs a host of ABI 1.4.
-    public mutating func writeDevice(_ path: String, _ bytes: [UInt8], note: String? = nil, hint: String? = nil,
-                                     trigger: Bool = false) {
+    public mutating func writeDevice(
+        _ path: String, _ bytes: [UInt8], note: String? = nil, hint: String? = nil,
+        trigger: Bool = false
+    ) {
         steps.append(PlanStep(.writeDevice(path: path, bytes: bytes), note: note, hint: hint, isTrigger: trigger))
     }
 
     /// Appends an IPMI request (network function, command, request data) to the target's BMC;
     /// the host chooses the route (in-band, the lab's simulated BMC, or a BMC over the network).
-    public mutating func ipmi(netFunction: UInt8, command: UInt8, data: [UInt8] = [], note: String? = nil,
-                              trigger: Bool = false) {
-        steps.append(PlanStep(.ipmi(netFunction: netFunction, command: command, data: data), note: note, isTrigger: trigger))
+    public mutating func ipmi(
+        netFunction: UInt8, command: UInt8, data: [UInt8] = [], note: String? = nil,
+        trigger: Bool = false
+    ) {
+        steps.append(
+            PlanStep(.ipmi(netFunction: netFunction, command: command, data: data), note: note, isTrigger: trigger))
     }
 
     /// Appends a wait until the 32-bit word at `address` of firmware memory is zero (the OS has
@@ -69,10 +78,14 @@ public struct Plan: Sendable {
 
     /// Appends a repetition: the last `stepCount` steps run `times` more times, with a pause of
     /// `intervalMicroseconds` before each time (a storm). The host runs the loop; the plan stays short.
-    public mutating func repeatLast(_ stepCount: Int, times: UInt64, intervalMicroseconds: UInt64 = 0,
-                                    note: String? = nil) {
-        steps.append(PlanStep(.repeatSteps(count: stepCount, times: times, intervalMicroseconds: intervalMicroseconds),
-                              note: note))
+    public mutating func repeatLast(
+        _ stepCount: Int, times: UInt64, intervalMicroseconds: UInt64 = 0,
+        note: String? = nil
+    ) {
+        steps.append(
+            PlanStep(
+                .repeatSteps(count: stepCount, times: times, intervalMicroseconds: intervalMicroseconds),
+                note: note))
     }
 
     /// Declares a kernel event the plan should cause.

@@ -12,19 +12,30 @@ struct PlanEncoder {
         // Every step is checked against the negotiated version before the first is handed over.
         for step in plan.steps {
             if let needed = step.action.minimumMinor, needed > minor {
-                throw BackendError.unsupported("this request needs a host of ABI 1.\(needed) or later (\(step.action.name) steps); this host speaks 1.\(minor): update inject")
+                throw BackendError.unsupported(
+                    "this request needs a host of ABI 1.\(needed) or later (\(step.action.name) steps); this host speaks 1.\(minor): update inject"
+                )
             }
-            if case .notify(_, let arguments) = step.action, minor < 2, arguments.contains(where: { $0.value.contains(" ") || $0.value.isEmpty }) {
-                throw BackendError.unsupported("a notification argument holds a space or is empty, which a host of ABI 1.\(minor) cannot carry: update inject")
+            if case .notify(_, let arguments) = step.action, minor < 2,
+                arguments.contains(where: { $0.value.contains(" ") || $0.value.isEmpty })
+            {
+                throw BackendError.unsupported(
+                    "a notification argument holds a space or is empty, which a host of ABI 1.\(minor) cannot carry: update inject"
+                )
             }
         }
         for expectation in plan.expectations {
             if case .counterExact(let path, _, _) = expectation, minor < 3 {
-                throw BackendError.unsupported("this request expects \(path) to move by an exact count, which a host of ABI 1.\(minor) cannot check (1.3 can): update inject")
+                throw BackendError.unsupported(
+                    "this request expects \(path) to move by an exact count, which a host of ABI 1.\(minor) cannot check (1.3 can): update inject"
+                )
             }
             switch expectation {
-            case .counter(let path, _, _) where path.contains("#") && minor < 4, .counterExact(let path, _, _) where path.contains("#") && minor < 4:
-                throw BackendError.unsupported("this request reads the keyed counter \(path), which a host of ABI 1.\(minor) cannot (1.4 can): update inject")
+            case .counter(let path, _, _) where path.contains("#") && minor < 4,
+                .counterExact(let path, _, _) where path.contains("#") && minor < 4:
+                throw BackendError.unsupported(
+                    "this request reads the keyed counter \(path), which a host of ABI 1.\(minor) cannot (1.4 can): update inject"
+                )
             default: break
             }
         }
@@ -54,50 +65,65 @@ struct PlanEncoder {
                 switch step.action {
                 case .writeAttribute(let path, let value):
                     c.kind = INJECT_STEP_WRITE_ATTRIBUTE.rawValue
-                    return path.withCString { p in value.withCString { v in
-                        c.path = p; c.value = v
-                        return host.pointee.add_step(call, &c)
-                    } }
+                    return path.withCString { p in
+                        value.withCString { v in
+                            c.path = p
+                            c.value = v
+                            return host.pointee.add_step(call, &c)
+                        }
+                    }
                 case .qmp(let command, let arguments):
                     c.kind = INJECT_STEP_QMP.rawValue
-                    return command.withCString { cmd in withOptionalCString(arguments) { args in
-                        c.command = cmd; c.arguments = args
-                        return host.pointee.add_step(call, &c)
-                    } }
+                    return command.withCString { cmd in
+                        withOptionalCString(arguments) { args in
+                            c.command = cmd
+                            c.arguments = args
+                            return host.pointee.add_step(call, &c)
+                        }
+                    }
                 case .exec(let argv):
                     c.kind = INJECT_STEP_EXEC.rawValue
                     let copies = argv.map { permanentCString($0) }
                     defer { copies.forEach { $0.deallocate() } }
                     let pointers = copies.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
                     return pointers.withUnsafeBufferPointer { buffer in
-                        c.argv = buffer.baseAddress; c.argc = UInt32(argv.count)
+                        c.argv = buffer.baseAddress
+                        c.argc = UInt32(argv.count)
                         return host.pointee.add_step(call, &c)
                     }
                 case .writeMemory(let address, let bytes):
                     c.kind = INJECT_STEP_WRITE_MEMORY.rawValue
                     c.address = address
                     return bytes.withUnsafeBufferPointer { buffer in
-                        c.data = buffer.baseAddress; c.data_length = buffer.count
+                        c.data = buffer.baseAddress
+                        c.data_length = buffer.count
                         return host.pointee.add_step(call, &c)
                     }
                 case .notify(let backend, let arguments):
                     c.kind = INJECT_STEP_NOTIFY.rawValue
                     let sorted = arguments.sorted { $0.key < $1.key }
                     let text = sorted.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                    let names = sorted.map { permanentCString($0.key) }, values = sorted.map { permanentCString($0.value) }
+                    let names = sorted.map { permanentCString($0.key) }
+                    let values = sorted.map { permanentCString($0.value) }
                     defer { (names + values).forEach { $0.deallocate() } }
                     let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
                     let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-                    return backend.withCString { b in text.withCString { a in
-                        namePointers.withUnsafeBufferPointer { n in valuePointers.withUnsafeBufferPointer { v in
-                            c.backend = b; c.arguments = a
-                            if minor >= 2 {
-                                c.argument_names = n.baseAddress; c.argument_values = v.baseAddress
-                                c.argument_count = UInt32(sorted.count)
+                    return backend.withCString { b in
+                        text.withCString { a in
+                            namePointers.withUnsafeBufferPointer { n in
+                                valuePointers.withUnsafeBufferPointer { v in
+                                    c.backend = b
+                                    c.arguments = a
+                                    if minor >= 2 {
+                                        c.argument_names = n.baseAddress
+                                        c.argument_values = v.baseAddress
+                                        c.argument_count = UInt32(sorted.count)
+                                    }
+                                    return host.pointee.add_step(call, &c)
+                                }
                             }
-                            return host.pointee.add_step(call, &c)
-                        } }
-                    } }
+                        }
+                    }
                 case .sleep(let microseconds):
                     c.kind = INJECT_STEP_SLEEP.rawValue
                     c.microseconds = microseconds
@@ -105,7 +131,8 @@ struct PlanEncoder {
                 case .ipmi(let netFunction, let command, let data):
                     c.kind = INJECT_STEP_IPMI.rawValue
                     return ([netFunction, command] + data).withUnsafeBufferPointer { buffer in
-                        c.data = buffer.baseAddress; c.data_length = buffer.count
+                        c.data = buffer.baseAddress
+                        c.data_length = buffer.count
                         return host.pointee.add_step(call, &c)
                     }
                 case .waitMemoryZero(let address, let timeout):
@@ -115,10 +142,14 @@ struct PlanEncoder {
                     return host.pointee.add_step(call, &c)
                 case .writeDevice(let path, let bytes):
                     c.kind = INJECT_STEP_WRITE_DEVICE.rawValue
-                    return path.withCString { p in bytes.withUnsafeBufferPointer { buffer in
-                        c.path = p; c.data = buffer.baseAddress; c.data_length = buffer.count
-                        return host.pointee.add_step(call, &c)
-                    } }
+                    return path.withCString { p in
+                        bytes.withUnsafeBufferPointer { buffer in
+                            c.path = p
+                            c.data = buffer.baseAddress
+                            c.data_length = buffer.count
+                            return host.pointee.add_step(call, &c)
+                        }
+                    }
                 case .repeatSteps(let count, let times, let interval):
                     c.kind = INJECT_STEP_REPEAT.rawValue
                     c.repeat_steps = UInt32(clamping: count)
@@ -135,17 +166,27 @@ struct PlanEncoder {
         c.struct_size = UInt32(MemoryLayout<inject_expectation>.size)
         let (kind, source, match, delta, note): (inject_expect_kind, String?, String?, Int64, String?)
         switch expectation {
-        case .traceEvent(let event, let fields, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_TRACE_EVENT, event, fields, 0, n)
-        case .kernelLog(let text, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_KERNEL_LOG, nil, text, 0, n)
-        case .counter(let path, let d, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, nil, d, n)
-        case .counterExact(let path, let d, let n): (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, INJECT_EXPECT_MATCH_EXACT, d, n)
+        case .traceEvent(let event, let fields, let n):
+            (kind, source, match, delta, note) = (INJECT_EXPECT_TRACE_EVENT, event, fields, 0, n)
+        case .kernelLog(let text, let n):
+            (kind, source, match, delta, note) = (INJECT_EXPECT_KERNEL_LOG, nil, text, 0, n)
+        case .counter(let path, let d, let n):
+            (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, nil, d, n)
+        case .counterExact(let path, let d, let n):
+            (kind, source, match, delta, note) = (INJECT_EXPECT_COUNTER, path, INJECT_EXPECT_MATCH_EXACT, d, n)
         }
         c.kind = kind.rawValue
         c.delta = delta
-        return withOptionalCString(source) { s in withOptionalCString(match) { m in withOptionalCString(note) { n in
-            c.source = s; c.match = m; c.note = n
-            return host.pointee.expect(call, &c)
-        } } }
+        return withOptionalCString(source) { s in
+            withOptionalCString(match) { m in
+                withOptionalCString(note) { n in
+                    c.source = s
+                    c.match = m
+                    c.note = n
+                    return host.pointee.expect(call, &c)
+                }
+            }
+        }
     }
 }
 

@@ -69,8 +69,12 @@ public struct Target {
         var buffer = [UInt8](repeating: 0, count: count)
         let rc = buffer.withUnsafeMutableBufferPointer { read(call, address, $0.baseAddress, count) }
         guard rc == INJECT_OK.rawValue else {
-            if rc == INJECT_E_UNSUPPORTED.rawValue { throw BackendError.unsupported("the target has no firmware memory (use --lab or --guest-memory)") }
-            throw BackendError(.failed, "reading \(count) byte(s) of firmware memory at 0x\(String(address, radix: 16)) failed (code \(rc))")
+            if rc == INJECT_E_UNSUPPORTED.rawValue {
+                throw BackendError.unsupported("the target has no firmware memory (use --lab or --guest-memory)")
+            }
+            throw BackendError(
+                .failed,
+                "reading \(count) byte(s) of firmware memory at 0x\(String(address, radix: 16)) failed (code \(rc))")
         }
         return buffer
     }
@@ -96,12 +100,15 @@ public struct Target {
             switch rc {
             case INJECT_E_NOT_FOUND.rawValue: throw BackendError(.notFound, reason)
             case INJECT_E_INVALID.rawValue: throw BackendError.invalid(reason)
-            default: throw BackendError(.failed, reason.isEmpty ? "finding PCI device '\(spec)' failed (code \(rc))" : reason)
+            default:
+                throw BackendError(
+                    .failed, reason.isEmpty ? "finding PCI device '\(spec)' failed (code \(rc))" : reason)
             }
         }
         let id = text(device.qemu_id)
-        return PCIDevice(address: text(device.address), qemuID: id.isEmpty ? nil : id,
-                         isPresent: device.flags & UInt32(INJECT_PCI_PRESENT) != 0)
+        return PCIDevice(
+            address: text(device.address), qemuID: id.isEmpty ? nil : id,
+            isPresent: device.flags & UInt32(INJECT_PCI_PRESENT) != 0)
     }
 
     /// Reads a file, trimmed of surrounding white space, or `nil` when it cannot be read.
@@ -125,11 +132,13 @@ public struct Target {
         final class Names { var items: [String] = [] }
         let names = Names()
         let rc = withExtendedLifetime(names) {
-            host.pointee.list_directory(call, path, { context, name, _ in
-                let names = Unmanaged<Names>.fromOpaque(context!).takeUnretainedValue()
-                names.items.append(String(cString: name!))
-                return 0
-            }, Unmanaged.passUnretained(names).toOpaque())
+            host.pointee.list_directory(
+                call, path,
+                { context, name, _ in
+                    let names = Unmanaged<Names>.fromOpaque(context!).takeUnretainedValue()
+                    names.items.append(String(cString: name!))
+                    return 0
+                }, Unmanaged.passUnretained(names).toOpaque())
         }
         guard rc == INJECT_OK.rawValue else { throw Self.error(rc, path) }
         return names.items
@@ -177,14 +186,17 @@ public struct PCIDevice: Sendable, Equatable {
     /// section's device id); `nil` when the address is not `dddd:bb:dd.f`.
     public var location: (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8)? {
         let parts = address.split(whereSeparator: { $0 == ":" || $0 == "." }).map { UInt16($0, radix: 16) }
-        guard parts.count == 4, let segment = parts[0], let bus = parts[1], let device = parts[2], let function = parts[3],
-              bus <= 0xFF, device <= 31, function <= 7 else { return nil }
+        guard parts.count == 4, let segment = parts[0], let bus = parts[1], let device = parts[2],
+            let function = parts[3],
+            bus <= 0xFF, device <= 31, function <= 7
+        else { return nil }
         return (segment, UInt8(bus), UInt8(device), UInt8(function))
     }
 
     /// ``location``, or the failure to report: the host always gives a readable address, so an
     /// unreadable one is the host's fault.
-    public func requireLocation() throws(BackendError) -> (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8) {
+    public func requireLocation() throws(BackendError) -> (segment: UInt16, bus: UInt8, device: UInt8, function: UInt8)
+    {
         guard let location else { throw BackendError(.failed, "the host gave an unreadable PCI address '\(address)'") }
         return location
     }

@@ -1,5 +1,5 @@
-@_spi(Testing) import InjectPluginAPI
 import InjectPluginABI
+@_spi(Testing) import InjectPluginAPI
 import Synchronization
 
 /// A target held in memory, for unit tests of a backend's `probe` and `plan` without a host, a
@@ -30,8 +30,10 @@ public final class TestTarget: @unchecked Sendable {
     public var realtimeNanoseconds: UInt64 = 1_796_000_000_000_000_000
 
     /// A target with `files` (text) and the given capabilities.
-    public init(files: [String: String] = [:], memory: [UInt64: [UInt8]] = [:], hasQMP: Bool = false,
-                hasFirmwareMemory: Bool = false, hasIPMI: Bool = false) {
+    public init(
+        files: [String: String] = [:], memory: [UInt64: [UInt8]] = [:], hasQMP: Bool = false,
+        hasFirmwareMemory: Bool = false, hasIPMI: Bool = false
+    ) {
         self.files = files.mapValues { Array($0.utf8) }
         self.memory = memory
         self.hasQMP = hasQMP
@@ -84,8 +86,10 @@ public final class TestTarget: @unchecked Sendable {
         table.pointee.set_error = { _, _, _ in }
         table.pointee.target_info = { call, out in
             guard let target = TestTarget.from(call), let out else { return INJECT_E_INVALID.rawValue }
-            out.pointee.flags = UInt32(INJECT_TARGET_FILES) | (target.hasQMP ? UInt32(INJECT_TARGET_QMP) : 0)
-                | (target.hasFirmwareMemory ? UInt32(INJECT_TARGET_MEMORY) : 0) | (target.hasIPMI ? UInt32(INJECT_TARGET_IPMI) : 0)
+            out.pointee.flags =
+                UInt32(INJECT_TARGET_FILES) | (target.hasQMP ? UInt32(INJECT_TARGET_QMP) : 0)
+                | (target.hasFirmwareMemory ? UInt32(INJECT_TARGET_MEMORY) : 0)
+                | (target.hasIPMI ? UInt32(INJECT_TARGET_IPMI) : 0)
             out.pointee.root = target.rootCString
             return INJECT_OK.rawValue
         }
@@ -96,7 +100,11 @@ public final class TestTarget: @unchecked Sendable {
             }
             length?.pointee = bytes.count
             guard bytes.count <= capacity else { return INJECT_E_TOO_LARGE.rawValue }
-            if let buffer { bytes.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) } }
+            if let buffer {
+                bytes.withUnsafeBytes {
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count)
+                }
+            }
             return INJECT_OK.rawValue
         }
         table.pointee.list_directory = { call, path, visit, context in
@@ -117,7 +125,11 @@ public final class TestTarget: @unchecked Sendable {
             guard target.hasFirmwareMemory else { return INJECT_E_UNSUPPORTED.rawValue }
             for offset in 0..<length {
                 let at = address + UInt64(offset)
-                guard let (base, bytes) = target.memory.first(where: { at >= $0.key && at < $0.key + UInt64($0.value.count) }) else {
+                guard
+                    let (base, bytes) = target.memory.first(where: {
+                        at >= $0.key && at < $0.key + UInt64($0.value.count)
+                    })
+                else {
                     return INJECT_E_IO.rawValue
                 }
                 buffer[offset] = bytes[Int(at - base)]
@@ -138,10 +150,14 @@ public final class TestTarget: @unchecked Sendable {
             }
         }
         let isAddress = spec.contains(":") && spec.contains(".")
-        let address = isAddress ? (spec.split(separator: ":").count == 2 ? "0000:" + spec : spec)
+        let address =
+            isAddress
+            ? (spec.split(separator: ":").count == 2 ? "0000:" + spec : spec)
             : (hasQMP ? qemuDevices.first { $0.value == spec }?.key : nil)
         guard let address else {
-            copy(hasQMP ? "QEMU has no PCI device with id '\(spec)'" : "'\(spec)' is not a PCI address", &out.pointee.reason)
+            copy(
+                hasQMP ? "QEMU has no PCI device with id '\(spec)'" : "'\(spec)' is not a PCI address",
+                &out.pointee.reason)
             return hasQMP ? INJECT_E_NOT_FOUND.rawValue : INJECT_E_INVALID.rawValue
         }
         let present = isDirectory("sys/bus/pci/devices/" + address)
@@ -200,7 +216,9 @@ public final class TestTarget: @unchecked Sendable {
         }
         switch parameter.kind {
         case .choice(let names):
-            guard let index = names.firstIndex(of: text) else { throw InvalidValue(description: "\(parameter.name)=\(text) is not one of \(names)") }
+            guard let index = names.firstIndex(of: text) else {
+                throw InvalidValue(description: "\(parameter.name)=\(text) is not one of \(names)")
+            }
             return ParameterValue(isSet: true, number: UInt64(index), text: text, bytes: [])
         case .bool:
             let on = ["true", "yes", "on", "1"].contains(text.lowercased())
@@ -209,25 +227,32 @@ public final class TestTarget: @unchecked Sendable {
             return ParameterValue(isSet: true, number: 0, text: text, bytes: [])
         case .file:
             // A test gives a file's contents; it arrives as the host would send one file named "test".
-            return ParameterValue(isSet: true, number: 1, text: "test", bytes: [UInt8(INJECT_FILE_SEPARATOR)] + Array("test\n".utf8) + Array(text.utf8))
+            return ParameterValue(
+                isSet: true, number: 1, text: "test",
+                bytes: [UInt8(INJECT_FILE_SEPARATOR)] + Array("test\n".utf8) + Array(text.utf8))
         case .bytes:
             let digits = text.filter { $0 != ":" }
             var bytes: [UInt8] = []
             var index = digits.startIndex
             while index < digits.endIndex {
                 let next = digits.index(index, offsetBy: 2, limitedBy: digits.endIndex) ?? digits.endIndex
-                guard let byte = UInt8(digits[index..<next], radix: 16) else { throw InvalidValue(description: "\(parameter.name)=\(text) is not hex bytes") }
+                guard let byte = UInt8(digits[index..<next], radix: 16) else {
+                    throw InvalidValue(description: "\(parameter.name)=\(text) is not hex bytes")
+                }
                 bytes.append(byte)
                 index = next
             }
             return ParameterValue(isSet: true, number: 0, text: text, bytes: bytes)
         case .int:
-            guard let signed = Int64(text) else { throw InvalidValue(description: "\(parameter.name)=\(text) is not an integer") }
+            guard let signed = Int64(text) else {
+                throw InvalidValue(description: "\(parameter.name)=\(text) is not an integer")
+            }
             return ParameterValue(isSet: true, number: UInt64(bitPattern: signed), text: text, bytes: [])
         case .size:
             let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
             if let last = text.uppercased().last, let unit = units[last] {
-                return ParameterValue(isSet: true, number: try number(String(text.dropLast())) * unit, text: text, bytes: [])
+                return ParameterValue(
+                    isSet: true, number: try number(String(text.dropLast())) * unit, text: text, bytes: [])
             }
             return ParameterValue(isSet: true, number: try number(text), text: text, bytes: [])
         case .u64, .address, .cpu:

@@ -34,7 +34,9 @@ public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
     /// How a front end spells a setting, given with a value (a placeholder such as `PATH`) or not.
     public typealias Naming = @Sendable (Setting, String?) -> String
 
-    private static let naming = Mutex<Naming>({ setting, value in value.map { "\(setting.rawValue)=\($0)" } ?? setting.rawValue })
+    private static let naming = Mutex<Naming>({ setting, value in
+        value.map { "\(setting.rawValue)=\($0)" } ?? setting.rawValue
+    })
 
     /// Installs the front end's spelling of settings (call once, before anything is reported).
     public static func bootstrap(_ naming: @escaping Naming) { self.naming.withLock { $0 = naming } }

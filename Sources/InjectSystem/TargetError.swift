@@ -1,4 +1,3 @@
-
 /// A failure while reading or acting on a target.
 public enum TargetError: Error, Equatable, CustomStringConvertible {
     /// A plugin named an absolute path or one containing `..`.
@@ -36,31 +35,38 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         case .unsafePath(let path):
             return "refused path '\(path)': plugins name files relative to the target root, without '..'"
         case .escapesRoot(let path, let root):
-            return "refused path '\(path)': it leads out of the target root \(root) (a symlink or '..' on the way); nothing outside the root is read or written"
+            return
+                "refused path '\(path)': it leads out of the target root \(root) (a symlink or '..' on the way); nothing outside the root is read or written"
         case .notFound(let path, let hint):
             return "\(path) does not exist" + Self.suffix(hint)
         case .permissionDenied(let path, let hint):
-            return "\(path): permission denied (run as root; kernel lockdown also refuses debugfs writes)" + Self.suffix(hint)
+            return "\(path): permission denied (run as root; kernel lockdown also refuses debugfs writes)"
+                + Self.suffix(hint)
         case .system(let path, let operation, let errno, let hint):
             return "\(operation) \(path) failed: \(errno)" + Self.suffix(hint)
         case .noQMP(let command):
-            return "QMP command \(command) needs a QEMU monitor: give \(Setting.qmpSocket.named("PATH")) (QEMU's -qmp unix:PATH,server=on,wait=off)"
+            return
+                "QMP command \(command) needs a QEMU monitor: give \(Setting.qmpSocket.named("PATH")) (QEMU's -qmp unix:PATH,server=on,wait=off)"
         case .qmp(let socket, let reason):
             return "QMP \(socket): \(reason)"
         case .qmpCommandFailed(let command, let errorClass, let message):
             return "QEMU refused \(command): \(errorClass): \(message)"
         case .noFirmwareMemory:
-            return "this step writes guest firmware memory: give \(Setting.guestMemory.named("FILE")) (the guest RAM's memory-backend-file)"
+            return
+                "this step writes guest firmware memory: give \(Setting.guestMemory.named("FILE")) (the guest RAM's memory-backend-file)"
         case .noIPMI:
-            return "this step talks to a BMC: a \(Setting.root) tree has none; use \(Setting.lab.named("NAME")), \(Setting.bmc.named("HOST[:PORT]")) (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
+            return
+                "this step talks to a BMC: a \(Setting.root) tree has none; use \(Setting.lab.named("NAME")), \(Setting.bmc.named("HOST[:PORT]")) (password in IPMI_PASSWORD), or the real machine (/dev/ipmi0)"
         case .tool(let argv, let reason, let hint):
             return "\(argv.joined(separator: " ")): \(reason)" + Self.suffix(hint)
         case .guest(let name, let reason):
             return "\(name): \(reason)"
         case .notADevice(let path):
-            return "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
+            return
+                "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
         case .recordNotConsumed(let address, let milliseconds):
-            return "wait \(hexNumber(address)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"
+            return
+                "wait \(hexNumber(address)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"
         }
     }
 
@@ -69,7 +75,7 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     public var reachedTheKernel: Bool {
         switch self {
         case .system(_, "write", _, _), .system(_, "device write", _, _): return true
-        default: return false               // a QMP error means QEMU did not carry the command out
+        default: return false  // a QMP error means QEMU did not carry the command out
         }
     }
 

@@ -4,7 +4,8 @@ import InjectHost
 /// `inject campaign FILE`: many injections from a scenario, with progress, a summary and JUnit XML.
 struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "campaign", abstract: "Run a scenario of injections: counts, rates, durations, seeded parameters, stop conditions.",
+        commandName: "campaign",
+        abstract: "Run a scenario of injections: counts, rates, durations, seeded parameters, stop conditions.",
         discussion: """
             The scenario is a JSON file (see docs/campaigns.md). Every injection is validated, journaled and executed \
             as `inject run` does. Each step's trace events are counted in this process's tracefs instance (verify: count), \
@@ -23,13 +24,17 @@ struct CampaignCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the results as JUnit XML, one test case per step.", valueName: "file"))
     var junit: String?
 
-    @Flag(name: .customLong("dry-run"), help: "Validate every value each step can draw and list the steps (case files expanded); inject nothing.")
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Validate every value each step can draw and list the steps (case files expanded); inject nothing.")
     var dryRun = false
 
     @Option(help: ArgumentHelp("Override the scenario's seed.", valueName: "n"))
     var seed: UInt64?
 
-    @Option(name: .customLong("verify-timeout"), help: ArgumentHelp("How long to wait for a step's events after it.", valueName: "seconds"))
+    @Option(
+        name: .customLong("verify-timeout"),
+        help: ArgumentHelp("How long to wait for a step's events after it.", valueName: "seconds"))
     var verifyTimeout: Double = 10
 
     struct Report: Encodable {
@@ -67,33 +72,51 @@ struct CampaignCommand: AsyncParsableCommand {
         try global.report { () throws(InjectError) in try runner.validate(plan) }
         if dryRun {
             let steps = plan.steps.map { step in
-                ListedStep(name: step.name, backend: step.backend, count: step.count, verify: step.verify, expect: step.expect?.description,
-                            parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
+                ListedStep(
+                    name: step.name, backend: step.backend, count: step.count, verify: step.verify,
+                    expect: step.expect?.description,
+                    parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
             }
-            if global.json { Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps)); return }
+            if global.json {
+                Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps))
+                return
+            }
             var rows = [["STEP", "BACKEND", "COUNT", "VERIFY", "EXPECT", "PARAMETERS"]]
-            for step in steps { rows.append([step.name, step.backend, "\(step.count)", step.verify, step.expect ?? "-", step.parameters.joined(separator: " ")]) }
+            for step in steps {
+                rows.append([
+                    step.name, step.backend, "\(step.count)", step.verify, step.expect ?? "-",
+                    step.parameters.joined(separator: " "),
+                ])
+            }
             Output.line(Output.table(rows, indent: ""))
-            Output.line("campaign \(plan.name), seed \(plan.seed): \(steps.count) step(s) valid; dry run: nothing was injected.")
+            Output.line(
+                "campaign \(plan.name), seed \(plan.seed): \(steps.count) step(s) valid; dry run: nothing was injected."
+            )
             return
         }
         _ = try global.report { () throws(InjectError) in try session.targetFiles() }
         InterruptRequest.install()
         let terminal = isatty(2) != 0
         var lastShown = -1
-        let results = await runner.run(plan, progress: { progress in
-            let percent = progress.done * 100 / progress.total
-            let rate = Double(progress.done) / max(progress.elapsed, 0.001)
-            let eta = Double(progress.total - progress.done) / max(rate, 0.001)
-            if terminal {
-                let width = 30, filled = progress.done * width / progress.total
-                Output.progressInPlace("[\(progress.step)/\(progress.steps)] \(progress.name) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-                                       + "\(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(eta)) s")
-            } else if percent / 10 != lastShown / 10 || progress.done == progress.total {
-                lastShown = percent
-                Output.progress("[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s")
-            }
-        }, interrupted: { InterruptRequest.isRequested })
+        let results = await runner.run(
+            plan,
+            progress: { progress in
+                let percent = progress.done * 100 / progress.total
+                let rate = Double(progress.done) / max(progress.elapsed, 0.001)
+                let eta = Double(progress.total - progress.done) / max(rate, 0.001)
+                if terminal {
+                    let width = 30
+                    let filled = progress.done * width / progress.total
+                    Output.progressInPlace(
+                        "[\(progress.step)/\(progress.steps)] \(progress.name) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                            + "\(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(eta)) s")
+                } else if percent / 10 != lastShown / 10 || progress.done == progress.total {
+                    lastShown = percent
+                    Output.progress(
+                        "[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s"
+                    )
+                }
+            }, interrupted: { InterruptRequest.isRequested })
         if terminal { Output.progressInPlace(nil) }
         InterruptRequest.uninstall()
 
@@ -101,20 +124,34 @@ struct CampaignCommand: AsyncParsableCommand {
         if global.json {
             Output.json(Report(name: plan.name, seed: plan.seed, steps: results, journal: journal?.path))
         } else {
-            var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]]
+            var rows = [
+                ["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]
+            ]
             for result in results {
-                rows.append([result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
-                             "\(result.seenEvents)/\(result.expectedEvents)",
-                             result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-", String(format1(result.seconds)) + " s",
-                             String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
-                             result.passed ? "PASS" : "FAIL" + (result.stopped.map { " (\($0))" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")])
+                rows.append([
+                    result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
+                    "\(result.seenEvents)/\(result.expectedEvents)",
+                    result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-",
+                    String(format1(result.seconds)) + " s",
+                    String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
+                    result.passed
+                        ? "PASS"
+                        : "FAIL" + (result.stopped.map { " (\($0))" } ?? "")
+                            + (result.firstError.map { ": \($0)" } ?? ""),
+                ])
             }
             Output.line(Output.table(rows, indent: ""))
             for result in results {
                 if let reason = result.dropReason {
-                    let lost = (result.kernelDropped ?? 0) > 0 ? "lost \(result.kernelDropped ?? 0) of \(result.expectedEvents) events itself" : "did not keep up"
-                    Output.line("\(result.name): the kernel \(lost) at " + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate")
-                                + ": \(reason); lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes")
+                    let lost =
+                        (result.kernelDropped ?? 0) > 0
+                        ? "lost \(result.kernelDropped ?? 0) of \(result.expectedEvents) events itself"
+                        : "did not keep up"
+                    Output.line(
+                        "\(result.name): the kernel \(lost) at "
+                            + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate")
+                            + ": \(reason); lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes"
+                    )
                 }
                 if let batches = result.batches {
                     Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")
@@ -125,7 +162,10 @@ struct CampaignCommand: AsyncParsableCommand {
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
         if results.contains(where: { $0.failed > 0 }) { throw ExitCode(ExitCodes.execution) }
         // Events the kernel said it lost itself are reported above, not counted against the step.
-        if results.contains(where: { $0.seenEvents + ($0.kernelDropped ?? 0) < $0.expectedEvents || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0) }) {
+        if results.contains(where: {
+            $0.seenEvents + ($0.kernelDropped ?? 0) < $0.expectedEvents
+                || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0)
+        }) {
             throw ExitCode(ExitCodes.unverified)
         }
     }
@@ -152,25 +192,33 @@ struct CampaignCommand: AsyncParsableCommand {
         }
         let failures = results.filter { !$0.passed }.count
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites><testsuite name=\"\(escape(name))\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format1(results.reduce(0) { $0 + $1.seconds }))\">\n"
+        xml +=
+            "<testsuites><testsuite name=\"\(escape(name))\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(format1(results.reduce(0) { $0 + $1.seconds }))\">\n"
         for result in results {
-            xml += "  <testcase classname=\"\(escape(name))\" name=\"\(escape(result.name))\" time=\"\(format1(result.seconds))\">"
+            xml +=
+                "  <testcase classname=\"\(escape(name))\" name=\"\(escape(result.name))\" time=\"\(format1(result.seconds))\">"
             // Kernel-seen and consumer-seen counts, each on its own (properties first, as pytest writes them).
-            xml += "<properties><property name=\"kernel_expected\" value=\"\(result.expectedEvents)\"/><property name=\"kernel_seen\" value=\"\(result.seenEvents)\"/>"
-                + (result.consumerExpected.map { "<property name=\"consumer_expected\" value=\"\($0)\"/><property name=\"consumer_seen\" value=\"\(result.consumerSeen ?? 0)\"/>" } ?? "")
+            xml +=
+                "<properties><property name=\"kernel_expected\" value=\"\(result.expectedEvents)\"/><property name=\"kernel_seen\" value=\"\(result.seenEvents)\"/>"
+                + (result.consumerExpected.map {
+                    "<property name=\"consumer_expected\" value=\"\($0)\"/><property name=\"consumer_seen\" value=\"\(result.consumerSeen ?? 0)\"/>"
+                } ?? "")
                 + "</properties>"
             if !result.passed {
-                let reason = "injected \(result.injected)/\(result.planned), failed \(result.failed), kernel events \(result.seenEvents)/\(result.expectedEvents)"
+                let reason =
+                    "injected \(result.injected)/\(result.planned), failed \(result.failed), kernel events \(result.seenEvents)/\(result.expectedEvents)"
                     + (result.consumerExpected.map { ", rasdaemon rows \(result.consumerSeen ?? 0)/\($0)" } ?? "")
                     + (result.stopped.map { ", \($0)" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")
                 xml += "<failure message=\"\(escape(reason))\"/>"
             }
-            let consumer = result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
+            let consumer =
+                result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
             // The declared outcome and its evidence (the panic line), from the last injection's findings.
             let outcome = result.lastFindings.filter { $0.kind == .outcome }.map {
                 "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")" + ($0.evidence.map { " (\($0))" } ?? "")
             }.joined()
-            xml += "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)\(outcome)"))</system-out></testcase>\n"
+            xml +=
+                "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)\(outcome)"))</system-out></testcase>\n"
         }
         xml += "</testsuite></testsuites>\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -7,7 +7,8 @@ import InjectLab
 /// (corrected) injection run with --verify as PASS, FAIL or N/A.
 struct CoverageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "coverage", abstract: "Report every backend and path as PASS, FAIL, READY or N/A, with the reason.",
+        commandName: "coverage",
+        abstract: "Report every backend and path as PASS, FAIL, READY or N/A, with the reason.",
         discussion: """
             Without --run nothing is injected: each path a backend probes is READY or N/A (module missing, \
             kernel option off, not root, no lab). --run also injects each backend's default request (corrected \
@@ -24,20 +25,29 @@ struct CoverageCommand: AsyncParsableCommand {
     @Flag(help: "Inject each backend's default request and verify it.")
     var run = false
 
-    @Option(name: .customLong("verify-timeout"), help: ArgumentHelp("How long each --run injection waits for its events.", valueName: "seconds"))
+    @Option(
+        name: .customLong("verify-timeout"),
+        help: ArgumentHelp("How long each --run injection waits for its events.", valueName: "seconds"))
     var verifyTimeout: Double = 5
 
-    @Option(help: ArgumentHelp("Guest kernels to compare (comma-separated `lab up --kernel` specs): one lab each, one column each.", valueName: "A,B"))
+    @Option(
+        help: ArgumentHelp(
+            "Guest kernels to compare (comma-separated `lab up --kernel` specs): one lab each, one column each.",
+            valueName: "A,B"))
     var kernel: String?
 
     func validate() throws {
         guard let kernel else { return }
         let specs = kernel.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard !specs.isEmpty, specs.count <= 8 else { throw ValidationError("--kernel takes 1 to 8 comma-separated kernels, got '\(kernel)'") }
+        guard !specs.isEmpty, specs.count <= 8 else {
+            throw ValidationError("--kernel takes 1 to 8 comma-separated kernels, got '\(kernel)'")
+        }
         for spec in specs {
             do { _ = try KernelSpec(parsing: spec) } catch { throw ValidationError(error.description) }
         }
-        if global.lab != nil || global.root != "/" { throw ValidationError("--kernel boots its own labs: drop --lab and --root") }
+        if global.lab != nil || global.root != "/" {
+            throw ValidationError("--kernel boots its own labs: drop --lab and --root")
+        }
     }
 
     func run() async throws {
@@ -50,8 +60,10 @@ struct CoverageCommand: AsyncParsableCommand {
         if global.json {
             Output.json(matrix)
         } else {
-            Output.line(Output.table([["BACKEND", "PATH", "STATE", "REASON"]]
-                                     + matrix.rows.map { [$0.backend, $0.path, $0.state.rawValue, $0.reason] }, indent: ""))
+            Output.line(
+                Output.table(
+                    [["BACKEND", "PATH", "STATE", "REASON"]]
+                        + matrix.rows.map { [$0.backend, $0.path, $0.state.rawValue, $0.reason] }, indent: ""))
             Output.line("target \(session.options.target.summary): " + matrix.counts)
         }
         if matrix.failed { throw ExitCode(ExitCodes.execution) }
@@ -80,9 +92,13 @@ struct CoverageCommand: AsyncParsableCommand {
                 defer { _ = try? Lab(name: options.name, environment: environment).down() }
                 var labGlobal = global
                 labGlobal.lab = options.name
-                columns.append(KernelColumn(kernel: spec, release: record.kernel, rows: try await matrix(try labGlobal.session(), global: labGlobal)))
+                columns.append(
+                    KernelColumn(
+                        kernel: spec, release: record.kernel,
+                        rows: try await matrix(try labGlobal.session(), global: labGlobal)))
             } catch {
-                columns.append(KernelColumn(kernel: spec, release: nil, rows: CoverageMatrix(rows: []), error: "\(error)"))
+                columns.append(
+                    KernelColumn(kernel: spec, release: nil, rows: CoverageMatrix(rows: []), error: "\(error)"))
             }
         }
         if global.json {
@@ -94,8 +110,9 @@ struct CoverageCommand: AsyncParsableCommand {
             }
             Output.line(Output.table([header] + lines, indent: ""))
             for column in columns {
-                Output.line("kernel \(column.kernel)" + (column.release.map { " (\($0))" } ?? "") + ": "
-                            + (column.error.map { "lab failed: \($0)" } ?? column.rows.counts))
+                Output.line(
+                    "kernel \(column.kernel)" + (column.release.map { " (\($0))" } ?? "") + ": "
+                        + (column.error.map { "lab failed: \($0)" } ?? column.rows.counts))
             }
         }
         if columns.contains(where: { $0.error != nil || $0.rows.failed }) { throw ExitCode(ExitCodes.execution) }
@@ -108,7 +125,8 @@ struct CoverageCommand: AsyncParsableCommand {
         guard run else { return await CoverageMatrix.build(session) }
         let journal: Journal?
         do { journal = try global.journal(session) } catch { throw global.fail(error) }
-        let injector = Injector(session: session, journal: journal, confirmed: false, verify: true, verifyTimeout: verifyTimeout)
+        let injector = Injector(
+            session: session, journal: journal, confirmed: false, verify: true, verifyTimeout: verifyTimeout)
         return await CoverageMatrix.build(session, injecting: injector)
     }
 }

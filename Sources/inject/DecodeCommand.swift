@@ -23,13 +23,19 @@ struct DecodeCPERCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The record as hexadecimal bytes (spaces and colons allowed), or a file holding it (binary or hexadecimal text).")
+    @Argument(
+        help:
+            "The record as hexadecimal bytes (spaces and colons allowed), or a file holding it (binary or hexadecimal text)."
+    )
     var hex: String?
 
     @Option(help: ArgumentHelp("A file holding the record, binary or hexadecimal text.", valueName: "path"))
     var file: String?
 
-    @Option(help: ArgumentHelp("Read the record from the target's firmware memory (--lab or --guest-memory) at this guest-physical address.", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "Read the record from the target's firmware memory (--lab or --guest-memory) at this guest-physical address.",
+            valueName: "address"))
     var at: String?
 
     struct Report: Encodable {
@@ -50,7 +56,8 @@ struct DecodeCPERCommand: ParsableCommand {
     func validate() throws {
         let given = [hex != nil, file != nil, at != nil].filter { $0 }.count
         guard given == 1 else {
-            throw ValidationError("give the record one way: hexadecimal text, --file PATH, or --at ADDRESS with --lab NAME")
+            throw ValidationError(
+                "give the record one way: hexadecimal text, --file PATH, or --at ADDRESS with --lab NAME")
         }
     }
 
@@ -64,17 +71,26 @@ struct DecodeCPERCommand: ParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         guard !global.json else {
-            let severity = block.given.map { CPERSeverity(rawValue: $0.severity)?.description ?? "\($0.severity) (undefined)" } ?? block.severity.description
-            Output.json(Report(blockStatus: hexNumber(block.given?.blockStatus ?? block.blockStatus), severity: severity,
-                               problems: block.problems, entries: block.entries.map { entry in
-                Report.Entry(section: entry.section.name, type: entry.section.type.description,
-                             severity: entry.givenSeverity.map { CPERSeverity(rawValue: $0)?.description ?? "\($0) (undefined)" } ?? entry.severity.description,
-                             revision: hexNumber(entry.revision),
-                             fields: Dictionary(entry.section.fieldLines.map { line in
-                                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
-                                 return (parts[0], parts.count > 1 ? parts[1] : "")
-                             }, uniquingKeysWith: { first, _ in first }))
-            }))
+            let severity =
+                block.given.map { CPERSeverity(rawValue: $0.severity)?.description ?? "\($0.severity) (undefined)" }
+                ?? block.severity.description
+            Output.json(
+                Report(
+                    blockStatus: hexNumber(block.given?.blockStatus ?? block.blockStatus), severity: severity,
+                    problems: block.problems,
+                    entries: block.entries.map { entry in
+                        Report.Entry(
+                            section: entry.section.name, type: entry.section.type.description,
+                            severity: entry.givenSeverity.map {
+                                CPERSeverity(rawValue: $0)?.description ?? "\($0) (undefined)"
+                            } ?? entry.severity.description,
+                            revision: hexNumber(entry.revision),
+                            fields: Dictionary(
+                                entry.section.fieldLines.map { line in
+                                    let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
+                                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                                }, uniquingKeysWith: { first, _ in first }))
+                    }))
             return
         }
         Output.line(block.fieldLines.joined(separator: "\n"))
@@ -91,7 +107,8 @@ struct DecodeCPERCommand: ParsableCommand {
                     throw ExitCode(ExitCodes.usage)
                 }
                 let text = String(decoding: contents, as: UTF8.self)
-                let isHex = !contents.isEmpty && text.allSatisfy { $0.isHexDigit || $0.isWhitespace || $0 == ":" || $0 == "x" }
+                let isHex =
+                    !contents.isEmpty && text.allSatisfy { $0.isHexDigit || $0.isWhitespace || $0 == ":" || $0 == "x" }
                 return isHex ? try GenericErrorStatusBlock.bytes(fromHex: text) : contents
             }
         } catch let error as FormatError {

@@ -4,31 +4,50 @@ import InjectLab
 
 /// Options every subcommand shares: where plugins and configuration come from, the target, output.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("plugin-path"), help: ArgumentHelp("A plugin directory or .so file, searched first (repeatable; ':' separates several).", valueName: "path"))
+    @Option(
+        name: .customLong("plugin-path"),
+        help: ArgumentHelp(
+            "A plugin directory or .so file, searched first (repeatable; ':' separates several).", valueName: "path"))
     var pluginPaths: [String] = []
 
-    @Option(name: .customLong("config"), help: ArgumentHelp("A JSON config file to use instead of the per-user and system-wide ones.", valueName: "file"))
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp("A JSON config file to use instead of the per-user and system-wide ones.", valueName: "file")
+    )
     var configPath: String?
 
-    @Option(help: ArgumentHelp("The root under which attribute files (sysfs, debugfs, procfs) are resolved.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "The root under which attribute files (sysfs, debugfs, procfs) are resolved.", valueName: "dir"))
     var root: String = "/"
 
     @Option(help: ArgumentHelp("A QEMU QMP unix socket: the target is (or includes) that guest.", valueName: "socket"))
     var qmp: String?
 
-    @Option(name: .customLong("guest-memory"), help: ArgumentHelp("The guest RAM file (memory-backend-file) for firmware-memory steps.", valueName: "file"))
+    @Option(
+        name: .customLong("guest-memory"),
+        help: ArgumentHelp("The guest RAM file (memory-backend-file) for firmware-memory steps.", valueName: "file"))
     var guestMemory: String?
 
-    @Option(help: ArgumentHelp("A running lab (`inject lab up`) as the target: its guest's files, QMP socket and firmware memory.", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "A running lab (`inject lab up`) as the target: its guest's files, QMP socket and firmware memory.",
+            valueName: "name"))
     var lab: String?
 
-    @Option(help: ArgumentHelp("A BMC over the network (RMCP+) for IPMI steps; the password is read from IPMI_PASSWORD.", valueName: "host[:port]"))
+    @Option(
+        help: ArgumentHelp(
+            "A BMC over the network (RMCP+) for IPMI steps; the password is read from IPMI_PASSWORD.",
+            valueName: "host[:port]"))
     var bmc: String?
 
     @Option(name: .customLong("bmc-user"), help: ArgumentHelp("The BMC user for --bmc.", valueName: "user"))
     var bmcUser: String = "admin"
 
-    @Option(help: ArgumentHelp("The journal file (default /var/log/inject/journal.jsonl for root, else ~/.local/state/inject/journal.jsonl; INJECT_JOURNAL=FILE or off).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The journal file (default /var/log/inject/journal.jsonl for root, else ~/.local/state/inject/journal.jsonl; INJECT_JOURNAL=FILE or off).",
+            valueName: "file"))
     var journal: String?
 
     @Flag(name: .customLong("no-journal"), help: "Do not journal this run.")
@@ -49,10 +68,13 @@ struct GlobalOptions: ParsableArguments {
         options.rescan = rescan
         options.pluginPaths = pluginPaths
         options.configPath = configPath
-        options.target = InjectionTarget(root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
+        options.target = InjectionTarget(
+            root: FilePath(root), qmpSocket: qmp, guestMemory: guestMemory.map { FilePath($0) })
         if let lab {
             var target = try report { () throws(InjectError) in
-                do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch { throw .target(error.asTargetError(lab)) }
+                do throws(LabError) { return try Lab(name: lab, environment: options.environment).target() } catch {
+                    throw .target(error.asTargetError(lab))
+                }
             }
             target.qmpSocket = qmp ?? target.qmpSocket
             target.guestMemory = guestMemory.map { FilePath($0) } ?? target.guestMemory
@@ -60,7 +82,9 @@ struct GlobalOptions: ParsableArguments {
         }
         if let bmc {
             options.target.bmc = try report { () throws(InjectError) in
-                do throws(TargetError) { return try BMCEndpoint(parsing: bmc, user: bmcUser) } catch { throw .target(error) }
+                do throws(TargetError) { return try BMCEndpoint(parsing: bmc, user: bmcUser) } catch {
+                    throw .target(error)
+                }
             }
         }
         let session = try report { () throws(InjectError) in try InjectSession(options) }
@@ -75,7 +99,8 @@ struct GlobalOptions: ParsableArguments {
         if let journal { return journal }
         let environment = session.options.environment["INJECT_JOURNAL"]
         if environment == "off" { return nil }
-        return environment.flatMap { $0.isEmpty ? nil : $0 } ?? Journal.defaultPath(environment: session.options.environment)
+        return environment.flatMap { $0.isEmpty ? nil : $0 }
+            ?? Journal.defaultPath(environment: session.options.environment)
     }
 
     /// The journal to write, or `nil` when journaling is off.
@@ -86,7 +111,9 @@ struct GlobalOptions: ParsableArguments {
 
     mutating func validate() throws {
         guard !root.isEmpty else {
-            throw ValidationError("--root is empty (an unset variable?): give the directory attribute files live under, or leave --root out for /")
+            throw ValidationError(
+                "--root is empty (an unset variable?): give the directory attribute files live under, or leave --root out for /"
+            )
         }
         if let journal, journal.isEmpty {
             throw ValidationError("--journal is empty (an unset variable?): give a file, or --no-journal")
@@ -96,7 +123,9 @@ struct GlobalOptions: ParsableArguments {
     /// The request `words` (`name=value`) make for `backend`; a malformed word exits 64.
     func request(_ backend: String, _ words: [String]) throws -> InjectionRequest {
         try report { () throws(InjectError) in
-            do throws(ConfigurationError) { return try InjectionRequest(backend, words: words) } catch { throw .configuration(error) }
+            do throws(ConfigurationError) { return try InjectionRequest(backend, words: words) } catch {
+                throw .configuration(error)
+            }
         }
     }
 

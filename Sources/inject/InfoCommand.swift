@@ -14,7 +14,10 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "name=value assignments to preview, as `run` would take them.")
     var assignments: [String] = []
 
-    @Flag(help: "Also ask the backend what these values would do and what the target offers it (loads its code; `list` and `info` alone do not).")
+    @Flag(
+        help:
+            "Also ask the backend what these values would do and what the target offers it (loads its code; `list` and `info` alone do not)."
+    )
     var explain = false
 
     struct Report: Encodable {
@@ -27,7 +30,8 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let session = try global.session()
         let request = try global.request(backend, assignments)
-        let (info, parameters) = try global.report { () throws(InjectError) in try session.effectiveParameters(request) }
+        let (info, parameters) = try global.report { () throws(InjectError) in try session.effectiveParameters(request)
+        }
         let target = explain ? try? session.probe(backend: info.name) : nil
         if global.json {
             Output.json(Report(backend: info, parameters: parameters, target: target))
@@ -38,9 +42,13 @@ struct InfoCommand: ParsableCommand {
         var rows = [["NAME", "TYPE", "VALUE", "SOURCE", "ALLOWED", "HELP"]]
         for parameter in parameters {
             let spec = parameter.spec
-            let value = parameter.value.map { $0.text + (spec.unit.map { " \($0)" } ?? "") } ?? (spec.isRequired ? "(required)" : "-")
-            rows.append([spec.name, spec.type.rawValue, value, parameter.source.description,
-                         spec.rangeDescription ?? spec.type.syntax, spec.help])
+            let value =
+                parameter.value.map { $0.text + (spec.unit.map { " \($0)" } ?? "") }
+                ?? (spec.isRequired ? "(required)" : "-")
+            rows.append([
+                spec.name, spec.type.rawValue, value, parameter.source.description,
+                spec.rangeDescription ?? spec.type.syntax, spec.help,
+            ])
         }
         Output.line(Output.table(rows, indent: ""))
         // What these values would do, in the backend's words (a decoded status word, for example).
@@ -56,13 +64,18 @@ struct InfoCommand: ParsableCommand {
             }
             if let target, !target.isEmpty {
                 Output.line("\non this target (`inject probe \(info.name)`):")
-                Output.line(Output.table(target.map { [$0.available ? "yes" : "no", $0.name, $0.detail] }, indent: "  "))
+                Output.line(
+                    Output.table(target.map { [$0.available ? "yes" : "no", $0.name, $0.detail] }, indent: "  "))
             }
         } else {
             Output.line("\n`inject info \(info.name) ... --explain` says what these values would do.")
         }
-        Output.line("\nEvery request also takes \(ExpectedOutcome.parameterName)=OUTCOME, the end state --verify checks: \(ExpectedOutcome.spellings).")
-        Output.line("Set a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file.")
+        Output.line(
+            "\nEvery request also takes \(ExpectedOutcome.parameterName)=OUTCOME, the end state --verify checks: \(ExpectedOutcome.spellings)."
+        )
+        Output.line(
+            "Set a value with name=value, \(ConfigurationSources.environmentName(backend: info.name, parameter: "<NAME>")), or \"backends\": {\"\(info.name)\": {...}} in the config file."
+        )
     }
 }
 

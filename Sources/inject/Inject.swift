@@ -20,6 +20,10 @@ struct Inject: ParsableCommand {
             64 bad command line, unknown backend or invalid parameter (nothing was executed); 130 a campaign was interrupted.
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, CampaignCommand.self, WatchCommand.self, CoverageCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self, DoctorCommand.self, LabCommand.self, VictimCommand.self]
+        subcommands: [
+            ListCommand.self, InfoCommand.self, ProbeCommand.self, RunCommand.self, CampaignCommand.self,
+            WatchCommand.self, CoverageCommand.self, JournalCommand.self, DecodeCommand.self, PluginsCommand.self,
+            DoctorCommand.self, LabCommand.self, VictimCommand.self,
+        ]
     )
 }

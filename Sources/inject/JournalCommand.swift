@@ -5,17 +5,25 @@ import InjectHost
 struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal", abstract: "Show the journal of injections (intents and outcomes), filtered.",
-        discussion: "An intent without an outcome is a run that never finished: the process or the machine died after the intent was on disk.")
+        discussion:
+            "An intent without an outcome is a run that never finished: the process or the machine died after the intent was on disk."
+    )
 
     @OptionGroup var global: GlobalOptions
 
     @Option(help: "Only this backend.")
     var backend: String?
 
-    @Option(help: ArgumentHelp("Only records at or after this UTC time (a prefix such as 2026-11-25 or 2026-11-25T10:30).", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only records at or after this UTC time (a prefix such as 2026-11-25 or 2026-11-25T10:30).",
+            valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Only runs with this outcome: ok, failed, unverified, panicked (an undeclared kernel panic), or unfinished.", valueName: "outcome"))
+    @Option(
+        help: ArgumentHelp(
+            "Only runs with this outcome: ok, failed, unverified, panicked (an undeclared kernel panic), or unfinished.",
+            valueName: "outcome"))
     var outcome: String?
 
     @Option(help: ArgumentHelp("Only the last N runs.", valueName: "n"))
@@ -46,8 +54,12 @@ struct JournalCommand: ParsableCommand {
         }
         let records = contents.records
         if !contents.brokenLines.isEmpty {
-            let lines = contents.brokenLines.prefix(10).map(String.init).joined(separator: ", ") + (contents.brokenLines.count > 10 ? ", ..." : "")
-            Output.progress("warning: \(path): line(s) \(lines) are not journal records (cut short by a crash or a full disk, or edited); every other record is shown")
+            let lines =
+                contents.brokenLines.prefix(10).map(String.init).joined(separator: ", ")
+                + (contents.brokenLines.count > 10 ? ", ..." : "")
+            Output.progress(
+                "warning: \(path): line(s) \(lines) are not journal records (cut short by a crash or a full disk, or edited); every other record is shown"
+            )
         }
         var outcomes: [String: JournalRecord] = [:]
         for record in records where record.kind == .outcome { outcomes[record.id] = record }
@@ -62,12 +74,17 @@ struct JournalCommand: ParsableCommand {
         }
         var rows = [["TIME", "USER", "TARGET", "BACKEND", "OUTCOME", "PARAMETERS"]]
         for run in runs {
-            let outcome = run.outcome.map { record in
-                [record.outcome?.rawValue ?? "?", record.verified.map { "(\($0))" }, record.error,
-                 record.panic.map { "[\($0)" + (record.restarted == true ? "; restarted]" : "]") }].compactMap { $0 }.joined(separator: " ")
-            } ?? "unfinished"
-            rows.append([run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
-                         run.intent.parameters.joined(separator: " ")])
+            let outcome =
+                run.outcome.map { record in
+                    [
+                        record.outcome?.rawValue ?? "?", record.verified.map { "(\($0))" }, record.error,
+                        record.panic.map { "[\($0)" + (record.restarted == true ? "; restarted]" : "]") },
+                    ].compactMap { $0 }.joined(separator: " ")
+                } ?? "unfinished"
+            rows.append([
+                run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
+                run.intent.parameters.joined(separator: " "),
+            ])
         }
         Output.line(Output.table(rows, indent: ""))
         Output.line("\(runs.count) run(s) in \(path)")

@@ -6,7 +6,8 @@ import InjectLab
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
-        abstract: "Run a RAS lab: QEMU (TCG) with a Debian kernel, GHES error sources, EDAC DIMMs and the host's filesystem.",
+        abstract:
+            "Run a RAS lab: QEMU (TCG) with a Debian kernel, GHES error sources, EDAC DIMMs and the host's filesystem.",
         discussion: """
             `inject lab up` installs QEMU and busybox-static when run as root (and says what to run \
             when not), fetches the Debian kernel package --kernel names (6.12 from bookworm-backports by \
@@ -16,13 +17,17 @@ struct LabCommand: ParsableCommand {
             of any backend with --lab NAME, run commands in the guest with `inject lab exec`, and stop it \
             with `inject lab down`, which leaves no process or file behind.
             """,
-        subcommands: [LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabKernelsCommand.self, LabExecCommand.self,
-                      LabConsoleCommand.self, LabRasdaemonCommand.self, LabDemoCommand.self, LabAgentCommand.self, LabFirmwareCommand.self])
+        subcommands: [
+            LabUpCommand.self, LabDownCommand.self, LabStatusCommand.self, LabKernelsCommand.self, LabExecCommand.self,
+            LabConsoleCommand.self, LabRasdaemonCommand.self, LabDemoCommand.self, LabAgentCommand.self,
+            LabFirmwareCommand.self,
+        ])
 }
 
 /// Options shared by the lab subcommands.
 struct LabOptions: ParsableArguments {
-    @Option(name: [.short, .long, .customLong("lab")], help: "The lab's name (labs with different names run side by side).")
+    @Option(
+        name: [.short, .long, .customLong("lab")], help: "The lab's name (labs with different names run side by side).")
     var name: String = LabPaths.defaultName
 
     @Flag(help: "Print machine-readable JSON instead of text.")
@@ -61,30 +66,44 @@ struct LabBootOptions: ParsableArguments {
     @Option(name: .customLong("boot-timeout"), help: "Seconds to wait for the guest.")
     var bootTimeout: Int = 120
 
-    @Option(help: ArgumentHelp("The guest kernel: stock (the machine's Debian kernel), bookworm, bookworm-backports (6.12, the default: EDAC counters through ghes_edac), trixie, a Debian package (linux-image-6.12.95+deb12-amd64), or a path to an unpacked kernel tree or a vmlinuz file. Fetched once into the lab cache; `inject lab kernels` lists what is there.", valueName: "spec"))
+    @Option(
+        help: ArgumentHelp(
+            "The guest kernel: stock (the machine's Debian kernel), bookworm, bookworm-backports (6.12, the default: EDAC counters through ghes_edac), trixie, a Debian package (linux-image-6.12.95+deb12-amd64), or a path to an unpacked kernel tree or a vmlinuz file. Fetched once into the lab cache; `inject lab kernels` lists what is there.",
+            valueName: "spec"))
     var kernel: String = KernelSpec.defaultSpelling
 
-    @Flag(name: .customLong("no-edac"), help: "Do not build ghes_edac for a kernel that lacks it (EDAC counters then stay without GHES records).")
+    @Flag(
+        name: .customLong("no-edac"),
+        help: "Do not build ghes_edac for a kernel that lacks it (EDAC counters then stay without GHES records).")
     var noEdac = false
 
     @Option(name: .customLong("kernel-arg"), help: "An extra guest kernel argument (repeatable).")
     var kernelArguments: [String] = []
 
-    @Option(name: .customLong("qemu-arg"), parsing: .unconditionalSingleValue,
-            help: "An extra QEMU argument, passed as given (repeatable; e.g. --qemu-arg=-device --qemu-arg=...).")
+    @Option(
+        name: .customLong("qemu-arg"), parsing: .unconditionalSingleValue,
+        help: "An extra QEMU argument, passed as given (repeatable; e.g. --qemu-arg=-device --qemu-arg=...).")
     var qemuArguments: [String] = []
 
-    @Option(help: ArgumentHelp("The QEMU to run: machine (the machine's qemu-system-x86, the default) or bookworm-backports (QEMU 10, fetched once into the lab cache with a private apt configuration; it has the CXL injection commands). --with cxl picks bookworm-backports unless this says otherwise.", valueName: "source"))
+    @Option(
+        help: ArgumentHelp(
+            "The QEMU to run: machine (the machine's qemu-system-x86, the default) or bookworm-backports (QEMU 10, fetched once into the lab cache with a private apt configuration; it has the CXL injection commands). --with cxl picks bookworm-backports unless this says otherwise.",
+            valueName: "source"))
     var qemu: String?
 
-    @Option(name: .customLong("einj-types"),
-            help: ArgumentHelp("The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal), with --with cxl also 0x1b000 (CXL.cache and CXL.mem protocol errors, correctable and uncorrectable non-fatal).", valueName: "types"))
+    @Option(
+        name: .customLong("einj-types"),
+        help: ArgumentHelp(
+            "The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal), with --with cxl also 0x1b000 (CXL.cache and CXL.mem protocol errors, correctable and uncorrectable non-fatal).",
+            valueName: "types"))
     var einjTypes: String?
 
     func validate() throws {
         do { _ = try KernelSpec(parsing: kernel) } catch { throw ValidationError(error.description) }
         if let einjTypes, Self.mask(einjTypes) == nil {
-            throw ValidationError("--einj-types '\(einjTypes)' is not a mask or a comma-separated list of the EINJ types the lab's firmware produces (0x1...0x100, and the CXL types 0x1000, 0x2000, 0x8000, 0x10000; e.g. 0x8,0x10)")
+            throw ValidationError(
+                "--einj-types '\(einjTypes)' is not a mask or a comma-separated list of the EINJ types the lab's firmware produces (0x1...0x100, and the CXL types 0x1000, 0x2000, 0x8000, 0x10000; e.g. 0x8,0x10)"
+            )
         }
     }
 
@@ -92,7 +111,9 @@ struct LabBootOptions: ParsableArguments {
     static func mask(_ text: String) -> UInt32? {
         var mask: UInt32 = 0
         for word in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = NumberText.unsigned(String(word).trimmed()), value != 0, value <= UInt64(EINJRegisters.supportedTypes) else { return nil }
+            guard let value = NumberText.unsigned(String(word).trimmed()), value != 0,
+                value <= UInt64(EINJRegisters.supportedTypes)
+            else { return nil }
             mask |= UInt32(value)
         }
         return mask & ~EINJRegisters.supportedTypes == 0 ? mask : nil
@@ -118,25 +139,34 @@ struct LabBootOptions: ParsableArguments {
 func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> String {
     let firmware = firmware ?? record.einj
     let state = record.runState.map { $0 == "running" ? "running" : "QEMU status \($0)" } ?? "running"
-    let lines = [
-        "lab \(record.name): \(state), QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
-        "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "") + ": \(record.kernelOrigin)",
-        "  EDAC         \(record.edac ?? "unknown")" + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
-        "  QEMU         " + qemuLine(record),
-    ] + (record.deviceStatus ?? []).map { "  " + $0 } + [
-        "  up in        \(String(format2: record.bootSeconds)) s" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
-        "  qmp          \(record.qmpSocket)",
-        "  guest memory \(record.guestMemory)",
-        "  console      \(record.consoleLog)",
-        "  GHES sources " + record.sources.map { "\($0.id) \($0.notification.name) block \(hexNumber($0.blockAddress))" }.joined(separator: "; "),
-        "  EINJ         types \(hexNumber(record.einjTypes ?? 0)), firmware " + (firmware.map {
-            "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered" + ($0.pending ? ", one waiting for its trigger" : "")
-                + ($0.last.isEmpty ? "" : "; last: \($0.last)")
-        } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),
-        "  panics       \(record.panics ?? 0), restarts \(record.restarts ?? 0)" + (record.lastPanic.map { "; last: \($0)" } ?? "")
-            + (record.lastPanicConsole.map { " (its console: \($0))" } ?? ""),
-        "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
-    ]
+    let lines =
+        [
+            "lab \(record.name): \(state), QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
+            "  kernel       \(record.kernel)" + (record.kernelSpec.map { " (--kernel \($0))" } ?? "")
+                + ": \(record.kernelOrigin)",
+            "  EDAC         \(record.edac ?? "unknown")"
+                + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
+            "  QEMU         " + qemuLine(record),
+        ] + (record.deviceStatus ?? []).map { "  " + $0 } + [
+            "  up in        \(String(format2: record.bootSeconds)) s"
+                + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
+            "  qmp          \(record.qmpSocket)",
+            "  guest memory \(record.guestMemory)",
+            "  console      \(record.consoleLog)",
+            "  GHES sources "
+                + record.sources.map { "\($0.id) \($0.notification.name) block \(hexNumber($0.blockAddress))" }.joined(
+                    separator: "; "),
+            "  EINJ         types \(hexNumber(record.einjTypes ?? 0)), firmware "
+                + (firmware.map {
+                    "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered"
+                        + ($0.pending ? ", one waiting for its trigger" : "")
+                        + ($0.last.isEmpty ? "" : "; last: \($0.last)")
+                } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),
+            "  panics       \(record.panics ?? 0), restarts \(record.restarts ?? 0)"
+                + (record.lastPanic.map { "; last: \($0)" } ?? "")
+                + (record.lastPanicConsole.map { " (its console: \($0))" } ?? ""),
+            "  use it       inject run <backend> ... --lab \(record.name);  inject lab exec\(record.name == LabPaths.defaultName ? "" : " -n \(record.name)") -- <command>",
+        ]
     return lines.joined(separator: "\n")
 }
 
@@ -165,10 +195,15 @@ struct LabUpCommand: AsyncParsableCommand {
     static let rasdaemon = "rasdaemon"
     static var extraNames: [String] { [rasdaemon] + LabDevices.optional.map(\.name) }
 
-    @Option(name: .customLong("with"), help: ArgumentHelp(
-        "Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`)"
-            + LabDevices.optional.map { "; \($0.name) (\($0.summary)" + ($0.neededQEMU.map { "; runs QEMU from \($0) unless --qemu says otherwise" } ?? "") + ")" }.joined()
-            + ".", valueName: extraNames.joined(separator: "|")))
+    @Option(
+        name: .customLong("with"),
+        help: ArgumentHelp(
+            "Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`)"
+                + LabDevices.optional.map {
+                    "; \($0.name) (\($0.summary)"
+                        + ($0.neededQEMU.map { "; runs QEMU from \($0) unless --qemu says otherwise" } ?? "") + ")"
+                }.joined()
+                + ".", valueName: extraNames.joined(separator: "|")))
     var extras: [String] = []
 
     func validate() throws {
@@ -186,7 +221,11 @@ struct LabUpCommand: AsyncParsableCommand {
             record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
             if extras.contains(Self.rasdaemon) {
                 let consumer = try LabRasdaemon(Lab(name: lab.name, environment: currentEnvironment())).start()
-                if !lab.json { Output.progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))") }
+                if !lab.json {
+                    Output.progress(
+                        "rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))"
+                    )
+                }
             }
         } catch {
             throw lab.fail(error)
@@ -239,10 +278,16 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
         }
         Output.line("rasdaemon in lab \(lab.name): " + (status.pid.map { "running, pid \($0)" } ?? "not running"))
         if let percent = status.bufferPercent {
-            Output.line("  buffer_percent \(percent)" + (percent > 0 ? " (it records nothing until the buffer is \(percent)% full: inject lab rasdaemon stop, then start)" : ""))
+            Output.line(
+                "  buffer_percent \(percent)"
+                    + (percent > 0
+                        ? " (it records nothing until the buffer is \(percent)% full: inject lab rasdaemon stop, then start)"
+                        : ""))
         }
         Output.line("  database     \(status.database)" + (status.rows.isEmpty ? " (none yet)" : ""))
-        for (table, count) in status.rows.sorted(by: { $0.key < $1.key }) { Output.line("    \(table): \(count) row(s)") }
+        for (table, count) in status.rows.sorted(by: { $0.key < $1.key }) {
+            Output.line("    \(table): \(count) row(s)")
+        }
     }
 }
 
@@ -257,15 +302,21 @@ struct LabDownCommand: ParsableCommand {
     func run() throws {
         let names = all ? LabPaths.existing(currentEnvironment()) : [lab.name]
         for name in names {
-            let stopped = try lab.check { () throws(LabError) in try Lab(name: name, environment: currentEnvironment()).down() }
-            if !lab.json { Output.line(stopped ? "lab \(name): stopped, files removed." : "lab \(name): was not running; files removed.") }
+            let stopped = try lab.check { () throws(LabError) in
+                try Lab(name: name, environment: currentEnvironment()).down()
+            }
+            if !lab.json {
+                Output.line(
+                    stopped ? "lab \(name): stopped, files removed." : "lab \(name): was not running; files removed.")
+            }
         }
         if lab.json { Output.json(["stopped": names]) }
     }
 }
 
 struct LabStatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show running labs (all, or --name).")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show running labs (all, or --name).")
 
     @OptionGroup var lab: LabOptions
 
@@ -280,9 +331,13 @@ struct LabStatusCommand: ParsableCommand {
             record.runState = lab.runState()
             records.append(record)
         }
-        if lab.json { Output.json(records); return }
+        if lab.json {
+            Output.json(records)
+            return
+        }
         if records.isEmpty {
-            Output.line(explicit ? "lab \(lab.name): not running." : "no lab is running; start one with `inject lab up`.")
+            Output.line(
+                explicit ? "lab \(lab.name): not running." : "no lab is running; start one with `inject lab up`.")
             if explicit { throw ExitCode(ExitCodes.unavailable) }
         }
         for record in records { Output.line(describe(record, firmware: record.einj)) }
@@ -306,7 +361,9 @@ struct LabExecCommand: ParsableCommand {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("give a command, e.g. inject lab exec -- dmesg") }
         let target = try lab.lab()
-        let result = try lab.check { () throws(LabError) in try target.exec(words.joined(separator: " "), timeoutSeconds: timeout) }
+        let result = try lab.check { () throws(LabError) in
+            try target.exec(words.joined(separator: " "), timeoutSeconds: timeout)
+        }
         if lab.json {
             Output.json(["status": "\(result.status)", "stdout": result.text, "stderr": result.errorText])
         } else {
@@ -318,7 +375,8 @@ struct LabExecCommand: ParsableCommand {
 }
 
 struct LabConsoleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "console", abstract: "Print the end of the guest's serial console.")
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "Print the end of the guest's serial console.")
 
     @OptionGroup var lab: LabOptions
 
@@ -353,12 +411,15 @@ struct LabAgentCommand: ParsableCommand {
 /// `inject lab firmware`: the lab's EINJ firmware emulator, started by `lab up`. Not for users.
 struct LabFirmwareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "firmware", abstract: "Run a lab's EINJ firmware emulator (started by `lab up`).", shouldDisplay: false)
+        commandName: "firmware", abstract: "Run a lab's EINJ firmware emulator (started by `lab up`).",
+        shouldDisplay: false)
 
     @OptionGroup var lab: LabOptions
 
     func run() throws {
-        let paths = try lab.check { () throws(LabError) in try LabPaths(name: lab.name, environment: currentEnvironment()) }
+        let paths = try lab.check { () throws(LabError) in
+            try LabPaths(name: lab.name, environment: currentEnvironment())
+        }
         try lab.check { () throws(LabError) in try EINJFirmware.serve(paths) }
     }
 }
@@ -366,12 +427,16 @@ struct LabFirmwareCommand: ParsableCommand {
 /// `inject lab kernels`: the guest kernels in the lab cache.
 struct LabKernelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kernels", abstract: "List the guest kernels in the lab cache (what --kernel has fetched) and their EDAC support.")
+        commandName: "kernels",
+        abstract: "List the guest kernels in the lab cache (what --kernel has fetched) and their EDAC support.")
 
     @Flag(help: "Print machine-readable JSON instead of text.")
     var json = false
 
-    @Flag(help: "List what Debian's suites offer instead (reads their package lists through the lab's private apt configuration).")
+    @Flag(
+        help:
+            "List what Debian's suites offer instead (reads their package lists through the lab's private apt configuration)."
+    )
     var available = false
 
     struct Suite: Encodable {
@@ -395,30 +460,44 @@ struct LabKernelsCommand: AsyncParsableCommand {
         if available {
             let suites: [Suite]
             do {
-                suites = try await KernelAssets.available(cache: cache, environment: currentEnvironment()) { Output.progress($0) }
-                    .map { Suite(suite: $0.suite, current: $0.current, packages: $0.packages) }
+                suites = try await KernelAssets.available(cache: cache, environment: currentEnvironment()) {
+                    Output.progress($0)
+                }
+                .map { Suite(suite: $0.suite, current: $0.current, packages: $0.packages) }
             } catch {
                 Output.error(error.description)
                 throw ExitCode(ExitCodes.unavailable)
             }
-            if json { Output.json(suites); return }
+            if json {
+                Output.json(suites)
+                return
+            }
             for suite in suites {
-                Output.line("\(suite.suite): --kernel \(suite.suite) fetches \(suite.current ?? "nothing (no linux-image-amd64)")")
+                Output.line(
+                    "\(suite.suite): --kernel \(suite.suite) fetches \(suite.current ?? "nothing (no linux-image-amd64)")"
+                )
                 Output.line("    " + suite.packages.joined(separator: "\n    "))
             }
             return
         }
         let entries = KernelAssets.cachedKernels(cache.appending("kernel")).map { kernel in
-            Entry(release: kernel.release, package: kernel.package, version: kernel.version, spec: kernel.spec,
-                  directory: kernel.cacheDirectory?.string ?? kernel.image.string, edac: GhesEdacBuild.cachedStatus(kernel).description)
+            Entry(
+                release: kernel.release, package: kernel.package, version: kernel.version, spec: kernel.spec,
+                directory: kernel.cacheDirectory?.string ?? kernel.image.string,
+                edac: GhesEdacBuild.cachedStatus(kernel).description)
         }
-        if json { Output.json(entries); return }
+        if json {
+            Output.json(entries)
+            return
+        }
         if entries.isEmpty {
             Output.line("no kernel in \(cache.appending("kernel")); `inject lab up --kernel SPEC` fetches one.")
             return
         }
         for entry in entries {
-            Output.line("\(entry.release)  \(entry.package ?? "-") \(entry.version ?? "")" + (entry.spec.map { "  (--kernel \($0))" } ?? ""))
+            Output.line(
+                "\(entry.release)  \(entry.package ?? "-") \(entry.version ?? "")"
+                    + (entry.spec.map { "  (--kernel \($0))" } ?? ""))
             Output.line("    \(entry.edac)")
             Output.line("    \(entry.directory)")
         }

@@ -8,7 +8,9 @@ struct LabDemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Boot a lab, inject through every backend, and show the guest kernel's report of each.",
-        discussion: "A lab that is already running is used and left running; otherwise the demo starts one and stops it at the end (unless --keep). Exits 1 when a report is missing.")
+        discussion:
+            "A lab that is already running is used and left running; otherwise the demo starts one and stops it at the end (unless --keep). Exits 1 when a report is missing."
+    )
 
     @OptionGroup var lab: LabOptions
     @OptionGroup var boot: LabBootOptions
@@ -26,14 +28,18 @@ struct LabDemoCommand: AsyncParsableCommand {
             Output.progress("using the running lab \(record.name)")
         } else {
             do {
-                record = try await Lab.up(boot.options(name: lab.name), environment: environment) { Output.progress($0) }
+                record = try await Lab.up(boot.options(name: lab.name), environment: environment) {
+                    Output.progress($0)
+                }
             } catch {
                 throw lab.fail(error)
             }
             started = true
             if !lab.json {
-                Output.line("lab \(record.name): up in \(String(format2: record.bootSeconds)) s, kernel \(record.kernel), "
-                            + "\(record.cpus) vCPU, \(record.memoryMiB) MiB" + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""))
+                Output.line(
+                    "lab \(record.name): up in \(String(format2: record.bootSeconds)) s, kernel \(record.kernel), "
+                        + "\(record.cpus) vCPU, \(record.memoryMiB) MiB"
+                        + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""))
             }
         }
         defer {
@@ -47,7 +53,9 @@ struct LabDemoCommand: AsyncParsableCommand {
         options.scannerExecutable = PluginSearchPath.executablePath
         let session: InjectSession
         do throws(InjectError) {
-            do throws(LabError) { options.target = try target.target() } catch { throw .target(error.asTargetError(record.name)) }
+            do throws(LabError) { options.target = try target.target() } catch {
+                throw .target(error.asTargetError(record.name))
+            }
             session = try InjectSession(options)
         } catch {
             Output.error(error.description)
@@ -60,13 +68,17 @@ struct LabDemoCommand: AsyncParsableCommand {
             Output.json(results)
         } else {
             for (index, result) in results.enumerated() {
-                Output.line("\n[\(index + 1)/\(scenario.steps.count)] \(result.backend): \(result.title ?? result.name)")
-                Output.line("  $ inject run \(result.backend) \(result.lastRequest.joined(separator: " ")) --verify --lab \(record.name)")
+                Output.line(
+                    "\n[\(index + 1)/\(scenario.steps.count)] \(result.backend): \(result.title ?? result.name)")
+                Output.line(
+                    "  $ inject run \(result.backend) \(result.lastRequest.joined(separator: " ")) --verify --lab \(record.name)"
+                )
                 if let error = result.firstError { Output.line("  injection failed: \(error)") }
                 for finding in result.lastFindings {
-                    Output.line(finding.matched
-                        ? "  seen     \(finding.kind) \(finding.expected) after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
-                        : "  MISSING  \(finding.kind) \(finding.expected)")
+                    Output.line(
+                        finding.matched
+                            ? "  seen     \(finding.kind) \(finding.expected) after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
+                            : "  MISSING  \(finding.kind) \(finding.expected)")
                 }
                 Output.line(result.passed ? "  reported by the guest kernel" : "  NOT reported")
             }

@@ -17,16 +17,24 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let registry = try global.session().registry
         if global.json {
-            Output.json(Report(backends: registry.backends.map(\.info), refused: registry.refusals,
-                               searchPath: registry.searchPath.entries))
+            Output.json(
+                Report(
+                    backends: registry.backends.map(\.info), refused: registry.refusals,
+                    searchPath: registry.searchPath.entries))
             return
         }
         if registry.backends.isEmpty {
-            Output.line("no backends found; searched: " + registry.searchPath.entries.map(\.path).joined(separator: ", "))
+            Output.line(
+                "no backends found; searched: " + registry.searchPath.entries.map(\.path).joined(separator: ", "))
         } else {
-            Output.line(Output.table(registry.backends.map {
-                [$0.info.name, $0.info.version, $0.info.families.joined(separator: ","), $0.info.summary, $0.info.path]
-            }, indent: ""))
+            Output.line(
+                Output.table(
+                    registry.backends.map {
+                        [
+                            $0.info.name, $0.info.version, $0.info.families.joined(separator: ","), $0.info.summary,
+                            $0.info.path,
+                        ]
+                    }, indent: ""))
         }
         if !registry.refusals.isEmpty {
             Output.line("\nrefused:")

@@ -29,7 +29,9 @@ struct PluginsCommand: ParsableCommand {
             let session = try global.session(rescan: true)
             let registry = session.registry
             if global.json {
-                Output.json(["backends": registry.backends.map(\.info.name), "refused": registry.refusals.map(\.description)])
+                Output.json([
+                    "backends": registry.backends.map(\.info.name), "refused": registry.refusals.map(\.description),
+                ])
             } else {
                 Output.line("scanned: \(registry.backends.count) backend(s), \(registry.refusals.count) refused")
                 registry.refusals.forEach { Output.line("  \($0)") }
@@ -59,7 +61,9 @@ struct PluginsCommand: ParsableCommand {
             if write {
                 let path = global.configPath ?? InjectSession.defaultConfigPaths(session.options.environment)[0]
                 try global.report { () throws(InjectError) in
-                    do throws(ConfigurationError) { try ConfigurationEditor.set("plugin_digests", to: digests, in: path) } catch { throw .configuration(error) }
+                    do throws(ConfigurationError) {
+                        try ConfigurationEditor.set("plugin_digests", to: digests, in: path)
+                    } catch { throw .configuration(error) }
                 }
                 Output.line("pinned \(digests.count) file(s) in \(path)")
             } else if global.json {
@@ -92,16 +96,28 @@ struct PluginsCommand: ParsableCommand {
             for file in files.sorted() {
                 let found = try? PluginPins.sha256(of: file)
                 switch (pins.digests[file], found) {
-                case (let pinned?, let found?) where pinned.lowercased() == found: rows.append(Row(file: file, state: "OK", detail: found))
-                case (let pinned?, let found?): rows.append(Row(file: file, state: "MISMATCH", detail: "pinned \(pinned), found \(found)"))
+                case (let pinned?, let found?) where pinned.lowercased() == found:
+                    rows.append(Row(file: file, state: "OK", detail: found))
+                case (let pinned?, let found?):
+                    rows.append(Row(file: file, state: "MISMATCH", detail: "pinned \(pinned), found \(found)"))
                 case (_?, nil): rows.append(Row(file: file, state: "MISSING", detail: "pinned but cannot be read"))
-                case (nil, _): rows.append(Row(file: file, state: "UNPINNED", detail: pins.requirePinned ? "refused (require_pinned)" : "loads without a pin"))
+                case (nil, _):
+                    rows.append(
+                        Row(
+                            file: file, state: "UNPINNED",
+                            detail: pins.requirePinned ? "refused (require_pinned)" : "loads without a pin"))
                 }
             }
-            if global.json { Output.json(rows) } else {
-                Output.line(Output.table([["STATE", "FILE", "DETAIL"]] + rows.map { [$0.state, $0.file, $0.detail] }, indent: ""))
+            if global.json {
+                Output.json(rows)
+            } else {
+                Output.line(
+                    Output.table(
+                        [["STATE", "FILE", "DETAIL"]] + rows.map { [$0.state, $0.file, $0.detail] }, indent: ""))
             }
-            if rows.contains(where: { $0.state == "MISMATCH" || $0.state == "MISSING" }) { throw ExitCode(ExitCodes.execution) }
+            if rows.contains(where: { $0.state == "MISMATCH" || $0.state == "MISSING" }) {
+                throw ExitCode(ExitCodes.execution)
+            }
         }
     }
 }

@@ -19,7 +19,9 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let session = try global.session()
-        if let backend { _ = try global.report { () throws(InjectError) in try session.registry.registered(named: backend) } }
+        if let backend {
+            _ = try global.report { () throws(InjectError) in try session.registry.registered(named: backend) }
+        }
         let names = backend.map { [$0] } ?? session.registry.backends.map(\.info.name)
         var reports: [Report] = []
         for name in names {
@@ -32,9 +34,12 @@ struct ProbeCommand: ParsableCommand {
         // The consumer's pitfalls, where rasdaemon has a trace instance on the target.
         let consumer = backend == nil ? Doctor(session: session).consumer() : []
         if !consumer.isEmpty {
-            reports.append(Report(backend: "consumer", capabilities: consumer.map {
-                CapabilityReport(name: $0.name, available: $0.status == .ok, detail: $0.detail)
-            }))
+            reports.append(
+                Report(
+                    backend: "consumer",
+                    capabilities: consumer.map {
+                        CapabilityReport(name: $0.name, available: $0.status == .ok, detail: $0.detail)
+                    }))
         }
         if global.json {
             Output.json(reports)
@@ -43,9 +48,13 @@ struct ProbeCommand: ParsableCommand {
                 Output.line("\(report.backend):")
                 if let error = report.error { Output.line("  probe failed: \(error)") }
                 if report.capabilities.isEmpty && report.error == nil { Output.line("  (nothing to probe)") }
-                Output.line(Output.table(report.capabilities.map { [$0.available ? "yes" : "no", $0.name, $0.detail] }))
+                Output.line(
+                    Output.table(report.capabilities.map { [$0.available ? "yes" : "no", $0.name, $0.detail] }))
             }
         }
-        if backend != nil, let error = reports.first?.error { Output.error(error); throw ExitCode(ExitCodes.plugin) }
+        if backend != nil, let error = reports.first?.error {
+            Output.error(error)
+            throw ExitCode(ExitCodes.plugin)
+        }
     }
 }

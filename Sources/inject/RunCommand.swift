@@ -29,7 +29,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Wait for the kernel events the plan declares (trace events, log lines, counters) and report them.")
     var verify = false
 
-    @Option(name: .customLong("verify-timeout"), help: ArgumentHelp("How long --verify waits for the events.", valueName: "seconds"))
+    @Option(
+        name: .customLong("verify-timeout"),
+        help: ArgumentHelp("How long --verify waits for the events.", valueName: "seconds"))
     var verifyTimeout: Double = 5
 
     struct Report: Encodable {
@@ -56,11 +58,16 @@ struct RunCommand: AsyncParsableCommand {
         if dryRun {
             let plan: InjectionPlan
             do { plan = try session.plan(request) } catch { throw global.fail(error) }
-            if global.json { Output.json(Report(plan: plan, dryRun: true, results: [])) }
-            else { Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.") }
+            if global.json {
+                Output.json(Report(plan: plan, dryRun: true, results: []))
+            } else {
+                Output.line(PlanRenderer.render(plan, root: target.root) + "\ndry run: nothing was executed.")
+            }
             return
         }
-        var injector = Injector(session: session, journal: nil, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout) {
+        var injector = Injector(
+            session: session, journal: nil, confirmed: yes, verify: verify, verifyTimeout: verifyTimeout
+        ) {
             problems in problems.forEach { Output.progress("verify: \($0)") }
         }
         // Validated first (expect=sigbus: the victim runs before the plan, which takes its page),
@@ -79,28 +86,40 @@ struct RunCommand: AsyncParsableCommand {
         let findings = outcome.findings
         let matched = findings?.filter(\.matched).count
         if global.json {
-            Output.json(Report(plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path,
-                               panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
+            Output.json(
+                Report(
+                    plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path,
+                    panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
         } else {
             for result in results {
-                Output.line("\(result.index). \(result.step)  ok (\(result.microseconds) us)" + (result.output.map { ": \($0)" } ?? ""))
+                Output.line(
+                    "\(result.index). \(result.step)  ok (\(result.microseconds) us)"
+                        + (result.output.map { ": \($0)" } ?? ""))
             }
             Output.line("\(plan.backend): \(results.count) step(s) done.")
             if let findings, let matched {
                 for finding in findings {
-                    Output.line(finding.matched
-                        ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
-                        : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)" + (finding.evidence.map { ": \($0)" } ?? ""))
+                    Output.line(
+                        finding.matched
+                            ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
+                            : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)"
+                                + (finding.evidence.map { ": \($0)" } ?? ""))
                 }
-                let kernel = findings.filter { $0.kind != .consumer }, consumer = findings.filter { $0.kind == .consumer }
+                let kernel = findings.filter { $0.kind != .consumer }
+                let consumer = findings.filter { $0.kind == .consumer }
                 _ = matched
-                Output.line("verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
-                            + (consumer.isEmpty ? "." : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count)."))
+                Output.line(
+                    "verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
+                        + (consumer.isEmpty
+                            ? "."
+                            : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count).")
+                )
             }
             if let panic = outcome.panic {
                 Output.line("the kernel panicked: \(panic.message) (\(panic.noticedBy))")
                 if let seconds = outcome.restartSeconds {
-                    Output.line("\(target.guest?.name ?? "the guest") was restarted in \((seconds * 10).rounded() / 10) s")
+                    Output.line(
+                        "\(target.guest?.name ?? "the guest") was restarted in \((seconds * 10).rounded() / 10) s")
                 }
             }
         }

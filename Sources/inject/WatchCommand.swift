@@ -4,8 +4,12 @@ import InjectHost
 /// `inject watch`: RAS events as they happen, decoded, as text or JSON lines.
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "watch", abstract: "Stream RAS events as the kernel records them (machine checks, memory failures, EDAC, CPER, hardware-error log lines).",
-        discussion: "Events come from this process's own tracefs instance, so other users of tracing are not disturbed. --json prints one JSON object per line. Ctrl-C stops.")
+        commandName: "watch",
+        abstract:
+            "Stream RAS events as the kernel records them (machine checks, memory failures, EDAC, CPER, hardware-error log lines).",
+        discussion:
+            "Events come from this process's own tracefs instance, so other users of tracing are not disturbed. --json prints one JSON object per line. Ctrl-C stops."
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -20,22 +24,27 @@ struct WatchCommand: AsyncParsableCommand {
         case rasdaemon
     }
 
-    @Option(help: ArgumentHelp("Also show the rows this consumer records, as it records them (rasdaemon's database).", valueName: "rasdaemon"))
+    @Option(
+        help: ArgumentHelp(
+            "Also show the rows this consumer records, as it records them (rasdaemon's database).",
+            valueName: "rasdaemon"))
     var consumer: Consumer?
 
     func run() async throws {
         let session = try global.session()
         var watcher = try global.report { () throws(InjectError) in
             let interest = EventWatcher.Interest(session.registry.backends)
-            do throws(TargetError) { return try EventWatcher(target: session.options.target, processID: getpid(), interest: interest) }
-            catch { throw .target(error) }
+            do throws(TargetError) {
+                return try EventWatcher(target: session.options.target, processID: getpid(), interest: interest)
+            } catch { throw .target(error) }
         }
         defer { watcher.stop() }
         var consumerWatcher: ConsumerWatcher?
         if consumer == .rasdaemon {
             do throws(TargetError) {
                 consumerWatcher = try await ConsumerWatcher(
-                    target: session.options.target, tables: session.registry.backends.flatMap { $0.info.consumerTables.values })
+                    target: session.options.target,
+                    tables: session.registry.backends.flatMap { $0.info.consumerTables.values })
             } catch {
                 throw global.fail(.target(error))
             }
@@ -54,10 +63,15 @@ struct WatchCommand: AsyncParsableCommand {
                 if global.json {
                     Output.jsonLine(event)
                 } else {
-                    let decoded = event.decoded.isEmpty ? event.text
-                        : event.decoded.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "  | " + event.text
+                    let decoded =
+                        event.decoded.isEmpty
+                        ? event.text
+                        : event.decoded.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                            separator: " ") + "  | " + event.text
                     let name = event.event + String(repeating: " ", count: max(1, 22 - event.event.count))
-                    Output.line((event.event.hasPrefix("rasdaemon:") ? "[recorded]  " : "[\(event.timestamp)]  ") + "\(name)\(decoded)")
+                    Output.line(
+                        (event.event.hasPrefix("rasdaemon:") ? "[recorded]  " : "[\(event.timestamp)]  ")
+                            + "\(name)\(decoded)")
                     fflush(nil)
                 }
                 seen += 1

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
 
 /// Campaigns against a `--root` tree: seeded values, stop conditions, refusal before anything runs,
 /// and Ctrl-C leaving the journal consistent.
@@ -8,7 +8,11 @@ import InjectTestSupport
 struct CampaignTests {
     func tree() throws -> URL {
         let root = try TestSupport.temporaryDirectory()
-        try TestSupport.makeTree(root, files: ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map { "sys/kernel/debug/mce-inject/\($0)" })
+        try TestSupport.makeTree(
+            root,
+            files: ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map {
+                "sys/kernel/debug/mce-inject/\($0)"
+            })
         return root
     }
 
@@ -21,14 +25,19 @@ struct CampaignTests {
     @Test func seededValuesRepeatAndBadScenariosAreRefusedBeforeAnyInjection() throws {
         let root = try tree()
         defer { TestSupport.remove(root) }
-        let file = try scenario(root, """
+        let file = try scenario(
+            root,
+            """
             { "seed": 3, "steps": [ { "name": "banks", "backend": "mce", "count": 5, "verify": "none",
               "parameters": { "bank": "choice 1|2|3", "addr": "random 0x1000..0x100000 align 0x1000" } } ] }
             """)
         let journal = root.appendingPathComponent("journal.jsonl").path
-        let first = try TestSupport.inject(["campaign", file, "--root", root.path], environment: ["INJECT_JOURNAL": journal])
+        let first = try TestSupport.inject(
+            ["campaign", file, "--root", root.path], environment: ["INJECT_JOURNAL": journal])
         #expect(first.status == 0, "\(first.stderr)")
-        let runs = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"kind\":\"intent\"") }
+        let runs = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("\"kind\":\"intent\"")
+        }
         #expect(runs.count == 5)
         let addresses = runs.compactMap { $0.split(separator: "\"").first { $0.hasPrefix("addr=") } }
         #expect(addresses.count == 5 && Set(addresses).count > 1, "random addresses: \(addresses)")
@@ -39,12 +48,16 @@ struct CampaignTests {
         // The same seed gives the same values.
         try FileManager.default.removeItem(atPath: journal)
         _ = try TestSupport.inject(["campaign", file, "--root", root.path], environment: ["INJECT_JOURNAL": journal])
-        let again = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"kind\":\"intent\"") }
-            .compactMap { $0.split(separator: "\"").first { $0.hasPrefix("addr=") } }
+        let again = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("\"kind\":\"intent\"")
+        }
+        .compactMap { $0.split(separator: "\"").first { $0.hasPrefix("addr=") } }
         #expect(again == addresses)
 
         // A bad parameter anywhere stops the campaign before the first injection.
-        let bad = try scenario(root, """
+        let bad = try scenario(
+            root,
+            """
             { "steps": [ { "backend": "mce", "count": 2, "parameters": { "bank": "1" } },
                          { "backend": "mce", "count": 2, "parameters": { "bank": "choice 1|2|999" } } ] }
             """)
@@ -54,13 +67,16 @@ struct CampaignTests {
         #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/bank") == "")
         let malformed = try scenario(root, "{ \"steps\": [ { \"backend\": \"mce\", \"count\": 0 } ] }")
         let zero = try TestSupport.inject(["campaign", malformed, "--root", root.path])
-        #expect(zero.status == 64 && zero.stderr.contains("steps[0].count: 0 is outside 1...10000000"), "\(zero.stderr)")
+        #expect(
+            zero.status == 64 && zero.stderr.contains("steps[0].count: 0 is outside 1...10000000"), "\(zero.stderr)")
     }
 
     @Test func ctrlCStopsAfterTheCurrentInjectionAndLeavesTheJournalConsistent() throws {
         let root = try tree()
         defer { TestSupport.remove(root) }
-        let file = try scenario(root, """
+        let file = try scenario(
+            root,
+            """
             { "steps": [ { "name": "long", "backend": "mce", "count": 1000000, "rate": 2000, "verify": "none", "parameters": { "bank": "2" } } ] }
             """)
         let journal = root.appendingPathComponent("journal.jsonl").path
@@ -99,12 +115,15 @@ struct CampaignTests {
     @Test func attributeWriteStepsRunInBatchesAndJournalEveryInjection() throws {
         let root = try tree()
         defer { TestSupport.remove(root) }
-        let file = try scenario(root, """
+        let file = try scenario(
+            root,
+            """
             { "steps": [ { "name": "batched", "backend": "mce", "count": 2500, "rate": "max", "verify": "none",
               "parameters": { "bank": "3", "addr": "0x7000" } } ] }
             """)
         let journal = root.appendingPathComponent("journal.jsonl").path
-        let run = try TestSupport.inject(["campaign", file, "--root", root.path, "--json"], environment: ["INJECT_JOURNAL": journal])
+        let run = try TestSupport.inject(
+            ["campaign", file, "--root", root.path, "--json"], environment: ["INJECT_JOURNAL": journal])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let step = try #require((report?["steps"] as? [[String: Any]])?.first)
@@ -113,8 +132,10 @@ struct CampaignTests {
         #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == 2500)
         #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 2500)
         let batched = ["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") }
-        _ = try TestSupport.inject(["run", "mce", "bank=3", "addr=0x7000", "--root", root.path], environment: ["INJECT_JOURNAL": "off"])
-        #expect(["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") } == batched)
+        _ = try TestSupport.inject(
+            ["run", "mce", "bank=3", "addr=0x7000", "--root", root.path], environment: ["INJECT_JOURNAL": "off"])
+        #expect(
+            ["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") } == batched)
 
         let fast = try scenario(root, "{ \"steps\": [ { \"backend\": \"mce\", \"rate\": \"fast\" } ] }")
         let refused = try TestSupport.inject(["campaign", fast, "--root", root.path])
@@ -128,17 +149,27 @@ struct CampaignTests {
         defer { TestSupport.remove(root) }
         let memory = root.appendingPathComponent("guest.ram").path
         var bytes = [UInt8](repeating: 0, count: 0x4000)
-        bytes[0x1000] = 1                     // the block's status: the previous record is still there
+        bytes[0x1000] = 1  // the block's status: the previous record is still there
         try Data(bytes).write(to: URL(fileURLWithPath: memory))
-        let file = try scenario(root, """
+        let file = try scenario(
+            root,
+            """
             { "steps": [ { "name": "stuck", "backend": "ghes", "count": 1, "verify": "none",
               "parameters": { "block_address": "0x1000", "address": "0x2000", "notify": "poll" } } ] }
             """)
-        let run = try TestSupport.inject(["campaign", file, "--root", root.path, "--guest-memory", memory, "--json"], environment: ["INJECT_JOURNAL": "off"])
+        let run = try TestSupport.inject(
+            ["campaign", file, "--root", root.path, "--guest-memory", memory, "--json"],
+            environment: ["INJECT_JOURNAL": "off"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        let step = try #require(((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])?.first)
+        let step = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["steps"]
+                as? [[String: Any]])?.first)
         #expect(step["injected"] as? Int == 0 && step["failed"] as? Int == 0, "\(step)")
-        #expect((step["dropReason"] as? String)?.contains("had not consumed the previous record at 0x1000 within 5000 ms") == true, "\(step)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: memory))[0x1000 + 4] == 0, "nothing was written over the unconsumed record")
+        #expect(
+            (step["dropReason"] as? String)?.contains("had not consumed the previous record at 0x1000 within 5000 ms")
+                == true, "\(step)")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: memory))[0x1000 + 4] == 0,
+            "nothing was written over the unconsumed record")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
 
 /// `expect=` on requests and campaign steps: what each outcome adds to a plan, and what is refused
 /// before anything runs.
@@ -8,14 +8,17 @@ import InjectTestSupport
 struct ExpectedOutcomeTests {
     /// The dry-run JSON plan for `inject run mce ARGUMENTS`.
     func plan(_ arguments: [String]) throws -> [String: Any] {
-        let result = try TestSupport.inject(["run", "mce"] + arguments + ["--dry-run", "--json", "--root", "/nonexistent"])
+        let result = try TestSupport.inject(
+            ["run", "mce"] + arguments + ["--dry-run", "--json", "--root", "/nonexistent"])
         try #require(result.status == 0, "\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require(json?["plan"] as? [String: Any])
     }
 
     func expectations(_ plan: [String: Any]) -> [String] {
-        ((plan["expectations"] as? [[String: Any]]) ?? []).map { "\($0["kind"] ?? "") \($0["source"] ?? "") \($0["match"] ?? "")" }
+        ((plan["expectations"] as? [[String: Any]]) ?? []).map {
+            "\($0["kind"] ?? "") \($0["source"] ?? "") \($0["match"] ?? "")"
+        }
     }
 
     @Test func offlinedAddsTheMemoryFailureAndThePoisonFlagOfThePage() throws {
@@ -36,19 +39,38 @@ struct ExpectedOutcomeTests {
     }
 
     @Test func anActionOptionalRecordThroughQEMUExpectsItsPageTakenInsteadOfALogLine() throws {
-        let events = expectations(try plan(["via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x8c", "addr=0x7000000", "--qmp", "/nonexistent.sock"]))
+        let events = expectations(
+            try plan([
+                "via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x8c", "addr=0x7000000", "--qmp",
+                "/nonexistent.sock",
+            ]))
         #expect(events.contains("trace ras:memory_failure_event pfn=0x7000"), "\(events)")
-        #expect(!events.contains { $0.hasPrefix("dmesg") }, "an action-optional error is handled, not printed: \(events)")
+        #expect(
+            !events.contains { $0.hasPrefix("dmesg") }, "an action-optional error is handled, not printed: \(events)")
         // MISC without a physical address mode leaves the address unusable: printed, no page taken.
-        let unusable = expectations(try plan(["via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x0c", "addr=0x7000000", "--qmp", "/nonexistent.sock"]))
-        #expect(!unusable.contains { $0.contains("memory_failure") } && unusable.contains { $0.hasPrefix("dmesg") }, "\(unusable)")
+        let unusable = expectations(
+            try plan([
+                "via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x0c", "addr=0x7000000", "--qmp",
+                "/nonexistent.sock",
+            ]))
+        #expect(
+            !unusable.contains { $0.contains("memory_failure") } && unusable.contains { $0.hasPrefix("dmesg") },
+            "\(unusable)")
     }
 
     @Test func panicNeedsYesAndIsShownInTheDryRun() throws {
-        let text = try TestSupport.inject(["run", "mce", "via=qemu", "severity=corrected", "expect=panic:Fatal machine check", "--qmp", "/nonexistent.sock", "--dry-run"])
-        #expect(text.stdout.contains("expected outcome: panic:Fatal machine check (kernel panic with 'Fatal machine check')"), "\(text.stdout)")
+        let text = try TestSupport.inject([
+            "run", "mce", "via=qemu", "severity=corrected", "expect=panic:Fatal machine check", "--qmp",
+            "/nonexistent.sock", "--dry-run",
+        ])
+        #expect(
+            text.stdout.contains(
+                "expected outcome: panic:Fatal machine check (kernel panic with 'Fatal machine check')"),
+            "\(text.stdout)")
         #expect(text.stdout.contains("needs --yes: expect=panic:Fatal machine check"), "\(text.stdout)")
-        let refused = try TestSupport.inject(["run", "mce", "severity=corrected", "expect=panic", "--root", "/nonexistent"])
+        let refused = try TestSupport.inject([
+            "run", "mce", "severity=corrected", "expect=panic", "--root", "/nonexistent",
+        ])
         #expect(refused.status == 4 && refused.stderr.contains("expect=panic"), "\(refused.stderr)")
     }
 
@@ -56,7 +78,9 @@ struct ExpectedOutcomeTests {
         for bad in ["expect=sometimes", "expect=", "expect=panic:"] {
             let result = try TestSupport.inject(["run", "mce", bad, "--dry-run", "--root", "/nonexistent"])
             #expect(result.status == 64, "\(bad)")
-            #expect(result.stderr.contains("logged, recovered, offlined, sigbus, panic, or panic:TEXT"), "\(bad): \(result.stderr)")
+            #expect(
+                result.stderr.contains("logged, recovered, offlined, sigbus, panic, or panic:TEXT"),
+                "\(bad): \(result.stderr)")
         }
         let noPage = try TestSupport.inject(["run", "mce", "expect=offlined", "--dry-run", "--root", "/nonexistent"])
         #expect(noPage.status == 64 && noPage.stderr.contains("expect=offlined needs the page"), "\(noPage.stderr)")
@@ -68,25 +92,37 @@ struct ExpectedOutcomeTests {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let root = directory.appendingPathComponent("soft-inj")
-        for (name, text) in [("a/data/corrected", "CPU 0 BANK 1\nSTATUS CORRECTED\n"),
-                             ("b/data/srao", "# expect: offlined\nCPU 0 BANK 2\nSTATUS UNCORRECTED SRAO 0xc0\nADDR 0x7100000\nMISC 0x8c\n"),
-                             ("b/data/.hidden", "not a case"), ("c/cases.sh", "#!/bin/sh\n")] {
+        for (name, text) in [
+            ("a/data/corrected", "CPU 0 BANK 1\nSTATUS CORRECTED\n"),
+            (
+                "b/data/srao",
+                "# expect: offlined\nCPU 0 BANK 2\nSTATUS UNCORRECTED SRAO 0xc0\nADDR 0x7100000\nMISC 0x8c\n"
+            ),
+            ("b/data/.hidden", "not a case"), ("c/cases.sh", "#!/bin/sh\n"),
+        ] {
             let file = root.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: file)
         }
         let scenario = directory.appendingPathComponent("campaign.json")
-        try Data(#"{"name": "cases", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "expect": "logged", "parameters": {"via": "qemu"}}]}"#.utf8).write(to: scenario)
+        try Data(
+            #"{"name": "cases", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "expect": "logged", "parameters": {"via": "qemu"}}]}"#
+                .utf8
+        ).write(to: scenario)
         let qemu = ["--qmp", "/nonexistent.sock", "--root", "/nonexistent"]
         let result = try TestSupport.inject(["campaign", scenario.path, "--dry-run", "--json"] + qemu)
         try #require(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let steps = try #require(json["steps"] as? [[String: Any]], "\(json)")
-        #expect(steps.map { $0["name"] as? String } == ["soft-inj/a/data/corrected", "soft-inj/b/data/srao"], "\(steps)")
-        #expect(steps.map { $0["expect"] as? String } == ["logged", "offlined"], "the file's own comment wins: \(steps)")
+        #expect(
+            steps.map { $0["name"] as? String } == ["soft-inj/a/data/corrected", "soft-inj/b/data/srao"], "\(steps)")
+        #expect(
+            steps.map { $0["expect"] as? String } == ["logged", "offlined"], "the file's own comment wins: \(steps)")
 
         // A symbolic link among the cases is refused, naming it.
-        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("a/data/link").path, withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("a/data/link").path, withDestinationPath: "/etc/passwd")
         let linked = try TestSupport.inject(["campaign", scenario.path, "--dry-run"] + qemu)
         #expect(linked.status == 64 && linked.stderr.contains("a/data/link is a symbolic link"), "\(linked.stderr)")
         try FileManager.default.removeItem(atPath: root.appendingPathComponent("a/data/link").path)
@@ -94,16 +130,26 @@ struct ExpectedOutcomeTests {
         try Data(#"{"steps": [{"backend": "mce", "cases": "soft-inj/b/data"}]}"#.utf8).write(to: scenario)
         let debugfs = try TestSupport.inject(["campaign", scenario.path, "--dry-run", "--root", "/nonexistent"])
         #expect(debugfs.status == 64 && debugfs.stderr.contains("expect=offlined needs the page"), "\(debugfs.stderr)")
-        try Data(#"{"name": "cases", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "parameters": {"via": "qemu"}}]}"#.utf8).write(to: scenario)
+        try Data(
+            #"{"name": "cases", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "parameters": {"via": "qemu"}}]}"#
+                .utf8
+        ).write(to: scenario)
         // A bad outcome in a case file is named with its line.
         try Data("CPU 0\n# expect: maybe\n".utf8).write(to: root.appendingPathComponent("a/data/corrected"))
         let bad = try TestSupport.inject(["campaign", scenario.path, "--dry-run"] + qemu)
         #expect(bad.status == 64 && bad.stderr.contains("a/data/corrected:2: 'maybe' is not logged"), "\(bad.stderr)")
         // A case that declares a panic cannot be counted.
-        try Data("# expect: panic\nCPU 0\nSTATUS FATAL\n".utf8).write(to: root.appendingPathComponent("a/data/corrected"))
-        try Data(#"{"steps": [{"backend": "mce", "cases": "soft-inj/a/data", "verify": "count", "parameters": {"via": "qemu"}}]}"#.utf8).write(to: scenario)
+        try Data("# expect: panic\nCPU 0\nSTATUS FATAL\n".utf8).write(
+            to: root.appendingPathComponent("a/data/corrected"))
+        try Data(
+            #"{"steps": [{"backend": "mce", "cases": "soft-inj/a/data", "verify": "count", "parameters": {"via": "qemu"}}]}"#
+                .utf8
+        ).write(to: scenario)
         let counted = try TestSupport.inject(["campaign", scenario.path, "--dry-run"] + qemu)
-        #expect(counted.status == 64 && counted.stderr.contains("a/data/corrected expects panic, which is verified each time"), "\(counted.stderr)")
+        #expect(
+            counted.status == 64
+                && counted.stderr.contains("a/data/corrected expects panic, which is verified each time"),
+            "\(counted.stderr)")
         // A pattern that matches nothing says so.
         try Data(#"{"steps": [{"backend": "mce", "cases": "nothing/*"}]}"#.utf8).write(to: scenario)
         let none = try TestSupport.inject(["campaign", scenario.path, "--dry-run", "--root", "/nonexistent"])
@@ -112,13 +158,24 @@ struct ExpectedOutcomeTests {
 
     @Test func sigbusTakesTheAddressFromItsVictim() throws {
         // The dry run says where the address will come from, and starts nothing.
-        let dry = try TestSupport.inject(["run", "mce", "via=hwpoison", "pfn=0x1", "expect=sigbus", "--dry-run", "--root", "/nonexistent"])
-        #expect(dry.status == 0 && dry.stdout.contains("a victim process started in the target first holds a page"), "\(dry.stdout)\(dry.stderr)")
+        let dry = try TestSupport.inject([
+            "run", "mce", "via=hwpoison", "pfn=0x1", "expect=sigbus", "--dry-run", "--root", "/nonexistent",
+        ])
+        #expect(
+            dry.status == 0 && dry.stdout.contains("a victim process started in the target first holds a page"),
+            "\(dry.stdout)\(dry.stderr)")
         // An address given by the user would not be the victim's page.
-        let given = try TestSupport.inject(["run", "mce", "via=hwpoison", "addr=0x5000", "expect=sigbus", "--yes", "--root", "/nonexistent"])
-        #expect(given.status == 64 && given.stderr.contains("expect=sigbus gives addr= the victim's page: leave addr unset"), "\(given.stderr)")
+        let given = try TestSupport.inject([
+            "run", "mce", "via=hwpoison", "addr=0x5000", "expect=sigbus", "--yes", "--root", "/nonexistent",
+        ])
+        #expect(
+            given.status == 64
+                && given.stderr.contains("expect=sigbus gives addr= the victim's page: leave addr unset"),
+            "\(given.stderr)")
         // A file tree has no kernel to run a victim in.
-        let tree = try TestSupport.inject(["run", "mce", "via=hwpoison", "expect=sigbus", "--yes", "--root", "/nonexistent"])
+        let tree = try TestSupport.inject([
+            "run", "mce", "via=hwpoison", "expect=sigbus", "--yes", "--root", "/nonexistent",
+        ])
         #expect(tree.status == 64 && tree.stderr.contains("a --root tree has none"), "\(tree.stderr)")
     }
 

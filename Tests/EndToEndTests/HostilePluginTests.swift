@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
 
 /// Plugins written by an attacker or a careless vendor, built here as real shared objects: each
 /// gets its one-line reason and exit status, the other backends keep working beside them, and
@@ -14,16 +14,21 @@ struct HostilePluginTests {
 
         init() throws {
             directory = try TestSupport.temporaryDirectory("inject-hostile")
-            environment = ["INJECT_REGISTRY": directory.appendingPathComponent("registry.json").path, "INJECT_PLUGIN_TIME_LIMIT": "2"]
+            environment = [
+                "INJECT_REGISTRY": directory.appendingPathComponent("registry.json").path,
+                "INJECT_PLUGIN_TIME_LIMIT": "2",
+            ]
         }
 
         /// Builds the fixture plugin with `defines` as `name` in a subdirectory `folder`.
         @discardableResult
         func plugin(_ name: String, _ defines: [String], folder: String = "plugins") throws -> URL {
             let target = directory.appendingPathComponent(folder)
-            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                at: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             let file = target.appendingPathComponent("lib\(name).so")
-            try TestSupport.compileCPlugin("Tests/Fixtures/plugins/fixture.c", to: file, defines: defines + ["FIXTURE_NAME=\"\(name)\""])
+            try TestSupport.compileCPlugin(
+                "Tests/Fixtures/plugins/fixture.c", to: file, defines: defines + ["FIXTURE_NAME=\"\(name)\""])
             return file
         }
 
@@ -49,7 +54,8 @@ struct HostilePluginTests {
 
         let listed = try box.inject(["list", "--json", "--plugin-path", box.plugins])
         #expect(listed.status == 0, "\(listed.stderr)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any], "\(listed.stdout)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any], "\(listed.stdout)")
         let names = Set(((report["backends"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
         #expect(names.isSuperset(of: ["good", "mce", "ghes", "edac", "nmi"]), "\(names)")
         let refused = ((report["refused"] as? [[String: Any]]) ?? []).reduce(into: [String: String]()) {
@@ -71,7 +77,9 @@ struct HostilePluginTests {
         }
         // The refusals are remembered: the next command neither rescans nor waits for the hang.
         let started = Date()
-        let dry = try box.inject(["run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins])
+        let dry = try box.inject([
+            "run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins,
+        ])
         #expect(dry.status == 0 && dry.stdout.contains("plan for mce"), "\(dry.stderr)")
         #expect(Date().timeIntervalSince(started) < 2, "a cached hang must not be waited for again")
     }
@@ -90,14 +98,20 @@ struct HostilePluginTests {
         for entry in cases { try box.plugin(entry.name, entry.defines) }
         try box.plugin("plannoise", ["FIXTURE_IN_PLAN=4"])
         for entry in cases {
-            let arguments = entry.command == "run" ? ["run", entry.name, "--dry-run"] : ["probe", entry.name, "--root", box.directory.path]
+            let arguments =
+                entry.command == "run"
+                ? ["run", entry.name, "--dry-run"] : ["probe", entry.name, "--root", box.directory.path]
             let result = try box.inject(arguments + ["--plugin-path", box.plugins])
             #expect(result.status == 3, "\(entry.name): status \(result.status) \(result.stderr)")
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(entry.name): one line, not \(lines.count): \(result.stderr)")
-            #expect(result.stderr.hasPrefix("inject: plugin \(entry.name) \(entry.cause)") && result.stderr.contains("the plugin is at fault"),
-                    "\(entry.name): \(result.stderr)")
-            #expect(!result.stderr.contains("Backtrace") && !result.stderr.contains("Fatal error"), "\(entry.name): \(result.stderr)")
+            #expect(
+                result.stderr.hasPrefix("inject: plugin \(entry.name) \(entry.cause)")
+                    && result.stderr.contains("the plugin is at fault"),
+                "\(entry.name): \(result.stderr)")
+            #expect(
+                !result.stderr.contains("Backtrace") && !result.stderr.contains("Fatal error"),
+                "\(entry.name): \(result.stderr)")
         }
         // What a plugin prints goes to standard error; the host's JSON stays JSON.
         let noisy = try box.inject(["run", "plannoise", "--dry-run", "--json", "--plugin-path", box.plugins])
@@ -105,7 +119,9 @@ struct HostilePluginTests {
         #expect((try? JSONSerialization.jsonObject(with: Data(noisy.stdout.utf8))) != nil, "\(noisy.stdout)")
         #expect(noisy.stderr.contains("hello from a plugin"))
         // Beside all of them, other backends still plan.
-        let mce = try box.inject(["run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins])
+        let mce = try box.inject([
+            "run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins,
+        ])
         #expect(mce.status == 0, "\(mce.stderr)")
     }
 
@@ -113,9 +129,15 @@ struct HostilePluginTests {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }
         let vendor = box.directory.appendingPathComponent("vendor")
-        try FileManager.default.createDirectory(at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let build = try TestSupport.run("/usr/bin/cc", ["-shared", "-fPIC", "-Wall", "-Werror", "-o", vendor.appendingPathComponent("libhostile_vendor.so").path,
-                                                        TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path])
+        try FileManager.default.createDirectory(
+            at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let build = try TestSupport.run(
+            "/usr/bin/cc",
+            [
+                "-shared", "-fPIC", "-Wall", "-Werror", "-o",
+                vendor.appendingPathComponent("libhostile_vendor.so").path,
+                TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path,
+            ])
         try #require(build.status == 0, "\(build.stderr)")
         let manifest = """
             {"inject_manifest": 1, "name": "hostile", "version": "1.0", "summary": "misbehaves on request", "library": "libhostile_vendor.so",
@@ -128,7 +150,9 @@ struct HostilePluginTests {
             let journal = box.directory.appendingPathComponent("journal-\(act).jsonl").path
             // A long parameter makes the intent (and so the prepared outcome) several KB long.
             let note = String(repeating: "n", count: 6000)
-            let result = try box.inject(["run", "hostile", "act=\(act)", "note=\(note)", "--journal", journal, "--plugin-path", vendor.path])
+            let result = try box.inject([
+                "run", "hostile", "act=\(act)", "note=\(note)", "--journal", journal, "--plugin-path", vendor.path,
+            ])
             #expect(result.status == 3, "act \(act): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("vendor function hostile_inject: \(cause)"), "act \(act): \(result.stderr)")
             let lines = ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "").split(separator: "\n")
@@ -166,20 +190,26 @@ struct HostilePluginTests {
         let exposed = try box.plugin("exposed", [], folder: "open")
         try manager.setAttributes([.posixPermissions: 0o777], ofItemAtPath: open.path)
         let safeLinks = box.directory.appendingPathComponent("links")
-        try manager.createDirectory(at: safeLinks, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try manager.createDirectory(
+            at: safeLinks, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try manager.createSymbolicLink(atPath: safeLinks.path + "/libexposed.so", withDestinationPath: exposed.path)
 
         let checks: [(path: String, reason: String)] = [
             (groupFile.path, "file \(groupFile.path) is writable by group (mode 775); run chmod g-w \(groupFile.path)"),
             (groupDirectory.path, "directory \(groupDirectory.path) is writable by group (mode 775); run chmod g-w"),
-            (open.path + "/libsym.so", "directory \(open.path) is writable by group and others (mode 777); run chmod go-w \(open.path) (it holds the link"),
+            (
+                open.path + "/libsym.so",
+                "directory \(open.path) is writable by group and others (mode 777); run chmod go-w \(open.path) (it holds the link"
+            ),
             (safeLinks.path + "/libexposed.so", "directory \(open.path) is writable by group and others (mode 777)"),
         ]
         for check in checks {
             let result = try box.inject(["list", "--json", "--plugin-path", check.path])
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains(check.reason) || result.stdout.replacingOccurrences(of: "\\/", with: "/").contains(check.reason),
-                    "\(check.path): \(result.stdout)")
+            #expect(
+                result.stdout.contains(check.reason)
+                    || result.stdout.replacingOccurrences(of: "\\/", with: "/").contains(check.reason),
+                "\(check.path): \(result.stdout)")
             #expect(!result.stdout.contains("\"loader test fixture\""), "\(check.path) must not load: \(result.stdout)")
         }
         // A file owned by someone else.
@@ -187,7 +217,9 @@ struct HostilePluginTests {
             let foreign = try box.plugin("foreign", [], folder: "foreign")
             #expect(chown(foreign.path, 1234, 1234) == 0)
             let result = try box.inject(["list", "--plugin-path", foreign.path])
-            #expect(result.stdout.contains("file \(foreign.path) is owned by uid 1234, neither root nor you"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains("file \(foreign.path) is owned by uid 1234, neither root nor you"),
+                "\(result.stdout)")
         }
     }
 
@@ -195,19 +227,36 @@ struct HostilePluginTests {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }
         let vendor = box.directory.appendingPathComponent("vendor")
-        try FileManager.default.createDirectory(at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let build = try TestSupport.run("/usr/bin/cc", ["-shared", "-fPIC", "-o", vendor.appendingPathComponent("libacme_ras.so").path,
-                                                        TestSupport.packageRoot.appendingPathComponent("Examples/VendorACME/acme_ras.c").path])
+        try FileManager.default.createDirectory(
+            at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let build = try TestSupport.run(
+            "/usr/bin/cc",
+            [
+                "-shared", "-fPIC", "-o", vendor.appendingPathComponent("libacme_ras.so").path,
+                TestSupport.packageRoot.appendingPathComponent("Examples/VendorACME/acme_ras.c").path,
+            ])
         try #require(build.status == 0, "\(build.stderr)")
-        let acme = try String(contentsOf: TestSupport.packageRoot.appendingPathComponent("Examples/VendorACME/acme.inject.json"), encoding: .utf8)
+        let acme = try String(
+            contentsOf: TestSupport.packageRoot.appendingPathComponent("Examples/VendorACME/acme.inject.json"),
+            encoding: .utf8)
         let longName = String(repeating: "a", count: 100_000)
-        let manyParameters = (0...10_000).map { "{\"name\": \"p\($0)\", \"type\": \"u64\", \"help\": \"x\"}" }.joined(separator: ",")
+        let manyParameters = (0...10_000).map { "{\"name\": \"p\($0)\", \"type\": \"u64\", \"help\": \"x\"}" }.joined(
+            separator: ",")
         let cases: [(file: String, text: String, expected: String)] = [
-            ("long", acme.replacingOccurrences(of: "\"name\": \"acme\"", with: "\"name\": \"\(longName)\""), "must be 1...32 lowercase letters"),
-            ("many", acme.replacingOccurrences(of: "\"parameters\": [", with: "\"parameters\": [\(manyParameters),"), "10004 parameters; at most 256"),
-            ("lying", acme.replacingOccurrences(of: "\"why_len\": \"size of why\"", with: "\"why_len\": \"const 4096\"")
-                .replacingOccurrences(of: "\"why\": \"buffer 128\"", with: "\"why\": \"buffer 8\""),
-             "'const 4096' looks like the length of buffer 'why' (8 bytes); bind it with 'size of why'"),
+            (
+                "long", acme.replacingOccurrences(of: "\"name\": \"acme\"", with: "\"name\": \"\(longName)\""),
+                "must be 1...32 lowercase letters"
+            ),
+            (
+                "many", acme.replacingOccurrences(of: "\"parameters\": [", with: "\"parameters\": [\(manyParameters),"),
+                "10004 parameters; at most 256"
+            ),
+            (
+                "lying",
+                acme.replacingOccurrences(of: "\"why_len\": \"size of why\"", with: "\"why_len\": \"const 4096\"")
+                    .replacingOccurrences(of: "\"why\": \"buffer 128\"", with: "\"why\": \"buffer 8\""),
+                "'const 4096' looks like the length of buffer 'why' (8 bytes); bind it with 'size of why'"
+            ),
         ]
         for entry in cases {
             let file = vendor.appendingPathComponent("\(entry.file).inject.json")
@@ -215,17 +264,24 @@ struct HostilePluginTests {
             let result = try box.inject(["list", "--plugin-path", file.path])
             #expect(result.status == 0, "\(entry.file): \(result.stderr)")
             #expect(result.stdout.contains(entry.expected), "\(entry.file): \(result.stdout.prefix(2000))")
-            #expect(result.stdout.utf8.count < 20_000, "\(entry.file): the refusal is not echoed whole (\(result.stdout.utf8.count) bytes)")
+            #expect(
+                result.stdout.utf8.count < 20_000,
+                "\(entry.file): the refusal is not echoed whole (\(result.stdout.utf8.count) bytes)")
         }
         // A plan of 20 million steps is cut off at the bound, without exhausting memory.
         try box.plugin("huge", ["FIXTURE_STEPS=20000000"])
-        let huge = try box.inject(["run", "huge", "--dry-run", "--plugin-path", box.plugins], extra: ["INJECT_PLUGIN_TIME_LIMIT": "120"])
-        #expect(huge.status == 3 && huge.stderr.contains("more than 1000000 steps in one plan"), "\(huge.status) \(huge.stderr)")
+        let huge = try box.inject(
+            ["run", "huge", "--dry-run", "--plugin-path", box.plugins], extra: ["INJECT_PLUGIN_TIME_LIMIT": "120"])
+        #expect(
+            huge.status == 3 && huge.stderr.contains("more than 1000000 steps in one plan"),
+            "\(huge.status) \(huge.stderr)")
         // A 100 KB message full of terminal escapes is escaped and cut.
         try box.plugin("evil", ["FIXTURE_EVIL_MESSAGE"])
         let evil = try box.inject(["run", "evil", "--dry-run", "--plugin-path", box.plugins])
         #expect(evil.status == 3, "\(evil.stderr.prefix(300))")
-        #expect(!evil.stderr.contains("\u{1b}") && evil.stderr.contains("\\u{1b}[31m") && evil.stderr.contains("more characters)"), "\(evil.stderr.prefix(300))")
+        #expect(
+            !evil.stderr.contains("\u{1b}") && evil.stderr.contains("\\u{1b}[31m")
+                && evil.stderr.contains("more characters)"), "\(evil.stderr.prefix(300))")
         #expect(evil.stderr.utf8.count < 2_000, "\(evil.stderr.utf8.count) bytes")
     }
 
@@ -248,7 +304,9 @@ struct HostilePluginTests {
         #expect(planned.status == 0, "\(planned.stderr)")
         #expect(loads() == 2, "running it loads it")
         // A changed file is rescanned by itself; `plugins rescan` rescans everything.
-        try TestSupport.compileCPlugin("Tests/Fixtures/plugins/fixture.c", to: plugin, defines: ["FIXTURE_NAME=\"counted\"", "FIXTURE_COUNT_FILE=\"\(counter)\""])
+        try TestSupport.compileCPlugin(
+            "Tests/Fixtures/plugins/fixture.c", to: plugin,
+            defines: ["FIXTURE_NAME=\"counted\"", "FIXTURE_COUNT_FILE=\"\(counter)\""])
         _ = try box.inject(["list"] + arguments)
         #expect(loads() == 3, "a changed file is rescanned")
         let rescan = try box.inject(["plugins", "rescan"] + arguments)

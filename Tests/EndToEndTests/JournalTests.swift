@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
 
 /// The journal: an intent on disk before the trigger, then the outcome; read back and filtered.
 @Suite("journal")
@@ -8,20 +8,28 @@ struct JournalTests {
     @Test func intentsAndOutcomesAreJournaledAndFiltered() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
-        let files = ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map { "sys/kernel/debug/mce-inject/\($0)" }
+        let files = ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map {
+            "sys/kernel/debug/mce-inject/\($0)"
+        }
         try TestSupport.makeTree(root, files: files)
         let journal = root.appendingPathComponent("state/journal.jsonl").path
         let environment = ["INJECT_JOURNAL": journal]
         let common = ["--root", root.path]
 
         #expect(try TestSupport.inject(["run", "mce", "bank=3"] + common, environment: environment).status == 0)
-        #expect(try TestSupport.inject(["run", "mce", "bank=3", "--dry-run"] + common, environment: environment).status == 0)
-        #expect(try TestSupport.inject(["run", "mce", "severity=fatal"] + common, environment: environment).status == 4)
+        #expect(
+            try TestSupport.inject(["run", "mce", "bank=3", "--dry-run"] + common, environment: environment).status == 0
+        )
+        #expect(
+            try TestSupport.inject(["run", "mce", "severity=fatal"] + common, environment: environment).status == 4)
         try FileManager.default.removeItem(atPath: root.path + "/sys/kernel/debug/mce-inject/bank")
         #expect(try TestSupport.inject(["run", "mce", "bank=5"] + common, environment: environment).status == 1)
 
         let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 4, "two runs, each an intent and an outcome; dry runs and refusals are not journaled:\n\(lines.joined(separator: "\n"))")
+        #expect(
+            lines.count == 4,
+            "two runs, each an intent and an outcome; dry runs and refusals are not journaled:\n\(lines.joined(separator: "\n"))"
+        )
         #expect(lines.first?.contains("\"kind\":\"intent\"") == true && lines.first?.contains("bank=3") == true)
         #expect(lines.first?.contains("mce-inject/bank = \\\"3\\\"") == true, "the intent holds the steps")
 

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 @testable import InjectLab
 
@@ -17,7 +18,9 @@ struct LabTests {
     @discardableResult
     func inject(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let result = try TestSupport.inject(arguments, environment: Self.environment)
-        #expect(result.status == 0, "inject \(arguments.joined(separator: " ")): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == 0, "inject \(arguments.joined(separator: " ")): \(result.stderr)",
+            sourceLocation: sourceLocation)
         return result.stdout
     }
 
@@ -28,9 +31,12 @@ struct LabTests {
     }
 
     /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left.
-    func withLab(_ name: String, kernel: String, _ arguments: [String] = [], _ body: (String) async throws -> Void) async throws {
+    func withLab(_ name: String, kernel: String, _ arguments: [String] = [], _ body: (String) async throws -> Void)
+        async throws
+    {
         let paths = try LabPaths(name: name, environment: Self.environment)
-        let up = try TestSupport.inject(["lab", "up", "-n", name, "--kernel", kernel] + arguments, environment: Self.environment)
+        let up = try TestSupport.inject(
+            ["lab", "up", "-n", name, "--kernel", kernel] + arguments, environment: Self.environment)
         try #require(up.status == 0, "lab up: \(up.stderr)")
         var failure: (any Error)?
         do { try await body(name) } catch { failure = error }
@@ -49,9 +55,13 @@ struct LabTests {
     /// The first page frame at or after `start` that the guest's page allocator holds free (the
     /// buddy flag, bit 10, in /proc/kpageflags), found by the guest itself.
     func freePage(_ lab: String, from start: UInt64) throws -> UInt64 {
-        let found = try guest(lab, "od -An -t u8 -v -j \(start * 8) /proc/kpageflags | "
-                              + "awk -v base=\(start) '{ for (i = 1; i <= NF; i++) { if (int($i / 1024) % 2 == 1) { print base + n; exit } n++ } }'")
-        return try #require(UInt64(found.trimmingCharacters(in: .whitespacesAndNewlines)), "no free page after \(start): '\(found)'")
+        let found = try guest(
+            lab,
+            "od -An -t u8 -v -j \(start * 8) /proc/kpageflags | "
+                + "awk -v base=\(start) '{ for (i = 1; i <= NF; i++) { if (int($i / 1024) % 2 == 1) { print base + n; exit } n++ } }'"
+        )
+        return try #require(
+            UInt64(found.trimmingCharacters(in: .whitespacesAndNewlines)), "no free page after \(start): '\(found)'")
     }
 
     /// Polls the guest's kernel log until every text appears (10 s at most); returns the log.
@@ -75,7 +85,9 @@ struct LabTests {
     @Test(arguments: LabKernels.tested) func machineChecksThroughMceInjectAndThroughQEMU(kernel: String) async throws {
         try await withLab("e2e-mce", kernel: kernel) { lab in
             // --verify: the tracefs instance and the kernel log both see it.
-            let verified = try inject(["run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--verify", "--lab", lab])
+            let verified = try inject([
+                "run", "mce", "severity=corrected", "cpu=0", "bank=1", "addr=0x1234000", "--verify", "--lab", lab,
+            ])
             #expect(verified.contains("verified: 2 of 2 expected kernel events"), "\(verified)")
             _ = try waitForLog(lab, ["Machine Check: 0 Bank 1: 940000000000009f", "ADDR 1234000"])
             let trace = try guest(lab, "cat /sys/kernel/tracing/trace")
@@ -83,7 +95,9 @@ struct LabTests {
 
             // QEMU's virtual hardware: a corrected error waits in its bank for the poller, which the
             // lab runs every second (the kernel's default is 5 minutes).
-            #expect(try guest(lab, "cat /sys/devices/system/machinecheck/machinecheck0/check_interval").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            #expect(
+                try guest(lab, "cat /sys/devices/system/machinecheck/machinecheck0/check_interval").trimmingCharacters(
+                    in: .whitespacesAndNewlines) == "1")
             let polled = try inject(["run", "mce", "via=qemu", "bank=4", "--verify", "--lab", lab])
             #expect(polled.contains("verified: 2 of 2 expected kernel events"), "\(polled)")
             try inject(["run", "mce", "via=qemu", "severity=corrected", "cpu=0", "bank=2", "addr=0x4000", "--lab", lab])
@@ -103,21 +117,28 @@ struct LabTests {
 
             // A page the kernel itself uses cannot be recovered: the write fails, and says the kernel acted.
             let kernelPage = try inject(["lab", "exec", "-n", lab, "--", "grep -m1 'Kernel code' /proc/iomem"])
-            let start = UInt64(kernelPage.trimmingCharacters(in: .whitespaces).split(separator: "-").first ?? "", radix: 16) ?? 0
-            let busy = try TestSupport.inject(["run", "mce", "via=hwpoison", "addr=0x\(String(start, radix: 16))", "--yes", "--lab", lab],
-                                              environment: Self.environment)
+            let start =
+                UInt64(kernelPage.trimmingCharacters(in: .whitespaces).split(separator: "-").first ?? "", radix: 16)
+                ?? 0
+            let busy = try TestSupport.inject(
+                ["run", "mce", "via=hwpoison", "addr=0x\(String(start, radix: 16))", "--yes", "--lab", lab],
+                environment: Self.environment)
             #expect(busy.status == 1 && busy.stderr.contains("the kernel received this trigger"), "\(busy.stderr)")
         }
     }
 
-    @Test(arguments: LabKernels.tested) func firmwareFirstRecordsThroughThePolledAndTheNMISource(kernel: String) async throws {
+    @Test(arguments: LabKernels.tested) func firmwareFirstRecordsThroughThePolledAndTheNMISource(kernel: String)
+        async throws
+    {
         try await withLab("e2e-ghes", kernel: kernel) { lab in
             let layout = FirmwareLayout.lab
             let polled = try #require(layout.sources.first { $0.notification == .polled })
             let nmi = try #require(layout.sources.first { $0.notification == .nmi })
             // The HEST read from the guest, as probe shows it.
             let probe = try inject(["probe", "--lab", lab])
-            #expect(probe.contains("source \(polled.id): GHES, notified by polled") && probe.contains("source \(nmi.id): GHES, notified by NMI"))
+            #expect(
+                probe.contains("source \(polled.id): GHES, notified by polled")
+                    && probe.contains("source \(nmi.id): GHES, notified by NMI"))
 
             // `inject watch` streams what the kernel records while another process injects.
             let watch = Process()
@@ -132,37 +153,65 @@ struct LabTests {
 
             // A memory error aimed at a DIMM location, through the polled source: the block is
             // found through the HEST's status address register.
-            try inject(["run", "ghes", "source=\(polled.id)", "address=0x2000", "node=1", "module=3", "rank=2", "row=100",
-                        "column=7", "fru_text=DIMM_A1", "--lab", lab])
+            try inject([
+                "run", "ghes", "source=\(polled.id)", "address=0x2000", "node=1", "module=3", "rank=2", "row=100",
+                "column=7", "fru_text=DIMM_A1", "--lab", lab,
+            ])
             let watched = String(decoding: stream.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             watch.waitUntilExit()
-            let events = watched.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let events = watched.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
             // The mce backend decodes its own event through the ABI (bank and severity from the status word).
-            #expect(events.contains { ($0["event"] as? String) == "mce_record" && (($0["decoded"] as? [String: String])?["bank"]) == "255"
-                        && (($0["decoded"] as? [String: String])?["severity"]) == "corrected" && ($0["decodedBy"] as? String) == "mce" },
-                    "watch saw no decoded bank-255 record:\n\(watched)")
-            #expect(events.contains { (($0["fields"] as? [String: String])?["message"] ?? "").contains("physical_address: 0x0000000000002000") })
-            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "fru_text: DIMM_A1",
-                                     "physical_address: 0x0000000000002000", "node:1 module:3 rank:2 row:100 column:7"])
-            let decoded = try inject(["decode", "cper", "--lab", lab, "--at", "0x\(String(polled.blockAddress, radix: 16))"])
+            #expect(
+                events.contains {
+                    ($0["event"] as? String) == "mce_record" && (($0["decoded"] as? [String: String])?["bank"]) == "255"
+                        && (($0["decoded"] as? [String: String])?["severity"]) == "corrected"
+                        && ($0["decodedBy"] as? String) == "mce"
+                },
+                "watch saw no decoded bank-255 record:\n\(watched)")
+            #expect(
+                events.contains {
+                    (($0["fields"] as? [String: String])?["message"] ?? "").contains(
+                        "physical_address: 0x0000000000002000")
+                })
+            _ = try waitForLog(
+                lab,
+                [
+                    "Generic Hardware Error Source: \(polled.id)", "fru_text: DIMM_A1",
+                    "physical_address: 0x0000000000002000", "node:1 module:3 rank:2 row:100 column:7",
+                ])
+            let decoded = try inject([
+                "decode", "cper", "--lab", lab, "--at", "0x\(String(polled.blockAddress, radix: 16))",
+            ])
             #expect(decoded.contains("physical_address: 0x0000000000002000"), "\(decoded)")
 
             // A processor error through the NMI source: the nmi backend raises the NMI.
-            try inject(["run", "ghes", "source=\(nmi.id)", "section=processor", "address=0x5000", "level=2", "--lab", lab])
-            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(nmi.id)", "section_type: general processor error",
-                                     "target_address: 0x0000000000005000", "level: 2"])
+            try inject([
+                "run", "ghes", "source=\(nmi.id)", "section=processor", "address=0x5000", "level=2", "--lab", lab,
+            ])
+            _ = try waitForLog(
+                lab,
+                [
+                    "Generic Hardware Error Source: \(nmi.id)", "section_type: general processor error",
+                    "target_address: 0x0000000000005000", "level: 2",
+                ])
         }
     }
 
-    @Test(arguments: LabKernels.tested) func aCampaignOfMachineChecksAndGHESRecordsIsVerifiedAndJournaled(kernel: String) async throws {
+    @Test(arguments: LabKernels.tested) func aCampaignOfMachineChecksAndGHESRecordsIsVerifiedAndJournaled(
+        kernel: String
+    ) async throws {
         try await withLab("e2e-campaign", kernel: kernel) { lab in
             let directory = try TestSupport.temporaryDirectory("inject-campaign")
             defer { TestSupport.remove(directory) }
             let journal = directory.appendingPathComponent("journal.jsonl").path
             let junit = directory.appendingPathComponent("junit.xml").path
-            let scenario = TestSupport.packageRoot.appendingPathComponent("Examples/campaigns/corrected-storm.json").path
-            let result = try TestSupport.inject(["campaign", scenario, "--lab", lab, "--junit", junit, "--json"],
-                                                environment: Self.environment.merging(["INJECT_JOURNAL": journal]) { $1 })
+            let scenario = TestSupport.packageRoot.appendingPathComponent("Examples/campaigns/corrected-storm.json")
+                .path
+            let result = try TestSupport.inject(
+                ["campaign", scenario, "--lab", lab, "--junit", junit, "--json"],
+                environment: Self.environment.merging(["INJECT_JOURNAL": journal]) { $1 })
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             let steps = try #require(report?["steps"] as? [[String: Any]])
@@ -173,7 +222,8 @@ struct LabTests {
             #expect(steps.map { $0["expectedEvents"] as? Int } == [1000, 100])
             let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
             #expect(lines.filter { $0.contains("\"kind\":\"intent\"") }.count == 1100)
-            #expect(lines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 1100)
+            #expect(
+                lines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 1100)
             let xml = try String(contentsOfFile: junit, encoding: .utf8)
             #expect(xml.contains("tests=\"2\" failures=\"0\"") && xml.contains("name=\"GHES memory\""), "\(xml)")
 
@@ -182,19 +232,26 @@ struct LabTests {
             // limit under TCG, which loses records from about 1,000 per second).
             let big = directory.appendingPathComponent("big.json").path
             try """
-                { "name": "ten thousand", "seed": 11, "steps": [ { "name": "corrected", "backend": "mce", "count": 10000, "rate": 500,
-                  "parameters": { "severity": "corrected", "bank": "choice 1|2|3", "addr": "random 0x100000..0x10000000 align 0x1000" } } ] }
-                """.write(toFile: big, atomically: true, encoding: .utf8)
+            { "name": "ten thousand", "seed": 11, "steps": [ { "name": "corrected", "backend": "mce", "count": 10000, "rate": 500,
+              "parameters": { "severity": "corrected", "bank": "choice 1|2|3", "addr": "random 0x100000..0x10000000 align 0x1000" } } ] }
+            """.write(toFile: big, atomically: true, encoding: .utf8)
             let bigJournal = directory.appendingPathComponent("big.jsonl").path
-            let tenThousand = try TestSupport.inject(["campaign", big, "--lab", lab, "--json"],
-                                                     environment: Self.environment.merging(["INJECT_JOURNAL": bigJournal]) { $1 })
+            let tenThousand = try TestSupport.inject(
+                ["campaign", big, "--lab", lab, "--json"],
+                environment: Self.environment.merging(["INJECT_JOURNAL": bigJournal]) { $1 })
             #expect(tenThousand.status == 0, "\(tenThousand.stdout)\(tenThousand.stderr)")
-            let bigStep = try #require(((try JSONSerialization.jsonObject(with: Data(tenThousand.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])?.first)
-            #expect(bigStep["injected"] as? Int == 10000 && bigStep["seenEvents"] as? Int == 10000 && bigStep["expectedEvents"] as? Int == 10000, "\(bigStep)")
+            let bigStep = try #require(
+                ((try JSONSerialization.jsonObject(with: Data(tenThousand.stdout.utf8)) as? [String: Any])?["steps"]
+                    as? [[String: Any]])?.first)
+            #expect(
+                bigStep["injected"] as? Int == 10000 && bigStep["seenEvents"] as? Int == 10000
+                    && bigStep["expectedEvents"] as? Int == 10000, "\(bigStep)")
             #expect((bigStep["batches"] as? Int ?? 0) >= 20 && bigStep["kernelDropped"] == nil, "\(bigStep)")
             let bigLines = try String(contentsOfFile: bigJournal, encoding: .utf8).split(separator: "\n")
             #expect(bigLines.filter { $0.contains("\"kind\":\"intent\"") }.count == 10000)
-            #expect(bigLines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count == 10000)
+            #expect(
+                bigLines.filter { $0.contains("\"kind\":\"outcome\"") && $0.contains("\"outcome\":\"ok\"") }.count
+                    == 10000)
         }
     }
 
@@ -202,11 +259,14 @@ struct LabTests {
         try await withLab("e2e-nmi", kernel: kernel) { lab in
             // The feature matrix: probe rows, and each backend's default injection verified.
             let coverage = try TestSupport.inject(["coverage", "--run", "--lab", lab], environment: Self.environment)
-            for row in ["mce      default injection  PASS", "nmi      default injection  PASS", "ghes     default injection  PASS",
-                        "nmi      irq-debugfs        N/A    missing: the kernel lacks GENERIC_IRQ_DEBUGFS"] {
+            for row in [
+                "mce      default injection  PASS", "nmi      default injection  PASS",
+                "ghes     default injection  PASS",
+                "nmi      irq-debugfs        N/A    missing: the kernel lacks GENERIC_IRQ_DEBUGFS",
+            ] {
                 #expect(coverage.stdout.contains(row), "coverage lacks '\(row)':\n\(coverage.stdout)")
             }
-            let before = try nmiCount(lab)    // coverage raised one NMI itself
+            let before = try nmiCount(lab)  // coverage raised one NMI itself
             let nmi = try inject(["run", "nmi", "signal=nmi", "via=qemu", "--verify", "--lab", lab])
             #expect(nmi.contains("verified: 1 of 1 expected kernel events"), "\(nmi)")
             #expect(try nmiCount(lab) == before + 1)
@@ -217,12 +277,20 @@ struct LabTests {
             #expect(try nmiCount(lab) == before + 2)
             let diag = try TestSupport.inject(["run", "nmi", "via=ipmi", "--lab", lab], environment: Self.environment)
             #expect(diag.status == 1 && diag.stderr.contains("completion code 0xd5"), "\(diag.stderr)")
-            #expect(try guest(lab, "ipmitool -I open mc watchdog get").contains("Stopped"), "the BMC watchdog was left running")
+            #expect(
+                try guest(lab, "ipmitool -I open mc watchdog get").contains("Stopped"),
+                "the BMC watchdog was left running")
 
-            let sciBefore = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
+            let sciBefore =
+                Int(
+                    try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first
+                        ?? "") ?? -1
             try inject(["run", "nmi", "signal=sci", "via=qemu", "--lab", lab])
             usleep(1_000_000)
-            let sciAfter = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
+            let sciAfter =
+                Int(
+                    try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").split(whereSeparator: \.isWhitespace).first
+                        ?? "") ?? -1
             #expect(sciAfter > sciBefore, "SCI count \(sciBefore) -> \(sciAfter)")
             // The power button is an SCI too (a fixed event, no GPE method).
             let button = try inject(["run", "nmi", "signal=sci", "method=powerbutton", "--verify", "--lab", lab])
@@ -237,7 +305,9 @@ struct LabTests {
     @Test(arguments: LabKernels.tested) func pcieErrorsThroughQEMUAerInjectAndFirmware(kernel: String) async throws {
         try await withLab("e2e-aer", kernel: kernel) { lab in
             let probe = try inject(["probe", "aer", "--lab", lab])
-            #expect(probe.contains("0000:01:00.0") && probe.contains("QEMU id ep0") && probe.contains("native AER"), "\(probe)")
+            #expect(
+                probe.contains("0000:01:00.0") && probe.contains("QEMU id ep0") && probe.contains("native AER"),
+                "\(probe)")
             func counter(_ device: String, _ file: String, _ key: String) throws -> Int {
                 let text = try guest(lab, "cat /sys/bus/pci/devices/\(device)/\(file)")
                 for line in text.split(separator: "\n") {
@@ -249,39 +319,63 @@ struct LabTests {
             // QEMU's path first: once aer_inject has injected below a root port, the kernel reads
             // that port's AER registers from aer_inject's copy, not from QEMU's device.
             // Uncorrectable needs --yes; refused, nothing reaches the device.
-            let refused = try TestSupport.inject(["run", "aer", "device=ep1", "severity=nonfatal", "--lab", lab], environment: Self.environment)
+            let refused = try TestSupport.inject(
+                ["run", "aer", "device=ep1", "severity=nonfatal", "--lab", lab], environment: Self.environment)
             #expect(refused.status != 0 && refused.stderr.contains("--yes"), "\(refused.stderr)")
             #expect(try counter("0000:02:00.0", "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL") == 0)
             // Non-fatal through QEMU's monitor, with a TLP header.
-            let qemu = try inject(["run", "aer", "device=ep1", "error=POISON_TLP", "header=0x40000001,0x0100000f,0xfe000000,0", "--yes", "--verify", "--lab", lab])
-            #expect(qemu.contains("pcie_aer_inject_error ep1 0x00001000") && qemu.contains("verified: 6 of 6"), "\(qemu)")
+            let qemu = try inject([
+                "run", "aer", "device=ep1", "error=POISON_TLP", "header=0x40000001,0x0100000f,0xfe000000,0", "--yes",
+                "--verify", "--lab", lab,
+            ])
+            #expect(
+                qemu.contains("pcie_aer_inject_error ep1 0x00001000") && qemu.contains("verified: 6 of 6"), "\(qemu)")
             #expect(try counter("0000:02:00.0", "aer_dev_nonfatal", "TLP") == 1)
             // Fatal, on a root port (whose registers the kernel reads after a fatal error).
             let fatal = try inject(["run", "aer", "device=rp1", "error=DLP", "--yes", "--verify", "--lab", lab])
-            #expect(fatal.contains("pcie_aer_inject_error rp1 0x00000010") && !fatal.contains("MISSING") && fatal.contains("verified:"), "\(fatal)")
+            #expect(
+                fatal.contains("pcie_aer_inject_error rp1 0x00000010") && !fatal.contains("MISSING")
+                    && fatal.contains("verified:"), "\(fatal)")
             #expect(try counter("0000:00:05.0", "aer_dev_fatal", "DLP") == 1)
 
             // Correctable, on auto: the kernel's aer_inject (QEMU 7.2 drops correctable messages).
             let corrected = try inject(["run", "aer", "device=ep0", "error=RCVR", "--verify", "--lab", lab])
-            #expect(corrected.contains("device /dev/aer_inject <- 32 bytes") && corrected.contains("verified: 6 of 6"), "\(corrected)")
-            #expect(try counter("0000:01:00.0", "aer_dev_correctable", "RxErr") == 1 && counter("0000:01:00.0", "aer_dev_correctable", "TOTAL_ERR_COR") == 1)
+            #expect(
+                corrected.contains("device /dev/aer_inject <- 32 bytes") && corrected.contains("verified: 6 of 6"),
+                "\(corrected)")
+            #expect(
+                try counter("0000:01:00.0", "aer_dev_correctable", "RxErr") == 1
+                    && counter("0000:01:00.0", "aer_dev_correctable", "TOTAL_ERR_COR") == 1)
             #expect(try counter("0000:02:00.0", "aer_dev_correctable", "TOTAL_ERR_COR") == 0)
             #expect(try guest(lab, "dmesg").contains("0000:01:00.0:    [ 0] RxErr"))
             // Non-fatal through the kernel's aer_inject, from an aer-inject file as the tool reads it.
             let directory = try TestSupport.temporaryDirectory()
             defer { TestSupport.remove(directory) }
             let file = directory.appendingPathComponent("nonfatal")
-            try "# aer-inject's own syntax\nAER\nPCI_ID 0000:01:00.0\nUNCOR_STATUS COMP_ABORT\nHEADER_LOG 0 1 2 3\n".write(to: file, atomically: true, encoding: .utf8)
-            let fromFile = try inject(["run", "aer", "file=\(file.path)", "via=aer-inject", "--yes", "--verify", "--lab", lab])
-            #expect(fromFile.contains("device /dev/aer_inject") && fromFile.contains("verified: 6 of 6") && fromFile.contains("Completer Abort"), "\(fromFile)")
-            #expect(try counter("0000:01:00.0", "aer_dev_nonfatal", "CmpltAbrt") == 1 && counter("0000:01:00.0", "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL") == 1)
+            try "# aer-inject's own syntax\nAER\nPCI_ID 0000:01:00.0\nUNCOR_STATUS COMP_ABORT\nHEADER_LOG 0 1 2 3\n"
+                .write(to: file, atomically: true, encoding: .utf8)
+            let fromFile = try inject([
+                "run", "aer", "file=\(file.path)", "via=aer-inject", "--yes", "--verify", "--lab", lab,
+            ])
+            #expect(
+                fromFile.contains("device /dev/aer_inject") && fromFile.contains("verified: 6 of 6")
+                    && fromFile.contains("Completer Abort"), "\(fromFile)")
+            #expect(
+                try counter("0000:01:00.0", "aer_dev_nonfatal", "CmpltAbrt") == 1
+                    && counter("0000:01:00.0", "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL") == 1)
             // Both paths log the header as given: QEMU's words are byte-swapped to land the same.
             let headers = try guest(lab, "dmesg | grep 'TLP Header:'")
-            #expect(headers.contains("TLP Header: 40000001 0100000f fe000000 00000000") && headers.contains("TLP Header: 00000000 00000001 00000002 00000003"), "\(headers)")
+            #expect(
+                headers.contains("TLP Header: 40000001 0100000f fe000000 00000000")
+                    && headers.contains("TLP Header: 00000000 00000001 00000002 00000003"), "\(headers)")
 
             // Firmware first: a CPER PCIe record through the GHES backend names the device.
-            let firmware = try inject(["run", "aer", "device=ep0", "error=BAD_TLP", "via=ghes", "--verify", "--lab", lab])
-            #expect(firmware.contains("seen     dmesg device_id: 0000:01:00.0") && !firmware.contains("MISSING"), "\(firmware)")
+            let firmware = try inject([
+                "run", "aer", "device=ep0", "error=BAD_TLP", "via=ghes", "--verify", "--lab", lab,
+            ])
+            #expect(
+                firmware.contains("seen     dmesg device_id: 0000:01:00.0") && !firmware.contains("MISSING"),
+                "\(firmware)")
             #expect(try counter("0000:01:00.0", "aer_dev_correctable", "BadTLP") == 1)
         }
     }
@@ -294,45 +388,76 @@ struct LabTests {
     func cxlEventsPoisonAndProtocolErrorsOnQEMU10() async throws {
         try await withLab("e2e-cxl", kernel: KernelSpec.defaultSpelling, ["--with", "cxl"]) { lab in
             let status = try inject(["lab", "status", "-n", lab])
-            #expect(status.contains("QEMU emulator version 10") && status.contains(" mem0 ") && status.contains("Internal Errors unmasked"), "\(status)")
+            #expect(
+                status.contains("QEMU emulator version 10") && status.contains(" mem0 ")
+                    && status.contains("Internal Errors unmasked"), "\(status)")
             let probe = try inject(["probe", "cxl", "--lab", lab])
             #expect(probe.contains("mem0") && probe.contains("QEMU /machine/peripheral/\(LabCXL.deviceID)"), "\(probe)")
-            for (request, traced) in [(["event=general-media", "dpa=0x2000", "channel=1", "rank=2", "log=warning"], "cxl_general_media: memdev=mem0"),
-                                      (["event=dram", "dpa=0x3000", "bank=4", "row=5"], "cxl_dram: memdev=mem0"),
-                                      (["event=memory-module", "log=failure", "temperature=70"], "cxl_memory_module: memdev=mem0"),
-                                      (["event=poison", "dpa=0x4000"], "trace_type=List"),
-                                      (["event=clear-poison", "dpa=0x4000"], "trace_type=Clear"),
-                                      (["event=correctable", "error=mem-data-ecc"], "cxl_aer_correctable_error: memdev=mem0")] {
+            for (request, traced) in [
+                (
+                    ["event=general-media", "dpa=0x2000", "channel=1", "rank=2", "log=warning"],
+                    "cxl_general_media: memdev=mem0"
+                ),
+                (["event=dram", "dpa=0x3000", "bank=4", "row=5"], "cxl_dram: memdev=mem0"),
+                (["event=memory-module", "log=failure", "temperature=70"], "cxl_memory_module: memdev=mem0"),
+                (["event=poison", "dpa=0x4000"], "trace_type=List"),
+                (["event=clear-poison", "dpa=0x4000"], "trace_type=Clear"),
+                (["event=correctable", "error=mem-data-ecc"], "cxl_aer_correctable_error: memdev=mem0"),
+            ] {
                 let output = try inject(["run", "cxl"] + request + ["--verify", "--lab", lab])
                 #expect(output.contains(traced) && !output.contains("MISSING"), "\(request): \(output)")
             }
             let media = try inject(["run", "cxl", "event=general-media", "dpa=0x6000", "--verify", "--lab", lab])
             #expect(media.contains("dpa=6000"), "\(media)")
             // Firmware first: a CPER CXL component event through the GHES source reaches cxl_pci.
-            let firmware = try inject(["run", "cxl", "event=dram", "via=ghes", "dpa=0x7000", "bank=4", "row=5", "log=warning", "--verify", "--lab", lab])
-            #expect(firmware.contains("section_type: CXL DRAM Event") && firmware.contains("cxl_dram: memdev=mem0") && !firmware.contains("MISSING"), "\(firmware)")
+            let firmware = try inject([
+                "run", "cxl", "event=dram", "via=ghes", "dpa=0x7000", "bank=4", "row=5", "log=warning", "--verify",
+                "--lab", lab,
+            ])
+            #expect(
+                firmware.contains("section_type: CXL DRAM Event") && firmware.contains("cxl_dram: memdev=mem0")
+                    && !firmware.contains("MISSING"), "\(firmware)")
             // Firmware first: a CPER CXL protocol error section, printed with the device and its RAS
             // registers (uncorrectable: the kernel prints at most two corrected records in 5 s, and
             // the DRAM record above and the ghes check below are corrected ones).
-            let protocolRecord = try inject(["run", "cxl", "event=uncorrectable", "error=internal", "via=ghes", "--yes", "--verify", "--lab", lab])
-            #expect(protocolRecord.contains("section_type: CXL Protocol Error") && protocolRecord.contains("cxl_ras_uncor_status: 0x00004000")
+            let protocolRecord = try inject([
+                "run", "cxl", "event=uncorrectable", "error=internal", "via=ghes", "--yes", "--verify", "--lab", lab,
+            ])
+            #expect(
+                protocolRecord.contains("section_type: CXL Protocol Error")
+                    && protocolRecord.contains("cxl_ras_uncor_status: 0x00004000")
                     && !protocolRecord.contains("MISSING"), "\(protocolRecord)")
             // EINJ's CXL types: the kernel's einj asks the lab's firmware, which sets the error in the
             // device below the named port; the device reports it natively.
-            for (error, status) in [("mem-data-ecc", "Memory Data ECC Error"), ("cache-data-ecc", "Cache Data ECC Error")] {
-                let einj = try inject(["run", "cxl", "event=correctable", "error=\(error)", "via=einj", "--verify", "--lab", lab])
-                #expect(einj.contains("einj/param4 = \"0xc0000\"") && einj.contains("status: '\(status)'") && einj.contains("verified: 2 of 2"), "\(einj)")
+            for (error, status) in [
+                ("mem-data-ecc", "Memory Data ECC Error"), ("cache-data-ecc", "Cache Data ECC Error"),
+            ] {
+                let einj = try inject([
+                    "run", "cxl", "event=correctable", "error=\(error)", "via=einj", "--verify", "--lab", lab,
+                ])
+                #expect(
+                    einj.contains("einj/param4 = \"0xc0000\"") && einj.contains("status: '\(status)'")
+                        && einj.contains("verified: 2 of 2"), "\(einj)")
             }
-            #expect(try inject(["lab", "status", "-n", lab]).contains("delivered CXL.cache correctable cache-data-ecc below 0000:0c:00.0"))
+            #expect(
+                try inject(["lab", "status", "-n", lab]).contains(
+                    "delivered CXL.cache correctable cache-data-ecc below 0000:0c:00.0"))
             // QEMU 10 delivers a correctable AER message (7.2 dropped it).
             let aer = try inject(["run", "aer", "device=ep0", "error=RCVR", "via=qemu", "--verify", "--lab", lab])
             #expect(aer.contains("pcie_aer_inject_error -c ep0") && aer.contains("verified: 7 of 7"), "\(aer)")
             // The rest of the lab on QEMU 10.
-            #expect(try inject(["run", "mce", "severity=corrected", "--verify", "--lab", lab]).contains("verified: 2 of 2"))
-            #expect(!(try inject(["run", "ghes", "source=0", "address=0x2000", "--verify", "--lab", lab]).contains("MISSING")))
+            #expect(
+                try inject(["run", "mce", "severity=corrected", "--verify", "--lab", lab]).contains("verified: 2 of 2"))
+            #expect(
+                !(try inject(["run", "ghes", "source=0", "address=0x2000", "--verify", "--lab", lab]).contains(
+                    "MISSING")))
             #expect(try inject(["run", "nmi", "signal=sci", "--verify", "--lab", lab]).contains("verified: 2 of 2"))
-            let fatal = try inject(["run", "cxl", "event=uncorrectable", "error=mem-data-ecc", "--yes", "--verify", "--lab", lab])
-            #expect(fatal.contains("cxl_aer_uncorrectable_error: memdev=mem0") && fatal.contains("verified: 1 of 1"), "\(fatal)")
+            let fatal = try inject([
+                "run", "cxl", "event=uncorrectable", "error=mem-data-ecc", "--yes", "--verify", "--lab", lab,
+            ])
+            #expect(
+                fatal.contains("cxl_aer_uncorrectable_error: memdev=mem0") && fatal.contains("verified: 1 of 1"),
+                "\(fatal)")
         }
     }
 
@@ -342,15 +467,27 @@ struct LabTests {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let file = directory.appendingPathComponent("corrected")
-        try Data("# two corrected machine checks\nCPU 0 BANK 1\nSTATUS CORRECTED\nADDR 0xabcd\n#\nCPU 1 BANK 2\nSTATUS CORRECTED\nADDR 0x1234\n".utf8).write(to: file)
+        try Data(
+            "# two corrected machine checks\nCPU 0 BANK 1\nSTATUS CORRECTED\nADDR 0xabcd\n#\nCPU 1 BANK 2\nSTATUS CORRECTED\nADDR 0x1234\n"
+                .utf8
+        ).write(to: file)
         try await withLab("e2e-mcefile", kernel: LabKernels.tested.first!, ["--cpus", "2"]) { lab in
             let journalFile = directory.appendingPathComponent("journal.jsonl").path
-            let run = try inject(["run", "mce", "file=\(file.path)", "--verify", "--journal", journalFile, "--lab", lab])
+            let run = try inject([
+                "run", "mce", "file=\(file.path)", "--verify", "--journal", journalFile, "--lab", lab,
+            ])
             #expect(run.contains("verified: 2 of 2 expected kernel events"), "\(run)")
-            _ = try waitForLog(lab, ["CPU 0: Machine Check: 0 Bank 1: 9400000000000000", "CPU 1: Machine Check: 0 Bank 2: 9400000000000000",
-                                     "ADDR abcd", "ADDR 1234"])
+            _ = try waitForLog(
+                lab,
+                [
+                    "CPU 0: Machine Check: 0 Bank 1: 9400000000000000",
+                    "CPU 1: Machine Check: 0 Bank 2: 9400000000000000",
+                    "ADDR abcd", "ADDR 1234",
+                ])
             let journal = try inject(["journal", "--journal", journalFile, "--json"])
-            #expect(journal.contains("file=\(file.path)") && !journal.contains("STATUS CORRECTED"), "the journal names the file, not its text")
+            #expect(
+                journal.contains("file=\(file.path)") && !journal.contains("STATUS CORRECTED"),
+                "the journal names the file, not its text")
         }
     }
 
@@ -364,57 +501,93 @@ struct LabTests {
         try await withLab("e2e-panic", kernel: LabKernels.tested.first!) { lab in
             // expect=sigbus: a victim started in the guest gives the request its page; the
             // action-optional machine check takes the page, and the victim's next read kills it.
-            let sigbus = try inject(["run", "mce", "via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x8c", "expect=sigbus", "--verify", "--yes", "--lab", lab])
-            #expect(sigbus.contains("MCE: Killing inject-victim:") && sigbus.contains("due to hardware memory corruption fault at 10000000000"), "\(sigbus)")
-            #expect(sigbus.contains("recovery action for dirty LRU page: Recovered") && sigbus.contains("verified: 4 of 4"), "\(sigbus)")
+            let sigbus = try inject([
+                "run", "mce", "via=qemu", "severity=srao", "mca_code=0xc0", "misc=0x8c", "expect=sigbus", "--verify",
+                "--yes", "--lab", lab,
+            ])
+            #expect(
+                sigbus.contains("MCE: Killing inject-victim:")
+                    && sigbus.contains("due to hardware memory corruption fault at 10000000000"), "\(sigbus)")
+            #expect(
+                sigbus.contains("recovery action for dirty LRU page: Recovered") && sigbus.contains("verified: 4 of 4"),
+                "\(sigbus)")
             // Killed (a zombie until the guest's init reaps it), not left running.
-            let alive = try guest(lab, "for p in $(pgrep -x inject-victim); do grep -q '^State:.*Z' /proc/$p/status || echo alive $p; done; echo checked")
+            let alive = try guest(
+                lab,
+                "for p in $(pgrep -x inject-victim); do grep -q '^State:.*Z' /proc/$p/status || echo alive $p; done; echo checked"
+            )
             #expect(alive.contains("checked") && !alive.contains("alive"), "no victim is left running: \(alive)")
 
             // expect=recovered: the kernel's memory-failure handling of that page says Recovered.
             let free = "0x" + String(try freePage(lab, from: 0x6000), radix: 16)
-            let recovered = try inject(["run", "mce", "via=hwpoison", "pfn=\(free)", "expect=recovered", "--verify", "--yes", "--lab", lab])
-            #expect(recovered.contains("seen     trace ras:memory_failure_event pfn=\(free) result=Recovered"), "\(recovered)")
+            let recovered = try inject([
+                "run", "mce", "via=hwpoison", "pfn=\(free)", "expect=recovered", "--verify", "--yes", "--lab", lab,
+            ])
+            #expect(
+                recovered.contains("seen     trace ras:memory_failure_event pfn=\(free) result=Recovered"),
+                "\(recovered)")
 
             let pfn = try freePage(lab, from: 0x7000)
             let cases = [
-                ("1-srao/data/srao_mem_scrub", "# expect: offlined\nCPU 0 BANK 2\nSTATUS UNCORRECTED SRAO 0xc0\nMCGSTATUS RIPV MCIP\nADDR 0x\(String(pfn << 12, radix: 16))\nMISC 0x8c\n"),
+                (
+                    "1-srao/data/srao_mem_scrub",
+                    "# expect: offlined\nCPU 0 BANK 2\nSTATUS UNCORRECTED SRAO 0xc0\nMCGSTATUS RIPV MCIP\nADDR 0x\(String(pfn << 12, radix: 16))\nMISC 0x8c\n"
+                ),
                 ("2-fatal/data/fatal", "# expect: panic:machine check\nCPU 0 BANK 1\nSTATUS FATAL\nRIP 12343434\n"),
                 ("3-after/data/corrected", "CPU 0 BANK 3\nSTATUS CORRECTED\nADDR 0x5678\n"),
             ]
             for (name, text) in cases {
                 let file = directory.appendingPathComponent("soft-inj/\(name)")
-                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(text.utf8).write(to: file)
             }
             let scenario = directory.appendingPathComponent("campaign.json")
-            try Data(#"{"name": "soft-inj", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "expect": "logged", "parameters": {"via": "qemu"}}]}"#.utf8)
-                .write(to: scenario)
-            let journal = directory.appendingPathComponent("journal.jsonl").path, junit = directory.appendingPathComponent("junit.xml").path
-            let run = try inject(["campaign", scenario.path, "--yes", "--junit", junit, "--journal", journal, "--lab", lab])
+            try Data(
+                #"{"name": "soft-inj", "steps": [{"backend": "mce", "cases": "soft-inj/*/data", "expect": "logged", "parameters": {"via": "qemu"}}]}"#
+                    .utf8
+            )
+            .write(to: scenario)
+            let journal = directory.appendingPathComponent("journal.jsonl").path
+            let junit = directory.appendingPathComponent("junit.xml").path
+            let run = try inject([
+                "campaign", scenario.path, "--yes", "--junit", junit, "--journal", journal, "--lab", lab,
+            ])
             #expect(run.components(separatedBy: "PASS").count - 1 == 3, "\(run)")
 
             // The guest that ran the first two cases is gone: the report and the journal keep the evidence.
             let report = try String(contentsOfFile: junit, encoding: .utf8)
             for (name, _) in cases { #expect(report.contains("name=\"soft-inj/\(name)\""), "\(report)") }
             #expect(report.contains("failures=\"0\""), "\(report)")
-            #expect(report.contains("outcome kernel panic with &apos;machine check&apos;: seen (Kernel panic - not syncing: Fatal")
-                    || report.contains("outcome kernel panic with 'machine check': seen (Kernel panic - not syncing: Fatal"), "\(report)")
+            #expect(
+                report.contains(
+                    "outcome kernel panic with &apos;machine check&apos;: seen (Kernel panic - not syncing: Fatal")
+                    || report.contains(
+                        "outcome kernel panic with 'machine check': seen (Kernel panic - not syncing: Fatal"),
+                "\(report)")
             #expect(report.contains("outcome no kernel panic: seen"), "\(report)")
 
             let records = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
                 .map { try JSONDecoder().decode(JournalRecord.self, from: Data($0.utf8)) }
             #expect(records.map(\.kind) == [.intent, .outcome, .intent, .outcome, .intent, .outcome], "\(records)")
             #expect(records.filter { $0.kind == .outcome }.map(\.outcome) == [.ok, .ok, .ok], "\(records)")
-            #expect(records.map(\.expect) == ["offlined", "offlined", "panic:machine check", "panic:machine check", "logged", "logged"])
+            #expect(
+                records.map(\.expect) == [
+                    "offlined", "offlined", "panic:machine check", "panic:machine check", "logged", "logged",
+                ])
             let fatal = records[3]
-            #expect(fatal.panic?.hasPrefix("Kernel panic - not syncing: Fatal") == true && fatal.restarted == true, "\(fatal)")
+            #expect(
+                fatal.panic?.hasPrefix("Kernel panic - not syncing: Fatal") == true && fatal.restarted == true,
+                "\(fatal)")
 
-            let status = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            let status = try JSONDecoder().decode(
+                [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
             #expect(status.first?.panics == 1 && status.first?.restarts == 1, "\(status)")
             #expect(status.first?.runState == "running")
             let kept = try #require(status.first?.lastPanicConsole)
-            #expect(try String(contentsOfFile: kept, encoding: .utf8).contains("Machine Check Exception"), "the console of the run that ended is kept")
+            #expect(
+                try String(contentsOfFile: kept, encoding: .utf8).contains("Machine Check Exception"),
+                "the console of the run that ended is kept")
         }
     }
 
@@ -422,12 +595,17 @@ struct LabTests {
     @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
     func edacCountersMoveOnExactlyTheDIMMNamed() async throws {
         try await withLab("e2e-edac", kernel: KernelSpec.defaultSpelling) { lab in
-            let status = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
-            #expect(status.first?.edacCounters == true && status.first?.edac?.contains("ghes_edac") == true, "\(status)")
+            let status = try JSONDecoder().decode(
+                [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            #expect(
+                status.first?.edacCounters == true && status.first?.edac?.contains("ghes_edac") == true, "\(status)")
             let probe = try inject(["probe", "edac", "--lab", lab])
-            for label in ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"] { #expect(probe.contains("'\(label)'"), "\(probe)") }
+            for label in ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"] {
+                #expect(probe.contains("'\(label)'"), "\(probe)")
+            }
             func counts() throws -> [Int] {
-                try guest(lab, "cat /sys/devices/system/edac/mc/mc0/dimm[0-3]/dimm_ce_count").split(separator: "\n").compactMap { Int($0) }
+                try guest(lab, "cat /sys/devices/system/edac/mc/mc0/dimm[0-3]/dimm_ce_count").split(separator: "\n")
+                    .compactMap { Int($0) }
             }
             #expect(try counts() == [0, 0, 0, 0])
             let run = try inject(["run", "edac", "dimm=DIMM_B1", "count=3", "--verify", "--lab", lab])
@@ -438,7 +616,8 @@ struct LabTests {
             let byAddress = try inject(["run", "edac", "address=0x9000000", "--verify", "--lab", lab])
             #expect(byAddress.contains("label=\"P0_CH_A DIMM_A2\""), "\(byAddress)")
             #expect(try counts() == [0, 1, 3, 0])
-            let mc = try guest(lab, "cat /sys/devices/system/edac/mc/mc0/ce_count /sys/devices/system/edac/mc/mc0/ce_noinfo_count")
+            let mc = try guest(
+                lab, "cat /sys/devices/system/edac/mc/mc0/ce_count /sys/devices/system/edac/mc/mc0/ce_noinfo_count")
             #expect(mc.split(separator: "\n").compactMap { Int($0) } == [4, 0], "\(mc)")
         }
     }
@@ -448,17 +627,29 @@ struct LabTests {
     @Test(.enabled(if: LabKernels.tested.contains("stock")))
     func edacOnTheStockKernelIsRefusedWithTheReasonAndGHESStillReports() async throws {
         try await withLab("e2e-edac", kernel: "stock") { lab in
-            let status = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
-            #expect(status.first?.edacCounters == false && status.first?.edac?.contains("part of ghes.c") == true, "\(status)")
-            let refused = try TestSupport.inject(["run", "edac", "dimm=DIMM_A1", "--lab", lab], environment: Self.environment)
-            #expect(refused.status != 0 && refused.stderr.contains("no EDAC memory controller mc0 is registered")
+            let status = try JSONDecoder().decode(
+                [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            #expect(
+                status.first?.edacCounters == false && status.first?.edac?.contains("part of ghes.c") == true,
+                "\(status)")
+            let refused = try TestSupport.inject(
+                ["run", "edac", "dimm=DIMM_A1", "--lab", lab], environment: Self.environment)
+            #expect(
+                refused.status != 0 && refused.stderr.contains("no EDAC memory controller mc0 is registered")
                     && refused.stderr.contains("--kernel bookworm-backports"), "\(refused.stderr)")
             let polled = try #require(FirmwareLayout.lab.sources.first { $0.notification == .polled })
             // Without a controller the plan expects the GHES report (with the DIMM's location) and no counter.
-            try inject(["run", "edac", "via=ghes", "source=\(polled.id)", "address=0x3000", "node=0", "card=1", "module=2", "rank=1",
-                        "--verify", "--lab", lab])
-            _ = try waitForLog(lab, ["Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000",
-                                     "node:0 card:1 module:2 rank:1"])
+            try inject([
+                "run", "edac", "via=ghes", "source=\(polled.id)", "address=0x3000", "node=0", "card=1", "module=2",
+                "rank=1",
+                "--verify", "--lab", lab,
+            ])
+            _ = try waitForLog(
+                lab,
+                [
+                    "Generic Hardware Error Source: \(polled.id)", "physical_address: 0x0000000000003000",
+                    "node:0 card:1 module:2 rank:1",
+                ])
         }
     }
 
@@ -468,39 +659,63 @@ struct LabTests {
             #expect(try guest(lab, "dmesg").contains("EINJ: Error INJection is initialized."))
             // The platform offers what this lab was told to, and the plugin refuses the rest.
             let offered = try guest(lab, "cat /sys/kernel/debug/apei/einj/available_error_type")
-            #expect(offered.split(separator: "\n").map { $0.prefix(10) } == ["0x00000001", "0x00000008", "0x00000010", "0x00000080"], "\(offered)")
-            let pcieCorrected = try TestSupport.inject(["run", "ghes", "via=einj", "section=pcie", "bus=0", "--lab", lab], environment: Self.environment)
-            #expect(pcieCorrected.status == 3 && pcieCorrected.stderr.contains("not offered by this platform"), "\(pcieCorrected.stderr)")
+            #expect(
+                offered.split(separator: "\n").map { $0.prefix(10) } == [
+                    "0x00000001", "0x00000008", "0x00000010", "0x00000080",
+                ], "\(offered)")
+            let pcieCorrected = try TestSupport.inject(
+                ["run", "ghes", "via=einj", "section=pcie", "bus=0", "--lab", lab], environment: Self.environment)
+            #expect(
+                pcieCorrected.status == 3 && pcieCorrected.stderr.contains("not offered by this platform"),
+                "\(pcieCorrected.stderr)")
 
             // Corrected memory, and a processor error on CPU 0: each reported by the polled source.
             try inject(["run", "ghes", "via=einj", "address=0x3456000", "--verify", "--lab", lab])
             try inject(["run", "ghes", "via=einj", "section=processor", "param3=0", "--verify", "--lab", lab])
             // Uncorrected memory on a free page ends in memory_failure of that page; a PCIe error names the device.
             let page = try freePage(lab, from: 0x8000)
-            try inject(["run", "ghes", "via=einj", "severity=recoverable", "address=0x\(String(page << 12, radix: 16))", "--yes", "--verify", "--lab", lab])
-            try inject(["run", "ghes", "via=einj", "section=pcie", "severity=recoverable", "bus=0", "pcie_device=3", "--yes", "--verify", "--lab", lab])
+            try inject([
+                "run", "ghes", "via=einj", "severity=recoverable", "address=0x\(String(page << 12, radix: 16))",
+                "--yes", "--verify", "--lab", lab,
+            ])
+            try inject([
+                "run", "ghes", "via=einj", "section=pcie", "severity=recoverable", "bus=0", "pcie_device=3", "--yes",
+                "--verify", "--lab", lab,
+            ])
 
             // An address outside RAM fails the write with EINVAL, and nothing is reported.
             let before = try guest(lab, "dmesg | grep -c 'Hardware error from APEI' || true")
-            let outside = try TestSupport.inject(["run", "ghes", "via=einj", "address=0x7ff00000000", "--lab", lab], environment: Self.environment)
+            let outside = try TestSupport.inject(
+                ["run", "ghes", "via=einj", "address=0x7ff00000000", "--lab", lab], environment: Self.environment)
             #expect(outside.status == 1 && outside.stderr.contains("Invalid argument"), "\(outside.stderr)")
             // The firmware refuses a CPU that does not exist (6.1 reports any refusal as EBUSY).
-            let refused = try TestSupport.inject(["run", "ghes", "via=einj", "section=processor", "param3=5", "--lab", lab], environment: Self.environment)
+            let refused = try TestSupport.inject(
+                ["run", "ghes", "via=einj", "section=processor", "param3=5", "--lab", lab],
+                environment: Self.environment)
             #expect(refused.status == 1, "\(refused.stderr)")
-            #expect(try inject(["lab", "status", "-n", lab]).contains("last: refused: APIC ID 5 is not one of the 1 CPU(s)"))
+            #expect(
+                try inject(["lab", "status", "-n", lab]).contains("last: refused: APIC ID 5 is not one of the 1 CPU(s)")
+            )
             usleep(1_000_000)
-            #expect(try guest(lab, "dmesg | grep -c 'Hardware error from APEI' || true") == before, "a refused injection was reported")
+            #expect(
+                try guest(lab, "dmesg | grep -c 'Hardware error from APEI' || true") == before,
+                "a refused injection was reported")
 
             // notrigger: held until the trigger table's doorbell rings, by hand as a script would.
-            sleep(5)    // the kernel prints 2 corrected records per 5 s
-            try guest(lab, "cd /sys/kernel/debug/apei/einj && echo 0x8 > error_type && echo 0x2 > flags && echo 0x4444000 > param1 "
-                      + "&& echo 0xfffffffffffff000 > param2 && echo 1 > notrigger && echo 1 > error_inject")
+            sleep(5)  // the kernel prints 2 corrected records per 5 s
+            try guest(
+                lab,
+                "cd /sys/kernel/debug/apei/einj && echo 0x8 > error_type && echo 0x2 > flags && echo 0x4444000 > param1 "
+                    + "&& echo 0xfffffffffffff000 > param2 && echo 1 > notrigger && echo 1 > error_inject")
             usleep(1_500_000)
-            #expect(!(try guest(lab, "dmesg")).contains("physical_address: 0x0000000004444000"), "reported before its trigger")
+            #expect(
+                !(try guest(lab, "dmesg")).contains("physical_address: 0x0000000004444000"),
+                "reported before its trigger")
             #expect(try inject(["lab", "status", "-n", lab]).contains("one waiting for its trigger"))
             try guest(lab, "busybox devmem 0x100F2000 64 1")
             _ = try waitForLog(lab, ["physical_address: 0x0000000004444000"])
-            #expect(try inject(["lab", "status", "-n", lab]).contains("5 accepted, 1 refused, 5 delivered"), "the counts")
+            #expect(
+                try inject(["lab", "status", "-n", lab]).contains("5 accepted, 1 refused, 5 delivered"), "the counts")
         }
     }
 
@@ -511,18 +726,33 @@ struct LabTests {
             let sci = try #require(FirmwareLayout.lab.sources.first { $0.notification == .sci })
             #expect(try guest(lab, "dmesg").contains("ACPI: Table Upgrade: override [DSDT"))
             #expect(try guest(lab, "ls /sys/bus/acpi/drivers/hardware_error_device").contains("PNP0C33:00"))
-            #expect(try inject(["probe", "ghes", "--lab", lab]).contains("notified by SCI, status address register 0x\(String(sci.registerAddress, radix: 16)): can be raised"))
-            let before = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            #expect(
+                try inject(["probe", "ghes", "--lab", lab]).contains(
+                    "notified by SCI, status address register 0x\(String(sci.registerAddress, radix: 16)): can be raised"
+                ))
+            let before =
+                Int(
+                    try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(
+                        in: .whitespacesAndNewlines)) ?? -1
             try inject(["run", "ghes", "source=\(sci.id)", "address=0x2345000", "--verify", "--lab", lab])
-            _ = try waitForLog(lab, ["Hardware error from APEI Generic Hardware Error Source: \(sci.id)", "physical_address: 0x0000000002345000"])
-            let after = Int(try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            _ = try waitForLog(
+                lab,
+                [
+                    "Hardware error from APEI Generic Hardware Error Source: \(sci.id)",
+                    "physical_address: 0x0000000002345000",
+                ])
+            let after =
+                Int(
+                    try guest(lab, "cat /sys/firmware/acpi/interrupts/sci").trimmingCharacters(
+                        in: .whitespacesAndNewlines)) ?? -1
             #expect(after > before, "SCI count \(before) -> \(after)")
 
             // 20 in a row, each counted by its bank-255 machine check (the printed report is rate-limited).
             let directory = try TestSupport.temporaryDirectory()
             defer { TestSupport.remove(directory) }
             let scenario = directory.appendingPathComponent("sci.json")
-            try #"{"name": "sci", "steps": [{"name": "SCI records", "backend": "ghes", "count": 20, "verify": "count", "parameters": {"source": "\#(sci.id)", "address": "random 0x1000000..0x2000000 align 0x1000"}}]}"#
+            try
+                #"{"name": "sci", "steps": [{"name": "SCI records", "backend": "ghes", "count": 20, "verify": "count", "parameters": {"source": "\#(sci.id)", "address": "random 0x1000000..0x2000000 align 0x1000"}}]}"#
                 .write(to: scenario, atomically: true, encoding: .utf8)
             let campaign = try inject(["campaign", scenario.path, "--json", "--lab", lab])
             let report = try JSONSerialization.jsonObject(with: Data(campaign.utf8)) as? [String: Any]
@@ -531,7 +761,10 @@ struct LabTests {
 
             // The trigger leaves no device behind.
             sleep(3)
-            #expect(try guest(lab, "grep -l 0x100e /sys/bus/pci/devices/*/device || true").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+            #expect(
+                try guest(lab, "grep -l 0x100e /sys/bus/pci/devices/*/device || true").trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                ).isEmpty)
         }
     }
 
@@ -541,12 +774,17 @@ struct LabTests {
     @Test(arguments: LabKernels.tested) func rasdaemonStartedByTheLabRecordsAMachineCheck(kernel: String) async throws {
         try await withLab("e2e-rasd", kernel: kernel, ["--with", "rasdaemon"]) { lab in
             struct Report: Decodable {
-                struct Status: Decodable { var pid: Int?; var bufferPercent: Int?; var rows: [String: Int] }
+                struct Status: Decodable {
+                    var pid: Int?
+                    var bufferPercent: Int?
+                    var rows: [String: Int]
+                }
                 var running: Bool
                 var status: Status
             }
             func status() throws -> Report {
-                try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "status", "-n", lab, "--json"]).utf8))
+                try JSONDecoder().decode(
+                    Report.self, from: Data(try inject(["lab", "rasdaemon", "status", "-n", lab, "--json"]).utf8))
             }
             let before = try status()
             #expect(before.running && before.status.bufferPercent == 0, "\(before)")
@@ -567,7 +805,9 @@ struct LabTests {
             try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
             for _ in 0..<270 where watch.isRunning {
                 let text = output.text
-                if text.contains("\"event\":\"mce_record\"") && text.contains("\"event\":\"rasdaemon:mce_record\"") { break }
+                if text.contains("\"event\":\"mce_record\"") && text.contains("\"event\":\"rasdaemon:mce_record\"") {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
             if watch.isRunning { watch.terminate() }
@@ -585,42 +825,73 @@ struct LabTests {
             }
             #expect(rows == 1, "rasdaemon recorded the machine check")
             // --verify looks the event up in rasdaemon's database too.
-            let verified = try TestSupport.inject(["run", "mce", "cpu=0", "bank=2", "--verify", "--lab", lab], environment: Self.environment)
+            let verified = try TestSupport.inject(
+                ["run", "mce", "cpu=0", "bank=2", "--verify", "--lab", lab], environment: Self.environment)
             #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
-            #expect(verified.stdout.contains("seen     consumer rasdaemon mce_record row") && verified.stdout.contains("MEMORY CONTROLLER RD_CHANNELunspecified_ERR Transaction: Memory read error"), "\(verified.stdout)")
+            #expect(
+                verified.stdout.contains("seen     consumer rasdaemon mce_record row")
+                    && verified.stdout.contains(
+                        "MEMORY CONTROLLER RD_CHANNELunspecified_ERR Transaction: Memory read error"),
+                "\(verified.stdout)")
             #expect(verified.stdout.contains("the consumer (rasdaemon) recorded 1 of 1"), "\(verified.stdout)")
             // A firmware-first memory record reaches rasdaemon too (the kernel turns a corrected
             // GHES memory error into a machine-check record, bank 255).
-            let ghes = try TestSupport.inject(["run", "ghes", "source=0", "address=0x5000", "--verify", "--lab", lab], environment: Self.environment)
-            #expect(ghes.status == 0 && ghes.stdout.contains("seen     consumer rasdaemon mce_record row"), "\(ghes.stdout)\(ghes.stderr)")
+            let ghes = try TestSupport.inject(
+                ["run", "ghes", "source=0", "address=0x5000", "--verify", "--lab", lab], environment: Self.environment)
+            #expect(
+                ghes.status == 0 && ghes.stdout.contains("seen     consumer rasdaemon mce_record row"),
+                "\(ghes.stdout)\(ghes.stderr)")
             // A campaign counts what the kernel emitted and what rasdaemon recorded, separately.
             let directory = try TestSupport.temporaryDirectory("inject-rasd")
             defer { TestSupport.remove(directory) }
             let scenario = directory.appendingPathComponent("storm.json")
-            try #"{"name": "consumer storm", "seed": 3, "steps": [{"name": "corrected MCE", "backend": "mce", "count": 20, "rate": 50, "parameters": {"cpu": "0", "bank": "choice 1|2|3|4"}}]}"#
+            try
+                #"{"name": "consumer storm", "seed": 3, "steps": [{"name": "corrected MCE", "backend": "mce", "count": 20, "rate": 50, "parameters": {"cpu": "0", "bank": "choice 1|2|3|4"}}]}"#
                 .write(to: scenario, atomically: true, encoding: .utf8)
             let junit = directory.appendingPathComponent("junit.xml").path
-            let campaign = try TestSupport.inject(["campaign", scenario.path, "--lab", lab, "--junit", junit, "--json"], environment: Self.environment)
+            let campaign = try TestSupport.inject(
+                ["campaign", scenario.path, "--lab", lab, "--junit", junit, "--json"], environment: Self.environment)
             #expect(campaign.status == 0, "\(campaign.stdout)\(campaign.stderr)")
-            let steps = ((try? JSONSerialization.jsonObject(with: Data(campaign.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]]) ?? []
-            #expect(steps.first?["seenEvents"] as? Int == 20 && steps.first?["consumerExpected"] as? Int == 20 && steps.first?["consumerSeen"] as? Int == 20, "\(steps)")
+            let steps =
+                ((try? JSONSerialization.jsonObject(with: Data(campaign.stdout.utf8)) as? [String: Any])?["steps"]
+                    as? [[String: Any]]) ?? []
+            #expect(
+                steps.first?["seenEvents"] as? Int == 20 && steps.first?["consumerExpected"] as? Int == 20
+                    && steps.first?["consumerSeen"] as? Int == 20, "\(steps)")
             let xml = (try? String(contentsOfFile: junit, encoding: .utf8)) ?? ""
-            #expect(xml.contains("<property name=\"kernel_seen\" value=\"20\"/>") && xml.contains("<property name=\"consumer_seen\" value=\"20\"/>"), "\(xml)")
+            #expect(
+                xml.contains("<property name=\"kernel_seen\" value=\"20\"/>")
+                    && xml.contains("<property name=\"consumer_seen\" value=\"20\"/>"), "\(xml)")
             // The pitfall on purpose: rasdaemon started with its instance's buffer_percent at 50.
             _ = try inject(["lab", "rasdaemon", "stop", "-n", lab])
-            try guest(lab, "echo 50 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent; (setsid rasdaemon -f -r > /var/lib/rasdaemon/rasdaemon.log 2>&1 &); sleep 2")
-            let missed = try TestSupport.inject(["run", "mce", "cpu=0", "bank=3", "--verify", "--verify-timeout", "3", "--lab", lab], environment: Self.environment)
+            try guest(
+                lab,
+                "echo 50 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent; (setsid rasdaemon -f -r > /var/lib/rasdaemon/rasdaemon.log 2>&1 &); sleep 2"
+            )
+            let missed = try TestSupport.inject(
+                ["run", "mce", "cpu=0", "bank=3", "--verify", "--verify-timeout", "3", "--lab", lab],
+                environment: Self.environment)
             #expect(missed.status == 5, "the kernel saw it, the consumer did not: \(missed.stdout)\(missed.stderr)")
             #expect(missed.stdout.contains("seen     trace mce:mce_record bank=3"), "\(missed.stdout)")
-            #expect(missed.stdout.contains("MISSING  consumer rasdaemon mce_record row") && missed.stdout.contains("buffer_percent 50"), "\(missed.stdout)")
+            #expect(
+                missed.stdout.contains("MISSING  consumer rasdaemon mce_record row")
+                    && missed.stdout.contains("buffer_percent 50"), "\(missed.stdout)")
             // doctor names the pitfall and its fix, and what rasdaemon does not record.
             let doctor = try TestSupport.inject(["doctor", "--lab", lab], environment: Self.environment)
-            #expect(doctor.stdout.contains("rasdaemon buffer_percent") && doctor.stdout.contains("50: rasdaemon is woken only when")
-                    && doctor.stdout.contains("echo 0 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent"), "\(doctor.stdout)")
-            #expect(doctor.stdout.contains("does not record") && doctor.stdout.contains("ras:memory_failure_event"), "\(doctor.stdout)")
+            #expect(
+                doctor.stdout.contains("rasdaemon buffer_percent")
+                    && doctor.stdout.contains("50: rasdaemon is woken only when")
+                    && doctor.stdout.contains("echo 0 > /sys/kernel/tracing/instances/rasdaemon/buffer_percent"),
+                "\(doctor.stdout)")
+            #expect(
+                doctor.stdout.contains("does not record") && doctor.stdout.contains("ras:memory_failure_event"),
+                "\(doctor.stdout)")
             let probe = try inject(["probe", "--lab", lab])
-            #expect(probe.contains("consumer:") && probe.contains("rasdaemon buffer_percent") && probe.contains("50: rasdaemon is woken only when"), "\(probe)")
-            let stopped = try JSONDecoder().decode(Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
+            #expect(
+                probe.contains("consumer:") && probe.contains("rasdaemon buffer_percent")
+                    && probe.contains("50: rasdaemon is woken only when"), "\(probe)")
+            let stopped = try JSONDecoder().decode(
+                Report.self, from: Data(try inject(["lab", "rasdaemon", "stop", "-n", lab, "--json"]).utf8))
             #expect(!stopped.running && stopped.status.rows["mce_record"] == 23, "\(stopped)")
         }
     }
@@ -629,9 +900,12 @@ struct LabTests {
     @Test func twoLabsOnDifferentKernelsRunSideBySideAndStayApart() async throws {
         try await withLab("e2e-left", kernel: LabKernels.tested.first!) { left in
             try await withLab("e2e-right", kernel: LabKernels.tested.last!) { right in
-                let records = try JSONDecoder().decode([LabRecord].self, from: Data(try inject(["lab", "status", "--json"]).utf8))
-                let kernels = Dictionary(records.map { ($0.name, $0.kernelSpec ?? "") }, uniquingKeysWith: { a, _ in a })
-                #expect(kernels[left] == LabKernels.tested.first && kernels[right] == LabKernels.tested.last, "\(kernels)")
+                let records = try JSONDecoder().decode(
+                    [LabRecord].self, from: Data(try inject(["lab", "status", "--json"]).utf8))
+                let kernels = Dictionary(
+                    records.map { ($0.name, $0.kernelSpec ?? "") }, uniquingKeysWith: { a, _ in a })
+                #expect(
+                    kernels[left] == LabKernels.tested.first && kernels[right] == LabKernels.tested.last, "\(kernels)")
                 let rightBefore = try nmiCount(right)
                 let leftBefore = try nmiCount(left)
                 try inject(["run", "nmi", "--lab", left])
@@ -644,14 +918,20 @@ struct LabTests {
     /// One lab per kernel, one column each: what the kernel changes stands out.
     @Test(.enabled(if: LabKernels.tested.count >= 2)) func coverageComparesKernelsInOneLabEach() throws {
         struct Column: Decodable {
-            struct Row: Decodable { var backend: String; var path: String; var state: String; var reason: String }
+            struct Row: Decodable {
+                var backend: String
+                var path: String
+                var state: String
+                var reason: String
+            }
             var kernel: String
             var release: String?
             var rows: [Row]
             var error: String?
         }
         let kernels = Array(LabKernels.tested.prefix(2))
-        let result = try TestSupport.inject(["coverage", "--run", "--kernel", kernels.joined(separator: ","), "--json"], environment: Self.environment)
+        let result = try TestSupport.inject(
+            ["coverage", "--run", "--kernel", kernels.joined(separator: ","), "--json"], environment: Self.environment)
         let columns = try JSONDecoder().decode([Column].self, from: Data(result.stdout.utf8))
         #expect(columns.map(\.kernel) == kernels && columns.allSatisfy { $0.error == nil }, "\(result.stderr)")
         func state(_ column: Column, _ backend: String, _ path: String) -> String? {
@@ -661,9 +941,13 @@ struct LabTests {
             #expect(state(column, "mce", "default injection") == "PASS", "\(column.kernel): \(column.rows)")
             #expect(state(column, "ghes", "default injection") == "PASS", "\(column.kernel): \(column.rows)")
         }
-        if let edac = columns.firstIndex(where: { $0.kernel == KernelSpec.defaultSpelling }), let stock = columns.firstIndex(where: { $0.kernel == "stock" }) {
+        if let edac = columns.firstIndex(where: { $0.kernel == KernelSpec.defaultSpelling }),
+            let stock = columns.firstIndex(where: { $0.kernel == "stock" })
+        {
             #expect(state(columns[edac], "edac", "ghes") == "READY" && state(columns[stock], "edac", "ghes") == "N/A")
-            #expect(state(columns[edac], "edac", "mc0/dimm3") == "READY" && state(columns[stock], "edac", "mc0/dimm3") == nil)
+            #expect(
+                state(columns[edac], "edac", "mc0/dimm3") == "READY"
+                    && state(columns[stock], "edac", "mc0/dimm3") == nil)
         }
         let left = try TestSupport.run("/usr/bin/pgrep", ["-f", "inject-lab-coverage-"])
         #expect(left.stdout.isEmpty, "a coverage lab was left running: \(left.stdout)")
@@ -679,7 +963,9 @@ struct LabTests {
         #expect(result.stdout.contains("seen     trace mce:mce_record bank=1 status=0x940000000000009f"))
         #expect(result.stdout.contains("seen     dmesg physical_address: 0x0000000000003000"))
         // The default kernel counts the EDAC error on the DIMM that holds 0x3000, and on no other.
-        #expect(result.stdout.contains("dimm0/dimm_ce_count +1 exactly") && result.stdout.contains("dimm1/dimm_ce_count unchanged"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("dimm0/dimm_ce_count +1 exactly")
+                && result.stdout.contains("dimm1/dimm_ce_count unchanged"), "\(result.stdout)")
         #expect(!result.stdout.contains("MISSING"))
         #expect(result.stdout.contains("lab e2e-demo: stopped, files removed."))
     }
@@ -689,8 +975,16 @@ struct LabTests {
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    func append(_ chunk: Data) { lock.lock(); data.append(chunk); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.unlock()
+    }
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 /// The guest kernels the lab tests run on: `INJECT_TEST_LAB_KERNELS` (comma-separated `--kernel`
@@ -698,7 +992,10 @@ final class OutputCollector: @unchecked Sendable {
 /// stock Debian kernel (6.1 on bookworm).
 enum LabKernels {
     static let tested: [String] = {
-        let list = ProcessInfo.processInfo.environment["INJECT_TEST_LAB_KERNELS"].map { $0.split(separator: ",").map(String.init) } ?? []
+        let list =
+            ProcessInfo.processInfo.environment["INJECT_TEST_LAB_KERNELS"].map {
+                $0.split(separator: ",").map(String.init)
+            } ?? []
         return list.isEmpty ? [KernelSpec.defaultSpelling, "stock"] : list
     }()
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FirmwareFormats
 
 /// EINJ tables and structures: built and parsed by one code, with the kernel's own checks.
@@ -12,8 +13,8 @@ import Testing
         #expect(bytes.count == 48 + 2 * 32)
         #expect(ACPITableHeader.isChecksumValid(bytes))
         #expect(Array(bytes[36..<40]) == [48, 0, 0, 0] && Array(bytes[44..<48]) == [2, 0, 0, 0])
-        #expect(bytes[48] == 5 && bytes[49] == 3)             // action, instruction
-        #expect(Array(bytes[52..<56]) == [0, 64, 0, 4])      // SystemMemory, 64 bits, qword
+        #expect(bytes[48] == 5 && bytes[49] == 3)  // action, instruction
+        #expect(Array(bytes[52..<56]) == [0, 64, 0, 4])  // SystemMemory, 64 bits, qword
         let parsed = try EINJ(parsing: bytes)
         #expect(parsed.entries == table.entries)
         // The entry count must match the length, as einj_check_table insists.
@@ -24,17 +25,21 @@ import Testing
     }
 
     @Test func triggerTablesAndParametersRoundTrip() throws {
-        let trigger = EINJ.TriggerTable(entries: [.init(.triggerError, .writeRegisterValue, .memory(0x100F_2000), value: 1)])
+        let trigger = EINJ.TriggerTable(entries: [
+            .init(.triggerError, .writeRegisterValue, .memory(0x100F_2000), value: 1)
+        ])
         let bytes = trigger.encoded()
-        #expect(bytes.count == 16 + 32 && Array(bytes[0..<4]) == [16, 0, 0, 0] && Array(bytes[8..<12]) == [48, 0, 0, 0])
+        #expect(
+            bytes.count == 16 + 32 && Array(bytes[0..<4]) == [16, 0, 0, 0] && Array(bytes[8..<12]) == [48, 0, 0, 0])
         #expect(try EINJ.TriggerTable(parsing: bytes) == trigger)
         var tooBig = bytes
-        tooBig[9] = 0x20                                       // table_size 8240 > a page
+        tooBig[9] = 0x20  // table_size 8240 > a page
         #expect(throws: FormatError.self) { try EINJ.TriggerTable(parsing: tooBig) }
-        let parameters = EINJParameters(type: 0x8, flags: 0x2, memoryAddress: 0x3456000, memoryRange: 0xFFFF_FFFF_FFFF_F000)
+        let parameters = EINJParameters(
+            type: 0x8, flags: 0x2, memoryAddress: 0x3456000, memoryRange: 0xFFFF_FFFF_FFFF_F000)
         let encoded = parameters.encoded()
         #expect(encoded.count == EINJParameters.size)
-        #expect(Array(encoded[16..<24]) == [0, 0x60, 0x45, 0x03, 0, 0, 0, 0])   // memory_address at 16
+        #expect(Array(encoded[16..<24]) == [0, 0x60, 0x45, 0x03, 0, 0, 0, 0])  // memory_address at 16
         #expect(try EINJParameters(parsing: encoded) == parameters)
     }
 

@@ -4,13 +4,18 @@ import Testing
 /// SMBIOS memory devices and their mapped ranges: what the lab builds is what a backend reads back.
 @Suite struct SMBIOSTests {
     static let devices = [
-        SMBIOSMemoryDevice(handle: 0x1100, arrayHandle: 0x1000, sizeMiB: 128, deviceLocator: "DIMM_A1", bankLocator: "P0_CH_A"),
-        SMBIOSMemoryDevice(handle: 0x1101, arrayHandle: 0x1000, sizeMiB: 65536, deviceLocator: "DIMM_A2", bankLocator: ""),
+        SMBIOSMemoryDevice(
+            handle: 0x1100, arrayHandle: 0x1000, sizeMiB: 128, deviceLocator: "DIMM_A1", bankLocator: "P0_CH_A"),
+        SMBIOSMemoryDevice(
+            handle: 0x1101, arrayHandle: 0x1000, sizeMiB: 65536, deviceLocator: "DIMM_A2", bankLocator: ""),
     ]
     static let ranges = [
-        SMBIOSMemoryDeviceMappedAddress(handle: 0x1400, deviceHandle: 0x1100, arrayMappedAddressHandle: 0x1300, start: 0, end: 128 << 20),
+        SMBIOSMemoryDeviceMappedAddress(
+            handle: 0x1400, deviceHandle: 0x1100, arrayMappedAddressHandle: 0x1300, start: 0, end: 128 << 20),
         // Beyond 4 TiB the KiB fields overflow and the extended 64-bit ones carry the range.
-        SMBIOSMemoryDeviceMappedAddress(handle: 0x1401, deviceHandle: 0x1101, arrayMappedAddressHandle: 0x1300, start: 5 << 40, end: (5 << 40) + (64 << 30)),
+        SMBIOSMemoryDeviceMappedAddress(
+            handle: 0x1401, deviceHandle: 0x1101, arrayMappedAddressHandle: 0x1300, start: 5 << 40,
+            end: (5 << 40) + (64 << 30)),
     ]
 
     static func table(_ structures: [SMBIOSStructure]) -> [UInt8] {
@@ -23,7 +28,9 @@ import Testing
         #expect(parsed.map(\.type) == [17, 17, 20, 20, 127])
         #expect(parsed.compactMap(SMBIOSMemoryDevice.init) == Self.devices)
         #expect(parsed.compactMap(SMBIOSMemoryDeviceMappedAddress.init) == Self.ranges)
-        #expect(Self.devices.map(\.edacLabel) == ["P0_CH_A DIMM_A1", "DIMM_A2"], "ghes_edac's label: both locators, or the one that is set")
+        #expect(
+            Self.devices.map(\.edacLabel) == ["P0_CH_A DIMM_A1", "DIMM_A2"],
+            "ghes_edac's label: both locators, or the one that is set")
         #expect(parsed[0].encoded().count == 40 + "DIMM_A1".count + 1 + "P0_CH_A".count + 1 + 1)
         #expect(parsed[2].encoded().count == 35 + 2, "no strings: two NULs")
         #expect(Self.ranges[0].contains((128 << 20) - 1) && !Self.ranges[0].contains(128 << 20))

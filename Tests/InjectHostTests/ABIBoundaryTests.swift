@@ -1,15 +1,18 @@
 import Foundation
-import Testing
-import InjectTestSupport
 import InjectPluginABI
+import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 
 /// The ABI's forward-compatibility rules, against real plugins and real memory protection.
 @Suite("ABI boundary")
 struct ABIBoundaryTests {
     func registry(_ paths: [String]) -> Registry {
-        Registry(searchPath: PluginSearchPath(commandLine: paths, environment: nil, configured: [],
-                                              executableDirectory: nil, elevated: false))
+        Registry(
+            searchPath: PluginSearchPath(
+                commandLine: paths, environment: nil, configured: [],
+                executableDirectory: nil, elevated: false))
     }
 
     func build(_ directory: URL, _ name: String, _ defines: [String]) throws -> String {
@@ -19,9 +22,11 @@ struct ABIBoundaryTests {
     }
 
     func planner(_ registry: Registry) -> Planner {
-        Planner(registry: registry, sources: { assignments throws(ConfigurationError) in
-            try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        Planner(
+            registry: registry,
+            sources: { assignments throws(ConfigurationError) in
+                try ConfigurationSources(assignments: assignments, environment: [:], files: [])
+            }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
     }
 
     @Test func aPluginBuiltAgainstANewerHeaderLoadsAtTheHostsMinorAndItsLargerStructsAreRead() throws {
@@ -33,7 +38,10 @@ struct ABIBoundaryTests {
         let backend = try #require(registry.backends.first)
         #expect(backend.info.abi == "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)")
         let plan = try planner(registry).plan(InjectionRequest("future", ["level": 2]))
-        #expect(plan.steps.map { $0.action as? WriteAttributeStep } == [WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2")])
+        #expect(
+            plan.steps.map { $0.action as? WriteAttributeStep } == [
+                WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2")
+            ])
     }
 
     /// A struct of `size` bytes placed so that its last byte is the last readable one: reading
@@ -53,7 +61,9 @@ struct ABIBoundaryTests {
         step.struct_size = INJECT_STEP_SIZE_1_0
         step.kind = INJECT_STEP_SLEEP.rawValue
         step.microseconds = 5
-        let context = CallContext(mode: .plan, backend: "old", target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        let context = CallContext(
+            mode: .plan, backend: "old", target: InjectionTarget(root: "/nonexistent"),
+            files: AttributeFiles(root: "/nonexistent"))
         atTheEndOfAPage(step, size: Int(INJECT_STEP_SIZE_1_0)) { pointer in
             #expect(StepReader.add(pointer, to: context) == INJECT_OK.rawValue)
         }
@@ -62,8 +72,14 @@ struct ABIBoundaryTests {
     }
 
     @Test func a1_0DescriptorAtTheEndOfAGuardPageIsReadOnlyUpToItsSize() throws {
-        let name = strdup("guarded")!, version = strdup("1.0")!, summary = strdup("old plugin")!
-        defer { free(name); free(version); free(summary) }
+        let name = strdup("guarded")!
+        let version = strdup("1.0")!
+        let summary = strdup("old plugin")!
+        defer {
+            free(name)
+            free(version)
+            free(summary)
+        }
         var d = inject_plugin_descriptor()
         d.struct_size = INJECT_DESCRIPTOR_SIZE_1_0
         d.abi_major = UInt16(INJECT_ABI_MAJOR)
@@ -89,16 +105,20 @@ struct ABIBoundaryTests {
             _ = try planner(registry).plan(InjectionRequest("stale"))
             Issue.record("a plan through a stale handle was accepted")
         } catch {
-            #expect(error.description.contains("stale inject_call handle (from an earlier stale probe call"), "\(error)")
+            #expect(
+                error.description.contains("stale inject_call handle (from an earlier stale probe call"), "\(error)")
         }
     }
 
     @Test func notifyArgumentsOfABI1_2CarryAnyText() throws {
-        let names = [strdup("label"), strdup("level")], values = [strdup("two words"), strdup("3")]
+        let names = [strdup("label"), strdup("level")]
+        let values = [strdup("two words"), strdup("3")]
         defer { (names + values).forEach { free($0) } }
         let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0!)) }
         let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0!)) }
-        let context = CallContext(mode: .plan, backend: "caller", target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        let context = CallContext(
+            mode: .plan, backend: "caller", target: InjectionTarget(root: "/nonexistent"),
+            files: AttributeFiles(root: "/nonexistent"))
         let backend = strdup("fixture")!
         defer { free(backend) }
         namePointers.withUnsafeBufferPointer { n in
@@ -114,6 +134,11 @@ struct ABIBoundaryTests {
             }
         }
         #expect(context.violation == nil)
-        #expect(context.steps.map { $0.action as? NotifyStep } == [NotifyStep(backend: "fixture", assignments: [ParameterAssignment("label", "two words"), ParameterAssignment("level", "3")])])
+        #expect(
+            context.steps.map { $0.action as? NotifyStep } == [
+                NotifyStep(
+                    backend: "fixture",
+                    assignments: [ParameterAssignment("label", "two words"), ParameterAssignment("level", "3")])
+            ])
     }
 }

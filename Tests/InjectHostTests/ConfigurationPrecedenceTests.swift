@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 
 @Suite("Configuration precedence and validation")
@@ -19,15 +20,18 @@ struct ConfigurationPrecedenceTests {
         return (try #require(try ConfigurationFile.load(url.path)), directory)
     }
 
-    func resolve(_ arguments: [String], env: [String: String] = [:], files: [ConfigurationFile] = [],
-                 requireAll: Bool = false) throws -> [String: ResolvedParameter] {
+    func resolve(
+        _ arguments: [String], env: [String: String] = [:], files: [ConfigurationFile] = [],
+        requireAll: Bool = false
+    ) throws -> [String: ResolvedParameter] {
         let sources = try ConfigurationSources(arguments: arguments, environment: env, files: files)
         let resolved = try ParameterResolver(backend: "mce", schema: schema).resolve(sources, requireAll: requireAll)
         return Dictionary(uniqueKeysWithValues: resolved.map { ($0.spec.name, $0) })
     }
 
     @Test func commandLineBeatsEnvironmentBeatsFileBeatsDefault() throws {
-        let (file, directory) = try configFile(#"{"backends": {"mce": {"cpu": 3, "bank": 4, "status": "0x9c00000000000000"}}}"#)
+        let (file, directory) = try configFile(
+            #"{"backends": {"mce": {"cpu": 3, "bank": 4, "status": "0x9c00000000000000"}}}"#)
         defer { TestSupport.remove(directory) }
         let env = ["INJECT_MCE_CPU": "2", "INJECT_MCE_BANK": "5"]
         let all = try resolve(["cpu=1"], env: env, files: [file])
@@ -47,7 +51,10 @@ struct ConfigurationPrecedenceTests {
     @Test func anEarlierFileBeatsALaterOne() throws {
         let (user, d1) = try configFile(#"{"backends": {"mce": {"bank": 7}}}"#)
         let (system, d2) = try configFile(#"{"backends": {"mce": {"bank": 9, "cpu": 4}}}"#)
-        defer { TestSupport.remove(d1); TestSupport.remove(d2) }
+        defer {
+            TestSupport.remove(d1)
+            TestSupport.remove(d2)
+        }
         let all = try resolve([], files: [user, system])
         #expect(all["bank"]?.value?.number == 7)
         #expect(all["cpu"]?.value?.number == 4)
@@ -60,7 +67,8 @@ struct ConfigurationPrecedenceTests {
             Issue.record("bogus accepted")
         } catch let error as ConfigurationError {
             guard case .unknownParameter(_, "bogus", .commandLine, let valid) = error else {
-                Issue.record("wrong error \(error)"); return
+                Issue.record("wrong error \(error)")
+                return
             }
             #expect(valid == ["cpu", "bank", "status", "pfn"])
             #expect(error.description.contains("valid names: cpu, bank, status, pfn"))
@@ -111,7 +119,8 @@ struct ConfigurationPrecedenceTests {
             Issue.record("bnak accepted")
         } catch let error as ConfigurationError {
             guard case .unknownParameter("mce", "bnak", .configFile(file.path), _) = error else {
-                Issue.record("wrong error \(error)"); return
+                Issue.record("wrong error \(error)")
+                return
             }
         }
     }
@@ -121,8 +130,12 @@ struct ConfigurationPrecedenceTests {
         defer { TestSupport.remove(directory) }
         #expect(file.text(["backends", "mce", "status"]) == "18446744073709551615")
         #expect(file.text(["backends", "mce", "cpu"]) == "true")
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(Array(#"{"backends": {"mce": 3}}"#.utf8), path: "x.json") }
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(Array(#"{"plugin_path": "/opt"}"#.utf8), path: "x.json") }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.parse(Array(#"{"backends": {"mce": 3}}"#.utf8), path: "x.json")
+        }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.parse(Array(#"{"plugin_path": "/opt"}"#.utf8), path: "x.json")
+        }
     }
 
     @Test func pluginPathListsComeFromTheFile() throws {

@@ -2,14 +2,17 @@ import Foundation
 import InjectPluginABI
 import InjectTestSupport
 import Testing
+
 @testable import InjectHost
 
 /// ABI 1.5: backends declare what the kernel prints when it drops their records and where the
 /// consumer records their events; the host reads them only from descriptors that have them.
 @Suite struct DescriptorLossMarkerTests {
     /// A descriptor with `markers` and `tables`, of `size` and minor `minor`, handed to `body`.
-    func withDescriptor<T>(size: UInt32, minor: UInt16, markers: [(String, String)], tables: [(String, String)],
-                           _ body: (UnsafeRawPointer) throws -> T) rethrows -> T {
+    func withDescriptor<T>(
+        size: UInt32, minor: UInt16, markers: [(String, String)], tables: [(String, String)],
+        _ body: (UnsafeRawPointer) throws -> T
+    ) rethrows -> T {
         var strings: [UnsafeMutablePointer<CChar>] = []
         defer { strings.forEach { free($0) } }
         func c(_ text: String) -> UnsafePointer<CChar> {
@@ -17,8 +20,10 @@ import Testing
             strings.append(copy)
             return UnsafePointer(copy)
         }
-        var matches: [UnsafePointer<CChar>?] = markers.map { c($0.0) }, reasons: [UnsafePointer<CChar>?] = markers.map { c($0.1) }
-        var events: [UnsafePointer<CChar>?] = tables.map { c($0.0) }, names: [UnsafePointer<CChar>?] = tables.map { c($0.1) }
+        var matches: [UnsafePointer<CChar>?] = markers.map { c($0.0) }
+        var reasons: [UnsafePointer<CChar>?] = markers.map { c($0.1) }
+        var events: [UnsafePointer<CChar>?] = tables.map { c($0.0) }
+        var names: [UnsafePointer<CChar>?] = tables.map { c($0.1) }
         var d = inject_plugin_descriptor()
         d.struct_size = size
         d.abi_major = UInt16(INJECT_ABI_MAJOR)
@@ -45,8 +50,10 @@ import Testing
     }
 
     @Test func a1_5DescriptorDeclaresItsLossesAndTables() throws {
-        let info = try withDescriptor(size: INJECT_DESCRIPTOR_SIZE_1_5, minor: 5, markers: [("*pool full*", "the pool was full")],
-                                      tables: [("ras:mc_event", "mc_event")]) { try DescriptorReader.read($0, path: "/test/lossy.so") }
+        let info = try withDescriptor(
+            size: INJECT_DESCRIPTOR_SIZE_1_5, minor: 5, markers: [("*pool full*", "the pool was full")],
+            tables: [("ras:mc_event", "mc_event")]
+        ) { try DescriptorReader.read($0, path: "/test/lossy.so") }
         #expect(info.lossMarkers == [KernelLossMarker(match: "*pool full*", reason: "the pool was full")])
         #expect(info.consumerTables == ["ras:mc_event": "mc_event"])
     }
@@ -84,13 +91,17 @@ import Testing
     /// The shipped mce backend declares the kernel's pool-full message; its cache entry keeps it.
     @Test func theShippedBackendsDeclareTheirsAndTheCacheKeepsThem() throws {
         let plugin = TestSupport.productsDirectory.appendingPathComponent("libInjectMCE.so").path
-        let registry = Registry(searchPath: PluginSearchPath(commandLine: [plugin], environment: nil, configured: [], executableDirectory: nil),
-                                pins: PluginPins(digests: [:], requirePinned: false), scanning: .inProcess)
+        let registry = Registry(
+            searchPath: PluginSearchPath(
+                commandLine: [plugin], environment: nil, configured: [], executableDirectory: nil),
+            pins: PluginPins(digests: [:], requirePinned: false), scanning: .inProcess)
         let info = try registry.registered(named: "mce").info
         #expect(info.lossMarkers.map(\.match) == ["*pool full*"])
         #expect(info.consumerTables["mce:mce_record"] == "mce_record")
-        let entry = RegistryCache.Entry(path: plugin, key: PluginFileKey(device: 1, inode: 2, size: 3, modified: 4, changed: 5), info: info)
-        let decoded = RegistryCacheFormat.decode(RegistryCacheFormat.encode([RegistryCache.Section(host: "h", entries: [entry])]))
+        let entry = RegistryCache.Entry(
+            path: plugin, key: PluginFileKey(device: 1, inode: 2, size: 3, modified: 4, changed: 5), info: info)
+        let decoded = RegistryCacheFormat.decode(
+            RegistryCacheFormat.encode([RegistryCache.Section(host: "h", entries: [entry])]))
         #expect(decoded?.first?.entries.first?.info == info)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 
 /// The shipped plugins, loaded from their own .so files, planning and executing against a
@@ -22,7 +23,8 @@ struct DryRunTranscriptTests {
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: Self.mceFiles)
         let session = try session(root: root)
-        let plan = try session.plan(InjectionRequest("mce", words: ["severity=corrected", "cpu=0", "bank=1", "addr=0x1234000"]))
+        let plan = try session.plan(
+            InjectionRequest("mce", words: ["severity=corrected", "cpu=0", "bank=1", "addr=0x1234000"]))
         let text = PlanRenderer.render(plan, root: .init(root.path))
         let base = root.path + "/sys/kernel/debug/mce-inject/"
         let expected = [
@@ -34,7 +36,9 @@ struct DryRunTranscriptTests {
             "  6. write \(base)synd = \"0x0\"",
             "  7. write \(base)bank = \"1\"  [trigger]",
         ]
-        let stepLines = text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  ") && $0.contains(". write ") }
+        let stepLines = text.split(separator: "\n").map(String.init).filter {
+            $0.hasPrefix("  ") && $0.contains(". write ")
+        }
         #expect(stepLines == expected)
         #expect(text.contains("trace mce:mce_record bank=1 status=0x940000000000009f"))
         #expect(TestSupport.read(root, Self.mceFiles[2]) == "", "a dry run must not write")
@@ -43,7 +47,7 @@ struct DryRunTranscriptTests {
         #expect(results.count == 7)
         let written = try #require(TestSupport.read(root, "sys/kernel/debug/mce-inject/status"))
         let status = try #require(UInt64(written.dropFirst(2), radix: 16))
-        #expect(status & (1 << 63) != 0 && status & (1 << 60) != 0 && status & (1 << 58) != 0, "VAL, EN and ADDRV set") // VAL EN ADDRV
+        #expect(status & (1 << 63) != 0 && status & (1 << 60) != 0 && status & (1 << 58) != 0, "VAL, EN and ADDRV set")
         #expect(status & (1 << 61) == 0, "UC clear")
         #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/flags") == "sw\n")
         #expect(TestSupport.read(root, "sys/kernel/debug/mce-inject/bank") == "1")
@@ -84,27 +88,43 @@ struct DryRunTranscriptTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         let session = try session(root: root, qmp: "/nonexistent.sock")
-        let plan = try session.plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "address=0x2000", "notify=nmi"]))
+        let plan = try session.plan(
+            InjectionRequest("ghes", words: ["block_address=0x10000000", "address=0x2000", "notify=nmi"]))
         #expect(plan.steps.map(\.backend) == ["ghes", "ghes", "nmi"])
-        #expect(plan.steps[0].action as? WaitMemoryZeroStep == WaitMemoryZeroStep(address: 0x1000_0000, microseconds: 5_000_000), "the previous record must be consumed first")
-        guard let memory = plan.steps[1].action as? WriteMemoryStep, memory.address == 0x1000_0000 else { Issue.record("no memory step"); return }
+        #expect(
+            plan.steps[0].action as? WaitMemoryZeroStep
+                == WaitMemoryZeroStep(address: 0x1000_0000, microseconds: 5_000_000),
+            "the previous record must be consumed first")
+        guard let memory = plan.steps[1].action as? WriteMemoryStep, memory.address == 0x1000_0000 else {
+            Issue.record("no memory step")
+            return
+        }
         #expect(memory.bytes.count == 20 + 72 + 80)
         #expect(plan.steps[2].action as? QMPStep == QMPStep(command: "inject-nmi", arguments: nil))
         // The environment configures the routed backend too.
         let viaSysrq = try self.session(root: root, environment: ["INJECT_NMI_VIA": "sysrq"])
             .plan(InjectionRequest("ghes", words: ["block_address=0x10000000", "notify=nmi"]))
-        #expect(viaSysrq.steps[2].action as? WriteAttributeStep == WriteAttributeStep(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
+        #expect(
+            viaSysrq.steps[2].action as? WriteAttributeStep
+                == WriteAttributeStep(path: try TargetPath("proc/sysrq-trigger"), value: "l"))
     }
 
     @Test func probeReadsTheTargetThroughHostServices() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
-        try TestSupport.makeTree(root, files: Self.mceFiles + ["sys/devices/system/machinecheck/machinecheck0/bank0",
-                                                               "sys/devices/system/machinecheck/machinecheck0/bank1",
-                                                               "sys/devices/system/cpu/online", "proc/cpuinfo"])
-        try "0-3\n".write(to: root.appendingPathComponent("sys/devices/system/cpu/online"), atomically: true, encoding: .utf8)
-        try "processor\t: 0\nvendor_id\t: AuthenticAMD\n".write(to: root.appendingPathComponent("proc/cpuinfo"), atomically: true, encoding: .utf8)
-        let found = Dictionary(uniqueKeysWithValues: try session(root: root).probe(backend: "mce").map { ($0.name, $0) })
+        try TestSupport.makeTree(
+            root,
+            files: Self.mceFiles + [
+                "sys/devices/system/machinecheck/machinecheck0/bank0",
+                "sys/devices/system/machinecheck/machinecheck0/bank1",
+                "sys/devices/system/cpu/online", "proc/cpuinfo",
+            ])
+        try "0-3\n".write(
+            to: root.appendingPathComponent("sys/devices/system/cpu/online"), atomically: true, encoding: .utf8)
+        try "processor\t: 0\nvendor_id\t: AuthenticAMD\n".write(
+            to: root.appendingPathComponent("proc/cpuinfo"), atomically: true, encoding: .utf8)
+        let found = Dictionary(
+            uniqueKeysWithValues: try session(root: root).probe(backend: "mce").map { ($0.name, $0) })
         #expect(found["mce-inject"]?.available == true)
         #expect(found["cpus"]?.detail == "online 0-3")
         #expect(found["banks"]?.detail == "2 banks (0...1)")

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import InjectTestSupport
 import SystemPackage
+import Testing
+
 @testable import InjectHost
 
 /// Storms keep their attribute files open; where a target cannot, every write opens the file.
@@ -17,22 +18,29 @@ struct HeldFilesTests {
             beforeWrite()
             try inner.write(value, to: path, hint: hint)
         }
-        func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) { try inner.writeDevice(bytes, to: path, hint: hint) }
+        func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) {
+            try inner.writeDevice(bytes, to: path, hint: hint)
+        }
         func read(_ path: TargetPath) throws(TargetError) -> [UInt8] { try inner.read(path) }
-        func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] { try inner.list(path) }
+        func list(_ path: TargetPath) throws(TargetError) -> [(name: String, isDirectory: Bool)] {
+            try inner.list(path)
+        }
         func exists(_ path: String) -> Bool { inner.exists(path) }
         func makeDirectory(_ path: TargetPath) throws(TargetError) { try inner.makeDirectory(path) }
         func removeDirectory(_ path: TargetPath) throws(TargetError) { try inner.removeDirectory(path) }
     }
 
-    static let mceFiles = ["flags", "cpu", "status", "misc", "addr", "synd", "ipid", "bank"].map { "sys/kernel/debug/mce-inject/\($0)" }
+    static let mceFiles = ["flags", "cpu", "status", "misc", "addr", "synd", "ipid", "bank"].map {
+        "sys/kernel/debug/mce-inject/\($0)"
+    }
 
     func storm(held: Bool) async throws -> [String: String] {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: Self.mceFiles)
         // A longer value first, so that a shorter one written over it shows the offset-0 rewrite.
-        try "0xffffffffffffffffff".write(toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
+        try "0xffffffffffffffffff".write(
+            toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
         var options = InjectSession.Options(environment: [:])
         options.executableDirectory = TestSupport.productsDirectory.path
         options.target = InjectionTarget(root: .init(root.path))
@@ -81,18 +89,26 @@ struct HeldFilesTests {
             let root = try TestSupport.temporaryDirectory()
             defer { TestSupport.remove(root) }
             try TestSupport.makeTree(root, files: Self.mceFiles)
-            try "0xffffffffffffffffff".write(toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
+            try "0xffffffffffffffffff".write(
+                toFile: root.path + "/sys/kernel/debug/mce-inject/addr", atomically: true, encoding: .utf8)
             let session = try session(root)
-            let plans = try [0x5000, 0x6000, 0x7000].map { try session.plan(InjectionRequest("mce", ["addr": .number(UInt64($0)), "bank": 2])) }
+            let plans = try [0x5000, 0x6000, 0x7000].map {
+                try session.plan(InjectionRequest("mce", ["addr": .number(UInt64($0)), "bank": 2]))
+            }
             let batch = try #require(WriteBatch(plans, intervalMicroseconds: 0))
             let attributes = AttributeFiles(root: FilePath(root.path))
             let outcome = held ? try attributes.perform(batch) : batch.perform(on: OpenEveryTime(inner: attributes))
-            return (Dictionary(uniqueKeysWithValues: Self.mceFiles.map { ($0, TestSupport.read(root, $0) ?? "missing") }), outcome)
+            return (
+                Dictionary(uniqueKeysWithValues: Self.mceFiles.map { ($0, TestSupport.read(root, $0) ?? "missing") }),
+                outcome
+            )
         }
         let (heldFiles, held) = try run(held: true)
         let (reopenedFiles, reopened) = try run(held: false)
         #expect(heldFiles == reopenedFiles)
-        #expect(heldFiles["sys/kernel/debug/mce-inject/addr"]?.hasPrefix("0x7000") == true && heldFiles["sys/kernel/debug/mce-inject/bank"] == "2")
+        #expect(
+            heldFiles["sys/kernel/debug/mce-inject/addr"]?.hasPrefix("0x7000") == true
+                && heldFiles["sys/kernel/debug/mce-inject/bank"] == "2")
         #expect(held.completed == 3 && held.failure == nil && held.heldFiles == 7, "\(held)")
         #expect(reopened.completed == 3 && reopened.heldFiles == 0)
     }
@@ -100,9 +116,13 @@ struct HeldFilesTests {
     /// The agent's compact form carries any value (spaces, newlines, percent signs) and refuses a
     /// malformed batch; a missing file stops the batch at its injection, named.
     @Test func batchesTravelCompactlyAndStopAtTheFirstFailure() throws {
-        let batch = WriteBatch(paths: ["sys/a", "sys/b c"], injections: [[.init(path: 0, value: "sw\n"), .init(path: 1, value: "1 %2")],
-                                                                       [.init(path: 0, value: "sw\n"), .init(path: 1, value: "3")]],
-                               intervalMicroseconds: 250)
+        let batch = WriteBatch(
+            paths: ["sys/a", "sys/b c"],
+            injections: [
+                [.init(path: 0, value: "sw\n"), .init(path: 1, value: "1 %2")],
+                [.init(path: 0, value: "sw\n"), .init(path: 1, value: "3")],
+            ],
+            intervalMicroseconds: 250)
         #expect(WriteBatch(encoded: batch.encoded) == batch)
         let text = String(decoding: batch.encoded, as: UTF8.self)
         #expect(text.components(separatedBy: "\nw ").count == 4, "each distinct write once: \(text)")
@@ -113,7 +133,9 @@ struct HeldFilesTests {
         defer { TestSupport.remove(root) }
         try TestSupport.makeTree(root, files: ["sys/a"])
         let outcome = try AttributeFiles(root: FilePath(root.path)).perform(batch)
-        #expect(outcome.completed == 0 && outcome.failure?.contains("injection 1: sys/b c") == true && outcome.errno == ENOENT, "\(outcome)")
+        #expect(
+            outcome.completed == 0 && outcome.failure?.contains("injection 1: sys/b c") == true
+                && outcome.errno == ENOENT, "\(outcome)")
         #expect(TestSupport.read(root, "sys/a") == "sw\n", "the writes before the failing one were made")
     }
 
@@ -143,15 +165,21 @@ struct HeldFilesTests {
         try TestSupport.makeTree(root, files: ["sys/a"])
         let clock = WriteClock(stallAt: 5, stallMicroseconds: 200_000)
         let files = OpenEveryTime(inner: AttributeFiles(root: FilePath(root.path)), beforeWrite: { clock.tick() })
-        let batch = WriteBatch(paths: ["sys/a"], injections: (0..<30).map { [.init(path: 0, value: "\($0)")] }, intervalMicroseconds: 10_000)
+        let batch = WriteBatch(
+            paths: ["sys/a"], injections: (0..<30).map { [.init(path: 0, value: "\($0)")] },
+            intervalMicroseconds: 10_000)
         let outcome = batch.perform(on: files)
         #expect(outcome.completed == 30 && outcome.failure == nil && outcome.heldFiles == 0, "\(outcome)")
         #expect(outcome.late >= 1, "the stall made an injection late: \(outcome)")
         let starts = clock.starts
         #expect(starts.count == 30)
         let window: UInt64 = 3 * 10_000_000
-        let busiest = starts.indices.map { first in starts[first...].prefix { $0 - starts[first] < window }.count }.max() ?? 0
-        #expect(busiest <= 5, "injections in the busiest 30 ms window: \(busiest), starts \(starts.map { ($0 - starts[0]) / 1_000_000 }) ms")
+        let busiest =
+            starts.indices.map { first in starts[first...].prefix { $0 - starts[first] < window }.count }.max() ?? 0
+        #expect(
+            busiest <= 5,
+            "injections in the busiest 30 ms window: \(busiest), starts \(starts.map { ($0 - starts[0]) / 1_000_000 }) ms"
+        )
         #expect(TestSupport.read(root, "sys/a") == "29")
     }
 
@@ -160,7 +188,11 @@ struct HeldFilesTests {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         let journal = try Journal(path: root.path + "/journal.jsonl")
-        let records = (0..<3).map { JournalRecord(kind: .intent, id: "id-\($0)", time: Journal.now(), user: "u", target: "t", backend: "mce", parameters: ["n=\($0)"]) }
+        let records = (0..<3).map {
+            JournalRecord(
+                kind: .intent, id: "id-\($0)", time: Journal.now(), user: "u", target: "t", backend: "mce",
+                parameters: ["n=\($0)"])
+        }
         #expect(journal.append(contentsOf: records) == nil)
         #expect(try Journal.read(root.path + "/journal.jsonl").records.map(\.id) == ["id-0", "id-1", "id-2"])
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import InjectTestSupport
 import InjectPluginABI
+import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 
 /// Real broken shared objects, compiled during the test, against the real loader.
@@ -15,8 +16,10 @@ struct LoaderRefusalTests {
     }
 
     func registry(_ paths: [String]) -> Registry {
-        Registry(searchPath: PluginSearchPath(commandLine: paths, environment: nil, configured: [],
-                                              executableDirectory: nil, elevated: false))
+        Registry(
+            searchPath: PluginSearchPath(
+                commandLine: paths, environment: nil, configured: [],
+                executableDirectory: nil, elevated: false))
     }
 
     func reason(_ registry: Registry, _ path: String) -> PluginRefusal.Reason? {
@@ -31,7 +34,8 @@ struct LoaderRefusalTests {
         let registry = registry([directory.path])
         #expect(reason(registry, wrong) == .abiMismatch(plugin: "2.0", host: "\(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)"))
         #expect(reason(registry, wrong)?.description.contains("plugin ABI 2.0") == true)
-        #expect(reason(registry, wrong)?.description.contains("host ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)") == true)
+        #expect(
+            reason(registry, wrong)?.description.contains("host ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR)") == true)
         #expect(registry.backends.map(\.info.name) == ["fixture"])
     }
 
@@ -48,7 +52,8 @@ struct LoaderRefusalTests {
         let fake = directory.appendingPathComponent("libtext.so")
         try "#!/bin/sh\necho not a library\n".write(to: fake, atomically: true, encoding: .utf8)
         guard case .notSharedObject(let why)? = reason(registry([directory.path]), fake.path) else {
-            Issue.record("not refused as non-ELF"); return
+            Issue.record("not refused as non-ELF")
+            return
         }
         #expect(why == "not an ELF file")
     }
@@ -56,7 +61,8 @@ struct LoaderRefusalTests {
     @Test func anExecutableELFIsNotASharedObject() throws {
         let registry = registry(["/bin/true"])
         guard case .notSharedObject(let why)? = registry.refusals.first?.reason else {
-            Issue.record("/bin/true was not refused"); return
+            Issue.record("/bin/true was not refused")
+            return
         }
         // Debian builds PIE executables, which are ELF type 3 too; dlopen refuses those.
         #expect(!why.isEmpty)
@@ -79,7 +85,8 @@ struct LoaderRefusalTests {
         chmod(sticky.path, 0o777)
         let why = PluginTrust.problem(path: plugin) ?? ""
         #expect(why.contains("directory \(sticky.path) is writable by group and others (mode 777)"), "\(why)")
-        #expect(reason(registry([inner.path]), plugin) != nil, "an ancestor writable by others makes the plugin untrusted")
+        #expect(
+            reason(registry([inner.path]), plugin) != nil, "an ancestor writable by others makes the plugin untrusted")
     }
 
     @Test func aWorldWritableDirectoryIsUntrusted() throws {
@@ -88,14 +95,16 @@ struct LoaderRefusalTests {
         let plugin = try build(directory, "libgood.so")
         chmod(directory.path, 0o757)
         guard case .untrusted(let why)? = reason(registry([directory.path]), plugin) else {
-            Issue.record("world-writable directory trusted"); return
+            Issue.record("world-writable directory trusted")
+            return
         }
         #expect(why.contains("writable by others"))
         #expect(why.contains("chmod o-w"))
         chmod(directory.path, 0o755)
         chmod(plugin, 0o666)
         guard case .untrusted? = reason(registry([directory.path]), plugin) else {
-            Issue.record("world-writable file trusted"); return
+            Issue.record("world-writable file trusted")
+            return
         }
     }
 
@@ -103,7 +112,9 @@ struct LoaderRefusalTests {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let plugin = try build(directory, "librefuse.so", ["FIXTURE_REFUSE"])
-        #expect(reason(registry([plugin]), plugin) == .entryRefused(code: -4, message: "fixture refuses: no license key found"))
+        #expect(
+            reason(registry([plugin]), plugin)
+                == .entryRefused(code: -4, message: "fixture refuses: no license key found"))
     }
 
     @Test func invalidDescriptorsAreRefused() throws {
@@ -113,9 +124,12 @@ struct LoaderRefusalTests {
         let badDefault = try build(directory, "libdefault.so", ["FIXTURE_BAD_DEFAULT"])
         let badName = try build(directory, "libname.so", ["FIXTURE_NAME=\"Bad Name\""])
         let registry = registry([directory.path])
-        for (path, needle) in [(short, "struct_size 16"), (badDefault, "default of level is invalid"), (badName, "'Bad Name'")] {
+        for (path, needle) in [
+            (short, "struct_size 16"), (badDefault, "default of level is invalid"), (badName, "'Bad Name'"),
+        ] {
             guard case .invalidDescriptor(let why)? = reason(registry, path) else {
-                Issue.record("\(path) not refused"); continue
+                Issue.record("\(path) not refused")
+                continue
             }
             #expect(why.contains(needle), "\(why)")
         }
@@ -125,7 +139,10 @@ struct LoaderRefusalTests {
     @Test func theFirstOfTwoSameNamedBackendsWins() throws {
         let first = try TestSupport.temporaryDirectory()
         let second = try TestSupport.temporaryDirectory()
-        defer { TestSupport.remove(first); TestSupport.remove(second) }
+        defer {
+            TestSupport.remove(first)
+            TestSupport.remove(second)
+        }
         let winner = try build(first, "liba.so")
         let loser = try build(second, "libb.so")
         let registry = registry([first.path, second.path])
@@ -140,10 +157,15 @@ struct LoaderRefusalTests {
         let failing = try build(directory, "libfail.so", ["FIXTURE_PLAN_FAILS", "FIXTURE_NAME=\"failing\""])
         let escaping = try build(directory, "libescape.so", ["FIXTURE_BAD_PATH", "FIXTURE_NAME=\"escaping\""])
         let registry = registry([failing, escaping])
-        let planner = Planner(registry: registry, sources: { assignments throws(ConfigurationError) in
-            try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
-        #expect(throws: InjectError.pluginFailed(backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")) {
+        let planner = Planner(
+            registry: registry,
+            sources: { assignments throws(ConfigurationError) in
+                try ConfigurationSources(assignments: assignments, environment: [:], files: [])
+            }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        #expect(
+            throws: InjectError.pluginFailed(
+                backend: "failing", code: -4, message: "the fixture cannot do that: try level=1")
+        ) {
             try planner.plan(InjectionRequest("failing"))
         }
         do {
@@ -161,13 +183,18 @@ struct LoaderRefusalTests {
         let old = try build(directory, "libold.so", ["FIXTURE_STEP_1_0", "FIXTURE_NAME=\"old\""])
         let storm = try build(directory, "libstorm.so", ["FIXTURE_REPEAT=1", "FIXTURE_NAME=\"storm\""])
         let greedy = try build(directory, "libgreedy.so", ["FIXTURE_REPEAT=2", "FIXTURE_NAME=\"greedy\""])
-        let planner = Planner(registry: registry([old, storm, greedy]), sources: { assignments throws(ConfigurationError) in
-            try ConfigurationSources(assignments: assignments, environment: [:], files: [])
-        }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
+        let planner = Planner(
+            registry: registry([old, storm, greedy]),
+            sources: { assignments throws(ConfigurationError) in
+                try ConfigurationSources(assignments: assignments, environment: [:], files: [])
+            }, target: InjectionTarget(root: "/nonexistent"), files: AttributeFiles(root: "/nonexistent"))
         #expect(try planner.plan(InjectionRequest("old")).steps.count == 1)
         let repeated = try planner.plan(InjectionRequest("storm", ["level": 2]))
-        #expect(repeated.steps.map { $0.action.describe(root: "/") } == [WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2").describe(root: "/"),
-                                                 RepeatStep(count: 1, times: 3, intervalMicroseconds: 0).describe(root: "/")])
+        #expect(
+            repeated.steps.map { $0.action.describe(root: "/") } == [
+                WriteAttributeStep(path: try TargetPath("sys/fixture/level"), value: "2").describe(root: "/"),
+                RepeatStep(count: 1, times: 3, intervalMicroseconds: 0).describe(root: "/"),
+            ])
         do {
             _ = try planner.plan(InjectionRequest("greedy"))
             Issue.record("a repeat of more steps than the plan holds was accepted")
@@ -177,13 +204,23 @@ struct LoaderRefusalTests {
     }
 
     @Test func elevatedProcessesIgnoreUserPluginPaths() {
-        let path = PluginSearchPath(commandLine: ["/tmp/x"], environment: "/tmp/y", configured: ["/etc/z"],
-                                    executableDirectory: "/opt/bin", elevated: true)
-        #expect(path.entries.map(\.path) == ["/etc/z", "/opt/bin", "/opt/lib/inject/plugins"] + PluginSearchPath.systemDirectories)
+        let path = PluginSearchPath(
+            commandLine: ["/tmp/x"], environment: "/tmp/y", configured: ["/etc/z"],
+            executableDirectory: "/opt/bin", elevated: true)
+        #expect(
+            path.entries.map(\.path) == ["/etc/z", "/opt/bin", "/opt/lib/inject/plugins"]
+                + PluginSearchPath.systemDirectories)
         #expect(path.warnings.count == 2)
-        let normal = PluginSearchPath(commandLine: ["/a:/b"], environment: "/c", configured: ["/d"],
-                                      executableDirectory: "/e", elevated: false)
-        #expect(normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e", "/lib/inject/plugins"] + PluginSearchPath.systemDirectories)
-        #expect(normal.entries.map(\.origin).prefix(5) == [Setting.pluginPath.description, Setting.pluginPath.description, "INJECT_PLUGIN_PATH", "config file", "beside executable"])
+        let normal = PluginSearchPath(
+            commandLine: ["/a:/b"], environment: "/c", configured: ["/d"],
+            executableDirectory: "/e", elevated: false)
+        #expect(
+            normal.entries.map(\.path) == ["/a", "/b", "/c", "/d", "/e", "/lib/inject/plugins"]
+                + PluginSearchPath.systemDirectories)
+        #expect(
+            normal.entries.map(\.origin).prefix(5) == [
+                Setting.pluginPath.description, Setting.pluginPath.description, "INJECT_PLUGIN_PATH", "config file",
+                "beside executable",
+            ])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
+
 @testable import InjectHost
 
 /// The QMP client against a real QEMU (`-machine none`: no guest, starts in milliseconds).
@@ -18,7 +19,9 @@ struct QMPClientTests {
         let socket = directory.appendingPathComponent("qmp.sock").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.qemu)
-        process.arguments = ["-machine", "none", "-display", "none", "-nodefaults", "-qmp", "unix:\(socket),server=on,wait=off"]
+        process.arguments = [
+            "-machine", "none", "-display", "none", "-nodefaults", "-qmp", "unix:\(socket),server=on,wait=off",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -32,7 +35,10 @@ struct QMPClientTests {
         guard let (qemu, socket) = try startQEMU(directory) else { return }
         // Children spawned from test threads inherit a mask that blocks SIGTERM, so stop QEMU with
         // SIGKILL (the lab uses QMP `quit`).
-        defer { kill(qemu.processIdentifier, SIGKILL); qemu.waitUntilExit() }
+        defer {
+            kill(qemu.processIdentifier, SIGKILL)
+            qemu.waitUntilExit()
+        }
         let client = try QMPClient(socketPath: socket)
         #expect(client.qemuVersion.split(separator: ".").count == 3)
         let version = try client.execute("query-version")
@@ -43,7 +49,8 @@ struct QMPClientTests {
             Issue.record("an unknown command succeeded")
         } catch {
             guard case .qmpCommandFailed("no-such-command", "CommandNotFound", _) = error else {
-                Issue.record("unexpected \(error)"); return
+                Issue.record("unexpected \(error)")
+                return
             }
             #expect(error.description.contains("QEMU refused no-such-command"))
         }

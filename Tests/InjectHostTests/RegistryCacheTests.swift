@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import InjectHost
 
 /// The registry cache's own file format: what is written is read back exactly, whatever the text
@@ -7,19 +8,24 @@ import Testing
 @Suite("registry cache")
 struct RegistryCacheTests {
     func entry(_ path: String, text: String) -> RegistryCache.Entry {
-        var info = BackendInfo(name: "odd", version: "1\t2", summary: text, families: ["a", text, ""], parameters: [], path: path, abi: "1.2")
+        var info = BackendInfo(
+            name: "odd", version: "1\t2", summary: text, families: ["a", text, ""], parameters: [], path: path,
+            abi: "1.2")
         info.kernelModules = ["m"]
         info.traceEvents = ["ras:mc_event"]
         info.logMarkers = [text]
         info.decodesEvents = true
         info.parameters = [
-            ParameterSpec(name: "p", type: .int, help: text, unit: nil, defaultValue: "\\-", choices: [], isRequired: true,
-                          bounds: .init(min: UInt64(bitPattern: -5), max: 5)),
-            ParameterSpec(name: "q", type: .choice, help: "", unit: "ms", defaultValue: nil, choices: ["x", "y\u{1F}z"]),
+            ParameterSpec(
+                name: "p", type: .int, help: text, unit: nil, defaultValue: "\\-", choices: [], isRequired: true,
+                bounds: .init(min: UInt64(bitPattern: -5), max: 5)),
+            ParameterSpec(
+                name: "q", type: .choice, help: "", unit: "ms", defaultValue: nil, choices: ["x", "y\u{1F}z"]),
         ]
-        return RegistryCache.Entry(path: path, key: PluginFileKey(device: 1, inode: 2, size: 3, modified: -4, changed: 5),
-                                   library: "lib\nx.so", libraryKey: PluginFileKey(device: 6, inode: 7, size: 8, modified: 9, changed: 10),
-                                   digest: nil, info: info, refusal: nil)
+        return RegistryCache.Entry(
+            path: path, key: PluginFileKey(device: 1, inode: 2, size: 3, modified: -4, changed: 5),
+            library: "lib\nx.so", libraryKey: PluginFileKey(device: 6, inode: 7, size: 8, modified: 9, changed: 10),
+            digest: nil, info: info, refusal: nil)
     }
 
     @Test func everyFieldSurvivesTheRoundTrip() throws {
@@ -31,9 +37,11 @@ struct RegistryCacheTests {
         refused.library = nil
         refused.libraryKey = nil
         let entries = [entry("/p/a\tb.so", text: awkward), refused]
-        let sections = [RegistryCache.Section(host: "abi 1.2 exe /a b/inject 1:2:3:4", entries: entries),
-                        RegistryCache.Section(host: "abi 1.2 exe /other 5:6:7:8", entries: []),
-                        RegistryCache.Section(host: "abi 1.2 exe /third 9:9:9:9", entries: [refused])]
+        let sections = [
+            RegistryCache.Section(host: "abi 1.2 exe /a b/inject 1:2:3:4", entries: entries),
+            RegistryCache.Section(host: "abi 1.2 exe /other 5:6:7:8", entries: []),
+            RegistryCache.Section(host: "abi 1.2 exe /third 9:9:9:9", entries: [refused]),
+        ]
         let decoded = try #require(RegistryCacheFormat.decode(RegistryCacheFormat.encode(sections)))
         #expect(decoded == sections)
     }
@@ -41,18 +49,23 @@ struct RegistryCacheTests {
     @Test func otherFilesAreNotTakenForACache() {
         #expect(RegistryCacheFormat.decode(Array("{\"format\": 1}".utf8)) == nil)
         #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nhost\th\nfile\t/x\n".utf8)) == nil, "a short line")
-        #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nhost\th\nparam\tp\tint\th\t\\-\t\\-\t\t0\t\\-\t\\-\n".utf8)) == nil,
-                "a parameter without its file")
-        #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nrefusal\tx\n".utf8)) == nil, "a line before any host")
+        #expect(
+            RegistryCacheFormat.decode(
+                Array("inject-registry 2\nhost\th\nparam\tp\tint\th\t\\-\t\\-\t\t0\t\\-\t\\-\n".utf8)) == nil,
+            "a parameter without its file")
+        #expect(
+            RegistryCacheFormat.decode(Array("inject-registry 2\nrefusal\tx\n".utf8)) == nil, "a line before any host")
         #expect(RegistryCacheFormat.decode(Array("inject-registry 1\th\n".utf8)) == nil, "the format before sections")
         #expect(RegistryCacheFormat.decode([]) == nil)
     }
 
     @Test func aCacheIsReadBackOnlyByTheSameExecutableAndForUnchangedFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("inject-cache-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "inject-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let plugin = directory.appendingPathComponent("libp.so")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try Data("x".utf8).write(to: plugin)
         let key = try #require(PluginFileKey(plugin.path))
         let path = directory.appendingPathComponent("cache/registry").path
@@ -76,8 +89,10 @@ struct RegistryCacheTests {
 
     /// A directory with plugin files `names` (one byte each) and the path of a cache beside them.
     func tree(_ names: [String]) throws -> (directory: URL, plugins: [String], cache: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("inject-cache-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "inject-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let plugins = try names.map { name -> String in
             let url = directory.appendingPathComponent(name)
             try Data("x".utf8).write(to: url)
@@ -107,14 +122,20 @@ struct RegistryCacheTests {
         first.store(stored)
         #expect(first.save() == nil)
         let second = RegistryCache(path: path, alsoReading: [], host: build)
-        #expect(second.entry(plugins[0], key: stored.key, libraryKey: nil) == nil, "another executable's entries are not taken")
+        #expect(
+            second.entry(plugins[0], key: stored.key, libraryKey: nil) == nil,
+            "another executable's entries are not taken")
         var its = stored
         its.refusal = "refused by the build"
         its.info = nil
         second.store(its)
         #expect(second.save() == nil)
-        #expect(RegistryCache(path: path, alsoReading: [], host: installed).entry(plugins[0], key: stored.key, libraryKey: nil) == stored)
-        #expect(RegistryCache(path: path, alsoReading: [], host: build).entry(plugins[0], key: stored.key, libraryKey: nil) == its)
+        #expect(
+            RegistryCache(path: path, alsoReading: [], host: installed).entry(
+                plugins[0], key: stored.key, libraryKey: nil) == stored)
+        #expect(
+            RegistryCache(path: path, alsoReading: [], host: build).entry(plugins[0], key: stored.key, libraryKey: nil)
+                == its)
     }
 
     /// Two processes of one executable that scanned different plugins and save one after the
@@ -124,7 +145,8 @@ struct RegistryCacheTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let one = RegistryCache(path: path, alsoReading: [])
         let two = RegistryCache(path: path, alsoReading: [])
-        let a = try storedEntry(plugins[0]), b = try storedEntry(plugins[1])
+        let a = try storedEntry(plugins[0])
+        let b = try storedEntry(plugins[1])
         one.store(a)
         two.store(b)
         #expect(one.save() == nil)
@@ -166,11 +188,14 @@ struct RegistryCacheTests {
         let mine = RegistryCache(path: path, alsoReading: [])
         mine.store(stored)
         #expect(mine.save() == nil)
-        let hosts = try #require(RegistryCacheFormat.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))).map(\.host)
+        let hosts = try #require(RegistryCacheFormat.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path)))))
+            .map(\.host)
         #expect(hosts == [RegistryCache.hostIdentity(), other])
         mine.clear()
         #expect(mine.save() == nil)
         #expect(RegistryCache(path: path, alsoReading: []).entry(stored.path, key: stored.key, libraryKey: nil) == nil)
-        #expect(RegistryCache(path: path, alsoReading: [], host: other).entry(stored.path, key: stored.key, libraryKey: nil) == stored)
+        #expect(
+            RegistryCache(path: path, alsoReading: [], host: other).entry(stored.path, key: stored.key, libraryKey: nil)
+                == stored)
     }
 }

@@ -1,10 +1,13 @@
 import Testing
+
 @testable import InjectHost
 
 @Suite("Typed parameter parsing")
 struct ValueParserTests {
-    func spec(_ type: ParameterSpec.ValueType, bounds: (UInt64, UInt64)? = nil, choices: [String] = []) -> ParameterSpec {
-        ParameterSpec(name: "p", type: type, help: "", choices: choices, bounds: bounds.map { .init(min: $0.0, max: $0.1) })
+    func spec(_ type: ParameterSpec.ValueType, bounds: (UInt64, UInt64)? = nil, choices: [String] = []) -> ParameterSpec
+    {
+        ParameterSpec(
+            name: "p", type: type, help: "", choices: choices, bounds: bounds.map { .init(min: $0.0, max: $0.1) })
     }
 
     func parse(_ text: String, _ spec: ParameterSpec) throws(ConfigurationError) -> ParameterValue {
@@ -48,8 +51,9 @@ struct ValueParserTests {
     }
 
     @Test func signedIntegersAndTheirBounds() throws {
-        let bounded = ParameterSpec(name: "p", type: .int, help: "",
-                                    bounds: .init(min: UInt64(bitPattern: -5), max: 5))
+        let bounded = ParameterSpec(
+            name: "p", type: .int, help: "",
+            bounds: .init(min: UInt64(bitPattern: -5), max: 5))
         #expect(Int64(bitPattern: try parse("-5", bounded).number) == -5)
         #expect(throws: ConfigurationError.self) { try parse("-6", bounded) }
         #expect(Int64(bitPattern: try parse("-9223372036854775808", spec(.int)).number) == Int64.min)

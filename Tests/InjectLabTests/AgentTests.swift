@@ -1,23 +1,31 @@
 import Foundation
-import Testing
 import InjectTestSupport
+import Testing
+
 @testable import InjectLab
 
 /// The agent's wire format and its guest side, run here on the host: the requests the host sends
 /// are answered as the guest would answer them.
 @Suite struct AgentTests {
     /// The answer to one request line, split into status, output and error text.
-    func answer(_ operation: AgentProtocol.Operation, _ first: String, _ second: [UInt8] = []) throws -> (Int32, String, String) {
+    func answer(_ operation: AgentProtocol.Operation, _ first: String, _ second: [UInt8] = []) throws -> (
+        Int32, String, String
+    ) {
         let request = AgentProtocol.request(id: "7", operation, timeoutSeconds: 5, Array(first.utf8), second)
         let line = String(decoding: request.dropLast(), as: UTF8.self)
         let bytes = try #require(AgentServer.answer(line))
         let newline = try #require(bytes.firstIndex(of: UInt8(ascii: "\n")))
         let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
         #expect(header.count == 5 && header[0] == "@@inject" && header[1] == "7")
-        let status = Int32(header[2])!, outLength = Int(header[3])!, errLength = Int(header[4])!
+        let status = Int32(header[2])!
+        let outLength = Int(header[3])!
+        let errLength = Int(header[4])!
         let body = Array(bytes[(newline + 1)...])
         #expect(body.count == outLength + errLength)
-        return (status, String(decoding: body.prefix(outLength), as: UTF8.self), String(decoding: body.suffix(errLength), as: UTF8.self))
+        return (
+            status, String(decoding: body.prefix(outLength), as: UTF8.self),
+            String(decoding: body.suffix(errLength), as: UTF8.self)
+        )
     }
 
     @Test func fileRequestsActOnThePathAndAnswerWithTheErrno() throws {

@@ -1,5 +1,6 @@
 import FirmwareFormats
 import Testing
+
 @testable import InjectLab
 
 /// The lab's firmware: the HEST it serves is the one the GHES backend parses back.
@@ -23,7 +24,12 @@ import Testing
     }
 
     @Test func registersPointAtTheirBlocks() {
-        for (source, contents) in zip(FirmwareLayout.lab.sources, stride(from: 0, to: 6, by: 2).map { FirmwareLayout.lab.initialContents(einjTypes: EINJRegisters.defaultTypes)[$0] }) {
+        for (source, contents) in zip(
+            FirmwareLayout.lab.sources,
+            stride(from: 0, to: 6, by: 2).map {
+                FirmwareLayout.lab.initialContents(einjTypes: EINJRegisters.defaultTypes)[$0]
+            })
+        {
             var reader = ByteReader(contents.bytes)
             #expect(contents.address == source.registerAddress)
             #expect((try? reader.get("pointer", as: UInt64.self)) == source.blockAddress)
@@ -34,16 +40,22 @@ import Testing
     @Test func theEINJTableHasWhatTheKernelRequiresAndPointsIntoTheWindow() throws {
         let layout = FirmwareLayout.lab
         let table = try EINJ(parsing: layout.einj.table.encoded())
-        for action: EINJ.Action in [.getTriggerErrorActionTable, .getErrorType, .executeOperation, .checkBusyStatus, .getCommandStatus,
-                                    .setErrorTypeWithAddress] {
+        for action: EINJ.Action in [
+            .getTriggerErrorActionTable, .getErrorType, .executeOperation, .checkBusyStatus, .getCommandStatus,
+            .setErrorTypeWithAddress,
+        ] {
             #expect(!table.entries(for: action).isEmpty, "\(action) is required")
         }
         // Busy is set before the doorbell, in the order the kernel runs them.
-        #expect(table.entries(for: .executeOperation).map(\.register.address) == [layout.einj.busy, layout.einj.command])
+        #expect(
+            table.entries(for: .executeOperation).map(\.register.address) == [layout.einj.busy, layout.einj.command])
         for entry in table.entries {
-            #expect(entry.register.space == 0 && (layout.base..<layout.base + layout.size).contains(entry.register.address))
+            #expect(
+                entry.register.space == 0 && (layout.base..<layout.base + layout.size).contains(entry.register.address))
         }
-        #expect(layout.sources.allSatisfy { $0.blockAddress + UInt64($0.blockLength) <= layout.einj.base }, "GHES blocks and EINJ registers do not overlap")
+        #expect(
+            layout.sources.allSatisfy { $0.blockAddress + UInt64($0.blockLength) <= layout.einj.base },
+            "GHES blocks and EINJ registers do not overlap")
         #expect(layout.einj.trigger / 4096 != layout.einj.command / 4096, "the trigger has a page of its own (devmem)")
         let trigger = try EINJ.TriggerTable(parsing: layout.einj.triggerTableContents.encoded())
         #expect(trigger.entries.map(\.action) == [EINJ.Action.triggerError.rawValue])

@@ -2,6 +2,7 @@ import FirmwareFormats
 import InjectTestSupport
 import SystemPackage
 import Testing
+
 @testable import InjectLab
 
 /// The lab's machine is its devices: what each adds to QEMU's command line, to the guest's
@@ -11,16 +12,20 @@ import Testing
     struct WatchdogDevice: LabDevice {
         var name: String { "watchdog" }
         var machineProperties: [String] { ["smm=off"] }
-        func qemuArguments(_ paths: LabPaths) -> [String] { ["-device", "i6300esb,id=wd0", "-global", "wd0.x=\(paths.stateDirectory)"] }
+        func qemuArguments(_ paths: LabPaths) -> [String] {
+            ["-device", "i6300esb,id=wd0", "-global", "wd0.x=\(paths.stateDirectory)"]
+        }
         var guestModules: [String] { ["i6300esb"] }
         var einjTypes: UInt32 { 0x4_0000 }
     }
 
     func argv(_ devices: [any LabDevice]) throws -> [String] {
         let paths = try LabPaths(name: "devices-test", environment: ["XDG_RUNTIME_DIR": "/tmp"])
-        let qemu = LabQEMU(spec: "machine", binary: "/usr/bin/qemu-system-x86_64", dataDirectories: [], version: "7.2", origin: "test")
-        return QEMUCommand.arguments(paths: paths, kernel: LabMachineTests.kernel, memoryMiB: 512, cpus: 1, layout: .lab, smbiosFiles: [],
-                                     extraKernelArguments: [], qemu: qemu, devices: devices)
+        let qemu = LabQEMU(
+            spec: "machine", binary: "/usr/bin/qemu-system-x86_64", dataDirectories: [], version: "7.2", origin: "test")
+        return QEMUCommand.arguments(
+            paths: paths, kernel: LabMachineTests.kernel, memoryMiB: 512, cpus: 1, layout: .lab, smbiosFiles: [],
+            extraKernelArguments: [], qemu: qemu, devices: devices)
     }
 
     @Test func everyStandardDeviceIsOnTheCommandLineInOrder() throws {
@@ -45,9 +50,12 @@ import Testing
 
     @Test func shapesNameNoFilesSoTheDSDTCacheIsShared() throws {
         for device in LabDevices.standard + LabDevices.optional + [WatchdogDevice()] {
-            #expect(!device.shape.contains("/tmp") && !device.shape.contains("devices-test"), "\(device.name): \(device.shape)")
+            #expect(
+                !device.shape.contains("/tmp") && !device.shape.contains("devices-test"),
+                "\(device.name): \(device.shape)")
         }
-        var one = Lab.Options(), other = Lab.Options()
+        var one = Lab.Options()
+        var other = Lab.Options()
         other.name = "another"
         #expect(one.shape(qemuVersion: "7.2") == other.shape(qemuVersion: "7.2"))
         one.addedDevices = [LabCXL()]
@@ -56,7 +64,8 @@ import Testing
 
     @Test func cxlBringsItsQEMUItsEINJTypesAndItsRequiredDrivers() {
         var options = Lab.Options()
-        #expect(options.qemuSpelling == LabQEMU.machineSpelling && options.offeredEINJTypes == EINJRegisters.defaultTypes)
+        #expect(
+            options.qemuSpelling == LabQEMU.machineSpelling && options.offeredEINJTypes == EINJRegisters.defaultTypes)
         options.addedDevices = [LabCXL()]
         #expect(options.qemuSpelling == "bookworm-backports")
         #expect(options.offeredEINJTypes == EINJRegisters.defaultTypes | 0x1B000)
@@ -76,13 +85,22 @@ import Testing
 
     @Test func aDeviceWithoutEINJTypesRefusesWithItsName() {
         let parameters = try? EINJParameters(parsing: [UInt8](repeating: 0, count: EINJParameters.size))
-        guard let parameters else { Issue.record("zero parameters do not parse"); return }
-        guard case .failure(let refusal) = LabBMC().einjError(type: 0x2, parameters: parameters, qmpSocket: "/nonexistent") else {
+        guard let parameters else {
+            Issue.record("zero parameters do not parse")
+            return
+        }
+        guard
+            case .failure(let refusal) = LabBMC().einjError(
+                type: 0x2, parameters: parameters, qmpSocket: "/nonexistent")
+        else {
             Issue.record("the BMC produced an EINJ error")
             return
         }
         #expect(refusal.text.contains("bmc"))
-        guard case .failure(let noSBDF) = LabCXL().einjError(type: 0x1000, parameters: parameters, qmpSocket: "/nonexistent") else {
+        guard
+            case .failure(let noSBDF) = LabCXL().einjError(
+                type: 0x1000, parameters: parameters, qmpSocket: "/nonexistent")
+        else {
             Issue.record("a CXL error without an SBDF was accepted")
             return
         }

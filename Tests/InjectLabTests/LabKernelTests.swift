@@ -3,6 +3,7 @@ import Foundation
 import InjectTestSupport
 import SystemPackage
 import Testing
+
 @testable import InjectLab
 
 /// Naming, unpacking and preparing guest kernels, without downloading one.
@@ -11,7 +12,8 @@ import Testing
         #expect(try KernelSpec(parsing: "stock") == .stock)
         #expect(try KernelSpec(parsing: "bookworm-backports") == .suite("bookworm-backports"))
         #expect(try KernelSpec(parsing: "trixie") == .suite("trixie"))
-        #expect(try KernelSpec(parsing: "linux-image-6.12.95+deb12-amd64") == .package("linux-image-6.12.95+deb12-amd64"))
+        #expect(
+            try KernelSpec(parsing: "linux-image-6.12.95+deb12-amd64") == .package("linux-image-6.12.95+deb12-amd64"))
         #expect(try KernelSpec(parsing: "/boot/vmlinuz-6.1.0-57-amd64") == .path("/boot/vmlinuz-6.1.0-57-amd64"))
         for bad in ["", "sid", "linux-image-6.12;rm -rf /", "6.12", "linux-image-X"] {
             #expect(throws: LabError.self, "\(bad)") { try KernelSpec(parsing: bad) }
@@ -23,9 +25,13 @@ import Testing
 
     @Test func releasesOrderAndTheGHESArgumentFollowsThem() {
         func kernel(_ release: String) -> KernelAssets {
-            KernelAssets(release: release, image: FilePath("/boot/vmlinuz-\(release)"), modules: FilePath("/lib/modules/\(release)"), origin: "test")
+            KernelAssets(
+                release: release, image: FilePath("/boot/vmlinuz-\(release)"),
+                modules: FilePath("/lib/modules/\(release)"), origin: "test")
         }
-        #expect(!kernel("6.1.0-57-amd64").isAtLeast(6, 2) && kernel("6.12.95+deb12-amd64").isAtLeast(6, 2) && kernel("7.0.1").isAtLeast(6, 2))
+        #expect(
+            !kernel("6.1.0-57-amd64").isAtLeast(6, 2) && kernel("6.12.95+deb12-amd64").isAtLeast(6, 2)
+                && kernel("7.0.1").isAtLeast(6, 2))
         #expect(QEMUCommand.edacArgument(kernel("6.1.0-57-amd64")) == "ghes_edac.force_load=1")
         #expect(QEMUCommand.edacArgument(kernel("6.12.95+deb12-amd64")) == "ghes.edac_force_enable=1")
         #expect(kernel("6.12.95+deb12-amd64").configuration == "/boot/config-6.12.95+deb12-amd64")
@@ -33,7 +39,8 @@ import Testing
 
     /// Modules shipped compressed are expanded once; their dependencies come from the expanded
     /// copies; modules the lab built win over the package's.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xz"))) func compressedModulesAreExpandedAndOrdered() throws {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xz")))
+    func compressedModulesAreExpandedAndOrdered() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
         let modules = root.appendingPathComponent("lib/modules/6.12.0-test")
@@ -47,21 +54,28 @@ import Testing
         _ = try module("netfs", depends: "", in: kernelDirectory)
         let ninep = try module("9p", depends: "netfs", in: kernelDirectory)
         _ = try TestSupport.run("/usr/bin/xz", [kernelDirectory.appendingPathComponent("netfs.ko").path, ninep.path])
-        #expect(!FileManager.default.fileExists(atPath: ninep.path) && FileManager.default.fileExists(atPath: ninep.path + ".xz"))
+        #expect(
+            !FileManager.default.fileExists(atPath: ninep.path)
+                && FileManager.default.fileExists(atPath: ninep.path + ".xz"))
         let extra = root.appendingPathComponent("extra")
         try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
         let built = try module("ghes_edac", depends: "", in: extra)
         let scratch = FilePath(root.appendingPathComponent("scratch").path)
-        let found = try KernelModules(directory: FilePath(modules.path), extra: FilePath(extra.path), scratch: scratch,
-                                      wanted: ["9p", "ghes_edac", "absent"])
+        let found = try KernelModules(
+            directory: FilePath(modules.path), extra: FilePath(extra.path), scratch: scratch,
+            wanted: ["9p", "ghes_edac", "absent"])
         #expect(found.ordered.map(\.name) == ["netfs", "9p", "ghes_edac"])
         #expect(found.ordered[0].file == scratch.appending("netfs.ko") && found.ordered[2].file == FilePath(built.path))
         #expect(found.missing == ["absent"])
         #expect(try KernelModules.modinfo("vermagic", of: found.ordered[1].file) == "6.12.0-test SMP")
         // A second look reuses the expanded copy.
-        let before = try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate] as? Date
+        let before =
+            try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate]
+            as? Date
         _ = try KernelModules(directory: FilePath(modules.path), scratch: scratch, wanted: ["9p"])
-        #expect(try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate] as? Date == before)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: scratch.appending("9p.ko").string)[.modificationDate]
+                as? Date == before)
     }
 
     @Test func aKernelTreeOnDiskIsFoundAndAWrongPathIsNamed() throws {
@@ -75,24 +89,34 @@ import Testing
         #expect(throws: LabError.self) { try KernelAssets.onDisk(FilePath(root.path + "/lib")) }
         #expect(throws: LabError.self) { try KernelAssets.onDisk(FilePath(root.path + "/missing")) }
         // Without a Debian package, no ghes_edac can be built for a 6.12 kernel, and the reason says so.
-        try Data("CONFIG_EDAC=y\n# CONFIG_EDAC_GHES is not set\n".utf8).write(to: root.appendingPathComponent("boot/config-6.12.0-test"))
+        try Data("CONFIG_EDAC=y\n# CONFIG_EDAC_GHES is not set\n".utf8).write(
+            to: root.appendingPathComponent("boot/config-6.12.0-test"))
         #expect(GhesEdacBuild.cachedStatus(tree).description.contains("not fetched from a Debian package"))
-        try Data("CONFIG_EDAC=y\nCONFIG_EDAC_GHES=y\n".utf8).write(to: root.appendingPathComponent("boot/config-6.12.0-test"))
+        try Data("CONFIG_EDAC=y\nCONFIG_EDAC_GHES=y\n".utf8).write(
+            to: root.appendingPathComponent("boot/config-6.12.0-test"))
         #expect(GhesEdacBuild.cachedStatus(tree).available)
     }
 
     /// Four DIMMs a quarter of RAM each, their ranges around QEMU's PCI hole once RAM is split.
     @Test func theLabsDIMMsCoverItsMemory() {
         let small = LabMemoryDevices(memoryMiB: 512)
-        #expect(small.devices.map(\.edacLabel) == ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"])
-        #expect(small.ranges.map(\.start) == [0, 128 << 20, 256 << 20, 384 << 20] && small.ranges.last?.end == 512 << 20)
+        #expect(
+            small.devices.map(\.edacLabel) == [
+                "P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2",
+            ])
+        #expect(
+            small.ranges.map(\.start) == [0, 128 << 20, 256 << 20, 384 << 20] && small.ranges.last?.end == 512 << 20)
         #expect(small.ranges.map(\.deviceHandle) == small.devices.map(\.handle))
         let large = LabMemoryDevices(memoryMiB: 4096)  // q35: 2 GiB below the hole, 2 GiB from 4 GiB
-        #expect(large.ranges.count == 4 && large.ranges[2].start == 0x1_0000_0000 && large.ranges[3].end == 0x1_8000_0000)
+        #expect(
+            large.ranges.count == 4 && large.ranges[2].start == 0x1_0000_0000 && large.ranges[3].end == 0x1_8000_0000)
         let unsplit = LabMemoryDevices(memoryMiB: 2560)  // below 2.75 GiB q35 keeps all of it low
         #expect(unsplit.ranges.count == 4 && unsplit.ranges[3].end == 2560 << 20)
         let split = LabMemoryDevices(memoryMiB: 3072)  // DIMM 2 (1.5...2.25 GiB of RAM) straddles the 2 GiB line
-        #expect(split.ranges.filter { $0.deviceHandle == split.devices[2].handle }.map(\.start) == [1536 << 20, 0x1_0000_0000])
+        #expect(
+            split.ranges.filter { $0.deviceHandle == split.devices[2].handle }.map(\.start) == [
+                1536 << 20, 0x1_0000_0000,
+            ])
         #expect(split.ranges.map { $0.end - $0.start }.reduce(0, +) == 3072 << 20)
     }
 }

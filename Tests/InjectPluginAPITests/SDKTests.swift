@@ -1,5 +1,6 @@
 import InjectPluginABI
 import Testing
+
 @testable import InjectPluginAPI
 
 @Suite("Swift SDK")
@@ -34,8 +35,11 @@ struct SDKTests {
         plan.qmp("inject-nmi", trigger: true)
         plan.notify("nmi", ["via": "qemu"])
         plan.requireConfirmation("why")
-        #expect(plan.steps.map(\.action) == [.writeAttribute(path: "a", value: "1"), .qmp(command: "inject-nmi", arguments: nil),
-                                             .notify(backend: "nmi", arguments: ["via": "qemu"])])
+        #expect(
+            plan.steps.map(\.action) == [
+                .writeAttribute(path: "a", value: "1"), .qmp(command: "inject-nmi", arguments: nil),
+                .notify(backend: "nmi", arguments: ["via": "qemu"]),
+            ])
         #expect(plan.steps[1].isTrigger)
         #expect(plan.confirmationReasons == ["why"])
     }
@@ -43,7 +47,9 @@ struct SDKTests {
     @Test func refusalsAreTruncatedAndTerminated() {
         var entry = inject_entry()
         entry.refuse(INJECT_E_ABI, String(repeating: "x", count: 400))
-        let message = withUnsafeBytes(of: entry.error_message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let message = withUnsafeBytes(of: entry.error_message) {
+            String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+        }
         #expect(message.count == 255)
         #expect(entry.error_code == INJECT_E_ABI.rawValue)
     }

@@ -21,12 +21,15 @@ import Testing
         var offenders: [String] = []
         for target in ["InjectHost", "InjectLab", "InjectSystem", "InjectText"] {
             let directory = TestSupport.packageRoot.appendingPathComponent("Sources/\(target)")
-            let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
+            let files =
+                FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
                 .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
             for file in files {
-                for (number, line) in try String(contentsOf: file, encoding: .utf8).split(separator: "\n").enumerated() {
+                for (number, line) in try String(contentsOf: file, encoding: .utf8).split(separator: "\n").enumerated()
+                {
                     guard !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") else { continue }
-                    for match in line.matches(of: flag) where !tools.contains(where: { String(line[match.range]).contains($0) }) {
+                    for match in line.matches(of: flag)
+                    where !tools.contains(where: { String(line[match.range]).contains($0) }) {
                         offenders.append("\(file.lastPathComponent):\(number + 1): \(line[match.range])")
                     }
                 }

@@ -13,7 +13,8 @@ public enum TestSupport {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = exe.deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("inject").path),
-              directory.path != "/" {
+            directory.path != "/"
+        {
             directory.deleteLastPathComponent()
         }
         return directory
@@ -30,8 +31,9 @@ public enum TestSupport {
     /// A new private temporary directory (mode 0700), removed by the caller with `remove`.
     public static func temporaryDirectory(_ label: String = "inject-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         return url
     }
 
@@ -42,7 +44,8 @@ public enum TestSupport {
     public static func makeTree(_ root: URL, files: [String]) throws {
         for file in files {
             let url = root.appendingPathComponent(file)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: url.path, contents: Data())
         }
     }
@@ -59,7 +62,8 @@ public enum TestSupport {
     ///   - output: the `.so` to write.
     ///   - defines: `-D` definitions.
     public static func compileCPlugin(_ source: String, to output: URL, defines: [String] = []) throws {
-        let arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Werror", "-I", headerDirectory.path]
+        let arguments =
+            ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Werror", "-I", headerDirectory.path]
             + defines.map { "-D\($0)" } + ["-o", output.path, packageRoot.appendingPathComponent(source).path]
         let result = try run("/usr/bin/cc", arguments)
         guard result.status == 0 else {
@@ -79,26 +83,30 @@ public enum TestSupport {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INJECT_") }
         env["HOME"] = "/nonexistent-inject-test-home"
         env.removeValue(forKey: "XDG_CONFIG_HOME")
-        env["INJECT_JOURNAL"] = "off"                 // tests that journal name their own file
+        env["INJECT_JOURNAL"] = "off"  // tests that journal name their own file
         env.merge(environment) { $1 }
         return try run(injectExecutable.path, arguments, environment: env)
     }
 
     /// Runs a program and collects its output.
-    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> ProcessResult
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 

@@ -33,9 +33,14 @@ public struct AERError: Sendable, Equatable {
         AERError("BAD_DLLP", .correctable, 7, ["BADDLLP"], "BadDLLP", "Bad DLLP"),
         AERError("REP_ROLL", .correctable, 8, ["ROLLOVER", "REPLAY_NUM"], "Rollover", "RELAY_NUM Rollover"),
         AERError("REP_TIMER", .correctable, 12, ["TIMEOUT", "REPLAY_TMR"], "Timeout", "Replay Timer Timeout"),
-        AERError("ADVISORY_NONFATAL", .correctable, 13, ["ADV_NONFATAL", "NONFATALERR"], "NonFatalErr", "Advisory Non-Fatal Error"),
-        AERError("CORR_INTERNAL", .correctable, 14, ["INTERNAL", "CORRINTERR"], "CorrIntErr", "Corrected Internal Error"),
-        AERError("HEADER_OF", .correctable, 15, ["HL_OVERFLOW", "HDL_OVERFLOW", "HEADEROF", "LOG_OVER"], "HeaderOF", "Header Log Overflow"),
+        AERError(
+            "ADVISORY_NONFATAL", .correctable, 13, ["ADV_NONFATAL", "NONFATALERR"], "NonFatalErr",
+            "Advisory Non-Fatal Error"),
+        AERError(
+            "CORR_INTERNAL", .correctable, 14, ["INTERNAL", "CORRINTERR"], "CorrIntErr", "Corrected Internal Error"),
+        AERError(
+            "HEADER_OF", .correctable, 15, ["HL_OVERFLOW", "HDL_OVERFLOW", "HEADEROF", "LOG_OVER"], "HeaderOF",
+            "Header Log Overflow"),
         AERError("TRAIN", .uncorrectable, 0, ["UND", "UNDEFINED"], "Undefined", "Undefined"),
         AERError("DLP", .uncorrectable, 4, [], "DLP", "Data Link Protocol Error", fatal: true),
         AERError("SDES", .uncorrectable, 5, ["SDN", "SURPDN"], "SDES", "Surprise Down Error", fatal: true),
@@ -45,17 +50,28 @@ public struct AERError: Sendable, Equatable {
         AERError("COMP_ABORT", .uncorrectable, 15, ["CMPLTABRT", "CMPLT_ABORT"], "CmpltAbrt", "Completer Abort"),
         AERError("UNX_COMP", .uncorrectable, 16, ["UNXCMPLT", "UNX_CMPLT"], "UnxCmplt", "Unexpected Completion"),
         AERError("RX_OVER", .uncorrectable, 17, ["RXOF", "RX_OVERFLOW"], "RxOF", "Receiver Overflow", fatal: true),
-        AERError("MAL_TLP", .uncorrectable, 18, ["MALF_TLP", "MALFTLP", "MALFORMED_TLP"], "MalfTLP", "Malformed TLP", fatal: true),
+        AERError(
+            "MAL_TLP", .uncorrectable, 18, ["MALF_TLP", "MALFTLP", "MALFORMED_TLP"], "MalfTLP", "Malformed TLP",
+            fatal: true),
         AERError("ECRC", .uncorrectable, 19, [], "ECRC", "ECRC Error"),
         AERError("UNSUP", .uncorrectable, 20, ["UNSUPREQ", "UNSUP_REQ"], "UnsupReq", "Unsupported Request Error"),
         AERError("ACSV", .uncorrectable, 21, ["ACSVIOL", "ACS_VIOLAT"], "ACSViol", "ACS Violation"),
-        AERError("UNCORR_INTERNAL", .uncorrectable, 22, ["INTN", "UNCOR_INTN", "UNCORRINTERR"], "UncorrIntErr", "Uncorrectable Internal Error", fatal: true),
+        AERError(
+            "UNCORR_INTERNAL", .uncorrectable, 22, ["INTN", "UNCOR_INTN", "UNCORRINTERR"], "UncorrIntErr",
+            "Uncorrectable Internal Error", fatal: true),
         AERError("MCBTLP", .uncorrectable, 23, ["MC_BLCKD_TLP", "BLOCKEDTLP"], "BlockedTLP", "MC Blocked TLP"),
-        AERError("ATOMICOP_EGRESS_BLOCKED", .uncorrectable, 24, ["ATOP_EBLOCKED", "ATOMICOPBLOCKED"], "AtomicOpBlocked", "AtomicOp Egress Blocked"),
-        AERError("TLP_PREFIX_BLOCKED", .uncorrectable, 25, ["TLP_PRF_BLOCKED", "TLPBLOCKEDERR"], "TLPBlockedErr", "TLP Prefix Blocked Error"),
+        AERError(
+            "ATOMICOP_EGRESS_BLOCKED", .uncorrectable, 24, ["ATOP_EBLOCKED", "ATOMICOPBLOCKED"], "AtomicOpBlocked",
+            "AtomicOp Egress Blocked"),
+        AERError(
+            "TLP_PREFIX_BLOCKED", .uncorrectable, 25, ["TLP_PRF_BLOCKED", "TLPBLOCKEDERR"], "TLPBlockedErr",
+            "TLP Prefix Blocked Error"),
     ]
 
-    init(_ name: String, _ register: Register, _ bit: Int, _ aliases: [String], _ kernelName: String, _ traceName: String?, fatal: Bool = false) {
+    init(
+        _ name: String, _ register: Register, _ bit: Int, _ aliases: [String], _ kernelName: String,
+        _ traceName: String?, fatal: Bool = false
+    ) {
         self.name = name
         self.register = register
         self.bit = bit

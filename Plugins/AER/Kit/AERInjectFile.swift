@@ -18,27 +18,40 @@ public enum AERInjectFile {
         var tokens: [(word: String, line: Int)] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            tokens += code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map { (String($0), index + 1) }
+            tokens += code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map {
+                (String($0), index + 1)
+            }
         }
         var requests: [AERRequest] = []
         var position = 0
         func fail(_ message: String, _ line: Int) -> BackendError {
-            BackendError.invalid("\(path):\(line): \(message) (aer-inject syntax: AER, PCI_ID, DOMAIN/BUS/DEV/FN, COR_STATUS, UNCOR_STATUS, HEADER_LOG)")
+            BackendError.invalid(
+                "\(path):\(line): \(message) (aer-inject syntax: AER, PCI_ID, DOMAIN/BUS/DEV/FN, COR_STATUS, UNCOR_STATUS, HEADER_LOG)"
+            )
         }
-        func number(_ what: String, max: UInt64, after keyword: (word: String, line: Int)) throws(BackendError) -> UInt64 {
+        func number(_ what: String, max: UInt64, after keyword: (word: String, line: Int)) throws(BackendError)
+            -> UInt64
+        {
             guard position < tokens.count, let value = CNumber.parse(tokens[position].word) else {
                 throw fail("\(keyword.word) needs \(what), a number", keyword.line)
             }
-            guard value <= max else { throw fail("\(what) \(tokens[position].word) is larger than \(max)", tokens[position].line) }
+            guard value <= max else {
+                throw fail("\(what) \(tokens[position].word) is larger than \(max)", tokens[position].line)
+            }
             position += 1
             return value
         }
         while position < tokens.count {
             let start = tokens[position]
-            guard keyword(start.word) == "AER" else { throw fail("expected AER to start a block, found '\(start.word)'", start.line) }
+            guard keyword(start.word) == "AER" else {
+                throw fail("expected AER to start a block, found '\(start.word)'", start.line)
+            }
             position += 1
             var request = AERRequest(origin: "\(path):\(start.line)")
-            var domain: UInt64?, bus: UInt64?, slot: UInt64?, function: UInt64?
+            var domain: UInt64?
+            var bus: UInt64?
+            var slot: UInt64?
+            var function: UInt64?
             blockLoop: while position < tokens.count {
                 let token = tokens[position]
                 switch keyword(token.word) {
@@ -68,20 +81,27 @@ public enum AERInjectFile {
                     }
                 case "COR_STATUS", "UNCOR_STATUS":
                     position += 1
-                    let register: AERError.Register = keyword(token.word) == "COR_STATUS" ? .correctable : .uncorrectable
+                    let register: AERError.Register =
+                        keyword(token.word) == "COR_STATUS" ? .correctable : .uncorrectable
                     var bits: UInt32 = 0
                     while position < tokens.count, keyword(tokens[position].word) == nil {
                         let word = tokens[position]
                         if let value = CNumber.parse(word.word) {
-                            guard value <= UInt64(UInt32.max) else { throw fail("status \(word.word) is wider than 32 bits", word.line) }
+                            guard value <= UInt64(UInt32.max) else {
+                                throw fail("status \(word.word) is wider than 32 bits", word.line)
+                            }
                             bits |= UInt32(value)
                         } else if let error = AERError.named(word.word) {
                             guard error.register == register else {
-                                throw fail("\(error.name) is \(error.register == .correctable ? "a correctable" : "an uncorrectable") error: it goes under \(error.register == .correctable ? "COR_STATUS" : "UNCOR_STATUS")", word.line)
+                                throw fail(
+                                    "\(error.name) is \(error.register == .correctable ? "a correctable" : "an uncorrectable") error: it goes under \(error.register == .correctable ? "COR_STATUS" : "UNCOR_STATUS")",
+                                    word.line)
                             }
                             bits |= error.mask
                         } else {
-                            throw fail("'\(word.word)' is not an AER error; \(register == .correctable ? "COR_STATUS" : "UNCOR_STATUS") takes \(AERError.names(register)) or a number", word.line)
+                            throw fail(
+                                "'\(word.word)' is not an AER error; \(register == .correctable ? "COR_STATUS" : "UNCOR_STATUS") takes \(AERError.names(register)) or a number",
+                                word.line)
                         }
                         position += 1
                     }
@@ -89,14 +109,18 @@ public enum AERInjectFile {
                 case "HEADER_LOG":
                     position += 1
                     var words: [UInt32] = []
-                    for _ in 0..<4 { words.append(UInt32(try number("four header words", max: UInt64(UInt32.max), after: token))) }
+                    for _ in 0..<4 {
+                        words.append(UInt32(try number("four header words", max: UInt64(UInt32.max), after: token)))
+                    }
                     request.header = words
                 default:
                     throw fail("unexpected '\(token.word)'", token.line)
                 }
             }
             if let bus, let slot, let function {
-                request.device = hexText(domain ?? 0, digits: 4) + ":" + hexText(bus, digits: 2) + ":" + hexText(slot, digits: 2) + "." + String(function)
+                request.device =
+                    hexText(domain ?? 0, digits: 4) + ":" + hexText(bus, digits: 2) + ":" + hexText(slot, digits: 2)
+                    + "." + String(function)
             } else if domain != nil {
                 throw fail("DOMAIN needs BUS n DEV n FN n in the same block", start.line)
             }
@@ -132,9 +156,10 @@ public enum AERInjectFile {
         let domain = parts.count == 3 ? parts[0] : "0000"
         let slotFunction = parts[parts.count - 1].split(separator: ".").map(String.init)
         guard domain.count == 4, parts[parts.count - 2].count == 2, slotFunction.count == 2, slotFunction[0].count == 2,
-              slotFunction[1].count == 1,
-              let d = UInt64(domain, radix: 16), let b = UInt64(parts[parts.count - 2], radix: 16),
-              let s = UInt64(slotFunction[0], radix: 16), s <= 31, let f = UInt64(slotFunction[1], radix: 16), f <= 7 else { return nil }
+            slotFunction[1].count == 1,
+            let d = UInt64(domain, radix: 16), let b = UInt64(parts[parts.count - 2], radix: 16),
+            let s = UInt64(slotFunction[0], radix: 16), s <= 31, let f = UInt64(slotFunction[1], radix: 16), f <= 7
+        else { return nil }
         return hexText(d, digits: 4) + ":" + hexText(b, digits: 2) + ":" + hexText(s, digits: 2) + "." + String(f)
     }
 }

@@ -61,7 +61,9 @@ struct AERPlanner {
         let unknownCorrectable = AERError.decode(aer.correctable, .correctable).unknown
         let unknownUncorrectable = AERError.decode(aer.uncorrectable, .uncorrectable).unknown
         guard unknownCorrectable == 0, unknownUncorrectable == 0 else {
-            throw BackendError.invalid("\(aer.origin): status bits \(hexNumber(unknownCorrectable | unknownUncorrectable)) are reserved in the AER status registers; name errors (error=) or use defined bits")
+            throw BackendError.invalid(
+                "\(aer.origin): status bits \(hexNumber(unknownCorrectable | unknownUncorrectable)) are reserved in the AER status registers; name errors (error=) or use defined bits"
+            )
         }
         let severityRegister = registers?.severity ?? AERError.defaultSeverity
         let classes = split(aer, severityRegister: severityRegister)
@@ -71,19 +73,27 @@ struct AERPlanner {
         if let registers, route != "ghes" {
             let masked = (aer.correctable & registers.correctableMask, aer.uncorrectable & registers.uncorrectableMask)
             if masked.0 != 0 || masked.1 != 0 {
-                let names = (AERError.decode(masked.0, .correctable).errors + AERError.decode(masked.1, .uncorrectable).errors).map(\.name)
-                throw BackendError.invalid("\(aer.origin): \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") masked on \(device.address) (Correctable Error Mask \(hexNumber(registers.correctableMask)), Uncorrectable \(hexNumber(registers.uncorrectableMask))): the device would record but never report \(names.count == 1 ? "it" : "them"); choose another error, or clear the mask bit in its AER capability first")
+                let names =
+                    (AERError.decode(masked.0, .correctable).errors + AERError.decode(masked.1, .uncorrectable).errors)
+                    .map(\.name)
+                throw BackendError.invalid(
+                    "\(aer.origin): \(names.joined(separator: ", ")) \(names.count == 1 ? "is" : "are") masked on \(device.address) (Correctable Error Mask \(hexNumber(registers.correctableMask)), Uncorrectable \(hexNumber(registers.uncorrectableMask))): the device would record but never report \(names.count == 1 ? "it" : "them"); choose another error, or clear the mask bit in its AER capability first"
+                )
             }
         }
         if classes.nonFatal != 0 || classes.fatal != 0 {
-            plan.requireConfirmation("an uncorrectable PCIe error on \(device.address) makes the kernel recover the link: the device is reset and its driver may lose it")
+            plan.requireConfirmation(
+                "an uncorrectable PCIe error on \(device.address) makes the kernel recover the link: the device is reset and its driver may lose it"
+            )
         }
         switch route {
         case "qemu": planQEMU(aer, id: device.qemuID!, &plan)
         case "aer-inject": try planAERInject(aer, device: device, &plan)
         default: try planFirmwareFirst(aer, device: device, classes: classes, severityRegister: severityRegister, &plan)
         }
-        expect(aer, address: device.address, classes: classes, route: route, readAfterFatal: registers?.readAfterFatal ?? false, &plan)
+        expect(
+            aer, address: device.address, classes: classes, route: route,
+            readAfterFatal: registers?.readAfterFatal ?? false, &plan)
     }
 
     /// The request with the first error of the chosen class the device reports.
@@ -102,8 +112,14 @@ struct AERPlanner {
             // Poisoned TLP and Data Link Protocol are the classic non-fatal and fatal ones.
             let preferred = AERError.named(fatal ? "DLP" : "POISON_TLP")!
             let candidates = [preferred] + AERError.all.filter { $0.register == .uncorrectable }
-            guard let error = candidates.first(where: { ($0.mask & severityRegister != 0) == fatal && $0.mask & mask.1 == 0 }) else {
-                throw BackendError.invalid("no unmasked \(fatal ? "fatal" : "non-fatal") error on this device (Uncorrectable Error Severity \(hexNumber(severityRegister)))")
+            guard
+                let error = candidates.first(where: {
+                    ($0.mask & severityRegister != 0) == fatal && $0.mask & mask.1 == 0
+                })
+            else {
+                throw BackendError.invalid(
+                    "no unmasked \(fatal ? "fatal" : "non-fatal") error on this device (Uncorrectable Error Severity \(hexNumber(severityRegister)))"
+                )
             }
             aer.uncorrectable = error.mask
         }
@@ -111,30 +127,43 @@ struct AERPlanner {
     }
 
     /// The bits of each class: uncorrectable ones are fatal where the severity register says so.
-    private func split(_ aer: AERRequest, severityRegister: UInt32) -> (correctable: UInt32, nonFatal: UInt32, fatal: UInt32) {
+    private func split(_ aer: AERRequest, severityRegister: UInt32) -> (
+        correctable: UInt32, nonFatal: UInt32, fatal: UInt32
+    ) {
         (aer.correctable, aer.uncorrectable & ~severityRegister, aer.uncorrectable & severityRegister)
     }
 
     /// `severity=` given with errors must agree with what the device will make of them.
-    private func checkSeverity(_ classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32), severityRegister: UInt32,
-                               registers: AERRegisters?, device: String) throws {
+    private func checkSeverity(
+        _ classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32), severityRegister: UInt32,
+        registers: AERRegisters?, device: String
+    ) throws {
         guard let severity, request.correctable != 0 || request.uncorrectable != 0 else { return }
-        let wanted: UInt32 = severity == "correctable" ? classes.correctable : severity == "fatal" ? classes.fatal : classes.nonFatal
+        let wanted: UInt32 =
+            severity == "correctable" ? classes.correctable : severity == "fatal" ? classes.fatal : classes.nonFatal
         let all = classes.correctable | classes.nonFatal | classes.fatal
-        guard wanted == all, classes.correctable == 0 || severity == "correctable", classes.nonFatal == 0 || severity == "nonfatal",
-              classes.fatal == 0 || severity == "fatal" else {
-            let source = registers == nil ? "the PCIe default severities" : "\(device)'s Uncorrectable Error Severity register"
-            throw BackendError.invalid("severity=\(severity) does not match the errors: by \(source) (\(hexNumber(severityRegister))), "
-                + Self.describe(classes) + "; leave severity= out, or choose errors of that class")
+        guard wanted == all, classes.correctable == 0 || severity == "correctable",
+            classes.nonFatal == 0 || severity == "nonfatal",
+            classes.fatal == 0 || severity == "fatal"
+        else {
+            let source =
+                registers == nil ? "the PCIe default severities" : "\(device)'s Uncorrectable Error Severity register"
+            throw BackendError.invalid(
+                "severity=\(severity) does not match the errors: by \(source) (\(hexNumber(severityRegister))), "
+                    + Self.describe(classes) + "; leave severity= out, or choose errors of that class")
         }
     }
 
     static func describe(_ classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32)) -> String {
-        [("correctable", AERError.decode(classes.correctable, .correctable).errors),
-         ("non-fatal", AERError.decode(classes.nonFatal, .uncorrectable).errors),
-         ("fatal", AERError.decode(classes.fatal, .uncorrectable).errors)]
-            .filter { !$0.1.isEmpty }.map { "\($0.1.map(\.name).joined(separator: ", ")) \($0.1.count == 1 ? "is" : "are") \($0.0)" }
-            .joined(separator: "; ")
+        [
+            ("correctable", AERError.decode(classes.correctable, .correctable).errors),
+            ("non-fatal", AERError.decode(classes.nonFatal, .uncorrectable).errors),
+            ("fatal", AERError.decode(classes.fatal, .uncorrectable).errors),
+        ]
+        .filter { !$0.1.isEmpty }.map {
+            "\($0.1.map(\.name).joined(separator: ", ")) \($0.1.count == 1 ? "is" : "are") \($0.0)"
+        }
+        .joined(separator: "; ")
     }
 
     /// The path: as asked, or on `auto` QEMU for uncorrectable errors of a QEMU device (its
@@ -143,25 +172,38 @@ struct AERPlanner {
         let hasInjector = target.exists(AERBackend.injectDevice)
         switch via {
         case "qemu":
-            guard target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: --lab NAME or --qmp SOCKET") }
+            guard target.hasQMP else {
+                throw BackendError.unsupported("via=qemu needs a QEMU monitor: --lab NAME or --qmp SOCKET")
+            }
             guard device.qemuID != nil else {
-                throw BackendError.unsupported("\(device.address) has no QEMU device id, so QEMU's monitor cannot name it; give it an id (-device ...,id=NAME) or use via=aer-inject")
+                throw BackendError.unsupported(
+                    "\(device.address) has no QEMU device id, so QEMU's monitor cannot name it; give it an id (-device ...,id=NAME) or use via=aer-inject"
+                )
             }
             return "qemu"
         case "aer-inject":
-            guard aer.prefix == nil else { throw BackendError.invalid("the kernel's aer_inject has no TLP prefix; prefix= needs via=qemu") }
+            guard aer.prefix == nil else {
+                throw BackendError.invalid("the kernel's aer_inject has no TLP prefix; prefix= needs via=qemu")
+            }
             guard hasInjector else {
-                throw BackendError.unsupported("no /dev/aer_inject on the target: modprobe aer_inject (CONFIG_PCIEAER_INJECT; Debian builds it as a module)")
+                throw BackendError.unsupported(
+                    "no /dev/aer_inject on the target: modprobe aer_inject (CONFIG_PCIEAER_INJECT; Debian builds it as a module)"
+                )
             }
             return "aer-inject"
         case "ghes":
-            guard target.hasFirmwareMemory else { throw BackendError.unsupported("via=ghes writes a firmware-first record: it needs --lab NAME or --guest-memory") }
+            guard target.hasFirmwareMemory else {
+                throw BackendError.unsupported(
+                    "via=ghes writes a firmware-first record: it needs --lab NAME or --guest-memory")
+            }
             return "ghes"
         default:
             if target.hasQMP, device.qemuID != nil, aer.correctable == 0 { return "qemu" }
             if hasInjector && aer.prefix == nil { return "aer-inject" }
             if target.hasQMP, device.qemuID != nil { return "qemu" }
-            throw BackendError.unsupported("no way to inject on \(device.address): load the kernel's injector (modprobe aer_inject), or use a QEMU guest (--lab, --qmp) whose device has an id, or via=ghes in a lab")
+            throw BackendError.unsupported(
+                "no way to inject on \(device.address): load the kernel's injector (modprobe aer_inject), or use a QEMU guest (--lab, --qmp) whose device has an id, or via=ghes in a lab"
+            )
         }
     }
 
@@ -172,11 +214,18 @@ struct AERPlanner {
     private func planQEMU(_ aer: AERRequest, id: String, _ plan: inout Plan) {
         let logs = ((aer.header ?? []) + (aer.prefix ?? [])).map { hexText($0.byteSwapped, digits: 8) }
         for error in aer.errors {
-            let words = ["pcie_aer_inject_error"] + (error.register == .correctable ? ["-c"] : []) + [id, "0x" + hexText(error.mask, digits: 8)] + logs.map { "0x" + $0 }
-            let note = "QEMU sets \(error.name) (bit \(error.bit)) in \(id)'s \(error.register.rawValue) status and sends the error message to its root port"
-                + (error.register == .correctable ? " (QEMU 7.2 drops correctable messages: use via=aer-inject there)" : "")
-            plan.qmp("human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}", note: note,
-                     hint: "QEMU's pcie_aer_inject_error needs the device's id and a PCIe device with AER", trigger: true)
+            let words =
+                ["pcie_aer_inject_error"] + (error.register == .correctable ? ["-c"] : []) + [
+                    id, "0x" + hexText(error.mask, digits: 8),
+                ] + logs.map { "0x" + $0 }
+            let note =
+                "QEMU sets \(error.name) (bit \(error.bit)) in \(id)'s \(error.register.rawValue) status and sends the error message to its root port"
+                + (error.register == .correctable
+                    ? " (QEMU 7.2 drops correctable messages: use via=aer-inject there)" : "")
+            plan.qmp(
+                "human-monitor-command", arguments: "{\"command-line\": \"\(words.joined(separator: " "))\"}",
+                note: note,
+                hint: "QEMU's pcie_aer_inject_error needs the device's id and a PCIe device with AER", trigger: true)
         }
     }
 
@@ -189,22 +238,31 @@ struct AERPlanner {
         for word in [aer.uncorrectable, aer.correctable] + (aer.header ?? [0, 0, 0, 0]) + [UInt32(at.segment)] {
             record += (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
         }
-        plan.writeDevice(AERBackend.injectDevice, record,
-                         note: "struct aer_error_inj for \(address): uncorrectable 0x\(hexText(aer.uncorrectable, digits: 8)), correctable 0x\(hexText(aer.correctable, digits: 8))"
-                            + (aer.header.map { ", header " + $0.map { hexText($0, digits: 8) }.joined(separator: " ") } ?? ""),
-                         hint: "aer_inject: ENODEV no such device; EPROTONOSUPPORT the device or its root port lacks AER, or the OS does not own AER (firmware first); EINVAL the error is masked on the device",
-                         trigger: true)
+        plan.writeDevice(
+            AERBackend.injectDevice, record,
+            note:
+                "struct aer_error_inj for \(address): uncorrectable 0x\(hexText(aer.uncorrectable, digits: 8)), correctable 0x\(hexText(aer.correctable, digits: 8))"
+                + (aer.header.map { ", header " + $0.map { hexText($0, digits: 8) }.joined(separator: " ") } ?? ""),
+            hint:
+                "aer_inject: ENODEV no such device; EPROTONOSUPPORT the device or its root port lacks AER, or the OS does not own AER (firmware first); EINVAL the error is masked on the device",
+            trigger: true)
     }
 
     /// One CPER PCIe record per class, composed by the ghes backend (which writes it, notifies
     /// the OS and expects its own report).
-    private func planFirmwareFirst(_ aer: AERRequest, device: PCIDevice, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
-                                   severityRegister: UInt32, _ plan: inout Plan) throws {
+    private func planFirmwareFirst(
+        _ aer: AERRequest, device: PCIDevice, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
+        severityRegister: UInt32, _ plan: inout Plan
+    ) throws {
         let at = try device.requireLocation()
         let address = device.address
-        for (cls, bits) in [(Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal)] where bits != 0 {
-            var arguments = ["section": "pcie", "severity": cls.cperSeverity, "segment": String(at.segment), "bus": String(at.bus),
-                             "pcie_device": String(at.device), "pcie_function": String(at.function)]
+        for (cls, bits) in [
+            (Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal),
+        ] where bits != 0 {
+            var arguments = [
+                "section": "pcie", "severity": cls.cperSeverity, "segment": String(at.segment), "bus": String(at.bus),
+                "pcie_device": String(at.device), "pcie_function": String(at.function),
+            ]
             if let vendor = target.value("sys/bus/pci/devices/\(address)/vendor") { arguments["vendor_id"] = vendor }
             if cls == .correctable {
                 arguments["aer_cor_status"] = "0x" + hexText(bits, digits: 8)
@@ -218,14 +276,19 @@ struct AERPlanner {
 
     /// What the kernel reports: the device's error lines, the aer_event tracepoint, its counters
     /// (exactly, when one message carries the errors), and no other device's.
-    private func expect(_ aer: AERRequest, address: String, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
-                        route: String, readAfterFatal: Bool, _ plan: inout Plan) {
+    private func expect(
+        _ aer: AERRequest, address: String, classes: (correctable: UInt32, nonFatal: UInt32, fatal: UInt32),
+        route: String, readAfterFatal: Bool, _ plan: inout Plan
+    ) {
         let base = "sys/bus/pci/devices/\(address)"
         let others = ((try? target.list("sys/bus/pci/devices")) ?? []).filter { other in
+            // Bridges see their links' errors.
             other != address && target.exists("sys/bus/pci/devices/\(other)/aer_dev_correctable")
-                && !(target.value("sys/bus/pci/devices/\(other)/class") ?? "").hasPrefix("0x0604")   // bridges see their links' errors
+                && !(target.value("sys/bus/pci/devices/\(other)/class") ?? "").hasPrefix("0x0604")
         }.prefix(16)
-        for (cls, bits) in [(Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal)] where bits != 0 {
+        for (cls, bits) in [
+            (Class.correctable, classes.correctable), (.nonFatal, classes.nonFatal), (.fatal, classes.fatal),
+        ] where bits != 0 {
             // A fatal firmware-first record makes the kernel panic: nothing more is reported.
             if route == "ghes" && cls == .fatal { continue }
             let errors = AERError.decode(bits, cls == .correctable ? .correctable : .uncorrectable).errors
@@ -233,18 +296,27 @@ struct AERPlanner {
                 // The kernel does not read an endpoint's registers after a fatal message (its link
                 // may be down): it reports the source as "Inaccessible", counts it on the root port
                 // and resets the link.
-                plan.expect(.kernelLog("PCIe Bus Error: severity=Uncorrect", note: "the kernel prints the endpoint as Inaccessible"))
+                plan.expect(
+                    .kernelLog(
+                        "PCIe Bus Error: severity=Uncorrect", note: "the kernel prints the endpoint as Inaccessible"))
                 plan.expect(.traceEvent("ras:aer_event", fields: "dev_name=\(address) severity=\"Fatal\""))
                 continue
             }
-            plan.expect(.kernelLog(route == "ghes" ? "aer_status: 0x\(hexText(bits, digits: 8))" : "PCIe Bus Error: severity="))
+            plan.expect(
+                .kernelLog(route == "ghes" ? "aer_status: 0x\(hexText(bits, digits: 8))" : "PCIe Bus Error: severity="))
             for error in errors {
                 plan.expect(.kernelLog("\(address):    [\(error.bit < 10 ? " " : "")\(error.bit)] \(error.kernelName)"))
             }
-            let names = errors.compactMap(\.traceName).enumerated().map { " error\($0.offset)=\"\($0.element)\"" }.joined()
+            let names = errors.compactMap(\.traceName).enumerated().map { " error\($0.offset)=\"\($0.element)\"" }
+                .joined()
             // The kernel prints the header words in hex without leading zeros.
-            let header = aer.header.map { " header=\"{" + $0.map { hexNumber($0) }.joined(separator: ",") + "}\"" } ?? ""
-            plan.expect(.traceEvent("ras:aer_event", fields: "dev_name=\(address) severity=\"\(cls.traceSeverity)\"" + names + (route == "ghes" ? "" : header)))
+            let header =
+                aer.header.map { " header=\"{" + $0.map { hexNumber($0) }.joined(separator: ",") + "}\"" } ?? ""
+            plan.expect(
+                .traceEvent(
+                    "ras:aer_event",
+                    fields: "dev_name=\(address) severity=\"\(cls.traceSeverity)\"" + names
+                        + (route == "ghes" ? "" : header)))
             // QEMU sends one message per error; the root port may fold them into one report.
             let messages = route == "qemu" ? errors.count : 1
             let total = "\(base)/\(cls.counterFile)"
@@ -253,7 +325,9 @@ struct AERPlanner {
                 plan.expect(.counterExact("\(base)/\(cls.counterPrefix)#\(error.kernelName)", delta: 1))
             }
             for other in others {
-                plan.expect(.counterExact("sys/bus/pci/devices/\(other)/\(cls.counterFile)", delta: 0, note: "another device: unchanged"))
+                plan.expect(
+                    .counterExact(
+                        "sys/bus/pci/devices/\(other)/\(cls.counterFile)", delta: 0, note: "another device: unchanged"))
             }
         }
     }

@@ -28,7 +28,10 @@ public struct AERRegisters: Sendable, Equatable {
         var pointer = Int(config.count > 0x34 ? config[0x34] & 0xFC : 0)
         var express: Int?
         for _ in 0..<48 where pointer >= 0x40 && pointer + 1 < config.count {
-            if config[pointer] == 0x10 { express = pointer; break }
+            if config[pointer] == 0x10 {
+                express = pointer
+                break
+            }
             pointer = Int(config[pointer + 1] & 0xFC)
         }
         // The AER extended capability (id 0x0001) from 0x100 on.
@@ -36,11 +39,15 @@ public struct AERRegisters: Sendable, Equatable {
         var aer: Int?
         for _ in 0..<480 where extended >= 0x100 {
             guard let header = dword(extended), header != 0, header != 0xFFFF_FFFF else { break }
-            if header & 0xFFFF == 1 { aer = extended; break }
+            if header & 0xFFFF == 1 {
+                aer = extended
+                break
+            }
             extended = Int(header >> 20) & 0xFFC
         }
         guard let express, let aer, let control = word(express + 8), let uncorrectableMask = dword(aer + 8),
-              let severity = dword(aer + 12), let correctableMask = dword(aer + 20) else { return nil }
+            let severity = dword(aer + 12), let correctableMask = dword(aer + 20)
+        else { return nil }
         deviceControl = control
         portType = express + 2 < config.count ? config[express + 2] >> 4 : 0
         self.uncorrectableMask = uncorrectableMask
@@ -49,8 +56,10 @@ public struct AERRegisters: Sendable, Equatable {
     }
 
     /// Registers as a test gives them.
-    public init(deviceControl: UInt16 = 0xF, uncorrectableMask: UInt32 = 0, severity: UInt32 = AERError.defaultSeverity,
-                correctableMask: UInt32 = 0xE000) {
+    public init(
+        deviceControl: UInt16 = 0xF, uncorrectableMask: UInt32 = 0, severity: UInt32 = AERError.defaultSeverity,
+        correctableMask: UInt32 = 0xE000
+    ) {
         self.deviceControl = deviceControl
         self.uncorrectableMask = uncorrectableMask
         self.severity = severity

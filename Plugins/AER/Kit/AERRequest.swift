@@ -17,8 +17,10 @@ public struct AERRequest: Sendable, Equatable {
     public var origin = "the request"
 
     /// A request.
-    public init(device: String? = nil, correctable: UInt32 = 0, uncorrectable: UInt32 = 0,
-                header: [UInt32]? = nil, prefix: [UInt32]? = nil, origin: String = "the request") {
+    public init(
+        device: String? = nil, correctable: UInt32 = 0, uncorrectable: UInt32 = 0,
+        header: [UInt32]? = nil, prefix: [UInt32]? = nil, origin: String = "the request"
+    ) {
         self.device = device
         self.correctable = correctable
         self.uncorrectable = uncorrectable
@@ -34,7 +36,8 @@ public struct AERRequest: Sendable, Equatable {
 
     /// Whether the two requests ask for the same injection (wherever they came from).
     public func sameInjection(as other: AERRequest) -> Bool {
-        var a = self, b = other
+        var a = self
+        var b = other
         a.origin = ""
         b.origin = ""
         return a == b

@@ -9,7 +9,9 @@ import FirmwareFormats
 public struct CXLComponentEvent: Sendable, Equatable {
     /// The kinds, with their section (and event record) type.
     public enum Kind: String, Sendable, CaseIterable {
-        case generalMedia = "general-media", dram, memoryModule = "memory-module"
+        case generalMedia = "general-media"
+        case dram
+        case memoryModule = "memory-module"
 
         /// The CPER section type GUID (the event record's UUID).
         public var sectionType: String {
@@ -34,26 +36,36 @@ public struct CXLComponentEvent: Sendable, Equatable {
     /// The section's bytes (144).
     public var bytes: [UInt8] {
         var out = ByteWriter()
-        out.put(UInt32(144))                          // section length
-        out.put(UInt64(0b111))                        // device id, serial number and event log valid
-        out.put(vendorID); out.put(deviceID)
-        out.put(function); out.put(device); out.put(bus); out.put(segment)
-        out.put(UInt16(device) << 3); out.put(UInt8(0)) // slot number (bits 15:3), reserved
-        out.put(serial)                               // lower then upper double word
+        out.put(UInt32(144))  // section length
+        out.put(UInt64(0b111))  // device id, serial number and event log valid
+        out.put(vendorID)
+        out.put(deviceID)
+        out.put(function)
+        out.put(device)
+        out.put(bus)
+        out.put(segment)
+        out.put(UInt16(device) << 3)
+        out.put(UInt8(0))  // slot number (bits 15:3), reserved
+        out.put(serial)  // lower then upper double word
         // The common event record header.
-        out.put(UInt8(128))                           // the record's length as the device's log has it
-        out.put(log & 3, count: 3)                    // flags: the record's severity (its log)
-        out.put([], padTo: 2 + 2 + 8 + 1 + 15)        // handle, related handle, timestamp, class, reserved
+        out.put(UInt8(128))  // the record's length as the device's log has it
+        out.put(log & 3, count: 3)  // flags: the record's severity (its log)
+        out.put([], padTo: 2 + 2 + 8 + 1 + 15)  // handle, related handle, timestamp, class, reserved
         out.put(body, padTo: 80)
         return out.bytes
     }
 
     /// A general media or DRAM event's first bytes: the DPA (64-byte aligned, low bits flags),
     /// descriptor, type, transaction type and the validity flags of the fields that follow.
-    static func media(dpa: UInt64, descriptor: UInt8, type: UInt8, transactionType: UInt8, validity: UInt16, rest: [UInt8]) -> [UInt8] {
+    static func media(
+        dpa: UInt64, descriptor: UInt8, type: UInt8, transactionType: UInt8, validity: UInt16, rest: [UInt8]
+    ) -> [UInt8] {
         var out = ByteWriter()
         out.put(dpa & ~0x3F)
-        out.put(descriptor); out.put(type); out.put(transactionType); out.put(validity)
+        out.put(descriptor)
+        out.put(type)
+        out.put(transactionType)
+        out.put(validity)
         out.put(rest)
         return out.bytes
     }

@@ -31,29 +31,41 @@ public struct CXLProtocolErrorSection: Sendable, Equatable {
         // Agent type, agent address, device id, serial number, error log valid (no capability
         // structure or DVSEC).
         out.put(UInt64(0b100_1111))
-        out.put(UInt8(2)); out.put([], padTo: 7)      // agent type 2: CXL Device
-        out.put(function); out.put(device); out.put(bus); out.put(segment); out.put([], padTo: 3)
-        out.put(vendorID); out.put(deviceID); out.put(subsystemVendorID); out.put(subsystemID)
-        out.put(classCode)                            // sub-class, then base class
-        out.put([], padTo: 2 + 4)                     // slot, reserved
-        out.put(serial)                               // lower then upper double word
-        out.put([], padTo: 60)                        // PCIe capability structure (not valid)
-        out.put(UInt16(0)); out.put(UInt16(Self.errorLogLength)); out.put(UInt32(0))
+        out.put(UInt8(2))
+        out.put([], padTo: 7)  // agent type 2: CXL Device
+        out.put(function)
+        out.put(device)
+        out.put(bus)
+        out.put(segment)
+        out.put([], padTo: 3)
+        out.put(vendorID)
+        out.put(deviceID)
+        out.put(subsystemVendorID)
+        out.put(subsystemID)
+        out.put(classCode)  // sub-class, then base class
+        out.put([], padTo: 2 + 4)  // slot, reserved
+        out.put(serial)  // lower then upper double word
+        out.put([], padTo: 60)  // PCIe capability structure (not valid)
+        out.put(UInt16(0))
+        out.put(UInt16(Self.errorLogLength))
+        out.put(UInt32(0))
         // The error log: the CXL RAS capability.
         let firstError = uncorrectableStatus == 0 ? 0 : UInt32(uncorrectableStatus.trailingZeroBitCount)
         for register in [uncorrectableStatus, 0, 0, correctableStatus, 0, firstError] { out.put(register) }
-        out.put([], padTo: 64)                        // header log
+        out.put([], padTo: 64)  // header log
         return out.bytes
     }
 
     /// The lines the kernel prints for the section (cxl_cper_print_prot_err).
     public var kernelLines: [String] {
-        ["agent_type: 2, CXL Device",
-         "agent_address: " + pciAddress(segment: segment, bus: bus, device: device, function: function),
-         "vendor_id: 0x\(hexText(vendorID, digits: 4)), device_id: 0x\(hexText(deviceID, digits: 4))",
-         "lower_dw: 0x\(hexText(serial & 0xFFFF_FFFF, digits: 8)), upper_dw: 0x\(hexText(serial >> 32, digits: 8))",
-         "cxl_ras_uncor_status: 0x\(hexText(uncorrectableStatus, digits: 8))",
-         "cxl_ras_cor_status: 0x\(hexText(correctableStatus, digits: 8))"]
+        [
+            "agent_type: 2, CXL Device",
+            "agent_address: " + pciAddress(segment: segment, bus: bus, device: device, function: function),
+            "vendor_id: 0x\(hexText(vendorID, digits: 4)), device_id: 0x\(hexText(deviceID, digits: 4))",
+            "lower_dw: 0x\(hexText(serial & 0xFFFF_FFFF, digits: 8)), upper_dw: 0x\(hexText(serial >> 32, digits: 8))",
+            "cxl_ras_uncor_status: 0x\(hexText(uncorrectableStatus, digits: 8))",
+            "cxl_ras_cor_status: 0x\(hexText(correctableStatus, digits: 8))",
+        ]
     }
 
     /// The status bit of an error, by QEMU's name: correctable errors in spec order from bit 0;

@@ -37,14 +37,18 @@ enum CXLTraceDecoder {
         guard event.hasPrefix("cxl:") else { return [:] }
         let fields = pairs(payload)
         var out: [String: String] = [:]
-        for key in ["memdev", "log", "descriptor", "type", "transaction_type", "trace_type", "source", "status", "first_error"] {
+        for key in [
+            "memdev", "log", "descriptor", "type", "transaction_type", "trace_type", "source", "status", "first_error",
+        ] {
             if let value = fields[key], !value.isEmpty { out[key] = value }
         }
         for key in ["dpa", "dpa_length"] {
             if let value = fields[key], !value.isEmpty { out[key] = value.hasPrefix("0x") ? value : "0x" + value }
         }
         // A host physical address only where the DPA is mapped by a region.
-        if let hpa = fields["hpa"].map({ $0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0 }), !hpa.isEmpty, hpa.lowercased() != "ffffffffffffffff" {
+        if let hpa = fields["hpa"].map({ $0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0 }), !hpa.isEmpty,
+            hpa.lowercased() != "ffffffffffffffff"
+        {
             out["hpa"] = "0x" + hpa
         }
         if let region = fields["region"], !region.isEmpty { out["region"] = region }

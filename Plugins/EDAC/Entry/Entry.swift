@@ -1,4 +1,4 @@
-import InjectPluginAPI
 import EDACKit
+import InjectPluginAPI
 
 @_cdecl("inject_plugin_entry") public func entry(_ e: PluginEntry) -> Int32 { export(EDACBackend.self, e) }

@@ -27,7 +27,8 @@ struct EDACInventory {
         }
         /// One line for `probe`.
         var summary: String {
-            "'\(label)'" + (location.trimmingWhitespace.isEmpty ? "" : " at \(location.trimmingWhitespace)") + (sizeMiB.map { ", \($0) MiB" } ?? "")
+            "'\(label)'" + (location.trimmingWhitespace.isEmpty ? "" : " at \(location.trimmingWhitespace)")
+                + (sizeMiB.map { ", \($0) MiB" } ?? "")
                 + ", ce \(correctedCount.map(String.init) ?? "?") ue \(uncorrectedCount.map(String.init) ?? "?")"
         }
     }
@@ -72,15 +73,19 @@ struct EDACInventory {
         guard let names = try? target.list(path) else { return nil }
         func counter<T: FixedWidthInteger>(_ file: String) -> T? { counts ? target.value(file).flatMap { T($0) } : nil }
         let dimms = names.compactMap { name -> DIMM? in
-            guard let prefix = ["dimm", "rank"].first(where: name.hasPrefix), let number = Int(name.dropFirst(prefix.count)) else { return nil }
+            guard let prefix = ["dimm", "rank"].first(where: name.hasPrefix),
+                let number = Int(name.dropFirst(prefix.count))
+            else { return nil }
             let dimm = "\(path)/\(name)"
-            return DIMM(controller: index, index: number, name: name, label: target.value("\(dimm)/dimm_label") ?? "",
-                        location: target.value("\(dimm)/dimm_location") ?? "", sizeMiB: counter("\(dimm)/size"),
-                        correctedCount: counter("\(dimm)/dimm_ce_count"), uncorrectedCount: counter("\(dimm)/dimm_ue_count"))
+            return DIMM(
+                controller: index, index: number, name: name, label: target.value("\(dimm)/dimm_label") ?? "",
+                location: target.value("\(dimm)/dimm_location") ?? "", sizeMiB: counter("\(dimm)/size"),
+                correctedCount: counter("\(dimm)/dimm_ce_count"), uncorrectedCount: counter("\(dimm)/dimm_ue_count"))
         }.sorted { $0.index < $1.index }
-        return Controller(index: index, name: target.value("\(path)/mc_name") ?? "", sizeMiB: counter("\(path)/size_mb"),
-                          correctedCount: counter("\(path)/ce_count"), uncorrectedCount: counter("\(path)/ue_count"),
-                          correctedWithoutLocation: counter("\(path)/ce_noinfo_count"), dimms: dimms)
+        return Controller(
+            index: index, name: target.value("\(path)/mc_name") ?? "", sizeMiB: counter("\(path)/size_mb"),
+            correctedCount: counter("\(path)/ce_count"), uncorrectedCount: counter("\(path)/ue_count"),
+            correctedWithoutLocation: counter("\(path)/ce_noinfo_count"), dimms: dimms)
     }
 
     /// The DIMM of `controller` that `text` names: its index (`1`), its label (`P0_CH_A DIMM_A1`),
@@ -96,11 +101,14 @@ struct EDACInventory {
         let wanted = text.lowercased()
         var matches = controller.dimms.filter { $0.label.lowercased() == wanted }
         if matches.isEmpty {
-            matches = controller.dimms.filter { $0.label.lowercased().split(separator: " ").last.map(String.init) == wanted }
+            matches = controller.dimms.filter {
+                $0.label.lowercased().split(separator: " ").last.map(String.init) == wanted
+            }
         }
         guard matches.count == 1 else {
-            throw BackendError.invalid("dimm=\(text) " + (matches.isEmpty ? "names no DIMM" : "names \(matches.count) DIMMs")
-                + " of mc\(controller.index); give an index or a label: \(labels)")
+            throw BackendError.invalid(
+                "dimm=\(text) " + (matches.isEmpty ? "names no DIMM" : "names \(matches.count) DIMMs")
+                    + " of mc\(controller.index); give an index or a label: \(labels)")
         }
         return matches[0]
     }
@@ -137,7 +145,8 @@ struct SMBIOSMemoryMap {
     /// The DIMM of a ghes_edac controller whose range holds `address`.
     func dimm(at address: UInt64, in controller: EDACInventory.Controller) -> EDACInventory.DIMM? {
         guard let range = ranges.first(where: { $0.contains(address) }),
-              let index = devices.firstIndex(where: { $0.handle == range.deviceHandle }) else { return nil }
+            let index = devices.firstIndex(where: { $0.handle == range.deviceHandle })
+        else { return nil }
         return controller.dimms.first { $0.index == index }
     }
 }

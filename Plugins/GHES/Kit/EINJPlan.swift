@@ -25,12 +25,16 @@ enum EINJPlan {
 
     /// Names of the EINJ error-type bits, for notes and probe.
     static let typeNames: [(bit: UInt64, name: String)] = [
-        (0x1, "processor correctable"), (0x2, "processor uncorrectable non-fatal"), (0x4, "processor uncorrectable fatal"),
+        (0x1, "processor correctable"), (0x2, "processor uncorrectable non-fatal"),
+        (0x4, "processor uncorrectable fatal"),
         (0x8, "memory correctable"), (0x10, "memory uncorrectable non-fatal"), (0x20, "memory uncorrectable fatal"),
         (0x40, "PCIe correctable"), (0x80, "PCIe uncorrectable non-fatal"), (0x100, "PCIe uncorrectable fatal"),
-        (0x200, "platform correctable"), (0x400, "platform uncorrectable non-fatal"), (0x800, "platform uncorrectable fatal"),
-        (0x1000, "CXL.cache protocol correctable"), (0x2000, "CXL.cache protocol uncorrectable non-fatal"), (0x4000, "CXL.cache protocol uncorrectable fatal"),
-        (0x8000, "CXL.mem protocol correctable"), (0x10000, "CXL.mem protocol uncorrectable non-fatal"), (0x20000, "CXL.mem protocol uncorrectable fatal"),
+        (0x200, "platform correctable"), (0x400, "platform uncorrectable non-fatal"),
+        (0x800, "platform uncorrectable fatal"),
+        (0x1000, "CXL.cache protocol correctable"), (0x2000, "CXL.cache protocol uncorrectable non-fatal"),
+        (0x4000, "CXL.cache protocol uncorrectable fatal"),
+        (0x8000, "CXL.mem protocol correctable"), (0x10000, "CXL.mem protocol uncorrectable non-fatal"),
+        (0x20000, "CXL.mem protocol uncorrectable fatal"),
     ]
 
     /// EINJ's CXL protocol error types (ACPI 6.5, bits 12-17).
@@ -51,8 +55,14 @@ enum EINJPlan {
     static func pcieSBDF(_ p: ParameterValues) throws(BackendError) -> PCIeSBDF? {
         guard p.text("section") == "pcie", let bus = p.number("bus") else { return nil }
         let segment = p.number("segment") ?? 0
-        guard let sbdf = PCIeSBDF(segment: segment, bus: bus, device: p.number("pcie_device") ?? 0, function: p.number("pcie_function") ?? 0) else {
-            throw BackendError.invalid("segment=\(segment): EINJ's SBDF holds a segment in 8 bits (0-255, param4 bits 31:24); give a segment below 256, or param4 itself")
+        guard
+            let sbdf = PCIeSBDF(
+                segment: segment, bus: bus, device: p.number("pcie_device") ?? 0,
+                function: p.number("pcie_function") ?? 0)
+        else {
+            throw BackendError.invalid(
+                "segment=\(segment): EINJ's SBDF holds a segment in 8 bits (0-255, param4 bits 31:24); give a segment below 256, or param4 itself"
+            )
         }
         return sbdf
     }
@@ -67,15 +77,18 @@ enum EINJPlan {
         // in /sys/kernel/debug/cxl/einj_types); elsewhere error_type's write checks the platform's.
         let listsCXL = offered.contains { $0 & cxlTypes != 0 } || target.exists("sys/kernel/debug/cxl/einj_types")
         if !offered.isEmpty && !offered.contains(type) && (type & cxlTypes == 0 || listsCXL) {
-            throw BackendError.unsupported("EINJ error type \(hexNumber(type)) (\(name)) is not offered by this platform; available_error_type lists "
-                                           + offered.map { hexNumber($0) }.joined(separator: ", "))
+            throw BackendError.unsupported(
+                "EINJ error type \(hexNumber(type)) (\(name)) is not offered by this platform; available_error_type lists "
+                    + offered.map { hexNumber($0) }.joined(separator: ", "))
         }
         func hex(_ value: UInt64) -> String { hexNumber(value) }
         func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
             plan.write("\(directory)/\(file)", value, note: note, hint: hint, trigger: trigger)
         }
         if isUncorrectable(type) {
-            plan.requireConfirmation("EINJ error type \(hex(type)) (\(name)) is uncorrectable: the platform may kill processes, offline memory or reset")
+            plan.requireConfirmation(
+                "EINJ error type \(hex(type)) (\(name)) is uncorrectable: the platform may kill processes, offline memory or reset"
+            )
         }
         set("error_type", hex(type), "\(name)")
         // With flags, the kernel takes param1/param2 as the memory address and mask (bit 1),
@@ -86,7 +99,10 @@ enum EINJPlan {
         let sbdf = p.number("param4") ?? device.map { UInt64($0.raw) }
         let derived = (address != nil ? 0x2 : 0) | (apicID != nil ? 0x1 : 0) | (sbdf != nil ? 0x4 : 0) as UInt64
         let flags = p.number("flags") ?? derived
-        set("flags", hex(flags), "bit 0: param3 is the APIC ID; bit 1: param1/param2 are the memory address and mask; bit 2: param4 is the PCIe SBDF")
+        set(
+            "flags", hex(flags),
+            "bit 0: param3 is the APIC ID; bit 1: param1/param2 are the memory address and mask; bit 2: param4 is the PCIe SBDF"
+        )
         if let address {
             set("param1", hex(address), "physical address")
             set("param2", hex(p.number("address_mask") ?? 0xFFFF_FFFF_FFFF_F000), "address mask")
@@ -94,6 +110,9 @@ enum EINJPlan {
         if let apicID { set("param3", hex(apicID), "APIC ID") }
         if let sbdf { set("param4", hex(sbdf), "PCIe segment, bus, device, function (bytes 3, 2, 1[7:3], 1[2:0])") }
         set("notrigger", p.flag("notrigger") ? "1" : "0")
-        set("error_inject", "1", "the firmware injects the error" + (p.flag("notrigger") ? " (triggered by the next access)" : ""), trigger: true)
+        set(
+            "error_inject", "1",
+            "the firmware injects the error" + (p.flag("notrigger") ? " (triggered by the next access)" : ""),
+            trigger: true)
     }
 }

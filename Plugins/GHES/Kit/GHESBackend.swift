@@ -13,7 +13,10 @@ public struct GHESBackend: InjectBackend {
         kernelModules: ["einj"],
         traceEvents: ["ras:non_standard_event", "ras:arm_event"],
         // A memory record also reaches the machine-check log (bank 255) and memory_failure().
-        consumerTables: ["mce:mce_record": "mce_record", "ras:memory_failure_event": "memory_failure_event", "ras:mc_event": "mc_event"],
+        consumerTables: [
+            "mce:mce_record": "mce_record", "ras:memory_failure_event": "memory_failure_event",
+            "ras:mc_event": "mc_event",
+        ],
         logMarkers: ["APEI", "GHES", "Hardware error"])
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"
@@ -31,33 +34,59 @@ public struct GHESBackend: InjectBackend {
                 guard let kind = source.generic?.notification.kind else { return line }
                 switch kind {
                 case .polled: return line + ": can be raised (the kernel polls it)"
-                case .nmi: return line + (target.hasQMP || target.hasIPMI ? ": can be raised (NMI through QMP or the BMC)" : ": cannot be raised here (no QMP or BMC)")
-                case .sci: return line + (hed && target.hasQMP ? ": can be raised (SCI through the HED device, a GPE from QMP)"
-                                          : ": cannot be raised here (\(hed ? "no QMP" : "no Hardware Error Device (PNP0C33) is bound"))")
+                case .nmi:
+                    return line
+                        + (target.hasQMP || target.hasIPMI
+                            ? ": can be raised (NMI through QMP or the BMC)"
+                            : ": cannot be raised here (no QMP or BMC)")
+                case .sci:
+                    return line
+                        + (hed && target.hasQMP
+                            ? ": can be raised (SCI through the HED device, a GPE from QMP)"
+                            : ": cannot be raised here (\(hed ? "no QMP" : "no Hardware Error Device (PNP0C33) is bound"))")
                 default: return line + ": cannot be raised (no way to deliver \(kind.description) from the host)"
                 }
             }
-            found.append(Capability("hest", available: !ghes.isEmpty,
-                                    "\(hest.sources.count) error source(s), \(ghes.count) GHES" + lines.map { "\n    " + $0 }.joined()))
+            found.append(
+                Capability(
+                    "hest", available: !ghes.isEmpty,
+                    "\(hest.sources.count) error source(s), \(ghes.count) GHES" + lines.map { "\n    " + $0 }.joined()))
         } else {
-            found.append(Capability("hest", available: false, "no readable HEST table (\(Self.hestPath)): the platform declares no error sources, or not root"))
+            found.append(
+                Capability(
+                    "hest", available: false,
+                    "no readable HEST table (\(Self.hestPath)): the platform declares no error sources, or not root"))
         }
-        found.append(Capability("firmware-memory", available: target.hasFirmwareMemory,
-                                target.hasFirmwareMemory ? "GHES status blocks can be written (via=ghes)" : "no firmware memory: via=ghes needs --lab or --guest-memory"))
+        found.append(
+            Capability(
+                "firmware-memory", available: target.hasFirmwareMemory,
+                target.hasFirmwareMemory
+                    ? "GHES status blocks can be written (via=ghes)"
+                    : "no firmware memory: via=ghes needs --lab or --guest-memory"))
         if let types = target.value("\(EINJPlan.directory)/available_error_type") {
-            found.append(Capability("einj", available: true, "available error types:\n    " + types.split(separator: "\n").joined(separator: "\n    ")))
+            found.append(
+                Capability(
+                    "einj", available: true,
+                    "available error types:\n    " + types.split(separator: "\n").joined(separator: "\n    ")))
         } else {
-            found.append(Capability("einj", available: false,
-                                    "no \(EINJPlan.directory): the platform has no EINJ table, or `modprobe einj` and debugfs are missing"))
+            found.append(
+                Capability(
+                    "einj", available: false,
+                    "no \(EINJPlan.directory): the platform has no EINJ table, or `modprobe einj` and debugfs are missing"
+                ))
         }
-        found.append(Capability("qemu", available: target.hasQMP,
-                                target.hasQMP ? "QMP inject-ghes-v2-error (QEMU 10 and later, arm virt machines)" : "no --qmp socket given"))
+        found.append(
+            Capability(
+                "qemu", available: target.hasQMP,
+                target.hasQMP
+                    ? "QMP inject-ghes-v2-error (QEMU 10 and later, arm virt machines)" : "no --qmp socket given"))
         return found
     }
 
     /// `non_standard_event`: the CPER section type by name, where it is one UEFI defines.
     public func decode(event: String, fields: [String: String]) -> [String: String] {
-        guard event == "ras:non_standard_event", let text = fields["sec_type"], let guid = GUID(text.uppercased()) else { return [:] }
+        guard event == "ras:non_standard_event", let text = fields["sec_type"], let guid = GUID(text.uppercased())
+        else { return [:] }
         if guid == ARMProcessorError.type { return ["section": "ARM processor error"] }
         return SectionLayouts.all.first { $0.type == guid }.map { ["section": $0.name] }
             ?? NamedSectionTypes.name(guid).map { ["section": $0] } ?? ["section": "vendor-defined"]
@@ -77,8 +106,10 @@ public struct GHESBackend: InjectBackend {
             // through the device's RAS capability and AER, or in a record): the backend that
             // names the device (cxl) expects its report.
             if (p.number("error_type") ?? 0) & EINJPlan.cxlTypes != 0 { return plan }
-            plan.expect(.kernelLog("Hardware error from APEI Generic Hardware Error Source",
-                                   note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
+            plan.expect(
+                .kernelLog(
+                    "Hardware error from APEI Generic Hardware Error Source",
+                    note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
             switch builder.sectionName {
             case "processor": plan.expect(.kernelLog("section_type: general processor error"))
             case "pcie":
@@ -95,28 +126,40 @@ public struct GHESBackend: InjectBackend {
             }
             return plan
         case "qemu":
-            guard request.target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME") }
+            guard request.target.hasQMP else {
+                throw BackendError.unsupported("via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME")
+            }
             let block = try builder.block()
-            plan.qmp("inject-ghes-v2-error", arguments: "{\"cper\": \"\(Base64.encode(block.bytes))\"}",
-                     note: "QEMU writes the record into its own GHESv2 source and notifies the guest\n" + block.fieldLines.joined(separator: "\n"),
-                     hint: "inject-ghes-v2-error needs QEMU 10 or later on an arm virt machine with ras=on; elsewhere use via=ghes in a lab",
-                     trigger: true)
+            plan.qmp(
+                "inject-ghes-v2-error", arguments: "{\"cper\": \"\(Base64.encode(block.bytes))\"}",
+                note: "QEMU writes the record into its own GHESv2 source and notifies the guest\n"
+                    + block.fieldLines.joined(separator: "\n"),
+                hint:
+                    "inject-ghes-v2-error needs QEMU 10 or later on an arm virt machine with ras=on; elsewhere use via=ghes in a lab",
+                trigger: true)
         default:
             try planGHES(request, builder, &plan)
         }
         let source = p.number("source") ?? 0
         let arm64 = request.target.exists("sys/devices/system/cpu/cpu0/regs/identification/midr_el1")
         for line in try builder.kernelLines(source: source, arm64: arm64) {
-            plan.expect(.kernelLog(line, note: line.hasPrefix("Hardware error") ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
+            plan.expect(
+                .kernelLog(
+                    line,
+                    note: line.hasPrefix("Hardware error")
+                        ? "the kernel prints 2 corrected records per 5 s and drops repeats within 10 s" : nil))
         }
         if builder.sectionName == "pcie", let deviceID = KernelText.deviceID(p) { plan.expect(.kernelLog(deviceID)) }
         switch builder.sectionName {
-        case "memory" where request.target.exists("sys/devices/system/machinecheck") && p.isSet("address") && builder.severity == .corrected:
+        case "memory"
+        where request.target.exists("sys/devices/system/machinecheck") && p.isSet("address")
+            && builder.severity == .corrected:
             // x86 also logs a corrected memory record with an address as a machine check of bank 255
             // (apei_mce_report_mem_error), which, unlike the printed report, is neither rate-limited
             // nor deduplicated.
             plan.expect(.traceEvent("mce:mce_record", fields: "bank=255 addr=" + hexNumber(p.number("address")!)))
-        case "vendor" where p.text("section_type").flatMap { GUID($0.uppercased()) }.flatMap(NamedSectionTypes.name) == nil:
+        case "vendor"
+        where p.text("section_type").flatMap { GUID($0.uppercased()) }.flatMap(NamedSectionTypes.name) == nil:
             // A section the kernel names goes to its driver, not to non_standard_event.
             plan.expect(.traceEvent("ras:non_standard_event", fields: ""))
         case "arm": plan.expect(.traceEvent("ras:arm_event", fields: ""))
@@ -133,7 +176,9 @@ public struct GHESBackend: InjectBackend {
         let source = hest?.sources.first { $0.generic != nil && UInt64($0.id) == sourceID }?.generic
         if hest != nil && source == nil {
             let ids = hest!.sources.filter { $0.generic != nil }.map { String($0.id) }.joined(separator: ", ")
-            throw BackendError.invalid("source=\(sourceID) is not a GHES source of this target's HEST (GHES sources: \(ids.isEmpty ? "none" : ids))")
+            throw BackendError.invalid(
+                "source=\(sourceID) is not a GHES source of this target's HEST (GHES sources: \(ids.isEmpty ? "none" : ids))"
+            )
         }
         let block: UInt64
         if let given = p.number("block_address") {
@@ -142,27 +187,39 @@ public struct GHESBackend: InjectBackend {
             let pointer = try request.target.readMemory(register, count: 8)
             block = pointer.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         } else {
-            throw BackendError.invalid("block_address is needed: the target's HEST (\(Self.hestPath)) could not be read to find source \(sourceID)'s block")
+            throw BackendError.invalid(
+                "block_address is needed: the target's HEST (\(Self.hestPath)) could not be read to find source \(sourceID)'s block"
+            )
         }
         let record = try builder.block()
         if let length = source?.errorStatusBlockLength, record.bytes.count > Int(length) {
-            throw BackendError.invalid("the record is \(record.bytes.count) bytes, more than source \(sourceID)'s \(length)-byte status block")
+            throw BackendError.invalid(
+                "the record is \(record.bytes.count) bytes, more than source \(sourceID)'s \(length)-byte status block")
         }
-        plan.waitForZero(at: block, timeoutMicroseconds: 5_000_000,
-                         note: "firmware never overwrites a record the OS has not consumed (block status non-zero)")
-        plan.writeMemory(block, record.bytes, note: "Generic Error Status Block at \(hexNumber(block))\n" + record.fieldLines.joined(separator: "\n"))
+        plan.waitForZero(
+            at: block, timeoutMicroseconds: 5_000_000,
+            note: "firmware never overwrites a record the OS has not consumed (block status non-zero)")
+        plan.writeMemory(
+            block, record.bytes,
+            note: "Generic Error Status Block at \(hexNumber(block))\n" + record.fieldLines.joined(separator: "\n"))
         let notify = p.text("notify") ?? "auto"
         let notification = source?.notification
         if notify == "nmi" || (notify == "auto" && notification?.kind == .nmi) {
             plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
         } else if notify == "sci" || (notify == "auto" && notification?.kind == .sci) {
             guard request.target.exists(Self.hedDevice) else {
-                throw BackendError.unsupported("source \(sourceID) is notified by SCI, but no Hardware Error Device (PNP0C33) is bound: the platform's AML cannot notify it (a lab derives a DSDT with one; see docs/nmi.md)")
+                throw BackendError.unsupported(
+                    "source \(sourceID) is notified by SCI, but no Hardware Error Device (PNP0C33) is bound: the platform's AML cannot notify it (a lab derives a DSDT with one; see docs/nmi.md)"
+                )
             }
-            plan.notify("nmi", ["signal": "sci", "method": "gpe"], note: "raise an SCI whose GPE method notifies the HED device: the kernel reads its SCI sources")
+            plan.notify(
+                "nmi", ["signal": "sci", "method": "gpe"],
+                note: "raise an SCI whose GPE method notifies the HED device: the kernel reads its SCI sources")
         } else if notify == "auto", let notification, notification.kind != .polled {
             let name = notification.kind?.description ?? "type \(notification.type)"
-            throw BackendError.unsupported("source \(sourceID) is notified by \(name), which this backend cannot raise (polled, NMI and SCI sources work; see docs/nmi.md)")
+            throw BackendError.unsupported(
+                "source \(sourceID) is notified by \(name), which this backend cannot raise (polled, NMI and SCI sources work; see docs/nmi.md)"
+            )
         }
     }
 }
@@ -194,8 +251,10 @@ enum KernelText {
     /// `device_id: %04x:%02x:%02x.%x` of a pcie section given by its parameters; `nil` without a bus.
     static func deviceID(_ p: ParameterValues) -> String? {
         guard p.text("section") == "pcie", let bus = p.number("bus") else { return nil }
-        return "device_id: " + pciAddress(segment: UInt16(truncatingIfNeeded: p.number("segment") ?? 0), bus: UInt8(truncatingIfNeeded: bus),
-                                          device: UInt8(truncatingIfNeeded: p.number("pcie_device") ?? 0),
-                                          function: UInt8(truncatingIfNeeded: p.number("pcie_function") ?? 0))
+        return "device_id: "
+            + pciAddress(
+                segment: UInt16(truncatingIfNeeded: p.number("segment") ?? 0), bus: UInt8(truncatingIfNeeded: bus),
+                device: UInt8(truncatingIfNeeded: p.number("pcie_device") ?? 0),
+                function: UInt8(truncatingIfNeeded: p.number("pcie_function") ?? 0))
     }
 }

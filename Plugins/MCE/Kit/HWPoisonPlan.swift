@@ -14,11 +14,14 @@ enum HWPoisonPlan {
         let pfnHex = hexNumber(pfn)
         var plan = Plan()
         if p.flag("unpoison") {
-            plan.write("\(directory)/unpoison-pfn", pfnHex, note: "return page \(pfnHex) to use", hint: hint, trigger: true)
+            plan.write(
+                "\(directory)/unpoison-pfn", pfnHex, note: "return page \(pfnHex) to use", hint: hint, trigger: true)
             plan.expect(.kernelLog("Unpoison: Software-unpoisoned page \(pfnHex)"))
         } else {
             plan.requireConfirmation("poisoning page \(pfnHex) takes it offline and kills the processes that map it")
-            plan.write("\(directory)/corrupt-pfn", pfnHex, note: "the kernel handles page \(pfnHex) as a memory failure", hint: hint, trigger: true)
+            plan.write(
+                "\(directory)/corrupt-pfn", pfnHex, note: "the kernel handles page \(pfnHex) as a memory failure",
+                hint: hint, trigger: true)
             plan.expect(.kernelLog("Memory failure: \(pfnHex)"))
             plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(pfnHex)"))
         }

@@ -26,23 +26,33 @@ struct KernelLogReplay: Equatable {
             let value = words[index + 1].trimmingCharacters(":")
             let digits = hex && value.hasPrefix("0x") ? String(value.dropFirst(2)) : value
             guard !digits.isEmpty, digits.allSatisfy({ hex ? $0.isHexDigit : $0.isNumber }),
-                  let number = UInt64(digits, radix: hex ? 16 : 10) else {
-                throw BackendError.invalid("replay: \(word) '\(value.prefix(40))' is not \(hex ? "a hex number of at most 64 bits (16 digits)" : "a decimal number")")
+                let number = UInt64(digits, radix: hex ? 16 : 10)
+            else {
+                throw BackendError.invalid(
+                    "replay: \(word) '\(value.prefix(40))' is not \(hex ? "a hex number of at most 64 bits (16 digits)" : "a decimal number")"
+                )
             }
             return number
         }
         guard let cpu = try after("CPU", hex: false), let bank = try after("Bank", hex: false),
-              let bankIndex = words.firstIndex(of: "Bank"), bankIndex + 2 < words.count,
-              let status = UInt64(words[bankIndex + 2], radix: 16),
-              let check = words.firstIndex(of: "Check:"), check + 1 < words.count,
-              let mcg = UInt64(words[check + 1], radix: 16) else {
-            throw BackendError.invalid("replay: expected the kernel's line \"CPU <n>: Machine Check: <mcgstatus> Bank <b>: <status>\" (optionally with its \"TSC ... ADDR ... MISC ...\" line)")
+            let bankIndex = words.firstIndex(of: "Bank"), bankIndex + 2 < words.count,
+            let status = UInt64(words[bankIndex + 2], radix: 16),
+            let check = words.firstIndex(of: "Check:"), check + 1 < words.count,
+            let mcg = UInt64(words[check + 1], radix: 16)
+        else {
+            throw BackendError.invalid(
+                "replay: expected the kernel's line \"CPU <n>: Machine Check: <mcgstatus> Bank <b>: <status>\" (optionally with its \"TSC ... ADDR ... MISC ...\" line)"
+            )
         }
         guard MCEParameters.cpus.contains(cpu) else {
-            throw BackendError.invalid("replay: CPU \(cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound), the range of cpu")
+            throw BackendError.invalid(
+                "replay: CPU \(cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound), the range of cpu"
+            )
         }
         guard MCEParameters.banks.contains(bank) else {
-            throw BackendError.invalid("replay: Bank \(bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound), the range of bank")
+            throw BackendError.invalid(
+                "replay: Bank \(bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound), the range of bank"
+            )
         }
         self.cpu = cpu
         self.bank = bank
@@ -55,8 +65,8 @@ struct KernelLogReplay: Equatable {
     }
 }
 
-private extension String {
-    func trimmingCharacters(_ character: Character) -> String {
+extension String {
+    fileprivate func trimmingCharacters(_ character: Character) -> String {
         var text = Substring(self)
         while text.last == character { text.removeLast() }
         return String(text)

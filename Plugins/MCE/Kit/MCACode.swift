@@ -10,7 +10,9 @@ struct MCACode: Equatable {
 
     static let classes = ["memory", "cache", "bus", "generic"]
     static let transactions = ["generic", "read", "write", "address-command", "scrub"]
-    static let requests = ["generic", "read", "write", "data-read", "data-write", "instruction-fetch", "prefetch", "eviction", "snoop"]
+    static let requests = [
+        "generic", "read", "write", "data-read", "data-write", "instruction-fetch", "prefetch", "eviction", "snoop",
+    ]
     static let cacheTypes = ["instruction", "data", "generic"]
     static let levels = ["l0", "l1", "l2", "generic"]
     static let participations = ["source", "responder", "observer", "generic"]
@@ -36,7 +38,8 @@ struct MCACode: Equatable {
 
     /// A bus or interconnect error.
     static func bus(participation: Int, timeout: Bool, request: Int, space: Int, level: Int) -> MCACode {
-        MCACode(raw: 0x0800 | UInt16(participation & 0x3) << 9 | (timeout ? 0x100 : 0) | UInt16(request & 0xF) << 4
+        MCACode(
+            raw: 0x0800 | UInt16(participation & 0x3) << 9 | (timeout ? 0x100 : 0) | UInt16(request & 0xF) << 4
                 | UInt16(space & 0x3) << 2 | UInt16(level & 0x3))
     }
 
@@ -49,7 +52,8 @@ struct MCACode: Equatable {
                 + (channel == 0xF ? "channel unspecified" : "channel \(channel)")
         }
         if code & 0xFF00 == 0x0100 {
-            return "cache: \(Self.name(Self.requests, Int(code >> 4 & 0xF))) \(Self.name(Self.cacheTypes, Int(code >> 2 & 0x3))), level \(Self.name(Self.levels, Int(code & 0x3)))"
+            return
+                "cache: \(Self.name(Self.requests, Int(code >> 4 & 0xF))) \(Self.name(Self.cacheTypes, Int(code >> 2 & 0x3))), level \(Self.name(Self.levels, Int(code & 0x3)))"
         }
         if code & 0xF800 == 0x0800 {
             return "bus: \(Self.name(Self.participations, Int(code >> 9 & 0x3)))"

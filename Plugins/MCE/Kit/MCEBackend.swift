@@ -21,29 +21,47 @@ public struct MCEBackend: InjectBackend {
     public func probe(_ target: Target) throws -> [Capability] {
         var found: [Capability] = []
         let inject = target.exists(Self.injectDirectory)
-        found.append(Capability("mce-inject", available: inject,
-                                inject ? "/\(Self.injectDirectory)" : "missing: modprobe mce-inject (and mount debugfs)"))
+        found.append(
+            Capability(
+                "mce-inject", available: inject,
+                inject ? "/\(Self.injectDirectory)" : "missing: modprobe mce-inject (and mount debugfs)"))
         if let online = target.value("sys/devices/system/cpu/online") {
             found.append(Capability("cpus", available: true, "online \(online)"))
         }
-        let banks = (try? target.list("sys/devices/system/machinecheck/machinecheck0"))?.filter { $0.hasPrefix("bank") } ?? []
-        found.append(Capability("banks", available: !banks.isEmpty, banks.isEmpty ? "no machinecheck0 bank files" : "\(banks.count) banks (0...\(banks.count - 1))"))
-        let vendor = target.value("proc/cpuinfo")?.split(separator: "\n").first { $0.hasPrefix("vendor_id") }?
+        let banks =
+            (try? target.list("sys/devices/system/machinecheck/machinecheck0"))?.filter { $0.hasPrefix("bank") } ?? []
+        found.append(
+            Capability(
+                "banks", available: !banks.isEmpty,
+                banks.isEmpty ? "no machinecheck0 bank files" : "\(banks.count) banks (0...\(banks.count - 1))"))
+        let vendor =
+            target.value("proc/cpuinfo")?.split(separator: "\n").first { $0.hasPrefix("vendor_id") }?
             .split(separator: ":").last.map { String($0).trimmingWhitespace } ?? "unknown"
-        found.append(Capability("vendor", available: true, vendor + (vendor == "AuthenticAMD" ? " (SMCA: ipid and synd apply)" : "")))
+        found.append(
+            Capability(
+                "vendor", available: true, vendor + (vendor == "AuthenticAMD" ? " (SMCA: ipid and synd apply)" : "")))
         let hwpoison = target.exists("sys/kernel/debug/hwpoison")
-        found.append(Capability("hwpoison-inject", available: hwpoison, hwpoison ? "/sys/kernel/debug/hwpoison" : "missing: modprobe hwpoison-inject"))
-        found.append(Capability("qemu", available: target.hasQMP, target.hasQMP ? "QMP connected: via=qemu works" : "no --qmp socket given"))
+        found.append(
+            Capability(
+                "hwpoison-inject", available: hwpoison,
+                hwpoison ? "/sys/kernel/debug/hwpoison" : "missing: modprobe hwpoison-inject"))
+        found.append(
+            Capability(
+                "qemu", available: target.hasQMP,
+                target.hasQMP ? "QMP connected: via=qemu works" : "no --qmp socket given"))
         return found
     }
 
     /// `mce_record`: the bank, the status word and the kernel's severity reading of it.
     public func decode(event: String, fields: [String: String]) -> [String: String] {
         guard event == "mce:mce_record", let key = fields.keys.first(where: { $0.hasPrefix("MC") && $0 != "MCGc/s" }),
-              let raw = UInt64(fields[key] ?? "", radix: 16) else { return [:] }
+            let raw = UInt64(fields[key] ?? "", radix: 16)
+        else { return [:] }
         let status = StatusWord(raw: raw)
-        return ["bank": String(key.dropFirst(2)), "status": status.hex,
-                "severity": String(status.severityName.split(separator: ":").first ?? "")]
+        return [
+            "bank": String(key.dropFirst(2)), "status": status.hex,
+            "severity": String(status.severityName.split(separator: ":").first ?? ""),
+        ]
     }
 
     public func plan(_ request: PlanRequest) throws -> Plan {
@@ -51,18 +69,26 @@ public struct MCEBackend: InjectBackend {
         if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
         if let files = p.files("file") {
             // What a record sets itself may not be given beside it (the defaults aside).
-            let conflicting = (MCEParameters.replayed + ["replay"]).filter(p.isSet)
-                + (p.text("severity") != "corrected" ? ["severity"] : []) + ((p.number("count") ?? 1) != 1 ? ["count"] : [])
+            let conflicting =
+                (MCEParameters.replayed + ["replay"]).filter(p.isSet)
+                + (p.text("severity") != "corrected" ? ["severity"] : [])
+                + ((p.number("count") ?? 1) != 1 ? ["count"] : [])
             if let given = conflicting.first {
-                throw BackendError.invalid("give either file or \(given), not both: each record in the file sets its own CPU, bank, status and addresses")
+                throw BackendError.invalid(
+                    "give either file or \(given), not both: each record in the file sets its own CPU, bank, status and addresses"
+                )
             }
-            return try RecordFilePlan.plan(files, via: p.text("via") ?? "debugfs", flags: p.text("flags") ?? "sw", target: request.target)
+            return try RecordFilePlan.plan(
+                files, via: p.text("via") ?? "debugfs", flags: p.text("flags") ?? "sw", target: request.target)
         }
         let replay = try p.text("replay").map(KernelLogReplay.init)
         if replay != nil, let given = MCEParameters.replayed.first(where: { p.isSet($0) }) {
-            throw BackendError.invalid("give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))")
+            throw BackendError.invalid(
+                "give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))"
+            )
         }
-        let status = replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:)) ?? builtStatus(p)
+        let status =
+            replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:)) ?? builtStatus(p)
         let cpu = replay?.cpu ?? p.number("cpu") ?? 0
         let bank = replay?.bank ?? p.number("bank") ?? 1
         let addr = replay?.addr ?? p.number("addr")
@@ -73,11 +99,16 @@ public struct MCEBackend: InjectBackend {
         let interval = p.number("interval") ?? 0
         var decoded = StatusDecoder.lines(status).joined(separator: "\n")
         if let replay {
-            decoded = "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)" + (replay.addr.map { ", ADDR \(hexNumber($0))" } ?? "")
+            decoded =
+                "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)"
+                + (replay.addr.map { ", ADDR \(hexNumber($0))" } ?? "")
                 + (replay.misc.map { ", MISC \(hexNumber($0))" } ?? "") + "\n" + decoded
         }
         var plan = Plan()
-        if status.isUncorrected { plan.requireConfirmation("status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic") }
+        if status.isUncorrected {
+            plan.requireConfirmation(
+                "status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic")
+        }
         if p.text("flags") == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }
 
         if p.text("via") == "qemu" {
@@ -85,9 +116,13 @@ public struct MCEBackend: InjectBackend {
                 throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME")
             }
             let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? MCGStatus.exception : 0)
-            plan.qemuMachineCheck(cpu: UInt64(cpu), bank: UInt64(bank), status: status.raw, mcgStatus: mcg, addr: addr ?? 0, misc: misc ?? 0,
-                                  broadcast: p.flag("broadcast"), note: "QEMU raises the machine check in virtual hardware\n" + decoded)
-            if count > 1 { plan.repeatLast(1, times: count - 1, intervalMicroseconds: interval, note: "a storm of \(count)") }
+            plan.qemuMachineCheck(
+                cpu: UInt64(cpu), bank: UInt64(bank), status: status.raw, mcgStatus: mcg, addr: addr ?? 0,
+                misc: misc ?? 0,
+                broadcast: p.flag("broadcast"), note: "QEMU raises the machine check in virtual hardware\n" + decoded)
+            if count > 1 {
+                plan.repeatLast(1, times: count - 1, intervalMicroseconds: interval, note: "a storm of \(count)")
+            }
         } else {
             let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
             func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
@@ -99,7 +134,9 @@ public struct MCEBackend: InjectBackend {
             // One injection's writes, bank last. The first writes every file (stale values may be
             // left from others); repeats only what is not zero, since the kernel zeroed the rest.
             func injection(first: Bool) {
-                func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) { if first || value != 0 { set(file, text) } }
+                func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) {
+                    if first || value != 0 { set(file, text) }
+                }
                 setUnlessCleared("cpu", UInt64(cpu), String(cpu))
                 set("status", status.hex, first ? decoded : nil)
                 setUnlessCleared("misc", misc ?? 0, hexNumber(misc ?? 0))
@@ -114,15 +151,18 @@ public struct MCEBackend: InjectBackend {
                 if interval > 0 { plan.sleep(microseconds: interval) }
                 injection(first: false)
                 if count > 2 {
-                    plan.repeatLast(plan.steps.count - before, times: count - 2,
-                                    note: "a storm of \(count) machine checks, \(interval) us apart")
+                    plan.repeatLast(
+                        plan.steps.count - before, times: count - 2,
+                        note: "a storm of \(count) machine checks, \(interval) us apart")
                 }
             }
         }
         plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))
         if p.text("via") == "qemu", let page = status.actionOptionalPage(addr: addr ?? 0, misc: misc ?? 0) {
-            plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
-                                    note: "action optional: the kernel takes the page out of use instead of printing the record"))
+            plan.expect(
+                .traceEvent(
+                    "ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
+                    note: "action optional: the kernel takes the page out of use instead of printing the record"))
         } else {
             plan.expect(.kernelLog("Bank \(bank): \(hexText(status.raw))"))
         }
@@ -135,24 +175,37 @@ public struct MCEBackend: InjectBackend {
         if let raw = p.number("mca_code") {
             code = raw
         } else {
-            let index = { (name: String, names: [String], fallback: Int) in names.firstIndex(of: p.text(name) ?? "") ?? fallback }
+            let index = { (name: String, names: [String], fallback: Int) in
+                names.firstIndex(of: p.text(name) ?? "") ?? fallback
+            }
             switch p.text("error_class") ?? "memory" {
             case "cache":
-                code = UInt64(MCACode.cache(request: index("request", MCACode.requests, 0), type: index("cache_type", MCACode.cacheTypes, 2),
-                                            level: index("level", MCACode.levels, 3)).raw)
+                code = UInt64(
+                    MCACode.cache(
+                        request: index("request", MCACode.requests, 0),
+                        type: index("cache_type", MCACode.cacheTypes, 2),
+                        level: index("level", MCACode.levels, 3)
+                    ).raw)
             case "bus":
-                code = UInt64(MCACode.bus(participation: index("participation", MCACode.participations, 3), timeout: p.flag("timeout"),
-                                          request: index("request", MCACode.requests, 0), space: index("space", MCACode.spaces, 0),
-                                          level: index("level", MCACode.levels, 3)).raw)
+                code = UInt64(
+                    MCACode.bus(
+                        participation: index("participation", MCACode.participations, 3), timeout: p.flag("timeout"),
+                        request: index("request", MCACode.requests, 0), space: index("space", MCACode.spaces, 0),
+                        level: index("level", MCACode.levels, 3)
+                    ).raw)
             case "generic":
                 code = 0x0001
             default:
-                code = UInt64(MCACode.memory(transaction: index("transaction", MCACode.transactions, 0),
-                                             channel: Int(p.number("channel") ?? 15)).raw)
+                code = UInt64(
+                    MCACode.memory(
+                        transaction: index("transaction", MCACode.transactions, 0),
+                        channel: Int(p.number("channel") ?? 15)
+                    ).raw)
             }
         }
-        return StatusWord(severity: p.text("severity") ?? "corrected", mcaCode: code, hasAddress: p.isSet("addr"),
-                          hasMisc: p.isSet("misc"), overflow: p.flag("overflow"))
+        return StatusWord(
+            severity: p.text("severity") ?? "corrected", mcaCode: code, hasAddress: p.isSet("addr"),
+            hasMisc: p.isSet("misc"), overflow: p.flag("overflow"))
     }
 
 }

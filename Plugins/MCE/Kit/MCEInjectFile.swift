@@ -11,14 +11,17 @@ struct MCEInjectFile {
     /// STATUS terms and the bits mce-inject gives them (CORRECTED is VAL|EN; UCNA is 0).
     static let statusTerms: [String: UInt64] = [
         "VAL": StatusWord.valid, "OVER": StatusWord.overflow, "UC": StatusWord.uncorrected, "EN": StatusWord.enabled,
-        "PCC": StatusWord.contextCorrupt, "S": StatusWord.signaled, "AR": StatusWord.actionRequired, "TES_YELLOW": StatusWord.thresholdYellow,
-        "CORRECTED": StatusWord.valid | StatusWord.enabled, "UNCORRECTED": StatusWord.valid | StatusWord.uncorrected | StatusWord.enabled,
+        "PCC": StatusWord.contextCorrupt, "S": StatusWord.signaled, "AR": StatusWord.actionRequired,
+        "TES_YELLOW": StatusWord.thresholdYellow,
+        "CORRECTED": StatusWord.valid | StatusWord.enabled,
+        "UNCORRECTED": StatusWord.valid | StatusWord.uncorrected | StatusWord.enabled,
         "FATAL": StatusWord.valid | StatusWord.uncorrected | StatusWord.enabled | StatusWord.contextCorrupt,
         "UCNA": 0, "SRAO": StatusWord.signaled, "SRAR": StatusWord.signaled | StatusWord.actionRequired,
     ]
     /// MCGSTATUS terms.
     static let mcgStatusTerms: [String: UInt64] = [
-        "RIPV": MCGStatus.ripv, "EIPV": MCGStatus.eipv, "MCIP": MCGStatus.mcip, "LMCES": MCGStatus.lmces, "TES_P": MCGStatus.tesP,
+        "RIPV": MCGStatus.ripv, "EIPV": MCGStatus.eipv, "MCIP": MCGStatus.mcip, "LMCES": MCGStatus.lmces,
+        "TES_P": MCGStatus.tesP,
         "SEAM_NR": MCGStatus.seamNR,
     ]
     /// Words that take one number.
@@ -99,14 +102,20 @@ struct MCEInjectFile {
         func peek(_ offset: Int = 0) -> Token? { index + offset < tokens.count ? tokens[index + offset].token : nil }
         func number(_ what: String) throws(BackendError) -> UInt64 {
             guard index < tokens.count, case .number(let value) = tokens[index].token else {
-                throw fail(index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1, "\(what) needs a number" + (index < tokens.count ? ", not \(describe(tokens[index].token))" : " (the file ends)"))
+                throw fail(
+                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
+                    "\(what) needs a number"
+                        + (index < tokens.count ? ", not \(describe(tokens[index].token))" : " (the file ends)"))
             }
             index += 1
             return value
         }
         func expect(_ token: Token, _ context: String) throws(BackendError) {
             guard index < tokens.count, tokens[index].token == token else {
-                throw fail(index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1, "expected \(describe(token)) \(context)" + (index < tokens.count ? ", found \(describe(tokens[index].token))" : ""))
+                throw fail(
+                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
+                    "expected \(describe(token)) \(context)"
+                        + (index < tokens.count ? ", found \(describe(tokens[index].token))" : ""))
             }
             index += 1
         }
@@ -126,7 +135,9 @@ struct MCEInjectFile {
                 } else if case .symbol(":")? = peek() {
                     // CPU n: Machine Check Exception: MCGSTATUS Bank b: STATUS
                     index += 1
-                    for word in ["MACHINE", "CHECK", "EXCEPTION"] { try expect(.word(word), "in a kernel panic line (CPU n: Machine Check Exception: ...)") }
+                    for word in ["MACHINE", "CHECK", "EXCEPTION"] {
+                        try expect(.word(word), "in a kernel panic line (CPU n: Machine Check Exception: ...)")
+                    }
                     try expect(.symbol(":"), "after Machine Check Exception")
                     record.mcgStatus = try number("the panic line's MCGSTATUS")
                     try expect(.word("BANK"), "in a kernel panic line")
@@ -135,7 +146,10 @@ struct MCEInjectFile {
                     record.status = try number("the panic line's STATUS")
                 }
             default:
-                throw fail(line, "a record starts with CPU n, MCE, or a kernel panic line (CPU n: Machine Check Exception: ...), not \(describe(tokens[index].token))")
+                throw fail(
+                    line,
+                    "a record starts with CPU n, MCE, or a kernel panic line (CPU n: Machine Check Exception: ...), not \(describe(tokens[index].token))"
+                )
             }
             // At least one term.
             var terms = 0
@@ -148,10 +162,12 @@ struct MCEInjectFile {
                     break terms
                 case "STATUS":
                     index += 1
-                    record.status = try orList(statusTerms, others: mcgStatusTerms, what: "STATUS", otherWhat: "MCGSTATUS")
+                    record.status = try orList(
+                        statusTerms, others: mcgStatusTerms, what: "STATUS", otherWhat: "MCGSTATUS")
                 case "MCGSTATUS":
                     index += 1
-                    record.mcgStatus = try orList(mcgStatusTerms, others: statusTerms, what: "MCGSTATUS", otherWhat: "STATUS")
+                    record.mcgStatus = try orList(
+                        mcgStatusTerms, others: statusTerms, what: "MCGSTATUS", otherWhat: "STATUS")
                 case "RIP":
                     index += 1
                     let first = try number("RIP")
@@ -164,7 +180,9 @@ struct MCEInjectFile {
                             record.ip = try number("RIP's address")
                             try expect(.symbol(">"), "after RIP's address")
                             try expect(.symbol("{"), "before RIP's symbol")
-                            guard case .word? = peek() else { throw fail(tokens[min(index, tokens.count - 1)].line, "RIP's {symbol} needs a name") }
+                            guard case .word? = peek() else {
+                                throw fail(tokens[min(index, tokens.count - 1)].line, "RIP's {symbol} needs a name")
+                            }
                             index += 1
                             try expect(.symbol("}"), "after RIP's symbol")
                         } else {
@@ -188,14 +206,20 @@ struct MCEInjectFile {
                     case "SOCKETID": record.socketID = value
                     case "APICID": record.apicID = value
                     case "MCGCAP": record.mcgCap = value
-                    case "ADDR": record.addr = value; record.status |= StatusWord.addressValid
-                    default: record.misc = value; record.status |= StatusWord.miscValid
+                    case "ADDR":
+                        record.addr = value
+                        record.status |= StatusWord.addressValid
+                    default:
+                        record.misc = value
+                        record.status |= StatusWord.miscValid
                     }
                 case _ where flagTerms.contains(word):
                     index += 1
                     if !record.flags.contains(word) { record.flags.append(word) }
                 default:
-                    let hint = statusTerms[word] != nil ? " (a STATUS term: write STATUS \(word))"
+                    let hint =
+                        statusTerms[word] != nil
+                        ? " (a STATUS term: write STATUS \(word))"
                         : mcgStatusTerms[word] != nil ? " (an MCGSTATUS term: write MCGSTATUS \(word))" : ""
                     throw fail(tokens[index].line, "unknown word \(word)\(hint)")
                 }
@@ -206,7 +230,9 @@ struct MCEInjectFile {
         }
 
         /// Terms and numbers OR-ed together until a word that is not one of `terms`.
-        func orList(_ terms: [String: UInt64], others: [String: UInt64], what: String, otherWhat: String) throws(BackendError) -> UInt64 {
+        func orList(_ terms: [String: UInt64], others: [String: UInt64], what: String, otherWhat: String)
+            throws(BackendError) -> UInt64
+        {
             var value: UInt64 = 0
             while let token = peek() {
                 switch token {
@@ -214,7 +240,10 @@ struct MCEInjectFile {
                 case .word(let word) where terms[word] != nil: value |= terms[word]!
                 case .word(let word) where others[word] != nil:
                     // mce-inject's grammar has no place for it here: a syntax error there too.
-                    throw fail(tokens[index].line, "\(word) is \(otherWhat == "STATUS" ? "a" : "an") \(otherWhat) term, not \(what == "STATUS" ? "a" : "an") \(what) one: write \(otherWhat) \(word)")
+                    throw fail(
+                        tokens[index].line,
+                        "\(word) is \(otherWhat == "STATUS" ? "a" : "an") \(otherWhat) term, not \(what == "STATUS" ? "a" : "an") \(what) one: write \(otherWhat) \(word)"
+                    )
                 default: return value
                 }
                 index += 1
@@ -249,7 +278,9 @@ struct MCEInjectFile {
                 var end = index
                 let hex = byte == 48 && index + 1 < bytes.count && (bytes[index + 1] == 120 || bytes[index + 1] == 88)
                 if hex { end += 2 }
-                while end < bytes.count, isDigit(bytes[end]) || (hex && ((65...70).contains(bytes[end]) || (97...102).contains(bytes[end]))) { end += 1 }
+                while end < bytes.count,
+                    isDigit(bytes[end]) || (hex && ((65...70).contains(bytes[end]) || (97...102).contains(bytes[end])))
+                { end += 1 }
                 let digits = String(decoding: bytes[index..<end], as: UTF8.self)
                 let value: UInt64?
                 if hex {
@@ -260,7 +291,9 @@ struct MCEInjectFile {
                     value = UInt64(digits)
                 }
                 guard let value else {
-                    throw BackendError.invalid("\(source):\(line): '\(digits)' is not a number mce-inject reads (decimal, 0x hex or 0-led octal, up to 64 bits)")
+                    throw BackendError.invalid(
+                        "\(source):\(line): '\(digits)' is not a number mce-inject reads (decimal, 0x hex or 0-led octal, up to 64 bits)"
+                    )
                 }
                 tokens.append((.number(value), line))
                 index = end

@@ -11,30 +11,44 @@ enum RecordFilePlan {
     /// At most this many records in one request.
     static let maximumRecords = 10_000
 
-    static func plan(_ files: [(path: String, text: String)], via: String, flags: String, target: Target) throws(BackendError) -> Plan {
+    static func plan(_ files: [(path: String, text: String)], via: String, flags: String, target: Target)
+        throws(BackendError) -> Plan
+    {
         var records: [MCEInjectFile.Record] = []
         for file in files { records += try MCEInjectFile.parse(file.text, source: file.path) }
         guard !records.isEmpty else {
-            throw BackendError.invalid("\(files.map(\.path).joined(separator: ", ")) hold no records (a record starts with CPU n, MCE, or a kernel panic line)")
+            throw BackendError.invalid(
+                "\(files.map(\.path).joined(separator: ", ")) hold no records (a record starts with CPU n, MCE, or a kernel panic line)"
+            )
         }
         guard records.count <= maximumRecords else {
-            throw BackendError.invalid("\(records.count) records is more than \(maximumRecords) in one request: split the files, or run them as a campaign")
+            throw BackendError.invalid(
+                "\(records.count) records is more than \(maximumRecords) in one request: split the files, or run them as a campaign"
+            )
         }
         for record in records {
             guard MCEParameters.cpus.contains(record.cpu) else {
-                throw BackendError.invalid("\(record.source):\(record.line): CPU \(record.cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound)")
+                throw BackendError.invalid(
+                    "\(record.source):\(record.line): CPU \(record.cpu) is outside \(MCEParameters.cpus.lowerBound)...\(MCEParameters.cpus.upperBound)"
+                )
             }
             guard MCEParameters.banks.contains(record.bank) else {
-                throw BackendError.invalid("\(record.source):\(record.line): bank \(record.bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound)")
+                throw BackendError.invalid(
+                    "\(record.source):\(record.line): bank \(record.bank) is outside \(MCEParameters.banks.lowerBound)...\(MCEParameters.banks.upperBound)"
+                )
             }
         }
         var plan = Plan()
         if let uncorrected = records.first(where: \.isUncorrected) {
-            plan.requireConfirmation("\(uncorrected.source):\(uncorrected.line) is uncorrected (UC set): the kernel may kill processes or panic")
+            plan.requireConfirmation(
+                "\(uncorrected.source):\(uncorrected.line) is uncorrected (UC set): the kernel may kill processes or panic"
+            )
         }
         switch via {
         case "qemu":
-            guard target.hasQMP else { throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME") }
+            guard target.hasQMP else {
+                throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME")
+            }
             for (index, record) in records.enumerated() { qemu(&plan, record, index: index, of: records.count) }
         case "debugfs":
             if flags == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }
@@ -45,9 +59,14 @@ enum RecordFilePlan {
         }
         for record in records {
             plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(record.bank) status=\(hexNumber(record.status))"))
-            if via == "qemu", let page = StatusWord(raw: record.status).actionOptionalPage(addr: record.addr, misc: record.misc) {
-                plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
-                                        note: "\(record.source):\(record.line) is action optional: the kernel takes the page out of use"))
+            if via == "qemu",
+                let page = StatusWord(raw: record.status).actionOptionalPage(addr: record.addr, misc: record.misc)
+            {
+                plan.expect(
+                    .traceEvent(
+                        "ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
+                        note: "\(record.source):\(record.line) is action optional: the kernel takes the page out of use"
+                    ))
             }
         }
         return plan
@@ -57,8 +76,10 @@ enum RecordFilePlan {
 
     /// The record's fields neither transport writes (the processor's own state at the error).
     private static func processorFields(_ record: MCEInjectFile.Record) -> [String] {
-        [("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
-         ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID)].filter { $0.1 != 0 }.map(\.0)
+        [
+            ("TSC", record.tsc), ("TIME", record.time), ("SOCKETID", record.socketID), ("APICID", record.apicID),
+            ("MCGCAP", record.mcgCap), ("PROCESSOR", record.cpuVendor | record.cpuID),
+        ].filter { $0.1 != 0 }.map(\.0)
     }
 
     /// One record through the debugfs injector: the kernel logs it as given (a software record;
@@ -68,7 +89,9 @@ enum RecordFilePlan {
         if record.mcgStatus != 0 { lost.append("MCGSTATUS \(hexNumber(record.mcgStatus))") }
         if record.ip != 0 || record.cs != 0 { lost.append("RIP") }
         lost += processorFields(record) + record.flags
-        var note = header(record, index: index, of: count) + "\nbecomes: the debugfs injector's cpu, status, misc, addr and bank (the kernel logs it as a software record"
+        var note =
+            header(record, index: index, of: count)
+            + "\nbecomes: the debugfs injector's cpu, status, misc, addr and bank (the kernel logs it as a software record"
             + (record.raisesException ? "; it does not raise #MC here: via=qemu does)" : ")")
         if !lost.isEmpty { note += "\nnot carried by debugfs: " + lost.joined(separator: ", ") }
         func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
@@ -87,18 +110,27 @@ enum RecordFilePlan {
         if record.ip != 0 || record.cs != 0 { lost.append("RIP (the vCPU's own)") }
         lost += processorFields(record) + record.flags.filter { ["IN_IRQ", "IN_PROC", "IRQBROADCAST"].contains($0) }
         let uncorrected = record.isUncorrected
-        if record.flags.contains("POLL") && uncorrected { lost.append("POLL (QEMU raises an uncorrected status as #MC)") }
-        if record.flags.contains("EXCP") && !uncorrected { lost.append("EXCP (QEMU leaves a corrected status to the poller)") }
+        if record.flags.contains("POLL") && uncorrected {
+            lost.append("POLL (QEMU raises an uncorrected status as #MC)")
+        }
+        if record.flags.contains("EXCP") && !uncorrected {
+            lost.append("EXCP (QEMU leaves a corrected status to the poller)")
+        }
         // A record without MCGSTATUS gets what a request without mcgstatus gets.
         let mcg = record.mcgStatus != 0 ? record.mcgStatus : (uncorrected ? MCGStatus.exception : 0)
-        var note = header(record, index: index, of: count)
-            + "\nbecomes: QEMU HMP mce" + (record.broadcasts ? " -b (every vCPU, as mce-inject broadcasts an exception)" : "")
-            + (uncorrected ? ": a #MC on CPU \(record.cpu)" : ": a corrected error in bank \(record.bank) for the poller")
+        var note =
+            header(record, index: index, of: count)
+            + "\nbecomes: QEMU HMP mce"
+            + (record.broadcasts ? " -b (every vCPU, as mce-inject broadcasts an exception)" : "")
+            + (uncorrected
+                ? ": a #MC on CPU \(record.cpu)" : ": a corrected error in bank \(record.bank) for the poller")
             + (record.isHeld ? "; HOLD: raised right before the next record, not at once with it" : "")
         if record.mcgStatus == 0 && uncorrected { note += "\nMCGSTATUS 0 given: using MCIP|RIPV (\(hexNumber(mcg)))" }
         if !lost.isEmpty { note += "\nnot carried by QEMU: " + lost.joined(separator: ", ") }
-        plan.qemuMachineCheck(cpu: record.cpu, bank: record.bank, status: record.status, mcgStatus: mcg, addr: record.addr, misc: record.misc,
-                              broadcast: record.broadcasts, note: note)
+        plan.qemuMachineCheck(
+            cpu: record.cpu, bank: record.bank, status: record.status, mcgStatus: mcg, addr: record.addr,
+            misc: record.misc,
+            broadcast: record.broadcasts, note: note)
     }
 
     /// The record's place, origin and canonical form.

@@ -1,4 +1,5 @@
 import FirmwareFormats
+
 /// MCi_STATUS decoded field by field, for `--dry-run` and for users who paste a status word.
 enum StatusDecoder {
     /// One line per field.
@@ -33,6 +34,7 @@ extension StatusWord {
         if raw & Self.uncorrected == 0 { return raw & Self.deferred != 0 ? "deferred (AMD)" : "corrected" }
         if raw & Self.contextCorrupt != 0 { return "fatal (PCC): the kernel panics" }
         if raw & Self.signaled == 0 { return "UCNA: uncorrected, no action required" }
-        return raw & Self.actionRequired != 0 ? "SRAR: software recoverable, action required" : "SRAO: software recoverable, action optional"
+        return raw & Self.actionRequired != 0
+            ? "SRAR: software recoverable, action required" : "SRAO: software recoverable, action optional"
     }
 }

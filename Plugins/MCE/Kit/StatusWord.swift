@@ -5,17 +5,17 @@ import FirmwareFormats
 struct StatusWord: Equatable {
     var raw: UInt64
 
-    static let valid: UInt64 = 1 << 63       // VAL
-    static let overflow: UInt64 = 1 << 62    // OVER
-    static let uncorrected: UInt64 = 1 << 61 // UC
-    static let enabled: UInt64 = 1 << 60     // EN
-    static let miscValid: UInt64 = 1 << 59   // MISCV
-    static let addressValid: UInt64 = 1 << 58 // ADDRV
-    static let contextCorrupt: UInt64 = 1 << 57 // PCC
-    static let signaled: UInt64 = 1 << 56    // S (software recoverable: signaled via #MC)
-    static let actionRequired: UInt64 = 1 << 55 // AR
-    static let thresholdYellow: UInt64 = 1 << 54 // TES_YELLOW: corrected errors above the threshold
-    static let deferred: UInt64 = 1 << 44    // AMD: deferred error
+    static let valid: UInt64 = 1 << 63  // VAL
+    static let overflow: UInt64 = 1 << 62  // OVER
+    static let uncorrected: UInt64 = 1 << 61  // UC
+    static let enabled: UInt64 = 1 << 60  // EN
+    static let miscValid: UInt64 = 1 << 59  // MISCV
+    static let addressValid: UInt64 = 1 << 58  // ADDRV
+    static let contextCorrupt: UInt64 = 1 << 57  // PCC
+    static let signaled: UInt64 = 1 << 56  // S (software recoverable: signaled via #MC)
+    static let actionRequired: UInt64 = 1 << 55  // AR
+    static let thresholdYellow: UInt64 = 1 << 54  // TES_YELLOW: corrected errors above the threshold
+    static let deferred: UInt64 = 1 << 44  // AMD: deferred error
 
     /// The severities the builder knows, with the flag bits each sets.
     static let severities: [(name: String, bits: UInt64)] = [
@@ -43,10 +43,12 @@ struct StatusWord: Equatable {
 
     /// The set flag names, highest bit first.
     var flagNames: [String] {
-        let names: [(UInt64, String)] = [(Self.valid, "VAL"), (Self.overflow, "OVER"), (Self.uncorrected, "UC"),
-                                         (Self.enabled, "EN"), (Self.miscValid, "MISCV"), (Self.addressValid, "ADDRV"),
-                                         (Self.contextCorrupt, "PCC"), (Self.signaled, "S"), (Self.actionRequired, "AR"),
-                                         (Self.deferred, "DEFERRED")]
+        let names: [(UInt64, String)] = [
+            (Self.valid, "VAL"), (Self.overflow, "OVER"), (Self.uncorrected, "UC"),
+            (Self.enabled, "EN"), (Self.miscValid, "MISCV"), (Self.addressValid, "ADDRV"),
+            (Self.contextCorrupt, "PCC"), (Self.signaled, "S"), (Self.actionRequired, "AR"),
+            (Self.deferred, "DEFERRED"),
+        ]
         return names.filter { raw & $0.0 != 0 }.map(\.1)
     }
 
@@ -59,10 +61,11 @@ struct StatusWord: Equatable {
     func actionOptionalPage(addr: UInt64, misc: UInt64) -> UInt64? {
         let code = raw & 0xFFFF
         guard raw & (Self.uncorrected | Self.signaled) == Self.uncorrected | Self.signaled,
-              raw & (Self.actionRequired | Self.contextCorrupt) == 0,
-              code & 0xEFF0 == 0x00C0 || code == 0x017A,
-              raw & (Self.addressValid | Self.miscValid) == Self.addressValid | Self.miscValid,
-              (misc >> 6) & 7 == 2, misc & 0x3F <= 12 else { return nil }
+            raw & (Self.actionRequired | Self.contextCorrupt) == 0,
+            code & 0xEFF0 == 0x00C0 || code == 0x017A,
+            raw & (Self.addressValid | Self.miscValid) == Self.addressValid | Self.miscValid,
+            (misc >> 6) & 7 == 2, misc & 0x3F <= 12
+        else { return nil }
         return addr >> 12
     }
 
@@ -74,12 +77,12 @@ struct StatusWord: Equatable {
 
 /// MCG_STATUS bits (Intel SDM vol. 3B 16.3.1.2).
 enum MCGStatus {
-    static let ripv: UInt64 = 1 << 0    // restart IP valid
-    static let eipv: UInt64 = 1 << 1    // error IP valid
-    static let mcip: UInt64 = 1 << 2    // machine check in progress
-    static let lmces: UInt64 = 1 << 3   // local machine check
-    static let tesP: UInt64 = 1 << 11   // threshold-based error status present
-    static let seamNR: UInt64 = 1 << 12 // in SEAM non-root mode
+    static let ripv: UInt64 = 1 << 0  // restart IP valid
+    static let eipv: UInt64 = 1 << 1  // error IP valid
+    static let mcip: UInt64 = 1 << 2  // machine check in progress
+    static let lmces: UInt64 = 1 << 3  // local machine check
+    static let tesP: UInt64 = 1 << 11  // threshold-based error status present
+    static let seamNR: UInt64 = 1 << 12  // in SEAM non-root mode
     /// What QEMU is given for an uncorrected status when the request names none: a #MC in
     /// progress from which execution can restart.
     static let exception: UInt64 = mcip | ripv

@@ -21,8 +21,10 @@ public struct ACPITableHeader: Sendable, Equatable {
     public var creatorRevision: UInt32
 
     /// The header of a table written by `inject` (OEM "INJECT", table "INJECTLB").
-    public init(signature: String, revision: UInt8, oemID: String = "INJECT", oemTableID: String = "INJECTLB",
-                oemRevision: UInt32 = 1, creatorID: String = "INJT", creatorRevision: UInt32 = 1) {
+    public init(
+        signature: String, revision: UInt8, oemID: String = "INJECT", oemTableID: String = "INJECTLB",
+        oemRevision: UInt32 = 1, creatorID: String = "INJT", creatorRevision: UInt32 = 1
+    ) {
         self.signature = signature
         self.length = 0
         self.revision = revision
@@ -52,7 +54,9 @@ public struct ACPITableHeader: Sendable, Equatable {
         creatorID = Self.text(try reader.bytes(4, "creator id"))
         creatorRevision = try reader.get("creator revision")
         guard Int(length) >= Self.size, Int(length) <= table.count else {
-            throw .badLength(field: "\(signature) length", value: Int(length), reason: "the table has \(table.count) bytes and a header of \(Self.size)")
+            throw .badLength(
+                field: "\(signature) length", value: Int(length),
+                reason: "the table has \(table.count) bytes and a header of \(Self.size)")
         }
     }
 

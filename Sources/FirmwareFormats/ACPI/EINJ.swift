@@ -9,14 +9,26 @@
 public struct EINJ: Sendable, Equatable {
     /// Injection actions (ACPI 6.5 table 18.25).
     public enum Action: UInt8, Sendable, CaseIterable {
-        case beginOperation = 0, getTriggerErrorActionTable = 1, setErrorType = 2, getErrorType = 3, endOperation = 4
-        case executeOperation = 5, checkBusyStatus = 6, getCommandStatus = 7, setErrorTypeWithAddress = 8
-        case getExecuteOperationTimings = 9, triggerError = 0xFF
+        case beginOperation = 0
+        case getTriggerErrorActionTable = 1
+        case setErrorType = 2
+        case getErrorType = 3
+        case endOperation = 4
+        case executeOperation = 5
+        case checkBusyStatus = 6
+        case getCommandStatus = 7
+        case setErrorTypeWithAddress = 8
+        case getExecuteOperationTimings = 9
+        case triggerError = 0xFF
     }
 
     /// Injection instructions (ACPI 6.5 table 18.26).
     public enum Instruction: UInt8, Sendable, CaseIterable {
-        case readRegister = 0, readRegisterValue = 1, writeRegister = 2, writeRegisterValue = 3, noop = 4
+        case readRegister = 0
+        case readRegisterValue = 1
+        case writeRegister = 2
+        case writeRegisterValue = 3
+        case noop = 4
     }
 
     /// One instruction entry.
@@ -33,7 +45,10 @@ public struct EINJ: Sendable, Equatable {
         public static let size = 32
 
         /// An entry for `action` doing `instruction` on `register`.
-        public init(_ action: Action, _ instruction: Instruction, _ register: GenericAddress, value: UInt64 = 0, mask: UInt64 = .max) {
+        public init(
+            _ action: Action, _ instruction: Instruction, _ register: GenericAddress, value: UInt64 = 0,
+            mask: UInt64 = .max
+        ) {
             self.action = action.rawValue
             self.instruction = instruction.rawValue
             self.register = register
@@ -89,13 +104,16 @@ public struct EINJ: Sendable, Equatable {
         var reader = ByteReader(Array(table.prefix(Int(header.length))), offset: ACPITableHeader.size)
         injectionHeaderLength = try reader.get("injection header length")
         guard injectionHeaderLength == 48 || injectionHeaderLength == 12 else {
-            throw .badLength(field: "injection header length", value: Int(injectionHeaderLength), reason: "must be 48 (or 12)")
+            throw .badLength(
+                field: "injection header length", value: Int(injectionHeaderLength), reason: "must be 48 (or 12)")
         }
         flags = try reader.get("flags")
         _ = try reader.bytes(3, "reserved")
         let count: UInt32 = try reader.get("entry count")
         guard Int(count) == (Int(header.length) - 48) / Entry.size else {
-            throw .badLength(field: "entry count", value: Int(count), reason: "the table's length holds \((Int(header.length) - 48) / Entry.size) entries")
+            throw .badLength(
+                field: "entry count", value: Int(count),
+                reason: "the table's length holds \((Int(header.length) - 48) / Entry.size) entries")
         }
         entries = []
         for index in 0..<Int(count) { entries.append(try Entry(from: &reader, index)) }
@@ -129,12 +147,16 @@ public struct EINJ: Sendable, Equatable {
         public init(parsing bytes: [UInt8]) throws(FormatError) {
             var reader = ByteReader(bytes)
             let headerSize: UInt32 = try reader.get("header size")
-            guard headerSize == UInt32(Self.headerSize) else { throw .badLength(field: "header size", value: Int(headerSize), reason: "must be 16") }
+            guard headerSize == UInt32(Self.headerSize) else {
+                throw .badLength(field: "header size", value: Int(headerSize), reason: "must be 16")
+            }
             revision = try reader.get("revision")
             let size: UInt32 = try reader.get("table size")
             let count: UInt32 = try reader.get("entry count")
             guard size >= headerSize, size <= 4096, Int(count) == (Int(size) - Self.headerSize) / Entry.size else {
-                throw .badLength(field: "table size", value: Int(size), reason: "\(count) entries need \(Self.headerSize + Int(count) * Entry.size) bytes, at most a page")
+                throw .badLength(
+                    field: "table size", value: Int(size),
+                    reason: "\(count) entries need \(Self.headerSize + Int(count) * Entry.size) bytes, at most a page")
             }
             entries = []
             for index in 0..<Int(count) { entries.append(try Entry(from: &reader, index)) }
@@ -154,7 +176,8 @@ public struct PCIeSBDF: Sendable, Equatable {
     /// its field (segment and bus 0-255, device 0-31, function 0-7).
     public init?<T: BinaryInteger>(segment: T, bus: T, device: T, function: T) {
         guard let segment = UInt8(exactly: segment), let bus = UInt8(exactly: bus), let device = UInt8(exactly: device),
-              let function = UInt8(exactly: function), device <= 31, function <= 7 else { return nil }
+            let function = UInt8(exactly: function), device <= 31, function <= 7
+        else { return nil }
         self.segment = segment
         self.bus = bus
         self.device = device
@@ -204,7 +227,10 @@ public struct EINJParameters: Sendable, Equatable {
     }
 
     /// A structure from its fields.
-    public init(type: UInt32, flags: UInt32 = 0, apicID: UInt32 = 0, memoryAddress: UInt64 = 0, memoryRange: UInt64 = 0, pcieSBDF: UInt32 = 0) {
+    public init(
+        type: UInt32, flags: UInt32 = 0, apicID: UInt32 = 0, memoryAddress: UInt64 = 0, memoryRange: UInt64 = 0,
+        pcieSBDF: UInt32 = 0
+    ) {
         self.type = type
         vendorExtensionOffset = 0
         self.flags = flags

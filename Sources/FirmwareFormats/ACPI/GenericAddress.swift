@@ -2,7 +2,8 @@
 public struct GenericAddress: Sendable, Equatable {
     /// Address spaces the lab uses.
     public enum Space: UInt8, Sendable {
-        case systemMemory = 0, systemIO = 1
+        case systemMemory = 0
+        case systemIO = 1
     }
 
     /// The encoded size.
@@ -18,8 +19,15 @@ public struct GenericAddress: Sendable, Equatable {
 
     /// A register of `bitWidth` bits in system memory at `address`, accessed at that width.
     public static func memory(_ address: UInt64, bitWidth: UInt8 = 64) -> GenericAddress {
-        let access: UInt8 = switch bitWidth { case 8: 1; case 16: 2; case 32: 3; default: 4 }
-        return GenericAddress(space: Space.systemMemory.rawValue, bitWidth: bitWidth, bitOffset: 0, accessSize: access, address: address)
+        let access: UInt8 =
+            switch bitWidth {
+            case 8: 1
+            case 16: 2
+            case 32: 3
+            default: 4
+            }
+        return GenericAddress(
+            space: Space.systemMemory.rawValue, bitWidth: bitWidth, bitOffset: 0, accessSize: access, address: address)
     }
 
     /// Creates a structure from its fields.

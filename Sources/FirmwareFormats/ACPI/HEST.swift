@@ -8,8 +8,18 @@
 public struct HEST: Sendable, Equatable {
     /// How the OS learns that a source has a record (ACPI 6.5, table 18.14).
     public enum NotificationType: UInt8, Sendable, CaseIterable, Codable, CustomStringConvertible {
-        case polled = 0, externalInterrupt = 1, localInterrupt = 2, sci = 3, nmi = 4, cmci = 5, mce = 6
-        case gpio = 7, sea = 8, sei = 9, gsiv = 10, softwareDelegatedException = 11
+        case polled = 0
+        case externalInterrupt = 1
+        case localInterrupt = 2
+        case sci = 3
+        case nmi = 4
+        case cmci = 5
+        case mce = 6
+        case gpio = 7
+        case sea = 8
+        case sei = 9
+        case gsiv = 10
+        case softwareDelegatedException = 11
 
         /// The name used on the command line and in `lab status`.
         public var name: String {
@@ -74,7 +84,9 @@ public struct HEST: Sendable, Equatable {
         init(from reader: inout ByteReader) throws(FormatError) {
             type = try reader.get("notification.type")
             let length: UInt8 = try reader.get("notification.length")
-            guard length == 28 else { throw .badLength(field: "notification.length", value: Int(length), reason: "must be 28") }
+            guard length == 28 else {
+                throw .badLength(field: "notification.length", value: Int(length), reason: "must be 28")
+            }
             configurationWriteEnable = try reader.get("notification.configuration_write_enable")
             pollIntervalMilliseconds = try reader.get("notification.poll_interval")
             vector = try reader.get("notification.vector")
@@ -147,8 +159,10 @@ public struct HEST: Sendable, Equatable {
 
         /// What the type number means.
         public var typeName: String {
-            [0: "IA-32 machine check", 1: "IA-32 corrected machine check", 2: "IA-32 NMI", 6: "PCIe root port AER",
-             7: "PCIe device AER", 8: "PCIe bridge AER", 9: "GHES", 10: "GHESv2", 11: "IA-32 deferred machine check"][type]
+            [
+                0: "IA-32 machine check", 1: "IA-32 corrected machine check", 2: "IA-32 NMI", 6: "PCIe root port AER",
+                7: "PCIe device AER", 8: "PCIe bridge AER", 9: "GHES", 10: "GHESv2", 11: "IA-32 deferred machine check",
+            ][type]
                 ?? "type \(type)"
         }
     }
@@ -216,8 +230,10 @@ public struct HEST: Sendable, Equatable {
                 generic.notification = try Notification(from: &reader)
                 generic.errorStatusBlockLength = try reader.get("error status block length")
                 if type == 10 {
-                    generic.readAck = (try GenericAddress(from: &reader, "read ack register"), try reader.get("read ack preserve"),
-                                       try reader.get("read ack write"))
+                    generic.readAck = (
+                        try GenericAddress(from: &reader, "read ack register"), try reader.get("read ack preserve"),
+                        try reader.get("read ack write")
+                    )
                 }
                 source.generic = generic
             } else {

@@ -45,7 +45,9 @@ public struct ByteReader: Sendable {
     /// The next `T`, least significant byte first.
     public mutating func get<T: FixedWidthInteger>(_ field: String, as _: T.Type = T.self) throws(FormatError) -> T {
         let size = MemoryLayout<T>.size
-        guard remaining >= size else { throw .truncated(field: field, offset: offset, needed: size, available: remaining) }
+        guard remaining >= size else {
+            throw .truncated(field: field, offset: offset, needed: size, available: remaining)
+        }
         var value: T = 0
         for index in 0..<size { value |= T(bytes[offset + index]) << (8 * index) }
         offset += size
@@ -54,7 +56,9 @@ public struct ByteReader: Sendable {
 
     /// The next `count` bytes.
     public mutating func bytes(_ count: Int, _ field: String) throws(FormatError) -> [UInt8] {
-        guard count >= 0, remaining >= count else { throw .truncated(field: field, offset: offset, needed: count, available: remaining) }
+        guard count >= 0, remaining >= count else {
+            throw .truncated(field: field, offset: offset, needed: count, available: remaining)
+        }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
@@ -74,7 +78,8 @@ extension ByteReader {
     /// Moves to `offset` (within the buffer, or its end).
     public mutating func seek(to offset: Int) throws(FormatError) {
         guard offset >= 0, offset <= bytes.count else {
-            throw .truncated(field: "offset \(offset)", offset: self.offset, needed: offset - self.offset, available: remaining)
+            throw .truncated(
+                field: "offset \(offset)", offset: self.offset, needed: offset - self.offset, available: remaining)
         }
         self.offset = offset
     }

@@ -17,16 +17,22 @@ public struct ARMProcessorError: Sendable, Equatable {
         public var physicalFaultAddress: UInt64
 
         /// Creates an entry; the validation bits follow from what is non-zero, unless given.
-        public init(type: UInt8, multipleError: UInt16 = 0, flags: UInt8 = 0, errorInformation: UInt64 = 0,
-                    virtualFaultAddress: UInt64 = 0, physicalFaultAddress: UInt64 = 0, validationBits: UInt16? = nil) {
+        public init(
+            type: UInt8, multipleError: UInt16 = 0, flags: UInt8 = 0, errorInformation: UInt64 = 0,
+            virtualFaultAddress: UInt64 = 0, physicalFaultAddress: UInt64 = 0, validationBits: UInt16? = nil
+        ) {
             self.type = type
             self.multipleError = multipleError
             self.flags = flags
             self.errorInformation = errorInformation
             self.virtualFaultAddress = virtualFaultAddress
             self.physicalFaultAddress = physicalFaultAddress
-            self.validationBits = validationBits ?? [(multipleError != 0, 0), (flags != 0, 1), (errorInformation != 0, 2),
-                                                    (virtualFaultAddress != 0, 3), (physicalFaultAddress != 0, 4)]
+            self.validationBits =
+                validationBits
+                ?? [
+                    (multipleError != 0, 0), (flags != 0, 1), (errorInformation != 0, 2),
+                    (virtualFaultAddress != 0, 3), (physicalFaultAddress != 0, 4),
+                ]
                 .reduce(0) { $1.0 ? $0 | 1 << $1.1 : $0 }
         }
     }
@@ -41,8 +47,10 @@ public struct ARMProcessorError: Sendable, Equatable {
     public var errors: [ErrorInfo]
 
     /// Creates a section with MPIDR and the running state valid.
-    public init(mpidr: UInt64, midr: UInt64 = 0, affinityLevel: UInt8 = 0, runningState: UInt32 = 1, psciState: UInt32 = 0,
-                errors: [ErrorInfo], validationBits: UInt32 = 0b101) {
+    public init(
+        mpidr: UInt64, midr: UInt64 = 0, affinityLevel: UInt8 = 0, runningState: UInt32 = 1, psciState: UInt32 = 0,
+        errors: [ErrorInfo], validationBits: UInt32 = 0b101
+    ) {
         self.validationBits = validationBits
         self.affinityLevel = affinityLevel
         self.mpidr = mpidr
@@ -57,8 +65,8 @@ public struct ARMProcessorError: Sendable, Equatable {
         var out = ByteWriter()
         out.put(validationBits)
         out.put(UInt16(errors.count))
-        out.put(UInt16(0))                                    // context information entries
-        out.put(UInt32(40 + 32 * errors.count))               // section length
+        out.put(UInt16(0))  // context information entries
+        out.put(UInt32(40 + 32 * errors.count))  // section length
         out.put(affinityLevel)
         out.put([0, 0, 0])
         out.put(mpidr)
@@ -66,8 +74,8 @@ public struct ARMProcessorError: Sendable, Equatable {
         out.put(runningState)
         out.put(psciState)
         for error in errors {
-            out.put(UInt8(0))                                 // version
-            out.put(UInt8(32))                                // length
+            out.put(UInt8(0))  // version
+            out.put(UInt8(32))  // length
             out.put(error.validationBits)
             out.put(error.type)
             out.put(error.multipleError)
@@ -87,7 +95,8 @@ public struct ARMProcessorError: Sendable, Equatable {
         let contextCount: UInt16 = try reader.get("context information count")
         let length: UInt32 = try reader.get("section length")
         guard Int(length) <= body.count else {
-            throw .badLength(field: "ARM section length", value: Int(length), reason: "only \(body.count) byte(s) follow")
+            throw .badLength(
+                field: "ARM section length", value: Int(length), reason: "only \(body.count) byte(s) follow")
         }
         affinityLevel = try reader.get("error affinity level")
         _ = try reader.bytes(3, "reserved")
@@ -99,26 +108,33 @@ public struct ARMProcessorError: Sendable, Equatable {
         for index in 0..<Int(errorCount) {
             _ = try reader.get("error info \(index) version", as: UInt8.self)
             let size: UInt8 = try reader.get("error info \(index) length")
-            guard size == 32 else { throw .badLength(field: "error info \(index) length", value: Int(size), reason: "entries are 32 bytes") }
+            guard size == 32 else {
+                throw .badLength(field: "error info \(index) length", value: Int(size), reason: "entries are 32 bytes")
+            }
             let bits: UInt16 = try reader.get("error info \(index) validation")
             let type: UInt8 = try reader.get("error info \(index) type")
-            errors.append(ErrorInfo(type: type, multipleError: try reader.get("multiple error"), flags: try reader.get("flags"),
-                                    errorInformation: try reader.get("error information"),
-                                    virtualFaultAddress: try reader.get("virtual fault address"),
-                                    physicalFaultAddress: try reader.get("physical fault address"), validationBits: bits))
+            errors.append(
+                ErrorInfo(
+                    type: type, multipleError: try reader.get("multiple error"), flags: try reader.get("flags"),
+                    errorInformation: try reader.get("error information"),
+                    virtualFaultAddress: try reader.get("virtual fault address"),
+                    physicalFaultAddress: try reader.get("physical fault address"), validationBits: bits))
         }
-        _ = contextCount                                      // context entries are not decoded
+        _ = contextCount  // context entries are not decoded
     }
 
     /// The fields as `name: value` text.
     public var fieldLines: [String] {
-        var lines = ["mpidr: \(hexNumber(mpidr))", "midr: \(hexNumber(midr))",
-                     "affinity_level: \(affinityLevel)", "running_state: \(runningState)"]
+        var lines = [
+            "mpidr: \(hexNumber(mpidr))", "midr: \(hexNumber(midr))",
+            "affinity_level: \(affinityLevel)", "running_state: \(runningState)",
+        ]
         let types = ["cache", "TLB", "bus", "micro-architectural"]
         for (index, error) in errors.enumerated() {
-            lines.append("error \(index): \(error.type < 4 ? types[Int(error.type)] : "type \(error.type)")"
-                         + " info \(hexNumber(error.errorInformation))"
-                         + " va \(hexNumber(error.virtualFaultAddress)) pa \(hexNumber(error.physicalFaultAddress))")
+            lines.append(
+                "error \(index): \(error.type < 4 ? types[Int(error.type)] : "type \(error.type)")"
+                    + " info \(hexNumber(error.errorInformation))"
+                    + " va \(hexNumber(error.virtualFaultAddress)) pa \(hexNumber(error.physicalFaultAddress))")
         }
         return lines
     }

@@ -47,7 +47,9 @@ public struct FixedSection: Sendable, Equatable {
     public subscript(name: String) -> UInt64? {
         get { numbers[name] }
         set {
-            guard let field = layout.field(name), field.isNumber else { preconditionFailure("\(layout.name) has no numeric field \(name)") }
+            guard let field = layout.field(name), field.isNumber else {
+                preconditionFailure("\(layout.name) has no numeric field \(name)")
+            }
             if let newValue {
                 validate(group: field.bit)
                 numbers[name] = field.size == 8 ? newValue : newValue & ((1 << (8 * UInt64(field.size))) - 1)
@@ -59,15 +61,20 @@ public struct FixedSection: Sendable, Equatable {
 
     /// Sets a byte-array field (cut or zero-padded to its size) and marks its group valid.
     public mutating func setBytes(_ name: String, _ bytes: [UInt8]) {
-        guard let field = layout.field(name), !field.isNumber else { preconditionFailure("\(layout.name) has no byte field \(name)") }
+        guard let field = layout.field(name), !field.isNumber else {
+            preconditionFailure("\(layout.name) has no byte field \(name)")
+        }
         validate(group: field.bit)
         blobs[name] = Array(bytes.prefix(field.size)) + [UInt8](repeating: 0, count: max(0, field.size - bytes.count))
     }
 
     private mutating func validate(group bit: Int) {
         for field in layout.fields where field.bit == bit {
-            if field.isNumber { numbers[field.name] = numbers[field.name] ?? 0 }
-            else { blobs[field.name] = blobs[field.name] ?? [UInt8](repeating: 0, count: field.size) }
+            if field.isNumber {
+                numbers[field.name] = numbers[field.name] ?? 0
+            } else {
+                blobs[field.name] = blobs[field.name] ?? [UInt8](repeating: 0, count: field.size)
+            }
         }
     }
 
@@ -84,7 +91,9 @@ public struct FixedSection: Sendable, Equatable {
         withUnsafeBytes(of: validationBits.littleEndian) { out.replaceSubrange(0..<8, with: $0) }
         for field in layout.fields {
             if let value = numbers[field.name] {
-                for index in 0..<field.size { out[field.offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+                for index in 0..<field.size {
+                    out[field.offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))
+                }
             } else if let blob = blobs[field.name] {
                 out.replaceSubrange(field.offset..<field.offset + field.size, with: blob)
             }

@@ -14,13 +14,16 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
         let groups = text.split(separator: "-", omittingEmptySubsequences: false)
         guard groups.map(\.count) == [8, 4, 4, 4, 12], let values = hexPairs(groups.joined()) else { return nil }
         // Data1 (4 bytes), Data2 and Data3 (2 bytes each) are stored little-endian.
-        bytes = Array(values[0..<4].reversed()) + Array(values[4..<6].reversed()) + Array(values[6..<8].reversed())
+        bytes =
+            Array(values[0..<4].reversed()) + Array(values[4..<6].reversed()) + Array(values[6..<8].reversed())
             + Array(values[8..<16])
     }
 
     public var description: String {
         let hex = { (slice: ArraySlice<UInt8>) in hexDigits(Array(slice)) }
-        return [hex(bytes[0..<4].reversed()[...]), hex(bytes[4..<6].reversed()[...]), hex(bytes[6..<8].reversed()[...]),
-                hex(bytes[8..<10]), hex(bytes[10..<16])].joined(separator: "-")
+        return [
+            hex(bytes[0..<4].reversed()[...]), hex(bytes[4..<6].reversed()[...]), hex(bytes[6..<8].reversed()[...]),
+            hex(bytes[8..<10]), hex(bytes[10..<16]),
+        ].joined(separator: "-")
     }
 }

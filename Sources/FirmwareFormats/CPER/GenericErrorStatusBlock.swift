@@ -1,6 +1,9 @@
 /// CPER severities (UEFI N.2.1), as GHES error data entries and status blocks use them.
 public enum CPERSeverity: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case recoverable = 0, fatal = 1, corrected = 2, informational = 3
+    case recoverable = 0
+    case fatal = 1
+    case corrected = 2
+    case informational = 3
 
     public var description: String {
         switch self {
@@ -33,8 +36,10 @@ public enum CPERTimestamp {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
         func bcd(_ value: Int) -> UInt64 { UInt64((value / 10) << 4 | (value % 10)) }
-        let fields = [bcd(secondsOfDay % 60), bcd(secondsOfDay / 60 % 60), bcd(secondsOfDay / 3600), 1,
-                      bcd(Int(day)), bcd(Int(month)), bcd(year % 100), bcd(year / 100)]
+        let fields = [
+            bcd(secondsOfDay % 60), bcd(secondsOfDay / 60 % 60), bcd(secondsOfDay / 3600), 1,
+            bcd(Int(day)), bcd(Int(month)), bcd(year % 100), bcd(year / 100),
+        ]
         return fields.enumerated().reduce(0) { $0 | $1.element << (8 * UInt64($1.offset)) }
     }
 
@@ -65,8 +70,10 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
     public private(set) var givenSeverity: UInt32?
 
     /// Creates an entry.
-    public init(revision: UInt16 = 0x0300, severity: CPERSeverity, flags: UInt8 = 0, fruID: GUID? = nil,
-                fruText: String? = nil, timestamp: UInt64? = nil, section: ErrorSection) {
+    public init(
+        revision: UInt16 = 0x0300, severity: CPERSeverity, flags: UInt8 = 0, fruID: GUID? = nil,
+        fruText: String? = nil, timestamp: UInt64? = nil, section: ErrorSection
+    ) {
         self.revision = revision
         self.severity = severity
         self.flags = flags
@@ -119,7 +126,8 @@ public struct GenericErrorDataEntry: Sendable, Equatable {
         givenSeverity = rawSeverity
         fruID = validation & 1 != 0 ? GUID(bytes: fru) : nil
         fruText = validation & 2 != 0 ? String(decoding: text.prefix { $0 != 0 }, as: UTF8.self) : nil
-        section = try ErrorSection(type: type, body: try reader.bytes(Int(length), "the section (error data length \(length))"))
+        section = try ErrorSection(
+            type: type, body: try reader.bytes(Int(length), "the section (error data length \(length))"))
     }
 }
 
@@ -167,8 +175,8 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         let data = entries.flatMap(\.bytes)
         var out = ByteWriter()
         out.put(blockStatus)
-        out.put(UInt32(0))                  // raw data offset
-        out.put(UInt32(0))                  // raw data length
+        out.put(UInt32(0))  // raw data offset
+        out.put(UInt32(0))  // raw data length
         out.put(UInt32(data.count))
         out.put(severity.rawValue)
         out.put(data)
@@ -184,9 +192,12 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         let rawLength: UInt32 = try reader.get("raw data length")
         let length: UInt32 = try reader.get("data length")
         let severity: UInt32 = try reader.get("error severity")
-        given = GivenHeader(blockStatus: status, rawDataOffset: rawOffset, rawDataLength: rawLength, dataLength: length, severity: severity)
+        given = GivenHeader(
+            blockStatus: status, rawDataOffset: rawOffset, rawDataLength: rawLength, dataLength: length,
+            severity: severity)
         guard Int(length) <= reader.remaining else {
-            throw .badLength(field: "data length", value: Int(length), reason: "only \(reader.remaining) byte(s) follow the header")
+            throw .badLength(
+                field: "data length", value: Int(length), reason: "only \(reader.remaining) byte(s) follow the header")
         }
         var entryReader = ByteReader(Array(bytes[20..<20 + Int(length)]))
         entries = []
@@ -199,16 +210,28 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
         guard let given else { return [] }
         var found: [String] = []
         let claimed = Int(given.blockStatus >> 4 & 0x3FF)
-        if claimed != entries.count { found.append("block status claims \(claimed) entr\(claimed == 1 ? "y" : "ies"), \(entries.count) present") }
-        if given.blockStatus & ~UInt32(0x3FFF) != 0 { found.append("block status has reserved bits set (\(hexNumber(given.blockStatus & ~UInt32(0x3FFF))))") }
-        if given.blockStatus & 0x3 == 0 && !entries.isEmpty { found.append("block status has neither uncorrectable nor correctable valid set") }
-        if given.blockStatus & 0x3 != blockStatus & 0x3 && !entries.isEmpty {
-            found.append("block status says \(Self.kinds(given.blockStatus)), the entries are \(Self.kinds(blockStatus))")
+        if claimed != entries.count {
+            found.append("block status claims \(claimed) entr\(claimed == 1 ? "y" : "ies"), \(entries.count) present")
         }
-        if CPERSeverity(rawValue: given.severity) == nil { found.append("block severity \(given.severity) is not defined (0...3 are)") }
-        else if given.severity != severity.rawValue && !entries.isEmpty { found.append("block severity is \(CPERSeverity(rawValue: given.severity)!), the worst entry is \(severity)") }
+        if given.blockStatus & ~UInt32(0x3FFF) != 0 {
+            found.append("block status has reserved bits set (\(hexNumber(given.blockStatus & ~UInt32(0x3FFF))))")
+        }
+        if given.blockStatus & 0x3 == 0 && !entries.isEmpty {
+            found.append("block status has neither uncorrectable nor correctable valid set")
+        }
+        if given.blockStatus & 0x3 != blockStatus & 0x3 && !entries.isEmpty {
+            found.append(
+                "block status says \(Self.kinds(given.blockStatus)), the entries are \(Self.kinds(blockStatus))")
+        }
+        if CPERSeverity(rawValue: given.severity) == nil {
+            found.append("block severity \(given.severity) is not defined (0...3 are)")
+        } else if given.severity != severity.rawValue && !entries.isEmpty {
+            found.append("block severity is \(CPERSeverity(rawValue: given.severity)!), the worst entry is \(severity)")
+        }
         for (index, entry) in entries.enumerated() {
-            if let raw = entry.givenSeverity, CPERSeverity(rawValue: raw) == nil { found.append("entry \(index) severity \(raw) is not defined (0...3 are)") }
+            if let raw = entry.givenSeverity, CPERSeverity(rawValue: raw) == nil {
+                found.append("entry \(index) severity \(raw) is not defined (0...3 are)")
+            }
         }
         return found
     }
@@ -226,17 +249,28 @@ public struct GenericErrorStatusBlock: Sendable, Equatable {
     public var fieldLines: [String] {
         let status = given?.blockStatus ?? blockStatus
         let claimed = Int(status >> 4 & 0x3FF)
-        let shownSeverity = given.map { CPERSeverity(rawValue: $0.severity).map(String.init(describing:)) ?? "\($0.severity) (undefined)" } ?? "\(severity)"
-        var lines = ["block status: \(hexNumber(status)) (\(claimed) entr\(claimed == 1 ? "y" : "ies") claimed, \(Self.kinds(status)) valid), severity: \(shownSeverity)"]
+        let shownSeverity =
+            given.map {
+                CPERSeverity(rawValue: $0.severity).map(String.init(describing:)) ?? "\($0.severity) (undefined)"
+            } ?? "\(severity)"
+        var lines = [
+            "block status: \(hexNumber(status)) (\(claimed) entr\(claimed == 1 ? "y" : "ies") claimed, \(Self.kinds(status)) valid), severity: \(shownSeverity)"
+        ]
         if let given {
-            lines.append("raw data offset: \(given.rawDataOffset), raw data length: \(given.rawDataLength), data length: \(given.dataLength)")
+            lines.append(
+                "raw data offset: \(given.rawDataOffset), raw data length: \(given.rawDataLength), data length: \(given.dataLength)"
+            )
         }
         lines += problems.map { "INVALID: " + $0 }
         for (index, entry) in entries.enumerated() {
-            let entrySeverity = entry.givenSeverity.map { CPERSeverity(rawValue: $0).map(String.init(describing:)) ?? "\($0) (undefined)" } ?? "\(entry.severity)"
-            lines.append("entry \(index): \(entry.section.name), severity \(entrySeverity), revision 0x\(hexText(entry.revision, digits: 4))"
-                         + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? "")
-                         + (entry.timestamp.map { ", time \(CPERTimestamp.text($0))" } ?? ""))
+            let entrySeverity =
+                entry.givenSeverity.map {
+                    CPERSeverity(rawValue: $0).map(String.init(describing:)) ?? "\($0) (undefined)"
+                } ?? "\(entry.severity)"
+            lines.append(
+                "entry \(index): \(entry.section.name), severity \(entrySeverity), revision 0x\(hexText(entry.revision, digits: 4))"
+                    + (entry.fruText.map { ", FRU \"\($0)\"" } ?? "") + (entry.fruID.map { ", FRU id \($0)" } ?? "")
+                    + (entry.timestamp.map { ", time \(CPERTimestamp.text($0))" } ?? ""))
             lines += entry.section.fieldLines.map { "  " + $0 }
         }
         return lines

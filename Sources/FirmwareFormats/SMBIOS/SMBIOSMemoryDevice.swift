@@ -72,12 +72,12 @@ public struct SMBIOSMemoryDevice: Sendable, Equatable {
         }
         var writer = ByteWriter()
         writer.put(arrayHandle)
-        writer.put(UInt16(0xFFFE))                       // no error information structure
+        writer.put(UInt16(0xFFFE))  // no error information structure
         writer.put(totalWidth)
         writer.put(dataWidth)
         writer.put(sizeMiB < 0x7FFF ? UInt16(sizeMiB) : UInt16(0x7FFF))
-        writer.put(UInt8(0x09))                          // form factor: DIMM
-        writer.put(UInt8(0))                             // device set: none
+        writer.put(UInt8(0x09))  // form factor: DIMM
+        writer.put(UInt8(0))  // device set: none
         writer.put(number(deviceLocator))
         writer.put(number(bankLocator))
         writer.put(memoryType)
@@ -85,12 +85,12 @@ public struct SMBIOSMemoryDevice: Sendable, Equatable {
         writer.put(speed)
         writer.put(number(manufacturer))
         writer.put(number(serialNumber))
-        writer.put(UInt8(0))                             // asset tag
+        writer.put(UInt8(0))  // asset tag
         writer.put(number(partNumber))
-        writer.put(UInt8(1))                             // attributes: rank 1
+        writer.put(UInt8(1))  // attributes: rank 1
         writer.put(sizeMiB < 0x7FFF ? UInt32(0) : sizeMiB)
-        writer.put(speed)                                // configured speed
-        writer.put(UInt16(1200))                         // minimum, maximum, configured voltage (mV)
+        writer.put(speed)  // configured speed
+        writer.put(UInt16(1200))  // minimum, maximum, configured voltage (mV)
         writer.put(UInt16(1200))
         writer.put(UInt16(1200))
         return SMBIOSStructure(type: Self.type, handle: handle, formatted: writer.bytes, strings: strings)
@@ -121,7 +121,8 @@ public struct SMBIOSMemoryDeviceMappedAddress: Sendable, Equatable {
     public init?(_ structure: SMBIOSStructure) {
         guard structure.type == Self.type else { return nil }
         handle = structure.handle
-        let startKiB = structure.value(4, as: UInt32.self), endKiB = structure.value(8, as: UInt32.self)
+        let startKiB = structure.value(4, as: UInt32.self)
+        let endKiB = structure.value(8, as: UInt32.self)
         deviceHandle = structure.value(12, as: UInt16.self)
         arrayMappedAddressHandle = structure.value(14, as: UInt16.self)
         if startKiB == 0xFFFF_FFFF {
@@ -144,9 +145,9 @@ public struct SMBIOSMemoryDeviceMappedAddress: Sendable, Equatable {
         writer.put(kibibytes ? UInt32((end >> 10) - 1) : UInt32.max)
         writer.put(deviceHandle)
         writer.put(arrayMappedAddressHandle)
-        writer.put(UInt8(1))                             // partition row position
-        writer.put(UInt8(0))                             // interleave position: not interleaved
-        writer.put(UInt8(0))                             // interleaved data depth
+        writer.put(UInt8(1))  // partition row position
+        writer.put(UInt8(0))  // interleave position: not interleaved
+        writer.put(UInt8(0))  // interleaved data depth
         writer.put(kibibytes ? UInt64(0) : start)
         writer.put(kibibytes ? UInt64(0) : end - 1)
         return SMBIOSStructure(type: Self.type, handle: handle, formatted: writer.bytes)

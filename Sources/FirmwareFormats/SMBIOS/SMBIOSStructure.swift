@@ -60,7 +60,11 @@ public struct SMBIOSStructure: Sendable, Equatable {
             let type: UInt8 = try reader.get("type")
             let length = Int(try reader.get("length", as: UInt8.self))
             let handle: UInt16 = try reader.get("handle")
-            guard length >= 4 else { throw .badLength(field: "SMBIOS structure length at offset \(offset)", value: length, reason: "below the 4-byte header") }
+            guard length >= 4 else {
+                throw .badLength(
+                    field: "SMBIOS structure length at offset \(offset)", value: length,
+                    reason: "below the 4-byte header")
+            }
             let formatted = try reader.bytes(length - 4, "formatted area of type \(type)")
             var strings: [String] = []
             var cursor = offset + length
@@ -68,7 +72,9 @@ public struct SMBIOSStructure: Sendable, Equatable {
             var start = cursor
             while true {
                 guard cursor < bytes.count else {
-                    throw .truncated(field: "string set of type \(type) handle \(hexNumber(handle))", offset: start, needed: 1, available: 0)
+                    throw .truncated(
+                        field: "string set of type \(type) handle \(hexNumber(handle))", offset: start, needed: 1,
+                        available: 0)
                 }
                 if bytes[cursor] == 0 {
                     if cursor == start {

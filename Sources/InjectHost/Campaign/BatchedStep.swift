@@ -21,7 +21,8 @@ struct BatchedStep {
     let scenario: Scenario
 
     /// Whether the step can run in batches, judged by its first injection's plan.
-    static func applies(_ step: Scenario.Step, _ scenario: Scenario, firstPlan: InjectionPlan, confirmed: Bool) -> Bool {
+    static func applies(_ step: Scenario.Step, _ scenario: Scenario, firstPlan: InjectionPlan, confirmed: Bool) -> Bool
+    {
         step.verify != "each" && step.expect == nil && scenario.stopOnKernelLog == nil && firstPlan.outcome == nil
             && (firstPlan.confirmationReasons.isEmpty || confirmed) && WriteBatch.accepts(firstPlan)
     }
@@ -62,8 +63,10 @@ struct BatchedStep {
     }
 
     /// Runs the step; `generator` draws the requests exactly as the per-injection path would.
-    func run(_ result: inout CampaignRunner.StepResult, generator: inout SeededGenerator, stepIndex: Int,
-             progress: (CampaignRunner.Progress) -> Void, interrupted: () -> Bool) async {
+    func run(
+        _ result: inout CampaignRunner.StepResult, generator: inout SeededGenerator, stepIndex: Int,
+        progress: (CampaignRunner.Progress) -> Void, interrupted: () -> Bool
+    ) async {
         let files: any TargetFiles
         do throws(InjectError) { files = try runner.session.targetFiles() } catch {
             result.failed = step.count
@@ -76,7 +79,10 @@ struct BatchedStep {
         result.batches = 0
         var planned: PlannedBatch?
         while state.done < step.count {
-            if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
+            if let duration = step.duration, elapsed() >= duration {
+                result.stopped = .durationReached(duration)
+                break
+            }
             var batch = planned ?? plan(min(state.batchSize, step.count - state.done), &generator, &result)
             planned = nil
             if !state.counting, let first = batch.plans.first { await arm(&state, for: first, &result) }
@@ -95,10 +101,15 @@ struct BatchedStep {
                 state.done += 1
                 if scenario.stopOnFailure { result.stopped = .failure }
             }
-            progress(CampaignRunner.Progress(step: stepIndex + 1, steps: scenario.steps.count, name: step.name,
-                                             done: state.done, total: step.count, elapsed: elapsed()))
+            progress(
+                CampaignRunner.Progress(
+                    step: stepIndex + 1, steps: scenario.steps.count, name: step.name,
+                    done: state.done, total: step.count, elapsed: elapsed()))
             if result.stopped != nil { break }
-            if interrupted() { result.stopped = .interrupted; break }
+            if interrupted() {
+                result.stopped = .interrupted
+                break
+            }
         }
         await finish(&state, &result, elapsed: elapsed())
         result.seconds = elapsed()
@@ -109,24 +120,34 @@ struct BatchedStep {
     private func startingState(_ files: any TargetFiles) -> Counting {
         let target = runner.session.options.target
         let paced = step.pacedToKernel
-        let counter = step.verify == "count" ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign") : nil
-        let losses = counter?.canTraceKernelLog == true
+        let counter =
+            step.verify == "count"
+            ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign") : nil
+        let losses =
+            counter?.canTraceKernelLog == true
             ? Verifier(target: target, files: files, processID: getpid(), purpose: "campaign-losses") : nil
         return Counting(
             counter: counter, losses: losses,
             interval: step.rate.map { UInt64(1e6 / $0) } ?? (paced && step.verify == "count" ? 2_000 : 0),
-            batchSize: paced ? 128 : step.rate.map { max(1, min(CampaignRunner.batchLimit, Int($0))) } ?? CampaignRunner.batchLimit)
+            batchSize: paced
+                ? 128 : step.rate.map { max(1, min(CampaignRunner.batchLimit, Int($0))) } ?? CampaignRunner.batchLimit)
     }
 
     /// Plans `size` injections, stopping at the first that cannot be planned or batched.
-    private func plan(_ size: Int, _ generator: inout SeededGenerator, _ result: inout CampaignRunner.StepResult) -> PlannedBatch {
+    private func plan(_ size: Int, _ generator: inout SeededGenerator, _ result: inout CampaignRunner.StepResult)
+        -> PlannedBatch
+    {
         var batch = PlannedBatch()
         for _ in 0..<size {
             let request = step.request(using: &generator)
             do throws(InjectError) {
                 let plan = try runner.session.plan(request)
                 guard WriteBatch.accepts(plan) else {
-                    throw .invalidRequest(backend: step.backend, message: "an injection of this step is not made of attribute writes alone, so the step cannot run in batches")
+                    throw .invalidRequest(
+                        backend: step.backend,
+                        message:
+                            "an injection of this step is not made of attribute writes alone, so the step cannot run in batches"
+                    )
                 }
                 batch.plans.append(plan)
                 batch.words.append(request.words)
@@ -141,7 +162,8 @@ struct BatchedStep {
 
     /// Arms the step's counters by its first plan: a tracefs instance whose ring buffer holds every
     /// event of the step (about 256 bytes each at most), the consumer, and the watch for losses.
-    private func arm(_ state: inout Counting, for first: InjectionPlan, _ result: inout CampaignRunner.StepResult) async {
+    private func arm(_ state: inout Counting, for first: InjectionPlan, _ result: inout CampaignRunner.StepResult) async
+    {
         guard let counter = state.counter else { return }
         let traced = first.expectations.filter { $0.kind == .traceEvent }
         let events = Set(traced.compactMap(\.source))
@@ -169,8 +191,10 @@ struct BatchedStep {
     /// planned, outcomes journaled, the results counted, the kernel's losses judged.
     ///
     /// - Returns: `false` when the intents could not be journaled (the step stops).
-    private func inject(_ batch: PlannedBatch, _ state: inout Counting, _ files: any TargetFiles, _ generator: inout SeededGenerator,
-                        _ result: inout CampaignRunner.StepResult, next planned: inout PlannedBatch?) -> Bool {
+    private func inject(
+        _ batch: PlannedBatch, _ state: inout Counting, _ files: any TargetFiles, _ generator: inout SeededGenerator,
+        _ result: inout CampaignRunner.StepResult, next planned: inout PlannedBatch?
+    ) -> Bool {
         let injector = runner.injector(verifyingEach: false)
         let intents: [JournalRecord]
         do throws(InjectError) { intents = try injector.journalIntents(batch.plans) } catch {
@@ -179,7 +203,8 @@ struct BatchedStep {
             result.stopped = .failure
             return false
         }
-        let expectedBefore = state.expectedTotal, lossesBefore = state.lossMessages
+        let expectedBefore = state.expectedTotal
+        let lossesBefore = state.lossMessages
         let inFlight = BatchInFlight(WriteBatch(batch.plans, intervalMicroseconds: state.interval)!, on: files)
         // While the target runs it, the next batch is planned (a paced step first waits for the
         // kernel's record of this one, so it plans afterwards).
@@ -190,12 +215,17 @@ struct BatchedStep {
         let outcome = inFlight.wait()
         result.batches = (result.batches ?? 0) + 1
         let records = intents.indices.map { number in
-            number < outcome.completed ? intents[number].outcome(.ok)
-                : intents[number].outcome(.failed, error: number == outcome.completed
-                    ? outcome.failure : "not run: an earlier injection of its batch failed")
+            number < outcome.completed
+                ? intents[number].outcome(.ok)
+                : intents[number].outcome(
+                    .failed,
+                    error: number == outcome.completed
+                        ? outcome.failure : "not run: an earlier injection of its batch failed")
         }
         for plan in batch.plans.prefix(outcome.completed) {
-            for event in plan.expectations where event.kind == .traceEvent { state.expected[event.source ?? "", default: 0] += 1 }
+            for event in plan.expectations where event.kind == .traceEvent {
+                state.expected[event.source ?? "", default: 0] += 1
+            }
         }
         do throws(InjectError) { try injector.journalOutcomes(records) } catch {
             result.firstError = result.firstError ?? error.description
@@ -215,7 +245,9 @@ struct BatchedStep {
     /// The kernel's losses in a batch: its loss messages (rate-limited: ten in five seconds), and
     /// with rate=max also events the kernel did not record once it settled. A paced step then runs
     /// at 80% of the rate that lost, and faster after a clean batch.
-    private func judgeLosses(_ state: inout Counting, _ outcome: WriteBatch.Outcome, expectedBefore: Int, lossesBefore: Int) {
+    private func judgeLosses(
+        _ state: inout Counting, _ outcome: WriteBatch.Outcome, expectedBefore: Int, lossesBefore: Int
+    ) {
         guard state.counting, let counter = state.counter, step.pacedToKernel || state.watchingLosses else { return }
         let paced = step.pacedToKernel
         let expected = state.expectedTotal
@@ -242,7 +274,9 @@ struct BatchedStep {
         var seen = seen
         let deadline = HostClock.monotonicNanoseconds() + 2_000_000_000
         var lastMove = HostClock.monotonicNanoseconds()
-        while seen < target && HostClock.monotonicNanoseconds() < deadline && HostClock.monotonicNanoseconds() - lastMove < 200_000_000 {
+        while seen < target && HostClock.monotonicNanoseconds() < deadline
+            && HostClock.monotonicNanoseconds() - lastMove < 200_000_000
+        {
             usleep(10_000)
             let now = recorded(counter, expected)
             if now != seen { lastMove = HostClock.monotonicNanoseconds() }
@@ -273,8 +307,10 @@ struct BatchedStep {
         if result.seenEvents < result.expectedEvents && (overrun > 0 || state.lossMessages > 0) {
             result.kernelDropped = result.expectedEvents - result.seenEvents
             let said = state.lossMarkers.map(\.reason).joined(separator: " or ")
-            let reasons = [state.lossMessages > 0 ? "\(said) (\(state.lossMessages) kernel message(s))" : nil,
-                           overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil]
+            let reasons = [
+                state.lossMessages > 0 ? "\(said) (\(state.lossMessages) kernel message(s))" : nil,
+                overrun > 0 ? "the trace buffer overran (\(overrun) event(s) overwritten)" : nil,
+            ]
             result.dropReason = reasons.compactMap { $0 }.joined(separator: "; ")
             result.dropRate = state.dropRate ?? (elapsed > 0 ? Double(result.injected) / elapsed : nil)
         }
@@ -296,7 +332,9 @@ struct BatchedStep {
             return [event: min(expected, statistics.entries)]
         }
         let lines = counter.traceLines()
-        return counted.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, CampaignRunner.count(entry.key, in: lines)) }
+        return counted.reduce(into: [:]) { seen, entry in
+            seen[entry.key] = min(entry.value, CampaignRunner.count(entry.key, in: lines))
+        }
     }
 }
 

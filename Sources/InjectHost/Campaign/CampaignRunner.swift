@@ -10,7 +10,9 @@ public struct CampaignRunner {
     let verifyTimeout: Double
     /// The injector of a step: verifying each injection, or not (a counted step counts for itself).
     func injector(verifyingEach: Bool) -> Injector {
-        Injector(session: session, journal: journal, confirmed: confirmed, verify: verifyingEach, verifyTimeout: verifyTimeout)
+        Injector(
+            session: session, journal: journal, confirmed: confirmed, verify: verifyingEach,
+            verifyTimeout: verifyTimeout)
     }
 
     /// The most injections a batch holds (``BatchedStep``).
@@ -89,7 +91,8 @@ public struct CampaignRunner {
 
         /// Whether the step counts as passed: the kernel's own losses are reported, not failed.
         public var passed: Bool {
-            failed == 0 && seenEvents + (kernelDropped ?? 0) >= expectedEvents && (consumerSeen ?? 0) >= (consumerExpected ?? 0)
+            failed == 0 && seenEvents + (kernelDropped ?? 0) >= expectedEvents
+                && (consumerSeen ?? 0) >= (consumerExpected ?? 0)
                 && (stopped?.continuesCampaign ?? true)
         }
     }
@@ -118,11 +121,14 @@ public struct CampaignRunner {
         var results: [StepResult] = []
         for (stepIndex, step) in scenario.steps.enumerated() {
             var generator = SeededGenerator(seed: scenario.seed &+ UInt64(stepIndex) &* 0x9E37_79B9)
-            var result = StepResult(name: step.name, backend: step.backend, title: step.title, lastRequest: [], planned: step.count,
-                                    injected: 0, failed: 0, expectedEvents: 0, seenEvents: 0, lastFindings: [], seconds: 0)
+            var result = StepResult(
+                name: step.name, backend: step.backend, title: step.title, lastRequest: [], planned: step.count,
+                injected: 0, failed: 0, expectedEvents: 0, seenEvents: 0, lastFindings: [], seconds: 0)
             let counter: Verifier?
             do throws(InjectError) {
-                counter = Verifier(target: session.options.target, files: try session.targetFiles(), processID: getpid(), purpose: "campaign")
+                counter = Verifier(
+                    target: session.options.target, files: try session.targetFiles(), processID: getpid(),
+                    purpose: "campaign")
             } catch {
                 result.failed = step.count
                 result.firstError = error.description
@@ -132,9 +138,12 @@ public struct CampaignRunner {
             // Attribute writes only, counted or not verified: the step runs in batches where the kernel is.
             var probe = generator
             if let first = try? session.plan(step.request(using: &probe)),
-               BatchedStep.applies(step, scenario, firstPlan: first, confirmed: confirmed) {
+                BatchedStep.applies(step, scenario, firstPlan: first, confirmed: confirmed)
+            {
                 await BatchedStep(runner: self, step: step, scenario: scenario)
-                    .run(&result, generator: &generator, stepIndex: stepIndex, progress: progress, interrupted: interrupted)
+                    .run(
+                        &result, generator: &generator, stepIndex: stepIndex, progress: progress,
+                        interrupted: interrupted)
                 results.append(result)
                 if let stopped = result.stopped, !stopped.continuesCampaign { break }
                 continue
@@ -148,9 +157,15 @@ public struct CampaignRunner {
             var pacer = step.rate.flatMap { Pacer(rate: $0) }
             let injector = injector(verifyingEach: step.verify == "each")
             for index in 0..<step.count {
-                if let duration = step.duration, elapsed() >= duration { result.stopped = .durationReached(duration); break }
+                if let duration = step.duration, elapsed() >= duration {
+                    result.stopped = .durationReached(duration)
+                    break
+                }
                 pacer?.wait(for: index, interrupted: interrupted)
-                if interrupted() { result.stopped = .interrupted; break }
+                if interrupted() {
+                    result.stopped = .interrupted
+                    break
+                }
                 let request = step.request(using: &generator)
                 result.lastRequest = request.words
                 // The events counted for this injection, should the kernel not take its record.
@@ -160,23 +175,33 @@ public struct CampaignRunner {
                     let prepared = try await injector.prepare(request)
                     let plan = prepared.plan
                     if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil), let counter {
-                        var events = Set(step.verify == "count" ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
-                        if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog { events.insert("printk:console") }
+                        var events = Set(
+                            step.verify == "count"
+                                ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
+                        if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog {
+                            events.insert("printk:console")
+                        }
                         if !events.isEmpty {
-                            do throws(TargetError) { try counter.makeInstance(events: events); counting = true } catch {
+                            do throws(TargetError) {
+                                try counter.makeInstance(events: events)
+                                counting = true
+                            } catch {
                                 result.firstError = result.firstError ?? "cannot count events: \(error)"
                             }
                         }
                     }
                     if step.verify == "count" {
                         if index == 0 { consumer = await RasdaemonConsumer.arm(plan, target: session.options.target) }
-                        for event in plan.expectations where event.kind == .traceEvent { countedEvents[event.source ?? "", default: 0] += 1 }
+                        for event in plan.expectations where event.kind == .traceEvent {
+                            countedEvents[event.source ?? "", default: 0] += 1
+                        }
                         plannedEvents = plan.expectations.filter { $0.kind == .traceEvent }.count
                     }
                     let outcome = try await injector.perform(prepared)
                     result.injected += 1
                     if let findings = outcome.findings {
-                        let kernel = findings.filter { $0.kind != .consumer }, recorded = findings.filter { $0.kind == .consumer }
+                        let kernel = findings.filter { $0.kind != .consumer }
+                        let recorded = findings.filter { $0.kind == .consumer }
                         result.expectedEvents += kernel.count
                         result.seenEvents += kernel.filter(\.matched).count
                         if !recorded.isEmpty {
@@ -189,20 +214,31 @@ public struct CampaignRunner {
                     // The kernel did not take the previous record: its loss, not the injection's.
                     notConsumed += 1
                     result.kernelDropped = (result.kernelDropped ?? 0) + (plannedEvents ?? 0)
-                    result.dropReason = "the OS had not consumed the previous record at \(hexNumber(address)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
+                    result.dropReason =
+                        "the OS had not consumed the previous record at \(hexNumber(address)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
                     result.dropRate = Double(index + 1) / max(elapsed(), 0.001)
                 } catch {
                     result.failed += 1
                     result.firstError = result.firstError ?? error.description
-                    if scenario.stopOnFailure { result.stopped = .failure; break }
+                    if scenario.stopOnFailure {
+                        result.stopped = .failure
+                        break
+                    }
                 }
-                progress(Progress(step: stepIndex + 1, steps: scenario.steps.count, name: step.name, done: index + 1, total: step.count, elapsed: elapsed()))
+                progress(
+                    Progress(
+                        step: stepIndex + 1, steps: scenario.steps.count, name: step.name, done: index + 1,
+                        total: step.count, elapsed: elapsed()))
                 if let text = scenario.stopOnKernelLog, counting, let counter,
-                   let line = counter.traceLines().first(where: { $0.contains(" console: ") && $0.contains(text) }) {
+                    let line = counter.traceLines().first(where: { $0.contains(" console: ") && $0.contains(text) })
+                {
                     result.stopped = .kernelLog(text: text, line: String(line.split(separator: "console: ").last ?? ""))
                     break
                 }
-                if interrupted() { result.stopped = .interrupted; break }
+                if interrupted() {
+                    result.stopped = .interrupted
+                    break
+                }
             }
             if counting, let counter {
                 if step.verify == "count" {
@@ -211,7 +247,9 @@ public struct CampaignRunner {
                     var kernelSeen: [String: Int] = [:]
                     repeat {
                         let lines = counter.traceLines()
-                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in seen[entry.key] = min(entry.value, Self.count(entry.key, in: lines)) }
+                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in
+                            seen[entry.key] = min(entry.value, Self.count(entry.key, in: lines))
+                        }
                         result.expectedEvents = countedEvents.values.reduce(0, +)
                         result.seenEvents = kernelSeen.values.reduce(0, +)
                         if result.seenEvents + (result.kernelDropped ?? 0) >= result.expectedEvents { break }
@@ -231,9 +269,12 @@ public struct CampaignRunner {
 
     /// Waits (up to the verify timeout) for rasdaemon's rows of what the kernel emitted, one row
     /// per event (`kernelSeen`: `system:event` to its count), and records the counts in `result`.
-    func awaitConsumer(_ consumer: RasdaemonConsumer.Armed, kernelSeen: [String: Int], _ result: inout StepResult) async {
+    func awaitConsumer(_ consumer: RasdaemonConsumer.Armed, kernelSeen: [String: Int], _ result: inout StepResult) async
+    {
         var expected: [String: Int] = [:]
-        for (event, seen) in kernelSeen { if let table = consumer.tables[event] { expected[table, default: 0] += seen } }
+        for (event, seen) in kernelSeen {
+            if let table = consumer.tables[event] { expected[table, default: 0] += seen }
+        }
         let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
         repeat {
             let rows = await RasdaemonConsumer.rowsAdded(since: consumer, target: session.options.target)

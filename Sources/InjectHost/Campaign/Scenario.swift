@@ -46,9 +46,11 @@ public struct Scenario: Sendable, Equatable {
         public var expect: ExpectedOutcome?
 
         /// Creates a step; `parameters` are fixed values, random ranges or choices.
-        public init(name: String, backend: String, parameters: [(name: String, value: ValueSource)], count: Int = 1,
-                    rate: Double? = nil, duration: Double? = nil, verify: String = "count", title: String? = nil,
-                    expect: ExpectedOutcome? = nil) {
+        public init(
+            name: String, backend: String, parameters: [(name: String, value: ValueSource)], count: Int = 1,
+            rate: Double? = nil, duration: Double? = nil, verify: String = "count", title: String? = nil,
+            expect: ExpectedOutcome? = nil
+        ) {
             self.name = name
             self.backend = backend
             self.parameters = parameters
@@ -61,8 +63,11 @@ public struct Scenario: Sendable, Equatable {
         }
 
         public static func == (a: Step, b: Step) -> Bool {
-            a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate && a.pacedToKernel == b.pacedToKernel && a.duration == b.duration
-                && a.verify == b.verify && a.title == b.title && a.expect == b.expect && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
+            a.name == b.name && a.backend == b.backend && a.count == b.count && a.rate == b.rate
+                && a.pacedToKernel == b.pacedToKernel && a.duration == b.duration
+                && a.verify == b.verify && a.title == b.title && a.expect == b.expect
+                && a.parameters.map(\.name) == b.parameters.map(\.name)
+                && a.parameters.map(\.value) == b.parameters.map(\.value)
         }
     }
 
@@ -80,7 +85,9 @@ public struct Scenario: Sendable, Equatable {
     public var stopOnKernelLog: String?
 
     /// Creates a scenario.
-    public init(name: String, seed: UInt64 = 1, steps: [Step], stopOnFailure: Bool = true, stopOnKernelLog: String? = nil) {
+    public init(
+        name: String, seed: UInt64 = 1, steps: [Step], stopOnFailure: Bool = true, stopOnKernelLog: String? = nil
+    ) {
         self.name = name
         self.seed = seed
         self.steps = steps
@@ -104,11 +111,17 @@ public struct Scenario: Sendable, Equatable {
         }
         /// A rate: injections per second, or "max".
         enum Rate: Decodable {
-            case perSecond(Double), max, other(String)
+            case perSecond(Double)
+            case max
+            case other(String)
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                if let value = try? container.decode(Double.self) { self = .perSecond(value) }
-                else { let text = try container.decode(String.self); self = text == "max" ? .max : .other(text) }
+                if let value = try? container.decode(Double.self) {
+                    self = .perSecond(value)
+                } else {
+                    let text = try container.decode(String.self)
+                    self = text == "max" ? .max : .other(text)
+                }
             }
         }
         struct Stop: Decodable {
@@ -126,7 +139,9 @@ public struct Scenario: Sendable, Equatable {
         func fail(_ reason: String) -> ConfigurationError { .unreadableFile(path: path, reason: reason) }
         guard let bytes = try? FileIO.readWholeFile(FilePath(path)) else { throw fail("cannot be read") }
         let file: File
-        do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch { throw fail("not a scenario: \(error)") }
+        do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch {
+            throw fail("not a scenario: \(error)")
+        }
         guard !file.steps.isEmpty else { throw fail("steps: at least one step is needed") }
         var steps: [Step] = []
         for (index, entry) in file.steps.enumerated() {
@@ -136,39 +151,58 @@ public struct Scenario: Sendable, Equatable {
             var rate: Double?
             switch entry.rate {
             case .perSecond(let value)?:
-                guard value > 0 && value <= 1_000_000 else { throw fail("\(key).rate: \(value) is outside 0...1000000 per second (or \"max\": as fast as the kernel consumes)") }
+                guard value > 0 && value <= 1_000_000 else {
+                    throw fail(
+                        "\(key).rate: \(value) is outside 0...1000000 per second (or \"max\": as fast as the kernel consumes)"
+                    )
+                }
                 rate = value
-            case .other(let text)?: throw fail("\(key).rate: '\(text)' is not a number of injections per second or \"max\"")
+            case .other(let text)?:
+                throw fail("\(key).rate: '\(text)' is not a number of injections per second or \"max\"")
             case .max?, nil: break
             }
-            if let duration = entry.duration, !(duration > 0) { throw fail("\(key).duration: \(duration) must be positive seconds") }
+            if let duration = entry.duration, !(duration > 0) {
+                throw fail("\(key).duration: \(duration) must be positive seconds")
+            }
             var expect: ExpectedOutcome?
             if let text = entry.expect {
-                do { expect = try ExpectedOutcome(parsing: text, backend: entry.backend) } catch { throw fail("\(key).expect: '\(text)' is not \(ExpectedOutcome.spellings)") }
+                do { expect = try ExpectedOutcome(parsing: text, backend: entry.backend) } catch {
+                    throw fail("\(key).expect: '\(text)' is not \(ExpectedOutcome.spellings)")
+                }
             }
-            let verify = entry.verify ?? (expect?.needsEachVerification == true || entry.cases != nil ? "each" : "count")
-            guard ["count", "each", "none"].contains(verify) else { throw fail("\(key).verify: '\(verify)' is not count, each or none") }
+            let verify =
+                entry.verify ?? (expect?.needsEachVerification == true || entry.cases != nil ? "each" : "count")
+            guard ["count", "each", "none"].contains(verify) else {
+                throw fail("\(key).verify: '\(verify)' is not count, each or none")
+            }
             if let expect, expect.needsEachVerification && verify == "count" {
-                throw fail("\(key).verify: a step that expects \(expect) is verified each time (\"verify\": \"each\"), not counted")
+                throw fail(
+                    "\(key).verify: a step that expects \(expect) is verified each time (\"verify\": \"each\"), not counted"
+                )
             }
             var parameters: [(String, ValueSource)] = []
             for (name, text) in (entry.parameters ?? [:]).sorted(by: { $0.key < $1.key }) {
                 parameters.append((name, try valueSource(text, key: "\(key).parameters.\(name)", fail)))
             }
-            var step = Step(name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
-                            count: count, rate: rate, duration: entry.duration, verify: verify, title: entry.title, expect: expect)
+            var step = Step(
+                name: entry.name ?? "\(entry.backend) #\(index + 1)", backend: entry.backend, parameters: parameters,
+                count: count, rate: rate, duration: entry.duration, verify: verify, title: entry.title, expect: expect)
             if case .max? = entry.rate { step.pacedToKernel = true }
             if let pattern = entry.cases {
-                steps += try CaseFiles.steps(pattern, from: step, parameter: entry.case_parameter ?? "file", scenario: path, key: "\(key).cases")
+                steps += try CaseFiles.steps(
+                    pattern, from: step, parameter: entry.case_parameter ?? "file", scenario: path, key: "\(key).cases")
             } else {
                 steps.append(step)
             }
         }
-        return Scenario(name: file.name ?? path, seed: file.seed ?? 1, steps: steps,
-                        stopOnFailure: file.stop?.on_failure ?? true, stopOnKernelLog: file.stop?.on_kernel_log)
+        return Scenario(
+            name: file.name ?? path, seed: file.seed ?? 1, steps: steps,
+            stopOnFailure: file.stop?.on_failure ?? true, stopOnKernelLog: file.stop?.on_kernel_log)
     }
 
-    private static func valueSource(_ text: String, key: String, _ fail: (String) -> ConfigurationError) throws(ConfigurationError) -> ValueSource {
+    private static func valueSource(_ text: String, key: String, _ fail: (String) -> ConfigurationError)
+        throws(ConfigurationError) -> ValueSource
+    {
         let words = text.split(separator: " ").map(String.init)
         if words.first == "choice" {
             let names = words.dropFirst().joined(separator: " ").split(separator: "|").map { String($0).trimmed() }
@@ -176,13 +210,19 @@ public struct Scenario: Sendable, Equatable {
             return .choice(names)
         }
         if words.first == "random" {
-            let bounds = words.count > 1 ? words[1].split(separator: ".", omittingEmptySubsequences: true).map(String.init) : []
-            guard bounds.count == 2, let low = NumberText.unsigned(bounds[0]), let high = NumberText.unsigned(bounds[1]), low <= high else {
+            let bounds =
+                words.count > 1 ? words[1].split(separator: ".", omittingEmptySubsequences: true).map(String.init) : []
+            guard bounds.count == 2, let low = NumberText.unsigned(bounds[0]),
+                let high = NumberText.unsigned(bounds[1]), low <= high
+            else {
                 throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]")
             }
             var align: UInt64 = 1
-            if words.count == 4, words[2] == "align", let value = NumberText.unsigned(words[3]), value > 0 { align = value }
-            else if words.count != 2 { throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]") }
+            if words.count == 4, words[2] == "align", let value = NumberText.unsigned(words[3]), value > 0 {
+                align = value
+            } else if words.count != 2 {
+                throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]")
+            }
             return .random(low...high, align: align)
         }
         return .fixed(text)
@@ -205,7 +245,9 @@ public struct SeededGenerator: RandomNumberGenerator {
 extension Scenario.Step {
     /// This step's request for one injection, its values drawn from `generator`.
     public func request(using generator: inout SeededGenerator) -> InjectionRequest {
-        declaring(InjectionRequest(backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) }))
+        declaring(
+            InjectionRequest(
+                backend, parameters.map { ParameterAssignment($0.name, .text($0.value.value(using: &generator))) }))
     }
 
     /// `request` with the step's declared outcome.
@@ -255,7 +297,8 @@ extension Scenario.ValueSource {
         case .fixed(let text): return text
         case .choice(let names): return "choice " + names.joined(separator: "|")
         case .random(let range, let align):
-            return "random \(hexNumber(range.lowerBound))..\(hexNumber(range.upperBound))" + (align > 1 ? " align \(hexNumber(align))" : "")
+            return "random \(hexNumber(range.lowerBound))..\(hexNumber(range.upperBound))"
+                + (align > 1 ? " align \(hexNumber(align))" : "")
         }
     }
 

@@ -12,9 +12,10 @@ public struct CPUList: Sendable, Equatable, CustomStringConvertible {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count),
-                  let low = Self.number(bounds[0].trimmed()),
-                  let high = bounds.count == 2 ? Self.number(bounds[1].trimmed()) : low,
-                  low <= high, high <= Self.largestCPU else { return nil }
+                let low = Self.number(bounds[0].trimmed()),
+                let high = bounds.count == 2 ? Self.number(bounds[1].trimmed()) : low,
+                low <= high, high <= Self.largestCPU
+            else { return nil }
             set.formUnion(low...high)
         }
         guard !set.isEmpty else { return nil }
@@ -22,7 +23,9 @@ public struct CPUList: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func number(_ text: String) -> UInt64? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+        guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return nil
+        }
         return UInt64(text)
     }
 

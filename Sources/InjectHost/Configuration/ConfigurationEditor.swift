@@ -9,19 +9,34 @@ import Foundation
 public enum ConfigurationEditor {
     /// A JSON value that keeps integers as integers.
     indirect enum Value: Codable, Equatable {
-        case null, bool(Bool), unsigned(UInt64), signed(Int64), double(Double), string(String)
-        case array([Value]), object([String: Value])
+        case null
+        case bool(Bool)
+        case unsigned(UInt64)
+        case signed(Int64)
+        case double(Double)
+        case string(String)
+        case array([Value])
+        case object([String: Value])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-            else if let value = try? container.decode(UInt64.self) { self = .unsigned(value) }
-            else if let value = try? container.decode(Int64.self) { self = .signed(value) }
-            else if let value = try? container.decode(Double.self) { self = .double(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([Value].self) { self = .array(value) }
-            else { self = .object(try container.decode([String: Value].self)) }
+            if container.decodeNil() {
+                self = .null
+            } else if let value = try? container.decode(Bool.self) {
+                self = .bool(value)
+            } else if let value = try? container.decode(UInt64.self) {
+                self = .unsigned(value)
+            } else if let value = try? container.decode(Int64.self) {
+                self = .signed(value)
+            } else if let value = try? container.decode(Double.self) {
+                self = .double(value)
+            } else if let value = try? container.decode(String.self) {
+                self = .string(value)
+            } else if let value = try? container.decode([Value].self) {
+                self = .array(value)
+            } else {
+                self = .object(try container.decode([String: Value].self))
+            }
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -54,10 +69,12 @@ public enum ConfigurationEditor {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             let data = try encoder.encode(document)
-            try FileIO.makeDirectories(FilePath(path).removingLastComponent(),
-                                               mode: [.ownerReadWriteExecute, .groupRead, .groupExecute, .otherRead, .otherExecute])
-            let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
-                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try FileIO.makeDirectories(
+                FilePath(path).removingLastComponent(),
+                mode: [.ownerReadWriteExecute, .groupRead, .groupExecute, .otherRead, .otherExecute])
+            let fd = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
             defer { try? fd.close() }
             _ = try fd.writeAll(Array(data) + [10])
         } catch {

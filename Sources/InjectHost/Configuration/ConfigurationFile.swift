@@ -1,9 +1,10 @@
+import Configuration
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Configuration
 
 /// A JSON configuration file, served to the resolver through swift-configuration's
 /// `InMemoryProvider`.
@@ -49,9 +50,17 @@ public struct ConfigurationFile: Sendable {
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
         } catch let error as UnknownKey {
-            throw .unreadableFile(path: path, reason: "unknown key '\(error.key)'; the valid keys are \(Document.Key.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .unreadableFile(
+                path: path,
+                reason:
+                    "unknown key '\(error.key)'; the valid keys are \(Document.Key.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         } catch {
-            throw .unreadableFile(path: path, reason: "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(Self.describe(error))")
+            throw .unreadableFile(
+                path: path,
+                reason:
+                    "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(Self.describe(error))"
+            )
         }
         if let key = DuplicateKeys.first(in: bytes) {
             throw .unreadableFile(path: path, reason: "key '\(key)' is given twice; give each key once")
@@ -68,7 +77,10 @@ public struct ConfigurationFile: Sendable {
                 let parameter = givenParameter.lowercased().replacing("-", with: "_")
                 let key = AbsoluteConfigKey(["backends", backend, parameter])
                 guard values[key] == nil else {
-                    throw .unreadableFile(path: path, reason: "backends.\(backend).\(parameter) is given twice (names ignore case and '-'); give it once")
+                    throw .unreadableFile(
+                        path: path,
+                        reason:
+                            "backends.\(backend).\(parameter) is given twice (names ignore case and '-'); give it once")
                 }
                 keys.append((backend, parameter))
                 values[key] = ConfigValue(.string(scalar.text), isSecret: false)
@@ -76,25 +88,32 @@ public struct ConfigurationFile: Sendable {
         }
         for (plugin, digest) in document.plugin_digests ?? [:] {
             guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
-                throw .unreadableFile(path: path, reason: "plugin_digests.\(plugin): '\(digest)' is not a SHA-256 digest (64 hex digits; `inject plugins pin` writes them)")
+                throw .unreadableFile(
+                    path: path,
+                    reason:
+                        "plugin_digests.\(plugin): '\(digest)' is not a SHA-256 digest (64 hex digits; `inject plugins pin` writes them)"
+                )
             }
         }
-        return ConfigurationFile(path: path, backendKeys: keys.sorted { ($0.0, $0.1) < ($1.0, $1.1) },
-                                 pluginDigests: document.plugin_digests ?? [:], requirePinned: document.require_pinned ?? false,
-                                 provider: InMemoryProvider(name: path, values: values))
+        return ConfigurationFile(
+            path: path, backendKeys: keys.sorted { ($0.0, $0.1) < ($1.0, $1.1) },
+            pluginDigests: document.plugin_digests ?? [:], requirePinned: document.require_pinned ?? false,
+            provider: InMemoryProvider(name: path, values: values))
     }
 
     /// The text of `key` (components such as `["backends", "mce", "cpu"]`).
     public func text(_ key: [String]) -> String? {
         guard let result = try? provider.value(forKey: AbsoluteConfigKey(key), type: .string),
-              case .string(let text)? = result.value?.content else { return nil }
+            case .string(let text)? = result.value?.content
+        else { return nil }
         return text
     }
 
     /// The list at `key`, such as `plugin_path`.
     public func list(_ key: [String]) -> [String] {
         guard let result = try? provider.value(forKey: AbsoluteConfigKey(key), type: .stringArray),
-              case .stringArray(let items)? = result.value?.content else { return [] }
+            case .stringArray(let items)? = result.value?.content
+        else { return [] }
         return items
     }
 
@@ -117,7 +136,9 @@ public struct ConfigurationFile: Sendable {
         var require_pinned: Bool?
 
         init(from decoder: any Decoder) throws {
-            if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: { Key(rawValue: $0.stringValue) == nil }) {
+            if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: {
+                Key(rawValue: $0.stringValue) == nil
+            }) {
                 throw UnknownKey(key: unknown.stringValue)
             }
             let container = try decoder.container(keyedBy: Key.self)
@@ -133,18 +154,33 @@ public struct ConfigurationFile: Sendable {
         var text: String
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(UInt64.self) { text = String(value) }
-            else if let value = try? container.decode(Int64.self) { text = String(value) }
-            else if let value = try? container.decode(Bool.self) { text = String(value) }
-            else if let value = try? container.decode(String.self) { text = value }
-            else if let items = try? container.decode([String].self) { text = items.joined(separator: ",") }
-            else if let value = try? container.decode(Double.self), value.isFinite, value.rounded() != value || abs(value) < 1e15 {
+            if let value = try? container.decode(UInt64.self) {
                 text = String(value)
-            } else if (try? container.decode([String: String].self)) == nil, (try? container.decode([Int].self)) == nil, !container.decodeNil() {
+            } else if let value = try? container.decode(Int64.self) {
+                text = String(value)
+            } else if let value = try? container.decode(Bool.self) {
+                text = String(value)
+            } else if let value = try? container.decode(String.self) {
+                text = value
+            } else if let items = try? container.decode([String].self) {
+                text = items.joined(separator: ",")
+            } else if let value = try? container.decode(Double.self), value.isFinite,
+                value.rounded() != value || abs(value) < 1e15
+            {
+                text = String(value)
+            } else if (try? container.decode([String: String].self)) == nil, (try? container.decode([Int].self)) == nil,
+                !container.decodeNil()
+            {
                 // What is left is a number no 64-bit integer holds (18446744073709551616, 1e400).
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a number beyond 64 bits (at most 18446744073709551615); give large values as a \"0x...\" string")
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription:
+                        "a number beyond 64 bits (at most 18446744073709551615); give large values as a \"0x...\" string"
+                )
             } else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number, boolean or list of strings")
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "a parameter value must be a string, number, boolean or list of strings")
             }
         }
     }
@@ -153,7 +189,7 @@ public struct ConfigurationFile: Sendable {
         guard let error = error as? DecodingError else { return "\(error)" }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-             .dataCorrupted(let context):
+            .dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "at \(path): \(context.debugDescription)"
         @unknown default:

@@ -46,8 +46,9 @@ public struct ConfigurationSources: Sendable {
     /// The value of an environment variable, or `nil`.
     func environmentValue(_ name: String) -> String? {
         guard environmentKeySet.contains(name),
-              let result = try? environment.value(forKey: AbsoluteConfigKey([name]), type: .string),
-              case .string(let text)? = result.value?.content else { return nil }
+            let result = try? environment.value(forKey: AbsoluteConfigKey([name]), type: .string),
+            case .string(let text)? = result.value?.content
+        else { return nil }
         return text
     }
 
@@ -63,7 +64,10 @@ extension ConfigurationSources {
     /// Creates the sources from the command line's `name=value` words.
     ///
     /// - Throws: ``ConfigurationError/malformedAssignment(_:)`` or `.repeatedParameter`.
-    public init(arguments: [String], environment: [String: String], files: [ConfigurationFile]) throws(ConfigurationError) {
-        try self.init(assignments: InjectionRequest("", words: arguments).assignments, environment: environment, files: files)
+    public init(arguments: [String], environment: [String: String], files: [ConfigurationFile])
+        throws(ConfigurationError)
+    {
+        try self.init(
+            assignments: InjectionRequest("", words: arguments).assignments, environment: environment, files: files)
     }
 }

@@ -13,13 +13,18 @@ enum DuplicateKeys {
                 var end = index + 1
                 var text: [UInt8] = []
                 while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
-                    if bytes[end] == UInt8(ascii: "\\"), end + 1 < bytes.count { text.append(bytes[end]); end += 1 }
+                    if bytes[end] == UInt8(ascii: "\\"), end + 1 < bytes.count {
+                        text.append(bytes[end])
+                        end += 1
+                    }
                     text.append(bytes[end])
                     end += 1
                 }
                 if var frame = frames.last, frame.isObject, frame.expectingKey {
                     let key = String(decoding: text, as: UTF8.self)
-                    guard frame.keys.insert(key).inserted else { return frame.path.isEmpty ? key : frame.path + "." + key }
+                    guard frame.keys.insert(key).inserted else {
+                        return frame.path.isEmpty ? key : frame.path + "." + key
+                    }
                     frame.expectingKey = false
                     frames[frames.count - 1] = frame
                     lastKey = key
@@ -27,7 +32,8 @@ enum DuplicateKeys {
                 index = end
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let parent = frames.last
-                let path = parent.map { $0.isObject ? ($0.path.isEmpty ? lastKey : $0.path + "." + lastKey) : $0.path } ?? ""
+                let path =
+                    parent.map { $0.isObject ? ($0.path.isEmpty ? lastKey : $0.path + "." + lastKey) : $0.path } ?? ""
                 frames.append(([], path, byte == UInt8(ascii: "{"), byte == UInt8(ascii: "{")))
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if !frames.isEmpty { frames.removeLast() }

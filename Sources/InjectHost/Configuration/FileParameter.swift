@@ -19,17 +19,26 @@ public enum FileParameter {
     public static func read(_ paths: String) throws(ReadError) -> [(path: String, contents: [UInt8])] {
         let names = paths.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed(" \t") }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
-            throw ReadError(reason: "expected one or more paths separated by commas (- for standard input), not an empty one")
+            throw ReadError(
+                reason: "expected one or more paths separated by commas (- for standard input), not an empty one")
         }
-        guard names.count <= maximumFiles else { throw ReadError(reason: "\(names.count) files is more than \(maximumFiles)") }
-        guard names.filter({ $0 == "-" }).count <= 1 else { throw ReadError(reason: "standard input (-) can be read once") }
+        guard names.count <= maximumFiles else {
+            throw ReadError(reason: "\(names.count) files is more than \(maximumFiles)")
+        }
+        guard names.filter({ $0 == "-" }).count <= 1 else {
+            throw ReadError(reason: "standard input (-) can be read once")
+        }
         var files: [(String, [UInt8])] = []
         var total = 0
         for name in names {
             let contents = try name == "-" ? readStandardInput() : readFile(name)
-            guard !contents.contains(0) else { throw ReadError(reason: "\(display(name)) holds NUL bytes: a text file is expected") }
+            guard !contents.contains(0) else {
+                throw ReadError(reason: "\(display(name)) holds NUL bytes: a text file is expected")
+            }
             total += contents.count
-            guard total <= maximumTotalBytes else { throw ReadError(reason: "the files hold more than \(maximumTotalBytes >> 20) MiB together") }
+            guard total <= maximumTotalBytes else {
+                throw ReadError(reason: "the files hold more than \(maximumTotalBytes >> 20) MiB together")
+            }
             files.append((name == "-" ? "<stdin>" : name, contents))
         }
         return files
@@ -71,7 +80,9 @@ public enum FileParameter {
             }
             if count == 0 { return result }
             result += buffer[..<count]
-            guard result.count <= maximumFileBytes else { throw ReadError(reason: "\(name) holds more than \(maximumFileBytes >> 20) MiB") }
+            guard result.count <= maximumFileBytes else {
+                throw ReadError(reason: "\(name) holds more than \(maximumFileBytes >> 20) MiB")
+            }
         }
     }
 }

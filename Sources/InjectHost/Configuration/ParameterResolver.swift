@@ -18,7 +18,9 @@ public struct ParameterResolver {
     /// - Parameters:
     ///   - sources: the command line, environment and configuration files.
     ///   - requireAll: whether to fail on a missing required parameter (`info` does not).
-    public func resolve(_ sources: ConfigurationSources, requireAll: Bool = true) throws(ConfigurationError) -> [ResolvedParameter] {
+    public func resolve(_ sources: ConfigurationSources, requireAll: Bool = true) throws(ConfigurationError)
+        -> [ResolvedParameter]
+    {
         let valid = schema.map(\.name)
         for (name, _) in sources.assignments where !valid.contains(name) {
             throw .unknownParameter(backend: backend, name: name, source: .commandLine, valid: valid)
@@ -28,7 +30,8 @@ public struct ParameterResolver {
         }
         for file in sources.files {
             for key in file.backendKeys where key.backend == backend && !valid.contains(key.parameter) {
-                throw .unknownParameter(backend: backend, name: key.parameter, source: .configFile(file.path), valid: valid)
+                throw .unknownParameter(
+                    backend: backend, name: key.parameter, source: .configFile(file.path), valid: valid)
             }
         }
         var resolved: [ResolvedParameter] = []

@@ -5,8 +5,10 @@ public enum ValueParser {
     ///
     /// - Throws: ``ConfigurationError/invalidValue(backend:parameter:value:reason:)`` naming the
     ///   value, what is allowed, and where it came from.
-    public static func parse(_ text: String, for spec: ParameterSpec, backend: String,
-                             source: ValueSource) throws(ConfigurationError) -> ParameterValue {
+    public static func parse(
+        _ text: String, for spec: ParameterSpec, backend: String,
+        source: ValueSource
+    ) throws(ConfigurationError) -> ParameterValue {
         func fail(_ reason: String) -> ConfigurationError {
             .invalidValue(backend: backend, parameter: spec.name, value: text, source: source, reason: reason)
         }
@@ -14,7 +16,9 @@ public enum ValueParser {
         switch spec.type {
         case .u64, .address, .cpu:
             guard let number = NumberText.unsigned(trimmed) else {
-                throw fail("expected \(spec.type.syntax) up to 0xffffffffffffffff: decimal digits (4096) or 0x and hex digits (0x1000), nothing else")
+                throw fail(
+                    "expected \(spec.type.syntax) up to 0xffffffffffffffff: decimal digits (4096) or 0x and hex digits (0x1000), nothing else"
+                )
             }
             try checkRange(number, spec, fail)
             // Addresses, and numbers the user wrote in hex, stay hex; the rest are decimal.
@@ -23,7 +27,8 @@ public enum ValueParser {
         case .int:
             guard let number = NumberText.signed(trimmed) else { throw fail("expected \(spec.type.syntax)") }
             if let bounds = spec.bounds,
-               number < Int64(bitPattern: bounds.min) || number > Int64(bitPattern: bounds.max) {
+                number < Int64(bitPattern: bounds.min) || number > Int64(bitPattern: bounds.max)
+            {
                 throw fail("allowed range is \(spec.rangeDescription ?? "")")
             }
             return ParameterValue(number: UInt64(bitPattern: number), text: String(number))
@@ -49,17 +54,22 @@ public enum ValueParser {
         case .file:
             do {
                 let files = try FileParameter.read(trimmed)
-                return ParameterValue(number: UInt64(files.count), text: trimmed, fileContents: FileParameter.encode(files))
+                return ParameterValue(
+                    number: UInt64(files.count), text: trimmed, fileContents: FileParameter.encode(files))
             } catch {
                 throw fail(error.reason)
             }
         case .bytes:
             guard let bytes = hexBytes(trimmed) else {
-                throw fail("expected \(spec.type.syntax): at least one byte as two hex digits each, optionally separated by ':', '-' or spaces (de:ad:be:ef)")
+                throw fail(
+                    "expected \(spec.type.syntax): at least one byte as two hex digits each, optionally separated by ':', '-' or spaces (de:ad:be:ef)"
+                )
             }
             return ParameterValue(number: UInt64(bytes.count), text: hexDigits(bytes), bytes: bytes)
         case .cpuList:
-            guard let cpus = CPUList(trimmed) else { throw fail("expected \(spec.type.syntax), CPUs 0...\(CPUList.largestCPU)") }
+            guard let cpus = CPUList(trimmed) else {
+                throw fail("expected \(spec.type.syntax), CPUs 0...\(CPUList.largestCPU)")
+            }
             if let bounds = spec.bounds, let bad = cpus.members.first(where: { $0 < bounds.min || $0 > bounds.max }) {
                 throw fail("CPU \(bad) is outside \(spec.rangeDescription ?? "")")
             }
@@ -67,8 +77,10 @@ public enum ValueParser {
         }
     }
 
-    private static func checkRange(_ number: UInt64, _ spec: ParameterSpec,
-                                   _ fail: (String) -> ConfigurationError) throws(ConfigurationError) {
+    private static func checkRange(
+        _ number: UInt64, _ spec: ParameterSpec,
+        _ fail: (String) -> ConfigurationError
+    ) throws(ConfigurationError) {
         guard let bounds = spec.bounds, number < bounds.min || number > bounds.max else { return }
         throw fail("allowed range is \(spec.rangeDescription ?? "")")
     }

@@ -41,8 +41,11 @@ public struct CoverageMatrix: Sendable, Encodable {
             do {
                 for capability in try session.probe(backend: backend) {
                     let first = capability.detail.split(separator: "\n").first.map(String.init)
-                    rows.append(Row(backend: backend, path: capability.name, state: capability.available ? .ready : .notAvailable,
-                                    reason: first.map { capability.available ? $0 : $0 + privilege } ?? ""))
+                    rows.append(
+                        Row(
+                            backend: backend, path: capability.name,
+                            state: capability.available ? .ready : .notAvailable,
+                            reason: first.map { capability.available ? $0 : $0 + privilege } ?? ""))
                 }
             } catch {
                 rows.append(Row(backend: backend, path: "probe", state: .fail, reason: error.description))
@@ -64,14 +67,17 @@ public struct CoverageMatrix: Sendable, Encodable {
         do throws(InjectError) {
             try injector.confirm(plan)
         } catch {
-            return Row(backend: backend, path: path, state: .notAvailable,
-                       reason: "skipped: needs confirmation (" + plan.confirmationReasons.joined(separator: "; ") + ")")
+            return Row(
+                backend: backend, path: path, state: .notAvailable,
+                reason: "skipped: needs confirmation (" + plan.confirmationReasons.joined(separator: "; ") + ")")
         }
         do throws(InjectError) {
             let findings = try await injector.perform(plan).findings ?? []
             let missing = findings.filter { !$0.matched }.map { "\($0.kind) \($0.expected)" }
             return missing.isEmpty
-                ? Row(backend: backend, path: path, state: .pass, reason: "\(findings.count) of \(findings.count) expected kernel events seen")
+                ? Row(
+                    backend: backend, path: path, state: .pass,
+                    reason: "\(findings.count) of \(findings.count) expected kernel events seen")
                 : Row(backend: backend, path: path, state: .fail, reason: "missing: " + missing.joined(separator: "; "))
         } catch {
             return Row(backend: backend, path: path, state: .fail, reason: error.description)
@@ -89,15 +95,20 @@ public struct CoverageMatrix: Sendable, Encodable {
     /// Matrices of several targets (one per kernel) side by side: one row per backend and path any
     /// of them reported, one state per matrix (`nil` where it did not report that row), and the
     /// reason of the first that is not READY or PASS there.
-    public static func sideBySide(_ matrices: [CoverageMatrix]) -> [(backend: String, path: String, states: [State?], reason: String)] {
+    public static func sideBySide(_ matrices: [CoverageMatrix]) -> [(
+        backend: String, path: String, states: [State?], reason: String
+    )] {
         var keys: [(String, String)] = []
         for matrix in matrices {
-            for row in matrix.rows where !keys.contains(where: { $0 == (row.backend, row.path) }) { keys.append((row.backend, row.path)) }
+            for row in matrix.rows where !keys.contains(where: { $0 == (row.backend, row.path) }) {
+                keys.append((row.backend, row.path))
+            }
         }
         return keys.map { backend, path in
             let cells = matrices.map { matrix in matrix.rows.first { $0.backend == backend && $0.path == path } }
             let present = cells.compactMap { $0 }
-            let reason = present.first { $0.state != .ready && $0.state != .pass }?.reason ?? present.first?.reason ?? ""
+            let reason =
+                present.first { $0.state != .ready && $0.state != .pass }?.reason ?? present.first?.reason ?? ""
             return (backend, path, cells.map { $0?.state }, reason)
         }
     }

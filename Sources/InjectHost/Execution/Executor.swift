@@ -1,4 +1,3 @@
-
 /// Carries out a validated plan on a target, step by step, stopping at the first failure.
 public struct Executor {
     /// The target.
@@ -55,19 +54,24 @@ public struct Executor {
                 while time <= times {
                     // Where the files cannot be held here (a lab's guest), the remaining repetitions
                     // of attribute writes go to the target as batches, run where the kernel is.
-                    if time > 1, held == nil, WriteBatch(repeating: inner, times: 0, intervalMicroseconds: interval) != nil {
+                    if time > 1, held == nil,
+                        WriteBatch(repeating: inner, times: 0, intervalMicroseconds: interval) != nil
+                    {
                         while time <= times {
                             let size = Int(min(times - time + 1, 10_000))
                             let batch = WriteBatch(repeating: inner, times: size, intervalMicroseconds: interval)!
                             let outcome: WriteBatch.Outcome
                             do throws(TargetError) { outcome = try files.perform(batch) } catch {
-                                throw runner.failure(inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
+                                throw runner.failure(
+                                    inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
                             }
                             executed += outcome.completed * count
                             time += UInt64(outcome.completed)
                             if let failure = outcome.failure {
-                                throw runner.failure(inner[0], index - count, executed, TargetError.tool(argv: ["batch"], reason: failure, hint: inner[0].hint),
-                                                     " (repetition \(time) of \(times))")
+                                throw runner.failure(
+                                    inner[0], index - count, executed,
+                                    TargetError.tool(argv: ["batch"], reason: failure, hint: inner[0].hint),
+                                    " (repetition \(time) of \(times))")
                             }
                         }
                         break
@@ -78,13 +82,16 @@ public struct Executor {
                             do throws(TargetError) {
                                 try write.file.write(write.bytes)
                             } catch {
-                                throw runner.failure(inner[offset], index - count + offset, executed, error, " (repetition \(time) of \(times))")
+                                throw runner.failure(
+                                    inner[offset], index - count + offset, executed, error,
+                                    " (repetition \(time) of \(times))")
                             }
                             executed += 1
                         }
                     } else {
                         for step in (index - count)..<index {
-                            _ = try await runner.perform(plan.steps[step], index: step, executed: executed, repetition: (time, times))
+                            _ = try await runner.perform(
+                                plan.steps[step], index: step, executed: executed, repetition: (time, times))
                             executed += 1
                         }
                         if time == 1 { held = runner.heldWrites(inner) }
@@ -96,8 +103,10 @@ public struct Executor {
                 output = try await runner.perform(step, index: index, executed: executed)
                 executed += 1
             }
-            results.append(StepResult(index: index + 1, step: PlanRenderer.describe(step, at: index, root: target.root), output: output,
-                                      microseconds: (HostClock.monotonicNanoseconds() - started) / 1000))
+            results.append(
+                StepResult(
+                    index: index + 1, step: PlanRenderer.describe(step, at: index, root: target.root), output: output,
+                    microseconds: (HostClock.monotonicNanoseconds() - started) / 1000))
         }
         return results
     }
@@ -119,8 +128,10 @@ extension StepPerformer {
     /// Performs `step` (at `index` of the plan, `executed` steps done before it); a failure
     /// becomes ``InjectError/stepFailed(index:step:completed:wasTrigger:error:)``. `repetition` is
     /// set inside a repeat step, to say which time failed.
-    mutating func perform(_ step: PlannedStep, index: Int, executed: Int,
-                          repetition: (time: UInt64, of: UInt64)? = nil) async throws(InjectError) -> String? {
+    mutating func perform(
+        _ step: PlannedStep, index: Int, executed: Int,
+        repetition: (time: UInt64, of: UInt64)? = nil
+    ) async throws(InjectError) -> String? {
         do throws(TargetError) {
             return try await step.action.perform(hint: step.hint, with: &self)
         } catch {
@@ -128,8 +139,11 @@ extension StepPerformer {
         }
     }
 
-    func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String) -> InjectError {
-        .stepFailed(index: index, step: PlanRenderer.describe(step, root: target.root) + suffix, completed: executed,
-                    wasTrigger: step.isTrigger, error: error)
+    func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String)
+        -> InjectError
+    {
+        .stepFailed(
+            index: index, step: PlanRenderer.describe(step, root: target.root) + suffix, completed: executed,
+            wasTrigger: step.isTrigger, error: error)
     }
 }

@@ -17,14 +17,17 @@ struct Planner {
         do { request = try given.separatingOutcome() } catch { throw .configuration(error) }
         let backend = try registry.backend(named: request.backend)
         let parameters = try resolve(backend.info, request.assignments)
-        var plan = InjectionPlan(backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
-                                 confirmationReasons: [], outcome: request.outcome)
+        var plan = InjectionPlan(
+            backend: backend.info.name, parameters: parameters, steps: [], expectations: [],
+            confirmationReasons: [], outcome: request.outcome)
         try append(backend, parameters, to: &plan, chain: [backend.info.name])
         try request.outcome?.complete(&plan)
         return plan
     }
 
-    func resolve(_ info: BackendInfo, _ assignments: [ParameterAssignment], requireAll: Bool = true) throws(InjectError) -> [ResolvedParameter] {
+    func resolve(_ info: BackendInfo, _ assignments: [ParameterAssignment], requireAll: Bool = true) throws(InjectError)
+        -> [ResolvedParameter]
+    {
         do {
             let resolver = ParameterResolver(backend: info.name, schema: info.parameters)
             return try resolver.resolve(try sources(assignments), requireAll: requireAll)
@@ -33,8 +36,10 @@ struct Planner {
         }
     }
 
-    private func append(_ backend: LoadedBackend, _ parameters: [ResolvedParameter], to plan: inout InjectionPlan,
-                        chain: [String]) throws(InjectError) {
+    private func append(
+        _ backend: LoadedBackend, _ parameters: [ResolvedParameter], to plan: inout InjectionPlan,
+        chain: [String]
+    ) throws(InjectError) {
         let answer = try backend.plan(parameters, target: target, files: files)
         plan.expectations += answer.expectations
         plan.lossMarkers += backend.info.lossMarkers.filter { !plan.lossMarkers.contains($0) }
@@ -47,12 +52,14 @@ struct Planner {
             if let repeated = step.action as? RepeatStep {
                 let first = starts[starts.count - 1 - repeated.count]
                 guard !plan.steps[first...].contains(where: { $0.action is RepeatStep }) else {
-                    throw .pluginFailed(backend: backend.info.name, code: INJECT_E_INVALID.rawValue,
-                                        message: "a repeat step covers a notification whose plan repeats steps itself")
+                    throw .pluginFailed(
+                        backend: backend.info.name, code: INJECT_E_INVALID.rawValue,
+                        message: "a repeat step covers a notification whose plan repeats steps itself")
                 }
                 var expanded = step
-                expanded.action = RepeatStep(count: plan.steps.count - first, times: repeated.times,
-                                             intervalMicroseconds: repeated.intervalMicroseconds)
+                expanded.action = RepeatStep(
+                    count: plan.steps.count - first, times: repeated.times,
+                    intervalMicroseconds: repeated.intervalMicroseconds)
                 plan.steps.append(expanded)
                 continue
             }
@@ -64,7 +71,8 @@ struct Planner {
                 throw .notificationLoop(chain: chain + [notify.backend])
             }
             let notifier = try registry.backend(named: notify.backend)
-            try append(notifier, try resolve(notifier.info, notify.assignments), to: &plan, chain: chain + [notify.backend])
+            try append(
+                notifier, try resolve(notifier.info, notify.assignments), to: &plan, chain: chain + [notify.backend])
         }
     }
 }

@@ -18,7 +18,9 @@ extension WriteBatch {
     public init?(repeating steps: [PlannedStep], times: Int, intervalMicroseconds: UInt64) {
         var files = FileNumbers()
         guard let writes = files.writes(steps) else { return nil }
-        self.init(paths: files.paths, injections: Array(repeating: writes, count: times), intervalMicroseconds: intervalMicroseconds)
+        self.init(
+            paths: files.paths, injections: Array(repeating: writes, count: times),
+            intervalMicroseconds: intervalMicroseconds)
     }
 
     /// Whether `plan` can be part of a batch: every step an attribute write.

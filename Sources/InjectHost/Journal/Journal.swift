@@ -20,14 +20,16 @@ public final class Journal {
         self.path = path
         guard !path.isEmpty else { throw .open(path: "''", reason: "the path is empty") }
         do {
-            try FileIO.makeDirectories(FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute])
+            try FileIO.makeDirectories(
+                FilePath(path).removingLastComponent(), mode: [.ownerReadWriteExecute, .groupRead, .groupExecute])
         } catch {
             throw .open(path: path, reason: "its directory cannot be made: \(error)")
         }
         do {
             // Read-write, so that an append can look at the last byte on the same descriptor.
-            fd = try FileDescriptor.open(FilePath(path), .readWrite, options: [.append, .create, .closeOnExec],
-                                         permissions: [.ownerReadWrite, .groupRead])
+            fd = try FileDescriptor.open(
+                FilePath(path), .readWrite, options: [.append, .create, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead])
         } catch let error as Errno {
             throw .open(path: path, reason: "\(error)")
         } catch {
@@ -60,7 +62,9 @@ public final class Journal {
         let bytes = Array(data)
         let escapedMarker = Array("\\u0001CAUSE\\u0001".utf8)
         guard let start = bytes.firstRange(of: escapedMarker) else { return }
-        PluginGuard.setPendingOutcome(fd: fd.rawValue, prefix: Array(bytes[..<start.lowerBound]), suffix: Array(bytes[start.upperBound...]) + [10])
+        PluginGuard.setPendingOutcome(
+            fd: fd.rawValue, prefix: Array(bytes[..<start.lowerBound]), suffix: Array(bytes[start.upperBound...]) + [10]
+        )
     }
 
     /// One record as it is written: compact JSON, keys sorted, slashes as they are.
@@ -107,7 +111,8 @@ public final class Journal {
         let failure = written < 0 ? Errno(rawValue: errno) : nil
         guard written == line.count else {
             _ = ftruncate(fd.rawValue, size)
-            return failure.map { "\($0)" } ?? "only \(max(written, 0)) of \(line.count) bytes could be written (is the disk full?)"
+            return failure.map { "\($0)" }
+                ?? "only \(max(written, 0)) of \(line.count) bytes could be written (is the disk full?)"
         }
         guard fsync(fd.rawValue) == 0 else {
             let error = Errno(rawValue: errno)
@@ -139,7 +144,8 @@ public final class Journal {
         }
         let decoder = JSONDecoder()
         var contents = Contents(records: [], brokenLines: [])
-        for (index, line) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+        for (index, line) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
             if let record = try? decoder.decode(JournalRecord.self, from: Data(line)) {
                 contents.records.append(record)
             } else {
@@ -158,7 +164,8 @@ public final class Journal {
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let millis = String(spec.tv_nsec / 1_000_000)
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
             + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
     }
 

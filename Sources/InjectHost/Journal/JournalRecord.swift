@@ -47,8 +47,10 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var restarted: Bool?
 
     /// Creates a record.
-    public init(kind: Kind, id: String, time: String, user: String, target: String, backend: String, parameters: [String],
-                steps: [String]? = nil, outcome: Result? = nil, error: String? = nil, verified: String? = nil) {
+    public init(
+        kind: Kind, id: String, time: String, user: String, target: String, backend: String, parameters: [String],
+        steps: [String]? = nil, outcome: Result? = nil, error: String? = nil, verified: String? = nil
+    ) {
         self.kind = kind
         self.id = id
         self.time = time
@@ -66,7 +68,8 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public static func intent(of plan: InjectionPlan, on target: InjectionTarget) -> JournalRecord {
         let now = Journal.now()
         var record = JournalRecord(
-            kind: .intent, id: "\(getpid())-\(now)-\(UInt32.random(in: 0...UInt32.max))", time: now, user: Journal.user(),
+            kind: .intent, id: "\(getpid())-\(now)-\(UInt32.random(in: 0...UInt32.max))", time: now,
+            user: Journal.user(),
             target: target.summary, backend: plan.backend,
             parameters: plan.parameters.compactMap { p in p.value.map { "\(p.spec.name)=\($0.text)" } },
             steps: plan.steps.enumerated().map { PlanRenderer.describe($0.element, at: $0.offset, root: target.root) })

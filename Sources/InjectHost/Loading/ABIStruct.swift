@@ -20,7 +20,9 @@ enum ABIStruct {
 
     /// The struct a plugin's C array holds at `index`, stepping by the elements' own
     /// `struct_size` (the first element's), as the header prescribes.
-    static func element<T>(_ base: UnsafeRawPointer, _ index: Int, as type: T.Type, minimum: UInt32) -> (value: T, size: UInt32)? {
+    static func element<T>(_ base: UnsafeRawPointer, _ index: Int, as type: T.Type, minimum: UInt32) -> (
+        value: T, size: UInt32
+    )? {
         let stride = Int(base.loadUnaligned(as: UInt32.self))
         guard stride >= Int(minimum) else { return nil }
         return read(base + index * stride, as: type, minimum: minimum)

@@ -1,5 +1,4 @@
 import InjectPluginABI
-
 import Synchronization
 
 /// The host's side of one `probe`, `plan` or `decode` call: what the plugin may read, and what it
@@ -69,9 +68,14 @@ final class CallContext: @unchecked Sendable {
     static func from(_ call: OpaquePointer?) -> CallContext? {
         guard let call else { return nil }
         let token = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(call)))
-        let (context, retiredFrom, current) = handles.withLock { ($0.live[token], $0.retired[token], $0.current[thread]) }
+        let (context, retiredFrom, current) = handles.withLock {
+            ($0.live[token], $0.retired[token], $0.current[thread])
+        }
         if let context { return context }
-        let reason = retiredFrom.map { "a service was called with a stale inject_call handle (from an earlier \($0) call that had returned)" }
+        let reason =
+            retiredFrom.map {
+                "a service was called with a stale inject_call handle (from an earlier \($0) call that had returned)"
+            }
             ?? "a service was called with an inject_call handle the host never issued"
         if let current { _ = current.violate(reason) } else { HostLog.warning("plugin contract: \(reason)") }
         return nil

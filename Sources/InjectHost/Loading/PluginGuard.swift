@@ -70,11 +70,15 @@ public enum PluginGuard {
         // The whole record, however long: a cut one would be a broken journal line.
         outcomePrefix.deallocate()
         outcomePrefix = .allocate(capacity: max(prefix.count, 1))
-        if !prefix.isEmpty { prefix.withUnsafeBufferPointer { outcomePrefix.update(from: $0.baseAddress!, count: prefix.count) } }
+        if !prefix.isEmpty {
+            prefix.withUnsafeBufferPointer { outcomePrefix.update(from: $0.baseAddress!, count: prefix.count) }
+        }
         outcomePrefixLength = prefix.count
         outcomeSuffix.deallocate()
         outcomeSuffix = .allocate(capacity: max(suffix.count, 1))
-        if !suffix.isEmpty { suffix.withUnsafeBufferPointer { outcomeSuffix.update(from: $0.baseAddress!, count: suffix.count) } }
+        if !suffix.isEmpty {
+            suffix.withUnsafeBufferPointer { outcomeSuffix.update(from: $0.baseAddress!, count: suffix.count) }
+        }
         outcomeSuffixLength = suffix.count
         pendingFD = fd
     }
@@ -91,7 +95,8 @@ public enum PluginGuard {
     public static func configure(environment: [String: String]) -> String? {
         guard let text = environment["INJECT_PLUGIN_TIME_LIMIT"], !text.isEmpty else { return nil }
         guard let seconds = Double(text), timeLimits.contains(seconds) else {
-            return "INJECT_PLUGIN_TIME_LIMIT='\(text.prefix(32))' is not a number of seconds in \(timeLimits.lowerBound)...\(Int(timeLimits.upperBound)); unset it for the default of 60"
+            return
+                "INJECT_PLUGIN_TIME_LIMIT='\(text.prefix(32))' is not a number of seconds in \(timeLimits.lowerBound)...\(Int(timeLimits.upperBound)); unset it for the default of 60"
         }
         timeLimit = seconds
         return nil
@@ -120,10 +125,13 @@ public enum PluginGuard {
     private static let fatalSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS]
 
     private static func setMessage(plugin: String, call: String) {
-        let text = Array("inject: plugin \(PrintableText.escaped(plugin, limit: 64)) \(PrintableText.escaped(call, limit: 96)): ".utf8.prefix(messageCapacity - 128))
+        let text = Array(
+            "inject: plugin \(PrintableText.escaped(plugin, limit: 64)) \(PrintableText.escaped(call, limit: 96)): "
+                .utf8.prefix(messageCapacity - 128))
         text.withUnsafeBufferPointer { message.update(from: $0.baseAddress!, count: text.count) }
         let plain = text.dropFirst(8).map { byte -> UInt8 in
-            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") ? byte : UInt8(ascii: "?")
+            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                ? byte : UInt8(ascii: "?")
         }
         plain.withUnsafeBufferPointer { journalText.update(from: $0.baseAddress!, count: plain.count) }
         journalTextLength = plain.count
@@ -137,7 +145,8 @@ public enum PluginGuard {
     private static func setTimeLimitCause(seconds: Double) {
         guard seconds != timeLimitCauseSeconds else { return }
         let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-        let text = Array("did not return within \(shown) s (the limit; INJECT_PLUGIN_TIME_LIMIT sets it)".utf8.prefix(128))
+        let text = Array(
+            "did not return within \(shown) s (the limit; INJECT_PLUGIN_TIME_LIMIT sets it)".utf8.prefix(128))
         text.withUnsafeBufferPointer { timeLimitCause.update(from: $0.baseAddress!, count: text.count) }
         timeLimitCauseLength = text.count
         timeLimitCauseSeconds = seconds
@@ -168,7 +177,9 @@ public enum PluginGuard {
     }
 
     /// The signal handler: async-signal-safe (write, fsync, _exit, sigaction, raise only).
-    private static func handle(_ signalNumber: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+    private static func handle(
+        _ signalNumber: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?
+    ) {
         if messageLength > 0 {
             let cause: StaticString
             switch signalNumber {
@@ -242,10 +253,12 @@ final class Watchdog: @unchecked Sendable {
         self.expire = expire
         var thread = pthread_t()
         let box = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            Unmanaged<Watchdog>.fromOpaque(raw!).takeRetainedValue().loop()
-            return nil
-        }, box)
+        pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<Watchdog>.fromOpaque(raw!).takeRetainedValue().loop()
+                return nil
+            }, box)
         pthread_detach(thread)
     }
 
@@ -278,7 +291,8 @@ final class Watchdog: @unchecked Sendable {
                 continue
             }
             if pthread_cond_timedwait(&condition, &mutex, &end) == ETIMEDOUT, let current = deadline,
-               current.tv_sec == end.tv_sec && current.tv_nsec == end.tv_nsec {
+                current.tv_sec == end.tv_sec && current.tv_nsec == end.tv_nsec
+            {
                 expire?()
             }
         }

@@ -1,5 +1,3 @@
-
-
 /// SHA-256 digests of plugin files pinned in the configuration (`plugin_digests`): a pinned file
 /// whose digest changed is refused; with `require_pinned`, so is every file without a pin.
 public struct PluginPins: Sendable, Equatable {
@@ -24,7 +22,9 @@ public struct PluginPins: Sendable, Equatable {
         guard let pinned = digests[path] else {
             return requirePinned ? .notPinned : nil
         }
-        guard let found = knownDigest ?? (try? Self.sha256(of: path)) else { return .digestMismatch(pinned: pinned, found: "unreadable") }
+        guard let found = knownDigest ?? (try? Self.sha256(of: path)) else {
+            return .digestMismatch(pinned: pinned, found: "unreadable")
+        }
         return found == pinned.lowercased() ? nil : .digestMismatch(pinned: pinned, found: found)
     }
 
@@ -32,7 +32,9 @@ public struct PluginPins: Sendable, Equatable {
     public static func sha256(of path: String) throws(TargetError) -> String {
         let bytes: [UInt8]
         do {
-            guard let read = try FileIO.readWholeFile(FilePath(path)) else { throw TargetError.notFound(path: path, hint: nil) }
+            guard let read = try FileIO.readWholeFile(FilePath(path)) else {
+                throw TargetError.notFound(path: path, hint: nil)
+            }
             bytes = read
         } catch let error as TargetError {
             throw error

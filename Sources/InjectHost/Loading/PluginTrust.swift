@@ -15,7 +15,9 @@ public enum PluginTrust {
         if link.st_mode & S_IFMT == S_IFLNK {
             let linkDirectory = parent(of: absolute(path))
             guard let realDirectory = realPath(linkDirectory) else { return missing(linkDirectory, "directory") }
-            if let problem = chainProblem(realDirectory, userID: userID, note: " (it holds the link \(path))") { return problem }
+            if let problem = chainProblem(realDirectory, userID: userID, note: " (it holds the link \(path))") {
+                return problem
+            }
         }
         guard let real = realPath(path) else { return "\(path) is a link that does not resolve" }
         var info = stat()
@@ -33,27 +35,35 @@ public enum PluginTrust {
         while true {
             var info = stat()
             guard lstat(current, &info) == 0 else { return missing(current, "directory") }
-            if let problem = ownership(current, info, "directory", userID: userID, stickyAllowed: true) { return problem + note }
+            if let problem = ownership(current, info, "directory", userID: userID, stickyAllowed: true) {
+                return problem + note
+            }
             if current == "/" { return nil }
             current = parent(of: current)
         }
     }
 
-    private static func ownership(_ path: String, _ info: stat, _ what: String, userID: uid_t, stickyAllowed: Bool = false) -> String? {
+    private static func ownership(
+        _ path: String, _ info: stat, _ what: String, userID: uid_t, stickyAllowed: Bool = false
+    ) -> String? {
         if info.st_uid != 0 && info.st_uid != userID {
-            return "\(what) \(path) is owned by uid \(info.st_uid), neither root nor you (uid \(userID)); plugins and their directories must be"
+            return
+                "\(what) \(path) is owned by uid \(info.st_uid), neither root nor you (uid \(userID)); plugins and their directories must be"
         }
         let writable = info.st_mode & (S_IWGRP | S_IWOTH)
         if writable != 0 && !(stickyAllowed && info.st_mode & S_ISVTX != 0) {
             let who = writable & S_IWOTH != 0 ? (writable & S_IWGRP != 0 ? "group and others" : "others") : "group"
             let fix = writable & S_IWOTH != 0 ? (writable & S_IWGRP != 0 ? "go-w" : "o-w") : "g-w"
-            return "\(what) \(path) is writable by \(who) (mode \(String(info.st_mode & 0o7777, radix: 8))); run chmod \(fix) \(path)"
+            return
+                "\(what) \(path) is writable by \(who) (mode \(String(info.st_mode & 0o7777, radix: 8))); run chmod \(fix) \(path)"
         }
         return nil
     }
 
     private static func missing(_ path: String, _ what: String) -> String {
-        errno == ENOENT ? "\(what) \(path) does not exist" : "\(what) \(path) cannot be examined: \(String(cString: strerror(errno)))"
+        errno == ENOENT
+            ? "\(what) \(path) does not exist"
+            : "\(what) \(path) cannot be examined: \(String(cString: strerror(errno)))"
     }
 
     private static func kind(_ mode: mode_t) -> String {

@@ -13,11 +13,15 @@ enum StepReader {
             return context.violate("more than \(maximumSteps) steps in one plan; use a repeat step for storms")
         }
         guard let (step, size) = ABIStruct.read(pointer, as: inject_step.self, minimum: INJECT_STEP_SIZE_1_0) else {
-            return context.violate("inject_step.struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_STEP_SIZE_1_0)")
+            return context.violate(
+                "inject_step.struct_size \(pointer.loadUnaligned(as: UInt32.self)) is smaller than ABI 1.0's \(INJECT_STEP_SIZE_1_0)"
+            )
         }
         guard let kind = StepKinds.table[step.kind] else {
             let known = StepKinds.knownRange
-            return context.violate("unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows \(known.lowerBound)...\(known.upperBound))")
+            return context.violate(
+                "unknown step kind \(step.kind) (ABI \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) knows \(known.lowerBound)...\(known.upperBound))"
+            )
         }
         let action: any StepAction
         do throws(StepContractViolation) {
@@ -25,16 +29,22 @@ enum StepReader {
         } catch {
             return context.violate(error.message)
         }
-        context.steps.append(PlannedStep(action: action, backend: context.backend, note: string(step.note),
-                                         hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))
+        context.steps.append(
+            PlannedStep(
+                action: action, backend: context.backend, note: string(step.note),
+                hint: string(step.hint), isTrigger: step.flags & UInt32(INJECT_STEP_TRIGGER) != 0))
         return INJECT_OK.rawValue
     }
 
     /// Reads the expectation at `pointer` (only up to its `struct_size`) into the call's plan.
     static func expect(_ pointer: UnsafeRawPointer, to context: CallContext) -> Int32 {
         guard context.mode == .plan else { return context.violate("expect called outside plan") }
-        guard let (expectation, _) = ABIStruct.read(pointer, as: inject_expectation.self, minimum: INJECT_EXPECTATION_SIZE_1_0) else {
-            return context.violate("inject_expectation.struct_size is smaller than ABI 1.0's \(INJECT_EXPECTATION_SIZE_1_0)")
+        guard
+            let (expectation, _) = ABIStruct.read(
+                pointer, as: inject_expectation.self, minimum: INJECT_EXPECTATION_SIZE_1_0)
+        else {
+            return context.violate(
+                "inject_expectation.struct_size is smaller than ABI 1.0's \(INJECT_EXPECTATION_SIZE_1_0)")
         }
         let kind: ExpectedEvent.Kind
         switch expectation.kind {
@@ -43,9 +53,11 @@ enum StepReader {
         case INJECT_EXPECT_COUNTER.rawValue: kind = .counter
         default: return context.violate("unknown expectation kind \(expectation.kind)")
         }
-        context.expectations.append(ExpectedEvent(kind: kind, source: string(expectation.source),
-                                                  match: string(expectation.match), delta: expectation.delta,
-                                                  note: string(expectation.note)))
+        context.expectations.append(
+            ExpectedEvent(
+                kind: kind, source: string(expectation.source),
+                match: string(expectation.match), delta: expectation.delta,
+                note: string(expectation.note)))
         return INJECT_OK.rawValue
     }
 

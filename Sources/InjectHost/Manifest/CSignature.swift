@@ -57,9 +57,15 @@ public struct CSignature: Sendable, Equatable {
         let body = String(declaration[declaration.index(after: open)..<declaration.index(before: declaration.endIndex)])
         let (returnType, functionName) = try Self.declarator(head, position: "the return type")
         guard !functionName.isEmpty else { throw .signature("no function name in '\(text)'") }
-        if case .buffer = returnType { throw .signature("a returned pointer cannot be marshalled: return an integer status") }
-        if case .constString = returnType { throw .signature("a returned pointer cannot be marshalled: return an integer status") }
-        if case .outInteger = returnType { throw .signature("a returned pointer cannot be marshalled: return an integer status") }
+        if case .buffer = returnType {
+            throw .signature("a returned pointer cannot be marshalled: return an integer status")
+        }
+        if case .constString = returnType {
+            throw .signature("a returned pointer cannot be marshalled: return an integer status")
+        }
+        if case .outInteger = returnType {
+            throw .signature("a returned pointer cannot be marshalled: return an integer status")
+        }
         self.returnType = returnType
         self.name = functionName
         let words = body.split(separator: ",").map { String($0).trimmed() }
@@ -69,9 +75,13 @@ public struct CSignature: Sendable, Equatable {
         }
         var arguments: [Argument] = []
         for (index, word) in words.enumerated() {
-            if word == "..." { throw .signature("variadic functions are not supported: the host cannot know what to pass") }
+            if word == "..." {
+                throw .signature("variadic functions are not supported: the host cannot know what to pass")
+            }
             let (type, name) = try Self.declarator(word, position: "argument \(index + 1)")
-            guard !name.isEmpty else { throw .signature("argument \(index + 1) ('\(word)') has no name; the manifest maps arguments by name") }
+            guard !name.isEmpty else {
+                throw .signature("argument \(index + 1) ('\(word)') has no name; the manifest maps arguments by name")
+            }
             if case .void = type { throw .signature("argument \(name) is void") }
             arguments.append(Argument(name: name, type: type))
         }
@@ -81,10 +91,14 @@ public struct CSignature: Sendable, Equatable {
     /// Splits `const char *name` into its type and name.
     static func declarator(_ text: String, position: String) throws(ManifestError.Reason) -> (CType, String) {
         if text.contains("[") || text.contains("(") {
-            throw .signature("\(position) '\(text)' is an array or function pointer, which libffi cannot be told the layout of")
+            throw .signature(
+                "\(position) '\(text)' is an array or function pointer, which libffi cannot be told the layout of")
         }
-        for keyword in ["struct ", "union ", "enum ", "float", "double"] where text.hasPrefix(keyword) || text.contains(" " + keyword) {
-            throw .signature("\(position) '\(text)' uses \(keyword.trimmed()): only integers, strings, buffers and integer out-parameters are supported")
+        for keyword in ["struct ", "union ", "enum ", "float", "double"]
+        where text.hasPrefix(keyword) || text.contains(" " + keyword) {
+            throw .signature(
+                "\(position) '\(text)' uses \(keyword.trimmed()): only integers, strings, buffers and integer out-parameters are supported"
+            )
         }
         let pointerCount = text.filter { $0 == "*" }.count
         let spaced = text.replacingAll("*", with: " ")
@@ -94,7 +108,9 @@ public struct CSignature: Sendable, Equatable {
         // The name is the last token, unless the tokens already form a type.
         var name = ""
         let whole = tokens.joined(separator: " ")
-        if tokens.count >= 2 && (pointerCount > 0 || (integers[whole] == nil && whole != "void")) { name = tokens.removeLast() }
+        if tokens.count >= 2 && (pointerCount > 0 || (integers[whole] == nil && whole != "void")) {
+            name = tokens.removeLast()
+        }
         let base = tokens.joined(separator: " ")
         switch (base, pointerCount) {
         case ("void", 0): return (.void, name)
@@ -104,9 +120,13 @@ public struct CSignature: Sendable, Equatable {
             return (.integer(bytes: width, signed: signed), name)
         case (_, 1):
             guard let (width, signed) = integers[base] else {
-                throw .signature("\(position): a pointer to '\(base)' cannot be marshalled (only char * and integer pointers)")
+                throw .signature(
+                    "\(position): a pointer to '\(base)' cannot be marshalled (only char * and integer pointers)")
             }
-            if isConst { throw .signature("\(position): a pointer to const \(base) is input data, which the manifest cannot describe") }
+            if isConst {
+                throw .signature(
+                    "\(position): a pointer to const \(base) is input data, which the manifest cannot describe")
+            }
             return (.outInteger(bytes: width, signed: signed), name)
         default:
             throw .signature("\(position) '\(text)' has \(pointerCount) levels of pointers; at most one is supported")

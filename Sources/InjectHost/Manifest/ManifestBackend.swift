@@ -1,4 +1,3 @@
-
 /// A backend described by a vendor manifest: the host validates the manifest, dlopens the
 /// library, prepares the call with libffi, and turns a request into one vendor-call step.
 struct ManifestBackend: Sendable {
@@ -27,7 +26,9 @@ struct ManifestBackend: Sendable {
     /// looked at before it is opened.
     static func readBounded(_ path: String) -> Result<[UInt8], Unreadable> {
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .failure(.init(reason: "is not a regular file")) }
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            return .failure(.init(reason: "is not a regular file"))
+        }
         guard info.st_size <= maximumManifestBytes else {
             return .failure(.init(reason: "is \(info.st_size) bytes; a manifest holds at most \(maximumManifestBytes)"))
         }
@@ -42,31 +43,56 @@ struct ManifestBackend: Sendable {
 
     /// Reads and validates the manifest at `path` (absolute), and loads its library.
     static func load(_ path: String, pins: PluginPins = .none) throws(ManifestError) -> ManifestBackend {
-        func fail(_ key: String, _ reason: ManifestError.Reason) -> ManifestError { ManifestError(file: path, key: key, reason: reason) }
+        func fail(_ key: String, _ reason: ManifestError.Reason) -> ManifestError {
+            ManifestError(file: path, key: key, reason: reason)
+        }
         let bytes: [UInt8]
         switch readBounded(path) {
         case .success(let read): bytes = read
         case .failure(let problem): throw fail("", .syntax(problem.reason))
         }
         let file = try ManifestFile.decode(bytes, file: path)
-        guard file.inject_manifest == 1 else { throw fail("inject_manifest", .invalid("version \(file.inject_manifest) is unknown (this host reads 1)")) }
+        guard file.inject_manifest == 1 else {
+            throw fail("inject_manifest", .invalid("version \(file.inject_manifest) is unknown (this host reads 1)"))
+        }
         guard DescriptorReader.isValidName(file.name, allowDash: true, limit: 32) else {
-            throw fail("name", .invalid("'\(PrintableText.escaped(file.name, limit: 64))' must be 1...32 lowercase letters, digits, '-' and '_', starting with a letter (as for C plugins)"))
+            throw fail(
+                "name",
+                .invalid(
+                    "'\(PrintableText.escaped(file.name, limit: 64))' must be 1...32 lowercase letters, digits, '-' and '_', starting with a letter (as for C plugins)"
+                ))
         }
         guard file.version.utf8.count <= 64, file.summary.utf8.count <= 256 else {
-            throw fail(file.version.utf8.count > 64 ? "version" : "summary", .invalid("version must be at most 64 bytes and summary at most 256 (as for C plugins)"))
+            throw fail(
+                file.version.utf8.count > 64 ? "version" : "summary",
+                .invalid("version must be at most 64 bytes and summary at most 256 (as for C plugins)"))
         }
         guard (file.parameters ?? []).count <= DescriptorReader.maximumParameters else {
-            throw fail("parameters", .invalid("\(file.parameters!.count) parameters; at most \(DescriptorReader.maximumParameters) (as for C plugins)"))
+            throw fail(
+                "parameters",
+                .invalid(
+                    "\(file.parameters!.count) parameters; at most \(DescriptorReader.maximumParameters) (as for C plugins)"
+                ))
         }
-        for family in file.families ?? [] where family.utf8.count > 64 || family.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw fail("families", .invalid("'\(PrintableText.escaped(family, limit: 64))': a family is at most 64 bytes without control characters"))
+        for family in file.families ?? []
+        where family.utf8.count > 64
+            || family.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            throw fail(
+                "families",
+                .invalid(
+                    "'\(PrintableText.escaped(family, limit: 64))': a family is at most 64 bytes without control characters"
+                ))
         }
         let specs = try parameters(file, fail)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let library = file.library.hasPrefix("/") ? file.library : directory + "/" + file.library
         guard access(library, F_OK) == 0 else {
-            throw fail("library", .library("\(library) does not exist (the manifest names it; put the vendor's library beside the manifest or give its absolute path)"))
+            throw fail(
+                "library",
+                .library(
+                    "\(library) does not exist (the manifest names it; put the vendor's library beside the manifest or give its absolute path)"
+                ))
         }
         if let problem = PluginTrust.problem(path: library) {
             throw fail("library", .library("untrusted: \(problem)"))
@@ -74,41 +100,69 @@ struct ManifestBackend: Sendable {
         if let problem = pins.problem(library) { throw fail("library", .library("\(library): \(problem)")) }
         let call = try Self.call(file.call, key: "call", specs: specs, fail)
         // Everything is checked; only now is vendor code loaded (its constructors run).
-        guard let handle = PluginGuard.run(path, "load of \(library) (constructors)", { dlopen(library, RTLD_NOW | RTLD_LOCAL) }) else {
+        guard
+            let handle = PluginGuard.run(
+                path, "load of \(library) (constructors)", { dlopen(library, RTLD_NOW | RTLD_LOCAL) })
+        else {
             throw fail("library", .library(dlerror().map { String(cString: $0) } ?? "dlopen failed"))
         }
         guard dlsym(handle, call.signature.name) != nil else {
             throw fail("call.function", .library("\(library) has no symbol \(call.signature.name)"))
         }
-        let info = BackendInfo(name: file.name, version: PrintableText.escaped(file.version), summary: PrintableText.escaped(file.summary), families: file.families ?? [],
-                               parameters: specs, path: path, abi: "manifest 1 (libffi)")
-        return ManifestBackend(info: info, library: library, call: call, expectations: file.call.expect ?? [],
-                               confirmation: file.confirm)
+        let info = BackendInfo(
+            name: file.name, version: PrintableText.escaped(file.version), summary: PrintableText.escaped(file.summary),
+            families: file.families ?? [],
+            parameters: specs, path: path, abi: "manifest 1 (libffi)")
+        return ManifestBackend(
+            info: info, library: library, call: call, expectations: file.call.expect ?? [],
+            confirmation: file.confirm)
     }
 
-    private static func parameters(_ file: ManifestFile, _ fail: (String, ManifestError.Reason) -> ManifestError) throws(ManifestError) -> [ParameterSpec] {
+    private static func parameters(_ file: ManifestFile, _ fail: (String, ManifestError.Reason) -> ManifestError)
+        throws(ManifestError) -> [ParameterSpec]
+    {
         var specs: [ParameterSpec] = []
         for (index, entry) in (file.parameters ?? []).enumerated() {
             let key = "parameters[\(index)]"
             guard let type = ParameterSpec.ValueType(rawValue: entry.type == "choice" ? "enum" : entry.type) else {
-                throw fail("\(key).type", .invalid("'\(entry.type)' is not one of " + ParameterSpec.ValueType.allCases.map(\.rawValue).joined(separator: ", ")))
+                throw fail(
+                    "\(key).type",
+                    .invalid(
+                        "'\(entry.type)' is not one of "
+                            + ParameterSpec.ValueType.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             guard DescriptorReader.isValidName(entry.name, allowDash: false, limit: 64) else {
-                throw fail("\(key).name", .invalid("'\(PrintableText.escaped(entry.name, limit: 64))' must be 1...64 lowercase letters, digits and '_', starting with a letter"))
+                throw fail(
+                    "\(key).name",
+                    .invalid(
+                        "'\(PrintableText.escaped(entry.name, limit: 64))' must be 1...64 lowercase letters, digits and '_', starting with a letter"
+                    ))
             }
-            guard !specs.contains(where: { $0.name == entry.name }) else { throw fail("\(key).name", .invalid("'\(entry.name)' is declared twice")) }
-            if type == .choice && (entry.choices ?? []).isEmpty { throw fail("\(key).choices", .invalid("a choice parameter needs its names")) }
+            guard !specs.contains(where: { $0.name == entry.name }) else {
+                throw fail("\(key).name", .invalid("'\(entry.name)' is declared twice"))
+            }
+            if type == .choice && (entry.choices ?? []).isEmpty {
+                throw fail("\(key).choices", .invalid("a choice parameter needs its names"))
+            }
             for text in (entry.choices ?? []) + [entry.unit ?? ""]
-            where text.utf8.count > 64 || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                throw fail("\(key)", .invalid("'\(PrintableText.escaped(text, limit: 64))': choices and units are at most 64 bytes without control characters"))
+            where text.utf8.count > 64
+                || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            {
+                throw fail(
+                    "\(key)",
+                    .invalid(
+                        "'\(PrintableText.escaped(text, limit: 64))': choices and units are at most 64 bytes without control characters"
+                    ))
             }
             var bounds: ParameterSpec.Bounds?
             if entry.min != nil || entry.max != nil {
                 bounds = .init(min: entry.min ?? 0, max: entry.max ?? .max)
                 guard bounds!.min <= bounds!.max else { throw fail("\(key).min", .invalid("min is above max")) }
             }
-            let spec = ParameterSpec(name: entry.name, type: type, help: PrintableText.escaped(entry.help ?? ""), unit: entry.unit, defaultValue: entry.default,
-                                     choices: entry.choices ?? [], isRequired: entry.required ?? false, bounds: bounds)
+            let spec = ParameterSpec(
+                name: entry.name, type: type, help: PrintableText.escaped(entry.help ?? ""), unit: entry.unit,
+                defaultValue: entry.default,
+                choices: entry.choices ?? [], isRequired: entry.required ?? false, bounds: bounds)
             if let value = entry.default {
                 do { _ = try ValueParser.parse(value, for: spec, backend: file.name, source: .schemaDefault) } catch {
                     throw fail("\(key).default", .invalid("\(error)"))
@@ -119,9 +173,12 @@ struct ManifestBackend: Sendable {
         return specs
     }
 
-    private static func call(_ entry: ManifestFile.Call, key: String, specs: [ParameterSpec],
-                             _ fail: (String, ManifestError.Reason) -> ManifestError) throws(ManifestError)
-        -> (signature: CSignature, bindings: [Binding], success: VendorCall.Success, message: String?) {
+    private static func call(
+        _ entry: ManifestFile.Call, key: String, specs: [ParameterSpec],
+        _ fail: (String, ManifestError.Reason) -> ManifestError
+    ) throws(ManifestError)
+        -> (signature: CSignature, bindings: [Binding], success: VendorCall.Success, message: String?)
+    {
         let signature: CSignature
         do { signature = try CSignature(parsing: entry.function) } catch { throw fail("\(key).function", error) }
         if let problem = VendorCall.prepare(signature) { throw fail("\(key).function", .signature(problem)) }
@@ -138,10 +195,15 @@ struct ManifestBackend: Sendable {
             switch (words.first, words.count) {
             case ("out", 1): binding = .out
             case ("buffer", 2):
-                guard let size = Int(words[1]), (1...65536).contains(size) else { throw fail(argumentKey, .invalid("a buffer holds 1...65536 bytes, not '\(words[1])'")) }
+                guard let size = Int(words[1]), (1...65536).contains(size) else {
+                    throw fail(argumentKey, .invalid("a buffer holds 1...65536 bytes, not '\(words[1])'"))
+                }
                 binding = .buffer(size)
             case ("const", 2):
-                guard let value = NumberText.unsigned(words[1]) ?? NumberText.signed(words[1]).map({ UInt64(bitPattern: $0) }) else {
+                guard
+                    let value = NumberText.unsigned(words[1])
+                        ?? NumberText.signed(words[1]).map({ UInt64(bitPattern: $0) })
+                else {
                     throw fail(argumentKey, .invalid("'\(words[1])' is not a number"))
                 }
                 binding = .constant(value)
@@ -149,15 +211,19 @@ struct ManifestBackend: Sendable {
                 binding = .sizeOf(words[2])
             case (let name?, 1):
                 guard specs.contains(where: { $0.name == name }) else {
-                    throw fail(argumentKey, .invalid("'\(name)' is neither a declared parameter nor out, buffer N, const N or size of ARG"))
+                    throw fail(
+                        argumentKey,
+                        .invalid("'\(name)' is neither a declared parameter nor out, buffer N, const N or size of ARG"))
                 }
                 binding = .parameter(name)
             default:
-                throw fail(argumentKey, .invalid("'\(text)' is not a parameter name, out, buffer N, const N or size of ARG"))
+                throw fail(
+                    argumentKey, .invalid("'\(text)' is not a parameter name, out, buffer N, const N or size of ARG"))
             }
             // The C type must fit the binding.
             switch (binding, argument.type) {
-            case (.out, .outInteger), (.buffer, .buffer), (.constant, .integer), (.sizeOf, .integer), (.parameter, .integer), (.parameter, .constString):
+            case (.out, .outInteger), (.buffer, .buffer), (.constant, .integer), (.sizeOf, .integer),
+                (.parameter, .integer), (.parameter, .constString):
                 break
             default:
                 throw fail(argumentKey, .invalid("'\(text)' cannot fill a \(argument.type) argument"))
@@ -175,28 +241,44 @@ struct ManifestBackend: Sendable {
                 switch binding {
                 case .sizeOf: continue
                 case .constant(let value):
-                    throw fail("\(key).arguments.\(argument.name)", .invalid("'const \(value)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"))
+                    throw fail(
+                        "\(key).arguments.\(argument.name)",
+                        .invalid(
+                            "'const \(value)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"
+                        ))
                 case .parameter(let name):
-                    throw fail("\(key).arguments.\(argument.name)", .invalid("parameter '\(name)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"))
+                    throw fail(
+                        "\(key).arguments.\(argument.name)",
+                        .invalid(
+                            "parameter '\(name)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"
+                        ))
                 default: continue
                 }
             }
         }
         for case .sizeOf(let target) in bindings {
-            guard let index = signature.arguments.firstIndex(where: { $0.name == target }), case .buffer = bindings[index] else {
+            guard let index = signature.arguments.firstIndex(where: { $0.name == target }),
+                case .buffer = bindings[index]
+            else {
                 throw fail("\(key).arguments", .invalid("'size of \(target)' names no buffer argument"))
             }
         }
         let success: VendorCall.Success
         if let text = entry.success {
-            guard let value = VendorCall.Success(rawValue: text) else { throw fail("\(key).success", .invalid("'\(text)' is not zero, nonnegative, nonzero or any")) }
+            guard let value = VendorCall.Success(rawValue: text) else {
+                throw fail("\(key).success", .invalid("'\(text)' is not zero, nonnegative, nonzero or any"))
+            }
             success = value
         } else {
             success = signature.returnType == .void ? .any : .zero
         }
-        if signature.returnType == .void && success != .any { throw fail("\(key).success", .invalid("a void function can only succeed (any)")) }
+        if signature.returnType == .void && success != .any {
+            throw fail("\(key).success", .invalid("a void function can only succeed (any)"))
+        }
         if let message = entry.message {
-            guard let index = signature.arguments.firstIndex(where: { $0.name == message }), case .buffer = bindings[index] else {
+            guard let index = signature.arguments.firstIndex(where: { $0.name == message }),
+                case .buffer = bindings[index]
+            else {
                 throw fail("\(key).message", .invalid("'\(message)' is not a buffer argument"))
             }
         }
@@ -206,7 +288,8 @@ struct ManifestBackend: Sendable {
     /// Whether a C argument's name says it is a length or size (`len`, `buf_size`, `maxlen`, `n`, ...).
     static func looksLikeLength(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return ["n", "count", "max"].contains(lower) || lower.contains("len") || lower.contains("size") || lower.hasSuffix("_count")
+        return ["n", "count", "max"].contains(lower) || lower.contains("len") || lower.contains("size")
+            || lower.hasSuffix("_count")
     }
 
     /// The step for validated parameters.
@@ -226,6 +309,8 @@ struct ManifestBackend: Sendable {
                 return .integer(value?.number ?? 0)
             }
         }
-        return VendorCall(library: library, signature: call.signature, values: values, success: call.success, messageArgument: call.message)
+        return VendorCall(
+            library: library, signature: call.signature, values: values, success: call.success,
+            messageArgument: call.message)
     }
 }

@@ -50,7 +50,9 @@ struct ManifestFile: Decodable {
     /// The `library` a manifest names, as written (a file name beside it, or an absolute path).
     static func libraryPath(in bytes: [UInt8]) -> String? {
         struct Library: Decodable { var library: String }
-        guard let name = try? JSONDecoder().decode(Library.self, from: Data(bytes)).library, !name.isEmpty else { return nil }
+        guard let name = try? JSONDecoder().decode(Library.self, from: Data(bytes)).library, !name.isEmpty else {
+            return nil
+        }
         return name
     }
 
@@ -64,16 +66,21 @@ struct ManifestFile: Decodable {
         do {
             return try JSONDecoder().decode(ManifestFile.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ManifestError(file: file, key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), reason: .missing)
+            throw ManifestError(
+                file: file, key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                reason: .missing)
         } catch let DecodingError.typeMismatch(type, context) {
-            throw ManifestError(file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                reason: .syntax("expected \(type)"))
+            throw ManifestError(
+                file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                reason: .syntax("expected \(type)"))
         } catch let DecodingError.valueNotFound(type, context) {
-            throw ManifestError(file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                reason: .syntax("expected \(type), found null"))
+            throw ManifestError(
+                file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                reason: .syntax("expected \(type), found null"))
         } catch let DecodingError.dataCorrupted(context) {
-            throw ManifestError(file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
-                                reason: .syntax("not valid JSON: \(context.debugDescription)"))
+            throw ManifestError(
+                file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                reason: .syntax("not valid JSON: \(context.debugDescription)"))
         } catch {
             throw ManifestError(file: file, key: "", reason: .syntax("\(error)"))
         }

@@ -34,7 +34,8 @@ public struct VendorCall: Sendable, Equatable {
         public var outputs: [(name: String, value: String)]
 
         public static func == (a: Outcome, b: Outcome) -> Bool {
-            a.returned == b.returned && a.outputs.map(\.name) == b.outputs.map(\.name) && a.outputs.map(\.value) == b.outputs.map(\.value)
+            a.returned == b.returned && a.outputs.map(\.name) == b.outputs.map(\.name)
+                && a.outputs.map(\.value) == b.outputs.map(\.value)
         }
     }
 
@@ -55,7 +56,8 @@ public struct VendorCall: Sendable, Equatable {
     /// Prepares the libffi call interface, or says why libffi refuses it.
     static func prepare(_ signature: CSignature) -> String? {
         let interface = CallInterface(signature)
-        return interface.status == FFI_OK ? nil : "libffi cannot prepare this signature (ffi_prep_cif status \(interface.status.rawValue))"
+        return interface.status == FFI_OK
+            ? nil : "libffi cannot prepare this signature (ffi_prep_cif status \(interface.status.rawValue))"
     }
 
     /// Calls the function.
@@ -63,10 +65,14 @@ public struct VendorCall: Sendable, Equatable {
     /// - Throws: ``TargetError/tool(argv:reason:hint:)`` when the library or symbol is gone, or the
     ///   return value means failure (with the message buffer's text).
     func perform() throws(TargetError) -> Outcome {
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)
+        guard
+            let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)
                 ?? PluginGuard.run(library, "load (constructors)", { dlopen(library, RTLD_NOW | RTLD_LOCAL) }),
-              let symbol = dlsym(handle, signature.name) else {
-            throw .tool(argv: [signature.name], reason: "\(library) or its symbol \(signature.name) cannot be loaded", hint: nil)
+            let symbol = dlsym(handle, signature.name)
+        else {
+            throw .tool(
+                argv: [signature.name], reason: "\(library) or its symbol \(signature.name) cannot be loaded", hint: nil
+            )
         }
         let interface = CallInterface(signature)
         let count = values.count
@@ -105,7 +111,8 @@ public struct VendorCall: Sendable, Equatable {
         interface.withCIF { cif in
             argumentPointers.withUnsafeMutableBufferPointer { pointers in
                 PluginGuard.run(library, "vendor function \(signature.name)") {
-                    ffi_call(cif, unsafeBitCast(symbol, to: (@convention(c) () -> Void).self), &result, pointers.baseAddress)
+                    ffi_call(
+                        cif, unsafeBitCast(symbol, to: (@convention(c) () -> Void).self), &result, pointers.baseAddress)
                 }
             }
         }
@@ -128,7 +135,8 @@ public struct VendorCall: Sendable, Equatable {
                 allocationIndex += 1
             case .buffer(let size):
                 // Only the buffer's own bytes are read, up to the first NUL, whatever the library wrote.
-                let bytes = UnsafeBufferPointer(start: allocations[allocationIndex].assumingMemoryBound(to: UInt8.self), count: size)
+                let bytes = UnsafeBufferPointer(
+                    start: allocations[allocationIndex].assumingMemoryBound(to: UInt8.self), count: size)
                 let text = PrintableText.escaped(String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self))
                 texts[argument.name] = text
                 outputs.append((argument.name, text))
@@ -136,7 +144,9 @@ public struct VendorCall: Sendable, Equatable {
             case .out:
                 let raw = allocations[allocationIndex].load(as: UInt64.self)
                 var number = raw
-                if case .outInteger(let bytes, _) = argument.type, bytes < 8 { number = raw & ((1 << UInt64(8 * bytes)) - 1) }
+                if case .outInteger(let bytes, _) = argument.type, bytes < 8 {
+                    number = raw & ((1 << UInt64(8 * bytes)) - 1)
+                }
                 outputs.append((argument.name, String(number)))
                 allocationIndex += 1
             case .integer:
@@ -152,8 +162,10 @@ public struct VendorCall: Sendable, Equatable {
         }
         guard succeeded else {
             let message = messageArgument.flatMap { texts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-            throw .tool(argv: [signature.name], reason: "returned \(returned)" + (message.map { ": \($0)" } ?? " (the library gave no message)"),
-                        hint: nil)
+            throw .tool(
+                argv: [signature.name],
+                reason: "returned \(returned)" + (message.map { ": \($0)" } ?? " (the library gave no message)"),
+                hint: nil)
         }
         return Outcome(returned: returned, outputs: outputs)
     }
@@ -176,7 +188,8 @@ final class CallInterface {
         let count = signature.arguments.count
         types = .allocate(capacity: max(count, 1))
         for (index, argument) in signature.arguments.enumerated() { types[index] = type(argument.type) }
-        status = ffi_prep_cif(&cif, FFI_DEFAULT_ABI, UInt32(count), type(signature.returnType), count == 0 ? nil : types)
+        status = ffi_prep_cif(
+            &cif, FFI_DEFAULT_ABI, UInt32(count), type(signature.returnType), count == 0 ? nil : types)
     }
 
     deinit { types.deallocate() }

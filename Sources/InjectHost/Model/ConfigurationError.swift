@@ -19,7 +19,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
         case .invalidValue(let backend, let parameter, let value, let source, let reason):
             return "\(backend): invalid \(parameter)=\(value) (from \(source)): \(reason); see `inject info \(backend)`"
         case .unknownParameter(let backend, let name, let source, let valid):
-            return "\(backend): unknown parameter '\(name)' (from \(source)); valid names: \(valid.joined(separator: ", "))"
+            return
+                "\(backend): unknown parameter '\(name)' (from \(source)); valid names: \(valid.joined(separator: ", "))"
         case .missingRequired(let backend, let parameter, let help):
             return "\(backend): missing required parameter \(parameter) (\(help)); add \(parameter)=VALUE"
         case .malformedAssignment(let text):

@@ -19,7 +19,8 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// The request parameter that declares it.
     public static let parameterName = "expect"
     /// The spellings, for help and errors.
-    public static let spellings = "logged, recovered, offlined, sigbus, panic, or panic:TEXT (TEXT in the kernel's panic line)"
+    public static let spellings =
+        "logged, recovered, offlined, sigbus, panic, or panic:TEXT (TEXT in the kernel's panic line)"
     /// The page flag `/proc/kpageflags` sets for a poisoned page (KPF_HWPOISON).
     static let hwpoisonFlag: UInt64 = 1 << 19
 
@@ -40,8 +41,9 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
                 self = .panic(message: String(word.dropFirst(6)))
                 return
             }
-            throw .invalidValue(backend: backend, parameter: Self.parameterName, value: text, source: .commandLine,
-                                reason: "expected one of \(Self.spellings)")
+            throw .invalidValue(
+                backend: backend, parameter: Self.parameterName, value: text, source: .commandLine,
+                reason: "expected one of \(Self.spellings)")
         }
     }
 
@@ -64,13 +66,20 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// address, which the request must leave unset.
     ///
     /// - Throws: ``InjectError/invalidRequest(backend:message:)`` when there is none, or the request sets it.
-    static func victimParameter(_ info: BackendInfo, _ assignments: [ParameterAssignment]) throws(InjectError) -> String {
+    static func victimParameter(_ info: BackendInfo, _ assignments: [ParameterAssignment]) throws(InjectError) -> String
+    {
         guard let parameter = info.parameters.first(where: { $0.type == .address }) else {
-            throw .invalidRequest(backend: info.name, message: "expect=sigbus needs a backend that takes a physical address; \(info.name) has none")
+            throw .invalidRequest(
+                backend: info.name,
+                message: "expect=sigbus needs a backend that takes a physical address; \(info.name) has none")
         }
-        func canonical(_ name: String) -> String { name.lowercased().split(separator: "-", omittingEmptySubsequences: false).joined(separator: "_") }
+        func canonical(_ name: String) -> String {
+            name.lowercased().split(separator: "-", omittingEmptySubsequences: false).joined(separator: "_")
+        }
         if assignments.contains(where: { canonical($0.name) == canonical(parameter.name) }) {
-            throw .invalidRequest(backend: info.name, message: "expect=sigbus gives \(parameter.name)= the victim's page: leave \(parameter.name) unset")
+            throw .invalidRequest(
+                backend: info.name,
+                message: "expect=sigbus gives \(parameter.name)= the victim's page: leave \(parameter.name) unset")
         }
         return parameter.name
     }
@@ -95,7 +104,10 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         switch self {
         case .panic(let message):
             guard let panic else { return false }
-            return message.map { panic.message.lowercased().contains($0.lowercased()) || panic.console.lowercased().contains($0.lowercased()) } ?? true
+            return message.map {
+                panic.message.lowercased().contains($0.lowercased())
+                    || panic.console.lowercased().contains($0.lowercased())
+            } ?? true
         default:
             return panic == nil
         }
@@ -111,21 +123,32 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
             break
         case .recovered:
             if let pfn = Self.page(of: plan) {
-                plan.expectations.append(ExpectedEvent(kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn)) result=Recovered",
-                                                       delta: 0, note: "expect=recovered: the kernel recovered page \(Self.hex(pfn))"))
+                plan.expectations.append(
+                    ExpectedEvent(
+                        kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn)) result=Recovered",
+                        delta: 0, note: "expect=recovered: the kernel recovered page \(Self.hex(pfn))"))
             }
         case .offlined:
             guard let pfn = Self.page(of: plan) else {
-                throw .invalidRequest(backend: plan.backend, message: "expect=offlined needs the page: give the request a physical address (such as addr=0x12345000), or expect=logged")
+                throw .invalidRequest(
+                    backend: plan.backend,
+                    message:
+                        "expect=offlined needs the page: give the request a physical address (such as addr=0x12345000), or expect=logged"
+                )
             }
             if !plan.expectations.contains(where: { $0.source == Self.memoryFailure }) {
-                plan.expectations.append(ExpectedEvent(kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn))", delta: 0,
-                                                       note: "expect=offlined: memory_failure() of the page"))
+                plan.expectations.append(
+                    ExpectedEvent(
+                        kind: .traceEvent, source: Self.memoryFailure, match: "pfn=\(Self.hex(pfn))", delta: 0,
+                        note: "expect=offlined: memory_failure() of the page"))
             }
-            plan.expectations.append(ExpectedEvent(kind: .pageFlag, source: "/proc/kpageflags", match: Self.hex(pfn), delta: 0,
-                                                   note: "expect=offlined: page \(Self.hex(pfn)) carries HWPoison"))
+            plan.expectations.append(
+                ExpectedEvent(
+                    kind: .pageFlag, source: "/proc/kpageflags", match: Self.hex(pfn), delta: 0,
+                    note: "expect=offlined: page \(Self.hex(pfn)) carries HWPoison"))
         case .panic:
-            plan.confirmationReasons.append("expect=\(self): the target's kernel is to panic (a lab restarts its guest; a host goes down)")
+            plan.confirmationReasons.append(
+                "expect=\(self): the target's kernel is to panic (a lab restarts its guest; a host goes down)")
         }
     }
 

@@ -55,7 +55,8 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownBackend(let name, let available, let refused):
-            var text = "no backend named '\(name)'; available: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
+            var text =
+                "no backend named '\(name)'; available: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
             if !refused.isEmpty { text += " (\(refused.count) plugin(s) refused; see `inject list`)" }
             return text
         case .configuration(let error):
@@ -69,7 +70,8 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .stepFailed(let index, let step, let completed, let wasTrigger, let error):
             var text = "step \(index + 1) (\(step)) failed: \(error)"
             if wasTrigger && error.reachedTheKernel {
-                text += " [the kernel received this trigger and refused or could not finish it: its log says what it did]"
+                text +=
+                    " [the kernel received this trigger and refused or could not finish it: its log says what it did]"
             } else {
                 text += completed > 0 ? " [\(completed) earlier step(s) had run]" : " [nothing was changed]"
             }

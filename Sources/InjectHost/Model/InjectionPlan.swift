@@ -1,4 +1,5 @@
 import InjectPluginABI
+
 /// What the host will do for one request, as built by the backend (and the backends it asked for
 /// notifications): ordered steps, expected kernel events, and reasons to ask for confirmation.
 public struct InjectionPlan: Sendable, Equatable, Encodable {
@@ -35,7 +36,9 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
     public var isTrigger: Bool
 
     /// Creates a step.
-    public init(action: any StepAction, backend: String, note: String? = nil, hint: String? = nil, isTrigger: Bool = false) {
+    public init(
+        action: any StepAction, backend: String, note: String? = nil, hint: String? = nil, isTrigger: Bool = false
+    ) {
         self.action = action
         self.backend = backend
         self.note = note
@@ -63,7 +66,9 @@ public struct PlannedStep: Sendable, Equatable, Encodable {
 public struct ExpectedEvent: Sendable, Equatable, Encodable {
     /// Where to look.
     public enum Kind: String, Sendable, Encodable {
-        case traceEvent = "trace", kernelLog = "dmesg", counter
+        case traceEvent = "trace"
+        case kernelLog = "dmesg"
+        case counter
         /// A page's flag in `/proc/kpageflags` (`match` is the page frame number): set by the host
         /// for `expect=offlined`, not by backends.
         case pageFlag = "page"

@@ -37,8 +37,11 @@ public struct InjectionRequest: Sendable, Equatable {
     public init(_ backend: String, words: [String]) throws(ConfigurationError) {
         var assignments: [ParameterAssignment] = []
         for word in words {
-            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { throw .malformedAssignment(word) }
-            assignments.append(ParameterAssignment(String(word[..<equals]), .text(String(word[word.index(after: equals)...]))))
+            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
+                throw .malformedAssignment(word)
+            }
+            assignments.append(
+                ParameterAssignment(String(word[..<equals]), .text(String(word[word.index(after: equals)...]))))
         }
         self = try InjectionRequest(backend, assignments).separatingOutcome()
     }
@@ -63,7 +66,8 @@ public struct InjectionRequest: Sendable, Equatable {
 
     /// The request as `name=value` words, `expect=` last (for people: values are not quoted).
     public var words: [String] {
-        assignments.map { "\($0.name)=\($0.value.text)" } + (outcome.map { ["\(ExpectedOutcome.parameterName)=\($0)"] } ?? [])
+        assignments.map { "\($0.name)=\($0.value.text)" }
+            + (outcome.map { ["\(ExpectedOutcome.parameterName)=\($0)"] } ?? [])
     }
 }
 
@@ -87,7 +91,9 @@ public struct ParameterAssignment: Sendable, Equatable, Encodable {
 }
 
 /// A parameter value as a caller holds it; the schema decides what it may be.
-public enum ParameterInput: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+public enum ParameterInput: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral
+{
     /// Text, parsed as the command line's would be ("0x1000", "corrected", "0-3", "4K").
     case text(String)
     /// A number (u64, address, cpu, size, or an int's bit pattern).

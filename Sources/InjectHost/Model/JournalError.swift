@@ -12,14 +12,16 @@ public enum JournalError: Error, Equatable, CustomStringConvertible {
     case read(path: String, reason: String)
 
     public var description: String {
-        let wayOut = "choose another file with \(Setting.journal.named("FILE")) (or INJECT_JOURNAL=FILE), or run without a journal with \(Setting.noJournal)"
+        let wayOut =
+            "choose another file with \(Setting.journal.named("FILE")) (or INJECT_JOURNAL=FILE), or run without a journal with \(Setting.noJournal)"
         switch self {
         case .open(let path, let reason):
             return "journal \(path) cannot be opened: \(reason); nothing was injected; \(wayOut)"
         case .intent(let path, let reason):
             return "journal \(path): the intent could not be written (\(reason)); nothing was injected; \(wayOut)"
         case .outcome(let path, let reason, let outcome):
-            return "journal \(path): the injection ran (\(outcome)) but its outcome could not be written (\(reason)); the journal shows the run as unfinished; \(wayOut)"
+            return
+                "journal \(path): the injection ran (\(outcome)) but its outcome could not be written (\(reason)); the journal shows the run as unfinished; \(wayOut)"
         case .read(let path, let reason):
             return "journal \(path) cannot be read: \(reason)"
         }

@@ -2,7 +2,11 @@
 public struct ParameterSpec: Sendable, Equatable, Codable {
     /// The kind of value a parameter takes.
     public enum ValueType: String, Sendable, Equatable, Codable, CaseIterable {
-        case u64, int, bool, choice = "enum", string, bytes, address, cpu, cpuList = "cpulist", size, file
+        case u64, int, bool
+        case choice = "enum"
+        case string, bytes, address, cpu
+        case cpuList = "cpulist"
+        case size, file
 
         /// A short description of the accepted syntax, for error messages and `info`.
         public var syntax: String {
@@ -44,8 +48,10 @@ public struct ParameterSpec: Sendable, Equatable, Codable {
     }
 
     /// Creates a spec.
-    public init(name: String, type: ValueType, help: String, unit: String? = nil, defaultValue: String? = nil,
-                choices: [String] = [], isRequired: Bool = false, bounds: Bounds? = nil) {
+    public init(
+        name: String, type: ValueType, help: String, unit: String? = nil, defaultValue: String? = nil,
+        choices: [String] = [], isRequired: Bool = false, bounds: Bounds? = nil
+    ) {
         self.name = name
         self.type = type
         self.help = help

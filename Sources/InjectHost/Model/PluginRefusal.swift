@@ -29,17 +29,22 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
             switch self {
             case .notSharedObject(let why): return "not a loadable shared object: \(why)"
             case .missingEntry: return "no entry point inject_plugin_entry in the shared object"
-            case .abiMismatch(let plugin, let host): return "plugin ABI \(plugin) is incompatible with host ABI \(host) (major versions differ)"
+            case .abiMismatch(let plugin, let host):
+                return "plugin ABI \(plugin) is incompatible with host ABI \(host) (major versions differ)"
             case .entryRefused(let code, let message): return "the plugin refused to load (code \(code)): \(message)"
             case .invalidDescriptor(let why): return "invalid descriptor: \(why)"
             case .untrusted(let why): return "untrusted location: \(why)"
             case .digestMismatch(let pinned, let found):
-                return "SHA-256 \(found) differs from the pinned \(pinned): the file changed since `inject plugins pin`; check it, then pin again"
+                return
+                    "SHA-256 \(found) differs from the pinned \(pinned): the file changed since `inject plugins pin`; check it, then pin again"
             case .scanned(let why): return why
-            case .notPinned: return "not pinned, and require_pinned is set: pin it after checking it (\(Setting.pinPlugins))"
-            case .invalidManifest(let error): return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
+            case .notPinned:
+                return "not pinned, and require_pinned is set: pin it after checking it (\(Setting.pinPlugins))"
+            case .invalidManifest(let error):
+                return "invalid manifest: \(error.key.isEmpty ? "" : "\(error.key): ")\(error.reason)"
             case .duplicateName(let name, let winner):
-                return "backend '\(name)' is already provided by \(winner), which wins because it comes earlier in the search path"
+                return
+                    "backend '\(name)' is already provided by \(winner), which wins because it comes earlier in the search path"
             }
         }
     }
@@ -49,7 +54,9 @@ public struct PluginRefusal: Error, Sendable, Equatable, Encodable, CustomString
     /// Why it was refused.
     public var reason: Reason
 
-    public var description: String { PrintableText.escaped("\(path): \(reason)", limit: 2 * PrintableText.messageLimit) }
+    public var description: String {
+        PrintableText.escaped("\(path): \(reason)", limit: 2 * PrintableText.messageLimit)
+    }
 
     private enum Keys: String, CodingKey { case path, reason }
 

@@ -34,7 +34,11 @@ public final class LoadedBackend: @unchecked Sendable {
     /// Asks the plugin what `target` supports.
     public func probe(_ target: InjectionTarget, files: any TargetFiles) throws(InjectError) -> [CapabilityReport] {
         guard case .native(let d) = implementation else {
-            return [CapabilityReport(name: "library", available: true, detail: "vendor library loaded through its manifest (\(info.path))")]
+            return [
+                CapabilityReport(
+                    name: "library", available: true,
+                    detail: "vendor library loaded through its manifest (\(info.path))")
+            ]
         }
         guard let probe = d.probe else { return [] }
         let context = CallContext(mode: .probe, backend: info.name, target: target, files: files)
@@ -46,14 +50,21 @@ public final class LoadedBackend: @unchecked Sendable {
     }
 
     /// Asks the plugin for its plan for validated `parameters`.
-    func plan(_ parameters: [ResolvedParameter], target: InjectionTarget, files: any TargetFiles) throws(InjectError) -> CallContext {
+    func plan(_ parameters: [ResolvedParameter], target: InjectionTarget, files: any TargetFiles) throws(InjectError)
+        -> CallContext
+    {
         let context = CallContext(mode: .plan, backend: info.name, target: target, files: files)
         guard case .native(let d) = implementation else {
             guard case .manifest(let manifest) = implementation else { return context }
             let call = manifest.vendorCall(parameters)
-            context.steps.append(PlannedStep(action: call, backend: info.name,
-                                             note: "the vendor library injects (libffi call into \(manifest.library))", hint: nil, isTrigger: true))
-            context.expectations += manifest.expectations.map { ExpectedEvent(kind: .kernelLog, source: nil, match: $0, delta: 0, note: nil) }
+            context.steps.append(
+                PlannedStep(
+                    action: call, backend: info.name,
+                    note: "the vendor library injects (libffi call into \(manifest.library))", hint: nil,
+                    isTrigger: true))
+            context.expectations += manifest.expectations.map {
+                ExpectedEvent(kind: .kernelLog, source: nil, match: $0, delta: 0, note: nil)
+            }
             if let reason = manifest.confirmation { context.confirmationReasons.append(reason) }
             return context
         }
@@ -69,7 +80,9 @@ public final class LoadedBackend: @unchecked Sendable {
 
     /// Asks the plugin to decode one of its trace events (`system:event` and the kernel's payload)
     /// into named fields; empty when it declares no decoder or fails.
-    public func decode(event: String, payload: String, target: InjectionTarget, files: any TargetFiles) -> [(name: String, value: String)] {
+    public func decode(event: String, payload: String, target: InjectionTarget, files: any TargetFiles) -> [(
+        name: String, value: String
+    )] {
         guard info.decodesEvents, case .native(let d) = implementation, let decode = d.decode else { return [] }
         let context = CallContext(mode: .decode, backend: info.name, target: target, files: files)
         let rc = context.withHandle { call in
@@ -85,11 +98,15 @@ public final class LoadedBackend: @unchecked Sendable {
 
     private func check(_ rc: Int32, _ context: CallContext) throws(InjectError) {
         if let violation = context.violation {
-            throw .pluginFailed(backend: info.name, code: INJECT_E_INVALID.rawValue, message: "broke the plugin contract: \(PrintableText.escaped(violation))")
+            throw .pluginFailed(
+                backend: info.name, code: INJECT_E_INVALID.rawValue,
+                message: "broke the plugin contract: \(PrintableText.escaped(violation))")
         }
         guard rc == INJECT_OK.rawValue else {
             let message = context.errorMessage ?? "failed without a message (code \(rc))"
-            if rc == INJECT_E_INVALID.rawValue && context.mode == .plan { throw .invalidRequest(backend: info.name, message: message) }
+            if rc == INJECT_E_INVALID.rawValue && context.mode == .plan {
+                throw .invalidRequest(backend: info.name, message: message)
+            }
             throw .pluginFailed(backend: info.name, code: rc, message: message)
         }
     }
@@ -97,8 +114,10 @@ public final class LoadedBackend: @unchecked Sendable {
 
 /// Builds the C array of parameter values, keeping every string alive for the call.
 enum ParameterMarshal {
-    static func withValues<R>(_ parameters: [ResolvedParameter],
-                              _ body: (UnsafePointer<inject_param_value>?, UInt32) -> R) -> R {
+    static func withValues<R>(
+        _ parameters: [ResolvedParameter],
+        _ body: (UnsafePointer<inject_param_value>?, UInt32) -> R
+    ) -> R {
         var storage: [[CChar]] = []
         var byteStorage: [[UInt8]] = []
         storage.reserveCapacity(parameters.count * 2)

@@ -25,9 +25,10 @@ public enum PluginLoader {
         let rc = PluginGuard.run(path, "entry") { entryFunction(&entry) }
         // From here on the plugin has run code; it is never unloaded.
         guard rc == INJECT_OK.rawValue else {
-            let message = PrintableText.escaped(withUnsafeBytes(of: entry.error_message) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            })
+            let message = PrintableText.escaped(
+                withUnsafeBytes(of: entry.error_message) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                })
             if rc == INJECT_E_ABI.rawValue {
                 return refuse(.entryRefused(code: rc, message: message.isEmpty ? "ABI version refused" : message))
             }

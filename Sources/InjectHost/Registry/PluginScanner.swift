@@ -1,9 +1,10 @@
+import CSystemShims
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import CSystemShims
 
 /// Reads plugin descriptors in separate processes (the `inject` executable re-executed with
 /// ``childArgument``), one per file and all at once, each within a time limit, so that a plugin
@@ -87,7 +88,9 @@ public enum PluginScanner {
             var pipes: [[Int32]] = []
             for _ in 0..<3 {
                 var ends: [Int32] = [-1, -1]
-                guard pipe(&ends) == 0, fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0 else {
+                guard pipe(&ends) == 0, fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0,
+                    fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0
+                else {
                     pipes.flatMap { $0 }.forEach { close($0) }
                     return .failure(ScanFailure(reason: "cannot be scanned: pipe: \(String(cString: strerror(errno)))"))
                 }
@@ -122,7 +125,9 @@ public enum PluginScanner {
             let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
             guard spawned == 0 else {
                 pipes.forEach { close($0[0]) }
-                return .failure(ScanFailure(reason: "cannot be scanned: starting \(executable): \(String(cString: strerror(spawned)))"))
+                return .failure(
+                    ScanFailure(
+                        reason: "cannot be scanned: starting \(executable): \(String(cString: strerror(spawned)))"))
             }
             return .success(Child(file: file, pid: pid, result: pipes[0][0], output: pipes[1][0], errors: pipes[2][0]))
         }
@@ -161,11 +166,15 @@ public enum PluginScanner {
             let seconds = timeLimit == timeLimit.rounded() ? String(Int(timeLimit)) : String(timeLimit)
             func refused(_ reason: String) -> Outcome { Outcome(info: nil, refusal: reason) }
             if timedOut {
-                return refused("hung while being scanned: it did not finish loading within \(seconds) s (its constructor or entry does not return)")
+                return refused(
+                    "hung while being scanned: it did not finish loading within \(seconds) s (its constructor or entry does not return)"
+                )
             }
             if outputCount > 0 {
                 let sample = PrintableText.escaped(String(decoding: outputBytes, as: UTF8.self), limit: 60)
-                return refused("wrote \(outputCount) byte(s) to standard output while being scanned (\"\(sample)\"); a plugin must not print: it would corrupt the host's output (use the host's log service)")
+                return refused(
+                    "wrote \(outputCount) byte(s) to standard output while being scanned (\"\(sample)\"); a plugin must not print: it would corrupt the host's output (use the host's log service)"
+                )
             }
             if let outcome = try? JSONDecoder().decode(Outcome.self, from: Data(resultBytes)), status == 0 {
                 return outcome
@@ -180,13 +189,18 @@ public enum PluginScanner {
                 let parts = body.split(separator: ": ", omittingEmptySubsequences: false)
                 let cause = parts.last.map(String.init) ?? body
                 let call = parts.dropLast().joined(separator: ": ")
-                let place = call.hasSuffix(" entry") ? "its entry function" : call.hasSuffix("(constructors)") ? "a constructor (while loading)" : "its code"
+                let place =
+                    call.hasSuffix(" entry")
+                    ? "its entry function"
+                    : call.hasSuffix("(constructors)") ? "a constructor (while loading)" : "its code"
                 return refused("\(PrintableText.escaped(cause, limit: 200)) in \(place) while being scanned")
             }
             if status & 0x7f != 0 {
                 return refused("crashed while being scanned (signal \(status & 0x7f))")
             }
-            return refused("ended the scanner with exit status \((status >> 8) & 0xff) while being scanned, without describing itself")
+            return refused(
+                "ended the scanner with exit status \((status >> 8) & 0xff) while being scanned, without describing itself"
+            )
         }
     }
 

@@ -35,8 +35,10 @@ public struct PluginSearchPath: Sendable, Equatable {
     ///   - configured: `plugin_path` entries from the configuration files.
     ///   - executableDirectory: where `inject` lives; `nil` to skip.
     ///   - elevated: whether the process gained privileges at exec (`AT_SECURE`).
-    public init(commandLine: [String], environment: String?, configured: [String],
-                executableDirectory: String?, elevated: Bool = PluginSearchPath.processIsElevated) {
+    public init(
+        commandLine: [String], environment: String?, configured: [String],
+        executableDirectory: String?, elevated: Bool = PluginSearchPath.processIsElevated
+    ) {
         var entries: [Entry] = []
         var warnings: [String] = []
         func add(_ list: [String], _ origin: String) {
@@ -45,8 +47,14 @@ public struct PluginSearchPath: Sendable, Equatable {
             }
         }
         if elevated {
-            if !commandLine.isEmpty { warnings.append("\(Setting.pluginPath) ignored: the process runs with elevated privileges it did not start with") }
-            if environment != nil { warnings.append("INJECT_PLUGIN_PATH ignored: the process runs with elevated privileges it did not start with") }
+            if !commandLine.isEmpty {
+                warnings.append(
+                    "\(Setting.pluginPath) ignored: the process runs with elevated privileges it did not start with")
+            }
+            if environment != nil {
+                warnings.append(
+                    "INJECT_PLUGIN_PATH ignored: the process runs with elevated privileges it did not start with")
+            }
         } else {
             add(commandLine, Setting.pluginPath.description)
             add(environment.map { [$0] } ?? [], "INJECT_PLUGIN_PATH")

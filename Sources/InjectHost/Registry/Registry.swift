@@ -81,14 +81,17 @@ public final class Registry: @unchecked Sendable {
         /// For a vendor manifest: its library (absolute), read from the manifest.
         var library: String? {
             guard path.hasSuffix(ManifestBackend.suffix), case .success(let bytes) = ManifestBackend.readBounded(path),
-                  let name = ManifestFile.libraryPath(in: bytes) else { return nil }
+                let name = ManifestFile.libraryPath(in: bytes)
+            else { return nil }
             return name.hasPrefix("/") ? name : PluginTrust.parent(of: path) + "/" + name
         }
     }
 
     private func add(_ backend: RegisteredBackend) {
         if let winner = backends.first(where: { $0.info.name == backend.info.name }) {
-            refusals.append(PluginRefusal(path: backend.info.path, reason: .duplicateName(name: backend.info.name, winner: winner.info.path)))
+            refusals.append(
+                PluginRefusal(
+                    path: backend.info.path, reason: .duplicateName(name: backend.info.name, winner: winner.info.path)))
         } else {
             backends.append(backend)
         }
@@ -121,7 +124,10 @@ public final class Registry: @unchecked Sendable {
         for candidate in candidates {
             guard let key = PluginFileKey(candidate.path) else {
                 entries.append(nil)
-                refusals.append(PluginRefusal(path: candidate.path, reason: .untrusted("file \(candidate.path) vanished while being examined")))
+                refusals.append(
+                    PluginRefusal(
+                        path: candidate.path, reason: .untrusted("file \(candidate.path) vanished while being examined")
+                    ))
                 continue
             }
             let library = candidate.library
@@ -129,11 +135,14 @@ public final class Registry: @unchecked Sendable {
             if let cached = cache.entry(candidate.path, key: key, libraryKey: libraryKey) {
                 entries.append(cached)
             } else {
-                entries.append(RegistryCache.Entry(path: candidate.path, key: key, library: library, libraryKey: libraryKey))
+                entries.append(
+                    RegistryCache.Entry(path: candidate.path, key: key, library: library, libraryKey: libraryKey))
                 toScan.append(candidate.path)
             }
         }
-        let scanned = toScan.isEmpty ? [:] : PluginScanner.scan(toScan, executable: executable, timeLimit: min(PluginGuard.timeLimit, 10))
+        let scanned =
+            toScan.isEmpty
+            ? [:] : PluginScanner.scan(toScan, executable: executable, timeLimit: min(PluginGuard.timeLimit, 10))
         for case var entry? in entries {
             if let outcome = scanned[entry.path] {
                 entry.info = outcome.info
@@ -147,11 +156,17 @@ public final class Registry: @unchecked Sendable {
             if let problem = pins.problem(entry.path, knownDigest: entry.digest) {
                 refusals.append(PluginRefusal(path: entry.path, reason: problem))
             } else if let library = entry.library, let problem = pins.problem(library) {
-                refusals.append(PluginRefusal(path: entry.path, reason: .invalidManifest(ManifestError(file: entry.path, key: "library", reason: .library("\(library): \(problem)")))))
+                refusals.append(
+                    PluginRefusal(
+                        path: entry.path,
+                        reason: .invalidManifest(
+                            ManifestError(file: entry.path, key: "library", reason: .library("\(library): \(problem)")))
+                    ))
             } else if let info = entry.info {
                 add(RegisteredBackend(info: info, library: entry.library, key: entry.key, pins: pins))
             } else {
-                refusals.append(PluginRefusal(path: entry.path, reason: .scanned(entry.refusal ?? "the scanner gave no answer")))
+                refusals.append(
+                    PluginRefusal(path: entry.path, reason: .scanned(entry.refusal ?? "the scanner gave no answer")))
             }
         }
         cache.save()
@@ -203,7 +218,8 @@ public final class RegisteredBackend: @unchecked Sendable {
             var described = backend.info
             described.path = info.path
             guard described == info else {
-                throw fail("\(info.path) describes itself differently than when it was scanned; run `inject plugins rescan`")
+                throw fail(
+                    "\(info.path) describes itself differently than when it was scanned; run `inject plugins rescan`")
             }
             loaded = backend
             return backend
@@ -220,13 +236,18 @@ extension Registry {
         guard stat(path, &info) == 0 else { return [] }
         guard info.st_mode & S_IFMT == S_IFDIR else { return [PluginTrust.absolute(path)] }
         guard let entries = try? FileIO.listDirectory(.init(path)) else { return [] }
-        let names = entries.filter { !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix)) }.map(\.name)
+        let names = entries.filter {
+            !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix))
+        }.map(\.name)
         let directory = PluginTrust.absolute(path)
-        let libraries = Set(names.filter { $0.hasSuffix(ManifestBackend.suffix) }.compactMap { manifest -> String? in
-            let file = directory + "/" + manifest
-            guard PluginTrust.problem(path: file) == nil, case .success(let bytes) = ManifestBackend.readBounded(file) else { return nil }
-            return ManifestFile.libraryName(in: bytes)
-        })
+        let libraries = Set(
+            names.filter { $0.hasSuffix(ManifestBackend.suffix) }.compactMap { manifest -> String? in
+                let file = directory + "/" + manifest
+                guard PluginTrust.problem(path: file) == nil,
+                    case .success(let bytes) = ManifestBackend.readBounded(file)
+                else { return nil }
+                return ManifestFile.libraryName(in: bytes)
+            })
         return names.filter { !libraries.contains($0) }.map { directory + "/" + $0 }
     }
 }

@@ -57,8 +57,10 @@ public final class RegistryCache: @unchecked Sendable {
             return RegistryCache(path: explicit == "off" ? nil : explicit, alsoReading: [])
         }
         if userID == 0 { return RegistryCache(path: system, alsoReading: []) }
-        let base: String? = if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { xdg }
-            else if let home = environment["HOME"], home.hasPrefix("/") { home + "/.cache" } else { nil }
+        let base: String? =
+            if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+                xdg
+            } else if let home = environment["HOME"], home.hasPrefix("/") { home + "/.cache" } else { nil }
         return RegistryCache(path: base.map { $0 + "/inject/plugin-registry.json" }, alsoReading: [system])
     }
 
@@ -77,7 +79,9 @@ public final class RegistryCache: @unchecked Sendable {
 
     /// The sections of the cache file at `path`, or `nil` when it is missing, untrusted or not a cache.
     private static func sections(_ path: String) -> [Section]? {
-        guard PluginTrust.problem(path: path) == nil, let bytes = try? FileIO.readWholeFile(.init(path)) else { return nil }
+        guard PluginTrust.problem(path: path) == nil, let bytes = try? FileIO.readWholeFile(.init(path)) else {
+            return nil
+        }
         return RegistryCacheFormat.decode(bytes)
     }
 
@@ -166,7 +170,8 @@ public final class RegistryCache: @unchecked Sendable {
 
     /// Whether the executable a section names is still there, unchanged, under this ABI.
     private static func executableIsCurrent(_ identity: String) -> Bool {
-        guard let exe = identity.firstRange(of: " exe "), let key = identity.lastIndex(of: " "), key > exe.upperBound else {
+        guard let exe = identity.firstRange(of: " exe "), let key = identity.lastIndex(of: " "), key > exe.upperBound
+        else {
             return false
         }
         return hostIdentity(executable: String(identity[exe.upperBound..<key])) == identity

@@ -34,18 +34,29 @@ enum RegistryCacheFormat {
 
     private static func encode(_ entries: [RegistryCache.Entry], into out: inout String) {
         for entry in entries {
-            let key = entry.key, library = entry.libraryKey
-            out += line(["file", escape(entry.path)] + keyFields(key) + [optional(entry.library)]
-                        + (library.map(keyFields) ?? Array(repeating: missing, count: 5)) + [optional(entry.digest)])
+            let key = entry.key
+            let library = entry.libraryKey
+            out += line(
+                ["file", escape(entry.path)] + keyFields(key) + [optional(entry.library)]
+                    + (library.map(keyFields) ?? Array(repeating: missing, count: 5)) + [optional(entry.digest)])
             if let info = entry.info {
-                out += line(["info", escape(info.name), escape(info.version), escape(info.summary), escape(info.path), escape(info.abi),
-                             info.decodesEvents ? "1" : "0", list(info.families), list(info.kernelModules), list(info.traceEvents), list(info.logMarkers)])
+                out += line([
+                    "info", escape(info.name), escape(info.version), escape(info.summary), escape(info.path),
+                    escape(info.abi),
+                    info.decodesEvents ? "1" : "0", list(info.families), list(info.kernelModules),
+                    list(info.traceEvents), list(info.logMarkers),
+                ])
                 for marker in info.lossMarkers { out += line(["loss", escape(marker.match), escape(marker.reason)]) }
-                for (event, table) in info.consumerTables.sorted(by: { $0.key < $1.key }) { out += line(["table", escape(event), escape(table)]) }
+                for (event, table) in info.consumerTables.sorted(by: { $0.key < $1.key }) {
+                    out += line(["table", escape(event), escape(table)])
+                }
                 for spec in info.parameters {
-                    out += line(["param", escape(spec.name), spec.type.rawValue, escape(spec.help), optional(spec.unit), optional(spec.defaultValue),
-                                 list(spec.choices), spec.isRequired ? "1" : "0",
-                                 spec.bounds.map { String($0.min) } ?? missing, spec.bounds.map { String($0.max) } ?? missing])
+                    out += line([
+                        "param", escape(spec.name), spec.type.rawValue, escape(spec.help), optional(spec.unit),
+                        optional(spec.defaultValue),
+                        list(spec.choices), spec.isRequired ? "1" : "0",
+                        spec.bounds.map { String($0.min) } ?? missing, spec.bounds.map { String($0.max) } ?? missing,
+                    ])
                 }
             }
             if let refusal = entry.refusal { out += line(["refusal", escape(refusal)]) }
@@ -64,50 +75,64 @@ enum RegistryCacheFormat {
                 sections.append(RegistryCache.Section(host: host, entries: []))
                 continue
             }
-            guard !sections.isEmpty, decode(kind, fields, into: &sections[sections.count - 1].entries) else { return nil }
+            guard !sections.isEmpty, decode(kind, fields, into: &sections[sections.count - 1].entries) else {
+                return nil
+            }
         }
         return sections
     }
 
     /// Adds the line of `kind` to `entries`; `false` when it is malformed or out of place.
     private static func decode(_ kind: String, _ fields: [Field], into entries: inout [RegistryCache.Entry]) -> Bool {
-            switch (kind, fields.count) {
-            case ("file", 14):
-                guard let key = fileKey(fields[2...6]), let path = fields[1].text else { return false }
-                entries.append(RegistryCache.Entry(path: path, key: key, library: fields[7].text, libraryKey: fileKey(fields[8...12]),
-                                                   digest: fields[13].text))
-            case ("info", 11):
-                guard !entries.isEmpty, let name = fields[1].text, let version = fields[2].text, let summary = fields[3].text,
-                      let path = fields[4].text, let abi = fields[5].text else { return false }
-                var info = BackendInfo(name: name, version: version, summary: summary, families: fields[7].list, parameters: [], path: path, abi: abi)
-                info.decodesEvents = fields[6].raw == "1"
-                info.kernelModules = fields[8].list
-                info.traceEvents = fields[9].list
-                info.logMarkers = fields[10].list
-                entries[entries.count - 1].info = info
-            case ("param", 10):
-                guard !entries.isEmpty, entries[entries.count - 1].info != nil, let name = fields[1].text,
-                      let type = ParameterSpec.ValueType(rawValue: fields[2].raw), let help = fields[3].text else { return false }
-                var bounds: ParameterSpec.Bounds?
-                if let min = fields[8].text.flatMap({ UInt64($0) }), let max = fields[9].text.flatMap({ UInt64($0) }) {
-                    bounds = .init(min: min, max: max)
-                }
-                entries[entries.count - 1].info!.parameters.append(ParameterSpec(
+        switch (kind, fields.count) {
+        case ("file", 14):
+            guard let key = fileKey(fields[2...6]), let path = fields[1].text else { return false }
+            entries.append(
+                RegistryCache.Entry(
+                    path: path, key: key, library: fields[7].text, libraryKey: fileKey(fields[8...12]),
+                    digest: fields[13].text))
+        case ("info", 11):
+            guard !entries.isEmpty, let name = fields[1].text, let version = fields[2].text,
+                let summary = fields[3].text,
+                let path = fields[4].text, let abi = fields[5].text
+            else { return false }
+            var info = BackendInfo(
+                name: name, version: version, summary: summary, families: fields[7].list, parameters: [], path: path,
+                abi: abi)
+            info.decodesEvents = fields[6].raw == "1"
+            info.kernelModules = fields[8].list
+            info.traceEvents = fields[9].list
+            info.logMarkers = fields[10].list
+            entries[entries.count - 1].info = info
+        case ("param", 10):
+            guard !entries.isEmpty, entries[entries.count - 1].info != nil, let name = fields[1].text,
+                let type = ParameterSpec.ValueType(rawValue: fields[2].raw), let help = fields[3].text
+            else { return false }
+            var bounds: ParameterSpec.Bounds?
+            if let min = fields[8].text.flatMap({ UInt64($0) }), let max = fields[9].text.flatMap({ UInt64($0) }) {
+                bounds = .init(min: min, max: max)
+            }
+            entries[entries.count - 1].info!.parameters.append(
+                ParameterSpec(
                     name: name, type: type, help: help, unit: fields[4].text, defaultValue: fields[5].text,
                     choices: fields[6].list, isRequired: fields[7].raw == "1", bounds: bounds))
-            case ("loss", 3):
-                guard !entries.isEmpty, entries[entries.count - 1].info != nil, let match = fields[1].text, let reason = fields[2].text else { return false }
-                entries[entries.count - 1].info!.lossMarkers.append(KernelLossMarker(match: match, reason: reason))
-            case ("table", 3):
-                guard !entries.isEmpty, entries[entries.count - 1].info != nil, let event = fields[1].text, let table = fields[2].text else { return false }
-                entries[entries.count - 1].info!.consumerTables[event] = table
-            case ("refusal", 2):
-                guard !entries.isEmpty else { return false }
-                entries[entries.count - 1].refusal = fields[1].text
-            default:
-                return false
-            }
-            return true
+        case ("loss", 3):
+            guard !entries.isEmpty, entries[entries.count - 1].info != nil, let match = fields[1].text,
+                let reason = fields[2].text
+            else { return false }
+            entries[entries.count - 1].info!.lossMarkers.append(KernelLossMarker(match: match, reason: reason))
+        case ("table", 3):
+            guard !entries.isEmpty, entries[entries.count - 1].info != nil, let event = fields[1].text,
+                let table = fields[2].text
+            else { return false }
+            entries[entries.count - 1].info!.consumerTables[event] = table
+        case ("refusal", 2):
+            guard !entries.isEmpty else { return false }
+            entries[entries.count - 1].refusal = fields[1].text
+        default:
+            return false
+        }
+        return true
     }
 
     // MARK: - Fields
@@ -123,8 +148,10 @@ enum RegistryCacheFormat {
 
     private static func fileKey(_ fields: ArraySlice<Field>) -> PluginFileKey? {
         let values = fields.map(\.raw)
-        guard values.count == 5, let device = UInt64(values[0]), let inode = UInt64(values[1]), let size = Int64(values[2]),
-              let modified = Int64(values[3]), let changed = Int64(values[4]) else { return nil }
+        guard values.count == 5, let device = UInt64(values[0]), let inode = UInt64(values[1]),
+            let size = Int64(values[2]),
+            let modified = Int64(values[3]), let changed = Int64(values[4])
+        else { return nil }
         return PluginFileKey(device: device, inode: inode, size: size, modified: modified, changed: changed)
     }
 

@@ -1,4 +1,3 @@
-
 /// The host as one object: configuration files, the plugin registry and the target, built from
 /// the command line's options. The CLI is a thin layer over this type.
 public final class InjectSession {
@@ -29,9 +28,11 @@ public final class InjectSession {
     /// Configuration files, highest precedence first.
     public let configFiles: [ConfigurationFile]
     /// All backends and refusals. Built on first use.
-    public private(set) lazy var registry = Registry(searchPath: PluginSearchPath(
-        commandLine: options.pluginPaths, environment: options.environment["INJECT_PLUGIN_PATH"],
-        configured: configFiles.flatMap { $0.list(["plugin_path"]) }, executableDirectory: options.executableDirectory),
+    public private(set) lazy var registry = Registry(
+        searchPath: PluginSearchPath(
+            commandLine: options.pluginPaths, environment: options.environment["INJECT_PLUGIN_PATH"],
+            configured: configFiles.flatMap { $0.list(["plugin_path"]) },
+            executableDirectory: options.executableDirectory),
         pins: pins, scanning: scanning)
 
     private var scanning: Registry.Scanning {
@@ -94,7 +95,9 @@ public final class InjectSession {
     }
 
     /// Every parameter of the request's backend with its effective value and source (for `inject info`).
-    public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (BackendInfo, [ResolvedParameter]) {
+    public func effectiveParameters(_ request: InjectionRequest) throws(InjectError) -> (
+        BackendInfo, [ResolvedParameter]
+    ) {
         let info = try registry.registered(named: request.backend).info
         let separated: InjectionRequest
         do { separated = try request.separatingOutcome() } catch { throw .configuration(error) }
@@ -104,18 +107,23 @@ public final class InjectSession {
     /// For `expect=sigbus`, starts a ``Victim`` in the target and gives the request the victim's
     /// page as its address; other requests come back as they are (``Injector/prepare(_:)`` owns
     /// the victim from here).
-    func startVictim(for given: InjectionRequest) async throws(InjectError) -> (request: InjectionRequest, victim: Victim?) {
+    func startVictim(for given: InjectionRequest) async throws(InjectError) -> (
+        request: InjectionRequest, victim: Victim?
+    ) {
         let request: InjectionRequest
         do { request = try given.separatingOutcome() } catch { throw .configuration(error) }
         guard request.outcome == .sigbus else { return (request, nil) }
         let info = try registry.registered(named: request.backend).info
         let parameter = try ExpectedOutcome.victimParameter(info, request.assignments)
         guard options.target.guest != nil || options.target.root == "/" else {
-            throw .invalidRequest(backend: info.name, message: "expect=sigbus starts a process where the kernel is: a \(Setting.root) tree has none")
+            throw .invalidRequest(
+                backend: info.name,
+                message: "expect=sigbus starts a process where the kernel is: a \(Setting.root) tree has none")
         }
         let victim: Victim
         do {
-            victim = try await Victim.start(on: options.target, executable: (options.executableDirectory ?? "/usr/bin") + "/inject")
+            victim = try await Victim.start(
+                on: options.target, executable: (options.executableDirectory ?? "/usr/bin") + "/inject")
         } catch {
             throw .target(error)
         }
@@ -150,8 +158,10 @@ public final class InjectSession {
 
     private var planner: Planner {
         get throws(InjectError) {
-            Planner(registry: registry, sources: { [self] assignments throws(ConfigurationError) in try sources(assignments) },
-                    target: options.target, files: try targetFiles())
+            Planner(
+                registry: registry,
+                sources: { [self] assignments throws(ConfigurationError) in try sources(assignments) },
+                target: options.target, files: try targetFiles())
         }
     }
 }

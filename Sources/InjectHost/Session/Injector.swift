@@ -20,8 +20,10 @@ public struct Injector {
     public let problems: ([String]) -> Void
 
     /// Creates an injector.
-    public init(session: InjectSession, journal: Journal?, confirmed: Bool, verify: Bool = false, verifyTimeout: Double = 5,
-                problems: @escaping ([String]) -> Void = { _ in }) {
+    public init(
+        session: InjectSession, journal: Journal?, confirmed: Bool, verify: Bool = false, verifyTimeout: Double = 5,
+        problems: @escaping ([String]) -> Void = { _ in }
+    ) {
         self.session = session
         self.journal = journal
         self.confirmed = confirmed
@@ -59,8 +61,10 @@ public struct Injector {
         do {
             var plan = try session.plan(request)
             if let victim {
-                plan.expectations.append(ExpectedEvent(kind: .kernelLog, source: nil, match: victim.killLine, delta: 0,
-                                                       note: "expect=sigbus: the victim reading the page is killed"))
+                plan.expectations.append(
+                    ExpectedEvent(
+                        kind: .kernelLog, source: nil, match: victim.killLine, delta: 0,
+                        note: "expect=sigbus: the victim reading the page is killed"))
             }
             return Prepared(plan: plan, victim: victim)
         } catch {
@@ -126,7 +130,8 @@ public struct Injector {
         }
         var outcome = Outcome(results: results)
         if let verifier, let armed {
-            (outcome.findings, outcome.panic) = await verifier.collect(plan, armed: armed, timeoutSeconds: verifyTimeout)
+            (outcome.findings, outcome.panic) = await verifier.collect(
+                plan, armed: armed, timeoutSeconds: verifyTimeout)
         } else if plan.outcome?.isPanic == true {
             // Declared fatal: wait for it, so that the journal holds it and the guest comes back.
             outcome.panic = panics.awaitPanic(seconds: verifyTimeout)
@@ -186,7 +191,9 @@ public struct Injector {
 
     /// Journals the failure of `intent`; a journal that fails too is said after the step's failure.
     private func journalFailure(of intent: JournalRecord, _ error: InjectError) throws(InjectError) {
-        guard let journal, let problem = journal.append(intent.outcome(.failed, error: error.description)) else { return }
+        guard let journal, let problem = journal.append(intent.outcome(.failed, error: error.description)) else {
+            return
+        }
         throw .stepFailedUnjournaled(
             error.description, journal: JournalError.outcome(path: journal.path, reason: problem, outcome: "failed"))
     }

@@ -17,7 +17,9 @@ public struct ExecStep: ABIStepKind, Equatable {
         }
         var words: [String] = []
         for index in 0..<Int(step.argc) {
-            guard let word = inject_step.text(argv[index]) else { throw StepContractViolation("exec argv[\(index)] is NULL") }
+            guard let word = inject_step.text(argv[index]) else {
+                throw StepContractViolation("exec argv[\(index)] is NULL")
+            }
             words.append(word)
         }
         return Self(argv: words)

@@ -24,7 +24,8 @@ public struct NotifyStep: ABIStepKind, Equatable {
         guard size >= INJECT_STEP_SIZE_1_2 && step.argument_count > 0 else {
             // ABI 1.0's form: name=value words in one string.
             let text = inject_step.text(step.arguments) ?? ""
-            guard let request = try? InjectionRequest(backend, words: text.split(separator: " ").map(String.init)) else {
+            guard let request = try? InjectionRequest(backend, words: text.split(separator: " ").map(String.init))
+            else {
                 throw StepContractViolation("notify arguments must be name=value words: \(text)")
             }
             return Self(backend: backend, assignments: request.assignments)
@@ -52,6 +53,7 @@ public struct NotifyStep: ABIStepKind, Equatable {
     }
 
     public func perform(hint: String?, with performer: inout StepPerformer) async throws(TargetError) -> String? {
-        throw TargetError.tool(argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
+        throw TargetError.tool(
+            argv: ["notify", backend], reason: "notification was not routed by the planner", hint: nil)
     }
 }

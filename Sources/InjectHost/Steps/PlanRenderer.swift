@@ -1,4 +1,3 @@
-
 /// Text forms of plans and steps, as `--dry-run` prints them.
 public enum PlanRenderer {
     /// One line for a step: the exact path and value, QMP JSON, or command line; a repeat step
@@ -42,8 +41,11 @@ public enum PlanRenderer {
         if let outcome = plan.outcome {
             lines.append("expected outcome: \(outcome) (\(outcome.panicSummary))")
             if outcome == .sigbus {
-                lines.append("  # a victim process started in the target first holds a page and reads it; the request gets its address,")
-                lines.append("  # and the kernel's 'Killing inject-victim:PID due to hardware memory corruption' is expected")
+                lines.append(
+                    "  # a victim process started in the target first holds a page and reads it; the request gets its address,"
+                )
+                lines.append(
+                    "  # and the kernel's 'Killing inject-victim:PID due to hardware memory corruption' is expected")
             }
         }
         if !plan.confirmationReasons.isEmpty {

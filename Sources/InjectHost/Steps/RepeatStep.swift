@@ -22,7 +22,8 @@ public struct RepeatStep: ABIStepKind, Equatable {
 
     static func read(_ step: inject_step, size: UInt32, earlier: [PlannedStep]) throws(StepContractViolation) -> Self {
         guard size >= INJECT_STEP_SIZE_1_1 else {
-            throw StepContractViolation("a repeat step needs ABI 1.1's inject_step (struct_size \(INJECT_STEP_SIZE_1_1))")
+            throw StepContractViolation(
+                "a repeat step needs ABI 1.1's inject_step (struct_size \(INJECT_STEP_SIZE_1_1))")
         }
         let count = Int(step.repeat_steps)
         guard count >= 1, count <= earlier.count else {
@@ -43,7 +44,8 @@ public struct RepeatStep: ABIStepKind, Equatable {
     /// The step as `--dry-run` shows it at position `index` (from 0): which steps it repeats.
     public func describe(at index: Int) -> String {
         let block = count == 1 ? "step \(index)" : "steps \(index - count + 1)-\(index)"
-        return "repeat \(block) \(times) more time(s)" + (intervalMicroseconds > 0 ? ", \(intervalMicroseconds) us before each" : "")
+        return "repeat \(block) \(times) more time(s)"
+            + (intervalMicroseconds > 0 ? ", \(intervalMicroseconds) us before each" : "")
     }
 
     public func encodeFields(into container: inout KeyedEncodingContainer<StepField>) throws {

@@ -20,7 +20,9 @@ public struct WriteAttributeStep: ABIStepKind, Equatable {
         guard let path = inject_step.text(step.path), let value = inject_step.text(step.value) else {
             throw StepContractViolation("a write step needs path and value")
         }
-        guard let target = try? TargetPath(path) else { throw StepContractViolation(TargetError.unsafePath(path).description) }
+        guard let target = try? TargetPath(path) else {
+            throw StepContractViolation(TargetError.unsafePath(path).description)
+        }
         return Self(path: target, value: value)
     }
 

@@ -21,7 +21,9 @@ public struct WriteDeviceStep: ABIStepKind, Equatable {
         guard let path = inject_step.text(step.path), let bytes = step.bytes(in: 1...4096) else {
             throw StepContractViolation("a device write step needs a path and 1...4096 bytes of data")
         }
-        guard let target = try? TargetPath(path) else { throw StepContractViolation(TargetError.unsafePath(path).description) }
+        guard let target = try? TargetPath(path) else {
+            throw StepContractViolation(TargetError.unsafePath(path).description)
+        }
         return Self(path: target, bytes: bytes)
     }
 

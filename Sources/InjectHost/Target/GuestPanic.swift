@@ -28,8 +28,9 @@ public struct GuestPanic: Sendable, Equatable {
         guard let index = lines.lastIndex(where: { $0.contains(Self.marker) }) else { return nil }
         let line = lines[index]
         let start = line.firstRange(of: Self.marker)!.lowerBound
-        self.init(message: String(line[start...]).trimmed(), noticedBy: noticedBy,
-                  console: lines[max(0, index - context)...index].joined(separator: "\n"))
+        self.init(
+            message: String(line[start...]).trimmed(), noticedBy: noticedBy,
+            console: lines[max(0, index - context)...index].joined(separator: "\n"))
     }
 }
 

@@ -14,7 +14,10 @@ public struct InjectionTarget: Sendable {
     public var bmc: BMCEndpoint?
 
     /// Creates a target description.
-    public init(root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil, guest: (any GuestConnection)? = nil) {
+    public init(
+        root: FilePath = "/", qmpSocket: String? = nil, guestMemory: FilePath? = nil,
+        guest: (any GuestConnection)? = nil
+    ) {
         self.root = root
         self.qmpSocket = qmpSocket
         self.guestMemory = guestMemory
@@ -35,11 +38,15 @@ public struct InjectionTarget: Sendable {
         if let guest {
             let result = try guest.shell(command, timeoutSeconds: timeoutSeconds)
             guard result.status == 0 else {
-                throw .tool(argv: ["sh", "-c", command], reason: "exit \(result.status) in \(guest.name): \(result.errorText.trimmed())", hint: nil)
+                throw .tool(
+                    argv: ["sh", "-c", command],
+                    reason: "exit \(result.status) in \(guest.name): \(result.errorText.trimmed())", hint: nil)
             }
             return result.text
         }
-        guard root == "/" else { throw .tool(argv: ["sh", "-c", command], reason: "a \(Setting.root) tree has no kernel to ask", hint: nil) }
+        guard root == "/" else {
+            throw .tool(argv: ["sh", "-c", command], reason: "a \(Setting.root) tree has no kernel to ask", hint: nil)
+        }
         return try await ToolRunner.run(["/bin/sh", "-c", command]).output
     }
 

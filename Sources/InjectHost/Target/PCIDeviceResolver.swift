@@ -47,8 +47,9 @@ public struct PCIDeviceResolver {
 
     /// A resolver for a target's files and, where it has one, its QEMU monitor (asked once, here).
     public init(files: any TargetFiles, qmpSocket: String?) {
-        self.init(files: files, hasMonitor: qmpSocket != nil,
-                  qemu: qmpSocket.flatMap { try? Self.qemuDevices(socketPath: $0) } ?? [])
+        self.init(
+            files: files, hasMonitor: qmpSocket != nil,
+            qemu: qmpSocket.flatMap { try? Self.qemuDevices(socketPath: $0) } ?? [])
     }
 
     /// A resolver with QEMU's devices already asked for (a plugin call resolves many devices).
@@ -70,12 +71,15 @@ public struct PCIDeviceResolver {
             return Device(address: address, qemuID: id, isPresent: present)
         }
         guard hasMonitor else {
-            throw .invalid("'\(text)' is not a PCI address ([dddd:]bb:dd.f, hex, such as 01:00.0); device names are QEMU ids and need a QEMU monitor (\(Setting.lab) or \(Setting.qmpSocket))")
+            throw .invalid(
+                "'\(text)' is not a PCI address ([dddd:]bb:dd.f, hex, such as 01:00.0); device names are QEMU ids and need a QEMU monitor (\(Setting.lab) or \(Setting.qmpSocket))"
+            )
         }
         guard let found = qemu.first(where: { $0.id == text }) else {
             throw .notFound("QEMU has no PCI device with id '\(text)'; it has \(listing(qemu))")
         }
-        return Device(address: found.address, qemuID: found.id, isPresent: files.exists("sys/bus/pci/devices/\(found.address)"))
+        return Device(
+            address: found.address, qemuID: found.id, isPresent: files.exists("sys/bus/pci/devices/\(found.address)"))
     }
 
     /// What to offer instead: QEMU's ids with their addresses, else the kernel's addresses.
@@ -94,8 +98,9 @@ public struct PCIDeviceResolver {
         guard parts.count == 3 else { return nil }
         let slotFunction = parts[2].split(separator: ".", omittingEmptySubsequences: false)
         guard slotFunction.count == 2,
-              let domain = hex(parts[0], max: 0xFFFF), let bus = hex(parts[1], max: 0xFF),
-              let slot = hex(String(slotFunction[0]), max: 0x1F), let function = hex(String(slotFunction[1]), max: 7) else { return nil }
+            let domain = hex(parts[0], max: 0xFFFF), let bus = hex(parts[1], max: 0xFF),
+            let slot = hex(String(slotFunction[0]), max: 0x1F), let function = hex(String(slotFunction[1]), max: 7)
+        else { return nil }
         return pad(domain, 4) + ":" + pad(bus, 2) + ":" + pad(slot, 2) + "." + String(function)
     }
 
@@ -122,8 +127,14 @@ public struct PCIDeviceResolver {
             guard case .array(let list)? = devices else { return }
             for device in list {
                 if case .number(let bus)? = device["bus"], case .number(let slot)? = device["slot"],
-                   case .number(let function)? = device["function"], let id = device["qdev_id"]?.stringValue, !id.isEmpty {
-                    found.append((address: "0000:" + pad(UInt64(bus), 2) + ":" + pad(UInt64(slot), 2) + "." + String(Int(function)), id: id))
+                    case .number(let function)? = device["function"], let id = device["qdev_id"]?.stringValue,
+                    !id.isEmpty
+                {
+                    found.append(
+                        (
+                            address: "0000:" + pad(UInt64(bus), 2) + ":" + pad(UInt64(slot), 2) + "."
+                                + String(Int(function)), id: id
+                        ))
                 }
                 visit(device["pci_bridge"]?["devices"])
             }

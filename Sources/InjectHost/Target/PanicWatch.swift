@@ -37,6 +37,7 @@ public struct PanicWatch: Sendable {
     public func recoverEarlierPanic() async throws(TargetError) -> String? {
         guard let guest = target.guest, let panic = guest.panic() else { return nil }
         let seconds = try await guest.restart()
-        return "\(guest.name) had stopped on a kernel panic (\(panic.message)); restarted it in \((seconds * 10).rounded() / 10) s"
+        return
+            "\(guest.name) had stopped on a kernel panic (\(panic.message)); restarted it in \((seconds * 10).rounded() / 10) s"
     }
 }

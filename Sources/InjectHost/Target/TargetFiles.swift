@@ -1,4 +1,3 @@
-
 /// The attribute files of a target (sysfs, debugfs, tracefs, procfs): on this machine under a
 /// root directory (``AttributeFiles``), or in a lab's guest (``AgentFiles``).
 public protocol TargetFiles {

@@ -41,7 +41,10 @@ public struct WriteBatch: Sendable, Codable, Equatable {
         /// schedule restarted from each of them instead of catching up).
         public var late: Int
 
-        public init(completed: Int, failure: String? = nil, errno: Int32? = nil, nanoseconds: UInt64 = 0, heldFiles: Int = 0, late: Int = 0) {
+        public init(
+            completed: Int, failure: String? = nil, errno: Int32? = nil, nanoseconds: UInt64 = 0, heldFiles: Int = 0,
+            late: Int = 0
+        ) {
             self.completed = completed
             self.failure = failure
             self.errno = errno
@@ -76,7 +79,9 @@ public struct WriteBatch: Sendable, Codable, Equatable {
             var line = "i"
             for write in writes {
                 let number: Int
-                if let known = numbers[write] { number = known } else {
+                if let known = numbers[write] {
+                    number = known
+                } else {
                     number = numbers.count
                     numbers[write] = number
                     out += "w \(write.path) \(Self.escape(write.value))\n"
@@ -91,9 +96,13 @@ public struct WriteBatch: Sendable, Codable, Equatable {
     /// A batch from ``encoded``; `nil` when malformed.
     public init?(encoded bytes: [UInt8]) {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-        guard let header = lines.first?.split(separator: " "), header.count == 3, header[0] == "inject-batch", header[1] == "1",
-              let interval = UInt64(header[2]) else { return nil }
-        var paths: [String] = [], writes: [Write] = [], injections: [[Write]] = []
+        guard let header = lines.first?.split(separator: " "), header.count == 3, header[0] == "inject-batch",
+            header[1] == "1",
+            let interval = UInt64(header[2])
+        else { return nil }
+        var paths: [String] = []
+        var writes: [Write] = []
+        var injections: [[Write]] = []
         for line in lines.dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             switch fields.first {
@@ -101,7 +110,9 @@ public struct WriteBatch: Sendable, Codable, Equatable {
                 guard fields.count == 2, let path = Self.unescape(fields[1]) else { return nil }
                 paths.append(path)
             case "w":
-                guard fields.count == 3, let index = Int(fields[1]), paths.indices.contains(index), let value = Self.unescape(fields[2]) else { return nil }
+                guard fields.count == 3, let index = Int(fields[1]), paths.indices.contains(index),
+                    let value = Self.unescape(fields[2])
+                else { return nil }
                 writes.append(Write(path: index, value: value))
             case "i":
                 var injection: [Write] = []
@@ -141,7 +152,9 @@ public struct WriteBatch: Sendable, Codable, Equatable {
             if byte == UInt8(ascii: "%") {
                 let first = utf8.index(after: index)
                 guard first < utf8.endIndex, utf8.index(after: first) < utf8.endIndex,
-                      let value = UInt8(String(decoding: utf8[first...utf8.index(after: first)], as: UTF8.self), radix: 16) else { return nil }
+                    let value = UInt8(
+                        String(decoding: utf8[first...utf8.index(after: first)], as: UTF8.self), radix: 16)
+                else { return nil }
                 bytes.append(value)
                 index = utf8.index(first, offsetBy: 2)
             } else {
@@ -176,12 +189,16 @@ public struct WriteBatch: Sendable, Codable, Equatable {
                     held[write.path] = nil
                     try files.write(write.value, to: targets[write.path], hint: nil)
                 } catch {
-                    return Outcome(completed: number, failure: "injection \(number + 1): \(paths[write.path]): \(error)", errno: Self.code(error),
-                                   nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: pacer.late)
+                    return Outcome(
+                        completed: number, failure: "injection \(number + 1): \(paths[write.path]): \(error)",
+                        errno: Self.code(error),
+                        nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: pacer.late)
                 }
             }
         }
-        return Outcome(completed: injections.count, nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount, late: pacer.late)
+        return Outcome(
+            completed: injections.count, nanoseconds: HostClock.monotonicNanoseconds() - started, heldFiles: heldCount,
+            late: pacer.late)
     }
 
     /// The errno a failed write stands for.

@@ -48,14 +48,17 @@ public struct EventWatcher {
         self.interest = interest
         try withVerifier { verifier, files throws(TargetError) in
             let declared = Set(interest.events.keys).union(["printk:console"])
-            let available = declared.filter { event in files.exists("sys/kernel/tracing/events/\(event.split(separator: ":").joined(separator: "/"))") }
+            let available = declared.filter { event in
+                files.exists("sys/kernel/tracing/events/\(event.split(separator: ":").joined(separator: "/"))")
+            }
             try verifier.makeInstance(events: available)
         }
     }
 
     /// Runs `body` with the target's files, then lets go of a guest's agent: its one channel must
     /// stay free for the injections being watched.
-    private func withVerifier<R>(_ body: (Verifier, any TargetFiles) throws(TargetError) -> R) throws(TargetError) -> R {
+    private func withVerifier<R>(_ body: (Verifier, any TargetFiles) throws(TargetError) -> R) throws(TargetError) -> R
+    {
         defer { target.guest?.release() }
         let files = try target.files()
         return try body(Verifier(target: target, files: files, processID: processID, purpose: "watch"), files)
@@ -64,7 +67,8 @@ public struct EventWatcher {
     /// Events recorded since the last call.
     public mutating func poll() -> [Event] {
         var found: [Event] = []
-        let interest = interest, target = target
+        let interest = interest
+        let target = target
         _ = try? withVerifier { verifier, files in
             for line in verifier.traceLines() {
                 guard var event = Self.parse(line), event.timestamp > lastTimestamp else { continue }
@@ -73,7 +77,9 @@ public struct EventWatcher {
                 } else if let (name, backend) = interest.events.first(where: { $0.key.hasSuffix(":" + event.event) }) {
                     // A decoder's code is loaded the first time one of its events arrives.
                     let decoder = backend.info.decodesEvents ? try? backend.load() : nil
-                    for (key, value) in decoder?.decode(event: name, payload: event.text, target: target, files: files) ?? [] {
+                    for (key, value) in decoder?.decode(event: name, payload: event.text, target: target, files: files)
+                        ?? []
+                    {
                         event.decoded[key] = value
                     }
                     if !event.decoded.isEmpty { event.decodedBy = backend.info.name }
@@ -91,7 +97,9 @@ public struct EventWatcher {
     /// Splits a trace line (`task-pid [cpu] flags timestamp: event: payload`).
     static func parse(_ line: Substring) -> Event? {
         let parts = line.split(separator: ": ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let timestamp = parts[0].split(separator: " ").last.flatMap({ Double($0) }) else { return nil }
+        guard parts.count == 3, let timestamp = parts[0].split(separator: " ").last.flatMap({ Double($0) }) else {
+            return nil
+        }
         let name = String(parts[1])
         let payload = String(parts[2])
         var fields: [String: String] = [:]

@@ -28,15 +28,22 @@ public enum RasdaemonConsumer {
     static func arm(_ plan: InjectionPlan, target: InjectionTarget) async -> Armed? {
         guard target.guest != nil || target.root == "/" else { return nil }
         let tables = plan.consumerTables
-        let events = Set(plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source).filter { tables[$0] != nil })
+        let events = Set(
+            plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source).filter { tables[$0] != nil })
         guard !events.isEmpty else { return nil }
         // Only what this rasdaemon records: the events it enabled in its instance (Debian's 0.6.8,
         // for one, is built without memory_failure_event).
         let queries = events.sorted().map { event -> String in
-            let table = tables[event]!, enable = "\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"
-            return "[ \"$(cat \(enable) 2>/dev/null)\" = 1 ] && echo \"max \(table) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \(table)' 2>/dev/null)\""
+            let table = tables[event]!
+            let enable = "\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"
+            return
+                "[ \"$(cat \(enable) 2>/dev/null)\" = 1 ] && echo \"max \(table) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \(table)' 2>/dev/null)\""
         }
-        let script = (["pidof rasdaemon >/dev/null || exit 0", "echo \"buffer_percent $(cat \(instance)/buffer_percent 2>/dev/null)\""] + queries)
+        let script =
+            ([
+                "pidof rasdaemon >/dev/null || exit 0",
+                "echo \"buffer_percent $(cat \(instance)/buffer_percent 2>/dev/null)\"",
+            ] + queries)
             .joined(separator: "; ")
         guard let output = try? await target.shell(script), output.contains("buffer_percent") else { return nil }
         var armed = Armed(tables: tables, baselines: [:], bufferPercent: nil)
@@ -65,16 +72,22 @@ public enum RasdaemonConsumer {
 
     /// Waits up to `timeoutSeconds` for a new row in the table of each expected event the kernel
     /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order).
-    static func collect(_ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: InjectionTarget,
-                        timeoutSeconds: Double) async -> [Verifier.Finding] {
+    static func collect(
+        _ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: InjectionTarget,
+        timeoutSeconds: Double
+    ) async -> [Verifier.Finding] {
         var pending: [(table: String, index: Int)] = []
         for (index, expectation) in plan.expectations.enumerated()
         where expectation.kind == .traceEvent && index < kernel.count && kernel[index].matched {
-            if let table = expectation.source.flatMap({ armed.tables[$0] }), armed.baselines[table] != nil, !pending.contains(where: { $0.table == table }) {
+            if let table = expectation.source.flatMap({ armed.tables[$0] }), armed.baselines[table] != nil,
+                !pending.contains(where: { $0.table == table })
+            {
                 pending.append((table, index))
             }
         }
-        var findings = pending.map { Verifier.Finding(kind: .consumer, expected: "rasdaemon \($0.table) row", matched: false) }
+        var findings = pending.map {
+            Verifier.Finding(kind: .consumer, expected: "rasdaemon \($0.table) row", matched: false)
+        }
         guard !findings.isEmpty else { return [] }
         let started = HostClock.monotonicNanoseconds()
         while true {
@@ -82,12 +95,15 @@ public enum RasdaemonConsumer {
             let open = pending.indices.filter { !findings[$0].matched }
             let script = open.map { position -> String in
                 let table = pending[position].table
-                return "echo \"row \(table) $(sqlite3 -separator ' | ' \(database) 'select * from \(table) where id > \(armed.baselines[table] ?? 0) order by id limit 1' 2>/dev/null)\""
+                return
+                    "echo \"row \(table) $(sqlite3 -separator ' | ' \(database) 'select * from \(table) where id > \(armed.baselines[table] ?? 0) order by id limit 1' 2>/dev/null)\""
             }.joined(separator: "; ")
             let output = (try? await target.shell(script)) ?? ""
             for line in output.split(separator: "\n") {
                 let words = line.split(separator: " ", maxSplits: 2).map(String.init)
-                guard words.count == 3, words[0] == "row", let position = pending.firstIndex(where: { $0.table == words[1] }) else { continue }
+                guard words.count == 3, words[0] == "row",
+                    let position = pending.firstIndex(where: { $0.table == words[1] })
+                else { continue }
                 findings[position].matched = true
                 findings[position].latencyMilliseconds = elapsed
                 findings[position].evidence = PrintableText.escaped(words[2], limit: 400)
@@ -97,10 +113,12 @@ public enum RasdaemonConsumer {
         }
         for index in findings.indices where !findings[index].matched {
             if let percent = armed.bufferPercent, percent > 0 {
-                findings[index].evidence = "the kernel emitted it, but rasdaemon's trace instance has buffer_percent \(percent): rasdaemon is woken only when its buffer is \(percent)% full; "
+                findings[index].evidence =
+                    "the kernel emitted it, but rasdaemon's trace instance has buffer_percent \(percent): rasdaemon is woken only when its buffer is \(percent)% full; "
                     + "echo 0 > \(instance)/buffer_percent, then restart rasdaemon (in the lab: inject lab rasdaemon stop; inject lab rasdaemon start)"
             } else {
-                findings[index].evidence = "the kernel emitted it, but rasdaemon's database has no new row after \(Int(timeoutSeconds)) s"
+                findings[index].evidence =
+                    "the kernel emitted it, but rasdaemon's database has no new row after \(Int(timeoutSeconds)) s"
             }
         }
         return findings
@@ -123,12 +141,17 @@ public struct ConsumerWatcher {
         self.target = target
         defer { target.guest?.release() }
         let tables = Set(tables).sorted()
-        let script = ["pidof rasdaemon >/dev/null || { echo 'no rasdaemon'; exit 0; }"]
-            + tables.map { "echo \"max \($0) $(sqlite3 \(RasdaemonConsumer.database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\"" }
+        let script =
+            ["pidof rasdaemon >/dev/null || { echo 'no rasdaemon'; exit 0; }"]
+            + tables.map {
+                "echo \"max \($0) $(sqlite3 \(RasdaemonConsumer.database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\""
+            }
         let output = try await target.shell(script.joined(separator: "; "))
         guard !output.contains("no rasdaemon") else {
-            throw .tool(argv: ["rasdaemon"], reason: "rasdaemon does not run on \(target.summary)",
-                        hint: target.guest != nil ? "inject lab rasdaemon start" : "systemctl start rasdaemon (or rasdaemon -r)")
+            throw .tool(
+                argv: ["rasdaemon"], reason: "rasdaemon does not run on \(target.summary)",
+                hint: target.guest != nil ? "inject lab rasdaemon start" : "systemctl start rasdaemon (or rasdaemon -r)"
+            )
         }
         for line in output.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
@@ -148,20 +171,28 @@ public struct ConsumerWatcher {
         var table: String?
         var json = ""
         func flush() {
-            guard let table, let rows = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(json.utf8)) else { return }
+            guard let table, let rows = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(json.utf8))
+            else { return }
             for row in rows {
                 var fields: [String: String] = [:]
                 for (key, value) in row {
                     switch value {
                     case .string(let text): fields[key] = PrintableText.escaped(text, limit: 200)
-                    case .number(let number): fields[key] = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+                    case .number(let number):
+                        fields[key] =
+                            number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
                     case .null: continue
                     default: fields[key] = PrintableText.escaped(value.description, limit: 200)
                     }
                 }
                 if let id = fields["id"].flatMap({ Int($0) }) { last[table] = max(last[table] ?? 0, id) }
-                let text = fields.filter { !$0.value.isEmpty && $0.key != "id" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                events.append(EventWatcher.Event(timestamp: 0, event: "rasdaemon:\(table)", fields: fields, decoded: [:], decodedBy: nil, text: text))
+                let text = fields.filter { !$0.value.isEmpty && $0.key != "id" }.sorted { $0.key < $1.key }.map {
+                    "\($0.key)=\($0.value)"
+                }.joined(separator: " ")
+                events.append(
+                    EventWatcher.Event(
+                        timestamp: 0, event: "rasdaemon:\(table)", fields: fields, decoded: [:], decodedBy: nil,
+                        text: text))
             }
         }
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {

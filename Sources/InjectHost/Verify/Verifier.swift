@@ -78,7 +78,11 @@ public struct Verifier {
             do {
                 try files.makeDirectory(try TargetPath(instance))
                 for event in events {
-                    try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
+                    try files.write(
+                        "1",
+                        to: try TargetPath(
+                            "\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"),
+                        hint: nil)
                 }
                 armed.traceReady = true
                 armed.logThroughTrace = events.contains("printk:console")
@@ -91,26 +95,40 @@ public struct Verifier {
         }
         for expectation in plan.expectations where expectation.kind == .counter {
             guard let path = expectation.source else { continue }
-            if let value = readCounter(path) { armed.counters[path] = value } else { armed.problems.append("counter \(path) cannot be read") }
+            if let value = readCounter(path) {
+                armed.counters[path] = value
+            } else {
+                armed.problems.append("counter \(path) cannot be read")
+            }
         }
         // rasdaemon makes its trace instance when it starts: without one, no consumer to ask.
-        if files.exists(RasdaemonConsumer.instancePath) { armed.consumer = await RasdaemonConsumer.arm(plan, target: target) }
+        if files.exists(RasdaemonConsumer.instancePath) {
+            armed.consumer = await RasdaemonConsumer.arm(plan, target: target)
+        }
         return armed
     }
 
     /// Makes this process's tracefs instance with `events` (`system:event`) enabled, its ring
     /// buffer at least `bufferKilobytes` per CPU when given (a campaign batch's events must fit),
     /// and `filters` (`system:event` to a tracefs filter expression) applied before enabling.
-    public func makeInstance(events: Set<String>, bufferKilobytes: Int? = nil, filters: [String: String] = [:]) throws(TargetError) {
+    public func makeInstance(events: Set<String>, bufferKilobytes: Int? = nil, filters: [String: String] = [:])
+        throws(TargetError)
+    {
         try files.makeDirectory(try TargetPath(instance))
         if let bufferKilobytes {
             try files.write(String(bufferKilobytes), to: try TargetPath("\(instance)/buffer_size_kb"), hint: nil)
         }
         for (event, filter) in filters {
-            try files.write(filter, to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/filter"), hint: nil)
+            try files.write(
+                filter,
+                to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/filter"),
+                hint: nil)
         }
         for event in events {
-            try files.write("1", to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"), hint: nil)
+            try files.write(
+                "1",
+                to: try TargetPath("\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"),
+                hint: nil)
         }
     }
 
@@ -156,9 +174,13 @@ public struct Verifier {
     /// events and counters that a dead kernel can no longer show are said to be unreadable (left
     /// out when the plan declares the panic). With a declared outcome, a finding of kind `outcome`
     /// says whether the kernel panicked as declared.
-    public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> (findings: [Finding], panic: GuestPanic?) {
+    public func collect(_ plan: InjectionPlan, armed: Armed, timeoutSeconds: Double) async -> (
+        findings: [Finding], panic: GuestPanic?
+    ) {
         let started = HostClock.monotonicNanoseconds()
-        var findings = plan.expectations.map { Finding(kind: Finding.Kind($0.kind), expected: $0.summary, matched: false) }
+        var findings = plan.expectations.map {
+            Finding(kind: Finding.Kind($0.kind), expected: $0.summary, matched: false)
+        }
         let panics = PanicWatch(target)
         let awaitsPanic = plan.outcome?.isPanic == true
         var panic: GuestPanic?
@@ -168,7 +190,9 @@ public struct Verifier {
                 panic = stopped
                 let console = stopped.console.split(whereSeparator: \.isNewline)
                 for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
-                    if expectation.kind == .kernelLog, let line = console.first(where: { $0.contains(expectation.match ?? "") }) {
+                    if expectation.kind == .kernelLog,
+                        let line = console.first(where: { $0.contains(expectation.match ?? "") })
+                    {
                         findings[index].matched = true
                         findings[index].evidence = line.trimmed() + " (console)"
                         findings[index].latencyMilliseconds = elapsed
@@ -178,8 +202,10 @@ public struct Verifier {
                 }
                 break
             }
-            let trace = armed.traceReady ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
-                .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
+            let trace =
+                armed.traceReady
+                ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
+                    .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
             let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
             let log: [Substring]
             if armed.logThroughTrace {
@@ -189,7 +215,8 @@ public struct Verifier {
             } else {
                 log = []
             }
-            for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched || expectation.isExact {
+            for (index, expectation) in plan.expectations.enumerated()
+            where !findings[index].matched || expectation.isExact {
                 switch expectation.kind {
                 case .kernelLog:
                     if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
@@ -199,16 +226,21 @@ public struct Verifier {
                 case .traceEvent:
                     let name = (expectation.source ?? "").split(separator: ":").last.map { String($0) + ":" } ?? ""
                     let values = Self.fieldValues(expectation.match ?? "")
-                    if let line = trace.first(where: { line in line.contains(name) && values.allSatisfy { line.lowercased().contains($0) } }) {
+                    if let line = trace.first(where: { line in
+                        line.contains(name) && values.allSatisfy { line.lowercased().contains($0) }
+                    }) {
                         findings[index].matched = true
                         findings[index].evidence = line.trimmed()
                     }
                 case .counter:
-                    guard let path = expectation.source, let before = armed.counters[path], let now = readCounter(path) else { break }
+                    guard let path = expectation.source, let before = armed.counters[path], let now = readCounter(path)
+                    else { break }
                     if expectation.isExact {
                         // Re-judged on every look until the end: a counter that must stay put can move late.
                         findings[index].matched = now - before == expectation.delta
-                        findings[index].evidence = "\(path): \(before) -> \(now)" + (findings[index].matched ? "" : " (moved by \(now - before))")
+                        findings[index].evidence =
+                            "\(path): \(before) -> \(now)"
+                            + (findings[index].matched ? "" : " (moved by \(now - before))")
                     } else if now - before >= expectation.delta {
                         findings[index].matched = true
                         findings[index].evidence = "\(path): \(before) -> \(now)"
@@ -216,7 +248,8 @@ public struct Verifier {
                 case .pageFlag:
                     if let flags = await pageFlags(expectation.match ?? "") {
                         findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
-                        findings[index].evidence = "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
+                        findings[index].evidence =
+                            "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
                             + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
                     }
                 }
@@ -232,17 +265,24 @@ public struct Verifier {
                 // Declared dead: what only a live kernel could show is not asked for.
                 findings = zip(plan.expectations, findings).filter { $0.0.kind == .kernelLog || $0.1.matched }.map(\.1)
             }
-            findings.append(Finding(kind: .outcome, expected: outcome.panicSummary, matched: outcome.judges(panic),
-                                    latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000) },
-                                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
+            findings.append(
+                Finding(
+                    kind: .outcome, expected: outcome.panicSummary, matched: outcome.judges(panic),
+                    latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
+                    },
+                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
         } else if let panic {
-            findings.append(Finding(kind: .outcome, expected: "no kernel panic", matched: false, evidence: "\(panic.message) (\(panic.noticedBy))"))
+            findings.append(
+                Finding(
+                    kind: .outcome, expected: "no kernel panic", matched: false,
+                    evidence: "\(panic.message) (\(panic.noticedBy))"))
         }
         if panic != nil { return (findings, panic) }
         if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
         // What the kernel emitted must also reach the consumer, where one runs.
         if let consumer = armed.consumer {
-            findings += await RasdaemonConsumer.collect(plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
+            findings += await RasdaemonConsumer.collect(
+                plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
         }
         return (findings, nil)
     }
@@ -251,7 +291,8 @@ public struct Verifier {
     private var keptRunning: String {
         if target.reportsPanics { return "the kernel kept running" }
         // This process runs on the target's kernel: that it is here to say so is the evidence.
-        return target.root == "/" ? "the kernel kept running (this process runs on it)" : "a \(Setting.root) tree has no kernel to panic"
+        return target.root == "/"
+            ? "the kernel kept running (this process runs on it)" : "a \(Setting.root) tree has no kernel to panic"
     }
 
     /// Page `pfn`'s flags from `/proc/kpageflags` (8 bytes per page), read where the kernel is.
@@ -318,4 +359,3 @@ public struct Verifier {
         return values
     }
 }
-

@@ -26,25 +26,34 @@ public struct Victim: Sendable, Equatable {
     ///
     /// - Throws: ``TargetError`` when the target has no kernel to run it or the page never appears.
     public static func start(on target: InjectionTarget, executable: String) async throws(TargetError) -> Victim {
-        let started = try await target.shell("(setsid \(shellQuote(executable)) victim </dev/null >/dev/null 2>&1 & echo $!)")
+        let started = try await target.shell(
+            "(setsid \(shellQuote(executable)) victim </dev/null >/dev/null 2>&1 & echo $!)")
         guard let pid = Int(started.trimmed()), pid > 0 else {
-            throw .tool(argv: [executable, "victim"], reason: "the victim did not start: '\(started.trimmed())'", hint: nil)
+            throw .tool(
+                argv: [executable, "victim"], reason: "the victim did not start: '\(started.trimmed())'", hint: nil)
         }
         for _ in 0..<50 {
             // Bit 63: present; bits 0-54: the page frame (read as root).
-            if let word = await target.procWord("/proc/\(pid)/pagemap", index: virtualAddress >> 12), word >> 63 == 1, word & ((1 << 55) - 1) != 0 {
+            if let word = await target.procWord("/proc/\(pid)/pagemap", index: virtualAddress >> 12), word >> 63 == 1,
+                word & ((1 << 55) - 1) != 0
+            {
                 return Victim(pid: pid, physicalAddress: (word & ((1 << 55) - 1)) << 12)
             }
             usleep(100_000)
         }
         await Victim(pid: pid, physicalAddress: 0).stop(on: target)
-        throw .tool(argv: [executable, "victim"], reason: "its page at \(hexNumber(virtualAddress)) did not appear in /proc/\(pid)/pagemap within 5 s (is this root?)", hint: nil)
+        throw .tool(
+            argv: [executable, "victim"],
+            reason:
+                "its page at \(hexNumber(virtualAddress)) did not appear in /proc/\(pid)/pagemap within 5 s (is this root?)",
+            hint: nil)
     }
 
     /// Ends the victim if it still runs (it was not killed), and only it: a pid the kernel has
     /// given to another process since is left alone.
     public func stop(on target: InjectionTarget) async {
-        _ = try? await target.shell("[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; true")
+        _ = try? await target.shell(
+            "[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; true")
     }
 
     /// The victim process itself (`inject victim`, on the main thread, so that the kernel's kill
@@ -54,11 +63,16 @@ public struct Victim: Sendable, Equatable {
         // MAP_FIXED_NOREPLACE (Linux 4.17): the address or nothing.
         let fixedNoReplace: Int32 = 0x100000
         let wanted = UnsafeMutableRawPointer(bitPattern: UInt(virtualAddress))
-        guard let page = mmap(wanted, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixedNoReplace, -1, 0),
-              page != MAP_FAILED, page == wanted else { return 1 }
+        guard
+            let page = mmap(wanted, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixedNoReplace, -1, 0),
+            page != MAP_FAILED, page == wanted
+        else { return 1 }
         // Its name, as the kernel's kill line gives it (prctl is variadic: /proc/self/comm instead).
         let comm = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
-        if comm >= 0 { _ = write(comm, processName, processName.utf8.count); close(comm) }
+        if comm >= 0 {
+            _ = write(comm, processName, processName.utf8.count)
+            close(comm)
+        }
         // The kernel's SIGBUS must end the process, not the Swift runtime's crash handler, and
         // leave no core file behind.
         _ = signal(SIGBUS, SIG_DFL)

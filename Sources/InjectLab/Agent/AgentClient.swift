@@ -55,7 +55,8 @@ public final class AgentClient: @unchecked Sendable {
     init(_ paths: LabPaths) throws(LabError) {
         self.paths = paths
         do {
-            lock = try FileDescriptor.open(paths.agentLock, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+            lock = try FileDescriptor.open(
+                paths.agentLock, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
         } catch {
             throw .notRunning(name: paths.name)
         }
@@ -78,14 +79,18 @@ public final class AgentClient: @unchecked Sendable {
     /// - Parameters:
     ///   - timeoutSeconds: the guest kills the command after this long; the host waits a little longer.
     ///   - stillAlive: asked about once a second while waiting; returning a reason gives up with it.
-    public func run(_ command: String, timeoutSeconds: Int = 120,
-                    stillAlive: () -> String? = { nil }) throws(LabError) -> Result {
+    public func run(
+        _ command: String, timeoutSeconds: Int = 120,
+        stillAlive: () -> String? = { nil }
+    ) throws(LabError) -> Result {
         try request(.shell, Array(command.utf8), timeoutSeconds: timeoutSeconds, stillAlive: stillAlive)
     }
 
     /// Sends one request and waits for its answer.
-    func request(_ operation: AgentProtocol.Operation, _ first: [UInt8], _ second: [UInt8] = [],
-                 timeoutSeconds: Int = 60, stillAlive: () -> String? = { nil }) throws(LabError) -> Result {
+    func request(
+        _ operation: AgentProtocol.Operation, _ first: [UInt8], _ second: [UInt8] = [],
+        timeoutSeconds: Int = 60, stillAlive: () -> String? = { nil }
+    ) throws(LabError) -> Result {
         let id = hexText(UInt32.random(in: 1...UInt32.max))
         let shown = "\(operation.rawValue) \(String(decoding: first.prefix(80), as: UTF8.self))"
         do {
@@ -110,7 +115,8 @@ public final class AgentClient: @unchecked Sendable {
             let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
             // Anything else is left over from an earlier client that gave up mid-answer.
             guard words.count == 5, words[0] == AgentProtocol.marker, words[1] == id,
-                  let status = Int32(words[2]), let outLength = Int(words[3]), let errLength = Int(words[4]) else { continue }
+                let status = Int32(words[2]), let outLength = Int(words[3]), let errLength = Int(words[4])
+            else { continue }
             do {
                 connection.setTimeout(seconds: 30)
                 defer { connection.setTimeout(seconds: 1) }

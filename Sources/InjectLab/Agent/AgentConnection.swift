@@ -16,7 +16,8 @@ public struct AgentConnection: GuestConnection {
     public func shell(_ command: String, timeoutSeconds: Int) throws(TargetError) -> ShellResult {
         do {
             let lab = Lab(paths: paths)
-            return try AgentClient.shared(paths).run(command, timeoutSeconds: timeoutSeconds, stillAlive: lab.stoppedReason)
+            return try AgentClient.shared(paths).run(
+                command, timeoutSeconds: timeoutSeconds, stillAlive: lab.stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }

@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -29,7 +30,9 @@ public final class AgentFiles: TargetFiles {
 
     public func writeDevice(_ bytes: [UInt8], to path: TargetPath, hint: String?) throws(TargetError) {
         let result = try request(.writeDevice, path, bytes)
-        if result.status == Errno.inappropriateIOCTLForDevice.rawValue { throw .notADevice(path: "lab \(paths.name): \(guestPath(path))") }
+        if result.status == Errno.inappropriateIOCTLForDevice.rawValue {
+            throw .notADevice(path: "lab \(paths.name): \(guestPath(path))")
+        }
         guard result.status == 0 else { throw failure(result, path, "device write", hint) }
     }
 
@@ -69,28 +72,40 @@ public final class AgentFiles: TargetFiles {
         let seconds = Int(UInt64(batch.injections.count) * (batch.intervalMicroseconds + 1000) / 1_000_000) + 30
         let result: AgentClient.Result
         do {
-            result = try AgentClient.shared(paths).request(.batch, [], encoded, timeoutSeconds: seconds, stillAlive: Lab(paths: paths).stoppedReason)
+            result = try AgentClient.shared(paths).request(
+                .batch, [], encoded, timeoutSeconds: seconds, stillAlive: Lab(paths: paths).stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
-        guard result.status == 0, let outcome = try? JSONDecoder().decode(WriteBatch.Outcome.self, from: Data(result.output)) else {
-            throw .guest(name: paths.name, reason: "the agent did not run the batch (status \(result.status)\(result.text.isEmpty ? "" : ": " + result.text)): is the guest's agent older than this inject?")
+        guard result.status == 0,
+            let outcome = try? JSONDecoder().decode(WriteBatch.Outcome.self, from: Data(result.output))
+        else {
+            throw .guest(
+                name: paths.name,
+                reason:
+                    "the agent did not run the batch (status \(result.status)\(result.text.isEmpty ? "" : ": " + result.text)): is the guest's agent older than this inject?"
+            )
         }
         return outcome
     }
 
     private func guestPath(_ path: TargetPath) -> String { path.under("/").string }
 
-    private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = []) throws(TargetError) -> AgentClient.Result {
+    private func request(_ operation: AgentProtocol.Operation, _ path: TargetPath, _ data: [UInt8] = [])
+        throws(TargetError) -> AgentClient.Result
+    {
         do {
-            return try AgentClient.shared(paths).request(operation, Array(guestPath(path).utf8), data, stillAlive: Lab(paths: paths).stoppedReason)
+            return try AgentClient.shared(paths).request(
+                operation, Array(guestPath(path).utf8), data, stillAlive: Lab(paths: paths).stoppedReason)
         } catch {
             throw error.asTargetError(paths.name)
         }
     }
 
     /// The error a local file operation would have given (the agent answers with the errno).
-    private func failure(_ result: AgentClient.Result, _ path: TargetPath, _ operation: String, _ hint: String?) -> TargetError {
+    private func failure(_ result: AgentClient.Result, _ path: TargetPath, _ operation: String, _ hint: String?)
+        -> TargetError
+    {
         let shown = "lab \(paths.name): \(guestPath(path))"
         return FileIO.map(Errno(rawValue: result.status), shown, operation, hint)
     }

@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -18,7 +19,8 @@ import Foundation
 /// ``WriteBatch/Outcome`` (JSON) with STATUS 0.
 enum AgentProtocol {
     enum Operation: String, Sendable {
-        case shell = "sh", read, write, list, exists, mkdir, rmdir
+        case shell = "sh"
+        case read, write, list, exists, mkdir, rmdir
         /// A binary record to a character device (ENOTTY when it is not one).
         case writeDevice = "wdev"
         /// A batch of injections made of attribute writes, run in the guest.
@@ -36,7 +38,9 @@ enum AgentProtocol {
         field == "-" ? [] : Data(base64Encoded: String(field)).map(Array.init)
     }
 
-    static func request(id: String, _ operation: Operation, timeoutSeconds: Int, _ first: [UInt8], _ second: [UInt8] = []) -> [UInt8] {
+    static func request(
+        id: String, _ operation: Operation, timeoutSeconds: Int, _ first: [UInt8], _ second: [UInt8] = []
+    ) -> [UInt8] {
         Array("\(id) \(operation.rawValue) \(timeoutSeconds) \(encode(first)) \(encode(second))\n".utf8)
     }
 

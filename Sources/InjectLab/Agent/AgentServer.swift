@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -37,15 +38,19 @@ public enum AgentServer {
     static func answer(_ line: String) -> [UInt8]? {
         let fields = line.split(separator: " ")
         guard fields.count == 5, let operation = AgentProtocol.Operation(rawValue: String(fields[1])),
-              let timeout = Int(fields[2]), let first = AgentProtocol.decode(fields[3]),
-              let second = AgentProtocol.decode(fields[4]) else { return nil }
+            let timeout = Int(fields[2]), let first = AgentProtocol.decode(fields[3]),
+            let second = AgentProtocol.decode(fields[4])
+        else { return nil }
         let (status, output, error) = perform(operation, timeout, String(decoding: first, as: UTF8.self), second)
-        return AgentProtocol.answerHeader(id: String(fields[0]), status: status, output: output.count, error: error.count)
+        return AgentProtocol.answerHeader(
+            id: String(fields[0]), status: status, output: output.count, error: error.count)
             + output + error
     }
 
-    static func perform(_ operation: AgentProtocol.Operation, _ timeout: Int, _ argument: String,
-                        _ data: [UInt8]) -> (Int32, [UInt8], [UInt8]) {
+    static func perform(
+        _ operation: AgentProtocol.Operation, _ timeout: Int, _ argument: String,
+        _ data: [UInt8]
+    ) -> (Int32, [UInt8], [UInt8]) {
         switch operation {
         case .shell:
             return shell(argument, timeoutSeconds: timeout)
@@ -104,9 +109,13 @@ public enum AgentServer {
 
     /// Runs `/bin/sh -c command` with output in memory files, killing it after `timeoutSeconds`.
     static func shell(_ command: String, timeoutSeconds: Int) -> (Int32, [UInt8], [UInt8]) {
-        let out = scratchFile(), err = scratchFile()
+        let out = scratchFile()
+        let err = scratchFile()
         guard out >= 0, err >= 0 else { return failure(errno) }
-        defer { close(out); close(err) }
+        defer {
+            close(out)
+            close(err)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -116,12 +125,14 @@ public enum AgentServer {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), defaults = sigset_t()
+        var empty = sigset_t()
+        var defaults = sigset_t()
         sigemptyset(&empty)
         sigfillset(&defaults)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         let words: [String] = ["/bin/sh", "-c", command]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { word in word.withCString { strdup($0) } } + [nil]
         defer { argv.forEach { free($0) } }

@@ -50,14 +50,16 @@ public struct LabRasdaemon {
             """
         let result = try lab.exec(script, timeoutSeconds: 30)
         guard result.status == 0 else {
-            throw .agent("starting rasdaemon in the guest failed (status \(result.status)): \(result.errorText.trimmed())")
+            throw .agent(
+                "starting rasdaemon in the guest failed (status \(result.status)): \(result.errorText.trimmed())")
         }
         return try status()
     }
 
     /// Stops it; its database stays until the lab goes down.
     public func stop() throws(LabError) -> Status {
-        _ = try lab.exec("""
+        _ = try lab.exec(
+            """
             for p in $(pidof rasdaemon); do kill $p; done
             for i in $(seq 1 20); do pidof rasdaemon >/dev/null || break; sleep 0.25; done
             """, timeoutSeconds: 15)
@@ -66,7 +68,8 @@ public struct LabRasdaemon {
 
     /// Its process, buffer_percent, tables and log.
     public func status() throws(LabError) -> Status {
-        let result = try lab.exec("""
+        let result = try lab.exec(
+            """
             echo "pid $(pidof rasdaemon)"
             echo "buffer_percent $(cat \(Self.instance)/buffer_percent 2>/dev/null)"
             if [ -f \(Self.database) ]; then
@@ -79,7 +82,10 @@ public struct LabRasdaemon {
         var inLog = false
         for line in result.text.split(separator: "\n", omittingEmptySubsequences: false) {
             let words = line.split(separator: " ").map(String.init)
-            if inLog { status.log += line + "\n"; continue }
+            if inLog {
+                status.log += line + "\n"
+                continue
+            }
             switch words.first {
             case "pid": status.pid = words.count > 1 ? Int(words[1]) : nil
             case "buffer_percent": status.bufferPercent = words.count > 1 ? Int(words[1]) : nil

@@ -40,10 +40,14 @@ public struct LabCXL: LabDevice {
     /// The guest's CXL devices, and the platform's part in CXL RAS (``unmaskInternalErrors(_:memdev:)``).
     public func afterBoot(_ lab: Lab) throws(LabError) -> [String] {
         let names = Self.guestDevices(lab.paths)
-        let devices = names.isEmpty
-            ? "no devices listed by the guest (are the cxl modules loaded? dmesg | grep -i cxl)" : names.joined(separator: " ")
-        return ["CXL          \(devices); QEMU device \(Self.deviceID), serial \(Self.serial)",
-                "CXL RAS      " + (try Self.unmaskInternalErrors(lab.paths))]
+        let devices =
+            names.isEmpty
+            ? "no devices listed by the guest (are the cxl modules loaded? dmesg | grep -i cxl)"
+            : names.joined(separator: " ")
+        return [
+            "CXL          \(devices); QEMU device \(Self.deviceID), serial \(Self.serial)",
+            "CXL RAS      " + (try Self.unmaskInternalErrors(lab.paths)),
+        ]
     }
 
     /// The guest's CXL devices; the drivers find the device shortly after their modules load, so
@@ -70,7 +74,8 @@ public struct LabCXL: LabDevice {
             "-object", "memory-backend-file,id=cxl-lsa0,share=on,mem-path=\(files[1]),size=\(Self.backingMiB)M",
             "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
             "-device", "cxl-rp,port=0,bus=cxl.1,id=\(Self.rootPortID),chassis=0,slot=2",
-            "-device", "cxl-type3,bus=\(Self.rootPortID),persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=\(Self.deviceID),sn=\(Self.serial)",
+            "-device",
+            "cxl-type3,bus=\(Self.rootPortID),persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=\(Self.deviceID),sn=\(Self.serial)",
             "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
         ]
     }
@@ -88,7 +93,9 @@ public struct LabCXL: LabDevice {
             return "no PCI device holds \(memdev): internal errors left masked"
         }
         let config: [UInt8]
-        do { config = try files.read(TargetPath("sys/bus/pci/devices/\(address)/config")) } catch { throw .agent("reading \(address)'s configuration space: \(error)") }
+        do { config = try files.read(TargetPath("sys/bus/pci/devices/\(address)/config")) } catch {
+            throw .agent("reading \(address)'s configuration space: \(error)")
+        }
         func dword(_ offset: Int) -> UInt32 {
             offset + 4 <= config.count ? (0..<4).reduce(0) { $0 | UInt32(config[offset + $1]) << (8 * UInt32($1)) } : 0
         }
@@ -96,19 +103,26 @@ public struct LabCXL: LabDevice {
         for _ in 0..<480 where capability >= 0x100 && dword(capability) & 0xFFFF != 1 {
             capability = Int(dword(capability) >> 20) & 0xFFC
         }
-        guard capability >= 0x100, dword(capability) & 0xFFFF == 1 else { return "\(address) has no AER capability: internal errors left masked" }
-        let writes = [(capability + 0x08, dword(capability + 0x08) & ~(1 << 22)), (capability + 0x14, dword(capability + 0x14) & ~(1 << 14))]
+        guard capability >= 0x100, dword(capability) & 0xFFFF == 1 else {
+            return "\(address) has no AER capability: internal errors left masked"
+        }
+        let writes = [
+            (capability + 0x08, dword(capability + 0x08) & ~(1 << 22)),
+            (capability + 0x14, dword(capability + 0x14) & ~(1 << 14)),
+        ]
         for (offset, value) in writes {
             // Octal escapes: the guest's /bin/sh (dash) printf has no \x.
             let bytes = (0..<4).map { index -> String in
                 let digits = String(UInt8(truncatingIfNeeded: value >> (8 * UInt32(index))), radix: 8)
                 return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
             }.joined()
-            let command = "printf '\(bytes)' | dd of=/sys/bus/pci/devices/\(address)/config bs=4 seek=\(offset / 4) count=1 conv=notrunc status=none"
+            let command =
+                "printf '\(bytes)' | dd of=/sys/bus/pci/devices/\(address)/config bs=4 seek=\(offset / 4) count=1 conv=notrunc status=none"
             let result = try Lab(paths: paths).exec(command, timeoutSeconds: 10)
             guard result.status == 0 else { throw .agent("unmasking \(address)'s internal errors: \(result.text)") }
         }
-        return "\(address): Corrected and Uncorrectable Internal Errors unmasked in its AER capability (\(hexNumber(capability)))"
+        return
+            "\(address): Corrected and Uncorrectable Internal Errors unmasked in its AER capability (\(hexNumber(capability)))"
     }
 
     /// The shape of the topology for the SCI path's DSDT cache key (no file paths).
@@ -119,26 +133,36 @@ public struct LabCXL: LabDevice {
     /// (QEMU's cxl-inject-* on the lab's type-3 device), which reports it natively through AER.
     /// The platform picks the error within the protocol: data ECC.
     public func einjError(type: UInt32, parameters: EINJParameters, qmpSocket: String)
-        -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal> {
+        -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal>
+    {
         typealias Refusal = EINJFirmware.Refusal
-        guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a CXL error needs the port's SBDF (flags bit 2)")) }
+        guard parameters.flags & 0x4 != 0 else {
+            return .failure(Refusal(text: "a CXL error needs the port's SBDF (flags bit 2)"))
+        }
         let address = PCIeSBDF(raw: parameters.pcieSBDF).text
         let devices = (try? PCIDeviceResolver.qemuDevices(socketPath: qmpSocket)) ?? []
         guard let id = devices.first(where: { $0.address == address })?.id else {
             return .failure(Refusal(text: "\(address) is not a device of this platform"))
         }
         guard id == Self.rootPortID || id == Self.deviceID else {
-            return .failure(Refusal(text: "\(address) (\(id)) is not a CXL port or device (\(Self.rootPortID), \(Self.deviceID))"))
+            return .failure(
+                Refusal(text: "\(address) (\(id)) is not a CXL port or device (\(Self.rootPortID), \(Self.deviceID))"))
         }
         let cache = type & (0x1000 | 0x2000) != 0
         let correctable = type & (0x1000 | 0x8000) != 0
         let error = cache ? "cache-data-ecc" : "mem-data-ecc"
         let path = JSONValue.string("/machine/peripheral/\(Self.deviceID)")
-        let delivery: EINJFirmware.PendingError.Delivery = correctable
-            ? .device(command: "cxl-inject-correctable-error", arguments: .object(["path": path, "type": .string(error)]))
-            : .device(command: "cxl-inject-uncorrectable-errors",
-                      arguments: .object(["path": path, "errors": .array([.object(["type": .string(error), "header": .array([])])])]))
-        let summary = "CXL.\(cache ? "cache" : "mem") \(correctable ? "correctable" : "uncorrectable") \(error) below \(address) (\(Self.deviceID))"
+        let delivery: EINJFirmware.PendingError.Delivery =
+            correctable
+            ? .device(
+                command: "cxl-inject-correctable-error", arguments: .object(["path": path, "type": .string(error)]))
+            : .device(
+                command: "cxl-inject-uncorrectable-errors",
+                arguments: .object([
+                    "path": path, "errors": .array([.object(["type": .string(error), "header": .array([])])]),
+                ]))
+        let summary =
+            "CXL.\(cache ? "cache" : "mem") \(correctable ? "correctable" : "uncorrectable") \(error) below \(address) (\(Self.deviceID))"
         return .success(EINJFirmware.PendingError(type: type, delivery: delivery, summary: summary))
     }
 }

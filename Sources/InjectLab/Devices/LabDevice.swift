@@ -1,4 +1,5 @@
 import FirmwareFormats
+
 /// A device of the lab's machine: what it adds to QEMU's command line, which kernel modules the
 /// guest loads for it, what the platform does for it once the guest answers (after the first boot
 /// and after every restart), what `lab status` says of it, and the EINJ errors the lab's firmware
@@ -50,7 +51,8 @@ extension LabDevice {
     public func afterBoot(_ lab: Lab) throws(LabError) -> [String] { [] }
     public var einjTypes: UInt32 { 0 }
     public func einjError(type: UInt32, parameters: EINJParameters, qmpSocket: String)
-        -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal> {
+        -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal>
+    {
         .failure(EINJFirmware.Refusal(text: "\(name) produces no EINJ errors"))
     }
 }

@@ -34,15 +34,21 @@ public struct LabPCIe: LabDevice {
 
     public init() {}
     public var name: String { "pcie" }
-    public var summary: String { "root ports rp0 and rp1 with AER-capable endpoints ep0 and ep1, and an empty hotplug0" }
+    public var summary: String {
+        "root ports rp0 and rp1 with AER-capable endpoints ep0 and ep1, and an empty hotplug0"
+    }
     /// The kernel's aer_inject (the aer backend's software path).
     public var guestModules: [String] { ["aer_inject"] }
 
     /// QEMU's arguments for the topology.
     public func qemuArguments(_ paths: LabPaths) -> [String] {
         Self.devices.flatMap { device in
-            ["-device", ([device.driver, "id=\(device.id)", "bus=\(device.bus)"] + (device.properties.isEmpty ? [] : [device.properties]))
-                .joined(separator: ",")]
+            [
+                "-device",
+                ([device.driver, "id=\(device.id)", "bus=\(device.bus)"]
+                    + (device.properties.isEmpty ? [] : [device.properties]))
+                    .joined(separator: ","),
+            ]
         }
     }
 }

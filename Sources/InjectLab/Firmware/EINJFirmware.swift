@@ -1,10 +1,11 @@
+import FirmwareFormats
+import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import FirmwareFormats
-import InjectHost
 
 /// The lab's EINJ firmware, run by the host beside QEMU (`inject lab firmware`, started by `lab up`):
 /// it watches the EINJ doorbell in the guest RAM file, validates the parameters as a platform
@@ -67,10 +68,11 @@ public struct EINJFirmware {
         guard let record = LabRecord.load(paths.record) else {
             throw .notRunning(name: paths.name)
         }
-        let firmware = EINJFirmware(layout: .lab, memory: FilePath(record.guestMemory), memoryBytes: UInt64(record.memoryMiB) << 20,
-                                    cpus: record.cpus, types: record.einjTypes ?? EINJRegisters.defaultTypes,
-                                    qmpSocket: record.qmpSocket, countsFile: paths.firmwareCounts,
-                                    devices: LabDevices.machine(with: record.devices ?? []))
+        let firmware = EINJFirmware(
+            layout: .lab, memory: FilePath(record.guestMemory), memoryBytes: UInt64(record.memoryMiB) << 20,
+            cpus: record.cpus, types: record.einjTypes ?? EINJRegisters.defaultTypes,
+            qmpSocket: record.qmpSocket, countsFile: paths.firmwareCounts,
+            devices: LabDevices.machine(with: record.devices ?? []))
         try firmware.run(qemu: record.pid, name: paths.name)
     }
 
@@ -109,7 +111,10 @@ public struct EINJFirmware {
                 if let error = pending {
                     pending = nil
                     counts.pending = false
-                    counts.last = deliver(fd, error) ? "delivered \(error.summary)" : "could not deliver \(error.summary): the OS did not consume the previous record"
+                    counts.last =
+                        deliver(fd, error)
+                        ? "delivered \(error.summary)"
+                        : "could not deliver \(error.summary): the OS did not consume the previous record"
                     if !counts.last.hasPrefix("could") { counts.delivered += 1 }
                 } else {
                     counts.last = "triggered with nothing pending"
@@ -129,7 +134,8 @@ public struct EINJFirmware {
     /// Reads and validates the parameters the OS wrote; the error to produce, or why not.
     func accept(_ fd: Int32) -> Result<PendingError, Refusal> {
         guard let bytes = try? FileIO.read(EINJParameters.size, at: Int64(layout.einj.parameters), of: memory),
-              let parameters = try? EINJParameters(parsing: bytes) else { return .failure(Refusal(text: "the parameters cannot be read")) }
+            let parameters = try? EINJParameters(parsing: bytes)
+        else { return .failure(Refusal(text: "the parameters cannot be read")) }
         let type = parameters.type
         guard type.nonzeroBitCount == 1, type & types != 0 else {
             return .failure(Refusal(text: "error type \(hexNumber(type)) is not offered (\(hexNumber(types)))"))
@@ -142,10 +148,16 @@ public struct EINJFirmware {
         let summary: String
         switch type {
         case 0x8, 0x10, 0x20:
-            guard parameters.flags & 0x2 != 0 else { return .failure(Refusal(text: "a memory error needs an address (flags bit 1)")) }
+            guard parameters.flags & 0x2 != 0 else {
+                return .failure(Refusal(text: "a memory error needs an address (flags bit 1)"))
+            }
             let address = parameters.memoryAddress
             guard address < memoryBytes, !(layout.base..<layout.base + layout.size).contains(address) else {
-                return .failure(Refusal(text: "address \(hexNumber(address)) is not guest RAM (0...\(hexNumber(memoryBytes - 1)), outside the firmware window)"))
+                return .failure(
+                    Refusal(
+                        text:
+                            "address \(hexNumber(address)) is not guest RAM (0...\(hexNumber(memoryBytes - 1)), outside the firmware window)"
+                    ))
             }
             var memory = FixedSection(SectionLayouts.platformMemory)
             memory["physical_address"] = address
@@ -154,7 +166,9 @@ public struct EINJFirmware {
             summary = "memory \(severity) at \(hexNumber(address))"
         case 0x1, 0x2, 0x4:
             let apic = parameters.flags & 0x1 != 0 ? parameters.apicID : 0
-            guard apic < UInt32(cpus) else { return .failure(Refusal(text: "APIC ID \(apic) is not one of the \(cpus) CPU(s)")) }
+            guard apic < UInt32(cpus) else {
+                return .failure(Refusal(text: "APIC ID \(apic) is not one of the \(cpus) CPU(s)"))
+            }
             var processor = FixedSection(SectionLayouts.processorGeneric)
             processor["processor_type"] = 0
             processor["isa"] = 2
@@ -163,7 +177,9 @@ public struct EINJFirmware {
             section = .fixed(processor)
             summary = "processor \(severity) on APIC \(apic)"
         default:
-            guard parameters.flags & 0x4 != 0 else { return .failure(Refusal(text: "a PCIe error needs a device (flags bit 2, SBDF)")) }
+            guard parameters.flags & 0x4 != 0 else {
+                return .failure(Refusal(text: "a PCIe error needs a device (flags bit 2, SBDF)"))
+            }
             let sbdf = PCIeSBDF(raw: parameters.pcieSBDF)
             var pcie = FixedSection(SectionLayouts.pcie)
             pcie["segment"] = UInt64(sbdf.segment)
@@ -175,8 +191,11 @@ public struct EINJFirmware {
         }
         let time = CPERTimestamp.encode(secondsSince1970: HostClock.realtimeNanoseconds() / 1_000_000_000)
         let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: time, section: section)
-        return .success(PendingError(type: type, delivery: .record(GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected),
-                                     summary: summary))
+        return .success(
+            PendingError(
+                type: type,
+                delivery: .record(GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected),
+                summary: summary))
     }
 
     /// Writes the record into its source's block once the OS consumed the previous one, and raises
@@ -186,7 +205,8 @@ public struct EINJFirmware {
         let corrected: Bool
         switch error.delivery {
         case .device(let command, let arguments):
-            return (try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute(command, arguments: arguments)) != nil
+            return (try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute(command, arguments: arguments))
+                != nil
         case .record(let record, let isCorrected):
             (block, corrected) = (record, isCorrected)
         }
@@ -195,7 +215,8 @@ public struct EINJFirmware {
         guard read(fd, source.blockAddress, bytes: 4) == 0 else { return false }
         let bytes = block.bytes
         guard bytes.count <= Int(source.blockLength),
-              (try? FileIO.write(bytes, at: Int64(source.blockAddress), of: memory)) != nil else { return false }
+            (try? FileIO.write(bytes, at: Int64(source.blockAddress), of: memory)) != nil
+        else { return false }
         if source.notification == .nmi {
             _ = try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute("inject-nmi")
         }

@@ -33,7 +33,11 @@ public struct EINJRegisters: Sendable, Equatable, Codable {
     public var triggerTable: UInt64 { base + 0x1000 }
 
     /// Command status values (ACPI 6.5 table 18.27).
-    public enum Status: UInt64, Sendable { case success = 0, failed = 1, invalid = 2 }
+    public enum Status: UInt64, Sendable {
+        case success = 0
+        case failed = 1
+        case invalid = 2
+    }
 
     /// The error types the lab offers unless told otherwise: processor, memory and PCIe,
     /// correctable and uncorrectable non-fatal (the fatal ones panic the guest).
@@ -70,7 +74,10 @@ public struct EINJRegisters: Sendable, Equatable, Codable {
     public func initialContents(types: UInt32) -> [(address: UInt64, bytes: [UInt8])] {
         var registers = ByteWriter()
         for value in [0, 0, 0, UInt64(types), triggerTable, 0] as [UInt64] { registers.put(value) }
-        return [(base, registers.bytes), (parameters, [UInt8](repeating: 0, count: 64)), (triggerTable, triggerTableContents.encoded()),
-                (trigger, [UInt8](repeating: 0, count: 8))]
+        return [
+            (base, registers.bytes), (parameters, [UInt8](repeating: 0, count: 64)),
+            (triggerTable, triggerTableContents.encoded()),
+            (trigger, [UInt8](repeating: 0, count: 8)),
+        ]
     }
 }

@@ -1,5 +1,5 @@
-import InjectHost
 import FirmwareFormats
+import InjectHost
 
 /// The lab's firmware memory window: a megabyte of guest RAM that the kernel is told to leave
 /// alone (`memmap=1M$0x10000000`), holding one Error Status Address register and one Generic
@@ -50,20 +50,25 @@ public struct FirmwareLayout: Sendable, Equatable {
         self.size = size
         einj = EINJRegisters(base: base + 0xF_0000)
         sources = notifications.enumerated().map { index, notification in
-            Source(id: UInt16(index), notification: notification,
-                   pollIntervalMilliseconds: notification == .polled ? 100 : 0,
-                   registerAddress: base + UInt64(index) * 8,
-                   blockAddress: base + 0x1000 * UInt64(index + 1), blockLength: 0x1000)
+            Source(
+                id: UInt16(index), notification: notification,
+                pollIntervalMilliseconds: notification == .polled ? 100 : 0,
+                registerAddress: base + UInt64(index) * 8,
+                blockAddress: base + 0x1000 * UInt64(index + 1), blockLength: 0x1000)
         }
     }
 
     /// The HEST table that declares the sources to the guest.
     public var hest: HEST {
-        HEST(sources: sources.map { source in
-            .ghes(id: source.id, HEST.GenericSource(
-                register: source.registerAddress, blockLength: source.blockLength,
-                notification: HEST.Notification(source.notification, pollIntervalMilliseconds: source.pollIntervalMilliseconds)))
-        })
+        HEST(
+            sources: sources.map { source in
+                .ghes(
+                    id: source.id,
+                    HEST.GenericSource(
+                        register: source.registerAddress, blockLength: source.blockLength,
+                        notification: HEST.Notification(
+                            source.notification, pollIntervalMilliseconds: source.pollIntervalMilliseconds)))
+            })
     }
 
     /// The bytes to place before the guest boots: each GHES register holds its block's address
@@ -72,8 +77,10 @@ public struct FirmwareLayout: Sendable, Equatable {
         sources.flatMap { source -> [(address: UInt64, bytes: [UInt8])] in
             var pointer = ByteWriter()
             pointer.put(source.blockAddress)
-            return [(source.registerAddress, pointer.bytes),
-                    (source.blockAddress, [UInt8](repeating: 0, count: Int(source.blockLength)))]
+            return [
+                (source.registerAddress, pointer.bytes),
+                (source.blockAddress, [UInt8](repeating: 0, count: Int(source.blockLength))),
+            ]
         } + einj.initialContents(types: einjTypes)
     }
 

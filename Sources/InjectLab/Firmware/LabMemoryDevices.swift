@@ -33,17 +33,22 @@ public struct LabMemoryDevices: Sendable, Equatable {
         ranges = []
         for (index, label) in labels.enumerated() {
             let handle = Self.deviceHandleBase + UInt16(index)
-            devices.append(SMBIOSMemoryDevice(handle: handle, arrayHandle: Self.arrayHandle, sizeMiB: UInt32(size >> 20),
-                                              deviceLocator: label.1, bankLocator: label.0))
+            devices.append(
+                SMBIOSMemoryDevice(
+                    handle: handle, arrayHandle: Self.arrayHandle, sizeMiB: UInt32(size >> 20),
+                    deviceLocator: label.1, bankLocator: label.0))
             // The RAM offsets of this DIMM, mapped around the PCI hole.
-            let start = UInt64(index) * size, end = start + size
+            let start = UInt64(index) * size
+            let end = start + size
             var pieces: [(UInt64, UInt64)] = []
             if start < low { pieces.append((start, min(end, low))) }
             if end > low { pieces.append((0x1_0000_0000 + max(start, low) - low, 0x1_0000_0000 + end - low)) }
             for piece in pieces {
-                ranges.append(SMBIOSMemoryDeviceMappedAddress(handle: Self.mappedHandleBase + UInt16(ranges.count), deviceHandle: handle,
-                                                              arrayMappedAddressHandle: Self.arrayMappedAddressHandle,
-                                                              start: piece.0, end: piece.1))
+                ranges.append(
+                    SMBIOSMemoryDeviceMappedAddress(
+                        handle: Self.mappedHandleBase + UInt16(ranges.count), deviceHandle: handle,
+                        arrayMappedAddressHandle: Self.arrayMappedAddressHandle,
+                        start: piece.0, end: piece.1))
             }
         }
     }

@@ -27,19 +27,26 @@ struct DebianArchive: Sendable {
     /// A private configuration for `suites` (all of ``suites`` when looking up an exact package).
     static func privateSuites(_ suites: [String], cache: FilePath, environment: [String: String]) -> DebianArchive {
         let mirror = environment["INJECT_DEBIAN_MIRROR"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultMirror
-        return DebianArchive(suites: suites, directory: cache.appending("apt/" + suites.joined(separator: "+")), mirror: mirror)
+        return DebianArchive(
+            suites: suites, directory: cache.appending("apt/" + suites.joined(separator: "+")), mirror: mirror)
     }
 
     /// What the archive is, for messages (`bookworm-backports via a private apt configuration`).
     var description: String {
-        suites.isEmpty ? "the machine's apt sources" : "\(suites.joined(separator: ", ")) (private apt configuration in \(directory))"
+        suites.isEmpty
+            ? "the machine's apt sources"
+            : "\(suites.joined(separator: ", ")) (private apt configuration in \(directory))"
     }
 
     /// The `-o` options that point apt at the private configuration.
     var aptOptions: [String] {
         guard !suites.isEmpty else { return [] }
-        return ["-o", "Dir::Etc::SourceList=\(directory.appending("sources.list"))", "-o", "Dir::Etc::SourceParts=/dev/null",
-                "-o", "Dir::State::Lists=\(directory.appending("lists"))", "-o", "Dir::Cache=\(directory.appending("cache"))"]
+        return [
+            "-o", "Dir::Etc::SourceList=\(directory.appending("sources.list"))", "-o",
+            "Dir::Etc::SourceParts=/dev/null",
+            "-o", "Dir::State::Lists=\(directory.appending("lists"))", "-o",
+            "Dir::Cache=\(directory.appending("cache"))",
+        ]
     }
 
     /// Writes the private sources list and refreshes its package lists when they are missing or
@@ -47,10 +54,14 @@ struct DebianArchive: Sendable {
     func prepare(progress: (String) -> Void) async throws(LabError) {
         guard !suites.isEmpty else { return }
         let lists = directory.appending("lists")
-        let sources = suites.flatMap(sourceLines).map { "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \($0) main" }
+        let sources =
+            suites.flatMap(sourceLines).map {
+                "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \($0) main"
+            }
             .joined(separator: "\n") + "\n"
         for sub in ["lists/partial", "cache/archives/partial"] {
-            try LabFileSystem.makeDirectories(directory.appending(sub), mode: [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute])
+            try LabFileSystem.makeDirectories(
+                directory.appending(sub), mode: [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute])
         }
         let listFile = directory.appending("sources.list")
         let previous = (try? FileIO.readWholeFile(listFile)).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } }
@@ -59,8 +70,9 @@ struct DebianArchive: Sendable {
         guard previous != sources || !Self.isFresh(stamp) else { return }
         progress("reading the package lists of \(suites.joined(separator: ", ")) from \(mirror)")
         do {
-            _ = try await ToolRunner.run(["apt-get"] + aptOptions + ["-q", "update"],
-                                         hint: "the lab reaches \(mirror) through apt; set INJECT_DEBIAN_MIRROR for another mirror")
+            _ = try await ToolRunner.run(
+                ["apt-get"] + aptOptions + ["-q", "update"],
+                hint: "the lab reaches \(mirror) through apt; set INJECT_DEBIAN_MIRROR for another mirror")
             try LabFileSystem.write([], to: stamp)
         } catch {
             guard previous == sources, access(stamp.string, F_OK) == 0 else {
@@ -98,7 +110,9 @@ struct DebianArchive: Sendable {
 
     /// The candidate version of `package`, or `nil` when the archive does not have it.
     func candidateVersion(_ package: String) async -> String? {
-        guard let policy = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["policy", package]).output else { return nil }
+        guard let policy = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["policy", package]).output else {
+            return nil
+        }
         for line in policy.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count == 2, words[0] == "Candidate:", words[1] != "(none)" { return String(words[1]) }
@@ -115,19 +129,24 @@ struct DebianArchive: Sendable {
         } catch {
             throw .kernel("cannot ask apt which package \(metapackage) means in \(description): \(error)")
         }
-        guard let package = depends.split(separator: "\n").compactMap({ line -> String? in
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
-            return parts.count == 2 && parts[0].hasSuffix("Depends") && parts[1].hasPrefix(prefix) ? parts[1] : nil
-        }).first else {
-            throw .kernel("`apt-cache depends \(metapackage)` names no \(prefix)* package in \(description)"
-                + (suites.isEmpty ? "; run `apt-get update`" : ""))
+        guard
+            let package = depends.split(separator: "\n").compactMap({ line -> String? in
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmed() }
+                return parts.count == 2 && parts[0].hasSuffix("Depends") && parts[1].hasPrefix(prefix) ? parts[1] : nil
+            }).first
+        else {
+            throw .kernel(
+                "`apt-cache depends \(metapackage)` names no \(prefix)* package in \(description)"
+                    + (suites.isEmpty ? "; run `apt-get update`" : ""))
         }
         return package
     }
 
     /// Package names that start with `prefix` (`apt-cache pkgnames`), sorted.
     func packageNames(prefix: String) async -> [String] {
-        guard let names = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["pkgnames", prefix]).output else { return [] }
+        guard let names = try? await ToolRunner.run(["apt-cache"] + aptOptions + ["pkgnames", prefix]).output else {
+            return []
+        }
         return names.split(separator: "\n").map(String.init).sorted()
     }
 
@@ -136,17 +155,20 @@ struct DebianArchive: Sendable {
         let spec = version.map { "\(package)=\($0)" } ?? package
         do {
             try LabFileSystem.makeDirectories(target)
-            _ = try await ToolRunner.run(["apt-get"] + aptOptions + ["-q", "download", spec],
-                                         hint: suites.isEmpty ? "apt-get update may help" : "the package lists are in \(directory)",
-                                         workingDirectory: target)
+            _ = try await ToolRunner.run(
+                ["apt-get"] + aptOptions + ["-q", "download", spec],
+                hint: suites.isEmpty ? "apt-get update may help" : "the package lists are in \(directory)",
+                workingDirectory: target)
         } catch let error as LabError {
             throw error
         } catch {
             throw .kernel("downloading \(spec) from \(description): \(error)")
         }
         let prefix = package + "_"
-        guard let deb = ((try? FileIO.listDirectory(target)) ?? []).map(\.name)
-            .first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".deb") }) else {
+        guard
+            let deb = ((try? FileIO.listDirectory(target)) ?? []).map(\.name)
+                .first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".deb") })
+        else {
             throw .kernel("apt-get download \(spec) left no \(prefix)*.deb in \(target)")
         }
         return target.appending(deb)

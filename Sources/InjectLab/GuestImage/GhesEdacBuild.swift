@@ -38,17 +38,21 @@ public enum GhesEdacBuild {
     static let sourceFiles = ["drivers/edac/ghes_edac.c", "drivers/edac/edac_*.h"]
 
     /// Finds or builds ghes_edac for `kernel`; never throws: a kernel without it still boots.
-    public static func ensure(_ kernel: KernelAssets, cache: FilePath, environment: [String: String],
-                              progress: (String) -> Void) async -> Status {
+    public static func ensure(
+        _ kernel: KernelAssets, cache: FilePath, environment: [String: String],
+        progress: (String) -> Void
+    ) async -> Status {
         let config = kernelConfiguration(kernel)
         if let decided = decided(kernel, config: config) { return decided }
         guard let module = kernel.extraModules?.appending("ghes_edac.ko"), let version = kernel.version,
-              let numbers = kernel.versionNumbers else {
+            let numbers = kernel.versionNumbers
+        else {
             return .unavailable("\(kernel.release) has no package version")
         }
         do throws(LabError) {
-            try await build(kernel, series: "\(numbers.major).\(numbers.minor)", version: version, config: config, into: module,
-                            cache: cache, environment: environment, progress: progress)
+            try await build(
+                kernel, series: "\(numbers.major).\(numbers.minor)", version: version, config: config, into: module,
+                cache: cache, environment: environment, progress: progress)
             return .built(module)
         } catch {
             return .unavailable("building it from \(kernel.release)'s source failed: \(error)")
@@ -58,7 +62,9 @@ public enum GhesEdacBuild {
     /// What the cache holds for `kernel`, without building (`inject lab kernels`).
     public static func cachedStatus(_ kernel: KernelAssets) -> Status {
         decided(kernel, config: kernelConfiguration(kernel))
-            ?? .unavailable("not built yet: the next lab up with \(Setting.kernel.named(kernel.spec ?? kernel.package ?? kernel.release)) builds it")
+            ?? .unavailable(
+                "not built yet: the next lab up with \(Setting.kernel.named(kernel.spec ?? kernel.package ?? kernel.release)) builds it"
+            )
     }
 
     /// The status when no build is needed or possible; `nil` when the module must be built.
@@ -72,10 +78,14 @@ public enum GhesEdacBuild {
             return .unavailable("\(kernel.release) has no EDAC core (CONFIG_EDAC)")
         }
         guard kernel.isAtLeast(6, 2) else {
-            return .unavailable("in \(kernel.release) ghes_edac is part of ghes.c (a boolean option until 6.2), so it cannot be added as a module; use \(Setting.kernel.named("bookworm-backports")) (6.12) for EDAC counters")
+            return .unavailable(
+                "in \(kernel.release) ghes_edac is part of ghes.c (a boolean option until 6.2), so it cannot be added as a module; use \(Setting.kernel.named("bookworm-backports")) (6.12) for EDAC counters"
+            )
         }
         guard let extra = kernel.extraModules, kernel.package != nil, kernel.version != nil else {
-            return .unavailable("\(kernel.release) was not fetched from a Debian package, so its source and headers are unknown; use \(Setting.kernel.named("bookworm-backports"))")
+            return .unavailable(
+                "\(kernel.release) was not fetched from a Debian package, so its source and headers are unknown; use \(Setting.kernel.named("bookworm-backports"))"
+            )
         }
         let module = extra.appending("ghes_edac.ko")
         return access(module.string, R_OK) == 0 ? .built(module) : nil
@@ -94,9 +104,11 @@ public enum GhesEdacBuild {
 
     /// Fetches the source and headers of `kernel` (`series` such as 6.12, the package `version`) and
     /// builds the module into `module`.
-    private static func build(_ kernel: KernelAssets, series: String, version: String, config: [String: String],
-                              into module: FilePath, cache: FilePath, environment: [String: String],
-                              progress: (String) -> Void) async throws(LabError) {
+    private static func build(
+        _ kernel: KernelAssets, series: String, version: String, config: [String: String],
+        into module: FilePath, cache: FilePath, environment: [String: String],
+        progress: (String) -> Void
+    ) async throws(LabError) {
         // The compiler the kernel was built with: CONFIG_CC_VERSION_TEXT="x86_64-linux-gnu-gcc-12 (Debian ...".
         let compilerText = (config["CONFIG_CC_VERSION_TEXT"] ?? "").filter { $0 != "\"" }
         guard let compiler = compilerText.split(separator: " ").first.map(String.init), compiler.contains("gcc-") else {
@@ -113,7 +125,9 @@ public enum GhesEdacBuild {
         let headers = "linux-headers-\(kernel.release)"
         let common = try await archive.dependency(of: headers, prefix: "linux-headers-")
         let kbuild = try await archive.dependency(of: headers, prefix: "linux-kbuild-")
-        progress("building ghes_edac for \(kernel.release) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)")
+        progress(
+            "building ghes_edac for \(kernel.release) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
+        )
         let root = work.appending("root")
         try LabFileSystem.makeDirectories(root)
         for name in [headers, common, kbuild, "linux-source-\(series)"] {
@@ -134,43 +148,60 @@ public enum GhesEdacBuild {
         let tarball = root.appending("usr/src/linux-source-\(series).tar.xz")
         let source = work.appending("source")
         try LabFileSystem.makeDirectories(source)
-        try await tool(["tar", "-xJf", tarball.string, "-C", source.string, "--wildcards"]
-            + sourceFiles.map { "linux-source-\(series)/\($0)" })
+        try await tool(
+            ["tar", "-xJf", tarball.string, "-C", source.string, "--wildcards"]
+                + sourceFiles.map { "linux-source-\(series)/\($0)" })
         try LabFileSystem.remove(tarball)
         let moduleSource = source.appending("linux-source-\(series)/drivers/edac")
         try LabFileSystem.write(Array("obj-m := ghes_edac.o\n".utf8), to: moduleSource.appending("Kbuild"))
 
         progress("compiling ghes_edac.ko with \(compiler)")
         // BTF for modules needs pahole and the kernel's vmlinux BTF: not needed to load it.
-        try await tool(["make", "-s", "-C", headersDirectory.string, "M=\(moduleSource)", "CONFIG_DEBUG_INFO_BTF_MODULES=", "modules"])
+        try await tool([
+            "make", "-s", "-C", headersDirectory.string, "M=\(moduleSource)", "CONFIG_DEBUG_INFO_BTF_MODULES=",
+            "modules",
+        ])
         let built = moduleSource.appending("ghes_edac.ko")
-        let reference = try KernelModules.sample(in: kernel.modules, scratch: cache.appending("modules/\(kernel.release)"))
+        let reference = try KernelModules.sample(
+            in: kernel.modules, scratch: cache.appending("modules/\(kernel.release)"))
         let builtMagic = try KernelModules.modinfo("vermagic", of: built)
-        let packagedMagic = try reference.flatMap { (file: FilePath) throws(LabError) in try KernelModules.modinfo("vermagic", of: file) }
+        let packagedMagic = try reference.flatMap { (file: FilePath) throws(LabError) in
+            try KernelModules.modinfo("vermagic", of: file)
+        }
         guard builtMagic != nil, builtMagic == packagedMagic else {
-            throw .kernel("the built module's vermagic '\(builtMagic ?? "none")' differs from the package's '\(packagedMagic ?? "none")'")
+            throw .kernel(
+                "the built module's vermagic '\(builtMagic ?? "none")' differs from the package's '\(packagedMagic ?? "none")'"
+            )
         }
         try LabFileSystem.makeDirectories(module.removingLastComponent())
-        guard let bytes = try? FileIO.readWholeFile(built) else { throw .io(path: built.string, reason: "the build left no module") }
+        guard let bytes = try? FileIO.readWholeFile(built) else {
+            throw .io(path: built.string, reason: "the build left no module")
+        }
         try LabFileSystem.replace(module, with: bytes)
         progress("ghes_edac.ko for \(kernel.release) is in \(module)")
     }
 
     /// Installs the compiler and make as root when missing; otherwise says what to install.
-    private static func ensureTools(compiler: String, package: String, progress: (String) -> Void) async throws(LabError) {
+    private static func ensureTools(compiler: String, package: String, progress: (String) -> Void)
+        async throws(LabError)
+    {
         let needed = [("/usr/bin/\(compiler)", package), ("/usr/bin/make", "make"), ("/usr/bin/xz", "xz-utils")]
             .filter { access($0.0, X_OK) != 0 }.map(\.1)
         guard !needed.isEmpty else { return }
         let command = ["apt-get", "install", "-y", "--no-install-recommends"] + needed
         guard geteuid() == 0 else {
-            throw .missingPrerequisite(what: "building ghes_edac needs \(needed.joined(separator: ", "))", install: "sudo " + command.joined(separator: " "))
+            throw .missingPrerequisite(
+                what: "building ghes_edac needs \(needed.joined(separator: ", "))",
+                install: "sudo " + command.joined(separator: " "))
         }
         progress("installing \(needed.joined(separator: " ")) with apt-get")
         do {
             _ = try await ToolRunner.run(command)
         } catch {
-            throw .missingPrerequisite(what: "installing \(needed.joined(separator: " ")) failed (\(error)); the kernel was built with \(compiler)",
-                                       install: command.joined(separator: " "))
+            throw .missingPrerequisite(
+                what:
+                    "installing \(needed.joined(separator: " ")) failed (\(error)); the kernel was built with \(compiler)",
+                install: command.joined(separator: " "))
         }
     }
 

@@ -1,4 +1,5 @@
 import InjectHost
+
 /// The guest's `/init`: a busybox shell script written by the host into the initramfs.
 ///
 /// It mounts proc, sys, dev, debugfs and tracefs; loads the modules in dependency order; mounts
@@ -10,8 +11,10 @@ enum GuestInit {
     /// The name of the agent's virtio-serial port.
     static let agentPort = "inject.agent"
     /// Tracepoints enabled at boot, so that events are in the trace buffer from the start.
-    static let tracepoints = ["mce/mce_record", "ras/mc_event", "ras/memory_failure_event", "ras/aer_event",
-                              "ras/non_standard_event", "ras/arm_event"]
+    static let tracepoints = [
+        "mce/mce_record", "ras/mc_event", "ras/memory_failure_event", "ras/aer_event",
+        "ras/non_standard_event", "ras/arm_event",
+    ]
 
     /// The script, loading `modules` (names of files in `/modules`, without `.ko`) in order and
     /// running `agent` (a path in the host's filesystem) as the agent.

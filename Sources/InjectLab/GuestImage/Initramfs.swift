@@ -9,20 +9,27 @@ enum Initramfs {
     ///   - dsdt: a DSDT for the kernel's table upgrade (``SCIPath``), placed first.
     ///   - scratch: where compressed modules are expanded.
     ///   - devices: the machine's devices, whose modules the guest loads besides ``KernelModules/wanted``.
-    static func build(kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil,
-                      devices: [any LabDevice] = LabDevices.standard) throws(LabError) -> [UInt8] {
+    static func build(
+        kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil,
+        devices: [any LabDevice] = LabDevices.standard
+    ) throws(LabError) -> [UInt8] {
         let deviceModules = devices.flatMap { $0.guestModules + $0.requiredModules }
-        let modules = try KernelModules(directory: kernel.modules, extra: kernel.extraModules, scratch: scratch,
-                                        wanted: KernelModules.wanted + deviceModules)
+        let modules = try KernelModules(
+            directory: kernel.modules, extra: kernel.extraModules, scratch: scratch,
+            wanted: KernelModules.wanted + deviceModules)
         for device in devices {
             let missing = modules.missing.filter(device.requiredModules.contains)
             guard missing.isEmpty else {
-                throw .kernel("\(kernel.release) lacks \(missing.joined(separator: ", ")), which the lab's \(device.name) needs; use a newer kernel (\(Setting.kernel.named("bookworm-backports")))")
+                throw .kernel(
+                    "\(kernel.release) lacks \(missing.joined(separator: ", ")), which the lab's \(device.name) needs; use a newer kernel (\(Setting.kernel.named("bookworm-backports")))"
+                )
             }
         }
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {
-            throw .kernel("\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)")
+            throw .kernel(
+                "\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)"
+            )
         }
         var archive = NewcArchive()
         if let dsdt {
@@ -37,13 +44,16 @@ enum Initramfs {
         for module in modules.ordered {
             archive.file("modules/\(module.name).ko", try read(module.file))
         }
-        archive.file("init", Array(GuestInit.script(modules: modules.ordered.map(\.name), agent: agent).utf8), mode: 0o755)
+        archive.file(
+            "init", Array(GuestInit.script(modules: modules.ordered.map(\.name), agent: agent).utf8), mode: 0o755)
         return archive.finish()
     }
 
     private static func read(_ path: FilePath) throws(LabError) -> [UInt8] {
         do {
-            guard let bytes = try FileIO.readWholeFile(path) else { throw LabError.io(path: path.string, reason: "missing") }
+            guard let bytes = try FileIO.readWholeFile(path) else {
+                throw LabError.io(path: path.string, reason: "missing")
+            }
             return bytes
         } catch let error as LabError {
             throw error

@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -57,8 +58,10 @@ public struct KernelAssets: Sendable, Equatable, Codable {
     /// - Parameters:
     ///   - cache: the cache directory (``LabPaths/cacheBase(_:)``).
     ///   - progress: told what is happening (downloads take a few seconds).
-    public static func locate(_ spec: KernelSpec, cache: FilePath, environment: [String: String],
-                              progress: (String) -> Void) async throws(LabError) -> KernelAssets {
+    public static func locate(
+        _ spec: KernelSpec, cache: FilePath, environment: [String: String],
+        progress: (String) -> Void
+    ) async throws(LabError) -> KernelAssets {
         let directory = cache.appending("kernel")
         switch spec {
         case .stock:
@@ -67,34 +70,49 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             // What linux-image-amd64 means changes with the machine's package lists: asked once a
             // day (apt-cache reads the machine's whole lists, most of a second).
             let resolved = cache.appending("apt/machine/\(metapackage)")
-            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) { return cached }
+            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) {
+                return cached
+            }
             guard let package = try? await archive.dependency(of: metapackage, prefix: "linux-image-") else {
                 // Offline and nothing resolves: the newest stock package cached before.
-                if let cached = cachedKernels(directory).filter({ $0.spec == "stock" }).max(by: { $0.release < $1.release }) { return cached }
-                return try await fetch(metapackage: metapackage, archive: archive, spec: spec, into: directory, progress: progress)
+                if let cached = cachedKernels(directory).filter({ $0.spec == "stock" }).max(by: {
+                    $0.release < $1.release
+                }) {
+                    return cached
+                }
+                return try await fetch(
+                    metapackage: metapackage, archive: archive, spec: spec, into: directory, progress: progress)
             }
             DebianArchive.remember(package, in: resolved)
-            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+            return try await cachedOrFetched(
+                package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .suite(let suite):
             let archive = DebianArchive.privateSuites([suite], cache: cache, environment: environment)
             let resolved = archive.directory.appending(metapackage)
-            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) { return cached }
+            if let package = DebianArchive.remembered(resolved), let cached = cached(directory.appending(package)) {
+                return cached
+            }
             try await archive.prepare(progress: progress)
             let package = try await archive.dependency(of: metapackage, prefix: "linux-image-")
             DebianArchive.remember(package, in: resolved)
-            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+            return try await cachedOrFetched(
+                package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .package(let package):
             if let cached = cachedKernels(directory).first(where: { $0.package == package }) { return cached }
             let machine = DebianArchive.machine(cache: cache)
             if await machine.candidateVersion(package) != nil {
-                return try await cachedOrFetched(package, archive: machine, spec: spec, directory: directory, progress: progress)
+                return try await cachedOrFetched(
+                    package, archive: machine, spec: spec, directory: directory, progress: progress)
             }
             let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
             try await archive.prepare(progress: progress)
             guard await archive.candidateVersion(package) != nil else {
-                throw .kernel("no Debian package \(package) in the machine's sources or in \(DebianArchive.suites.joined(separator: ", ")); the lab's list of available kernels names what there is")
+                throw .kernel(
+                    "no Debian package \(package) in the machine's sources or in \(DebianArchive.suites.joined(separator: ", ")); the lab's list of available kernels names what there is"
+                )
             }
-            return try await cachedOrFetched(package, archive: archive, spec: spec, directory: directory, progress: progress)
+            return try await cachedOrFetched(
+                package, archive: archive, spec: spec, directory: directory, progress: progress)
         case .path(let path):
             return try onDisk(path)
         }
@@ -102,8 +120,10 @@ public struct KernelAssets: Sendable, Equatable, Codable {
 
     /// What each suite's `--kernel SUITE` means now, and every amd64 kernel package it has
     /// (`inject lab kernels --available`).
-    public static func available(cache: FilePath, environment: [String: String],
-                                 progress: (String) -> Void) async throws(LabError) -> [(suite: String, current: String?, packages: [String])] {
+    public static func available(
+        cache: FilePath, environment: [String: String],
+        progress: (String) -> Void
+    ) async throws(LabError) -> [(suite: String, current: String?, packages: [String])] {
         var result: [(String, String?, [String])] = []
         for suite in DebianArchive.suites {
             let archive = DebianArchive.privateSuites([suite], cache: cache, environment: environment)
@@ -121,14 +141,17 @@ public struct KernelAssets: Sendable, Equatable, Codable {
     static func installed() -> KernelAssets? {
         var uts = utsname()
         uname(&uts)
-        let running = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        let running = withUnsafeBytes(of: &uts.release) {
+            String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
         let boot = (try? FileIO.listDirectory("/boot")) ?? []
         let releases = boot.map(\.name).filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst(8)) }
         for release in [running] + releases.sorted(by: >) where releases.contains(release) {
             let image = FilePath("/boot/vmlinuz-\(release)")
             let modules = FilePath("/lib/modules/\(release)")
             if access(image.string, R_OK) == 0, access(modules.appending("kernel").string, R_OK) == 0 {
-                return KernelAssets(release: release, image: image, modules: modules, origin: "installed (\(image))", spec: "stock")
+                return KernelAssets(
+                    release: release, image: image, modules: modules, origin: "installed (\(image))", spec: "stock")
             }
         }
         return nil
@@ -136,34 +159,43 @@ public struct KernelAssets: Sendable, Equatable, Codable {
 
     /// Every kernel unpacked in the cache (`inject lab kernels`).
     public static func cachedKernels(_ directory: FilePath) -> [KernelAssets] {
-        let entries = ((try? FileIO.listDirectory(directory)) ?? []).filter { $0.isDirectory && !$0.name.hasSuffix(".partial") }
+        let entries = ((try? FileIO.listDirectory(directory)) ?? []).filter {
+            $0.isDirectory && !$0.name.hasSuffix(".partial")
+        }
         return entries.map(\.name).sorted().compactMap { cached(directory.appending($0)) }
     }
 
     /// The kernel unpacked in `root`, with its metadata when the lab wrote it.
     static func cached(_ root: FilePath) -> KernelAssets? {
         let releases = ((try? FileIO.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
-        guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 }) else { return nil }
+        guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 })
+        else { return nil }
         let metadata = (try? FileIO.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
             .flatMap { try? JSONDecoder().decode(KernelAssets.self, from: Data($0)) }
-        var assets = KernelAssets(release: release, image: root.appending("boot/vmlinuz-\(release)"),
-                                  modules: root.appending("lib/modules/\(release)"),
-                                  origin: "Debian package \(root.lastComponent?.string ?? "") (cached in \(root))",
-                                  package: root.lastComponent?.string, version: metadata?.version, spec: metadata?.spec)
+        var assets = KernelAssets(
+            release: release, image: root.appending("boot/vmlinuz-\(release)"),
+            modules: root.appending("lib/modules/\(release)"),
+            origin: "Debian package \(root.lastComponent?.string ?? "") (cached in \(root))",
+            package: root.lastComponent?.string, version: metadata?.version, spec: metadata?.spec)
         if let origin = metadata?.origin { assets.origin = origin }
         return assets
     }
 
     /// The cached package, or a fresh download of it.
-    private static func cachedOrFetched(_ package: String, archive: DebianArchive, spec: KernelSpec, directory: FilePath,
-                                        progress: (String) -> Void) async throws(LabError) -> KernelAssets {
+    private static func cachedOrFetched(
+        _ package: String, archive: DebianArchive, spec: KernelSpec, directory: FilePath,
+        progress: (String) -> Void
+    ) async throws(LabError) -> KernelAssets {
         if let cached = cached(directory.appending(package)) { return cached }
-        return try await fetch(metapackage: package, archive: archive, spec: spec, into: directory, progress: progress, resolved: true)
+        return try await fetch(
+            metapackage: package, archive: archive, spec: spec, into: directory, progress: progress, resolved: true)
     }
 
     /// Downloads and unpacks `package` (or what the metapackage depends on) into the cache.
-    private static func fetch(metapackage package: String, archive: DebianArchive, spec: KernelSpec, into directory: FilePath,
-                              progress: (String) -> Void, resolved: Bool = false) async throws(LabError) -> KernelAssets {
+    private static func fetch(
+        metapackage package: String, archive: DebianArchive, spec: KernelSpec, into directory: FilePath,
+        progress: (String) -> Void, resolved: Bool = false
+    ) async throws(LabError) -> KernelAssets {
         let package = resolved ? package : try await archive.dependency(of: package, prefix: "linux-image-")
         let partial = directory.appending("\(package).partial")
         let final = directory.appending(package)
@@ -175,8 +207,11 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             progress("unpacking \(deb.lastComponent?.string ?? "")")
             _ = try await ToolRunner.run(["dpkg-deb", "-x", deb.string, partial.string])
             try LabFileSystem.remove(deb)
-            guard var assets = cached(partial) else { throw LabError.kernel("\(package) holds no boot/vmlinuz-* with lib/modules") }
-            assets.origin = "Debian package \(package) \(version ?? "") from \(archive.suites.isEmpty ? "the machine's sources" : archive.suites.joined(separator: ", ")) (cached in \(final))"
+            guard var assets = cached(partial) else {
+                throw LabError.kernel("\(package) holds no boot/vmlinuz-* with lib/modules")
+            }
+            assets.origin =
+                "Debian package \(package) \(version ?? "") from \(archive.suites.isEmpty ? "the machine's sources" : archive.suites.joined(separator: ", ")) (cached in \(final))"
             assets.version = version
             assets.spec = spec.description
             try LabFileSystem.writeJSON(assets, to: partial.appending(metadataFile))
@@ -194,10 +229,14 @@ public struct KernelAssets: Sendable, Equatable, Codable {
     /// A kernel on disk: an unpacked tree, or a `vmlinuz-RELEASE` file.
     static func onDisk(_ path: FilePath) throws(LabError) -> KernelAssets {
         var info = stat()
-        guard stat(path.string, &info) == 0 else { throw .kernel("\(Setting.kernel.named(path.string)): \(Errno(rawValue: errno))") }
+        guard stat(path.string, &info) == 0 else {
+            throw .kernel("\(Setting.kernel.named(path.string)): \(Errno(rawValue: errno))")
+        }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             guard var assets = cached(path) else {
-                throw .kernel("\(Setting.kernel.named(path.string)) holds no boot/vmlinuz-RELEASE with lib/modules/RELEASE (an unpacked linux-image package)")
+                throw .kernel(
+                    "\(Setting.kernel.named(path.string)) holds no boot/vmlinuz-RELEASE with lib/modules/RELEASE (an unpacked linux-image package)"
+                )
             }
             assets.origin = "the tree \(path)"
             assets.package = nil
@@ -205,13 +244,18 @@ public struct KernelAssets: Sendable, Equatable, Codable {
             return assets
         }
         guard let name = path.lastComponent?.string, name.hasPrefix("vmlinuz-"), name.count > 8 else {
-            throw .kernel("\(Setting.kernel.named(path.string)) is neither a directory nor a vmlinuz-RELEASE file (the release names its modules)")
+            throw .kernel(
+                "\(Setting.kernel.named(path.string)) is neither a directory nor a vmlinuz-RELEASE file (the release names its modules)"
+            )
         }
         let release = String(name.dropFirst(8))
         let beside = path.removingLastComponent().removingLastComponent().appending("lib/modules/\(release)")
-        for modules in [beside, FilePath("/lib/modules/\(release)")] where access(modules.appending("kernel").string, R_OK) == 0 {
-            return KernelAssets(release: release, image: path, modules: modules, origin: "\(path) with \(modules)", spec: path.string)
+        for modules in [beside, FilePath("/lib/modules/\(release)")]
+        where access(modules.appending("kernel").string, R_OK) == 0 {
+            return KernelAssets(
+                release: release, image: path, modules: modules, origin: "\(path) with \(modules)", spec: path.string)
         }
-        throw .kernel("\(Setting.kernel.named(path.string)): no modules for \(release) in \(beside) or /lib/modules/\(release)")
+        throw .kernel(
+            "\(Setting.kernel.named(path.string)): no modules for \(release) in \(beside) or /lib/modules/\(release)")
     }
 }

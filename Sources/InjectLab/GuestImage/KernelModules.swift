@@ -12,8 +12,10 @@ public struct KernelModules: Sendable {
     /// device (`/dev/ipmi0`) for the simulated BMC, and pvpanic-mmio, which tells QEMU's pvpanic
     /// device (ACPI QEMU0001) that the kernel panicked.
     /// (The lab's devices add theirs: ``LabDevice/guestModules``.)
-    public static let wanted = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
-                                "ghes_edac"]
+    public static let wanted = [
+        "virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
+        "ghes_edac",
+    ]
     /// Modules without which the lab cannot work.
     public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
 
@@ -32,7 +34,9 @@ public struct KernelModules: Sendable {
     /// `extra` (modules the lab built, which win over the package's).
     ///
     /// - Parameter scratch: where compressed modules are expanded (kept between boots).
-    public init(directory: FilePath, extra: FilePath? = nil, scratch: FilePath, wanted: [String] = KernelModules.wanted) throws(LabError) {
+    public init(directory: FilePath, extra: FilePath? = nil, scratch: FilePath, wanted: [String] = KernelModules.wanted)
+        throws(LabError)
+    {
         let builtin = Self.builtinNames(directory)
         var files: [String: FilePath] = [:]
         Self.index(directory.appending("kernel"), into: &files)
@@ -73,9 +77,10 @@ public struct KernelModules: Sendable {
     /// The names in `modules.builtin` (paths such as `kernel/fs/ext4/ext4.ko`).
     static func builtinNames(_ directory: FilePath) -> Set<String> {
         guard let bytes = try? FileIO.readWholeFile(directory.appending("modules.builtin")) else { return [] }
-        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-            line.split(separator: "/").last.map { canonical(String($0.split(separator: ".").first ?? $0)) }
-        })
+        return Set(
+            String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+                line.split(separator: "/").last.map { canonical(String($0.split(separator: ".").first ?? $0)) }
+            })
     }
 
     /// Every `.ko` (or compressed `.ko.xz`, `.ko.zst`) under `directory`, by canonical name.
@@ -110,7 +115,9 @@ public struct KernelModules: Sendable {
         let key = Array("\(field)=".utf8)
         var index = 0
         while index + key.count <= bytes.count {
-            if bytes[index] == key[0], (index == 0 || bytes[index - 1] == 0), Array(bytes[index..<index + key.count]) == key {
+            if bytes[index] == key[0], index == 0 || bytes[index - 1] == 0,
+                Array(bytes[index..<index + key.count]) == key
+            {
                 var end = index + key.count
                 while end < bytes.count, bytes[end] != 0 { end += 1 }
                 return String(decoding: bytes[(index + key.count)..<end], as: UTF8.self)

@@ -1,4 +1,3 @@
-
 /// Which kernel a lab boots, as the user names it with `inject lab up --kernel SPEC`.
 public enum KernelSpec: Sendable, Equatable, CustomStringConvertible {
     /// The machine's own Debian kernel: an installed one, else `linux-image-amd64` from the
@@ -32,7 +31,9 @@ public enum KernelSpec: Sendable, Equatable, CustomStringConvertible {
         } else if value.hasPrefix("/") || value.hasPrefix("./") || value.hasPrefix("../") {
             self = .path(FilePath(value))
         } else {
-            throw .kernel("\(Setting.kernel.named("'\(text)'")) is not a kernel: use stock, \(DebianArchive.suites.joined(separator: ", ")), a Debian package such as linux-image-6.12.95+deb12-amd64, or a path (/..., ./...) to an unpacked kernel tree or a vmlinuz file")
+            throw .kernel(
+                "\(Setting.kernel.named("'\(text)'")) is not a kernel: use stock, \(DebianArchive.suites.joined(separator: ", ")), a Debian package such as linux-image-6.12.95+deb12-amd64, or a path (/..., ./...) to an unpacked kernel tree or a vmlinuz file"
+            )
         }
     }
 

@@ -21,14 +21,20 @@ enum ModuleDecompressor {
     /// when the compressed file is newer).
     static func plain(_ file: FilePath, scratch: FilePath) throws(LabError) -> FilePath {
         guard let name = file.lastComponent?.string, !name.hasSuffix(".ko"),
-              let tool = tools.first(where: { name.hasSuffix($0.suffix) }) else { return file }
+            let tool = tools.first(where: { name.hasSuffix($0.suffix) })
+        else { return file }
         let output = scratch.appending(String(name.dropLast(tool.suffix.count)) + ".ko")
-        var source = stat(), copy = stat()
-        if stat(file.string, &source) == 0, stat(output.string, &copy) == 0, copy.st_mtim.tv_sec >= source.st_mtim.tv_sec, copy.st_size > 0 {
+        var source = stat()
+        var copy = stat()
+        if stat(file.string, &source) == 0, stat(output.string, &copy) == 0,
+            copy.st_mtim.tv_sec >= source.st_mtim.tv_sec, copy.st_size > 0
+        {
             return output
         }
         guard access(tool.argv[0], X_OK) == 0 else {
-            throw .missingPrerequisite(what: "\(file) is compressed and \(tool.argv[0]) is missing", install: "apt-get install \(tool.package)")
+            throw .missingPrerequisite(
+                what: "\(file) is compressed and \(tool.argv[0]) is missing", install: "apt-get install \(tool.package)"
+            )
         }
         try LabFileSystem.makeDirectories(scratch)
         let partial = FilePath(output.string + ".\(getpid()).partial")

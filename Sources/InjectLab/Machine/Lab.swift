@@ -38,9 +38,13 @@ public struct Lab {
         /// Every device of the machine.
         public var devices: [any LabDevice] { LabDevices.standard + addedDevices }
         /// The EINJ types the firmware offers.
-        public var offeredEINJTypes: UInt32 { einjTypes ?? addedDevices.reduce(EINJRegisters.defaultTypes) { $0 | $1.einjTypes } }
+        public var offeredEINJTypes: UInt32 {
+            einjTypes ?? addedDevices.reduce(EINJRegisters.defaultTypes) { $0 | $1.einjTypes }
+        }
         /// The QEMU spelling to run.
-        public var qemuSpelling: String { qemu ?? addedDevices.lazy.compactMap(\.neededQEMU).first ?? LabQEMU.machineSpelling }
+        public var qemuSpelling: String {
+            qemu ?? addedDevices.lazy.compactMap(\.neededQEMU).first ?? LabQEMU.machineSpelling
+        }
         /// The machine's shape: QEMU, CPUs, memory and devices (what identifies its DSDT).
         func shape(qemuVersion: String) -> String {
             "\(qemuVersion) \(QEMUCommand.machine) cpus=\(cpus) memory=\(memoryMiB) "
@@ -79,8 +83,10 @@ public struct Lab {
     }
 
     /// Prepares the assets, boots the guest and waits until its agent answers.
-    public static func up(_ options: Options, environment: [String: String],
-                          progress: (String) -> Void) async throws(LabError) -> LabRecord {
+    public static func up(
+        _ options: Options, environment: [String: String],
+        progress: (String) -> Void
+    ) async throws(LabError) -> LabRecord {
         let lab = try Lab(name: options.name, environment: environment)
         let paths = lab.paths
         if let existing = lab.record { throw .alreadyRunning(name: paths.name, pid: existing.pid) }
@@ -89,24 +95,36 @@ public struct Lab {
         }
         let einjTypes = options.offeredEINJTypes
         guard einjTypes != 0, einjTypes & ~EINJRegisters.supportedTypes == 0 else {
-            throw .io(path: Setting.einjTypes.description, reason: "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))")
+            throw .io(
+                path: Setting.einjTypes.description,
+                reason:
+                    "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))"
+            )
         }
         guard (256...65536).contains(options.memoryMiB) else {
-            throw .io(path: Setting.memory.description, reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
+            throw .io(
+                path: Setting.memory.description,
+                reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
         }
         let started = HostClock.monotonicNanoseconds()
         guard access(options.agentExecutable, X_OK) == 0 else {
-            throw .io(path: options.agentExecutable, reason: "the guest agent (the inject binary) is not executable here; build it with `swift build`")
+            throw .io(
+                path: options.agentExecutable,
+                reason: "the guest agent (the inject binary) is not executable here; build it with `swift build`")
         }
         try await LabPrerequisites.ensure(progress: progress)
         let cache = LabPaths.cacheBase(environment)
         // Labs starting at once take turns at the cache: one fetches or builds, the others find it.
-        let (kernel, edac, qemu) = try await LabFileSystem.withLock(cache.appending("cache.lock")) { () throws(LabError) in
-            let kernel = try await KernelAssets.locate(options.kernel, cache: cache, environment: environment, progress: progress)
-            let edac = options.buildGhesEdac
+        let (kernel, edac, qemu) = try await LabFileSystem.withLock(cache.appending("cache.lock")) {
+            () throws(LabError) in
+            let kernel = try await KernelAssets.locate(
+                options.kernel, cache: cache, environment: environment, progress: progress)
+            let edac =
+                options.buildGhesEdac
                 ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
                 : GhesEdacBuild.Status.unavailable("not built (\(Setting.noEDAC))")
-            let qemu = try await LabQEMU.locate(options.qemuSpelling, cache: cache, environment: environment, progress: progress)
+            let qemu = try await LabQEMU.locate(
+                options.qemuSpelling, cache: cache, environment: environment, progress: progress)
             return (kernel, edac, qemu)
         }
         if !edac.available { progress("EDAC counters: \(edac)") }
@@ -115,12 +133,15 @@ public struct Lab {
         do throws(LabError) {
             let layout = FirmwareLayout.lab
             // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
-            let cached = SCIPath.cacheFile(LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: qemu.version))
+            let cached = SCIPath.cacheFile(
+                LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: qemu.version))
             var dsdt = try? FileIO.readWholeFile(cached)
             progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
             var pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: dsdt ?? nil)
             if dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 {
-                progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
+                progress(
+                    "deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))"
+                )
                 do throws(LabError) {
                     let original: [UInt8]
                     do { original = try AgentFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
@@ -146,7 +167,8 @@ public struct Lab {
                 name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: kernel.release,
                 kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
                 guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
-                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
+                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9,
+                residentKiB: Self.residentKiB(pid),
                 einjTypes: einjTypes)
             record.kernelSpec = options.kernel.description
             record.qemu = qemu
@@ -155,7 +177,8 @@ public struct Lab {
             record.edac = edac.description
             record.edacCounters = edac.available
             record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
-            record.sciPath = (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
+            record.sciPath =
+                (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
             try record.save(paths.record)
             // The guest's agent answers `exec` once the record names the running lab.
             record.deviceStatus = try lab.afterBoot(options.devices)
@@ -178,10 +201,14 @@ public struct Lab {
 
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
     /// QEMU and waits for the agent; QEMU's pid.
-    private func boot(_ options: Options, kernel: KernelAssets, qemu: LabQEMU, layout: FirmwareLayout, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
+    private func boot(_ options: Options, kernel: KernelAssets, qemu: LabQEMU, layout: FirmwareLayout, dsdt: [UInt8]?)
+        async throws(LabError) -> Int32
+    {
         let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
-        try LabFileSystem.write(try Initramfs.build(kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt,
-                                                    devices: options.devices), to: paths.initramfs)
+        try LabFileSystem.write(
+            try Initramfs.build(
+                kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt,
+                devices: options.devices), to: paths.initramfs)
         for device in options.devices { try device.prepare(paths) }
         var smbiosFiles: [FilePath] = []
         for (index, structure) in LabMemoryDevices(memoryMiB: options.memoryMiB).structures.enumerated() {
@@ -193,24 +220,30 @@ public struct Lab {
         try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
         try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
         try writeFirmware(layout, einjTypes: options.offeredEINJTypes)
-        let argv = QEMUCommand.arguments(paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                                         layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments,
-                                         qemu: qemu, devices: options.devices)
+        let argv =
+            QEMUCommand.arguments(
+                paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments,
+                qemu: qemu, devices: options.devices)
             + options.extraQEMUArguments
         try LabFileSystem.write(Array(argv.joined(separator: "\u{0}").utf8), to: paths.qemuArguments)
-        return try await launch(argv, layout: layout, einjTypes: options.offeredEINJTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
+        return try await launch(
+            argv, layout: layout, einjTypes: options.offeredEINJTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
     }
 
     /// Starts QEMU with `argv`, writes the firmware window again once QEMU has the RAM file open,
     /// and waits for the agent; QEMU's pid.
-    func launch(_ argv: [String], layout: FirmwareLayout, einjTypes: UInt32, bootTimeoutSeconds: Int) async throws(LabError) -> Int32 {
+    func launch(_ argv: [String], layout: FirmwareLayout, einjTypes: UInt32, bootTimeoutSeconds: Int)
+        async throws(LabError) -> Int32
+    {
         do {
             _ = try await ToolRunner.run(argv)
         } catch {
             throw LabError.qemuFailed(reason: "\(error)", console: LabFileSystem.tail(paths.consoleLog))
         }
         guard let pid = pidFromFile() else {
-            throw LabError.qemuFailed(reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
+            throw LabError.qemuFailed(
+                reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
         }
         // QEMU has the RAM file open now; write the firmware again in case it was reset.
         try writeFirmware(layout, einjTypes: einjTypes)
@@ -262,7 +295,9 @@ public struct Lab {
     /// The target this lab is: files through the agent, QMP, firmware memory.
     public func target() throws(LabError) -> InjectionTarget {
         let record = try running()
-        return InjectionTarget(root: "/", qmpSocket: record.qmpSocket, guestMemory: FilePath(record.guestMemory), guest: AgentConnection(paths))
+        return InjectionTarget(
+            root: "/", qmpSocket: record.qmpSocket, guestMemory: FilePath(record.guestMemory),
+            guest: AgentConnection(paths))
     }
 
     // MARK: - Internals
@@ -272,8 +307,10 @@ public struct Lab {
         try LabFileSystem.removeTree(paths.stateDirectory)
         // The per-user base under /tmp goes too once no lab uses it.
         let base = LabPaths.runtimeBase(environment)
-        for directory in [base, base.removingLastComponent()] where directory.lastComponent?.string.hasPrefix("inject") == true
-            || directory.string.hasSuffix("inject/lab") {
+        for directory in [base, base.removingLastComponent()]
+        where directory.lastComponent?.string.hasPrefix("inject") == true
+            || directory.string.hasSuffix("inject/lab")
+        {
             if (try? FileIO.listDirectory(directory))?.isEmpty == true { rmdir(directory.string) }
         }
     }
@@ -283,8 +320,9 @@ public struct Lab {
     func startFirmware(executable: String) throws(LabError) -> Int32 {
         let pid: pid_t
         do {
-            pid = try LabProcess.spawn([executable, "lab", "firmware", "-n", paths.name], output: paths.firmwareLog,
-                                       errorToOutput: true, newSession: true)
+            pid = try LabProcess.spawn(
+                [executable, "lab", "firmware", "-n", paths.name], output: paths.firmwareLog,
+                errorToOutput: true, newSession: true)
         } catch {
             throw .io(path: executable, reason: "cannot start the EINJ firmware: \(error)")
         }
@@ -295,9 +333,11 @@ public struct Lab {
     /// Stops the EINJ emulator (it also stops by itself once QEMU is gone).
     func stopFirmware() {
         guard let bytes = try? FileIO.readWholeFile(paths.firmwarePid),
-              let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0 else { return }
+            let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0
+        else { return }
         guard let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
-              String(decoding: cmdline, as: UTF8.self).contains("firmware") else { return }
+            String(decoding: cmdline, as: UTF8.self).contains("firmware")
+        else { return }
         kill(pid, SIGTERM)
         var status: Int32 = 0
         for _ in 0..<100 where kill(pid, 0) == 0 {
@@ -332,7 +372,8 @@ public struct Lab {
             let agent = try AgentClient(paths)
             let answer = try agent.run("echo ok", timeoutSeconds: timeoutSeconds, stillAlive: alive)
             guard answer.text.trimmed() == "ok" else {
-                throw LabError.agent("the guest answered `echo ok` with status \(answer.status): \(answer.text)\(answer.errorText)")
+                throw LabError.agent(
+                    "the guest answered `echo ok` with status \(answer.status): \(answer.text)\(answer.errorText)")
             }
         } catch .agent(let reason) where reason == "timeout" {
             throw .bootTimeout(seconds: timeoutSeconds, console: LabFileSystem.tail(paths.consoleLog))
@@ -344,7 +385,8 @@ public struct Lab {
     /// Whether `pid` is this lab's QEMU (and not a reused pid).
     public static func isQEMU(_ pid: Int32, name: String) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM,
-              let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline")) else { return false }
+            let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline"))
+        else { return false }
         let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return arguments.contains { $0.hasPrefix("inject-lab-\(name),") }
     }

@@ -1,4 +1,5 @@
 import InjectHost
+
 /// A failure while preparing, starting, using or stopping a lab.
 public enum LabError: Error, Equatable, CustomStringConvertible {
     /// A lab name outside `[a-z0-9][a-z0-9-]*`, at most 24 characters.
@@ -23,15 +24,18 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidName(let name):
-            return "invalid lab name '\(name)': use 1 to 24 of a-z, 0-9 and '-', starting with a letter or digit (for example \(Setting.labName.named("lab2")))"
+            return
+                "invalid lab name '\(name)': use 1 to 24 of a-z, 0-9 and '-', starting with a letter or digit (for example \(Setting.labName.named("lab2")))"
         case .missingPrerequisite(let what, let install):
             return "\(what); run: \(install)"
         case .kernel(let reason):
             return "guest kernel: \(reason)"
         case .alreadyRunning(let name, let pid):
-            return "lab '\(name)' is already running (QEMU pid \(pid)); use it, stop it with `inject lab down \(name)`, or pick another \(Setting.labName)"
+            return
+                "lab '\(name)' is already running (QEMU pid \(pid)); use it, stop it with `inject lab down \(name)`, or pick another \(Setting.labName)"
         case .notRunning(let name):
-            return "no lab named '\(name)' is running; start one with `inject lab up \(Setting.labName.named(name))` (`inject lab status` lists them)"
+            return
+                "no lab named '\(name)' is running; start one with `inject lab up \(Setting.labName.named(name))` (`inject lab status` lists them)"
         case .qemuFailed(let reason, let console):
             return "QEMU failed: \(reason)" + Self.tail(console)
         case .bootTimeout(let seconds, let console):

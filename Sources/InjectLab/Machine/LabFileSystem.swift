@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -27,7 +28,8 @@ enum LabFileSystem {
     /// Writes `bytes` to a new file at `path` (replacing it).
     static func write(_ bytes: [UInt8], to path: FilePath, mode: FilePermissions = [.ownerReadWrite]) throws(LabError) {
         do {
-            let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: mode)
+            let fd = try FileDescriptor.open(
+                path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: mode)
             defer { try? fd.close() }
             _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
         } catch {
@@ -39,7 +41,9 @@ enum LabFileSystem {
     static func writeJSON<T: Encodable>(_ value: T, to path: FilePath) throws(LabError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(value) else { throw .io(path: path.string, reason: "cannot encode \(T.self) as JSON") }
+        guard let data = try? encoder.encode(value) else {
+            throw .io(path: path.string, reason: "cannot encode \(T.self) as JSON")
+        }
         try write(Array(data), to: path)
     }
 
@@ -54,7 +58,8 @@ enum LabFileSystem {
     /// Creates (or resizes) a file of `size` bytes.
     static func allocate(_ path: FilePath, size: Int64) throws(LabError) {
         do {
-            let fd = try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+            let fd = try FileDescriptor.open(
+                path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
             defer { try? fd.close() }
             guard ftruncate(fd.rawValue, off_t(size)) == 0 else { throw Errno(rawValue: errno) }
         } catch {
@@ -95,10 +100,14 @@ enum LabFileSystem {
     static func withLock<R>(_ path: FilePath, _ body: () async throws(LabError) -> R) async throws(LabError) -> R {
         try makeDirectories(path.removingLastComponent())
         let fd = open(path.string, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: path.string, reason: "cannot open the cache lock: \(Errno(rawValue: errno))") }
+        guard fd >= 0 else {
+            throw .io(path: path.string, reason: "cannot open the cache lock: \(Errno(rawValue: errno))")
+        }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .io(path: path.string, reason: "cannot lock the cache: \(Errno(rawValue: errno))") }
+            guard errno == EINTR else {
+                throw .io(path: path.string, reason: "cannot lock the cache: \(Errno(rawValue: errno))")
+            }
         }
         return try await body()
     }

@@ -25,8 +25,9 @@ extension Lab {
         if let panic = GuestPanic(console: console, noticedBy: noticedBy) { return panic }
         // QEMU gone without a panic on the console is a stopped lab, not a panic.
         guard noticedBy != "QEMU exited" else { return nil }
-        return GuestPanic(message: "the guest panicked (no panic line on its console)", noticedBy: noticedBy,
-                          console: LabFileSystem.tail(paths.consoleLog, lines: 40))
+        return GuestPanic(
+            message: "the guest panicked (no panic line on its console)", noticedBy: noticedBy,
+            console: LabFileSystem.tail(paths.consoleLog, lines: 40))
     }
 
     /// Lets a paused, panicked guest go on: pvpanic stops it before the kernel flushes its console
@@ -34,7 +35,9 @@ extension Lab {
     /// only on the console once the kernel has gone on to its reboot, which `-no-reboot` turns
     /// into QEMU's exit.
     private func finishPanic(_ pid: Int32) {
-        if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) { _ = try? client.execute("cont") }
+        if let client = try? QMPClient(socketPath: paths.qmpSocket.string, timeoutSeconds: 2) {
+            _ = try? client.execute("cont")
+        }
         _ = Self.waitForExit(pid, seconds: 5)
     }
 
@@ -52,16 +55,20 @@ extension Lab {
     /// is kept as `panic-N.log`; counts the panic and the restart in the lab's record. Labs
     /// restarted by two processes at once take turns, and the second finds the guest running.
     public func restart(after panic: GuestPanic?) async throws(LabError) -> LabRecord {
-        try await LabFileSystem.withLock(paths.stateDirectory.appending("restart.lock")) { () throws(LabError) -> LabRecord in
+        try await LabFileSystem.withLock(paths.stateDirectory.appending("restart.lock")) {
+            () throws(LabError) -> LabRecord in
             guard var record = LabRecord.load(paths.record) else { throw LabError.notRunning(name: paths.name) }
             if panic != nil, Self.isQEMU(record.pid, name: paths.name), runState() == "running" { return record }
             let argv = String(decoding: try LabFileSystem.read(paths.qemuArguments), as: UTF8.self)
                 .split(separator: "\u{0}").map(String.init)
-            guard !argv.isEmpty else { throw LabError.io(path: paths.qemuArguments.string, reason: "holds no QEMU command line") }
+            guard !argv.isEmpty else {
+                throw LabError.io(path: paths.qemuArguments.string, reason: "holds no QEMU command line")
+            }
             if let panic {
                 let number = (record.panics ?? 0) + 1
                 let kept = paths.panicConsole(number)
-                try LabFileSystem.write((try? LabFileSystem.read(paths.consoleLog)) ?? Array(panic.console.utf8), to: kept)
+                try LabFileSystem.write(
+                    (try? LabFileSystem.read(paths.consoleLog)) ?? Array(panic.console.utf8), to: kept)
                 record.panics = number
                 record.lastPanic = panic.message
                 record.lastPanicConsole = kept.string
@@ -70,8 +77,9 @@ extension Lab {
             stopQEMU()
             let started = HostClock.monotonicNanoseconds()
             do throws(LabError) {
-                record.pid = try await launch(argv, layout: .lab, einjTypes: record.einjTypes ?? EINJRegisters.defaultTypes,
-                                              bootTimeoutSeconds: 120)
+                record.pid = try await launch(
+                    argv, layout: .lab, einjTypes: record.einjTypes ?? EINJRegisters.defaultTypes,
+                    bootTimeoutSeconds: 120)
             } catch {
                 // Half a lab is no lab: a QEMU whose guest never answered is stopped, and says why.
                 stopQEMU()

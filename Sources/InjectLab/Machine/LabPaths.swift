@@ -66,8 +66,10 @@ public struct LabPaths: Sendable, Equatable {
 
     /// Checks a lab name.
     public static func validate(_ name: String) throws(LabError) {
-        let allowed = name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+        let allowed = name.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-")
+        }
         guard !name.isEmpty, name.count <= 24, allowed, name.first != "-" else { throw .invalidName(name) }
     }
 

@@ -46,15 +46,20 @@ public enum LabPrerequisites {
 
     /// Installs `needed` with apt-get as root (a second try after `apt-get update`); as another
     /// user, fails naming the command unless every package is `optional`.
-    private static func install(_ needed: [String], optional: Set<String>, progress: (String) -> Void,
-                                stillMissing: () -> [String]) async throws(LabError) {
+    private static func install(
+        _ needed: [String], optional: Set<String>, progress: (String) -> Void,
+        stillMissing: () -> [String]
+    ) async throws(LabError) {
         let command = ["apt-get", "install", "-y", "--no-install-recommends"] + needed
         guard geteuid() == 0 else {
             guard needed.allSatisfy(optional.contains) else {
-                throw .missingPrerequisite(what: "the lab needs \(needed.filter { !optional.contains($0) }.joined(separator: " and "))",
-                                           install: "sudo " + command.joined(separator: " "))
+                throw .missingPrerequisite(
+                    what: "the lab needs \(needed.filter { !optional.contains($0) }.joined(separator: " and "))",
+                    install: "sudo " + command.joined(separator: " "))
             }
-            progress("\(needed.joined(separator: " ")) is not installed: the lab runs without the SCI path (sudo \(command.joined(separator: " ")))")
+            progress(
+                "\(needed.joined(separator: " ")) is not installed: the lab runs without the SCI path (sudo \(command.joined(separator: " ")))"
+            )
             return
         }
         progress("installing \(needed.joined(separator: " ")) with apt-get")
@@ -65,25 +70,30 @@ public enum LabPrerequisites {
                 _ = try await ToolRunner.run(["apt-get", "update"])
                 _ = try await ToolRunner.run(command)
             } catch {
-                throw .missingPrerequisite(what: "installing \(needed.joined(separator: " ")) failed: \(error)",
-                                           install: "apt-get update && " + command.joined(separator: " "))
+                throw .missingPrerequisite(
+                    what: "installing \(needed.joined(separator: " ")) failed: \(error)",
+                    install: "apt-get update && " + command.joined(separator: " "))
             }
         }
         let still = stillMissing()
         guard still.isEmpty else {
-            throw .missingPrerequisite(what: "still missing after apt-get: \(still.joined(separator: " "))",
-                                       install: command.joined(separator: " "))
+            throw .missingPrerequisite(
+                what: "still missing after apt-get: \(still.joined(separator: " "))",
+                install: command.joined(separator: " "))
         }
     }
 
     /// Whether an ELF executable has no program interpreter (is statically linked).
     static func isStatic(_ path: FilePath) -> Bool {
         guard let bytes = try? FileIO.readWholeFile(path), bytes.count > 64,
-              bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2 else { return false }
+            bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2
+        else { return false }
         func read(_ offset: Int, _ size: Int) -> Int {
             (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
         }
-        let phoff = read(32, 8), entrySize = read(54, 2), count = read(56, 2)
+        let phoff = read(32, 8)
+        let entrySize = read(54, 2)
+        let count = read(56, 2)
         for index in 0..<count {
             let entry = phoff + index * entrySize
             guard entry + 4 <= bytes.count else { return false }

@@ -6,7 +6,8 @@ enum LabProcess {
     /// Starts `argv` (`argv[0]` an absolute path) with standard output in `output` (truncated),
     /// standard error there too when `errorToOutput` (else inherited), and in a session of its own
     /// when `newSession`; its pid.
-    static func spawn(_ argv: [String], output: FilePath, errorToOutput: Bool, newSession: Bool) throws(Errno) -> pid_t {
+    static func spawn(_ argv: [String], output: FilePath, errorToOutput: Bool, newSession: Bool) throws(Errno) -> pid_t
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -29,16 +29,23 @@ public struct LabQEMU: Sendable, Codable, Equatable {
     /// The machine's QEMU.
     static func machine() async -> LabQEMU {
         let binary = LabPrerequisites.qemu.string
-        return LabQEMU(spec: machineSpelling, binary: binary, dataDirectories: [], version: await versionLine(binary),
-                       origin: "the machine's qemu-system-x86 (\(binary))")
+        return LabQEMU(
+            spec: machineSpelling, binary: binary, dataDirectories: [], version: await versionLine(binary),
+            origin: "the machine's qemu-system-x86 (\(binary))")
     }
 
     /// The QEMU `spec` names: `machine`, or a suite in ``suites`` (fetched once, then cached).
-    public static func locate(_ spec: String, cache: FilePath, environment: [String: String],
-                              progress: (String) -> Void) async throws(LabError) -> LabQEMU {
+    public static func locate(
+        _ spec: String, cache: FilePath, environment: [String: String],
+        progress: (String) -> Void
+    ) async throws(LabError) -> LabQEMU {
         if spec == machineSpelling { return await machine() }
         guard suites.contains(spec) else {
-            throw .io(path: Setting.qemu.description, reason: "'\(spec)' is not a QEMU source: use \(machineSpelling) (the machine's, the default) or \(suites.joined(separator: ", ")) (QEMU 10, with CXL injection)")
+            throw .io(
+                path: Setting.qemu.description,
+                reason:
+                    "'\(spec)' is not a QEMU source: use \(machineSpelling) (the machine's, the default) or \(suites.joined(separator: ", ")) (QEMU 10, with CXL injection)"
+            )
         }
         let archive = DebianArchive.privateSuites([spec], cache: cache, environment: environment)
         let directory = cache.appending("qemu")
@@ -51,7 +58,8 @@ public struct LabQEMU: Sendable, Codable, Equatable {
         guard let version = await archive.candidateVersion("qemu-system-x86") else {
             throw .io(path: Setting.qemu.description, reason: "\(archive.description) has no qemu-system-x86")
         }
-        let name = "qemu-" + version.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" ? $0 : "_" }
+        let name =
+            "qemu-" + version.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" ? $0 : "_" }
         DebianArchive.remember(name, in: resolved)
         let final = directory.appending(name)
         if var cached = cached(final, spec: spec) {
@@ -67,7 +75,8 @@ public struct LabQEMU: Sendable, Codable, Equatable {
                 _ = try await ToolRunner.run(["dpkg-deb", "-x", deb.string, partial.string])
                 try LabFileSystem.remove(deb)
             }
-            try LabFileSystem.write(Array("qemu-system-x86 \(version) from \(spec)\n".utf8), to: partial.appending("inject-origin"))
+            try LabFileSystem.write(
+                Array("qemu-system-x86 \(version) from \(spec)\n".utf8), to: partial.appending("inject-origin"))
             try LabFileSystem.removeTree(final)
             try LabFileSystem.rename(partial, to: final)
         } catch let error as LabError {
@@ -75,12 +84,20 @@ public struct LabQEMU: Sendable, Codable, Equatable {
         } catch {
             throw .io(path: partial.string, reason: "\(error)")
         }
-        guard let found = cached(final, spec: spec) else { throw .io(path: final.string, reason: "the unpacked packages hold no usr/bin/qemu-system-x86_64") }
+        guard let found = cached(final, spec: spec) else {
+            throw .io(path: final.string, reason: "the unpacked packages hold no usr/bin/qemu-system-x86_64")
+        }
         let line = await versionLine(found.binary)
         guard line.hasPrefix("QEMU emulator version") else {
-            let missing = (try? await ToolRunner.run(["ldd", found.binary]).output)?.split(separator: "\n").filter { $0.contains("not found") }
+            let missing =
+                (try? await ToolRunner.run(["ldd", found.binary]).output)?.split(separator: "\n").filter {
+                    $0.contains("not found")
+                }
                 .map { $0.trimmed() }.joined(separator: ", ") ?? ""
-            throw .io(path: found.binary, reason: "it does not run here" + (missing.isEmpty ? ": \(line)" : "; missing libraries: \(missing) (apt-get install them)"))
+            throw .io(
+                path: found.binary,
+                reason: "it does not run here"
+                    + (missing.isEmpty ? ": \(line)" : "; missing libraries: \(missing) (apt-get install them)"))
         }
         var result = found
         result.version = line
@@ -91,10 +108,13 @@ public struct LabQEMU: Sendable, Codable, Equatable {
     static func cached(_ root: FilePath, spec: String) -> LabQEMU? {
         let binary = root.appending("usr/bin/qemu-system-x86_64").string
         guard access(binary, X_OK) == 0 else { return nil }
-        let origin = (try? FileIO.readWholeFile(root.appending("inject-origin"))).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self).trimmed() }
+        let origin = (try? FileIO.readWholeFile(root.appending("inject-origin"))).flatMap { $0 }.map {
+            String(decoding: $0, as: UTF8.self).trimmed()
+        }
         // Its own firmware first; the machine's (SeaBIOS, iPXE from their own packages) after it.
-        return LabQEMU(spec: spec, binary: binary, dataDirectories: [root.appending("usr/share/qemu").string, "/usr/share/qemu"],
-                       version: "", origin: (origin ?? "qemu-system-x86 from \(spec)") + " (cached in \(root))")
+        return LabQEMU(
+            spec: spec, binary: binary, dataDirectories: [root.appending("usr/share/qemu").string, "/usr/share/qemu"],
+            version: "", origin: (origin ?? "qemu-system-x86 from \(spec)") + " (cached in \(root))")
     }
 
     /// The first line of `binary --version`.

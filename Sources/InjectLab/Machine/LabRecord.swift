@@ -1,4 +1,5 @@
 import InjectHost
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import InjectHost
+
 /// QEMU's command line for a lab: TCG on a q35 machine, guest RAM in a shared file (the firmware
 /// window is inside it), the host-built kernel, initramfs, HEST and EINJ tables, the host's
 /// filesystem read-only over 9p, a QMP socket, the agent's virtio-serial port, the DIMMs' SMBIOS
@@ -8,16 +9,20 @@ import InjectHost
 /// daemonizes once its sockets exist.
 enum QEMUCommand {
     /// The full argv.
-    static func arguments(paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
-                          layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String],
-                          qemu: LabQEMU, devices: [any LabDevice] = LabDevices.standard) -> [String] {
-        let kernelArguments = ["console=ttyS0", layout.kernelArgument, edacArgument(kernel), "panic=-1"]
+    static func arguments(
+        paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
+        layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String],
+        qemu: LabQEMU, devices: [any LabDevice] = LabDevices.standard
+    ) -> [String] {
+        let kernelArguments =
+            ["console=ttyS0", layout.kernelArgument, edacArgument(kernel), "panic=-1"]
             + extraKernelArguments
         return [qemu.binary] + qemu.leadingArguments + [
             "-name", "inject-lab-\(paths.name),process=inject-lab-\(paths.name)",
             "-accel", "tcg", "-cpu", cpu, "-smp", String(cpus), "-m", "\(memoryMiB)M",
             "-object", "memory-backend-file,id=ram0,size=\(memoryMiB)M,mem-path=\(paths.guestMemory),share=on",
-            "-machine", ([machine] + devices.flatMap(\.machineProperties) + ["memory-backend=ram0"]).joined(separator: ","),
+            "-machine",
+            ([machine] + devices.flatMap(\.machineProperties) + ["memory-backend=ram0"]).joined(separator: ","),
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",

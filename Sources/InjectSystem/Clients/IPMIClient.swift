@@ -43,12 +43,16 @@ public struct BMCEndpoint: Sendable, Equatable {
     public init(parsing text: String, user: String) throws(TargetError) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let host = parts.first, !host.isEmpty else {
-            throw .tool(argv: [Setting.bmc.named(text)], reason: "no host", hint: "give \(Setting.bmc.named("HOST[:PORT]")), e.g. \(Setting.bmc.named("10.0.0.5:623"))")
+            throw .tool(
+                argv: [Setting.bmc.named(text)], reason: "no host",
+                hint: "give \(Setting.bmc.named("HOST[:PORT]")), e.g. \(Setting.bmc.named("10.0.0.5:623"))")
         }
         var port = 623
         if parts.count == 2 {
             guard let given = Int(parts[1]), (1...65535).contains(given) else {
-                throw .tool(argv: [Setting.bmc.named(text)], reason: "port '\(parts[1])' is outside 1...65535", hint: "give \(Setting.bmc.named("HOST[:PORT]"))")
+                throw .tool(
+                    argv: [Setting.bmc.named(text)], reason: "port '\(parts[1])' is outside 1...65535",
+                    hint: "give \(Setting.bmc.named("HOST[:PORT]"))")
             }
             port = given
         }
@@ -93,8 +97,9 @@ public enum IPMITool {
     public static func refusal(_ command: [String], _ reason: String) -> TargetError? {
         guard let range = reason.firstRange(of: "rsp=0x") else { return nil }
         let code = reason[range.upperBound...].prefix(2)
-        return .tool(argv: command, reason: "the BMC refused it with completion code 0x\(code): \(reason)",
-                     hint: "see the BMC's documentation for what it supports (IPMI 2.0 table 5-2 lists the codes)")
+        return .tool(
+            argv: command, reason: "the BMC refused it with completion code 0x\(code): \(reason)",
+            hint: "see the BMC's documentation for what it supports (IPMI 2.0 table 5-2 lists the codes)")
     }
 
     /// The bytes of ipmitool's `raw` output (hex pairs separated by spaces and newlines).

@@ -20,15 +20,18 @@ public final class QMPClient {
         do {
             connection = try UnixSocket(connectingTo: socketPath, timeoutSeconds: timeoutSeconds)
         } catch {
-            throw .qmp(socket: socketPath, reason: "\(error); is QEMU running with -qmp unix:\(socketPath),server=on,wait=off?")
+            throw .qmp(
+                socket: socketPath, reason: "\(error); is QEMU running with -qmp unix:\(socketPath),server=on,wait=off?"
+            )
         }
         let greeting = try readMessage()
         guard let qmp = greeting["QMP"] else {
             throw .qmp(socket: socketPath, reason: "no QMP greeting; is this a QMP socket (not HMP)?")
         }
         if case .object(let version)? = qmp["version"]?["qemu"],
-           case .number(let major)? = version["major"], case .number(let minor)? = version["minor"],
-           case .number(let micro)? = version["micro"] {
+            case .number(let major)? = version["major"], case .number(let minor)? = version["minor"],
+            case .number(let micro)? = version["micro"]
+        {
             qemuVersion = "\(Int(major)).\(Int(minor)).\(Int(micro))"
         }
         _ = try execute("qmp_capabilities")
@@ -62,8 +65,9 @@ public final class QMPClient {
                 continue
             }
             if let error = message["error"] {
-                throw .qmpCommandFailed(command: command, errorClass: error["class"]?.stringValue ?? "Error",
-                                        message: error["desc"]?.stringValue ?? "\(error)")
+                throw .qmpCommandFailed(
+                    command: command, errorClass: error["class"]?.stringValue ?? "Error",
+                    message: error["desc"]?.stringValue ?? "\(error)")
             }
             if let result = message["return"] { return result }
         }
@@ -74,7 +78,8 @@ public final class QMPClient {
     /// or a result ("OK id: ep0 ...").
     public static func isHMPFailure(_ text: String) -> Bool {
         let lower = text.lowercased()
-        return lower.hasPrefix("error") || ["failed", "invalid", "not found", "unknown command"].contains { lower.contains($0) }
+        return lower.hasPrefix("error")
+            || ["failed", "invalid", "not found", "unknown command"].contains { lower.contains($0) }
     }
 
     /// Runs an HMP command through `human-monitor-command` and returns its text output.

@@ -1,4 +1,3 @@
-
 /// A connected unix stream socket with a read timeout: the transport under the QMP client and the
 /// lab agent.
 public final class UnixSocket {

@@ -22,7 +22,9 @@ public struct AttributeFiles: Sendable {
     }
 
     /// Opens `path` with `flags`: beneath the root, or directly under `/`.
-    private func open(_ path: TargetPath, _ flags: Int32, _ operation: String, _ hint: String?) throws(TargetError) -> FileDescriptor {
+    private func open(_ path: TargetPath, _ flags: Int32, _ operation: String, _ hint: String?) throws(TargetError)
+        -> FileDescriptor
+    {
         if let beneath {
             do {
                 return FileDescriptor(rawValue: try beneath.open(path.relative, flags))
@@ -86,7 +88,9 @@ public struct AttributeFiles: Sendable {
     public func makeDirectory(_ path: TargetPath) throws(TargetError) {
         let full = path.under(root).string
         guard let beneath else {
-            guard mkdir(full, 0o755) == 0 || errno == EEXIST else { throw FileIO.map(Errno(rawValue: errno), full, "mkdir", nil) }
+            guard mkdir(full, 0o755) == 0 || errno == EEXIST else {
+                throw FileIO.map(Errno(rawValue: errno), full, "mkdir", nil)
+            }
             return
         }
         do throws(Errno) {
@@ -137,7 +141,8 @@ public struct AttributeFiles: Sendable {
         return FileIO.entries(directory) { name in
             // A symlink beneath a root is not followed, even to see whether it is a directory.
             var info = stat()
-            return fstatat(dirfd(directory), name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            return fstatat(dirfd(directory), name, &info, AT_SYMLINK_NOFOLLOW) == 0
+                && (info.st_mode & S_IFMT) == S_IFDIR
         }
     }
 

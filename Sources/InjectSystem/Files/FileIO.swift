@@ -32,7 +32,8 @@ public enum FileIO {
 
     /// Creates `path` and its missing parents (`mkdir -p`), each with `mode`; `hint` says what to do
     /// when one cannot be made.
-    public static func makeDirectories(_ path: FilePath, mode: FilePermissions, hint: String? = nil) throws(TargetError) {
+    public static func makeDirectories(_ path: FilePath, mode: FilePermissions, hint: String? = nil) throws(TargetError)
+    {
         var current = FilePath(root: path.root)
         for component in path.components {
             current.append(component)
@@ -76,7 +77,9 @@ public enum FileIO {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count: Int
-            do { count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch let error as Errno { throw error } catch { throw .ioError }
+            do { count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch let error as Errno {
+                throw error
+            } catch { throw .ioError }
             if count == 0 { break }
             result.append(contentsOf: chunk[..<count])
         }
@@ -104,7 +107,9 @@ public enum FileIO {
             }
             if name == "." || name == ".." { continue }
             var directory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) { directory = isDirectory(name) }
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
+                directory = isDirectory(name)
+            }
             entries.append((name, directory))
         }
         return entries.sorted { $0.0 < $1.0 }

@@ -34,7 +34,9 @@ public final class HeldAttribute {
     }
 
     private func attempt(_ bytes: [UInt8]) throws(TargetError) -> Bool {
-        var written = bytes.withUnsafeBytes { positionless ? Glibc.write(fd, $0.baseAddress, $0.count) : pwrite(fd, $0.baseAddress, $0.count, 0) }
+        var written = bytes.withUnsafeBytes {
+            positionless ? Glibc.write(fd, $0.baseAddress, $0.count) : pwrite(fd, $0.baseAddress, $0.count, 0)
+        }
         if written < 0 && errno == ESPIPE && !positionless {
             // Non-seekable: there is no position that a plain write would move.
             positionless = true
@@ -42,7 +44,9 @@ public final class HeldAttribute {
             if written < 0 && errno == ESPIPE { return false }
         }
         if written >= 0 {
-            guard written == bytes.count else { throw .system(path: path, operation: "write", errno: .ioError, hint: nil) }
+            guard written == bytes.count else {
+                throw .system(path: path, operation: "write", errno: .ioError, hint: nil)
+            }
             return true
         }
         throw FileIO.map(Errno(rawValue: errno), path, "write", hint)

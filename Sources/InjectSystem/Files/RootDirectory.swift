@@ -28,9 +28,13 @@ final class RootDirectory: @unchecked Sendable {
     func open(_ relative: String, _ flags: Int32, mode: mode_t = 0) throws(Errno) -> Int32 {
         guard fd >= 0 else { throw Errno(rawValue: openError) }
         if Self.hasOpenat2 != false {
-            let opened = inject_openat2(fd, relative, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), UInt64(mode),
-                                        UInt64(INJECT_RESOLVE_BENEATH | INJECT_RESOLVE_NO_MAGICLINKS))
-            if opened >= 0 { Self.hasOpenat2 = true; return opened }
+            let opened = inject_openat2(
+                fd, relative, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), UInt64(mode),
+                UInt64(INJECT_RESOLVE_BENEATH | INJECT_RESOLVE_NO_MAGICLINKS))
+            if opened >= 0 {
+                Self.hasOpenat2 = true
+                return opened
+            }
             guard errno == ENOSYS else { throw Errno(rawValue: errno) }
             Self.hasOpenat2 = false
         }
@@ -43,7 +47,9 @@ final class RootDirectory: @unchecked Sendable {
         let components = relative.split(separator: "/")
         guard let last = components.last else { throw .invalidArgument }
         let directory = components.dropLast().joined(separator: "/")
-        let parent = directory.isEmpty ? try open(".", INJECT_O_PATH | O_DIRECTORY) : try open(directory, INJECT_O_PATH | O_DIRECTORY)
+        let parent =
+            directory.isEmpty
+            ? try open(".", INJECT_O_PATH | O_DIRECTORY) : try open(directory, INJECT_O_PATH | O_DIRECTORY)
         return (parent, String(last))
     }
 
@@ -54,13 +60,18 @@ final class RootDirectory: @unchecked Sendable {
         guard current >= 0 else { throw Errno(rawValue: errno) }
         for (index, component) in components.enumerated() {
             let isLast = index == components.count - 1
-            guard component != ".." else { close(current); throw .improperLink }
+            guard component != ".." else {
+                close(current)
+                throw .improperLink
+            }
             var info = stat()
             if fstatat(current, component, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFLNK {
                 close(current)
                 throw .improperLink
             }
-            let next = isLast ? openat(current, component, flags | O_NOFOLLOW | O_CLOEXEC, mode)
+            let next =
+                isLast
+                ? openat(current, component, flags | O_NOFOLLOW | O_CLOEXEC, mode)
                 : openat(current, component, INJECT_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             let failure = errno
             close(current)

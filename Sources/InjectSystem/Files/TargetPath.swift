@@ -1,4 +1,3 @@
-
 /// A path of the target, relative to its root: no leading `/`, no `..`, no empty components.
 /// Plugins name files this way; the host alone decides where the root is.
 public struct TargetPath: Sendable, Hashable, CustomStringConvertible {
@@ -11,7 +10,8 @@ public struct TargetPath: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) throws(TargetError) {
         let components = text.split(separator: "/", omittingEmptySubsequences: false)
         guard !text.isEmpty, !text.hasPrefix("/"),
-              !components.contains(where: { $0 == ".." || $0.isEmpty }) else {
+            !components.contains(where: { $0 == ".." || $0.isEmpty })
+        else {
             throw .unsafePath(text)
         }
         relative = text

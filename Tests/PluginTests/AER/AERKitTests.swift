@@ -1,6 +1,7 @@
 import InjectPluginAPI
 import InjectPluginTesting
 import Testing
+
 @testable import AERKit
 
 /// The aer backend's requests, files, checks against the device's registers, and plans per path.
@@ -9,8 +10,10 @@ struct AERKitTests {
     static let endpoint = "0000:01:00.0"
 
     /// Configuration space with a PCI Express capability (type `portType`) and an AER capability.
-    static func config(portType: UInt8 = 0, deviceControl: UInt16 = 0xF, correctableMask: UInt32 = 0xE000,
-                       uncorrectableMask: UInt32 = 0, severity: UInt32 = 0x0046_2030) -> [UInt8] {
+    static func config(
+        portType: UInt8 = 0, deviceControl: UInt16 = 0xF, correctableMask: UInt32 = 0xE000,
+        uncorrectableMask: UInt32 = 0, severity: UInt32 = 0x0046_2030
+    ) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 4096)
         func put(_ value: UInt32, _ offset: Int, _ size: Int = 4) {
             for index in 0..<size { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(index))) }
@@ -46,9 +49,14 @@ struct AERKitTests {
     @Test func aerInjectFilesAreTheRequestsOfTheirNameValueForms() throws {
         let cases: [(file: String, values: [String: String])] = [
             ("AER\nPCI_ID 0000:01:00.0\nCOR_STATUS RCVR\n", ["device": "01:00.0", "error": "RCVR"]),
-            ("# lower case, aliases, several errors on a line, octal and hex\naer\nid 01:00.0\ncor bad_tlp rep_roll\nhl 010 0x9 0xa 0xB\n",
-             ["device": "0000:01:00.0", "error": "BAD_TLP,REP_ROLL", "header": "8,9,10,11"]),
-            ("AER BUS 1 DEV 0 FN 0 UNCOR_STATUS COMP_ABORT\nCOR_STATUS BAD_TLP HEADER_LOG 0 1 2 3", ["device": "01:00.0", "error": "COMP_ABORT,BAD_TLP", "header": "0,1,2,3"]),
+            (
+                "# lower case, aliases, several errors on a line, octal and hex\naer\nid 01:00.0\ncor bad_tlp rep_roll\nhl 010 0x9 0xa 0xB\n",
+                ["device": "0000:01:00.0", "error": "BAD_TLP,REP_ROLL", "header": "8,9,10,11"]
+            ),
+            (
+                "AER BUS 1 DEV 0 FN 0 UNCOR_STATUS COMP_ABORT\nCOR_STATUS BAD_TLP HEADER_LOG 0 1 2 3",
+                ["device": "01:00.0", "error": "COMP_ABORT,BAD_TLP", "header": "0,1,2,3"]
+            ),
             ("AER\nDOMAIN 0 BUS 2 DEV 0 FN 0\nUNCOR_STATUS 0x1000\n", ["device": "02:00.0", "uncor_status": "0x1000"]),
             ("AER\nPCI_ID 01:00.0\nUNCORRECTABLE MALF_TLP\n", ["device": "01:00.0", "error": "MAL_TLP"]),
         ]
@@ -63,13 +71,19 @@ struct AERKitTests {
             #expect(viaFile.steps == viaValues.steps && viaFile.expectations == viaValues.expectations)
         }
         // Several blocks are several injections; a block without a device takes device=.
-        let two = try Self.target().plan(AERBackend(), ["file": "AER COR RCVR\nAER PCI_ID 02:00.0 COR BAD_DLLP", "device": "ep0", "via": "aer-inject"])
+        let two = try Self.target().plan(
+            AERBackend(),
+            ["file": "AER COR RCVR\nAER PCI_ID 02:00.0 COR BAD_DLLP", "device": "ep0", "via": "aer-inject"])
         #expect(two.steps.count == 2)
     }
 
     @Test func filesWithMistakesAreRefusedNamingTheLine() {
-        for (file, words) in [("AER\nCOR_STATUS DLP\n", ["case:2", "UNCOR_STATUS"]), ("AER\nPCI_ID 01:00.0\nCOR_STATUS FOO\n", ["case:3", "FOO"]),
-                              ("BUS 1\n", ["case:1", "AER"]), ("AER PCI_ID 01:00.0\n", ["case:1", "no error"]), ("AER BUS 1 DEV 40 FN 0 COR RCVR", ["larger than 31"])] {
+        for (file, words) in [
+            ("AER\nCOR_STATUS DLP\n", ["case:2", "UNCOR_STATUS"]),
+            ("AER\nPCI_ID 01:00.0\nCOR_STATUS FOO\n", ["case:3", "FOO"]),
+            ("BUS 1\n", ["case:1", "AER"]), ("AER PCI_ID 01:00.0\n", ["case:1", "no error"]),
+            ("AER BUS 1 DEV 40 FN 0 COR RCVR", ["larger than 31"]),
+        ] {
             do {
                 _ = try AERInjectFile.parse(file, path: "case")
                 Issue.record("accepted \(file)")
@@ -82,23 +96,48 @@ struct AERKitTests {
     /// Each path's steps: QEMU one command per error (numbers with 0x: HMP reads a bare 0... as
     /// octal), aer_inject one 32-byte struct aer_error_inj, firmware first a ghes notification.
     @Test func eachPathHasItsSteps() throws {
-        let qemu = try Self.target().plan(AERBackend(), ["device": "ep1", "error": "POISON_TLP,COMP_ABORT", "header": "0x40000001,0x0100000f,0xfe000000,0"])
-        let commands = qemu.steps.compactMap { step -> String? in if case .qmp(_, let arguments) = step.action { return arguments } else { return nil } }
-        #expect(commands == ["{\"command-line\": \"pcie_aer_inject_error ep1 0x00001000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}",
-                             "{\"command-line\": \"pcie_aer_inject_error ep1 0x00008000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}"])
+        let qemu = try Self.target().plan(
+            AERBackend(),
+            ["device": "ep1", "error": "POISON_TLP,COMP_ABORT", "header": "0x40000001,0x0100000f,0xfe000000,0"])
+        let commands = qemu.steps.compactMap { step -> String? in
+            if case .qmp(_, let arguments) = step.action { return arguments } else { return nil }
+        }
+        #expect(
+            commands == [
+                "{\"command-line\": \"pcie_aer_inject_error ep1 0x00001000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}",
+                "{\"command-line\": \"pcie_aer_inject_error ep1 0x00008000 0x01000040 0x0f000001 0x000000fe 0x00000000\"}",
+            ])
         #expect(!qemu.confirmationReasons.isEmpty, "uncorrectable errors need --yes")
         // Correctable errors on auto go through the kernel's injector: QEMU 7.2 drops their messages.
         let corrected = try Self.target().plan(AERBackend(), ["device": "ep0"])
-        guard case .writeDevice(let path, let bytes) = corrected.steps.first?.action else { Issue.record("\(corrected.steps)"); return }
+        guard case .writeDevice(let path, let bytes) = corrected.steps.first?.action else {
+            Issue.record("\(corrected.steps)")
+            return
+        }
         #expect(path == "dev/aer_inject" && bytes.count == 32)
-        #expect(Array(bytes[0..<4]) == [1, 0, 0, 0] && Array(bytes[8..<12]) == [1, 0, 0, 0], "bus 1, correctable status RCVR")
+        #expect(
+            Array(bytes[0..<4]) == [1, 0, 0, 0] && Array(bytes[8..<12]) == [1, 0, 0, 0],
+            "bus 1, correctable status RCVR")
         #expect(corrected.confirmationReasons.isEmpty)
-        #expect(corrected.expectations.contains(.counterExact("sys/bus/pci/devices/0000:01:00.0/aer_dev_correctable#TOTAL_ERR_COR", delta: 1)))
-        #expect(corrected.expectations.contains(.counterExact("sys/bus/pci/devices/0000:02:00.0/aer_dev_correctable#TOTAL_ERR_COR", delta: 0, note: "another device: unchanged")))
-        #expect(!corrected.expectations.contains { "\($0)".contains("0000:00:04.0/aer_dev") }, "a bridge sees its links' errors")
+        #expect(
+            corrected.expectations.contains(
+                .counterExact("sys/bus/pci/devices/0000:01:00.0/aer_dev_correctable#TOTAL_ERR_COR", delta: 1)))
+        #expect(
+            corrected.expectations.contains(
+                .counterExact(
+                    "sys/bus/pci/devices/0000:02:00.0/aer_dev_correctable#TOTAL_ERR_COR", delta: 0,
+                    note: "another device: unchanged")))
+        #expect(
+            !corrected.expectations.contains { "\($0)".contains("0000:00:04.0/aer_dev") },
+            "a bridge sees its links' errors")
         let firmware = try Self.target().plan(AERBackend(), ["device": "ep0", "via": "ghes"])
-        guard case .notify("ghes", let arguments) = firmware.steps.first?.action else { Issue.record("\(firmware.steps)"); return }
-        #expect(arguments["section"] == "pcie" && arguments["bus"] == "1" && arguments["aer_cor_status"] == "0x00000001" && arguments["severity"] == "corrected")
+        guard case .notify("ghes", let arguments) = firmware.steps.first?.action else {
+            Issue.record("\(firmware.steps)")
+            return
+        }
+        #expect(
+            arguments["section"] == "pcie" && arguments["bus"] == "1" && arguments["aer_cor_status"] == "0x00000001"
+                && arguments["severity"] == "corrected")
         // No injector and no monitor: said with the fixes.
         do {
             _ = try Self.target(qmp: false, injector: false).plan(AERBackend(), ["device": "01:00.0"])
@@ -118,7 +157,9 @@ struct AERKitTests {
             #expect("\(error)".contains("masked on 0000:01:00.0") && "\(error)".contains("0xe000"))
         }
         // A firmware-first record carries its own registers: the device's mask does not stop it.
-        #expect(try Self.target().plan(AERBackend(), ["device": "ep0", "error": "CORR_INTERNAL", "via": "ghes"]).steps.count == 1)
+        #expect(
+            try Self.target().plan(AERBackend(), ["device": "ep0", "error": "CORR_INTERNAL", "via": "ghes"]).steps.count
+                == 1)
         do {
             _ = try Self.target().plan(AERBackend(), ["device": "ep0", "error": "DLP", "severity": "nonfatal"])
             Issue.record("a severity mismatch was planned")
@@ -128,11 +169,16 @@ struct AERKitTests {
         // A device whose severity register makes Poisoned TLP fatal.
         let strict = Self.target(config: Self.config(severity: 0x0046_3030))
         let fatal = try strict.plan(AERBackend(), ["device": "ep0", "error": "POISON_TLP", "via": "qemu"])
-        #expect(fatal.expectations.contains(.traceEvent("ras:aer_event", fields: "dev_name=0000:01:00.0 severity=\"Fatal\"")))
-        #expect(!fatal.expectations.contains { "\($0)".contains("aer_dev_fatal") }, "an endpoint's registers are not read after a fatal error")
+        #expect(
+            fatal.expectations.contains(
+                .traceEvent("ras:aer_event", fields: "dev_name=0000:01:00.0 severity=\"Fatal\"")))
+        #expect(
+            !fatal.expectations.contains { "\($0)".contains("aer_dev_fatal") },
+            "an endpoint's registers are not read after a fatal error")
         // On a root port they are.
         let port = try Self.target().plan(AERBackend(), ["device": "rp0", "error": "DLP", "via": "qemu"])
-        #expect(port.expectations.contains(.counterExact("sys/bus/pci/devices/0000:00:04.0/aer_dev_fatal#DLP", delta: 1)))
+        #expect(
+            port.expectations.contains(.counterExact("sys/bus/pci/devices/0000:00:04.0/aer_dev_fatal#DLP", delta: 1)))
         // severity= alone picks the device's first unmasked error of that class.
         let defaulted = try Self.target().plan(AERBackend(), ["device": "ep0", "severity": "nonfatal"])
         #expect(defaulted.steps.count == 1 && "\(defaulted.steps[0].action)".contains("0x00001000"))
@@ -140,11 +186,17 @@ struct AERKitTests {
 
     @Test func badValuesAreNamed() {
         let target = Self.target()
-        for (values, words) in [(["error": "RCVR"], ["device= is required"]), (["device": "ep9"], ["ep9"]),
-                                (["device": "ep0", "error": "NOPE"], ["NOPE", "RCVR"]), (["device": "ep0", "header": "1,2"], ["four 32-bit words"]),
-                                (["device": "ep0", "prefix": "1,2,3,4"], ["needs header="]),
-                                (["device": "ep0", "error": "RCVR", "via": "aer-inject", "header": "1,2,3,4", "prefix": "1,2,3,4"], ["no TLP prefix"]),
-                                (["device": "ep0", "cor_status": "0x2"], ["reserved"])] {
+        for (values, words) in [
+            (["error": "RCVR"], ["device= is required"]), (["device": "ep9"], ["ep9"]),
+            (["device": "ep0", "error": "NOPE"], ["NOPE", "RCVR"]),
+            (["device": "ep0", "header": "1,2"], ["four 32-bit words"]),
+            (["device": "ep0", "prefix": "1,2,3,4"], ["needs header="]),
+            (
+                ["device": "ep0", "error": "RCVR", "via": "aer-inject", "header": "1,2,3,4", "prefix": "1,2,3,4"],
+                ["no TLP prefix"]
+            ),
+            (["device": "ep0", "cor_status": "0x2"], ["reserved"]),
+        ] {
             do {
                 _ = try target.plan(AERBackend(), values)
                 Issue.record("accepted \(values)")

@@ -2,6 +2,7 @@ import FirmwareFormats
 import InjectPluginAPI
 import InjectPluginTesting
 import Testing
+
 @testable import GHESKit
 
 /// The ghes backend's knowledge on its own: records it writes decode back to what was asked, its
@@ -13,7 +14,11 @@ struct GHESKitTests {
     /// registers pointing at their blocks.
     func firmwareTarget() -> TestTarget {
         let hest = HEST(sources: [
-            .ghes(id: 0, .init(register: 0x1000_0000, blockLength: 0x1000, notification: .init(.polled, pollIntervalMilliseconds: 100))),
+            .ghes(
+                id: 0,
+                .init(
+                    register: 0x1000_0000, blockLength: 0x1000,
+                    notification: .init(.polled, pollIntervalMilliseconds: 100))),
             .ghes(id: 1, .init(register: 0x1000_0008, blockLength: 0x1000, notification: .init(.nmi))),
         ])
         var pointers = ByteWriter()
@@ -27,21 +32,30 @@ struct GHESKitTests {
 
     func record(_ plan: Plan) throws -> (UInt64, GenericErrorStatusBlock) {
         for step in plan.steps {
-            if case .writeMemory(let address, let bytes) = step.action { return (address, try GenericErrorStatusBlock(decoding: bytes)) }
+            if case .writeMemory(let address, let bytes) = step.action {
+                return (address, try GenericErrorStatusBlock(decoding: bytes))
+            }
         }
         throw BackendError.invalid("no memory write in \(plan.steps)")
     }
 
     @Test func aMemoryRecordLandsInThePolledSourcesBlockAndDecodesBack() throws {
-        let plan = try firmwareTarget().plan(GHESBackend(), ["source": "0", "address": "0x2000", "node": "1", "module": "3", "fru_text": "DIMM_A1"])
+        let plan = try firmwareTarget().plan(
+            GHESBackend(), ["source": "0", "address": "0x2000", "node": "1", "module": "3", "fru_text": "DIMM_A1"])
         let (address, block) = try record(plan)
         #expect(address == 0x1000_1000)
         let entry = try #require(block.entries.first)
         #expect(entry.severity == .corrected && entry.fruText == "DIMM_A1")
-        guard case .fixed(let section) = entry.section else { Issue.record("not a fixed section"); return }
+        guard case .fixed(let section) = entry.section else {
+            Issue.record("not a fixed section")
+            return
+        }
         #expect(section["physical_address"] == 0x2000 && section["node"] == 1 && section["module"] == 3)
         // The previous record must have been consumed before this one is written.
-        guard case .waitMemoryZero(let waited, _) = plan.steps.first?.action else { Issue.record("no wait first"); return }
+        guard case .waitMemoryZero(let waited, _) = plan.steps.first?.action else {
+            Issue.record("no wait first")
+            return
+        }
         #expect(waited == 0x1000_1000)
         #expect(plan.expectations.contains(.kernelLog("physical_address: 0x0000000000002000")))
         // Polled: nothing to raise.
@@ -49,7 +63,8 @@ struct GHESKitTests {
     }
 
     @Test func theNMISourcesRecordIsRoutedToTheNMIBackend() throws {
-        let plan = try firmwareTarget().plan(GHESBackend(), ["source": "1", "section": "processor", "address": "0x5000"])
+        let plan = try firmwareTarget().plan(
+            GHESBackend(), ["source": "1", "section": "processor", "address": "0x5000"])
         #expect(try record(plan).0 == 0x1000_2000)
         #expect(plan.steps.last?.action == .notify(backend: "nmi", arguments: ["signal": "nmi"]))
     }
@@ -71,21 +86,32 @@ struct GHESKitTests {
     }
 
     @Test func itsEventsDecodeTheSectionType() {
-        #expect(GHESBackend().decode(event: "ras:non_standard_event", fields: ["sec_type": "a5bc1114-6f64-4ede-b863-3e83ed7c83b1"])
+        #expect(
+            GHESBackend().decode(
+                event: "ras:non_standard_event", fields: ["sec_type": "a5bc1114-6f64-4ede-b863-3e83ed7c83b1"])
                 == ["section": "platform memory error"])
-        #expect(GHESBackend().decode(event: "ras:non_standard_event", fields: ["sec_type": "12345678-1234-1234-1234-123456789abc"])
+        #expect(
+            GHESBackend().decode(
+                event: "ras:non_standard_event", fields: ["sec_type": "12345678-1234-1234-1234-123456789abc"])
                 == ["section": "vendor-defined"])
     }
 
     func einjWrites(_ values: [String: String]) throws -> [String: String] {
         let directory = "sys/kernel/debug/apei/einj"
-        let target = TestTarget(files: Dictionary(uniqueKeysWithValues: ["available_error_type", "error_type", "flags", "param1", "param2",
-                                                                          "param3", "param4", "notrigger", "error_inject"].map { ("\(directory)/\($0)", "") }))
+        let target = TestTarget(
+            files: Dictionary(
+                uniqueKeysWithValues: [
+                    "available_error_type", "error_type", "flags", "param1", "param2",
+                    "param3", "param4", "notrigger", "error_inject",
+                ].map { ("\(directory)/\($0)", "") }))
         let plan = try target.plan(GHESBackend(), ["via": "einj"].merging(values) { $1 })
-        return Dictionary(uniqueKeysWithValues: plan.steps.compactMap { step -> (String, String)? in
-            if case .writeAttribute(let path, let value) = step.action { return (String(path.split(separator: "/").last!), value) }
-            return nil
-        })
+        return Dictionary(
+            uniqueKeysWithValues: plan.steps.compactMap { step -> (String, String)? in
+                if case .writeAttribute(let path, let value) = step.action {
+                    return (String(path.split(separator: "/").last!), value)
+                }
+                return nil
+            })
     }
 
     @Test func einjFlagsSayWhichParametersAreValid() throws {
@@ -94,7 +120,9 @@ struct GHESKitTests {
         #expect(memory["flags"] == "0x2" && memory["param1"] == "0x3456000" && memory["param2"] == "0xfffffffffffff000")
         // param3 is the APIC ID (bit 0), not a PCIe SBDF.
         let processor = try einjWrites(["section": "processor", "param3": "2"])
-        #expect(processor["error_type"] == "0x1" && processor["flags"] == "0x1" && processor["param3"] == "0x2" && processor["param4"] == nil)
+        #expect(
+            processor["error_type"] == "0x1" && processor["flags"] == "0x1" && processor["param3"] == "0x2"
+                && processor["param4"] == nil)
         // A PCIe device is param4 (bit 2): segment, bus, device, function as ACPI lays them out.
         let pcie = try einjWrites(["section": "pcie", "bus": "1", "pcie_device": "3", "pcie_function": "1"])
         #expect(pcie["error_type"] == "0x40" && pcie["flags"] == "0x4" && pcie["param4"] == "0x11900")
@@ -120,10 +148,15 @@ struct GHESKitTests {
         #expect(plan.steps.contains { $0.action == .writeAttribute(path: "\(directory)/error_type", value: "0x8000") })
         #expect(plan.steps.contains { $0.action == .writeAttribute(path: "\(directory)/flags", value: "0x4") })
         #expect(plan.expectations.isEmpty && plan.confirmationReasons.isEmpty)
-        #expect(try !target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x10000", "param4": "0xc0000"]).confirmationReasons.isEmpty)
-        #expect(throws: BackendError.self) { try target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x80", "bus": "1", "section": "pcie"]) }
+        #expect(
+            try !target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x10000", "param4": "0xc0000"])
+                .confirmationReasons.isEmpty)
         #expect(throws: BackendError.self) {
-            try target(basic + "\n0x00001000\tCXL.cache Protocol Correctable").plan(GHESBackend(), ["via": "einj", "error_type": "0x8000", "param4": "0xc0000"])
+            try target(basic).plan(GHESBackend(), ["via": "einj", "error_type": "0x80", "bus": "1", "section": "pcie"])
+        }
+        #expect(throws: BackendError.self) {
+            try target(basic + "\n0x00001000\tCXL.cache Protocol Correctable").plan(
+                GHESBackend(), ["via": "einj", "error_type": "0x8000", "param4": "0xc0000"])
         }
     }
 }

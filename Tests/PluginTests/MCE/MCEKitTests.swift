@@ -2,24 +2,29 @@ import InjectPluginAPI
 import InjectPluginTesting
 import InjectTestSupport
 import Testing
+
 @testable import MCEKit
 
 /// The mce backend's knowledge on its own: the status builder, the decoder, its plans against a
 /// target in memory, and the decoding of its trace event.
 @Suite("MCE kit")
 struct MCEKitTests {
-    static let files = Dictionary(uniqueKeysWithValues: ["flags", "cpu", "status", "misc", "addr", "synd", "ipid", "bank"]
-        .map { ("sys/kernel/debug/mce-inject/\($0)", "") })
+    static let files = Dictionary(
+        uniqueKeysWithValues: ["flags", "cpu", "status", "misc", "addr", "synd", "ipid", "bank"]
+            .map { ("sys/kernel/debug/mce-inject/\($0)", "") })
 
     func writes(_ plan: Plan) -> [(String, String)] {
         plan.steps.compactMap { step in
-            if case .writeAttribute(let path, let value) = step.action { return (String(path.split(separator: "/").last!), value) }
+            if case .writeAttribute(let path, let value) = step.action {
+                return (String(path.split(separator: "/").last!), value)
+            }
             return nil
         }
     }
 
     @Test func theStatusBuilderSetsTheArchitecturalBits() {
-        let corrected = StatusWord(severity: "corrected", mcaCode: 0x9f, hasAddress: true, hasMisc: false, overflow: false)
+        let corrected = StatusWord(
+            severity: "corrected", mcaCode: 0x9f, hasAddress: true, hasMisc: false, overflow: false)
         #expect(corrected.hex == "0x940000000000009f")
         #expect(corrected.severityName == "corrected")
         let srar = StatusWord(severity: "srar", mcaCode: 0x134, hasAddress: true, hasMisc: true, overflow: false)
@@ -31,7 +36,10 @@ struct MCEKitTests {
 
     @Test func theDecoderNamesEveryField() {
         let lines = StatusDecoder.lines(StatusWord(raw: 0xBE00_0000_0080_0400))
-        for expected in ["61 UC    1", "57 PCC   1", "31:16 model-specific 0x80", "MCA code 0x400: internal timer", "severity: fatal (PCC)"] {
+        for expected in [
+            "61 UC    1", "57 PCC   1", "31:16 model-specific 0x80", "MCA code 0x400: internal timer",
+            "severity: fatal (PCC)",
+        ] {
             #expect(lines.contains { $0.contains(expected) }, "missing \(expected)")
         }
     }
@@ -39,7 +47,11 @@ struct MCEKitTests {
     @Test func aCorrectedPlanWritesBankLastAndExpectsTheKernelsRecord() throws {
         let plan = try TestTarget(files: Self.files).plan(MCEBackend(), ["cpu": "1", "bank": "4", "addr": "0x1234000"])
         let written = writes(plan)
-        #expect(written.map(\.0) == ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].filter { name in written.contains { $0.0 == name } })
+        #expect(
+            written.map(\.0)
+                == ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].filter { name in
+                    written.contains { $0.0 == name }
+                })
         #expect(written.last?.0 == "bank" && written.last?.1 == "4")
         #expect(plan.steps.last?.isTrigger == true)
         #expect(written.first { $0.0 == "status" }?.1 == "0x940000000000009f")
@@ -58,7 +70,8 @@ struct MCEKitTests {
         let plan = try TestTarget(files: Self.files).plan(MCEBackend(), ["count": "100000", "addr": "0x5000"])
         #expect(plan.steps.count < 20)
         guard case .repeatSteps(_, let times, _) = plan.steps.last?.action else {
-            Issue.record("no repeat step: \(plan.steps.map(\.action))"); return
+            Issue.record("no repeat step: \(plan.steps.map(\.action))")
+            return
         }
         #expect(times == 99_998)
     }
@@ -86,8 +99,13 @@ struct MCEKitTests {
 @Suite struct MCEFuzzTests {
     @Test func replayNeverAcceptsAValueOutsideItsRange() {
         var generator = FuzzGenerator(seed: 42)
-        let skeleton = ["CPU", "1:", "Machine", "Check:", "0", "Bank", "4:", "9c00000000000000", "ADDR", "1234000", "MISC", "8c"]
-        let words = ["99999", "18446744073709551616", "ffffffffffffffffff", "-1", "0x", "Bank", "CPU", "64", "63", "8191", "8192", ":", "7:", "ADDR"]
+        let skeleton = [
+            "CPU", "1:", "Machine", "Check:", "0", "Bank", "4:", "9c00000000000000", "ADDR", "1234000", "MISC", "8c",
+        ]
+        let words = [
+            "99999", "18446744073709551616", "ffffffffffffffffff", "-1", "0x", "Bank", "CPU", "64", "63", "8191",
+            "8192", ":", "7:", "ADDR",
+        ]
         var accepted = 0
         for _ in 0..<5000 {
             var parts = skeleton

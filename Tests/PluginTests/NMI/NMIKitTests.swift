@@ -1,6 +1,7 @@
 import InjectPluginAPI
 import InjectPluginTesting
 import Testing
+
 @testable import NMIKit
 
 /// The nmi backend's plans per route, and the routes a target lacks.
@@ -12,12 +13,20 @@ struct NMIKitTests {
         #expect(qemu.expectations == [.kernelLog("NMI")])
         // An SCI through GPE 1: a hotplug that is undone; the power button needs no GPE method.
         let sci = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci"])
-        let commands = sci.steps.compactMap { step -> String? in if case .qmp(let command, _) = step.action { return command } else { return nil } }
+        let commands = sci.steps.compactMap { step -> String? in
+            if case .qmp(let command, _) = step.action { return command } else { return nil }
+        }
         #expect(commands == ["device_add", "device_del"])
-        #expect(sci.expectations == [.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1), .counter("sys/firmware/acpi/interrupts/sci", delta: 1)])
+        #expect(
+            sci.expectations == [
+                .counter("sys/firmware/acpi/interrupts/gpe01", delta: 1),
+                .counter("sys/firmware/acpi/interrupts/sci", delta: 1),
+            ])
         let button = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "method": "powerbutton"])
         #expect(button.steps.map(\.action) == [.qmp(command: "system_powerdown", arguments: nil)])
-        #expect(throws: BackendError.self) { try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "method": "diag"]) }
+        #expect(throws: BackendError.self) {
+            try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "method": "diag"])
+        }
         let sysrq = try TestTarget().plan(NMIBackend(), ["via": "sysrq"])
         #expect(sysrq.steps.map(\.action) == [.writeAttribute(path: "proc/sysrq-trigger", value: "l")])
     }
@@ -26,16 +35,26 @@ struct NMIKitTests {
     /// port on q35 (whose root bus takes no hotplug); a bus id that could break the JSON is refused.
     @Test func theGPEHotplugGoesWhereTheMachineTakesIt() throws {
         func bus(_ plan: Plan) -> String? {
-            plan.steps.compactMap { step -> String? in if case .qmp("device_add", let arguments) = step.action { return arguments } else { return nil } }.first
+            plan.steps.compactMap { step -> String? in
+                if case .qmp("device_add", let arguments) = step.action { return arguments } else { return nil }
+            }.first
         }
         let pc = try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci"])
         #expect(bus(pc)?.contains("\"bus\": \"pci.0\"") == true && bus(pc)?.contains("\"e1000\"") == true)
-        let q35Files = ["sys/bus/pci/devices/0000:00:00.0/vendor": "0x8086\n", "sys/bus/pci/devices/0000:00:00.0/device": "0x29c0\n"]
+        let q35Files = [
+            "sys/bus/pci/devices/0000:00:00.0/vendor": "0x8086\n",
+            "sys/bus/pci/devices/0000:00:00.0/device": "0x29c0\n",
+        ]
         let q35 = try TestTarget(files: q35Files, hasQMP: true).plan(NMIBackend(), ["signal": "sci"])
-        #expect(bus(q35)?.contains("\"bus\": \"\(NMIBackend.labHotplugPort)\"") == true && bus(q35)?.contains("\"e1000e\"") == true)
-        let chosen = try TestTarget(files: q35Files, hasQMP: true).plan(NMIBackend(), ["signal": "sci", "bus": "spare-port.1"])
+        #expect(
+            bus(q35)?.contains("\"bus\": \"\(NMIBackend.labHotplugPort)\"") == true
+                && bus(q35)?.contains("\"e1000e\"") == true)
+        let chosen = try TestTarget(files: q35Files, hasQMP: true).plan(
+            NMIBackend(), ["signal": "sci", "bus": "spare-port.1"])
         #expect(bus(chosen)?.contains("\"bus\": \"spare-port.1\"") == true)
-        #expect(throws: BackendError.self) { try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "bus": "x\", \"driver\": \"y"]) }
+        #expect(throws: BackendError.self) {
+            try TestTarget(hasQMP: true).plan(NMIBackend(), ["signal": "sci", "bus": "x\", \"driver\": \"y"])
+        }
     }
 
     @Test func ipmiNeedsABMCAndTheWatchdogArmsAndStops() throws {
