@@ -124,12 +124,8 @@ public struct CampaignRunner {
             var result = StepResult(
                 name: step.name, backend: step.backend, title: step.title, lastRequest: [], planned: step.count,
                 injected: 0, failed: 0, expectedEvents: 0, seenEvents: 0, lastFindings: [], seconds: 0)
-            let counter: Verifier?
-            do throws(InjectError) {
-                counter = Verifier(
-                    target: session.options.target, files: try session.targetFiles(), processID: getpid(),
-                    purpose: "campaign")
-            } catch {
+            let files: any TargetFiles
+            do throws(InjectError) { files = try session.targetFiles() } catch {
                 result.failed = step.count
                 result.firstError = error.description
                 results.append(result)
@@ -144,123 +140,11 @@ public struct CampaignRunner {
                     .run(
                         &result, generator: &generator, stepIndex: stepIndex, progress: progress,
                         interrupted: interrupted)
-                results.append(result)
-                if let stopped = result.stopped, !stopped.continuesCampaign { break }
-                continue
+            } else {
+                var sequential = SequentialStep(runner: self, step: step, scenario: scenario, files: files)
+                await sequential.run(
+                    &result, generator: &generator, stepIndex: stepIndex, progress: progress, interrupted: interrupted)
             }
-            var counting = false
-            var countedEvents: [String: Int] = [:]
-            var consumer: RasdaemonConsumer.Armed?
-            var notConsumed = 0
-            let started = HostClock.monotonicNanoseconds()
-            func elapsed() -> Double { Double(HostClock.monotonicNanoseconds() - started) / 1e9 }
-            var pacer = step.rate.flatMap { Pacer(rate: $0) }
-            let injector = injector(verifyingEach: step.verify == "each")
-            for index in 0..<step.count {
-                if let duration = step.duration, elapsed() >= duration {
-                    result.stopped = .durationReached(duration)
-                    break
-                }
-                pacer?.wait(for: index, interrupted: interrupted)
-                if interrupted() {
-                    result.stopped = .interrupted
-                    break
-                }
-                let request = step.request(using: &generator)
-                result.lastRequest = request.words
-                // The events counted for this injection, should the kernel not take its record.
-                var plannedEvents: Int?
-                do throws(InjectError) {
-                    // expect=sigbus: a victim holds the page the request is given.
-                    let prepared = try await injector.prepare(request)
-                    let plan = prepared.plan
-                    if index == 0 && (step.verify == "count" || scenario.stopOnKernelLog != nil), let counter {
-                        var events = Set(
-                            step.verify == "count"
-                                ? plan.expectations.filter { $0.kind == .traceEvent }.compactMap(\.source) : [])
-                        if scenario.stopOnKernelLog != nil && counter.canTraceKernelLog {
-                            events.insert("printk:console")
-                        }
-                        if !events.isEmpty {
-                            do throws(TargetError) {
-                                try counter.makeInstance(events: events)
-                                counting = true
-                            } catch {
-                                result.firstError = result.firstError ?? "cannot count events: \(error)"
-                            }
-                        }
-                    }
-                    if step.verify == "count" {
-                        if index == 0 { consumer = await RasdaemonConsumer.arm(plan, target: session.options.target) }
-                        for event in plan.expectations where event.kind == .traceEvent {
-                            countedEvents[event.source ?? "", default: 0] += 1
-                        }
-                        plannedEvents = plan.expectations.filter { $0.kind == .traceEvent }.count
-                    }
-                    let outcome = try await injector.perform(prepared)
-                    result.injected += 1
-                    if let findings = outcome.findings {
-                        let kernel = findings.filter { $0.kind != .consumer }
-                        let recorded = findings.filter { $0.kind == .consumer }
-                        result.expectedEvents += kernel.count
-                        result.seenEvents += kernel.filter(\.matched).count
-                        if !recorded.isEmpty {
-                            result.consumerExpected = (result.consumerExpected ?? 0) + recorded.count
-                            result.consumerSeen = (result.consumerSeen ?? 0) + recorded.filter(\.matched).count
-                        }
-                        result.lastFindings = findings
-                    }
-                } catch .stepFailed(_, _, _, _, .recordNotConsumed(let address, let milliseconds)) {
-                    // The kernel did not take the previous record: its loss, not the injection's.
-                    notConsumed += 1
-                    result.kernelDropped = (result.kernelDropped ?? 0) + (plannedEvents ?? 0)
-                    result.dropReason =
-                        "the OS had not consumed the previous record at \(hexNumber(address)) within \(milliseconds) ms, so \(notConsumed) record(s) were not written"
-                    result.dropRate = Double(index + 1) / max(elapsed(), 0.001)
-                } catch {
-                    result.failed += 1
-                    result.firstError = result.firstError ?? error.description
-                    if scenario.stopOnFailure {
-                        result.stopped = .failure
-                        break
-                    }
-                }
-                progress(
-                    Progress(
-                        step: stepIndex + 1, steps: scenario.steps.count, name: step.name, done: index + 1,
-                        total: step.count, elapsed: elapsed()))
-                if let text = scenario.stopOnKernelLog, counting, let counter,
-                    let line = counter.traceLines().first(where: { $0.contains(" console: ") && $0.contains(text) })
-                {
-                    result.stopped = .kernelLog(text: text, line: String(line.split(separator: "console: ").last ?? ""))
-                    break
-                }
-                if interrupted() {
-                    result.stopped = .interrupted
-                    break
-                }
-            }
-            if counting, let counter {
-                if step.verify == "count" {
-                    // Give the kernel's deferred work (the MCE pool, the GHES poller) time to drain.
-                    let deadline = HostClock.monotonicNanoseconds() + UInt64(verifyTimeout * 1e9)
-                    var kernelSeen: [String: Int] = [:]
-                    repeat {
-                        let lines = counter.traceLines()
-                        kernelSeen = countedEvents.reduce(into: [:]) { seen, entry in
-                            seen[entry.key] = min(entry.value, Self.count(entry.key, in: lines))
-                        }
-                        result.expectedEvents = countedEvents.values.reduce(0, +)
-                        result.seenEvents = kernelSeen.values.reduce(0, +)
-                        if result.seenEvents + (result.kernelDropped ?? 0) >= result.expectedEvents { break }
-                        usleep(200_000)
-                    } while HostClock.monotonicNanoseconds() < deadline
-                    // What the kernel emitted, rasdaemon should have recorded: one row per event.
-                    if let consumer { await awaitConsumer(consumer, kernelSeen: kernelSeen, &result) }
-                }
-                counter.removeInstance()
-            }
-            result.seconds = elapsed()
             results.append(result)
             if let stopped = result.stopped, !stopped.continuesCampaign { break }
         }

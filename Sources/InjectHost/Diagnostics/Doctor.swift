@@ -62,42 +62,54 @@ public struct Doctor {
     /// Runs every check.
     public func run() -> [Check] {
         let files: any TargetFiles = (try? session.targetFiles()) ?? AttributeFiles(root: session.options.target.root)
-        var checks: [Check] = []
+        return [privilegeCheck()] + filesystemChecks(files) + moduleChecks(files)
+            + Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
+            + monitorChecks() + pluginChecks()
+    }
+
+    /// Whether the process can write the injection files.
+    private func privilegeCheck() -> Check {
         let uid = geteuid()
-        checks.append(
-            uid == 0
-                ? Check(status: .ok, name: "privileges", detail: "running as root")
-                : Check(
-                    status: .warn, name: "privileges",
-                    detail: "running as uid \(uid): injection files in debugfs and sysfs need root; use sudo"))
+        return uid == 0
+            ? Check(status: .ok, name: "privileges", detail: "running as root")
+            : Check(
+                status: .warn, name: "privileges",
+                detail: "running as uid \(uid): injection files in debugfs and sysfs need root; use sudo")
+    }
+
+    /// debugfs, tracefs and kernel lockdown.
+    private func filesystemChecks(_ files: any TargetFiles) -> [Check] {
         let mounts = files.text("proc/mounts") ?? ""
         func mounted(_ type: String) -> Bool {
             mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(2).first == Substring(type) }
         }
-        checks.append(
+        var checks = [
             mounted("debugfs") || files.exists("sys/kernel/debug/tracing")
                 ? Check(status: .ok, name: "debugfs", detail: "mounted")
-                : Check(status: .fail, name: "debugfs", detail: "not mounted: mount -t debugfs none /sys/kernel/debug"))
-        checks.append(
+                : Check(status: .fail, name: "debugfs", detail: "not mounted: mount -t debugfs none /sys/kernel/debug"),
             mounted("tracefs") || files.exists("sys/kernel/tracing/trace")
                 ? Check(status: .ok, name: "tracefs", detail: "mounted")
                 : Check(
                     status: .warn, name: "tracefs",
-                    detail: "not mounted (verification needs it): mount -t tracefs nodev /sys/kernel/tracing"))
-        if let lockdown = files.text("sys/kernel/security/lockdown") {
-            let mode = lockdown.split(separator: " ").first { $0.hasPrefix("[") }?.trimmed("[]") ?? lockdown
-            checks.append(
-                mode == "none"
-                    ? Check(status: .ok, name: "lockdown", detail: "none")
-                    : Check(
-                        status: .fail, name: "lockdown",
-                        detail:
-                            "\(mode): the kernel refuses debugfs injection; boot without lockdown (Secure Boot off, or lockdown=none where allowed)"
-                    ))
-        } else {
-            checks.append(Check(status: .ok, name: "lockdown", detail: "no lockdown LSM"))
+                    detail: "not mounted (verification needs it): mount -t tracefs nodev /sys/kernel/tracing"),
+        ]
+        guard let lockdown = files.text("sys/kernel/security/lockdown") else {
+            return checks + [Check(status: .ok, name: "lockdown", detail: "no lockdown LSM")]
         }
-        // The modules each backend declares (ABI 1.2), so a vendor's backend gets the same check.
+        let mode = lockdown.split(separator: " ").first { $0.hasPrefix("[") }?.trimmed("[]") ?? lockdown
+        checks.append(
+            mode == "none"
+                ? Check(status: .ok, name: "lockdown", detail: "none")
+                : Check(
+                    status: .fail, name: "lockdown",
+                    detail:
+                        "\(mode): the kernel refuses debugfs injection; boot without lockdown (Secure Boot off, or lockdown=none where allowed)"
+                ))
+        return checks
+    }
+
+    /// The modules each backend declares (ABI 1.2), so a vendor's backend gets the same check.
+    private func moduleChecks(_ files: any TargetFiles) -> [Check] {
         let modules = Set(
             (files.text("proc/modules") ?? "").split(separator: "\n").compactMap {
                 $0.split(separator: " ").first.map(String.init)
@@ -108,40 +120,43 @@ public struct Doctor {
                 declared[module.replacing("-", with: "_"), default: []].append(backend.info.name)
             }
         }
-        for (module, backends) in declared.sorted(by: { $0.key < $1.key }) {
+        return declared.sorted(by: { $0.key < $1.key }).map { module, backends in
             let present = modules.contains(module) || files.exists("sys/module/\(module)")
             let users = "(\(backends.joined(separator: ", ")))"
-            checks.append(
-                present
-                    ? Check(status: .ok, name: "module \(module)", detail: "loaded \(users)")
-                    : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(module) \(users)"))
+            return present
+                ? Check(status: .ok, name: "module \(module)", detail: "loaded \(users)")
+                : Check(status: .warn, name: "module \(module)", detail: "not loaded: modprobe \(module) \(users)")
         }
-        checks += Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
-        if let socket = session.options.target.qmpSocket {
-            do {
-                let client = try QMPClient(socketPath: socket, timeoutSeconds: 3)
-                checks.append(Check(status: .ok, name: "qmp", detail: "\(socket): QEMU \(client.qemuVersion)"))
-            } catch {
-                checks.append(Check(status: .fail, name: "qmp", detail: error.description))
-            }
+    }
+
+    /// The target's QEMU monitor, when it has one.
+    private func monitorChecks() -> [Check] {
+        guard let socket = session.options.target.qmpSocket else { return [] }
+        do {
+            let client = try QMPClient(socketPath: socket, timeoutSeconds: 3)
+            return [Check(status: .ok, name: "qmp", detail: "\(socket): QEMU \(client.qemuVersion)")]
+        } catch {
+            return [Check(status: .fail, name: "qmp", detail: error.description)]
         }
+    }
+
+    /// Each plugin directory with the backends loaded from it, and every refused plugin.
+    private func pluginChecks() -> [Check] {
         let registry = session.registry
+        var checks: [Check] = []
         for entry in registry.searchPath.entries {
             var info = stat()
             guard stat(entry.path, &info) == 0 else {
                 checks.append(Check(status: .ok, name: "plugins \(entry.path)", detail: "absent (\(entry.origin))"))
                 continue
             }
-            let loaded = registry.backends.filter { $0.info.path.hasPrefix(realPath(entry.path) ?? entry.path) }.map(
-                \.info.name)
+            let loaded = registry.backends.filter { $0.info.path.hasPrefix(realPath(entry.path) ?? entry.path) }
+                .map(\.info.name)
             checks.append(
                 Check(
                     status: .ok, name: "plugins \(entry.path)",
                     detail: "\(entry.origin): \(loaded.isEmpty ? "no backends" : loaded.joined(separator: ", "))"))
         }
-        for refusal in registry.refusals {
-            checks.append(Check(status: .warn, name: "refused plugin", detail: refusal.description))
-        }
-        return checks
+        return checks + registry.refusals.map { Check(status: .warn, name: "refused plugin", detail: $0.description) }
     }
 }

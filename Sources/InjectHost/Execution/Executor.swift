@@ -35,72 +35,20 @@ public struct Executor {
         } else {
             do throws(TargetError) { files = try target.files() } catch { throw .target(error) }
         }
-        var runner = StepPerformer(target: target, files: files)
+        var performer = StepPerformer(target: target, files: files)
         var results: [StepResult] = []
         var executed = 0
         for (index, step) in plan.steps.enumerated() {
             let started = HostClock.monotonicNanoseconds()
-            var output: String?
+            let output: String?
             if let repeated = step.action as? RepeatStep {
-                let (count, times, interval) = (repeated.count, repeated.times, repeated.intervalMicroseconds)
-                // A storm writes the same attribute files again and again: they stay open for it.
-                runner.holdFiles = true
-                defer { runner.releaseFiles() }
-                let inner = Array(plan.steps[(index - count)..<index])
-                var time: UInt64 = 1
-                var held: [(file: HeldAttribute, bytes: [UInt8])]?
-                // The ordinary path for the first time, which holds the files and finds any that
-                // refuses positional writes; then, where every step is a held write, the tight loop.
-                while time <= times {
-                    // Where the files cannot be held here (a lab's guest), the remaining repetitions
-                    // of attribute writes go to the target as batches, run where the kernel is.
-                    if time > 1, held == nil,
-                        WriteBatch(repeating: inner, times: 0, intervalMicroseconds: interval) != nil
-                    {
-                        while time <= times {
-                            let size = Int(min(times - time + 1, 10_000))
-                            let batch = WriteBatch(repeating: inner, times: size, intervalMicroseconds: interval)!
-                            let outcome: WriteBatch.Outcome
-                            do throws(TargetError) { outcome = try files.perform(batch) } catch {
-                                throw runner.failure(
-                                    inner[0], index - count, executed, error, " (repetition \(time) of \(times))")
-                            }
-                            executed += outcome.completed * count
-                            time += UInt64(outcome.completed)
-                            if let failure = outcome.failure {
-                                throw runner.failure(
-                                    inner[0], index - count, executed,
-                                    TargetError.tool(argv: ["batch"], reason: failure, hint: inner[0].hint),
-                                    " (repetition \(time) of \(times))")
-                            }
-                        }
-                        break
-                    }
-                    if interval > 0 { usleep(UInt32(clamping: interval)) }
-                    if let writes = held {
-                        for (offset, write) in writes.enumerated() {
-                            do throws(TargetError) {
-                                try write.file.write(write.bytes)
-                            } catch {
-                                throw runner.failure(
-                                    inner[offset], index - count + offset, executed, error,
-                                    " (repetition \(time) of \(times))")
-                            }
-                            executed += 1
-                        }
-                    } else {
-                        for step in (index - count)..<index {
-                            _ = try await runner.perform(
-                                plan.steps[step], index: step, executed: executed, repetition: (time, times))
-                            executed += 1
-                        }
-                        if time == 1 { held = runner.heldWrites(inner) }
-                    }
-                    time += 1
-                }
-                output = "\(times * UInt64(count)) step(s) run"
+                var storm = Storm(
+                    steps: Array(plan.steps[(index - repeated.count)..<index]), first: index - repeated.count,
+                    times: repeated.times, intervalMicroseconds: repeated.intervalMicroseconds)
+                try await storm.perform(with: &performer, executed: &executed)
+                output = "\(repeated.times * UInt64(repeated.count)) step(s) run"
             } else {
-                output = try await runner.perform(step, index: index, executed: executed)
+                output = try await performer.perform(step, index: index, executed: executed)
                 executed += 1
             }
             results.append(

@@ -188,95 +188,17 @@ public struct Verifier {
             let elapsed = Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
             if let stopped = panics.check() {
                 panic = stopped
-                let console = stopped.console.split(whereSeparator: \.isNewline)
-                for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
-                    if expectation.kind == .kernelLog,
-                        let line = console.first(where: { $0.contains(expectation.match ?? "") })
-                    {
-                        findings[index].matched = true
-                        findings[index].evidence = line.trimmed() + " (console)"
-                        findings[index].latencyMilliseconds = elapsed
-                    } else if expectation.kind != .kernelLog {
-                        findings[index].evidence = "not readable: the kernel panicked"
-                    }
-                }
+                Self.judgeAfterPanic(plan, stopped, &findings, elapsed: elapsed)
                 break
             }
-            let trace =
-                armed.traceReady
-                ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
-                    .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
-            let wantsLog = plan.expectations.contains { $0.kind == .kernelLog }
-            let log: [Substring]
-            if armed.logThroughTrace {
-                log = trace.filter { $0.contains(" console: ") }
-            } else if wantsLog {
-                log = (try? await kernelLog()).map { $0.dropFirst(armed.logLines).map { Substring($0) } } ?? []
-            } else {
-                log = []
-            }
-            for (index, expectation) in plan.expectations.enumerated()
-            where !findings[index].matched || expectation.isExact {
-                switch expectation.kind {
-                case .kernelLog:
-                    if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
-                        findings[index].matched = true
-                        findings[index].evidence = line.trimmed()
-                    }
-                case .traceEvent:
-                    let name = (expectation.source ?? "").split(separator: ":").last.map { String($0) + ":" } ?? ""
-                    let values = Self.fieldValues(expectation.match ?? "")
-                    if let line = trace.first(where: { line in
-                        line.contains(name) && values.allSatisfy { line.lowercased().contains($0) }
-                    }) {
-                        findings[index].matched = true
-                        findings[index].evidence = line.trimmed()
-                    }
-                case .counter:
-                    guard let path = expectation.source, let before = armed.counters[path], let now = readCounter(path)
-                    else { break }
-                    if expectation.isExact {
-                        // Re-judged on every look until the end: a counter that must stay put can move late.
-                        findings[index].matched = now - before == expectation.delta
-                        findings[index].evidence =
-                            "\(path): \(before) -> \(now)"
-                            + (findings[index].matched ? "" : " (moved by \(now - before))")
-                    } else if now - before >= expectation.delta {
-                        findings[index].matched = true
-                        findings[index].evidence = "\(path): \(before) -> \(now)"
-                    }
-                case .pageFlag:
-                    if let flags = await pageFlags(expectation.match ?? "") {
-                        findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
-                        findings[index].evidence =
-                            "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
-                            + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
-                    }
-                }
-                if findings[index].matched { findings[index].latencyMilliseconds = elapsed }
-            }
+            await look(plan, armed, &findings, elapsed: elapsed)
             if (findings.allSatisfy(\.matched) && !awaitsPanic) || Double(elapsed) / 1000 >= timeoutSeconds { break }
             usleep(100_000)
         }
         // A kernel that panicked late (a fatal error graded after its log lines) is still a panic.
         if panic == nil { panic = panics.check() }
-        if let outcome = plan.outcome {
-            if outcome.isPanic {
-                // Declared dead: what only a live kernel could show is not asked for.
-                findings = zip(plan.expectations, findings).filter { $0.0.kind == .kernelLog || $0.1.matched }.map(\.1)
-            }
-            findings.append(
-                Finding(
-                    kind: .outcome, expected: outcome.panicSummary, matched: outcome.judges(panic),
-                    latencyMilliseconds: panic.map { _ in Int((HostClock.monotonicNanoseconds() - started) / 1_000_000)
-                    },
-                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
-        } else if let panic {
-            findings.append(
-                Finding(
-                    kind: .outcome, expected: "no kernel panic", matched: false,
-                    evidence: "\(panic.message) (\(panic.noticedBy))"))
-        }
+        judgeOutcome(
+            plan, panic, &findings, milliseconds: Int((HostClock.monotonicNanoseconds() - started) / 1_000_000))
         if panic != nil { return (findings, panic) }
         if armed.traceReady, let path = try? TargetPath(instance) { try? files.removeDirectory(path) }
         // What the kernel emitted must also reach the consumer, where one runs.
@@ -285,6 +207,108 @@ public struct Verifier {
                 plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
         }
         return (findings, nil)
+    }
+
+    /// After a panic: the kernel log lines are looked for in the panic's console text, and what a
+    /// dead kernel can no longer show is said to be unreadable.
+    private static func judgeAfterPanic(
+        _ plan: InjectionPlan, _ panic: GuestPanic, _ findings: inout [Finding],
+        elapsed: Int
+    ) {
+        let console = panic.console.split(whereSeparator: \.isNewline)
+        for (index, expectation) in plan.expectations.enumerated() where !findings[index].matched {
+            if expectation.kind == .kernelLog, let line = console.first(where: { $0.contains(expectation.match ?? "") })
+            {
+                findings[index].matched = true
+                findings[index].evidence = line.trimmed() + " (console)"
+                findings[index].latencyMilliseconds = elapsed
+            } else if expectation.kind != .kernelLog {
+                findings[index].evidence = "not readable: the kernel panicked"
+            }
+        }
+    }
+
+    /// One look at the trace instance, the kernel log, the counters and the page flags.
+    private func look(_ plan: InjectionPlan, _ armed: Armed, _ findings: inout [Finding], elapsed: Int) async {
+        let trace =
+            armed.traceReady
+            ? String(decoding: (try? files.read(try TargetPath("\(instance)/trace"))) ?? [], as: UTF8.self)
+                .split(separator: "\n").filter { !$0.hasPrefix("#") } : []
+        let log: [Substring]
+        if armed.logThroughTrace {
+            log = trace.filter { $0.contains(" console: ") }
+        } else if plan.expectations.contains(where: { $0.kind == .kernelLog }) {
+            log = (try? await kernelLog()).map { $0.dropFirst(armed.logLines).map { Substring($0) } } ?? []
+        } else {
+            log = []
+        }
+        for (index, expectation) in plan.expectations.enumerated()
+        where !findings[index].matched || expectation.isExact {
+            switch expectation.kind {
+            case .kernelLog:
+                if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
+                    findings[index].matched = true
+                    findings[index].evidence = line.trimmed()
+                }
+            case .traceEvent:
+                let name = (expectation.source ?? "").split(separator: ":").last.map { String($0) + ":" } ?? ""
+                let values = Self.fieldValues(expectation.match ?? "")
+                if let line = trace.first(where: { line in
+                    line.contains(name) && values.allSatisfy { line.lowercased().contains($0) }
+                }) {
+                    findings[index].matched = true
+                    findings[index].evidence = line.trimmed()
+                }
+            case .counter:
+                judgeCounter(expectation, armed, &findings[index])
+            case .pageFlag:
+                if let flags = await pageFlags(expectation.match ?? "") {
+                    findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
+                    findings[index].evidence =
+                        "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
+                        + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
+                }
+            }
+            if findings[index].matched { findings[index].latencyMilliseconds = elapsed }
+        }
+    }
+
+    /// A counter's move since arming: at least `delta`, or exactly it, re-judged on every look
+    /// until the end (a counter that must stay put can move late).
+    private func judgeCounter(_ expectation: ExpectedEvent, _ armed: Armed, _ finding: inout Finding) {
+        guard let path = expectation.source, let before = armed.counters[path], let now = readCounter(path) else {
+            return
+        }
+        if expectation.isExact {
+            finding.matched = now - before == expectation.delta
+            finding.evidence = "\(path): \(before) -> \(now)" + (finding.matched ? "" : " (moved by \(now - before))")
+        } else if now - before >= expectation.delta {
+            finding.matched = true
+            finding.evidence = "\(path): \(before) -> \(now)"
+        }
+    }
+
+    /// The finding of kind `outcome`: with a declared outcome whether the kernel reached it (a
+    /// declared panic drops what only a live kernel could show), and without one an undeclared panic.
+    private func judgeOutcome(
+        _ plan: InjectionPlan, _ panic: GuestPanic?, _ findings: inout [Finding],
+        milliseconds: Int
+    ) {
+        if let outcome = plan.outcome {
+            if outcome.isPanic {
+                findings = zip(plan.expectations, findings).filter { $0.0.kind == .kernelLog || $0.1.matched }.map(\.1)
+            }
+            findings.append(
+                Finding(
+                    kind: .outcome, expected: outcome.panicSummary, matched: outcome.judges(panic),
+                    latencyMilliseconds: panic.map { _ in milliseconds },
+                    evidence: panic.map { "\($0.message) (\($0.noticedBy))" } ?? keptRunning))
+        } else if let panic {
+            findings.append(
+                Finding(
+                    kind: .outcome, expected: "no kernel panic", matched: false,
+                    evidence: "\(panic.message) (\(panic.noticedBy))"))
+        }
     }
 
     /// Why the target's kernel is known to be running (no panic seen), for the outcome's evidence.
