@@ -71,27 +71,7 @@ struct CampaignCommand: AsyncParsableCommand {
         // Every value each step can draw is checked before anything is injected.
         try global.report { () throws(InjectError) in try runner.validate(plan) }
         if dryRun {
-            let steps = plan.steps.map { step in
-                ListedStep(
-                    name: step.name, backend: step.backend, count: step.count, verify: step.verify,
-                    expect: step.expect?.description,
-                    parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
-            }
-            if global.json {
-                Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps))
-                return
-            }
-            var rows = [["STEP", "BACKEND", "COUNT", "VERIFY", "EXPECT", "PARAMETERS"]]
-            for step in steps {
-                rows.append([
-                    step.name, step.backend, "\(step.count)", step.verify, step.expect ?? "-",
-                    step.parameters.joined(separator: " "),
-                ])
-            }
-            Output.line(Output.table(rows, indent: ""))
-            Output.line(
-                "campaign \(plan.name), seed \(plan.seed): \(steps.count) step(s) valid; dry run: nothing was injected."
-            )
+            showDryRun(plan)
             return
         }
         _ = try global.report { () throws(InjectError) in try session.targetFiles() }
@@ -99,64 +79,15 @@ struct CampaignCommand: AsyncParsableCommand {
         let terminal = isatty(2) != 0
         var lastShown = -1
         let results = await runner.run(
-            plan,
-            progress: { progress in
-                let percent = progress.done * 100 / progress.total
-                let rate = Double(progress.done) / max(progress.elapsed, 0.001)
-                let eta = Double(progress.total - progress.done) / max(rate, 0.001)
-                if terminal {
-                    let width = 30
-                    let filled = progress.done * width / progress.total
-                    Output.progressInPlace(
-                        "[\(progress.step)/\(progress.steps)] \(progress.name) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-                            + "\(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(eta)) s")
-                } else if percent / 10 != lastShown / 10 || progress.done == progress.total {
-                    lastShown = percent
-                    Output.progress(
-                        "[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s"
-                    )
-                }
-            }, interrupted: { InterruptRequest.isRequested })
+            plan, progress: { progress in Self.show(progress, terminal: terminal, lastShown: &lastShown) },
+            interrupted: { InterruptRequest.isRequested })
         if terminal { Output.progressInPlace(nil) }
         InterruptRequest.uninstall()
-
         if let junit { try writeJUnit(results, name: plan.name, to: junit) }
         if global.json {
             Output.json(Report(name: plan.name, seed: plan.seed, steps: results, journal: journal?.path))
         } else {
-            var rows = [
-                ["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]
-            ]
-            for result in results {
-                rows.append([
-                    result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
-                    "\(result.seenEvents)/\(result.expectedEvents)",
-                    result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-",
-                    String(format1(result.seconds)) + " s",
-                    String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
-                    result.passed
-                        ? "PASS"
-                        : "FAIL" + (result.stopped.map { " (\($0))" } ?? "")
-                            + (result.firstError.map { ": \($0)" } ?? ""),
-                ])
-            }
-            Output.line(Output.table(rows, indent: ""))
-            for result in results {
-                if let reason = result.dropReason {
-                    let lost =
-                        (result.kernelDropped ?? 0) > 0
-                        ? "lost \(result.kernelDropped ?? 0) of \(result.expectedEvents) events itself"
-                        : "did not keep up"
-                    Output.line(
-                        "\(result.name): the kernel \(lost) at "
-                            + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate")
-                            + ": \(reason); lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes"
-                    )
-                }
-                if let batches = result.batches {
-                    Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")
-                }
-            }
+            showResults(results)
             Output.line("campaign \(plan.name), seed \(plan.seed)" + (journal.map { ", journal \($0.path)" } ?? ""))
         }
         if results.contains(where: { $0.stopped == .interrupted }) { throw ExitCode(130) }
@@ -167,6 +98,82 @@ struct CampaignCommand: AsyncParsableCommand {
                 || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0)
         }) {
             throw ExitCode(ExitCodes.unverified)
+        }
+    }
+
+    /// The steps a dry run validated.
+    private func showDryRun(_ plan: Scenario) {
+        let steps = plan.steps.map { step in
+            ListedStep(
+                name: step.name, backend: step.backend, count: step.count, verify: step.verify,
+                expect: step.expect?.description,
+                parameters: step.parameters.map { "\($0.name)=\($0.value.summary)" })
+        }
+        if global.json {
+            Output.json(DryRun(name: plan.name, seed: plan.seed, steps: steps))
+            return
+        }
+        var rows = [["STEP", "BACKEND", "COUNT", "VERIFY", "EXPECT", "PARAMETERS"]]
+        for step in steps {
+            rows.append([
+                step.name, step.backend, "\(step.count)", step.verify, step.expect ?? "-",
+                step.parameters.joined(separator: " "),
+            ])
+        }
+        Output.line(Output.table(rows, indent: ""))
+        Output.line(
+            "campaign \(plan.name), seed \(plan.seed): \(steps.count) step(s) valid; dry run: nothing was injected.")
+    }
+
+    /// Progress on standard error: a bar redrawn in place on a terminal, else a line every 10%.
+    private static func show(_ progress: CampaignRunner.Progress, terminal: Bool, lastShown: inout Int) {
+        let percent = progress.done * 100 / progress.total
+        let rate = Double(progress.done) / max(progress.elapsed, 0.001)
+        let eta = Double(progress.total - progress.done) / max(rate, 0.001)
+        if terminal {
+            let width = 30
+            let filled = progress.done * width / progress.total
+            Output.progressInPlace(
+                "[\(progress.step)/\(progress.steps)] \(progress.name) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+                    + "\(progress.done)/\(progress.total) \(Int(rate))/s ETA \(Int(eta)) s")
+        } else if percent / 10 != lastShown / 10 || progress.done == progress.total {
+            lastShown = percent
+            Output.progress(
+                "[\(progress.step)/\(progress.steps)] \(progress.name): \(progress.done)/\(progress.total) (\(percent)%), \(Int(rate))/s"
+            )
+        }
+    }
+
+    /// The results table, and per step what the kernel lost and how the step ran.
+    private func showResults(_ results: [CampaignRunner.StepResult]) {
+        var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]]
+        for result in results {
+            rows.append([
+                result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
+                "\(result.seenEvents)/\(result.expectedEvents)",
+                result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-",
+                String(format1(result.seconds)) + " s",
+                String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
+                result.passed
+                    ? "PASS"
+                    : "FAIL" + (result.stopped.map { " (\($0))" } ?? "") + (result.firstError.map { ": \($0)" } ?? ""),
+            ])
+        }
+        Output.line(Output.table(rows, indent: ""))
+        for result in results {
+            if let reason = result.dropReason {
+                let lost =
+                    (result.kernelDropped ?? 0) > 0
+                    ? "lost \(result.kernelDropped ?? 0) of \(result.expectedEvents) events itself" : "did not keep up"
+                Output.line(
+                    "\(result.name): the kernel \(lost) at "
+                        + (result.dropRate.map { "\(Int($0)) injections/s" } ?? "this rate")
+                        + ": \(reason); lower the step's rate, or use \"rate\": \"max\" to pace it to what the kernel consumes"
+                )
+            }
+            if let batches = result.batches {
+                Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")
+            }
         }
     }
 

@@ -190,70 +190,88 @@ struct ManifestBackend: Sendable {
         for argument in signature.arguments {
             let argumentKey = "\(key).arguments.\(argument.name)"
             guard let text = given[argument.name] else { throw fail(argumentKey, .missing) }
-            let words = text.split(separator: " ").map(String.init)
-            let binding: Binding
-            switch (words.first, words.count) {
-            case ("out", 1): binding = .out
-            case ("buffer", 2):
-                guard let size = Int(words[1]), (1...65536).contains(size) else {
-                    throw fail(argumentKey, .invalid("a buffer holds 1...65536 bytes, not '\(words[1])'"))
-                }
-                binding = .buffer(size)
-            case ("const", 2):
-                guard
-                    let value = NumberText.unsigned(words[1])
-                        ?? NumberText.signed(words[1]).map({ UInt64(bitPattern: $0) })
-                else {
-                    throw fail(argumentKey, .invalid("'\(words[1])' is not a number"))
-                }
-                binding = .constant(value)
-            case ("size", 3) where words[1] == "of":
-                binding = .sizeOf(words[2])
-            case (let name?, 1):
-                guard specs.contains(where: { $0.name == name }) else {
-                    throw fail(
-                        argumentKey,
-                        .invalid("'\(name)' is neither a declared parameter nor out, buffer N, const N or size of ARG"))
-                }
-                binding = .parameter(name)
-            default:
-                throw fail(
-                    argumentKey, .invalid("'\(text)' is not a parameter name, out, buffer N, const N or size of ARG"))
-            }
-            // The C type must fit the binding.
-            switch (binding, argument.type) {
-            case (.out, .outInteger), (.buffer, .buffer), (.constant, .integer), (.sizeOf, .integer),
-                (.parameter, .integer), (.parameter, .constString):
-                break
-            default:
-                throw fail(argumentKey, .invalid("'\(text)' cannot fill a \(argument.type) argument"))
-            }
-            bindings.append(binding)
+            bindings.append(try binding(text, for: argument, specs: specs) { fail(argumentKey, $0) })
         }
-        // A length the library is told must be the buffer's real size: an integer argument named
-        // like a length, beside a buffer, is accepted only as `size of` that buffer.
+        try checkLengths(signature, bindings, key: key, fail)
+        let success = try success(entry, signature, key: key, fail)
+        if let message = entry.message {
+            guard let index = signature.arguments.firstIndex(where: { $0.name == message }),
+                case .buffer = bindings[index]
+            else {
+                throw fail("\(key).message", .invalid("'\(message)' is not a buffer argument"))
+            }
+        }
+        return (signature, bindings, success, entry.message)
+    }
+
+    /// What fills one argument (`out`, `buffer N`, `const N`, `size of ARG`, or a parameter's
+    /// name), checked against the argument's C type.
+    private static func binding(
+        _ text: String, for argument: CSignature.Argument, specs: [ParameterSpec],
+        _ fail: (ManifestError.Reason) -> ManifestError
+    ) throws(ManifestError) -> Binding {
+        let words = text.split(separator: " ").map(String.init)
+        let binding: Binding
+        switch (words.first, words.count) {
+        case ("out", 1): binding = .out
+        case ("buffer", 2):
+            guard let size = Int(words[1]), (1...65536).contains(size) else {
+                throw fail(.invalid("a buffer holds 1...65536 bytes, not '\(words[1])'"))
+            }
+            binding = .buffer(size)
+        case ("const", 2):
+            guard
+                let value = NumberText.unsigned(words[1])
+                    ?? NumberText.signed(words[1]).map({ UInt64(bitPattern: $0) })
+            else {
+                throw fail(.invalid("'\(words[1])' is not a number"))
+            }
+            binding = .constant(value)
+        case ("size", 3) where words[1] == "of":
+            binding = .sizeOf(words[2])
+        case (let name?, 1):
+            guard specs.contains(where: { $0.name == name }) else {
+                throw fail(
+                    .invalid("'\(name)' is neither a declared parameter nor out, buffer N, const N or size of ARG"))
+            }
+            binding = .parameter(name)
+        default:
+            throw fail(.invalid("'\(text)' is not a parameter name, out, buffer N, const N or size of ARG"))
+        }
+        // The C type must fit the binding.
+        switch (binding, argument.type) {
+        case (.out, .outInteger), (.buffer, .buffer), (.constant, .integer), (.sizeOf, .integer),
+            (.parameter, .integer), (.parameter, .constString):
+            return binding
+        default:
+            throw fail(.invalid("'\(text)' cannot fill a \(argument.type) argument"))
+        }
+    }
+
+    /// A length the library is told must be the buffer's real size: an integer argument named
+    /// like a length, beside a buffer, is accepted only as `size of` that buffer, and every
+    /// `size of` names a buffer.
+    private static func checkLengths(
+        _ signature: CSignature, _ bindings: [Binding], key: String,
+        _ fail: (String, ManifestError.Reason) -> ManifestError
+    ) throws(ManifestError) {
         let buffers = zip(signature.arguments, bindings).compactMap { argument, binding -> (name: String, size: Int)? in
             if case .buffer(let size) = binding { return (argument.name, size) }
             return nil
         }
         if let smallest = buffers.min(by: { $0.size < $1.size }) {
             for (argument, binding) in zip(signature.arguments, bindings) where looksLikeLength(argument.name) {
+                let given: String
                 switch binding {
-                case .sizeOf: continue
-                case .constant(let value):
-                    throw fail(
-                        "\(key).arguments.\(argument.name)",
-                        .invalid(
-                            "'const \(value)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"
-                        ))
-                case .parameter(let name):
-                    throw fail(
-                        "\(key).arguments.\(argument.name)",
-                        .invalid(
-                            "parameter '\(name)' looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"
-                        ))
+                case .constant(let value): given = "'const \(value)'"
+                case .parameter(let name): given = "parameter '\(name)'"
                 default: continue
                 }
+                throw fail(
+                    "\(key).arguments.\(argument.name)",
+                    .invalid(
+                        "\(given) looks like the length of buffer '\(smallest.name)' (\(smallest.size) bytes); bind it with 'size of \(smallest.name)' so the library is told the real size"
+                    ))
             }
         }
         for case .sizeOf(let target) in bindings {
@@ -263,6 +281,13 @@ struct ManifestBackend: Sendable {
                 throw fail("\(key).arguments", .invalid("'size of \(target)' names no buffer argument"))
             }
         }
+    }
+
+    /// When the returned integer means success: as the manifest says, else zero (any for void).
+    private static func success(
+        _ entry: ManifestFile.Call, _ signature: CSignature, key: String,
+        _ fail: (String, ManifestError.Reason) -> ManifestError
+    ) throws(ManifestError) -> VendorCall.Success {
         let success: VendorCall.Success
         if let text = entry.success {
             guard let value = VendorCall.Success(rawValue: text) else {
@@ -275,14 +300,7 @@ struct ManifestBackend: Sendable {
         if signature.returnType == .void && success != .any {
             throw fail("\(key).success", .invalid("a void function can only succeed (any)"))
         }
-        if let message = entry.message {
-            guard let index = signature.arguments.firstIndex(where: { $0.name == message }),
-                case .buffer = bindings[index]
-            else {
-                throw fail("\(key).message", .invalid("'\(message)' is not a buffer argument"))
-            }
-        }
-        return (signature, bindings, success, entry.message)
+        return success
     }
 
     /// Whether a C argument's name says it is a length or size (`len`, `buf_size`, `maxlen`, `n`, ...).

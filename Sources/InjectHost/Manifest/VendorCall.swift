@@ -74,39 +74,12 @@ public struct VendorCall: Sendable, Equatable {
                 argv: [signature.name], reason: "\(library) or its symbol \(signature.name) cannot be loaded", hint: nil
             )
         }
+        let arguments = Arguments(values)
+        defer { arguments.release() }
         let interface = CallInterface(signature)
-        let count = values.count
-        // Every argument gets 8 bytes of storage; pointers point at separate allocations.
-        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
-        slots.initialize(repeating: 0, count: max(count, 1))
-        var allocations: [UnsafeMutableRawPointer] = []
-        defer {
-            slots.deallocate()
-            allocations.forEach { $0.deallocate() }
+        var argumentPointers = (0..<values.count).map {
+            UnsafeMutableRawPointer(arguments.slots + $0) as UnsafeMutableRawPointer?
         }
-        for (index, value) in values.enumerated() {
-            switch value {
-            case .integer(let number):
-                slots[index] = number
-            case .string(let text):
-                let bytes = Array(text.utf8CString)
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 8)
-                bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-                allocations.append(memory)
-                slots[index] = UInt64(UInt(bitPattern: memory))
-            case .buffer(let size):
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: size + 1, alignment: 8)
-                memory.initializeMemory(as: UInt8.self, repeating: 0, count: size + 1)
-                allocations.append(memory)
-                slots[index] = UInt64(UInt(bitPattern: memory))
-            case .out:
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
-                memory.storeBytes(of: UInt64(0), as: UInt64.self)
-                allocations.append(memory)
-                slots[index] = UInt64(UInt(bitPattern: memory))
-            }
-        }
-        var argumentPointers = (0..<count).map { UnsafeMutableRawPointer(slots + $0) as UnsafeMutableRawPointer? }
         var result: UInt64 = 0
         interface.withCIF { cif in
             argumentPointers.withUnsafeMutableBufferPointer { pointers in
@@ -116,51 +89,9 @@ public struct VendorCall: Sendable, Equatable {
                 }
             }
         }
-        let returned: Int64
-        switch signature.returnType {
-        case .integer(let bytes, true):
-            let shift = UInt64(64 - 8 * bytes)
-            returned = Int64(bitPattern: result << shift) >> Int64(shift)
-        case .integer(let bytes, false):
-            returned = Int64(bitPattern: bytes == 8 ? result : result & ((1 << UInt64(8 * bytes)) - 1))
-        default:
-            returned = 0
-        }
-        var outputs: [(String, String)] = []
-        var texts: [String: String] = [:]
-        var allocationIndex = 0
-        for (argument, value) in zip(signature.arguments, values) {
-            switch value {
-            case .string:
-                allocationIndex += 1
-            case .buffer(let size):
-                // Only the buffer's own bytes are read, up to the first NUL, whatever the library wrote.
-                let bytes = UnsafeBufferPointer(
-                    start: allocations[allocationIndex].assumingMemoryBound(to: UInt8.self), count: size)
-                let text = PrintableText.escaped(String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self))
-                texts[argument.name] = text
-                outputs.append((argument.name, text))
-                allocationIndex += 1
-            case .out:
-                let raw = allocations[allocationIndex].load(as: UInt64.self)
-                var number = raw
-                if case .outInteger(let bytes, _) = argument.type, bytes < 8 {
-                    number = raw & ((1 << UInt64(8 * bytes)) - 1)
-                }
-                outputs.append((argument.name, String(number)))
-                allocationIndex += 1
-            case .integer:
-                break
-            }
-        }
-        let succeeded: Bool
-        switch success {
-        case .zero: succeeded = returned == 0
-        case .nonnegative: succeeded = returned >= 0
-        case .nonzero: succeeded = returned != 0
-        case .any: succeeded = true
-        }
-        guard succeeded else {
+        let returned = returnedValue(result)
+        let (outputs, texts) = arguments.outputs(signature.arguments)
+        guard succeeded(returned) else {
             let message = messageArgument.flatMap { texts[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             throw .tool(
                 argv: [signature.name],
@@ -168,6 +99,103 @@ public struct VendorCall: Sendable, Equatable {
                 hint: nil)
         }
         return Outcome(returned: returned, outputs: outputs)
+    }
+
+    /// The returned integer, sign- or zero-extended from its declared width.
+    private func returnedValue(_ result: UInt64) -> Int64 {
+        switch signature.returnType {
+        case .integer(let bytes, true):
+            let shift = UInt64(64 - 8 * bytes)
+            return Int64(bitPattern: result << shift) >> Int64(shift)
+        case .integer(let bytes, false):
+            return Int64(bitPattern: bytes == 8 ? result : result & ((1 << UInt64(8 * bytes)) - 1))
+        default:
+            return 0
+        }
+    }
+
+    /// Whether `returned` means success, as the manifest says.
+    private func succeeded(_ returned: Int64) -> Bool {
+        switch success {
+        case .zero: returned == 0
+        case .nonnegative: returned >= 0
+        case .nonzero: returned != 0
+        case .any: true
+        }
+    }
+
+    /// The storage of a call's arguments: 8 bytes each, pointers to separate allocations (strings,
+    /// zeroed buffers, out-integers), read back after the call and freed by ``release()``.
+    private struct Arguments {
+        let values: [Value]
+        let slots: UnsafeMutablePointer<UInt64>
+        private(set) var allocations: [UnsafeMutableRawPointer] = []
+
+        init(_ values: [Value]) {
+            self.values = values
+            slots = UnsafeMutablePointer<UInt64>.allocate(capacity: max(values.count, 1))
+            slots.initialize(repeating: 0, count: max(values.count, 1))
+            for (index, value) in values.enumerated() {
+                switch value {
+                case .integer(let number):
+                    slots[index] = number
+                case .string(let text):
+                    let bytes = Array(text.utf8CString)
+                    let memory = allocate(bytes.count)
+                    bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                    slots[index] = UInt64(UInt(bitPattern: memory))
+                case .buffer(let size):
+                    slots[index] = UInt64(UInt(bitPattern: allocate(size + 1)))
+                case .out:
+                    slots[index] = UInt64(UInt(bitPattern: allocate(8)))
+                }
+            }
+        }
+
+        /// Zeroed memory of `count` bytes, kept until ``release()``.
+        private mutating func allocate(_ count: Int) -> UnsafeMutableRawPointer {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 8)
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+            allocations.append(memory)
+            return memory
+        }
+
+        func release() {
+            slots.deallocate()
+            allocations.forEach { $0.deallocate() }
+        }
+
+        /// Out-parameters and buffers after the call, by argument name, and the buffers' texts.
+        func outputs(_ arguments: [CSignature.Argument]) -> ([(name: String, value: String)], [String: String]) {
+            var outputs: [(name: String, value: String)] = []
+            var texts: [String: String] = [:]
+            var allocationIndex = 0
+            for (argument, value) in zip(arguments, values) {
+                switch value {
+                case .string:
+                    allocationIndex += 1
+                case .buffer(let size):
+                    // Only the buffer's own bytes are read, up to the first NUL, whatever the library wrote.
+                    let bytes = UnsafeBufferPointer(
+                        start: allocations[allocationIndex].assumingMemoryBound(to: UInt8.self), count: size)
+                    let text = PrintableText.escaped(String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self))
+                    texts[argument.name] = text
+                    outputs.append((argument.name, text))
+                    allocationIndex += 1
+                case .out:
+                    let raw = allocations[allocationIndex].load(as: UInt64.self)
+                    var number = raw
+                    if case .outInteger(let bytes, _) = argument.type, bytes < 8 {
+                        number = raw & ((1 << UInt64(8 * bytes)) - 1)
+                    }
+                    outputs.append((argument.name, String(number)))
+                    allocationIndex += 1
+                case .integer:
+                    break
+                }
+            }
+            return (outputs, texts)
+        }
     }
 }
 

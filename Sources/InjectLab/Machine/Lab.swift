@@ -88,8 +88,32 @@ public struct Lab {
         progress: (String) -> Void
     ) async throws(LabError) -> LabRecord {
         let lab = try Lab(name: options.name, environment: environment)
-        let paths = lab.paths
-        if let existing = lab.record { throw .alreadyRunning(name: paths.name, pid: existing.pid) }
+        if let existing = lab.record { throw .alreadyRunning(name: lab.paths.name, pid: existing.pid) }
+        try validate(options)
+        let started = HostClock.monotonicNanoseconds()
+        try await LabPrerequisites.ensure(progress: progress)
+        let assets = try await Assets.locate(options, environment: environment, progress: progress)
+        if !assets.edac.available { progress("EDAC counters: \(assets.edac)") }
+        try lab.cleanUp()
+        try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
+        do throws(LabError) {
+            let pid = try await lab.bootWithSCIPath(options, assets, progress: progress)
+            var record = lab.record(options, assets, pid: pid, started: started)
+            try record.save(lab.paths.record)
+            // The guest's agent answers `exec` once the record names the running lab.
+            record.deviceStatus = try lab.afterBoot(options.devices)
+            // The EINJ firmware runs beside QEMU for the life of the lab.
+            record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
+            try record.save(lab.paths.record)
+            return record
+        } catch {
+            _ = try? lab.down()
+            throw error
+        }
+    }
+
+    /// Refuses options the machine cannot have, naming the setting, before anything starts.
+    static func validate(_ options: Options) throws(LabError) {
         guard (1...64).contains(options.cpus) else {
             throw .io(path: Setting.cpus.description, reason: "\(options.cpus) is outside 1...64")
         }
@@ -106,90 +130,92 @@ public struct Lab {
                 path: Setting.memory.description,
                 reason: "\(options.memoryMiB) MiB is outside 256...65536 (the firmware window sits at 256 MiB)")
         }
-        let started = HostClock.monotonicNanoseconds()
         guard access(options.agentExecutable, X_OK) == 0 else {
             throw .io(
                 path: options.agentExecutable,
                 reason: "the guest agent (the inject binary) is not executable here; build it with `swift build`")
         }
-        try await LabPrerequisites.ensure(progress: progress)
-        let cache = LabPaths.cacheBase(environment)
-        // Labs starting at once take turns at the cache: one fetches or builds, the others find it.
-        let (kernel, edac, qemu) = try await LabFileSystem.withLock(cache.appending("cache.lock")) {
-            () throws(LabError) in
-            let kernel = try await KernelAssets.locate(
-                options.kernel, cache: cache, environment: environment, progress: progress)
-            let edac =
-                options.buildGhesEdac
-                ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
-                : GhesEdacBuild.Status.unavailable("not built (\(Setting.noEDAC))")
-            let qemu = try await LabQEMU.locate(
-                options.qemuSpelling, cache: cache, environment: environment, progress: progress)
-            return (kernel, edac, qemu)
-        }
-        if !edac.available { progress("EDAC counters: \(edac)") }
-        try lab.cleanUp()
-        try LabFileSystem.makeDirectories(paths.stateDirectory)
-        do throws(LabError) {
-            let layout = FirmwareLayout.lab
-            // The SCI path's DSDT depends on the machine: derived once per configuration, cached.
-            let cached = SCIPath.cacheFile(
-                LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: qemu.version))
-            var dsdt = try? FileIO.readWholeFile(cached)
-            progress("booting \(kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
-            var pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: dsdt ?? nil)
-            if dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 {
-                progress(
-                    "deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))"
-                )
-                do throws(LabError) {
-                    let original: [UInt8]
-                    do { original = try AgentFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
-                        throw LabError.agent("reading the guest's DSDT: \(error)")
-                    }
-                    let scratch = paths.stateDirectory.appending("dsdt")
-                    try LabFileSystem.makeDirectories(scratch)
-                    let patched = try await SCIPath.patch(original, scratch: scratch)
-                    // Written whole then renamed: labs booting side by side may derive it at once.
-                    try LabFileSystem.makeDirectories(cached.removingLastComponent())
-                    try LabFileSystem.replace(cached, with: patched)
-                    dsdt = patched
-                    lab.stopQEMU()
-                    pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: patched)
-                } catch {
-                    progress("no SCI path in this lab (GHES sources notified by SCI cannot be raised): \(error)")
-                    if lab.pidFromFile().map({ Self.isQEMU($0, name: paths.name) }) != true {
-                        pid = try await lab.boot(options, kernel: kernel, qemu: qemu, layout: layout, dsdt: nil)
-                    }
-                }
+    }
+
+    /// What a lab boots: the kernel, ghes_edac's state, the QEMU.
+    struct Assets {
+        var kernel: KernelAssets
+        var edac: GhesEdacBuild.Status
+        var qemu: LabQEMU
+
+        /// Fetches or builds what is missing; labs starting at once take turns at the cache: one
+        /// fetches or builds, the others find it.
+        static func locate(_ options: Options, environment: [String: String], progress: (String) -> Void)
+            async throws(LabError) -> Assets
+        {
+            let cache = LabPaths.cacheBase(environment)
+            return try await LabFileSystem.withLock(cache.appending("cache.lock")) { () throws(LabError) in
+                let kernel = try await KernelAssets.locate(
+                    options.kernel, cache: cache, environment: environment, progress: progress)
+                let edac =
+                    options.buildGhesEdac
+                    ? await GhesEdacBuild.ensure(kernel, cache: cache, environment: environment, progress: progress)
+                    : GhesEdacBuild.Status.unavailable("not built (\(Setting.noEDAC))")
+                let qemu = try await LabQEMU.locate(
+                    options.qemuSpelling, cache: cache, environment: environment, progress: progress)
+                return Assets(kernel: kernel, edac: edac, qemu: qemu)
             }
-            var record = LabRecord(
-                name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: kernel.release,
-                kernelOrigin: kernel.origin, qmpSocket: paths.qmpSocket.string, agentSocket: paths.agentSocket.string,
-                guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string, sources: layout.sources,
-                bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9,
-                residentKiB: Self.residentKiB(pid),
-                einjTypes: einjTypes)
-            record.kernelSpec = options.kernel.description
-            record.qemu = qemu
-            record.devices = options.addedDevices.map(\.name)
-            record.agentExecutable = options.agentExecutable
-            record.edac = edac.description
-            record.edacCounters = edac.available
-            record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
-            record.sciPath =
-                (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
-            try record.save(paths.record)
-            // The guest's agent answers `exec` once the record names the running lab.
-            record.deviceStatus = try lab.afterBoot(options.devices)
-            // The EINJ firmware runs beside QEMU for the life of the lab.
-            record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
-            try record.save(paths.record)
-            return record
-        } catch {
-            _ = try? lab.down()
-            throw error
         }
+    }
+
+    /// Boots the guest with the SCI path's DSDT: the one cached for this machine's shape, or, the
+    /// first time, one derived from the machine's own (a boot, the table patched, a second boot);
+    /// without it when it cannot be derived. QEMU's pid.
+    private func bootWithSCIPath(_ options: Options, _ assets: Assets, progress: (String) -> Void)
+        async throws(LabError) -> Int32
+    {
+        let cached = SCIPath.cacheFile(
+            LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: assets.qemu.version))
+        let dsdt = try? FileIO.readWholeFile(cached)
+        progress("booting \(assets.kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
+        let pid = try await boot(options, assets, dsdt: dsdt ?? nil)
+        guard dsdt == nil && access(LabPrerequisites.iasl, X_OK) == 0 else { return pid }
+        progress("deriving the SCI path's DSDT from this machine (once; cached in \(cached.removingLastComponent()))")
+        do throws(LabError) {
+            let original: [UInt8]
+            do { original = try AgentFiles(paths).read(TargetPath("sys/firmware/acpi/tables/DSDT")) } catch {
+                throw LabError.agent("reading the guest's DSDT: \(error)")
+            }
+            let scratch = paths.stateDirectory.appending("dsdt")
+            try LabFileSystem.makeDirectories(scratch)
+            let patched = try await SCIPath.patch(original, scratch: scratch)
+            // Written whole then renamed: labs booting side by side may derive it at once.
+            try LabFileSystem.makeDirectories(cached.removingLastComponent())
+            try LabFileSystem.replace(cached, with: patched)
+            stopQEMU()
+            return try await boot(options, assets, dsdt: patched)
+        } catch {
+            progress("no SCI path in this lab (GHES sources notified by SCI cannot be raised): \(error)")
+            if pidFromFile().map({ Self.isQEMU($0, name: paths.name) }) == true { return pid }
+            return try await boot(options, assets, dsdt: nil)
+        }
+    }
+
+    /// The record of the lab just booted.
+    private func record(_ options: Options, _ assets: Assets, pid: Int32, started: UInt64) -> LabRecord {
+        var record = LabRecord(
+            name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: assets.kernel.release,
+            kernelOrigin: assets.kernel.origin, qmpSocket: paths.qmpSocket.string,
+            agentSocket: paths.agentSocket.string,
+            guestMemory: paths.guestMemory.string, consoleLog: paths.consoleLog.string,
+            sources: FirmwareLayout.lab.sources,
+            bootSeconds: Double(HostClock.monotonicNanoseconds() - started) / 1e9, residentKiB: Self.residentKiB(pid),
+            einjTypes: options.offeredEINJTypes)
+        record.kernelSpec = options.kernel.description
+        record.qemu = assets.qemu
+        record.devices = options.addedDevices.map(\.name)
+        record.agentExecutable = options.agentExecutable
+        record.edac = assets.edac.description
+        record.edacCounters = assets.edac.available
+        record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
+        record.sciPath =
+            (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
+        return record
     }
 
     /// What the platform does for each device once the guest answers; lines for `lab status`.
@@ -201,9 +227,8 @@ public struct Lab {
 
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
     /// QEMU and waits for the agent; QEMU's pid.
-    private func boot(_ options: Options, kernel: KernelAssets, qemu: LabQEMU, layout: FirmwareLayout, dsdt: [UInt8]?)
-        async throws(LabError) -> Int32
-    {
+    private func boot(_ options: Options, _ assets: Assets, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
+        let (kernel, qemu, layout) = (assets.kernel, assets.qemu, FirmwareLayout.lab)
         let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
         try LabFileSystem.write(
             try Initramfs.build(
