@@ -62,100 +62,113 @@ struct PlanEncoder {
             withOptionalCString(step.hint) { hint in
                 c.note = note
                 c.hint = hint
-                switch step.action {
-                case .writeAttribute(let path, let value):
-                    c.kind = INJECT_STEP_WRITE_ATTRIBUTE.rawValue
-                    return path.withCString { p in
-                        value.withCString { v in
-                            c.path = p
-                            c.value = v
-                            return host.pointee.add_step(call, &c)
+                return add(step.action, &c)
+            }
+        }
+    }
+
+    /// Fills the kind's fields of `c` and hands it to the host (the strings and buffers it points
+    /// to live for the call).
+    private func add(_ action: PlanStep.Action, _ c: inout inject_step) -> Int32 {
+        switch action {
+        case .writeAttribute(let path, let value):
+            c.kind = INJECT_STEP_WRITE_ATTRIBUTE.rawValue
+            return path.withCString { p in
+                value.withCString { v in
+                    c.path = p
+                    c.value = v
+                    return host.pointee.add_step(call, &c)
+                }
+            }
+        case .qmp(let command, let arguments):
+            c.kind = INJECT_STEP_QMP.rawValue
+            return command.withCString { cmd in
+                withOptionalCString(arguments) { args in
+                    c.command = cmd
+                    c.arguments = args
+                    return host.pointee.add_step(call, &c)
+                }
+            }
+        case .exec(let argv):
+            c.kind = INJECT_STEP_EXEC.rawValue
+            return addExec(argv, &c)
+        case .writeMemory(let address, let bytes):
+            c.kind = INJECT_STEP_WRITE_MEMORY.rawValue
+            c.address = address
+            return addBytes(bytes, &c)
+        case .notify(let backend, let arguments):
+            c.kind = INJECT_STEP_NOTIFY.rawValue
+            return addNotify(backend, arguments, &c)
+        case .sleep(let microseconds):
+            c.kind = INJECT_STEP_SLEEP.rawValue
+            c.microseconds = microseconds
+            return host.pointee.add_step(call, &c)
+        case .ipmi(let netFunction, let command, let data):
+            c.kind = INJECT_STEP_IPMI.rawValue
+            return addBytes([netFunction, command] + data, &c)
+        case .waitMemoryZero(let address, let timeout):
+            c.kind = INJECT_STEP_WAIT_MEMORY_ZERO.rawValue
+            c.address = address
+            c.microseconds = timeout
+            return host.pointee.add_step(call, &c)
+        case .writeDevice(let path, let bytes):
+            c.kind = INJECT_STEP_WRITE_DEVICE.rawValue
+            return path.withCString { p in
+                c.path = p
+                return addBytes(bytes, &c)
+            }
+        case .repeatSteps(let count, let times, let interval):
+            c.kind = INJECT_STEP_REPEAT.rawValue
+            c.repeat_steps = UInt32(clamping: count)
+            c.repeat_times = times
+            c.microseconds = interval
+            return host.pointee.add_step(call, &c)
+        }
+    }
+
+    /// `c` with `bytes` as its data.
+    private func addBytes(_ bytes: [UInt8], _ c: inout inject_step) -> Int32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            c.data = buffer.baseAddress
+            c.data_length = buffer.count
+            return host.pointee.add_step(call, &c)
+        }
+    }
+
+    /// `c` with `argv` as its command line.
+    private func addExec(_ argv: [String], _ c: inout inject_step) -> Int32 {
+        let copies = argv.map { permanentCString($0) }
+        defer { copies.forEach { $0.deallocate() } }
+        let pointers = copies.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+        return pointers.withUnsafeBufferPointer { buffer in
+            c.argv = buffer.baseAddress
+            c.argc = UInt32(argv.count)
+            return host.pointee.add_step(call, &c)
+        }
+    }
+
+    /// `c` naming `backend`, its arguments as 1.0's words and, for a 1.2 host, as names and values.
+    private func addNotify(_ backend: String, _ arguments: [String: String], _ c: inout inject_step) -> Int32 {
+        let sorted = arguments.sorted { $0.key < $1.key }
+        let text = sorted.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let names = sorted.map { permanentCString($0.key) }
+        let values = sorted.map { permanentCString($0.value) }
+        defer { (names + values).forEach { $0.deallocate() } }
+        let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+        let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+        return backend.withCString { b in
+            text.withCString { a in
+                namePointers.withUnsafeBufferPointer { n in
+                    valuePointers.withUnsafeBufferPointer { v in
+                        c.backend = b
+                        c.arguments = a
+                        if minor >= 2 {
+                            c.argument_names = n.baseAddress
+                            c.argument_values = v.baseAddress
+                            c.argument_count = UInt32(sorted.count)
                         }
-                    }
-                case .qmp(let command, let arguments):
-                    c.kind = INJECT_STEP_QMP.rawValue
-                    return command.withCString { cmd in
-                        withOptionalCString(arguments) { args in
-                            c.command = cmd
-                            c.arguments = args
-                            return host.pointee.add_step(call, &c)
-                        }
-                    }
-                case .exec(let argv):
-                    c.kind = INJECT_STEP_EXEC.rawValue
-                    let copies = argv.map { permanentCString($0) }
-                    defer { copies.forEach { $0.deallocate() } }
-                    let pointers = copies.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-                    return pointers.withUnsafeBufferPointer { buffer in
-                        c.argv = buffer.baseAddress
-                        c.argc = UInt32(argv.count)
                         return host.pointee.add_step(call, &c)
                     }
-                case .writeMemory(let address, let bytes):
-                    c.kind = INJECT_STEP_WRITE_MEMORY.rawValue
-                    c.address = address
-                    return bytes.withUnsafeBufferPointer { buffer in
-                        c.data = buffer.baseAddress
-                        c.data_length = buffer.count
-                        return host.pointee.add_step(call, &c)
-                    }
-                case .notify(let backend, let arguments):
-                    c.kind = INJECT_STEP_NOTIFY.rawValue
-                    let sorted = arguments.sorted { $0.key < $1.key }
-                    let text = sorted.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                    let names = sorted.map { permanentCString($0.key) }
-                    let values = sorted.map { permanentCString($0.value) }
-                    defer { (names + values).forEach { $0.deallocate() } }
-                    let namePointers = names.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-                    let valuePointers = values.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-                    return backend.withCString { b in
-                        text.withCString { a in
-                            namePointers.withUnsafeBufferPointer { n in
-                                valuePointers.withUnsafeBufferPointer { v in
-                                    c.backend = b
-                                    c.arguments = a
-                                    if minor >= 2 {
-                                        c.argument_names = n.baseAddress
-                                        c.argument_values = v.baseAddress
-                                        c.argument_count = UInt32(sorted.count)
-                                    }
-                                    return host.pointee.add_step(call, &c)
-                                }
-                            }
-                        }
-                    }
-                case .sleep(let microseconds):
-                    c.kind = INJECT_STEP_SLEEP.rawValue
-                    c.microseconds = microseconds
-                    return host.pointee.add_step(call, &c)
-                case .ipmi(let netFunction, let command, let data):
-                    c.kind = INJECT_STEP_IPMI.rawValue
-                    return ([netFunction, command] + data).withUnsafeBufferPointer { buffer in
-                        c.data = buffer.baseAddress
-                        c.data_length = buffer.count
-                        return host.pointee.add_step(call, &c)
-                    }
-                case .waitMemoryZero(let address, let timeout):
-                    c.kind = INJECT_STEP_WAIT_MEMORY_ZERO.rawValue
-                    c.address = address
-                    c.microseconds = timeout
-                    return host.pointee.add_step(call, &c)
-                case .writeDevice(let path, let bytes):
-                    c.kind = INJECT_STEP_WRITE_DEVICE.rawValue
-                    return path.withCString { p in
-                        bytes.withUnsafeBufferPointer { buffer in
-                            c.path = p
-                            c.data = buffer.baseAddress
-                            c.data_length = buffer.count
-                            return host.pointee.add_step(call, &c)
-                        }
-                    }
-                case .repeatSteps(let count, let times, let interval):
-                    c.kind = INJECT_STEP_REPEAT.rawValue
-                    c.repeat_steps = UInt32(clamping: count)
-                    c.repeat_times = times
-                    c.microseconds = interval
-                    return host.pointee.add_step(call, &c)
                 }
             }
         }

@@ -67,106 +67,141 @@ public struct MCEBackend: InjectBackend {
     public func plan(_ request: PlanRequest) throws -> Plan {
         let p = request.parameters
         if p.text("via") == "hwpoison" { return try HWPoisonPlan.plan(p) }
-        if let files = p.files("file") {
-            // What a record sets itself may not be given beside it (the defaults aside).
-            let conflicting =
-                (MCEParameters.replayed + ["replay"]).filter(p.isSet)
-                + (p.text("severity") != "corrected" ? ["severity"] : [])
-                + ((p.number("count") ?? 1) != 1 ? ["count"] : [])
-            if let given = conflicting.first {
-                throw BackendError.invalid(
-                    "give either file or \(given), not both: each record in the file sets its own CPU, bank, status and addresses"
-                )
-            }
-            return try RecordFilePlan.plan(
-                files, via: p.text("via") ?? "debugfs", flags: p.text("flags") ?? "sw", target: request.target)
-        }
-        let replay = try p.text("replay").map(KernelLogReplay.init)
-        if replay != nil, let given = MCEParameters.replayed.first(where: { p.isSet($0) }) {
-            throw BackendError.invalid(
-                "give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))"
-            )
-        }
-        let status =
-            replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:)) ?? builtStatus(p)
-        let cpu = replay?.cpu ?? p.number("cpu") ?? 0
-        let bank = replay?.bank ?? p.number("bank") ?? 1
-        let addr = replay?.addr ?? p.number("addr")
-        let misc = replay?.misc ?? p.number("misc")
-        let synd = replay?.synd ?? p.number("synd")
-        let ipid = replay?.ipid ?? p.number("ipid")
-        let count = p.number("count") ?? 1
-        let interval = p.number("interval") ?? 0
-        var decoded = StatusDecoder.lines(status).joined(separator: "\n")
-        if let replay {
-            decoded =
-                "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)"
-                + (replay.addr.map { ", ADDR \(hexNumber($0))" } ?? "")
-                + (replay.misc.map { ", MISC \(hexNumber($0))" } ?? "") + "\n" + decoded
-        }
+        if let files = p.files("file") { return try planFile(files, p, target: request.target) }
+        let check = try MachineCheck(p, builtStatus: builtStatus(p))
         var plan = Plan()
-        if status.isUncorrected {
+        if check.status.isUncorrected {
             plan.requireConfirmation(
-                "status \(status.hex) is uncorrected (UC set): the kernel may kill processes or panic")
+                "status \(check.status.hex) is uncorrected (UC set): the kernel may kill processes or panic")
         }
         if p.text("flags") == "hw" { plan.requireConfirmation("flags=hw writes the real MCA MSRs of this machine") }
-
         if p.text("via") == "qemu" {
             guard request.target.hasQMP else {
                 throw BackendError.unsupported("via=qemu needs a QEMU monitor: pass --qmp SOCKET or --lab NAME")
             }
-            let mcg = replay?.mcgStatus ?? p.number("mcgstatus") ?? (status.isUncorrected ? MCGStatus.exception : 0)
-            plan.qemuMachineCheck(
-                cpu: UInt64(cpu), bank: UInt64(bank), status: status.raw, mcgStatus: mcg, addr: addr ?? 0,
-                misc: misc ?? 0,
-                broadcast: p.flag("broadcast"), note: "QEMU raises the machine check in virtual hardware\n" + decoded)
-            if count > 1 {
-                plan.repeatLast(1, times: count - 1, intervalMicroseconds: interval, note: "a storm of \(count)")
-            }
+            planQEMU(check, p, &plan)
         } else {
-            let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
-            func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
-                plan.write("\(Self.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
-            }
-            // flags_write() drops the last byte it is given (it expects echo's newline). The mode
-            // persists; every other value is cleared by the kernel after each injection.
-            set("flags", (p.text("flags") ?? "sw") + "\n")
-            // One injection's writes, bank last. The first writes every file (stale values may be
-            // left from others); repeats only what is not zero, since the kernel zeroed the rest.
-            func injection(first: Bool) {
-                func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) {
-                    if first || value != 0 { set(file, text) }
-                }
-                setUnlessCleared("cpu", UInt64(cpu), String(cpu))
-                set("status", status.hex, first ? decoded : nil)
-                setUnlessCleared("misc", misc ?? 0, hexNumber(misc ?? 0))
-                setUnlessCleared("addr", addr ?? 0, hexNumber(addr ?? 0))
-                setUnlessCleared("synd", synd ?? 0, hexNumber(synd ?? 0))
-                if let ipid { set("ipid", hexNumber(ipid)) }
-                set("bank", String(bank), first ? "writing bank injects the machine check" : nil, trigger: true)
-            }
-            injection(first: true)
-            if count > 1 {
-                let before = plan.steps.count
-                if interval > 0 { plan.sleep(microseconds: interval) }
-                injection(first: false)
-                if count > 2 {
-                    plan.repeatLast(
-                        plan.steps.count - before, times: count - 2,
-                        note: "a storm of \(count) machine checks, \(interval) us apart")
-                }
-            }
+            planDebugfs(check, p, &plan)
         }
-        plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(bank) status=\(status.hex)"))
-        if p.text("via") == "qemu", let page = status.actionOptionalPage(addr: addr ?? 0, misc: misc ?? 0) {
+        plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(check.bank) status=\(check.status.hex)"))
+        if p.text("via") == "qemu",
+            let page = check.status.actionOptionalPage(addr: check.addr ?? 0, misc: check.misc ?? 0)
+        {
             plan.expect(
                 .traceEvent(
                     "ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
                     note: "action optional: the kernel takes the page out of use instead of printing the record"))
         } else {
-            plan.expect(.kernelLog("Bank \(bank): \(hexText(status.raw))"))
+            plan.expect(.kernelLog("Bank \(check.bank): \(hexText(check.status.raw))"))
         }
         return plan
+    }
+
+    /// One machine check as the request describes it: given field by field, or replayed from a
+    /// kernel log line.
+    struct MachineCheck {
+        var status: StatusWord
+        var cpu: UInt64, bank: UInt64
+        var addr: UInt64?, misc: UInt64?, synd: UInt64?, ipid: UInt64?
+        var replay: KernelLogReplay?
+        /// The status decoded, for the plan's notes.
+        var decoded: String
+
+        init(_ p: ParameterValues, builtStatus: @autoclosure () -> StatusWord) throws {
+            let replay = try p.text("replay").map(KernelLogReplay.init)
+            if replay != nil, let given = MCEParameters.replayed.first(where: { p.isSet($0) }) {
+                throw BackendError.invalid(
+                    "give either replay or \(given), not both: the replayed line sets \(MCEParameters.replayed.joined(separator: ", "))"
+                )
+            }
+            self.replay = replay
+            status =
+                replay.map { StatusWord(raw: $0.status) } ?? p.number("status").map(StatusWord.init(raw:))
+                ?? builtStatus()
+            cpu = replay?.cpu ?? p.number("cpu") ?? 0
+            bank = replay?.bank ?? p.number("bank") ?? 1
+            addr = replay?.addr ?? p.number("addr")
+            misc = replay?.misc ?? p.number("misc")
+            synd = replay?.synd ?? p.number("synd")
+            ipid = replay?.ipid ?? p.number("ipid")
+            decoded = StatusDecoder.lines(status).joined(separator: "\n")
+            if let replay {
+                decoded =
+                    "replayed from the kernel log: CPU \(replay.cpu), bank \(replay.bank)"
+                    + (replay.addr.map { ", ADDR \(hexNumber($0))" } ?? "")
+                    + (replay.misc.map { ", MISC \(hexNumber($0))" } ?? "") + "\n" + decoded
+            }
+        }
+    }
+
+    /// An mce-inject input file, record by record; what a record sets itself may not be given
+    /// beside it (the defaults aside).
+    private func planFile(_ files: [(path: String, text: String)], _ p: ParameterValues, target: Target) throws
+        -> Plan
+    {
+        let conflicting =
+            (MCEParameters.replayed + ["replay"]).filter(p.isSet)
+            + (p.text("severity") != "corrected" ? ["severity"] : [])
+            + ((p.number("count") ?? 1) != 1 ? ["count"] : [])
+        if let given = conflicting.first {
+            throw BackendError.invalid(
+                "give either file or \(given), not both: each record in the file sets its own CPU, bank, status and addresses"
+            )
+        }
+        return try RecordFilePlan.plan(
+            files, via: p.text("via") ?? "debugfs", flags: p.text("flags") ?? "sw", target: target)
+    }
+
+    /// The machine check raised by QEMU in its virtual hardware (`count` of them, a storm).
+    private func planQEMU(_ check: MachineCheck, _ p: ParameterValues, _ plan: inout Plan) {
+        let mcg =
+            check.replay?.mcgStatus ?? p.number("mcgstatus") ?? (check.status.isUncorrected ? MCGStatus.exception : 0)
+        plan.qemuMachineCheck(
+            cpu: check.cpu, bank: check.bank, status: check.status.raw, mcgStatus: mcg, addr: check.addr ?? 0,
+            misc: check.misc ?? 0, broadcast: p.flag("broadcast"),
+            note: "QEMU raises the machine check in virtual hardware\n" + check.decoded)
+        let count = p.number("count") ?? 1
+        if count > 1 {
+            plan.repeatLast(
+                1, times: count - 1, intervalMicroseconds: p.number("interval") ?? 0, note: "a storm of \(count)")
+        }
+    }
+
+    /// The machine check through mce-inject's debugfs files, bank last (`count` of them, a storm).
+    private func planDebugfs(_ check: MachineCheck, _ p: ParameterValues, _ plan: inout Plan) {
+        let hint = "modprobe mce-inject; mount -t debugfs none /sys/kernel/debug"
+        func set(_ file: String, _ value: String, _ note: String? = nil, trigger: Bool = false) {
+            plan.write("\(Self.injectDirectory)/\(file)", value, note: note, hint: hint, trigger: trigger)
+        }
+        // flags_write() drops the last byte it is given (it expects echo's newline). The mode
+        // persists; every other value is cleared by the kernel after each injection.
+        set("flags", (p.text("flags") ?? "sw") + "\n")
+        // One injection's writes, bank last. The first writes every file (stale values may be
+        // left from others); repeats only what is not zero, since the kernel zeroed the rest.
+        func injection(first: Bool) {
+            func setUnlessCleared(_ file: String, _ value: UInt64, _ text: String) {
+                if first || value != 0 { set(file, text) }
+            }
+            setUnlessCleared("cpu", check.cpu, String(check.cpu))
+            set("status", check.status.hex, first ? check.decoded : nil)
+            setUnlessCleared("misc", check.misc ?? 0, hexNumber(check.misc ?? 0))
+            setUnlessCleared("addr", check.addr ?? 0, hexNumber(check.addr ?? 0))
+            setUnlessCleared("synd", check.synd ?? 0, hexNumber(check.synd ?? 0))
+            if let ipid = check.ipid { set("ipid", hexNumber(ipid)) }
+            set("bank", String(check.bank), first ? "writing bank injects the machine check" : nil, trigger: true)
+        }
+        injection(first: true)
+        let count = p.number("count") ?? 1
+        let interval = p.number("interval") ?? 0
+        guard count > 1 else { return }
+        let before = plan.steps.count
+        if interval > 0 { plan.sleep(microseconds: interval) }
+        injection(first: false)
+        if count > 2 {
+            plan.repeatLast(
+                plan.steps.count - before, times: count - 2,
+                note: "a storm of \(count) machine checks, \(interval) us apart")
+        }
     }
 
     /// The status word the description builds.

@@ -64,46 +64,7 @@ public struct NMIBackend: InjectBackend {
             plan.qmp("inject-nmi", note: "QEMU raises an NMI on every vCPU", trigger: true)
             plan.expect(.kernelLog("NMI"))
         case ("sci", "qemu"):
-            guard request.target.hasQMP else {
-                throw BackendError.unsupported("signal=sci via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME")
-            }
-            switch p.text("method") ?? "gpe" {
-            case "powerbutton":
-                plan.qmp(
-                    "system_powerdown",
-                    note: "the ACPI power button event arrives as an SCI (a fixed event: no GPE method runs)",
-                    trigger: true)
-            case "gpe":
-                // A device added to the PCI hotplug bus raises GPE 1, whose method the lab's DSDT
-                // extends with Notify(HED, 0x80); removing it again leaves nothing behind.
-                let id = "inject-gpe-" + String(request.target.realtimeNanoseconds % 0xFFFF_FFFF, radix: 16)
-                let q35 = Self.isQ35(request.target)
-                let bus = p.text("bus") ?? (q35 ? Self.labHotplugPort : "pci.0")
-                guard bus.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
-                    throw BackendError.invalid(
-                        "bus=\(bus) is not a QEMU bus id (letters, digits, '.', '_', '-'); see `info qtree` in QEMU's monitor"
-                    )
-                }
-                plan.qmp(
-                    "device_add",
-                    arguments: "{\"driver\": \"\(q35 ? "e1000e" : "e1000")\", \"bus\": \"\(bus)\", \"id\": \"\(id)\"}",
-                    note: "PCI hotplug into \(bus): QEMU raises GPE 1 (an SCI); the GPE method runs",
-                    hint:
-                        "the machine needs ACPI PCI hotplug on \(bus): pci.0 on QEMU's pc machine, an empty pcie-root-port on q35 (bus=ID)",
-                    trigger: true)
-                plan.sleep(
-                    microseconds: 1_000_000, note: "let the guest handle the GPE before the removal raises the next one"
-                )
-                plan.qmp(
-                    "device_del", arguments: "{\"id\": \"\(id)\"}",
-                    note: "unplug it again (the guest ejects it on the next GPE)")
-                plan.expect(.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1))
-            default:
-                throw BackendError.invalid(
-                    "method=\(p.text("method") ?? "") is for via=ipmi; signal=sci takes method=gpe or method=powerbutton"
-                )
-            }
-            plan.expect(.counter("sys/firmware/acpi/interrupts/sci", delta: 1))
+            try planSCI(request, &plan)
         case ("nmi", "ipmi"):
             guard request.target.hasIPMI else {
                 throw BackendError.unsupported(
@@ -136,6 +97,51 @@ public struct NMIBackend: InjectBackend {
             )
         }
         return plan
+    }
+
+    /// An SCI through QEMU: the power button (a fixed event), or a PCI hotplug that raises GPE 1.
+    private func planSCI(_ request: PlanRequest, _ plan: inout Plan) throws {
+        let p = request.parameters
+        guard request.target.hasQMP else {
+            throw BackendError.unsupported("signal=sci via=qemu needs a QEMU monitor: --qmp SOCKET or --lab NAME")
+        }
+        switch p.text("method") ?? "gpe" {
+        case "powerbutton":
+            plan.qmp(
+                "system_powerdown",
+                note: "the ACPI power button event arrives as an SCI (a fixed event: no GPE method runs)",
+                trigger: true)
+        case "gpe":
+            // A device added to the PCI hotplug bus raises GPE 1, whose method the lab's DSDT
+            // extends with Notify(HED, 0x80); removing it again leaves nothing behind.
+            let id = "inject-gpe-" + String(request.target.realtimeNanoseconds % 0xFFFF_FFFF, radix: 16)
+            let q35 = Self.isQ35(request.target)
+            let bus = p.text("bus") ?? (q35 ? Self.labHotplugPort : "pci.0")
+            guard bus.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                throw BackendError.invalid(
+                    "bus=\(bus) is not a QEMU bus id (letters, digits, '.', '_', '-'); see `info qtree` in QEMU's monitor"
+                )
+            }
+            plan.qmp(
+                "device_add",
+                arguments: "{\"driver\": \"\(q35 ? "e1000e" : "e1000")\", \"bus\": \"\(bus)\", \"id\": \"\(id)\"}",
+                note: "PCI hotplug into \(bus): QEMU raises GPE 1 (an SCI); the GPE method runs",
+                hint:
+                    "the machine needs ACPI PCI hotplug on \(bus): pci.0 on QEMU's pc machine, an empty pcie-root-port on q35 (bus=ID)",
+                trigger: true)
+            plan.sleep(
+                microseconds: 1_000_000, note: "let the guest handle the GPE before the removal raises the next one"
+            )
+            plan.qmp(
+                "device_del", arguments: "{\"id\": \"\(id)\"}",
+                note: "unplug it again (the guest ejects it on the next GPE)")
+            plan.expect(.counter("sys/firmware/acpi/interrupts/gpe01", delta: 1))
+        default:
+            throw BackendError.invalid(
+                "method=\(p.text("method") ?? "") is for via=ipmi; signal=sci takes method=gpe or method=powerbutton"
+            )
+        }
+        plan.expect(.counter("sys/firmware/acpi/interrupts/sci", delta: 1))
     }
 
     /// The empty root port the lab keeps for hotplugs on its q35 machine.
