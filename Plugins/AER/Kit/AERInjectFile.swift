@@ -22,100 +22,39 @@ public enum AERInjectFile {
                 (String($0), index + 1)
             }
         }
+        var parser = Parser(tokens: tokens, path: path)
         var requests: [AERRequest] = []
+        while !parser.atEnd { requests.append(try parser.block()) }
+        guard !requests.isEmpty else { throw BackendError.invalid("\(path): no AER block in the file") }
+        return requests
+    }
+
+    /// The grammar over the file's words: blocks, each `AER` and its keywords.
+    private struct Parser {
+        let tokens: [(word: String, line: Int)]
+        let path: String
         var position = 0
-        func fail(_ message: String, _ line: Int) -> BackendError {
-            BackendError.invalid(
-                "\(path):\(line): \(message) (aer-inject syntax: AER, PCI_ID, DOMAIN/BUS/DEV/FN, COR_STATUS, UNCOR_STATUS, HEADER_LOG)"
-            )
+        /// The block's device as DOMAIN/BUS/DEV/FN give it.
+        private var domain: UInt64?, bus: UInt64?, slot: UInt64?, function: UInt64?
+
+        init(tokens: [(word: String, line: Int)], path: String) {
+            self.tokens = tokens
+            self.path = path
         }
-        func number(_ what: String, max: UInt64, after keyword: (word: String, line: Int)) throws(BackendError)
-            -> UInt64
-        {
-            guard position < tokens.count, let value = CNumber.parse(tokens[position].word) else {
-                throw fail("\(keyword.word) needs \(what), a number", keyword.line)
-            }
-            guard value <= max else {
-                throw fail("\(what) \(tokens[position].word) is larger than \(max)", tokens[position].line)
-            }
-            position += 1
-            return value
-        }
-        while position < tokens.count {
+
+        var atEnd: Bool { position >= tokens.count }
+
+        /// One block: `AER` and its keywords, up to the next `AER`.
+        mutating func block() throws(BackendError) -> AERRequest {
             let start = tokens[position]
             guard keyword(start.word) == "AER" else {
                 throw fail("expected AER to start a block, found '\(start.word)'", start.line)
             }
             position += 1
             var request = AERRequest(origin: "\(path):\(start.line)")
-            var domain: UInt64?
-            var bus: UInt64?
-            var slot: UInt64?
-            var function: UInt64?
-            blockLoop: while position < tokens.count {
-                let token = tokens[position]
-                switch keyword(token.word) {
-                case "AER":
-                    break blockLoop
-                case "PCI_ID":
-                    position += 1
-                    guard position < tokens.count, let address = Self.address(tokens[position].word) else {
-                        throw fail("PCI_ID needs [WWWW:]BB:DD.F", token.line)
-                    }
-                    request.device = address
-                    position += 1
-                case "DOMAIN":
-                    position += 1
-                    domain = try number("a domain", max: 0xFFFF, after: token)
-                case "BUS":
-                    position += 1
-                    bus = try number("a bus", max: 0xFF, after: token)
-                    for (name, limit) in [("DEV", UInt64(31)), ("FN", 7)] {
-                        guard position < tokens.count, keyword(tokens[position].word) == name else {
-                            throw fail("BUS n is followed by DEV n FN n", token.line)
-                        }
-                        let word = tokens[position]
-                        position += 1
-                        let value = try number(name == "DEV" ? "a device" : "a function", max: limit, after: word)
-                        if name == "DEV" { slot = value } else { function = value }
-                    }
-                case "COR_STATUS", "UNCOR_STATUS":
-                    position += 1
-                    let register: AERError.Register =
-                        keyword(token.word) == "COR_STATUS" ? .correctable : .uncorrectable
-                    var bits: UInt32 = 0
-                    while position < tokens.count, keyword(tokens[position].word) == nil {
-                        let word = tokens[position]
-                        if let value = CNumber.parse(word.word) {
-                            guard value <= UInt64(UInt32.max) else {
-                                throw fail("status \(word.word) is wider than 32 bits", word.line)
-                            }
-                            bits |= UInt32(value)
-                        } else if let error = AERError.named(word.word) {
-                            guard error.register == register else {
-                                throw fail(
-                                    "\(error.name) is \(error.register == .correctable ? "a correctable" : "an uncorrectable") error: it goes under \(error.register == .correctable ? "COR_STATUS" : "UNCOR_STATUS")",
-                                    word.line)
-                            }
-                            bits |= error.mask
-                        } else {
-                            throw fail(
-                                "'\(word.word)' is not an AER error; \(register == .correctable ? "COR_STATUS" : "UNCOR_STATUS") takes \(AERError.names(register)) or a number",
-                                word.line)
-                        }
-                        position += 1
-                    }
-                    if register == .correctable { request.correctable |= bits } else { request.uncorrectable |= bits }
-                case "HEADER_LOG":
-                    position += 1
-                    var words: [UInt32] = []
-                    for _ in 0..<4 {
-                        words.append(UInt32(try number("four header words", max: UInt64(UInt32.max), after: token)))
-                    }
-                    request.header = words
-                default:
-                    throw fail("unexpected '\(token.word)'", token.line)
-                }
+            (domain, bus, slot, function) = (nil, nil, nil, nil)
+            while position < tokens.count, keyword(tokens[position].word) != "AER" {
+                try keywordEntry(&request)
             }
             if let bus, let slot, let function {
                 request.device =
@@ -127,10 +66,95 @@ public enum AERInjectFile {
             guard request.correctable != 0 || request.uncorrectable != 0 else {
                 throw fail("the block sets no error (COR_STATUS or UNCOR_STATUS)", start.line)
             }
-            requests.append(request)
+            return request
         }
-        guard !requests.isEmpty else { throw BackendError.invalid("\(path): no AER block in the file") }
-        return requests
+
+        /// One keyword and its values.
+        private mutating func keywordEntry(_ request: inout AERRequest) throws(BackendError) {
+            let token = tokens[position]
+            position += 1
+            switch keyword(token.word) {
+            case "PCI_ID":
+                guard position < tokens.count, let address = AERInjectFile.address(tokens[position].word) else {
+                    throw fail("PCI_ID needs [WWWW:]BB:DD.F", token.line)
+                }
+                request.device = address
+                position += 1
+            case "DOMAIN":
+                domain = try number("a domain", max: 0xFFFF, after: token)
+            case "BUS":
+                bus = try number("a bus", max: 0xFF, after: token)
+                for (name, limit) in [("DEV", UInt64(31)), ("FN", 7)] {
+                    guard position < tokens.count, keyword(tokens[position].word) == name else {
+                        throw fail("BUS n is followed by DEV n FN n", token.line)
+                    }
+                    let word = tokens[position]
+                    position += 1
+                    let value = try number(name == "DEV" ? "a device" : "a function", max: limit, after: word)
+                    if name == "DEV" { slot = value } else { function = value }
+                }
+            case "COR_STATUS", "UNCOR_STATUS":
+                let register: AERError.Register = keyword(token.word) == "COR_STATUS" ? .correctable : .uncorrectable
+                let bits = try statusBits(register)
+                if register == .correctable { request.correctable |= bits } else { request.uncorrectable |= bits }
+            case "HEADER_LOG":
+                var words: [UInt32] = []
+                for _ in 0..<4 {
+                    words.append(UInt32(try number("four header words", max: UInt64(UInt32.max), after: token)))
+                }
+                request.header = words
+            default:
+                throw fail("unexpected '\(token.word)'", token.line)
+            }
+        }
+
+        /// A status register's errors, by name or number, up to the next keyword.
+        private mutating func statusBits(_ register: AERError.Register) throws(BackendError) -> UInt32 {
+            var bits: UInt32 = 0
+            while position < tokens.count, keyword(tokens[position].word) == nil {
+                let word = tokens[position]
+                if let value = CNumber.parse(word.word) {
+                    guard value <= UInt64(UInt32.max) else {
+                        throw fail("status \(word.word) is wider than 32 bits", word.line)
+                    }
+                    bits |= UInt32(value)
+                } else if let error = AERError.named(word.word) {
+                    guard error.register == register else {
+                        throw fail(
+                            "\(error.name) is \(error.register == .correctable ? "a correctable" : "an uncorrectable") error: it goes under \(error.register == .correctable ? "COR_STATUS" : "UNCOR_STATUS")",
+                            word.line)
+                    }
+                    bits |= error.mask
+                } else {
+                    throw fail(
+                        "'\(word.word)' is not an AER error; \(register == .correctable ? "COR_STATUS" : "UNCOR_STATUS") takes \(AERError.names(register)) or a number",
+                        word.line)
+                }
+                position += 1
+            }
+            return bits
+        }
+
+        private mutating func number(_ what: String, max: UInt64, after keyword: (word: String, line: Int))
+            throws(BackendError) -> UInt64
+        {
+            guard position < tokens.count, let value = CNumber.parse(tokens[position].word) else {
+                throw fail("\(keyword.word) needs \(what), a number", keyword.line)
+            }
+            guard value <= max else {
+                throw fail("\(what) \(tokens[position].word) is larger than \(max)", tokens[position].line)
+            }
+            position += 1
+            return value
+        }
+
+        private func fail(_ message: String, _ line: Int) -> BackendError {
+            BackendError.invalid(
+                "\(path):\(line): \(message) (aer-inject syntax: AER, PCI_ID, DOMAIN/BUS/DEV/FN, COR_STATUS, UNCOR_STATUS, HEADER_LOG)"
+            )
+        }
+
+        private func keyword(_ word: String) -> String? { AERInjectFile.keyword(word) }
     }
 
     /// The keyword `word` spells (aliases folded), or `nil` for anything else.

@@ -11,52 +11,92 @@ struct CXLPlanner {
         let memdev = try CXLMemdev.find(p.text("memdev"), on: target)
         let via = try route(event, memdev)
         var plan = Plan()
-        let base =
-            "memdev=\(memdev.name)"
-            + (memdev.serial.map { " serial=\(UInt64($0.dropFirst(2), radix: 16).map(String.init) ?? $0)" } ?? "")
-        let dpa = p.number("dpa") ?? 0x1000
+        let request = Request(event: event, memdev: memdev, via: via)
         switch event {
-        case "general-media", "dram":
-            var fields = [
-                "log": p.text("log") ?? "informational", "flags": "\(p.number("flags") ?? 0)", "dpa": "\(dpa)",
-                "descriptor": "\(p.number("descriptor") ?? 1)", "type": "\(p.number("type") ?? 0)",
-                "transaction-type": "\(p.number("transaction_type") ?? 0)",
-            ]
-            var expected = "\(base) log=\(capitalized(p.text("log") ?? "informational")) dpa=\(hexText(dpa))"
-            let optional =
-                event == "dram"
-                ? ["channel", "rank", "bank_group", "bank", "row", "column"] : ["channel", "rank", "device"]
-            for name in optional {
-                if let value = p.number(name) {
-                    fields[name.replacing("_", with: "-")] = "\(value)"
-                    expected += " \(name)=\(value)"
-                }
+        case "general-media", "dram": try planMediaEvent(request, &plan)
+        case "memory-module": try planMemoryModuleEvent(request, &plan)
+        case "poison", "clear-poison": try planPoison(request, &plan)
+        case "poison-list": readPoisonList(memdev, &plan, trigger: true)
+        case "correctable", "uncorrectable": try planProtocolError(request, &plan)
+        default:
+            throw BackendError.invalid("event=\(event) is not one of \(CXLBackend.events.joined(separator: ", "))")
+        }
+        return plan
+    }
+
+    /// What every event's plan starts from: the event, the memory device, the route.
+    struct Request {
+        var event: String
+        var memdev: CXLMemdev
+        var via: String
+
+        /// The fields every cxl trace event of the device has.
+        var base: String {
+            "memdev=\(memdev.name)"
+                + (memdev.serial.map { " serial=\(UInt64($0.dropFirst(2), radix: 16).map(String.init) ?? $0)" } ?? "")
+        }
+    }
+
+    private var dpa: UInt64 { p.number("dpa") ?? 0x1000 }
+
+    /// A General Media or DRAM event record, through QEMU or firmware first.
+    private func planMediaEvent(_ request: Request, _ plan: inout Plan) throws {
+        let (event, memdev) = (request.event, request.memdev)
+        var fields = [
+            "log": p.text("log") ?? "informational", "flags": "\(p.number("flags") ?? 0)", "dpa": "\(dpa)",
+            "descriptor": "\(p.number("descriptor") ?? 1)", "type": "\(p.number("type") ?? 0)",
+            "transaction-type": "\(p.number("transaction_type") ?? 0)",
+        ]
+        var expected = "\(request.base) log=\(capitalized(p.text("log") ?? "informational")) dpa=\(hexText(dpa))"
+        let optional =
+            event == "dram"
+            ? ["channel", "rank", "bank_group", "bank", "row", "column"] : ["channel", "rank", "device"]
+        for name in optional {
+            if let value = p.number(name) {
+                fields[name.replacing("_", with: "-")] = "\(value)"
+                expected += " \(name)=\(value)"
             }
-            var json = fields.sorted { $0.key < $1.key }.map {
-                "\"\($0.key)\": \($0.key == "log" ? "\"\($0.value)\"" : $0.value)"
+        }
+        var json = fields.sorted { $0.key < $1.key }.map {
+            "\"\($0.key)\": \($0.key == "log" ? "\"\($0.value)\"" : $0.value)"
+        }
+        if event == "general-media", let component = p.text("component_id") {
+            guard component.count <= 16,
+                component.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            else {
+                throw BackendError.invalid(
+                    "component_id=\(component) must be at most 16 letters, digits, '-', '_' or '.'")
             }
-            if event == "general-media", let component = p.text("component_id") {
-                guard component.count <= 16,
-                    component.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
-                else {
-                    throw BackendError.invalid(
-                        "component_id=\(component) must be at most 16 letters, digits, '-', '_' or '.'")
-                }
-                json.append("\"component-id\": \"\(component)\"")
+            json.append("\"component-id\": \"\(component)\"")
+        }
+        if request.via == "ghes" {
+            try firmwareFirst(
+                event == "dram" ? .dram : .generalMedia, memdev, body: mediaBody(dram: event == "dram", dpa: dpa), &plan
+            )
+        } else {
+            try qmp(
+                event == "dram" ? "cxl-inject-dram-event" : "cxl-inject-general-media-event", memdev, json,
+                note:
+                    "QEMU adds a \(event) event record to \(memdev.name)'s \(p.text("log") ?? "informational") log and interrupts the driver",
+                &plan)
+        }
+        plan.expect(.traceEvent(event == "dram" ? "cxl:cxl_dram" : "cxl:cxl_general_media", fields: expected))
+    }
+
+    /// A Memory Module event record, through QEMU or firmware first.
+    private func planMemoryModuleEvent(_ request: Request, _ plan: inout Plan) throws {
+        let memdev = request.memdev
+        if request.via == "ghes" {
+            var body = ByteWriter()
+            for name in ["type", "health_status", "media_status", "additional_status", "life_used"] {
+                body.put(UInt8(p.number(name) ?? 0))
             }
-            if via == "ghes" {
-                try firmwareFirst(
-                    event == "dram" ? .dram : .generalMedia, memdev, body: mediaBody(dram: event == "dram", dpa: dpa),
-                    &plan)
-            } else {
-                try qmp(
-                    event == "dram" ? "cxl-inject-dram-event" : "cxl-inject-general-media-event", memdev, json,
-                    note:
-                        "QEMU adds a \(event) event record to \(memdev.name)'s \(p.text("log") ?? "informational") log and interrupts the driver",
-                    &plan)
+            body.put(Int16(truncatingIfNeeded: p.signed("temperature") ?? 25))
+            for name in ["dirty_shutdowns", "corrected_volatile", "corrected_persistent"] {
+                body.put(UInt32(p.number(name) ?? 0))
             }
-            plan.expect(.traceEvent(event == "dram" ? "cxl:cxl_dram" : "cxl:cxl_general_media", fields: expected))
-        case "memory-module":
+            try firmwareFirst(.memoryModule, memdev, body: body.bytes, &plan)
+        } else {
             let json = [
                 "\"log\": \"\(p.text("log") ?? "informational")\"", "\"flags\": \(p.number("flags") ?? 0)",
                 "\"type\": \(p.number("type") ?? 0)",
@@ -69,113 +109,101 @@ struct CXLPlanner {
                 "\"corrected-volatile-error-count\": \(p.number("corrected_volatile") ?? 0)",
                 "\"corrected-persistent-error-count\": \(p.number("corrected_persistent") ?? 0)",
             ]
-            if via == "ghes" {
-                var body = ByteWriter()
-                for name in ["type", "health_status", "media_status", "additional_status", "life_used"] {
-                    body.put(UInt8(p.number(name) ?? 0))
-                }
-                body.put(Int16(truncatingIfNeeded: p.signed("temperature") ?? 25))
-                for name in ["dirty_shutdowns", "corrected_volatile", "corrected_persistent"] {
-                    body.put(UInt32(p.number(name) ?? 0))
-                }
-                try firmwareFirst(.memoryModule, memdev, body: body.bytes, &plan)
-            } else {
-                try qmp(
-                    "cxl-inject-memory-module-event", memdev, json,
-                    note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
-            }
+            try qmp(
+                "cxl-inject-memory-module-event", memdev, json,
+                note: "QEMU adds a memory module event record to \(memdev.name)'s log", &plan)
+        }
+        plan.expect(
+            .traceEvent(
+                "cxl:cxl_memory_module", fields: "\(request.base) log=\(capitalized(p.text("log") ?? "informational"))")
+        )
+    }
+
+    /// Poison added through QEMU (then the list read), or one line injected or cleared by the kernel.
+    private func planPoison(_ request: Request, _ plan: inout Plan) throws {
+        let (memdev, base) = (request.memdev, request.base)
+        let length = p.number("length") ?? 64
+        guard dpa % 64 == 0, length % 64 == 0 else {
+            throw BackendError.invalid(
+                "poison takes 64-byte units: dpa=\(hexNumber(dpa)) and length=\(length) must be multiples of 64")
+        }
+        let clear = request.event == "clear-poison"
+        if request.via == "qemu" {
+            try qmp(
+                "cxl-inject-poison", memdev, ["\"start\": \(dpa)", "\"length\": \(length)"],
+                note: "QEMU adds \(hexNumber(dpa))+\(length) to \(memdev.name)'s poison list", &plan)
+            readPoisonList(memdev, &plan)
             plan.expect(
                 .traceEvent(
-                    "cxl:cxl_memory_module", fields: "\(base) log=\(capitalized(p.text("log") ?? "informational"))"))
-        case "poison", "clear-poison":
-            let length = p.number("length") ?? 64
-            guard dpa % 64 == 0, length % 64 == 0 else {
-                throw BackendError.invalid(
-                    "poison takes 64-byte units: dpa=\(hexNumber(dpa)) and length=\(length) must be multiples of 64")
-            }
-            let clear = event == "clear-poison"
-            if via == "qemu" {
-                try qmp(
-                    "cxl-inject-poison", memdev, ["\"start\": \(dpa)", "\"length\": \(length)"],
-                    note: "QEMU adds \(hexNumber(dpa))+\(length) to \(memdev.name)'s poison list", &plan)
-                readPoisonList(memdev, &plan)
-                plan.expect(
-                    .traceEvent(
-                        "cxl:cxl_poison",
-                        fields: "\(base) trace_type=List dpa=\(hexNumber(dpa)) dpa_length=\(hexNumber(length))"))
-            } else {
-                guard length == 64 else {
-                    throw BackendError.invalid(
-                        "the kernel's \(clear ? "clear_poison" : "inject_poison") takes one 64-byte line: leave length= at 64"
-                    )
-                }
-                plan.write(
-                    "sys/kernel/debug/cxl/\(memdev.name)/\(clear ? "clear_poison" : "inject_poison")", hexNumber(dpa),
-                    note:
-                        "the kernel sends the device \(clear ? "Clear" : "Inject") Poison for the line at DPA \(hexNumber(dpa))",
-                    hint:
-                        "needs CONFIG_CXL_MEM debugfs and a device that supports the command; EBUSY: the address is mapped in a region (offline it first)",
-                    trigger: true)
-                plan.expect(
-                    .traceEvent(
-                        "cxl:cxl_poison",
-                        fields: "\(base) trace_type=\(clear ? "Clear" : "Inject") dpa=\(hexNumber(dpa))"))
-            }
-        case "poison-list":
-            readPoisonList(memdev, &plan, trigger: true)
-        case "correctable", "uncorrectable":
-            let correctable = event == "correctable"
-            let names = (p.text("error") ?? "mem-data-ecc").split(separator: ",").map { String($0).trimmingWhitespace }
-            let known = correctable ? Self.correctableNames : Self.uncorrectableNames
-            for name in names where !known.contains(name) {
-                throw BackendError.invalid(
-                    "error=\(name) is not a CXL \(event) protocol error; use \(known.joined(separator: ", "))")
-            }
-            if correctable {
-                guard names.count == 1 else {
-                    throw BackendError.invalid(
-                        "correctable takes one error per request (QEMU's cxl-inject-correctable-error)")
-                }
-            } else {
-                plan.requireConfirmation(
-                    "an uncorrectable CXL protocol error is fatal to the link: the kernel resets the device and may take its memory away"
-                )
-            }
-            switch via {
-            case "ghes":
-                try firmwareFirstProtocolError(names, correctable: correctable, memdev, &plan)
-                return plan
-            case "einj":
-                try einjProtocolError(names, correctable: correctable, memdev, &plan)
-            default:
-                if correctable {
-                    try qmp(
-                        "cxl-inject-correctable-error", memdev, ["\"type\": \"\(names[0])\""],
-                        note:
-                            "QEMU sets \(names[0]) in \(memdev.name)'s RAS capability and signals a Corrected Internal Error through AER",
-                        &plan)
-                } else {
-                    let list = names.map { "{\"type\": \"\($0)\", \"header\": []}" }.joined(separator: ", ")
-                    try qmp(
-                        "cxl-inject-uncorrectable-errors", memdev, ["\"errors\": [\(list)]"],
-                        note:
-                            "QEMU records \(names.joined(separator: ", ")) in \(memdev.name)'s RAS capability and signals an Uncorrectable Internal Error",
-                        &plan)
-                }
-            }
-            if correctable {
-                plan.expect(.traceEvent("cxl:cxl_aer_correctable_error", fields: base))
-                plan.expect(
-                    .kernelLog(
-                        "[14] CorrIntErr",
-                        note: "AER delivers it only where Corrected Internal Error is unmasked (the lab does it)"))
-            } else {
-                plan.expect(.traceEvent("cxl:cxl_aer_uncorrectable_error", fields: base))
-            }
-        default:
-            throw BackendError.invalid("event=\(event) is not one of \(CXLBackend.events.joined(separator: ", "))")
+                    "cxl:cxl_poison",
+                    fields: "\(base) trace_type=List dpa=\(hexNumber(dpa)) dpa_length=\(hexNumber(length))"))
+            return
         }
-        return plan
+        guard length == 64 else {
+            throw BackendError.invalid(
+                "the kernel's \(clear ? "clear_poison" : "inject_poison") takes one 64-byte line: leave length= at 64")
+        }
+        plan.write(
+            "sys/kernel/debug/cxl/\(memdev.name)/\(clear ? "clear_poison" : "inject_poison")", hexNumber(dpa),
+            note:
+                "the kernel sends the device \(clear ? "Clear" : "Inject") Poison for the line at DPA \(hexNumber(dpa))",
+            hint:
+                "needs CONFIG_CXL_MEM debugfs and a device that supports the command; EBUSY: the address is mapped in a region (offline it first)",
+            trigger: true)
+        plan.expect(
+            .traceEvent(
+                "cxl:cxl_poison", fields: "\(base) trace_type=\(clear ? "Clear" : "Inject") dpa=\(hexNumber(dpa))"))
+    }
+
+    /// A CXL.cache or CXL.mem protocol error: through QEMU, firmware first, or EINJ.
+    private func planProtocolError(_ request: Request, _ plan: inout Plan) throws {
+        let (event, memdev) = (request.event, request.memdev)
+        let correctable = event == "correctable"
+        let names = (p.text("error") ?? "mem-data-ecc").split(separator: ",").map { String($0).trimmingWhitespace }
+        let known = correctable ? Self.correctableNames : Self.uncorrectableNames
+        for name in names where !known.contains(name) {
+            throw BackendError.invalid(
+                "error=\(name) is not a CXL \(event) protocol error; use \(known.joined(separator: ", "))")
+        }
+        if correctable {
+            guard names.count == 1 else {
+                throw BackendError.invalid(
+                    "correctable takes one error per request (QEMU's cxl-inject-correctable-error)")
+            }
+        } else {
+            plan.requireConfirmation(
+                "an uncorrectable CXL protocol error is fatal to the link: the kernel resets the device and may take its memory away"
+            )
+        }
+        switch request.via {
+        case "ghes":
+            try firmwareFirstProtocolError(names, correctable: correctable, memdev, &plan)
+            return
+        case "einj":
+            try einjProtocolError(names, correctable: correctable, memdev, &plan)
+        case _ where correctable:
+            try qmp(
+                "cxl-inject-correctable-error", memdev, ["\"type\": \"\(names[0])\""],
+                note:
+                    "QEMU sets \(names[0]) in \(memdev.name)'s RAS capability and signals a Corrected Internal Error through AER",
+                &plan)
+        default:
+            let list = names.map { "{\"type\": \"\($0)\", \"header\": []}" }.joined(separator: ", ")
+            try qmp(
+                "cxl-inject-uncorrectable-errors", memdev, ["\"errors\": [\(list)]"],
+                note:
+                    "QEMU records \(names.joined(separator: ", ")) in \(memdev.name)'s RAS capability and signals an Uncorrectable Internal Error",
+                &plan)
+        }
+        if correctable {
+            plan.expect(.traceEvent("cxl:cxl_aer_correctable_error", fields: request.base))
+            plan.expect(
+                .kernelLog(
+                    "[14] CorrIntErr",
+                    note: "AER delivers it only where Corrected Internal Error is unmasked (the lab does it)"))
+        } else {
+            plan.expect(.traceEvent("cxl:cxl_aer_uncorrectable_error", fields: request.base))
+        }
     }
 
     static let correctableNames = CXLBackend.correctableErrors.map(\.key)

@@ -95,34 +95,46 @@ struct MCEInjectFile {
     /// - Parameter source: the file's name, for messages (`<stdin>` for standard input).
     /// - Throws: ``BackendError`` `.invalid` naming the file, the line and what was expected.
     static func parse(_ text: String, source: String) throws(BackendError) -> [Record] {
-        let tokens = try scan(text, source: source)
-        var records: [Record] = []
+        var parser = Parser(tokens: try scan(text, source: source), source: source)
+        return try parser.records()
+    }
+
+    /// mce-inject's grammar over the scanned tokens: records, each a start (CPU n [bank], MCE,
+    /// or a kernel panic line) and its terms.
+    private struct Parser {
+        let tokens: [(token: Token, line: Int)]
+        let source: String
         var index = 0
-        func fail(_ line: Int, _ message: String) -> BackendError { .invalid("\(source):\(line): \(message)") }
-        func peek(_ offset: Int = 0) -> Token? { index + offset < tokens.count ? tokens[index + offset].token : nil }
-        func number(_ what: String) throws(BackendError) -> UInt64 {
-            guard index < tokens.count, case .number(let value) = tokens[index].token else {
-                throw fail(
-                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
-                    "\(what) needs a number"
-                        + (index < tokens.count ? ", not \(describe(tokens[index].token))" : " (the file ends)"))
-            }
-            index += 1
-            return value
+
+        init(tokens: [(token: Token, line: Int)], source: String) {
+            self.tokens = tokens
+            self.source = source
         }
-        func expect(_ token: Token, _ context: String) throws(BackendError) {
-            guard index < tokens.count, tokens[index].token == token else {
-                throw fail(
-                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
-                    "expected \(describe(token)) \(context)"
-                        + (index < tokens.count ? ", found \(describe(tokens[index].token))" : ""))
+
+        mutating func records() throws(BackendError) -> [Record] {
+            var records: [Record] = []
+            while index < tokens.count {
+                let line = tokens[index].line
+                var record = Record(source: source, line: line)
+                try start(&record)
+                // At least one term.
+                var terms = 0
+                while let token = peek() {
+                    guard case .word(let word) = token else {
+                        throw fail(tokens[index].line, "unexpected \(describe(token))")
+                    }
+                    if word == "CPU" || word == "MCE" { break }
+                    try term(word, &record)
+                    terms += 1
+                }
+                guard terms > 0 else { throw fail(line, "the record has no terms (STATUS, BANK, ADDR, ...)") }
+                records.append(record)
             }
-            index += 1
+            return records
         }
-        while index < tokens.count {
-            let line = tokens[index].line
-            var record = Record(source: source, line: line)
-            // The record's start.
+
+        /// The record's start: `CPU n [bank]`, `MCE`, or `CPU n: Machine Check Exception: MCGSTATUS Bank b: STATUS`.
+        private mutating func start(_ record: inout Record) throws(BackendError) {
             switch tokens[index].token {
             case .word("MCE"):
                 index += 1
@@ -133,7 +145,6 @@ struct MCEInjectFile {
                     record.bank = bank
                     index += 1
                 } else if case .symbol(":")? = peek() {
-                    // CPU n: Machine Check Exception: MCGSTATUS Bank b: STATUS
                     index += 1
                     for word in ["MACHINE", "CHECK", "EXCEPTION"] {
                         try expect(.word(word), "in a kernel panic line (CPU n: Machine Check Exception: ...)")
@@ -147,90 +158,82 @@ struct MCEInjectFile {
                 }
             default:
                 throw fail(
-                    line,
+                    tokens[index].line,
                     "a record starts with CPU n, MCE, or a kernel panic line (CPU n: Machine Check Exception: ...), not \(describe(tokens[index].token))"
                 )
             }
-            // At least one term.
-            var terms = 0
-            terms: while let token = peek() {
-                guard case .word(let word) = token else {
-                    throw fail(tokens[index].line, "unexpected \(describe(token))")
-                }
+        }
+
+        /// One term of a record.
+        private mutating func term(_ word: String, _ record: inout Record) throws(BackendError) {
+            index += 1
+            switch word {
+            case "STATUS":
+                record.status = try orList(statusTerms, others: mcgStatusTerms, what: "STATUS", otherWhat: "MCGSTATUS")
+            case "MCGSTATUS":
+                record.mcgStatus = try orList(
+                    mcgStatusTerms, others: statusTerms, what: "MCGSTATUS", otherWhat: "STATUS")
+            case "RIP":
+                try rip(&record)
+            case "PROCESSOR":
+                record.cpuVendor = try number("PROCESSOR")
+                try expect(.symbol(":"), "between PROCESSOR's vendor and CPUID")
+                record.cpuID = try number("PROCESSOR's CPUID")
+            case _ where numberTerms.contains(word):
+                let value = try number(word)
                 switch word {
-                case "CPU", "MCE":
-                    break terms
-                case "STATUS":
-                    index += 1
-                    record.status = try orList(
-                        statusTerms, others: mcgStatusTerms, what: "STATUS", otherWhat: "MCGSTATUS")
-                case "MCGSTATUS":
-                    index += 1
-                    record.mcgStatus = try orList(
-                        mcgStatusTerms, others: statusTerms, what: "MCGSTATUS", otherWhat: "STATUS")
-                case "RIP":
-                    index += 1
-                    let first = try number("RIP")
-                    if case .symbol(":")? = peek() {
-                        index += 1
-                        record.cs = first
-                        if case .symbol("<")? = peek() {
-                            // RIP cs:<ip> {symbol}: the kernel's own printing of it.
-                            index += 1
-                            record.ip = try number("RIP's address")
-                            try expect(.symbol(">"), "after RIP's address")
-                            try expect(.symbol("{"), "before RIP's symbol")
-                            guard case .word? = peek() else {
-                                throw fail(tokens[min(index, tokens.count - 1)].line, "RIP's {symbol} needs a name")
-                            }
-                            index += 1
-                            try expect(.symbol("}"), "after RIP's symbol")
-                        } else {
-                            record.ip = try number("RIP's address")
-                        }
-                    } else {
-                        record.ip = first
-                    }
-                case "PROCESSOR":
-                    index += 1
-                    record.cpuVendor = try number("PROCESSOR")
-                    try expect(.symbol(":"), "between PROCESSOR's vendor and CPUID")
-                    record.cpuID = try number("PROCESSOR's CPUID")
-                case _ where numberTerms.contains(word):
-                    index += 1
-                    let value = try number(word)
-                    switch word {
-                    case "BANK": record.bank = value
-                    case "TSC": record.tsc = value
-                    case "TIME": record.time = value
-                    case "SOCKETID": record.socketID = value
-                    case "APICID": record.apicID = value
-                    case "MCGCAP": record.mcgCap = value
-                    case "ADDR":
-                        record.addr = value
-                        record.status |= StatusWord.addressValid
-                    default:
-                        record.misc = value
-                        record.status |= StatusWord.miscValid
-                    }
-                case _ where flagTerms.contains(word):
-                    index += 1
-                    if !record.flags.contains(word) { record.flags.append(word) }
+                case "BANK": record.bank = value
+                case "TSC": record.tsc = value
+                case "TIME": record.time = value
+                case "SOCKETID": record.socketID = value
+                case "APICID": record.apicID = value
+                case "MCGCAP": record.mcgCap = value
+                case "ADDR":
+                    record.addr = value
+                    record.status |= StatusWord.addressValid
                 default:
-                    let hint =
-                        statusTerms[word] != nil
-                        ? " (a STATUS term: write STATUS \(word))"
-                        : mcgStatusTerms[word] != nil ? " (an MCGSTATUS term: write MCGSTATUS \(word))" : ""
-                    throw fail(tokens[index].line, "unknown word \(word)\(hint)")
+                    record.misc = value
+                    record.status |= StatusWord.miscValid
                 }
-                terms += 1
+            case _ where flagTerms.contains(word):
+                if !record.flags.contains(word) { record.flags.append(word) }
+            default:
+                let hint =
+                    statusTerms[word] != nil
+                    ? " (a STATUS term: write STATUS \(word))"
+                    : mcgStatusTerms[word] != nil ? " (an MCGSTATUS term: write MCGSTATUS \(word))" : ""
+                throw fail(tokens[index - 1].line, "unknown word \(word)\(hint)")
             }
-            guard terms > 0 else { throw fail(line, "the record has no terms (STATUS, BANK, ADDR, ...)") }
-            records.append(record)
+        }
+
+        /// `RIP ip`, `RIP cs:ip`, or the kernel's own `RIP cs:<ip> {symbol}`.
+        private mutating func rip(_ record: inout Record) throws(BackendError) {
+            let first = try number("RIP")
+            guard case .symbol(":")? = peek() else {
+                record.ip = first
+                return
+            }
+            index += 1
+            record.cs = first
+            guard case .symbol("<")? = peek() else {
+                record.ip = try number("RIP's address")
+                return
+            }
+            index += 1
+            record.ip = try number("RIP's address")
+            try expect(.symbol(">"), "after RIP's address")
+            try expect(.symbol("{"), "before RIP's symbol")
+            guard case .word? = peek() else {
+                throw fail(tokens[min(index, tokens.count - 1)].line, "RIP's {symbol} needs a name")
+            }
+            index += 1
+            try expect(.symbol("}"), "after RIP's symbol")
         }
 
         /// Terms and numbers OR-ed together until a word that is not one of `terms`.
-        func orList(_ terms: [String: UInt64], others: [String: UInt64], what: String, otherWhat: String)
+        private mutating func orList(
+            _ terms: [String: UInt64], others: [String: UInt64], what: String, otherWhat: String
+        )
             throws(BackendError) -> UInt64
         {
             var value: UInt64 = 0
@@ -250,7 +253,33 @@ struct MCEInjectFile {
             }
             return value
         }
-        return records
+
+        private func fail(_ line: Int, _ message: String) -> BackendError { .invalid("\(source):\(line): \(message)") }
+
+        private func peek(_ offset: Int = 0) -> Token? {
+            index + offset < tokens.count ? tokens[index + offset].token : nil
+        }
+
+        private mutating func number(_ what: String) throws(BackendError) -> UInt64 {
+            guard index < tokens.count, case .number(let value) = tokens[index].token else {
+                throw fail(
+                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
+                    "\(what) needs a number"
+                        + (index < tokens.count ? ", not \(describe(tokens[index].token))" : " (the file ends)"))
+            }
+            index += 1
+            return value
+        }
+
+        private mutating func expect(_ token: Token, _ context: String) throws(BackendError) {
+            guard index < tokens.count, tokens[index].token == token else {
+                throw fail(
+                    index < tokens.count ? tokens[index].line : tokens.last?.line ?? 1,
+                    "expected \(describe(token)) \(context)"
+                        + (index < tokens.count ? ", found \(describe(tokens[index].token))" : ""))
+            }
+            index += 1
+        }
     }
 
     /// The tokens with their lines.
