@@ -143,6 +143,9 @@ public struct EINJFirmware {
         if let device = devices.first(where: { type & $0.einjTypes != 0 }) {
             return device.einjError(type: type, parameters: parameters, qmpSocket: qmpSocket)
         }
+        guard type & EINJRegisters.platformTypes != 0 else {
+            return .failure(Refusal(text: "error type \(hexNumber(type)) is produced by no device of this lab"))
+        }
         let severity: CPERSeverity = type & 0x49 != 0 ? .corrected : type & 0x92 != 0 ? .recoverable : .fatal
         let section: ErrorSection
         let summary: String

@@ -1,0 +1,127 @@
+import FirmwareFormats
+import Foundation
+import InjectTestSupport
+import SystemPackage
+import Testing
+
+@testable import InjectLab
+
+/// The lab's EINJ firmware validates what the OS wrote as a platform would, and hands the types
+/// beyond its own to the device that produces them.
+@Suite struct EINJFirmwareTests {
+    /// A sparse guest RAM file with `parameters` at the firmware's parameter block, and the firmware.
+    func firmware(_ parameters: EINJParameters, types: UInt32, devices: [String] = []) throws
+        -> (EINJFirmware, URL)
+    {
+        let directory = try TestSupport.temporaryDirectory()
+        let memory = directory.appendingPathComponent("ram")
+        let layout = FirmwareLayout.lab
+        FileManager.default.createFile(atPath: memory.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: memory)
+        try handle.truncate(atOffset: layout.base + layout.size)
+        try handle.close()
+        try FileIO.write(parameters.encoded(), at: Int64(layout.einj.parameters), of: FilePath(memory.path))
+        let firmware = EINJFirmware(
+            layout: layout, memory: FilePath(memory.path), memoryBytes: 512 << 20, cpus: 1, types: types,
+            qmpSocket: directory.appendingPathComponent("no-qmp.sock").path,
+            countsFile: FilePath(directory.appendingPathComponent("einj.json").path),
+            devices: LabDevices.machine(with: devices))
+        return (firmware, directory)
+    }
+
+    func refusal(_ result: Result<EINJFirmware.PendingError, EINJFirmware.Refusal>) -> String? {
+        if case .failure(let refusal) = result { return refusal.text }
+        return nil
+    }
+
+    @Test func aCorrectedMemoryErrorBecomesARecordForItsAddress() throws {
+        let (firmware, directory) = try firmware(
+            EINJParameters(type: 0x8, flags: 0x2, memoryAddress: 0x5000), types: EINJRegisters.defaultTypes)
+        defer { TestSupport.remove(directory) }
+        guard case .success(let error) = firmware.accept(-1) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(error.type == 0x8 && error.summary == "memory corrected at 0x5000")
+        guard case .record(_, let corrected) = error.delivery else {
+            Issue.record("not a CPER record")
+            return
+        }
+        #expect(corrected)
+    }
+
+    @Test func whatAPlatformRefusesIsRefusedWithTheReason() throws {
+        let cases: [(EINJParameters, String)] = [
+            (EINJParameters(type: 0x20, flags: 0x2, memoryAddress: 0x5000), "error type 0x20 is not offered"),
+            (
+                EINJParameters(type: 0x8, flags: 0x2, memoryAddress: FirmwareLayout.lab.base + 8),
+                "outside the firmware window"
+            ),
+            (EINJParameters(type: 0x8), "a memory error needs an address"),
+            (EINJParameters(type: 0x1, flags: 0x1, apicID: 3), "APIC ID 3 is not one of the 1 CPU(s)"),
+            (EINJParameters(type: 0x8 | 0x10, flags: 0x2, memoryAddress: 0x5000), "is not offered"),
+        ]
+        for (parameters, expected) in cases {
+            let (firmware, directory) = try firmware(parameters, types: EINJRegisters.defaultTypes)
+            defer { TestSupport.remove(directory) }
+            let text = refusal(firmware.accept(-1))
+            #expect(text?.contains(expected) == true, "\(parameters.type): \(text ?? "accepted")")
+        }
+    }
+
+    @Test func aDevicesTypeGoesToTheDeviceThatProducesIt() throws {
+        let sbdf = try #require(PCIeSBDF(segment: 0, bus: 13, device: 0, function: 0))
+        let (firmware, directory) = try firmware(
+            EINJParameters(type: 0x1000, flags: 0x4, pcieSBDF: sbdf.raw), types: EINJRegisters.defaultTypes | 0x1B000,
+            devices: ["cxl"])
+        defer { TestSupport.remove(directory) }
+        // The CXL device looks the address up in QEMU; without a monitor it is no device of the platform.
+        #expect(refusal(firmware.accept(-1))?.contains("0000:0d:00.0 is not a device of this platform") == true)
+        let (without, other) = try self.firmware(
+            EINJParameters(type: 0x1000, flags: 0x4, pcieSBDF: sbdf.raw), types: EINJRegisters.defaultTypes | 0x1B000)
+        defer { TestSupport.remove(other) }
+        #expect(
+            refusal(without.accept(-1)) == "error type 0x1000 is produced by no device of this lab",
+            "a lab without CXL does not produce it as a PCIe error")
+    }
+}
+
+/// The lab's record: what `lab up` saved is read back whole, and a record from before devices were
+/// parts still reads.
+@Suite struct LabRecordTests {
+    @Test func aRecordRoundTripsWithItsDevices() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        var record = LabRecord(
+            name: "lab", pid: 42, memoryMiB: 512, cpus: 1, kernel: "6.12", kernelOrigin: "test", qmpSocket: "/q",
+            agentSocket: "/a", guestMemory: "/m", consoleLog: "/c", sources: FirmwareLayout.lab.sources,
+            bootSeconds: 9.5,
+            residentKiB: nil, einjTypes: 0xdb)
+        record.devices = ["cxl"]
+        record.deviceStatus = ["CXL          mem0", "CXL RAS      unmasked"]
+        let path = FilePath(directory.appendingPathComponent("lab.json").path)
+        try record.save(path)
+        #expect(LabRecord.load(path) == record)
+        var old =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path.string)))
+            as! [String: Any]
+        old["devices"] = nil
+        old["deviceStatus"] = nil
+        old["cxl"] = true
+        try JSONSerialization.data(withJSONObject: old).write(to: URL(fileURLWithPath: path.string))
+        let read = try #require(LabRecord.load(path))
+        #expect(
+            read.devices == nil
+                && LabDevices.machine(with: read.devices ?? []).map(\.name) == ["bmc", "pvpanic", "pcie"])
+    }
+
+    @Test func labNamesAreCheckedAndTheRAMFileIsTheUsers() throws {
+        for bad in ["", "-x", "UPPER", "a/b", String(repeating: "a", count: 25), "a b"] {
+            #expect(throws: LabError.invalidName(bad)) { try LabPaths.validate(bad) }
+        }
+        let paths = try LabPaths(name: "lab2", environment: ["XDG_RUNTIME_DIR": "/run/user/1000"])
+        #expect(paths.guestMemory.string == "/dev/shm/inject-lab-\(getuid())-lab2.ram")
+        #expect(
+            paths.record.lastComponent?.string == "lab.json" && paths.stateDirectory.lastComponent?.string == "lab2")
+    }
+}
