@@ -4,7 +4,8 @@
 public enum NumberText {
     /// Decimal digits, or `0x` followed by hex digits; nothing else (no sign, no separators), at
     /// most 2^64-1.
-    public static func unsigned(_ text: some StringProtocol) -> UInt64? {
+    @inlinable
+    public static func unsigned(_ text: String) -> UInt64? {
         let lower = text.lowercased()
         if lower.hasPrefix("0x") {
             let digits = lower.dropFirst(2)
@@ -18,9 +19,10 @@ public enum NumberText {
     }
 
     /// Signed decimal or `0x` hex, `-` allowed in front of either.
-    public static func signed(_ text: some StringProtocol) -> Int64? {
+    @inlinable
+    public static func signed(_ text: String) -> Int64? {
         if text.hasPrefix("-") {
-            return unsigned(text.dropFirst()).flatMap {
+            return unsigned(String(text.dropFirst())).flatMap {
                 $0 <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- $0) : nil
             }
         }
@@ -28,16 +30,25 @@ public enum NumberText {
     }
 
     /// A byte count with an optional K/M/G/T suffix (powers of 1024, optional trailing `B`/`iB`).
-    public static func size(_ text: some StringProtocol) -> UInt64? {
+    @inlinable
+    public static func size(_ text: String) -> UInt64? {
         var body = Substring(text.uppercased())
         for suffix in ["IB", "B"] where body.hasSuffix(suffix) && body.count > suffix.count {
             body = body.dropLast(suffix.count)
             break
         }
         let shifts: [Character: UInt64] = ["K": 10, "M": 20, "G": 30, "T": 40]
-        guard let last = body.last, let shift = shifts[last] else { return unsigned(body) }
-        guard let base = unsigned(body.dropLast()) else { return nil }
+        guard let last = body.last, let shift = shifts[last] else { return unsigned(String(body)) }
+        guard let base = unsigned(String(body.dropLast())) else { return nil }
         let (result, overflow) = base.multipliedReportingOverflow(by: 1 << shift)
         return overflow ? nil : result
     }
+
+    /// The same, for a slice of text.
+    @inlinable
+    public static func unsigned(_ text: Substring) -> UInt64? { unsigned(String(text)) }
+
+    /// The same, for a slice of text.
+    @inlinable
+    public static func signed(_ text: Substring) -> Int64? { signed(String(text)) }
 }

@@ -7,7 +7,8 @@ public enum PrintableText {
 
     /// `text` with control characters escaped, cut to `limit` characters (counted after escaping)
     /// with the number of characters left out said at the end.
-    public static func escaped(_ text: some StringProtocol, limit: Int = messageLimit) -> String {
+    @inlinable
+    public static func escaped(_ text: String, limit: Int = messageLimit) -> String {
         // The common case, checked on the bytes: short printable ASCII is printed as it is.
         if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(text) }
         var result = ""

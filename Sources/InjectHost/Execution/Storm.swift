@@ -33,33 +33,37 @@ struct Storm {
                 try inBatches(performer, executed: &executed)
                 return
             }
-            if intervalMicroseconds > 0 { usleep(UInt32(clamping: intervalMicroseconds)) }
             if let writes = held {
                 try writeHeld(writes, performer, executed: &executed)
-            } else {
-                for (offset, step) in steps.enumerated() {
-                    _ = try await performer.perform(
-                        step, index: first + offset, executed: executed, repetition: (time, times))
-                    executed += 1
-                }
-                if time == 1 { held = performer.heldWrites(steps) }
+                return
             }
+            if intervalMicroseconds > 0 { usleep(UInt32(clamping: intervalMicroseconds)) }
+            for (offset, step) in steps.enumerated() {
+                _ = try await performer.perform(
+                    step, index: first + offset, executed: executed, repetition: (time, times))
+                executed += 1
+            }
+            if time == 1 { held = performer.heldWrites(steps) }
             time += 1
         }
     }
 
-    /// One repetition through the held files: one write each.
-    private func writeHeld(
-        _ writes: [(file: HeldAttribute, bytes: [UInt8])], _ performer: StepPerformer,
+    /// The remaining repetitions through the held files: one write each, the tight loop.
+    private mutating func writeHeld(
+        _ writes: [(file: HeldAttribute, bytes: [UInt8])], _ performer: borrowing StepPerformer,
         executed: inout Int
     ) throws(InjectError) {
-        for (offset, write) in writes.enumerated() {
-            do throws(TargetError) {
-                try write.file.write(write.bytes)
-            } catch {
-                throw performer.failure(steps[offset], first + offset, executed, error, repetition)
+        while time <= times {
+            if intervalMicroseconds > 0 { usleep(UInt32(clamping: intervalMicroseconds)) }
+            for (offset, write) in writes.enumerated() {
+                do throws(TargetError) {
+                    try write.file.write(write.bytes)
+                } catch {
+                    throw performer.failure(steps[offset], first + offset, executed, error, repetition)
+                }
+                executed += 1
             }
-            executed += 1
+            time += 1
         }
     }
 
