@@ -166,6 +166,12 @@ struct FleetTests {
         #expect(
             TestSupport.read(tree, "sys/kernel/debug/mce-inject/bank") == "", "nothing is injected before validation")
 
+        // A key that is a flag of the tool is refused: it would run unjournaled (issue 39, item 3).
+        let flag = try module("command=run backend=mce params={\"cpu\":0,\"bank\":1,\"--no-journal\":\"\"}")
+        #expect(
+            flag.status != 0 && (flag.result["msg"] as? String ?? "").contains("'--no-journal'"), "\(flag.result)")
+        #expect(TestSupport.read(tree, "sys/kernel/debug/mce-inject/bank") == "", "nothing is injected")
+
         let uncorrected = try module("command=run backend=mce params={\"cpu\":0,\"bank\":1,\"severity\":\"srar\"}")
         #expect(uncorrected.status != 0 && uncorrected.result["rc"] as? Int == 4, "\(uncorrected.result)")
 

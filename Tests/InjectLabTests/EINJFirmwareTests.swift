@@ -125,3 +125,31 @@ import Testing
             paths.record.lastComponent?.string == "lab.json" && paths.stateDirectory.lastComponent?.string == "lab2")
     }
 }
+
+/// The guest RAM file sits at a fixed name in a shared directory: it is never opened through a
+/// link and never another user's (issue 39, item 1).
+@Suite struct LabFileTrustTests {
+    @Test func aPlantedLinkIsRefusedAndItsTargetUntouched() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let victim = directory.appendingPathComponent("secret")
+        try Data("root's secret\n".utf8).write(to: victim)
+        let ram = directory.appendingPathComponent("inject-lab-0-lab.ram").path
+        #expect(symlink(victim.path, ram) == 0)
+        #expect(throws: LabError.self) { try LabFileSystem.allocate(FilePath(ram), size: 1 << 20) }
+        #expect(try Data(contentsOf: victim) == Data("root's secret\n".utf8), "the link's target keeps its bytes")
+        unlink(ram)
+        try LabFileSystem.allocate(FilePath(ram), size: 1 << 20)
+        #expect(try FileManager.default.attributesOfItem(atPath: ram)[.size] as? Int == 1 << 20)
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "changing a file's owner needs root"))
+    func anotherUsersFileIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let ram = directory.appendingPathComponent("inject-lab-0-lab.ram").path
+        FileManager.default.createFile(atPath: ram, contents: nil)
+        chown(ram, 65534, 65534)
+        #expect(throws: LabError.self) { try LabFileSystem.allocate(FilePath(ram), size: 1 << 20) }
+    }
+}

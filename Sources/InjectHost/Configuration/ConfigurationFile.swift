@@ -34,6 +34,13 @@ public struct ConfigurationFile: Sendable {
     /// - Returns: `nil` when the file does not exist.
     /// - Throws: ``ConfigurationError/unreadableFile(path:reason:)`` when it exists but is unusable.
     public static func load(_ path: String) throws(ConfigurationError) -> ConfigurationFile? {
+        var entry = stat()
+        guard lstat(path, &entry) == 0 else { return nil }
+        // Held to the plugins' rule: a file others could write, or that is not yours or root's,
+        // is not applied to your requests.
+        if let problem = PluginTrust.problem(path: path) {
+            throw .unreadableFile(path: path, reason: "not trusted: \(problem)")
+        }
         let bytes: [UInt8]
         do {
             guard let read = try FileIO.readWholeFile(FilePath(path)) else { return nil }

@@ -28,8 +28,10 @@ public final class Journal {
         do {
             // Read-write, so that an append can look at the last byte on the same descriptor.
             fd = try FileDescriptor.open(
-                FilePath(path), .readWrite, options: [.append, .create, .closeOnExec],
+                FilePath(path), .readWrite, options: [.append, .create, .closeOnExec, .noFollow],
                 permissions: [.ownerReadWrite, .groupRead])
+        } catch Errno.tooManySymbolicLinkLevels {
+            throw .open(path: path, reason: "it is a symbolic link; a journal is written only to a file itself")
         } catch let error as Errno {
             throw .open(path: path, reason: "\(error)")
         } catch {
@@ -39,6 +41,10 @@ public final class Journal {
         guard fstat(fd.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             try? fd.close()
             throw .open(path: path, reason: "not a regular file")
+        }
+        guard info.st_uid == geteuid() || info.st_uid == 0 else {
+            try? fd.close()
+            throw .open(path: path, reason: "it is owned by uid \(info.st_uid), not by you (uid \(geteuid())) or root")
         }
     }
 

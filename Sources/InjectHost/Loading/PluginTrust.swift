@@ -4,8 +4,10 @@
 ///   user and must not be writable by group or others (a directory with the sticky bit, such as
 ///   `/tmp`, may be: there nobody can replace an entry they do not own, and the entry itself is
 ///   checked);
-/// - when the path given is a symbolic link, the same holds for the directories holding the link,
-///   so a link cannot be swapped for another one.
+/// - when the path given is a symbolic link, the link itself must be owned by root or the user (in
+///   a sticky directory anyone may add one) and the same holds for the directories holding the
+///   link, so a link cannot be swapped for another one.
+/// The same rules decide whether a configuration file, the journal or the registry cache may be used.
 public enum PluginTrust {
     /// Why the plugin at `path` (as found on the search path, possibly a symbolic link) must not
     /// be loaded, or `nil` when it may. The reason names the path that failed and the rule.
@@ -13,6 +15,11 @@ public enum PluginTrust {
         var link = stat()
         guard lstat(path, &link) == 0 else { return missing(path, "file") }
         if link.st_mode & S_IFMT == S_IFLNK {
+            // In a sticky directory anyone may add an entry: a link is trusted only from root or you.
+            if link.st_uid != 0 && link.st_uid != userID {
+                return
+                    "link \(path) is owned by uid \(link.st_uid), neither root nor you (uid \(userID)); plugins and the links to them must be"
+            }
             let linkDirectory = parent(of: absolute(path))
             guard let realDirectory = realPath(linkDirectory) else { return missing(linkDirectory, "directory") }
             if let problem = chainProblem(realDirectory, userID: userID, note: " (it holds the link \(path))") {

@@ -122,6 +122,7 @@ public final class RegistryCache: @unchecked Sendable {
         guard lock >= 0 else { return "\(path).lock: \(String(cString: strerror(errno)))" }
         defer { close(lock) }
         guard flock(lock, LOCK_EX) == 0 else { return "\(path).lock: \(String(cString: strerror(errno)))" }
+        if let problem = Self.replaceable(path) { return problem }
         let merged = merge(into: Self.sections(path) ?? [])
         if let problem = Self.replace(path, with: RegistryCacheFormat.encode(merged)) { return problem }
         changed = false
@@ -142,6 +143,26 @@ public final class RegistryCache: @unchecked Sendable {
         let kept = mine.values.filter { access($0.path, F_OK) == 0 }.sorted { $0.path < $1.path }
         let others = sections.filter { $0.host != host && Self.executableIsCurrent($0.host) }
         return [Section(host: host, entries: kept)] + others.prefix(Self.maximumSections - 1)
+    }
+
+    /// Why the file at `path` must not be replaced by a cache, or `nil`: only a missing file, or a
+    /// regular file of the user's (or root's) that already holds a cache, is.
+    static func replaceable(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return "\(path) is not a regular file; the cache is not written over it"
+        }
+        if let problem = PluginTrust.problem(path: path) { return problem }
+        let head = (try? FileIO.read(RegistryCacheFormat.magic.utf8.count, at: 0, of: FilePath(path))) ?? []
+        guard
+            info.st_size == 0 || head.elementsEqual(RegistryCacheFormat.magic.utf8)
+                || head.starts(with: "inject-registry ".utf8)
+        else {
+            return
+                "\(path) is not a registry cache; it is not replaced (INJECT_REGISTRY names a file of its own, or off)"
+        }
+        return nil
     }
 
     /// Writes `data` to a new file beside `path` and renames it over `path`.

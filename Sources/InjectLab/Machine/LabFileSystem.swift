@@ -56,12 +56,25 @@ enum LabFileSystem {
     }
 
     /// Creates (or resizes) a file of `size` bytes.
+    /// The file is created by this process or was left by the same user: it is never opened through
+    /// a symbolic link, and a file of someone else's at the path is refused (a name in a shared
+    /// directory such as /dev/shm can be planted).
     static func allocate(_ path: FilePath, size: Int64) throws(LabError) {
         do {
             let fd = try FileDescriptor.open(
-                path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+                path, .readWrite, options: [.create, .closeOnExec, .noFollow], permissions: [.ownerReadWrite])
             defer { try? fd.close() }
+            var info = stat()
+            guard fstat(fd.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else {
+                throw LabError.io(
+                    path: path.string,
+                    reason: "it is not a regular file of yours (uid \(geteuid())); remove it and start again")
+            }
             guard ftruncate(fd.rawValue, off_t(size)) == 0 else { throw Errno(rawValue: errno) }
+        } catch let error as LabError {
+            throw error
+        } catch Errno.tooManySymbolicLinkLevels {
+            throw .io(path: path.string, reason: "it is a symbolic link, which a lab never follows; remove it")
         } catch {
             throw .io(path: path.string, reason: "\(error)")
         }

@@ -149,6 +149,7 @@ stderr:
 
 import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -165,6 +166,14 @@ def global_options(params):
     if params['journal']:
         words += ['--journal', params['journal']]
     return words
+
+
+PARAMETER_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]{0,63}$')
+
+
+def bad_parameter_names(params):
+    """Names in `params` that are not parameter names (a flag such as --no-journal is not one)."""
+    return [name for name in sorted(params['params']) if not PARAMETER_NAME.match(str(name))]
 
 
 def assignments(params):
@@ -244,6 +253,13 @@ def main():
         executable = module.get_bin_path(executable, required=True)
     options = global_options(p)
 
+    bad = bad_parameter_names(p)
+    if bad:
+        # A key like "--no-journal" would become a flag of the tool, not a parameter of the backend.
+        module.fail_json(msg='params names %s: a parameter name is a letter followed by letters, digits, _ or -'
+                         ' (the backend\'s schema: inject info BACKEND); the tool\'s options are the module\'s own'
+                         % ', '.join(repr(name) for name in bad), changed=False, injected=0, events_seen=0,
+                         events_missing=[])
     if command == 'run':
         # The tool's own schema decides, before anything is injected.
         check = [executable, 'info', p['backend']] + assignments(p) + options + ['--json']
