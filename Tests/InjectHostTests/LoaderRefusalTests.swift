@@ -23,7 +23,7 @@ struct LoaderRefusalTests {
     }
 
     func reason(_ registry: Registry, _ path: String) -> PluginRefusal.Reason? {
-        registry.refusals.first { $0.path == realPath(path) }?.reason
+        registry.refusals.first { $0.path == FileIO.realPath(path) }?.reason
     }
 
     @Test func anotherABIMajorIsRefusedNamingBothAndTheOthersStillLoad() throws {
@@ -81,9 +81,9 @@ struct LoaderRefusalTests {
         chmod(inner.path, 0o755)
         let plugin = try build(inner, "libgood.so")
         chmod(sticky.path, 0o1777)
-        #expect(PluginTrust.problem(path: plugin) == nil)
+        #expect(FileTrust.problem(path: plugin) == nil)
         chmod(sticky.path, 0o777)
-        let why = PluginTrust.problem(path: plugin) ?? ""
+        let why = FileTrust.problem(path: plugin) ?? ""
         #expect(why.contains("directory \(sticky.path) is writable by group and others (mode 777)"), "\(why)")
         #expect(
             reason(registry([inner.path]), plugin) != nil, "an ancestor writable by others makes the plugin untrusted")
@@ -146,8 +146,8 @@ struct LoaderRefusalTests {
         let winner = try build(first, "liba.so")
         let loser = try build(second, "libb.so")
         let registry = registry([first.path, second.path])
-        #expect(registry.backends.map(\.info.path) == [realPath(winner)])
-        #expect(reason(registry, loser) == .duplicateName(name: "fixture", winner: realPath(winner)!))
+        #expect(registry.backends.map(\.info.path) == [FileIO.realPath(winner)])
+        #expect(reason(registry, loser) == .duplicateName(name: "fixture", winner: FileIO.realPath(winner)!))
         #expect(reason(registry, loser)?.description.contains("earlier in the search path") == true)
     }
 

@@ -20,9 +20,9 @@ import Testing
         let plugin = TestSupport.productsDirectory.appendingPathComponent("libInjectMCE.so").path
         let planted = sticky.appendingPathComponent("libplanted.so").path
         #expect(symlink(plugin, planted) == 0)
-        #expect(PluginTrust.problem(path: planted) == nil, "root's own link is trusted")
+        #expect(FileTrust.problem(path: planted) == nil, "root's own link is trusted")
         #expect(lchown(planted, Self.nobody, Self.nobody) == 0)
-        let problem = try #require(PluginTrust.problem(path: planted))
+        let problem = try #require(FileTrust.problem(path: planted))
         #expect(problem.contains("link \(planted) is owned by uid 65534"), "\(problem)")
     }
 

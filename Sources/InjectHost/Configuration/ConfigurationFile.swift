@@ -38,7 +38,7 @@ public struct ConfigurationFile: Sendable {
         guard lstat(path, &entry) == 0 else { return nil }
         // Held to the plugins' rule: a file others could write, or that is not yours or root's,
         // is not applied to your requests.
-        if let problem = PluginTrust.problem(path: path) {
+        if let problem = FileTrust.problem(path: path) {
             throw .unreadableFile(path: path, reason: "not trusted: \(problem)")
         }
         let bytes: [UInt8]

@@ -150,7 +150,7 @@ public struct Doctor {
                 checks.append(Check(status: .ok, name: "plugins \(entry.path)", detail: "absent (\(entry.origin))"))
                 continue
             }
-            let loaded = registry.backends.filter { $0.info.path.hasPrefix(realPath(entry.path) ?? entry.path) }
+            let loaded = registry.backends.filter { $0.info.path.hasPrefix(FileIO.realPath(entry.path) ?? entry.path) }
                 .map(\.info.name)
             checks.append(
                 Check(

@@ -94,7 +94,7 @@ struct ManifestBackend: Sendable {
                     "\(library) does not exist (the manifest names it; put the vendor's library beside the manifest or give its absolute path)"
                 ))
         }
-        if let problem = PluginTrust.problem(path: library) {
+        if let problem = FileTrust.problem(path: library) {
             throw fail("library", .library("untrusted: \(problem)"))
         }
         if let problem = pins.problem(library) { throw fail("library", .library("\(library): \(problem)")) }

@@ -6,7 +6,7 @@ import Foundation
 
 /// All backends found on the search path, and every file refused with its reason.
 ///
-/// Every file is first checked without being opened (``PluginTrust``) and against its pin. Then,
+/// Every file is first checked without being opened (``FileTrust``) and against its pin. Then,
 /// with a scanner executable, its descriptor is read in a separate process and kept in the
 /// ``RegistryCache``: listing needs no plugin code, and a backend's code is loaded into this
 /// process only when it is used (``backend(named:)``). Without one, every plugin is loaded
@@ -41,11 +41,11 @@ public final class Registry: @unchecked Sendable {
         var candidates: [Candidate] = []
         for entry in searchPath.entries {
             for file in Self.files(entry.path) {
-                if let problem = PluginTrust.problem(path: file) {
+                if let problem = FileTrust.problem(path: file) {
                     refusals.append(PluginRefusal(path: file, reason: .untrusted(problem)))
                     continue
                 }
-                guard let real = realPath(file), seenFiles.insert(real).inserted else { continue }
+                guard let real = FileIO.realPath(file), seenFiles.insert(real).inserted else { continue }
                 candidates.append(Candidate(path: real))
             }
         }
@@ -83,7 +83,7 @@ public final class Registry: @unchecked Sendable {
             guard path.hasSuffix(ManifestBackend.suffix), case .success(let bytes) = ManifestBackend.readBounded(path),
                 let name = ManifestFile.libraryPath(in: bytes)
             else { return nil }
-            return name.hasPrefix("/") ? name : PluginTrust.parent(of: path) + "/" + name
+            return name.hasPrefix("/") ? name : FileTrust.parent(of: path) + "/" + name
         }
     }
 
@@ -207,7 +207,7 @@ public final class RegisteredBackend: @unchecked Sendable {
     public func load() throws(InjectError) -> LoadedBackend {
         if let loaded { return loaded }
         func fail(_ message: String) -> InjectError { .pluginFailed(backend: info.name, code: -1, message: message) }
-        if let problem = PluginTrust.problem(path: info.path) { throw fail("untrusted location: \(problem)") }
+        if let problem = FileTrust.problem(path: info.path) { throw fail("untrusted location: \(problem)") }
         guard let expectedKey, PluginFileKey(info.path) == expectedKey else {
             throw fail("\(info.path) changed since it was scanned; run the command again (it is rescanned first)")
         }
@@ -234,27 +234,20 @@ extension Registry {
     static func files(_ path: String) -> [String] {
         var info = stat()
         guard stat(path, &info) == 0 else { return [] }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return [PluginTrust.absolute(path)] }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return [FileTrust.absolute(path)] }
         guard let entries = try? FileIO.listDirectory(.init(path)) else { return [] }
         let names = entries.filter {
             !$0.isDirectory && ($0.name.hasSuffix(".so") || $0.name.hasSuffix(ManifestBackend.suffix))
         }.map(\.name)
-        let directory = PluginTrust.absolute(path)
+        let directory = FileTrust.absolute(path)
         let libraries = Set(
             names.filter { $0.hasSuffix(ManifestBackend.suffix) }.compactMap { manifest -> String? in
                 let file = directory + "/" + manifest
-                guard PluginTrust.problem(path: file) == nil,
+                guard FileTrust.problem(path: file) == nil,
                     case .success(let bytes) = ManifestBackend.readBounded(file)
                 else { return nil }
                 return ManifestFile.libraryName(in: bytes)
             })
         return names.filter { !libraries.contains($0) }.map { directory + "/" + $0 }
     }
-}
-
-/// The canonical absolute path, or `nil` when it does not resolve.
-func realPath(_ path: String) -> String? {
-    guard let resolved = realpath(path, nil) else { return nil }
-    defer { free(resolved) }
-    return String(cString: resolved)
 }

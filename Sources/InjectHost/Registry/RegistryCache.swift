@@ -79,7 +79,7 @@ public final class RegistryCache: @unchecked Sendable {
 
     /// The sections of the cache file at `path`, or `nil` when it is missing, untrusted or not a cache.
     private static func sections(_ path: String) -> [Section]? {
-        guard PluginTrust.problem(path: path) == nil, let bytes = try? FileIO.readWholeFile(.init(path)) else {
+        guard FileTrust.problem(path: path) == nil, let bytes = try? FileIO.readWholeFile(.init(path)) else {
             return nil
         }
         return RegistryCacheFormat.decode(bytes)
@@ -117,7 +117,7 @@ public final class RegistryCache: @unchecked Sendable {
     @discardableResult
     public func save() -> String? {
         guard changed, let path else { return nil }
-        if let problem = MissingDirectories.create(PluginTrust.parent(of: path)) { return problem }
+        if let problem = MissingDirectories.create(FileTrust.parent(of: path)) { return problem }
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard lock >= 0 else { return "\(path).lock: \(String(cString: strerror(errno)))" }
         defer { close(lock) }
@@ -153,7 +153,7 @@ public final class RegistryCache: @unchecked Sendable {
         guard info.st_mode & S_IFMT == S_IFREG else {
             return "\(path) is not a regular file; the cache is not written over it"
         }
-        if let problem = PluginTrust.problem(path: path) { return problem }
+        if let problem = FileTrust.problem(path: path) { return problem }
         let head = (try? FileIO.read(RegistryCacheFormat.magic.utf8.count, at: 0, of: FilePath(path))) ?? []
         guard
             info.st_size == 0 || head.elementsEqual(RegistryCacheFormat.magic.utf8)
@@ -184,7 +184,7 @@ public final class RegistryCache: @unchecked Sendable {
     /// The host ABI and the identity of an executable (this process's by default): its path and
     /// file key, so a rebuilt binary starts a new section and an installed one keeps its own.
     public static func hostIdentity(executable: String = "/proc/self/exe") -> String {
-        let path = realPath(executable) ?? executable
+        let path = FileIO.realPath(executable) ?? executable
         let key = PluginFileKey(path).map { "\($0.device):\($0.inode):\($0.size):\($0.modified)" } ?? "?"
         return "abi \(INJECT_ABI_MAJOR).\(INJECT_ABI_MINOR) exe \(path) \(key)"
     }
@@ -197,12 +197,6 @@ public final class RegistryCache: @unchecked Sendable {
         }
         return hostIdentity(executable: String(identity[exe.upperBound..<key])) == identity
     }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
 }
 
 /// Creates a directory and its missing parents, mode 0755.
@@ -210,7 +204,7 @@ enum MissingDirectories {
     static func create(_ path: String) -> String? {
         var info = stat()
         if stat(path, &info) == 0 { return info.st_mode & S_IFMT == S_IFDIR ? nil : "\(path) is not a directory" }
-        if let problem = create(PluginTrust.parent(of: path)) { return problem }
+        if let problem = create(FileTrust.parent(of: path)) { return problem }
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { return "\(path): \(String(cString: strerror(errno)))" }
         return nil
     }

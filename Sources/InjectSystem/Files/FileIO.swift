@@ -124,4 +124,11 @@ public enum FileIO {
         default: return .system(path: path, operation: operation, errno: error, hint: nil)
         }
     }
+
+    /// The canonical absolute path (links and `..` resolved), or `nil` when it does not resolve.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 }

@@ -1,4 +1,5 @@
-/// Decides whether a plugin file may be loaded, before it is opened for reading:
+/// Decides whether a file the host acts on for the user may be trusted (a plugin loaded, a
+/// configuration applied, a journal or cache written), before it is opened for reading:
 /// - it must be a regular file (a FIFO, device or socket named `*.so` is refused unopened);
 /// - it, and every directory of its real path up to `/`, must be owned by root or by the invoking
 ///   user and must not be writable by group or others (a directory with the sticky bit, such as
@@ -8,7 +9,7 @@
 ///   a sticky directory anyone may add one) and the same holds for the directories holding the
 ///   link, so a link cannot be swapped for another one.
 /// The same rules decide whether a configuration file, the journal or the registry cache may be used.
-public enum PluginTrust {
+public enum FileTrust {
     /// Why the plugin at `path` (as found on the search path, possibly a symbolic link) must not
     /// be loaded, or `nil` when it may. The reason names the path that failed and the rule.
     public static func problem(path: String, userID: uid_t = geteuid()) -> String? {
@@ -21,12 +22,12 @@ public enum PluginTrust {
                     "link \(path) is owned by uid \(link.st_uid), neither root nor you (uid \(userID)); plugins and the links to them must be"
             }
             let linkDirectory = parent(of: absolute(path))
-            guard let realDirectory = realPath(linkDirectory) else { return missing(linkDirectory, "directory") }
+            guard let realDirectory = FileIO.realPath(linkDirectory) else { return missing(linkDirectory, "directory") }
             if let problem = chainProblem(realDirectory, userID: userID, note: " (it holds the link \(path))") {
                 return problem
             }
         }
-        guard let real = realPath(path) else { return "\(path) is a link that does not resolve" }
+        guard let real = FileIO.realPath(path) else { return "\(path) is a link that does not resolve" }
         var info = stat()
         guard lstat(real, &info) == 0 else { return missing(real, "file") }
         guard info.st_mode & S_IFMT == S_IFREG else {
@@ -84,7 +85,7 @@ public enum PluginTrust {
         }
     }
 
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         guard let cwd = getcwd(nil, 0) else { return path }
         defer { free(cwd) }
@@ -92,7 +93,7 @@ public enum PluginTrust {
     }
 
     /// The directory part of an absolute path (`/` for a top-level entry).
-    static func parent(of path: String) -> String {
+    public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
         return String(path[..<slash])
     }
