@@ -137,6 +137,31 @@ struct CampaignTests {
         #expect(
             ["bank", "addr", "status"].map { TestSupport.read(root, "sys/kernel/debug/mce-inject/\($0)") } == batched)
 
+        // Every injection of a batch is confirmed, not only the first: a step that can draw an
+        // uncorrected severity does not inject it without --yes, and its batch does not run.
+        for name in ["flags", "cpu", "status", "misc", "addr", "synd", "bank"] {
+            try "".write(
+                toFile: root.appendingPathComponent("sys/kernel/debug/mce-inject/\(name)").path, atomically: false,
+                encoding: .utf8)
+        }
+        let mixed = try scenario(
+            root,
+            """
+            { "seed": 1, "steps": [ { "backend": "mce", "count": 40, "verify": "none",
+              "parameters": { "severity": "choice corrected|corrected|corrected|srar", "addr": "0x7000" } } ] }
+            """)
+        let mixedJournal = root.appendingPathComponent("mixed.jsonl").path
+        let unconfirmed = try TestSupport.inject(
+            ["campaign", mixed, "--root", root.path, "--json"], environment: ["INJECT_JOURNAL": mixedJournal])
+        #expect(unconfirmed.status != 0, "\(unconfirmed.stdout)")
+        let intents =
+            (try? String(contentsOfFile: mixedJournal, encoding: .utf8))?.split(separator: "\n")
+            .filter { $0.contains("\"kind\":\"intent\"") } ?? []
+        #expect(!intents.contains { $0.contains("severity=srar") }, "an uncorrected injection ran without --yes")
+        let unconfirmedStep = (try JSONSerialization.jsonObject(with: Data(unconfirmed.stdout.utf8)) as? [String: Any])
+            .flatMap { ($0["steps"] as? [[String: Any]])?.first }
+        #expect((unconfirmedStep?["firstError"] as? String)?.contains("needs") == true, "\(unconfirmed.stdout)")
+
         let fast = try scenario(root, "{ \"steps\": [ { \"backend\": \"mce\", \"rate\": \"fast\" } ] }")
         let refused = try TestSupport.inject(["campaign", fast, "--root", root.path])
         #expect(refused.status == 64 && refused.stderr.contains("steps[0].rate: 'fast'"), "\(refused.stderr)")

@@ -86,8 +86,11 @@ struct BatchedStep {
             var batch = planned ?? plan(min(state.batchSize, step.count - state.done), &generator, &result)
             planned = nil
             if !state.counting, let first = batch.plans.first { await arm(&state, for: first, &result) }
+            // Every injection of the batch is confirmed, not only the first (a step may draw an
+            // uncorrected severity later); one that needs --yes keeps the whole batch from running.
             do throws(InjectError) {
-                try batch.plans.first.map(runner.injector(verifyingEach: false).confirm)
+                let injector = runner.injector(verifyingEach: false)
+                for plan in batch.plans { try injector.confirm(plan) }
             } catch {
                 batch.error = error
                 batch.plans.removeAll()
