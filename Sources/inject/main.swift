@@ -24,14 +24,14 @@ private func runToCompletion(_ command: any AsyncParsableCommand) -> (any Error)
     return outcome.error
 }
 
+// Messages name settings by their flags, and plugin code that ends the process exits with 3.
+SettingSpelling.install()
+PluginGuard.exitStatus = ExitCodes.plugin
+
 // A plugin scanner (see PluginScanner): loads one plugin file and describes it, nothing else.
 if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == PluginScanner.childArgument {
     PluginScanner.runChild(CommandLine.arguments[2])
 }
-
-// Messages name settings by their flags, and plugin code that ends the process exits with 3.
-SettingSpelling.install()
-PluginGuard.exitStatus = ExitCodes.plugin
 
 do {
     var command = try Inject.parseAsRoot()

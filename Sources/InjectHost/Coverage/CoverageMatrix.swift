@@ -69,7 +69,8 @@ public struct CoverageMatrix: Sendable, Encodable {
         } catch {
             return Row(
                 backend: backend, path: path, state: .notAvailable,
-                reason: "skipped: needs confirmation (" + plan.confirmationReasons.joined(separator: "; ") + ")")
+                reason: "skipped: needs \(Setting.confirmation) (" + plan.confirmationReasons.joined(separator: "; ")
+                    + ")")
         }
         do throws(InjectError) {
             let findings = try await injector.perform(plan).findings ?? []
