@@ -151,9 +151,10 @@ public struct Scenario: Sendable, Equatable {
             var rate: Double?
             switch entry.rate {
             case .perSecond(let value)?:
-                guard value > 0 && value <= 1_000_000 else {
+                // At least one injection in 1,000 s: the interval between two must fit in 64 bits.
+                guard value >= 0.001 && value <= 1_000_000 else {
                     throw fail(
-                        "\(key).rate: \(value) is outside 0...1000000 per second (or \"max\": as fast as the kernel consumes)"
+                        "\(key).rate: \(value) is outside 0.001...1000000 per second (or \"max\": as fast as the kernel consumes)"
                     )
                 }
                 rate = value
@@ -223,7 +224,16 @@ public struct Scenario: Sendable, Equatable {
             } else if words.count != 2 {
                 throw fail("\(key): '\(text)' is not random LOW..HIGH [align N]")
             }
-            return .random(low...high, align: align)
+            // The range is kept as its first and last multiples of the alignment, so that every
+            // value drawn, and every value validated, is one; a range without one is refused.
+            let (up, overflow) = low.addingReportingOverflow((align - low % align) % align)
+            let last = high - high % align
+            guard !overflow, up <= last else {
+                throw fail(
+                    "\(key): '\(text)' holds no multiple of \(hexNumber(align)) between \(hexNumber(low)) and \(hexNumber(high))"
+                )
+            }
+            return .random(up...last, align: align)
         }
         return .fixed(text)
     }
@@ -264,7 +274,7 @@ extension Scenario.Step {
             var generator = SeededGenerator(seed: 0)
             switch source {
             case .choice(let names): return names[0]
-            case .random(let range, let align): return hexNumber((range.lowerBound + align - 1) / align * align)
+            case .random(let range, _): return hexNumber(range.lowerBound)
             case .fixed: return source.value(using: &generator)
             }
         }
@@ -277,7 +287,7 @@ extension Scenario.Step {
             let values: [String]
             switch parameter.value {
             case .choice(let names): values = Array(names.dropFirst())
-            case .random(let range, let align): values = [hexNumber(range.upperBound / align * align)]
+            case .random(let range, _): values = [hexNumber(range.upperBound)]
             case .fixed: values = []
             }
             for value in values {
