@@ -10,12 +10,8 @@ import Testing
 struct InjectorTests {
     static let mceFiles = DryRunTranscriptTests.mceFiles
 
-    func session(_ root: URL) throws -> InjectSession {
-        var options = InjectSession.Options(environment: [:])
-        options.executableDirectory = TestSupport.productsDirectory.path
-        options.target = InjectionTarget(root: .init(root.path))
-        return try InjectSession(options)
-    }
+    /// The shipped plugins against `root`, as the dry-run transcripts set them up.
+    func session(_ root: URL) throws -> InjectSession { try DryRunTranscriptTests().session(root: root) }
 
     /// A tree with mce-inject's files, a journal path beside it, and the session.
     func fixture() throws -> (root: URL, journal: Journal, session: InjectSession) {

@@ -19,6 +19,9 @@ struct BatchedStep {
     let runner: CampaignRunner
     let step: Scenario.Step
     let scenario: Scenario
+    /// The injector of the step's batches: confirmation and the journal's records (a batched step
+    /// counts its events for itself, so no injection is verified on its own).
+    private var injector: Injector { runner.injector(verifyingEach: false) }
 
     /// Whether the step can run in batches, judged by its first injection's plan.
     static func applies(_ step: Scenario.Step, _ scenario: Scenario, firstPlan: InjectionPlan, confirmed: Bool) -> Bool
@@ -89,7 +92,6 @@ struct BatchedStep {
             // Every injection of the batch is confirmed, not only the first (a step may draw an
             // uncorrected severity later); one that needs --yes keeps the whole batch from running.
             do throws(InjectError) {
-                let injector = runner.injector(verifyingEach: false)
                 for plan in batch.plans { try injector.confirm(plan) }
             } catch {
                 batch.error = error
@@ -198,7 +200,6 @@ struct BatchedStep {
         _ batch: PlannedBatch, _ state: inout Counting, _ files: any TargetFiles, _ generator: inout SeededGenerator,
         _ result: inout CampaignRunner.StepResult, next planned: inout PlannedBatch?
     ) -> Bool {
-        let injector = runner.injector(verifyingEach: false)
         let intents: [JournalRecord]
         do throws(InjectError) { intents = try injector.journalIntents(batch.plans) } catch {
             result.failed += batch.plans.count
