@@ -3,8 +3,9 @@
 # `--root` tree, by `inject run mce count=N` (release; journal off, and journal on in the same
 # tmpfs) beside two C loops doing the same writes (Benchmarks/mce-storm-loop.c): the naive one that
 # opens each file for each write, and the limit, which holds the three files open and rewrites them
-# (3 system calls per injection), alternating in one run; then the system calls per injection of
-# each, counted by strace -c.
+# (3 system calls per injection), alternating in one run; then the loops alone (a run of 10 x N
+# minus a run of N, so each process's start-up cancels out); then the system calls per injection
+# of each, counted by strace -c.
 #
 #   Benchmarks/mce-storm.sh [INJECTIONS] [ROUNDS]
 #
@@ -34,22 +35,35 @@ storm="mce count=$count interval=0 bank=1 addr=0x1234000 severity=corrected"
 python3 - "$rounds" "$count" "$inject" "$root" "$work/loop" "$storm" "$work/journal.jsonl" <<'PY' | tee "$work/rates"
 import os, subprocess, sys, time, statistics
 rounds, count, inject, root, loop, storm, journal = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
-def rate(argv, journal_value="off"):
+def seconds(argv, journal_value="off"):
     env = dict(os.environ, INJECT_JOURNAL=journal_value)
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env)
-    return count / (time.perf_counter() - start)
-c, held, off, on = [], [], [], []
+    return time.perf_counter() - start
+def rate(argv, journal_value="off"):
+    return count / seconds(argv, journal_value)
+def marginal(argv):
+    # The loop alone: the rate of the extra 9 x count injections of a 10 x count run, so the
+    # process's start-up (Benchmarks/startup.sh measures it) cancels out.
+    longer = [word.replace(f"count={count}", f"count={10 * count}") for word in argv]
+    if longer == argv:
+        longer = argv[:2] + [str(10 * count)] + argv[3:]
+    return 9 * count / (seconds(longer) - seconds(argv))
+inject_argv = [inject, "run", *storm.split(), "--root", root]
+c, held, off, on, held_loop, inject_loop = [], [], [], [], [], []
 for _ in range(rounds):
     c.append(rate([loop, root, str(count)]))
     held.append(rate([loop, root, str(count), "held"]))
-    off.append(rate([inject, "run", *storm.split(), "--root", root]))
-    on.append(rate([inject, "run", *storm.split(), "--root", root], journal))
-cm, hm, offm, onm = (statistics.median(x) for x in (c, held, off, on))
+    off.append(rate(inject_argv))
+    on.append(rate(inject_argv, journal))
+    held_loop.append(marginal([loop, root, str(count), "held"]))
+    inject_loop.append(marginal(inject_argv))
+cm, hm, offm, onm, hlm, ilm = (statistics.median(x) for x in (c, held, off, on, held_loop, inject_loop))
 print(f"C loop, naive (reopens):     {cm:9.0f} injections/s (median of {rounds})")
 print(f"C loop, files held (limit):  {hm:9.0f} injections/s")
 print(f"inject run mce, journal off: {offm:9.0f} injections/s, ratio to the limit {offm / hm:.2f} (to the naive loop {offm / cm:.2f})")
 print(f"inject run mce, journal on:  {onm:9.0f} injections/s, ratio to the limit {onm / hm:.2f}")
+print(f"the loops alone (10 x count minus count, start-up cancelled): C held {hlm:9.0f}/s, inject {ilm:9.0f}/s, ratio {ilm / hlm:.2f}")
 PY
 
 syscalls() { # total system calls per injection of "$@", and the count of each frequent one

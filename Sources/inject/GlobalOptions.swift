@@ -154,13 +154,17 @@ struct ErrorReport: Encodable {
 /// The process environment as a dictionary.
 func currentEnvironment() -> [String: String] {
     var result: [String: String] = [:]
+    result.reserveCapacity(64)
     var pointer = environ
     while let entry = pointer.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
         pointer += 1
+        // Split at the first "=" on the C string itself: no intermediate String is made.
+        guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+        let nameLength = entry.distance(to: equals)
+        let name = entry.withMemoryRebound(to: UInt8.self, capacity: nameLength) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: nameLength), as: UTF8.self)
+        }
+        result[name] = String(cString: equals + 1)
     }
     return result
 }

@@ -64,22 +64,38 @@ enum RegistryCacheFormat {
     }
 
     /// The sections of a file's bytes, or `nil` when they are not this format.
+    ///
+    /// One pass over the bytes: lines and fields are ranges into them, and a string is made only
+    /// for a value that is kept (this runs at every start).
     static func decode(_ bytes: [UInt8]) -> [RegistryCache.Section]? {
-        var lines = bytes.split(separator: 10)[...]
-        guard let first = lines.popFirst(), first.elementsEqual(magic.utf8) else { return nil }
-        var sections: [RegistryCache.Section] = []
-        for lineBytes in lines {
-            let fields = lineBytes.split(separator: 9, omittingEmptySubsequences: false).map { Field(bytes: $0) }
-            guard let kind = fields.first?.raw else { return nil }
-            if kind == "host", fields.count == 2, let host = fields[1].text {
-                sections.append(RegistryCache.Section(host: host, entries: []))
-                continue
+        bytes.withUnsafeBufferPointer { buffer -> [RegistryCache.Section]? in
+            var sections: [RegistryCache.Section] = []
+            var fields: [Field] = []
+            fields.reserveCapacity(16)
+            var lineStart = 0
+            var isFirst = true
+            while lineStart < buffer.count {
+                let lineEnd = buffer[lineStart...].firstIndex(of: 10) ?? buffer.count
+                defer { lineStart = lineEnd + 1 }
+                let line = UnsafeBufferPointer(rebasing: buffer[lineStart..<lineEnd])
+                if isFirst {
+                    guard line.elementsEqual(magic.utf8) else { return nil }
+                    isFirst = false
+                    continue
+                }
+                if line.isEmpty { continue }
+                Field.split(line, into: &fields)
+                let kind = fields[0].raw
+                if kind == "host", fields.count == 2, let host = fields[1].text {
+                    sections.append(RegistryCache.Section(host: host, entries: []))
+                    continue
+                }
+                guard !sections.isEmpty, decode(kind, fields, into: &sections[sections.count - 1].entries) else {
+                    return nil
+                }
             }
-            guard !sections.isEmpty, decode(kind, fields, into: &sections[sections.count - 1].entries) else {
-                return nil
-            }
+            return isFirst ? nil : sections
         }
-        return sections
     }
 
     /// Adds the line of `kind` to `entries`; `false` when it is malformed or out of place.
@@ -174,27 +190,49 @@ enum RegistryCacheFormat {
         return out
     }
 
-    /// One field's bytes.
+    /// One field's bytes, valid while the file's bytes are borrowed by ``decode(_:)``.
     private struct Field {
-        let bytes: ArraySlice<UInt8>
+        let bytes: UnsafeBufferPointer<UInt8>
+
+        /// Splits `line` at tabs into `fields` (emptied first).
+        static func split(_ line: UnsafeBufferPointer<UInt8>, into fields: inout [Field]) {
+            fields.removeAll(keepingCapacity: true)
+            var start = 0
+            for index in line.indices where line[index] == 9 {
+                fields.append(Field(bytes: UnsafeBufferPointer(rebasing: line[start..<index])))
+                start = index + 1
+            }
+            fields.append(Field(bytes: UnsafeBufferPointer(rebasing: line[start...])))
+        }
 
         /// As written (numbers, kinds, flags).
         var raw: String { String(decoding: bytes, as: UTF8.self) }
 
         /// Unescaped text, or `nil` for a missing value.
         var text: String? {
-            if bytes.elementsEqual("\\-".utf8) { return nil }
+            if bytes.count == 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "-") { return nil }
             guard bytes.contains(UInt8(ascii: "\\")) else { return raw }
-            return Self.unescape(bytes)
+            return Self.unescape(bytes[...])
         }
 
         /// Items joined by U+001F, each unescaped.
         var list: [String] {
             guard !bytes.isEmpty else { return [] }
-            return bytes.split(separator: 0x1F, omittingEmptySubsequences: false).map { Self.unescape($0) }
+            var items: [String] = []
+            items.reserveCapacity(8)
+            var start = 0
+            for index in bytes.indices where bytes[index] == 0x1F {
+                items.append(Self.unescape(bytes[start..<index]))
+                start = index + 1
+            }
+            items.append(Self.unescape(bytes[start...]))
+            return items
         }
 
-        private static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
+        private static func unescape(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+            guard bytes.contains(UInt8(ascii: "\\")) else {
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
+            }
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             var escaped = false
