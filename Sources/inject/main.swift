@@ -33,6 +33,10 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == PluginScanner
     PluginScanner.runChild(CommandLine.arguments[2])
 }
 
+// A witness process for plugin endings no handler sees (`_exit`, a reset SIGSEGV), for commands
+// that may call plugin code; while this is the only thread.
+if WitnessedCommands.witnesses(CommandLine.arguments.dropFirst()) { PluginCallWitness.start() }
+
 do {
     var command = try Inject.parseAsRoot()
     if let asynchronous = command as? any AsyncParsableCommand {

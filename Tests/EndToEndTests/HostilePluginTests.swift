@@ -48,6 +48,8 @@ struct HostilePluginTests {
         try box.plugin("hangentry", ["FIXTURE_IN_ENTRY=2"])
         try box.plugin("exitctor", ["FIXTURE_IN_CONSTRUCTOR=3"])
         try box.plugin("exitentry", ["FIXTURE_IN_ENTRY=3"])
+        try box.plugin("quitctor", ["FIXTURE_IN_CONSTRUCTOR=5"])
+        try box.plugin("quitentry", ["FIXTURE_IN_ENTRY=5"])
         try box.plugin("noisy", ["FIXTURE_IN_CONSTRUCTOR=4"])
         try box.plugin("good", [])
         #expect(mkfifo(box.plugins + "/libfifo.so", 0o644) == 0)
@@ -68,6 +70,8 @@ struct HostilePluginTests {
             "libhangentry.so": ["hung while being scanned"],
             "libexitctor.so": ["called exit(0)", "constructor"],
             "libexitentry.so": ["called exit(0)", "entry function"],
+            "libquitctor.so": ["ended the scanner with exit status 0", "without describing itself"],
+            "libquitentry.so": ["ended the scanner with exit status 0", "without describing itself"],
             "libnoisy.so": ["wrote 20 byte(s) to standard output while being scanned", "hello from a plugin"],
             "libfifo.so": ["is a FIFO, not a regular file"],
         ]
@@ -94,6 +98,14 @@ struct HostilePluginTests {
             ("probecrash", ["FIXTURE_IN_PROBE=1"], "probe", "probe: crashed (SIGSEGV"),
             ("probehang", ["FIXTURE_IN_PROBE=2"], "probe", "probe: did not return within 2 s"),
             ("probeexit", ["FIXTURE_IN_PROBE=3"], "probe", "probe: called exit(0)"),
+            // Endings no handler inside the process sees: the witness process reports them.
+            ("planquit", ["FIXTURE_IN_PLAN=5"], "run", "plan: ended the process (exit status 0) instead of returning"),
+            ("plangroup", ["FIXTURE_IN_PLAN=6"], "run", "plan: ended the process (exit status 0)"),
+            ("plandefault", ["FIXTURE_IN_PLAN=7"], "run", "plan: crashed (SIGSEGV"),
+            ("planignore", ["FIXTURE_IN_PLAN=8"], "run", "plan: crashed (SIGSEGV"),
+            ("planhandler", ["FIXTURE_IN_PLAN=9"], "run", "plan: ended the process (exit status 0)"),
+            ("plankill", ["FIXTURE_IN_PLAN=10"], "run", "plan: was killed (SIGKILL)"),
+            ("probequit", ["FIXTURE_IN_PROBE=5"], "probe", "probe: ended the process (exit status 0)"),
         ]
         for entry in cases { try box.plugin(entry.name, entry.defines) }
         try box.plugin("plannoise", ["FIXTURE_IN_PLAN=4"])
@@ -146,7 +158,10 @@ struct HostilePluginTests {
              "call": {"function": "int hostile_inject(uint32_t act)", "arguments": {"act": "act"}}}
             """
         try manifest.write(to: vendor.appendingPathComponent("hostile.inject.json"), atomically: true, encoding: .utf8)
-        for (act, cause) in [(1, "crashed (SIGSEGV"), (2, "did not return within 2 s"), (3, "called exit(0)")] {
+        for (act, cause) in [
+            (1, "crashed (SIGSEGV"), (2, "did not return within 2 s"), (3, "called exit(0)"),
+            (5, "ended the process (exit status 0)"),
+        ] {
             let journal = box.directory.appendingPathComponent("journal-\(act).jsonl").path
             // A long parameter makes the intent (and so the prepared outcome) several KB long.
             let note = String(repeating: "n", count: 6000)

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +19,11 @@
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
+/** prctl(PR_SET_PDEATHSIG, signal) (prctl is variadic): `signal` is sent when the parent dies. */
+static inline int inject_set_parent_death_signal(int signal_number) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal_number, 0UL, 0UL, 0UL);
+}
+
 #endif
 
 /** openat2(2)'s RESOLVE_BENEATH: no "..", absolute path or symlink may leave the directory. */
@@ -28,6 +35,11 @@
 static inline int inject_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
     struct { uint64_t flags, mode, resolve; } how = {flags, mode, resolve};
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/** prctl(PR_SET_PDEATHSIG, signal) (prctl is variadic): `signal` is sent when the parent dies. */
+static inline int inject_set_parent_death_signal(int signal_number) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal_number, 0UL, 0UL, 0UL);
 }
 
 #endif

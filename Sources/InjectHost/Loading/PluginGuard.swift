@@ -2,7 +2,9 @@
 /// decode, a vendor function):
 /// - a crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS), a call of `exit()`, or a call
 ///   running past ``timeLimit`` ends `inject` with exit 3 and one line naming the plugin, the call
-///   and the cause; a journal intent that is open gets its `failed` outcome first;
+///   and the cause; a journal intent that is open gets its `failed` outcome first; the endings
+///   no handler sees (`_exit`, `exit_group`, a signal's action changed by the plugin, SIGKILL)
+///   are reported the same way by the ``PluginCallWitness``;
 /// - the plugin's standard output goes to standard error, so the host's own output (`--json`)
 ///   stays intact.
 ///
@@ -31,6 +33,7 @@ public enum PluginGuard {
         let outermost = depth == 1
         if outermost {
             setMessage(plugin: plugin, call: call)
+            PluginCallWitness.enter(message: message, length: messageLength)
             setTimeLimitCause(seconds: timeLimit)
             if holdsStandardOutput {
                 fflush(nil)
@@ -54,6 +57,7 @@ public enum PluginGuard {
                     _ = dup2(savedStdout, 1)
                 }
                 messageLength = 0
+                PluginCallWitness.leave()
             }
             lock.unlock()
         }
@@ -81,12 +85,14 @@ public enum PluginGuard {
         }
         outcomeSuffixLength = suffix.count
         pendingFD = fd
+        PluginCallWitness.setPendingOutcome(fd: fd, prefix: prefix, suffix: suffix)
     }
 
     /// Clears the pending outcome.
     static func clearPendingOutcome() {
         lock.lock()
         pendingFD = -1
+        PluginCallWitness.clearPendingOutcome()
         lock.unlock()
     }
 
@@ -129,13 +135,32 @@ public enum PluginGuard {
             "inject: plugin \(PrintableText.escaped(plugin, limit: 64)) \(PrintableText.escaped(call, limit: 96)): "
                 .utf8.prefix(messageCapacity - 128))
         text.withUnsafeBufferPointer { message.update(from: $0.baseAddress!, count: text.count) }
-        let plain = text.dropFirst(8).map { byte -> UInt8 in
-            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-                ? byte : UInt8(ascii: "?")
-        }
+        let plain = journalPlain(Array(text.dropFirst(8)))
         plain.withUnsafeBufferPointer { journalText.update(from: $0.baseAddress!, count: plain.count) }
         journalTextLength = plain.count
         messageLength = text.count
+    }
+
+    /// `text` reduced to characters that need no escaping in a JSON string.
+    static func journalPlain(_ text: [UInt8]) -> [UInt8] {
+        text.map { byte -> UInt8 in
+            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                ? byte : UInt8(ascii: "?")
+        }
+    }
+
+    /// What a fatal signal means, in the words of the plugin's line.
+    static func signalCause(_ signalNumber: Int32) -> StaticString {
+        switch signalNumber {
+        case SIGSEGV: return "crashed (SIGSEGV, invalid memory access)"
+        case SIGBUS: return "crashed (SIGBUS, bus error)"
+        case SIGILL: return "crashed (SIGILL, illegal instruction)"
+        case SIGFPE: return "crashed (SIGFPE, arithmetic fault)"
+        case SIGABRT: return "aborted (SIGABRT)"
+        case SIGKILL: return "was killed (SIGKILL)"
+        case SIGTERM: return "was terminated (SIGTERM)"
+        default: return "crashed (fatal signal)"
+        }
     }
 
     nonisolated(unsafe) private static var timeLimitCause = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
@@ -181,15 +206,7 @@ public enum PluginGuard {
         _ signalNumber: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?
     ) {
         if messageLength > 0 {
-            let cause: StaticString
-            switch signalNumber {
-            case SIGSEGV: cause = "crashed (SIGSEGV, invalid memory access)"
-            case SIGBUS: cause = "crashed (SIGBUS, bus error)"
-            case SIGILL: cause = "crashed (SIGILL, illegal instruction)"
-            case SIGFPE: cause = "crashed (SIGFPE, arithmetic fault)"
-            case SIGABRT: cause = "aborted (SIGABRT)"
-            default: cause = "crashed (fatal signal)"
-            }
+            let cause = signalCause(signalNumber)
             die(cause.utf8Start, cause.utf8CodeUnitCount)
         }
         // Not in plugin code: hand the signal to whoever had it before (the Swift runtime's
@@ -215,6 +232,7 @@ public enum PluginGuard {
     /// then ends the process with ``exitStatus``.
     private static func die(_ cause: UnsafePointer<UInt8>, _ causeLength: Int) {
         let tail: StaticString = "; the plugin is at fault, not the target\n"
+        PluginCallWitness.reported()
         _ = write(2, message, messageLength)
         _ = write(2, cause, causeLength)
         _ = write(2, tail.utf8Start, tail.utf8CodeUnitCount)

@@ -14,7 +14,9 @@
  *                           larger than this header's, and it answers the host's minor
  *   FIXTURE_STALE_HANDLE    probe keeps its inject_call; plan adds its step through that stale one
  * Hostile behaviour, each FIXTURE_IN_<PLACE>=<ACT> with PLACE one of CONSTRUCTOR, ENTRY, PROBE,
- * PLAN and ACT 1 crash (SIGSEGV), 2 hang, 3 exit(0), 4 print to standard output:
+ * PLAN and ACT 1 crash (SIGSEGV), 2 hang, 3 exit(0), 4 print to standard output, 5 _exit(0),
+ * 6 the exit_group system call, 7 SIGSEGV reset to its default then a crash, 8 SIGSEGV ignored
+ * then a crash, 9 its own SIGSEGV handler that calls _exit(0) then a crash, 10 raise(SIGKILL):
  *   FIXTURE_IN_CONSTRUCTOR, FIXTURE_IN_ENTRY, FIXTURE_IN_PROBE, FIXTURE_IN_PLAN
  *   FIXTURE_STEPS=N         plan adds N write steps (stops at the first refusal)
  *   FIXTURE_EVIL_MESSAGE    plan fails with a 100 KB message full of terminal escapes
@@ -27,6 +29,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
+/* A plugin's own SIGSEGV handler that ends the process quietly with status 0. */
+__attribute__((unused)) static void quiet_exit(int signal_number) { (void)signal_number; _exit(0); }
 
 /* The hostile acts (see above). */
 __attribute__((unused)) static void hostile(int act) {
@@ -35,6 +42,12 @@ __attribute__((unused)) static void hostile(int act) {
     case 2: for (;;) sleep(1);
     case 3: exit(0);
     case 4: printf("hello from a plugin\n"); break;
+    case 5: _exit(0);
+    case 6: syscall(SYS_exit_group, 0); break;
+    case 7: { signal(SIGSEGV, SIG_DFL); volatile int *nowhere = NULL; *nowhere = 1; break; }
+    case 8: { signal(SIGSEGV, SIG_IGN); volatile int *nowhere = NULL; *nowhere = 1; break; }
+    case 9: { signal(SIGSEGV, quiet_exit); volatile int *nowhere = NULL; *nowhere = 1; break; }
+    case 10: raise(SIGKILL); break;
     }
 }
 

@@ -1,7 +1,7 @@
 /*
  * hostile_vendor.c -- a vendor library (no inject header) whose function misbehaves on request,
  * for the tests of bounded vendor calls: act 1 crashes (SIGSEGV), 2 hangs, 3 calls exit(0),
- * 4 prints to standard output; anything else succeeds.
+ * 4 prints to standard output, 5 calls _exit(0); anything else succeeds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@ int hostile_inject(uint32_t act) {
     case 2: for (;;) sleep(1);
     case 3: exit(0);
     case 4: printf("vendor chatter\n"); break;
+    case 5: _exit(0);
     }
     return 0;
 }
