@@ -26,6 +26,11 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
     case guest(name: String, reason: String)
     /// A device write step named something other than a character device; nothing was written.
     case notADevice(path: String)
+    /// A file named by the user (or beneath a `--root`) is a FIFO, socket, directory or device
+    /// where a regular file or attribute belongs; `kind` says which. Nothing was read or written.
+    case notARegularFile(path: String, kind: String)
+    /// A file named by the user is larger than the `limit` bytes this reads.
+    case tooLarge(path: String, limit: Int)
     /// Firmware memory (a GHES status block) stayed busy: the OS had not consumed the previous
     /// record within `milliseconds`, so the new one was not written.
     case recordNotConsumed(address: UInt64, milliseconds: UInt64)
@@ -64,6 +69,11 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         case .notADevice(let path):
             return
                 "refused \(path): not a character device (a device write step only writes device nodes such as /dev/aer_inject); nothing was written"
+        case .notARegularFile(let path, let kind):
+            return "refused \(path): it is \(kind), not a regular file; name the file itself"
+        case .tooLarge(let path, let limit):
+            return
+                "refused \(path): it is larger than \(limit / 1_048_576) MiB, the most this reads; name a smaller file (or cut it)"
         case .recordNotConsumed(let address, let milliseconds):
             return
                 "wait \(hexNumber(address)): the word there stayed non-zero for \(milliseconds) ms: the OS has not consumed the previous record, so this one was not written; is the guest's GHES driver polling this source? (dmesg | grep GHES)"

@@ -11,6 +11,9 @@ struct DecodeCommand: ParsableCommand {
 
 /// `inject decode cper`: a Generic Error Status Block with its CPER sections.
 struct DecodeCPERCommand: ParsableCommand {
+    /// The largest record file read (a Generic Error Status Block is at most a few pages).
+    static let maximumRecordFileBytes = 16 << 20
+
     static let configuration = CommandConfiguration(
         commandName: "cper",
         abstract: "Decode a Generic Error Status Block (GHES) and its CPER sections.",
@@ -102,8 +105,15 @@ struct DecodeCPERCommand: ParsableCommand {
             let path = file ?? hex.flatMap { text in access(text, F_OK) == 0 || text.contains("/") ? text : nil }
             if let hex, path == nil { return try GenericErrorStatusBlock.bytes(fromHex: hex) }
             if let file = path {
-                guard let contents = try? FileIO.readWholeFile(FilePath(file)) else {
-                    Output.error("cannot read \(file)")
+                let contents: [UInt8]
+                do {
+                    guard let read = try UserFile.read(file, limit: Self.maximumRecordFileBytes) else {
+                        Output.error("\(file) does not exist; name a file holding the record (binary or hex)")
+                        throw ExitCode(ExitCodes.usage)
+                    }
+                    contents = read
+                } catch let error as TargetError {
+                    Output.error(error.description)
                     throw ExitCode(ExitCodes.usage)
                 }
                 let text = String(decoding: contents, as: UTF8.self)

@@ -78,13 +78,22 @@ public enum TestSupport {
         public var stderr: String
     }
 
-    /// Runs `inject` with `arguments` and an environment without INJECT_* variables, plus `environment`.
-    public static func inject(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    /// Runs `inject` with `arguments` and an environment without INJECT_* variables, plus `environment`;
+    /// with `timeLimit`, a run still going after that many seconds is killed (status 137), so a
+    /// test of something that used to hang fails instead of hanging the suite.
+    public static func inject(_ arguments: [String], environment: [String: String] = [:], timeLimit: Int? = nil)
+        throws -> ProcessResult
+    {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INJECT_") }
         env["HOME"] = "/nonexistent-inject-test-home"
         env.removeValue(forKey: "XDG_CONFIG_HOME")
         env["INJECT_JOURNAL"] = "off"  // tests that journal name their own file
         env.merge(environment) { $1 }
+        if let timeLimit {
+            return try run(
+                "/usr/bin/timeout", ["-s", "KILL", String(timeLimit), injectExecutable.path] + arguments,
+                environment: env)
+        }
         return try run(injectExecutable.path, arguments, environment: env)
     }
 

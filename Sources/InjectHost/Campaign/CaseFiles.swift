@@ -86,9 +86,18 @@ enum CaseFiles {
         _ path: String, backend: String,
         _ fail: (String) -> ConfigurationError
     ) throws(ConfigurationError) -> ExpectedOutcome? {
-        guard let bytes = try? FileIO.readWholeFile(FilePath(path)) else { throw fail("\(path) cannot be read") }
-        guard bytes.count <= FileParameter.maximumFileBytes else {
-            throw fail("\(path) is larger than \(FileParameter.maximumFileBytes) bytes")
+        let bytes: [UInt8]
+        do {
+            guard let read = try UserFile.read(path, limit: FileParameter.maximumFileBytes) else {
+                throw fail("\(path) does not exist")
+            }
+            bytes = read
+        } catch let error as TargetError {
+            throw fail(error.description)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw fail("\(path) cannot be read: \(error)")
         }
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(
             separator: "\n", omittingEmptySubsequences: false

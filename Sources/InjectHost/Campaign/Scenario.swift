@@ -24,6 +24,9 @@ import Foundation
 /// names every case. A case file declares its own outcome in a comment line, `# expect: panic`,
 /// which wins over the step's.
 public struct Scenario: Sendable, Equatable {
+    /// The largest scenario file read.
+    public static let maximumBytes = 16 << 20
+
     /// One step.
     public struct Step: Sendable, Equatable {
         public var name: String
@@ -100,7 +103,8 @@ public struct Scenario: Sendable, Equatable {
             var name: String?
             var backend: String
             var parameters: [String: String]?
-            var count: Int?
+            /// A number, checked to be whole here (the decoder says only "not valid JSON" for 1.5).
+            var count: Double?
             var rate: Rate?
             var duration: Double?
             var verify: String?
@@ -132,21 +136,50 @@ public struct Scenario: Sendable, Equatable {
         var seed: UInt64?
         var steps: [StepEntry]
         var stop: Stop?
+
+        /// The keys of each object (``JSONShape``).
+        static func allowedKeys(_ path: [String]) -> [String]? {
+            switch path {
+            case []: return ["name", "seed", "steps", "stop"]
+            case ["steps", "*"]:
+                return [
+                    "name", "backend", "parameters", "count", "rate", "duration", "verify", "title", "expect", "cases",
+                    "case_parameter",
+                ]
+            case ["stop"]: return ["on_failure", "on_kernel_log"]
+            default: return nil
+            }
+        }
     }
 
     /// Reads and checks a scenario file; the error names the file, the key and what is allowed.
     public static func load(_ path: String) throws(ConfigurationError) -> Scenario {
         func fail(_ reason: String) -> ConfigurationError { .unreadableFile(path: path, reason: reason) }
-        guard let bytes = try? FileIO.readWholeFile(FilePath(path)) else { throw fail("cannot be read") }
+        let bytes: [UInt8]
+        do {
+            guard let read = try UserFile.read(path, limit: maximumBytes) else { throw fail("does not exist") }
+            bytes = read
+        } catch let error as TargetError {
+            throw fail(error.description)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw fail("cannot be read: \(error)")
+        }
+        if let problem = JSONShape.problem(in: bytes, allowed: File.allowedKeys) { throw fail(problem) }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch {
-            throw fail("not a scenario: \(error)")
+            throw fail("not a scenario: \(JSONShape.describe(error))")
         }
         guard !file.steps.isEmpty else { throw fail("steps: at least one step is needed") }
         var steps: [Step] = []
         for (index, entry) in file.steps.enumerated() {
             let key = "steps[\(index)]"
-            let count = entry.count ?? 1
+            let countValue = entry.count ?? 1
+            guard countValue == countValue.rounded(), abs(countValue) < 1e15 else {
+                throw fail("\(key).count: \(countValue) is not a whole number of injections (1...10000000)")
+            }
+            let count = Int(countValue)
             guard (1...10_000_000).contains(count) else { throw fail("\(key).count: \(count) is outside 1...10000000") }
             var rate: Double?
             switch entry.rate {

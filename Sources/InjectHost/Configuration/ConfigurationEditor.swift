@@ -58,7 +58,7 @@ public enum ConfigurationEditor {
     public static func set(_ key: String, to map: [String: String], in path: String) throws(ConfigurationError) {
         var document: [String: Value] = [:]
         do {
-            if let bytes = try FileIO.readWholeFile(FilePath(path)), !bytes.isEmpty {
+            if let bytes = try UserFile.read(path, limit: ConfigurationFile.maximumBytes), !bytes.isEmpty {
                 document = try JSONDecoder().decode([String: Value].self, from: Data(bytes))
             }
         } catch {

@@ -19,6 +19,9 @@ import Foundation
 /// provider needs full Foundation and its ICU data, which would triple the tool's start-up), so
 /// integers keep all 64 bits and every key is known, which lets the resolver refuse misspelt ones.
 public struct ConfigurationFile: Sendable {
+    /// The largest configuration file read (a larger one is refused, not parsed for seconds).
+    public static let maximumBytes = 1 << 20
+
     /// Where the file was read from.
     public let path: String
     /// Every `backends.<backend>.<parameter>` key in the file, as (backend, parameter).
@@ -43,7 +46,7 @@ public struct ConfigurationFile: Sendable {
         }
         let bytes: [UInt8]
         do {
-            guard let read = try FileIO.readWholeFile(FilePath(path)) else { return nil }
+            guard let read = try UserFile.read(path, limit: maximumBytes) else { return nil }
             bytes = read
         } catch {
             throw .unreadableFile(path: path, reason: "\(error)")
@@ -66,7 +69,7 @@ public struct ConfigurationFile: Sendable {
             throw .unreadableFile(
                 path: path,
                 reason:
-                    "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(Self.describe(error))"
+                    "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(JSONShape.describe(error))"
             )
         }
         if let key = DuplicateKeys.first(in: bytes) {
@@ -159,6 +162,20 @@ public struct ConfigurationFile: Sendable {
     /// A parameter value: a string, an integer of up to 64 bits, a number or a boolean.
     private struct Scalar: Decodable {
         var text: String
+
+        /// Whether the value is a string the decoder cannot read (not UTF-8, a lone surrogate): a
+        /// number or another kind of value is a type mismatch instead.
+        static func isInvalidText(_ container: any SingleValueDecodingContainer) -> Bool {
+            do {
+                _ = try container.decode(String.self)
+                return false
+            } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
+                return false
+            } catch {
+                return true  // the parser's own error about the text (JSONError)
+            }
+        }
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let value = try? container.decode(UInt64.self) {
@@ -169,6 +186,11 @@ public struct ConfigurationFile: Sendable {
                 text = String(value)
             } else if let value = try? container.decode(String.self) {
                 text = value
+            } else if Self.isInvalidText(container) {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "a string that is not valid UTF-8; write the value in UTF-8 (or as \"0x...\" bytes)"
+                )
             } else if let items = try? container.decode([String].self) {
                 text = items.joined(separator: ",")
             } else if let value = try? container.decode(Double.self), value.isFinite,
@@ -189,18 +211,6 @@ public struct ConfigurationFile: Sendable {
                     in: container,
                     debugDescription: "a parameter value must be a string, number, boolean or list of strings")
             }
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)" }
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-            .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "at \(path): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
         }
     }
 }

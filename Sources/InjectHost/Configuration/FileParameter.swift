@@ -52,37 +52,33 @@ public enum FileParameter {
     private static func display(_ name: String) -> String { name == "-" ? "standard input" : name }
 
     private static func readFile(_ path: String) throws(ReadError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw ReadError(reason: "\(path): \(Errno(rawValue: errno))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ReadError(reason: "\(path) is not a regular file")
+        // The framing puts each path on a line of its own: a newline (or the separator) in a name
+        // would let the name forge the start of another file.
+        if let bad = path.unicodeScalars.first(where: { $0 == "\n" || $0.value == UInt32(INJECT_FILE_SEPARATOR) }) {
+            throw ReadError(
+                reason:
+                    "\(PrintableText.escaped(path)): a file name holding \(PrintableText.escaped(String(bad))) cannot be passed to a plugin (each name is one line); rename the file"
+            )
         }
-        guard info.st_size <= maximumFileBytes else {
-            throw ReadError(reason: "\(path) is \(info.st_size) bytes, more than \(maximumFileBytes >> 20) MiB")
+        do {
+            guard let contents = try UserFile.read(path, limit: maximumFileBytes) else {
+                throw ReadError(reason: "\(path): \(Errno.noSuchFileOrDirectory)")
+            }
+            return contents
+        } catch let error as TargetError {
+            throw ReadError(reason: error.description)
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            throw ReadError(reason: "\(path): \(error)")
         }
-        return try readAll(fd, name: path)
     }
 
     private static func readStandardInput() throws(ReadError) -> [UInt8] {
-        try readAll(STDIN_FILENO, name: "standard input")
-    }
-
-    private static func readAll(_ fd: Int32, name: String) throws(ReadError) -> [UInt8] {
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(reason: "reading \(name): \(Errno(rawValue: errno))")
-            }
-            if count == 0 { return result }
-            result += buffer[..<count]
-            guard result.count <= maximumFileBytes else {
-                throw ReadError(reason: "\(name) holds more than \(maximumFileBytes >> 20) MiB")
-            }
+        do {
+            return try UserFile.readStandardInput(limit: maximumFileBytes)
+        } catch {
+            throw ReadError(reason: error.description)
         }
     }
 }

@@ -28,7 +28,7 @@ public final class Journal {
         do {
             // Read-write, so that an append can look at the last byte on the same descriptor.
             fd = try FileDescriptor.open(
-                FilePath(path), .readWrite, options: [.append, .create, .closeOnExec, .noFollow],
+                FilePath(path), .readWrite, options: [.append, .create, .closeOnExec, .noFollow, .nonBlocking],
                 permissions: [.ownerReadWrite, .groupRead])
         } catch Errno.tooManySymbolicLinkLevels {
             throw .open(path: path, reason: "it is a symbolic link; a journal is written only to a file itself")
@@ -139,7 +139,8 @@ public final class Journal {
     public static func read(_ path: String) throws(JournalError) -> Contents {
         let bytes: [UInt8]
         do {
-            guard let read = try FileIO.readWholeFile(FilePath(path)) else {
+            // Regular files only (a FIFO is refused, not waited on); a journal may be large.
+            guard let read = try UserFile.read(path, limit: Int.max) else {
                 throw JournalError.read(path: path, reason: "it does not exist: no injection was journaled yet")
             }
             bytes = read

@@ -32,8 +32,14 @@ struct ManifestBackend: Sendable {
         guard info.st_size <= maximumManifestBytes else {
             return .failure(.init(reason: "is \(info.st_size) bytes; a manifest holds at most \(maximumManifestBytes)"))
         }
-        guard let bytes = try? FileIO.readWholeFile(FilePath(path)), bytes.count <= maximumManifestBytes else {
-            return .failure(.init(reason: "cannot be read"))
+        let bytes: [UInt8]
+        do {
+            guard let read = try UserFile.read(path, limit: maximumManifestBytes) else {
+                return .failure(.init(reason: "vanished while being read"))
+            }
+            bytes = read
+        } catch {
+            return .failure(.init(reason: "cannot be read: \(error)"))
         }
         return .success(bytes)
     }

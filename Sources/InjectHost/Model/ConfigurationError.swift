@@ -13,6 +13,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case repeatedParameter(String)
     /// A configuration file that exists but cannot be read or parsed.
     case unreadableFile(path: String, reason: String)
+    /// An environment variable's value is refused; `reason` names the value and the range.
+    case environment(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return "parameter '\(name)' is given more than once on the command line; give it once"
         case .unreadableFile(let path, let reason):
             return "config file \(path): \(reason)"
+        case .environment(_, let reason):
+            return "environment: \(reason)"
         }
     }
 }

@@ -56,7 +56,7 @@ public final class InjectSession {
     public init(_ options: Options) throws(InjectError) {
         self.options = options
         if let problem = PluginGuard.configure(environment: options.environment) {
-            throw .configuration(.unreadableFile(path: "INJECT_PLUGIN_TIME_LIMIT", reason: problem))
+            throw .configuration(.environment(name: "INJECT_PLUGIN_TIME_LIMIT", reason: problem))
         }
         do throws(ConfigurationError) {
             if let path = options.configPath {

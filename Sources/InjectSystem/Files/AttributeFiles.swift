@@ -26,15 +26,35 @@ public struct AttributeFiles: Sendable {
         -> FileDescriptor
     {
         if let beneath {
+            let fd: Int32
             do {
-                return FileDescriptor(rawValue: try beneath.open(path.relative, flags))
+                // Non-blocking, so that a FIFO planted in the tree is refused rather than waited on.
+                fd = try beneath.open(path.relative, flags | O_NONBLOCK)
             } catch {
+                // A FIFO without a reader answers a non-blocking open for writing with ENXIO.
+                if error == .noSuchAddressOrDevice, let found = try? beneath.open(path.relative, INJECT_O_PATH) {
+                    try Self.refuseFIFO(found, rootPrefix + path.relative)
+                }
                 throw failure(error, path, operation, hint)
             }
+            try Self.refuseFIFO(fd, rootPrefix + path.relative, keepOpen: true)
+            if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+            return FileDescriptor(rawValue: fd)
         }
         let fd = Glibc.open(rootPrefix + path.relative, flags | O_CLOEXEC)
         guard fd >= 0 else { throw FileIO.map(Errno(rawValue: errno), rootPrefix + path.relative, operation, hint) }
         return FileDescriptor(rawValue: fd)
+    }
+
+    /// Refuses (and closes) `fd` when it is a FIFO or a socket: an attribute is neither, and
+    /// opening or writing one would wait for a reader. Otherwise closes it unless `keepOpen`.
+    private static func refuseFIFO(_ fd: Int32, _ path: String, keepOpen: Bool = false) throws(TargetError) {
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFIFO || info.st_mode & S_IFMT == S_IFSOCK {
+            close(fd)
+            throw .notARegularFile(path: path, kind: UserFile.kind(of: info.st_mode) ?? "")
+        }
+        if !keepOpen { close(fd) }
     }
 
     /// The error for `error` at `path`: leaving the root is said as such.
