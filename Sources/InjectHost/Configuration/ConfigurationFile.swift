@@ -189,8 +189,8 @@ public struct ConfigurationFile: Sendable {
             } else if Self.isInvalidText(container) {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "a string that is not valid UTF-8; write the value in UTF-8 (or as \"0x...\" bytes)"
-                )
+                    debugDescription:
+                        "a string that is not valid UTF-8; write the value in UTF-8 (or as \"0x...\" bytes)")
             } else if let items = try? container.decode([String].self) {
                 text = items.joined(separator: ",")
             } else if let value = try? container.decode(Double.self), value.isFinite,
