@@ -238,6 +238,79 @@ struct HostilePluginTests {
         }
     }
 
+    @Test func whatAPluginStartsWhileBeingScannedEndsWithTheScan() throws {
+        let box = try Sandbox()
+        defer { TestSupport.remove(box.directory) }
+        let plugin = try box.plugin("forkctor", ["FIXTURE_IN_CONSTRUCTOR=11"])
+        let listed = try box.inject(["list", "--plugin-path", box.plugins])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("forkctor"), "the plugin itself loads: \(listed.stdout)")
+        // The forked child runs the scanner's command line; none may be left.
+        usleep(200_000)
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { entry in
+            guard Int(entry) != nil,
+                let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline"))
+            else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(plugin.path)
+        }
+        for pid in left { kill(pid_t(pid)!, SIGKILL) }
+        #expect(left.isEmpty, "processes left by the scan: \(left)")
+    }
+
+    @Test func aManifestThatGetsABufferLengthWrongCannotCorruptTheHeap() throws {
+        let box = try Sandbox()
+        defer { TestSupport.remove(box.directory) }
+        let vendor = box.directory.appendingPathComponent("vendor")
+        try FileManager.default.createDirectory(
+            at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let build = try TestSupport.run(
+            "/usr/bin/cc",
+            [
+                "-shared", "-fPIC", "-Wall", "-Werror", "-o",
+                vendor.appendingPathComponent("libhostile_vendor.so").path,
+                TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path,
+            ])
+        try #require(build.status == 0, "\(build.stderr)")
+        func manifest(_ name: String, _ argument: String) throws {
+            let text = """
+                {"inject_manifest": 1, "name": "\(name)", "version": "1.0", "summary": "fills", "library": "libhostile_vendor.so",
+                 "call": {"function": "int hostile_fill(char *why, uint32_t \(argument))",
+                          "arguments": {"why": "buffer 8", "\(argument)": "const 4096"}, "message": "why"}}
+                """
+            try text.write(to: vendor.appendingPathComponent("\(name).inject.json"), atomically: true, encoding: .utf8)
+        }
+        // Names that say "length" are refused when the manifest is read.
+        for (name, argument) in [("fillsz", "bufsz"), ("filllimit", "limit")] {
+            try manifest(name, argument)
+            let result = try box.inject(["run", name, "--yes", "--plugin-path", vendor.path])
+            #expect(
+                result.status != 0 && result.stderr.contains("looks like the length of buffer 'why'"),
+                "\(result.stderr)")
+            #expect(!result.stderr.contains("malloc"), "\(result.stderr)")
+        }
+        // A name no check can read as a length: the write past the buffer hits a guard page.
+        try manifest("fillk", "k")
+        let result = try box.inject(["run", "fillk", "--yes", "--plugin-path", vendor.path])
+        #expect(result.status == 3, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("vendor function hostile_fill: crashed (SIGSEGV"), "\(result.stderr)")
+        #expect(!result.stderr.contains("malloc"), "\(result.stderr)")
+    }
+
+    @Test func aProbeThatFloodsIsCutToItsLimits() throws {
+        let box = try Sandbox()
+        defer { TestSupport.remove(box.directory) }
+        try box.plugin("flood", ["FIXTURE_PROBE_FLOOD=200000"])
+        let result = try box.inject(["probe", "flood", "--root", box.directory.path, "--plugin-path", box.plugins])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        // A detail of 10 MB prints at most the documented 1,024 characters (escaped plugin text
+        // may grow, never past a few KB), and 200,001 capabilities print 4,096 and one more line.
+        #expect(lines.allSatisfy { $0.utf8.count < 4096 }, "longest line \(lines.map(\.utf8.count).max() ?? 0)")
+        #expect(result.stdout.utf8.count < 1 << 20, "\(result.stdout.utf8.count) bytes printed")
+        #expect(
+            result.stdout.contains("the plugin reported 195905 more; 4096 are shown"), "\(result.stdout.suffix(300))")
+    }
+
     @Test func oversizedAndLyingManifestsAndPlansAreBounded() throws {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }

@@ -27,6 +27,8 @@ final class CallContext: @unchecked Sendable {
     var expectations: [ExpectedEvent] = []
     var confirmationReasons: [String] = []
     var capabilities: [CapabilityReport] = []
+    /// Capabilities reported past ``CapabilityReport/maximumCount`` (dropped, counted).
+    var droppedCapabilities = 0
     /// The first contract violation (bad path, bad JSON, wrong mode); it fails the call.
     var violation: String?
     var logs: [(level: Int32, message: String)] = []
@@ -103,6 +105,26 @@ final class CallContext: @unchecked Sendable {
         return body(OpaquePointer(bitPattern: token)!)
     }
 
+    /// Keeps a reported capability, up to ``CapabilityReport/maximumCount``; the rest are counted
+    /// and summed up in one last line.
+    func report(_ capability: CapabilityReport) {
+        guard capabilities.count < CapabilityReport.maximumCount else {
+            droppedCapabilities += 1
+            return
+        }
+        capabilities.append(capability)
+    }
+
+    /// The capabilities, with a last line saying how many were dropped.
+    var reportedCapabilities: [CapabilityReport] {
+        guard droppedCapabilities > 0 else { return capabilities }
+        return capabilities + [
+            CapabilityReport(
+                name: "(more)", available: false,
+                detail: "the plugin reported \(droppedCapabilities) more; \(CapabilityReport.maximumCount) are shown")
+        ]
+    }
+
     /// Records a contract violation and returns the code to hand back to the plugin.
     func violate(_ message: String) -> Int32 {
         if violation == nil { violation = message }
@@ -124,5 +146,25 @@ public struct CapabilityReport: Sendable, Equatable, Encodable {
         self.name = name
         self.available = available
         self.detail = detail
+    }
+
+    /// Limits on what a plugin reports: the name's and the detail's bytes (longer ones are cut,
+    /// with "..." at the end), and the capabilities kept from one probe.
+    public static let maximumNameBytes = 128
+    public static let maximumDetailBytes = 1024
+    public static let maximumCount = 4096
+
+    /// The C string at `pointer`, read no further than `limit` bytes (a 10 MB detail is not
+    /// copied whole), cut at a character boundary with "..." when it is longer.
+    static func text(_ pointer: UnsafePointer<CChar>?, limit: Int) -> String? {
+        guard let pointer else { return nil }
+        let length = strnlen(pointer, limit + 1)
+        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        guard length > limit else {
+            return String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+        }
+        var cut = limit - 3
+        while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }  // not inside a UTF-8 sequence
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: cut), as: UTF8.self) + "..."
     }
 }

@@ -80,10 +80,11 @@ enum HostServices {
                         return context.violate(
                             "inject_capability.struct_size is smaller than ABI 1.0's \(INJECT_CAPABILITY_SIZE_1_0)")
                     }
-                    context.capabilities.append(
+                    context.report(
                         CapabilityReport(
-                            name: c.name.map { String(cString: $0) } ?? "?", available: c.available != 0,
-                            detail: c.detail.map { String(cString: $0) } ?? ""))
+                            name: CapabilityReport.text(c.name, limit: CapabilityReport.maximumNameBytes) ?? "?",
+                            available: c.available != 0,
+                            detail: CapabilityReport.text(c.detail, limit: CapabilityReport.maximumDetailBytes) ?? ""))
                     return INJECT_OK.rawValue
                 },
                 read_memory: { call, address, buffer, length in

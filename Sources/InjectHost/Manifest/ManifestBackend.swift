@@ -309,11 +309,14 @@ struct ManifestBackend: Sendable {
         return success
     }
 
-    /// Whether a C argument's name says it is a length or size (`len`, `buf_size`, `maxlen`, `n`, ...).
+    /// Whether a C argument's name says it is a length or size (`len`, `buf_size`, `maxlen`, `n`,
+    /// `bufsz`, `limit`, `cap`, ...). A name this misses is still safe: buffers sit against guard
+    /// pages (``VendorCall``), so an overflow is a reported crash, not heap corruption.
     static func looksLikeLength(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return ["n", "count", "max"].contains(lower) || lower.contains("len") || lower.contains("size")
-            || lower.hasSuffix("_count")
+        return ["n", "count", "max", "cap", "capacity", "room", "space", "avail"].contains(lower)
+            || ["len", "size", "sz", "limit", "bytes", "cnt"].contains(where: { lower.contains($0) })
+            || lower.hasSuffix("_count") || lower.hasSuffix("_n") || lower.hasSuffix("_cap")
     }
 
     /// The step for validated parameters.

@@ -126,10 +126,16 @@ public struct VendorCall: Sendable, Equatable {
 
     /// The storage of a call's arguments: 8 bytes each, pointers to separate allocations (strings,
     /// zeroed buffers, out-integers), read back after the call and freed by ``release()``.
+    ///
+    /// Each allocation is mapped on its own pages and ends where an inaccessible page begins, with
+    /// another before it: a library that writes past a buffer (told a wrong length by a manifest
+    /// the checks did not catch) faults at once, and the guard names the call, instead of
+    /// corrupting the host's heap.
     private struct Arguments {
         let values: [Value]
         let slots: UnsafeMutablePointer<UInt64>
         private(set) var allocations: [UnsafeMutableRawPointer] = []
+        private var mappings: [(base: UnsafeMutableRawPointer, length: Int)] = []
 
         init(_ values: [Value]) {
             self.values = values
@@ -152,17 +158,34 @@ public struct VendorCall: Sendable, Equatable {
             }
         }
 
-        /// Zeroed memory of `count` bytes, kept until ``release()``.
+        /// Zeroed memory of `count` bytes between two guard pages, kept until ``release()``.
         private mutating func allocate(_ count: Int) -> UnsafeMutableRawPointer {
-            let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 8)
-            memory.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            // Whole 8-byte words, so that the end (at the guard) keeps out-integers aligned.
+            let rounded = (count + 7) & ~7
+            let dataPages = (rounded + page - 1) / page * page
+            let length = dataPages + 2 * page
+            guard let base = mmap(nil, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED,
+                mprotect(base + page, dataPages, PROT_READ | PROT_WRITE) == 0
+            else {
+                // No mapping to be had: plain memory, as before the guard pages.
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: 8)
+                memory.initializeMemory(as: UInt8.self, repeating: 0, count: rounded)
+                allocations.append(memory)
+                mappings.append((memory, 0))
+                return memory
+            }
+            let memory = base + page + dataPages - rounded  // zeroed by mmap
             allocations.append(memory)
+            mappings.append((base, length))
             return memory
         }
 
         func release() {
             slots.deallocate()
-            allocations.forEach { $0.deallocate() }
+            for mapping in mappings {
+                if mapping.length == 0 { mapping.base.deallocate() } else { munmap(mapping.base, mapping.length) }
+            }
         }
 
         /// Out-parameters and buffers after the call, by argument name, and the buffers' texts.

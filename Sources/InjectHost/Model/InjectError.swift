@@ -57,7 +57,17 @@ public enum InjectError: Error, Equatable, CustomStringConvertible {
         case .unknownBackend(let name, let available, let refused):
             var text =
                 "no backend named '\(name)'; available: \(available.isEmpty ? "none" : available.joined(separator: ", "))"
-            if !refused.isEmpty { text += " (\(refused.count) plugin(s) refused; see `inject list`)" }
+            // A refused file named like the backend is most likely the one meant: say why.
+            let stem = { (path: String) -> String in
+                var file = String(path.split(separator: "/").last ?? "")
+                for suffix in [".inject.json", ".so"] where file.hasSuffix(suffix) { file.removeLast(suffix.count) }
+                return file.hasPrefix("lib") ? String(file.dropFirst(3)) : file
+            }
+            if let meant = refused.first(where: { stem($0.path).lowercased() == name.lowercased() }) {
+                text += "; \(meant.path) was refused: \(meant.reason)"
+            } else if !refused.isEmpty {
+                text += " (\(refused.count) plugin(s) refused; see `inject list`)"
+            }
             return text
         case .configuration(let error):
             return error.description

@@ -46,7 +46,7 @@ public final class LoadedBackend: @unchecked Sendable {
             PluginGuard.run(info.name, "probe") { probe(d.state, call) }
         }
         try check(rc, context)
-        return context.capabilities
+        return context.reportedCapabilities
     }
 
     /// Asks the plugin for its plan for validated `parameters`.

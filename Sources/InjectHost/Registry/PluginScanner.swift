@@ -162,7 +162,10 @@ public enum PluginScanner {
             if timedOut { kill(-pid, SIGKILL) }
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            if timedOut { kill(-pid, SIGKILL) }
+            // Whatever the plugin started while being scanned (a constructor that forks) ends
+            // with the scan: the scanner's process group is killed. Its ID cannot be reused while
+            // a member lives.
+            kill(-pid, SIGKILL)
             let seconds = timeLimit == timeLimit.rounded() ? String(Int(timeLimit)) : String(timeLimit)
             func refused(_ reason: String) -> Outcome { Outcome(info: nil, refusal: reason) }
             if timedOut {

@@ -16,11 +16,13 @@
  * Hostile behaviour, each FIXTURE_IN_<PLACE>=<ACT> with PLACE one of CONSTRUCTOR, ENTRY, PROBE,
  * PLAN and ACT 1 crash (SIGSEGV), 2 hang, 3 exit(0), 4 print to standard output, 5 _exit(0),
  * 6 the exit_group system call, 7 SIGSEGV reset to its default then a crash, 8 SIGSEGV ignored
- * then a crash, 9 its own SIGSEGV handler that calls _exit(0) then a crash, 10 raise(SIGKILL):
+ * then a crash, 9 its own SIGSEGV handler that calls _exit(0) then a crash, 10 raise(SIGKILL),
+ * 11 fork a child that closes its descriptors and waits forever (then go on):
  *   FIXTURE_IN_CONSTRUCTOR, FIXTURE_IN_ENTRY, FIXTURE_IN_PROBE, FIXTURE_IN_PLAN
  *   FIXTURE_STEPS=N         plan adds N write steps (stops at the first refusal)
  *   FIXTURE_EVIL_MESSAGE    plan fails with a 100 KB message full of terminal escapes
  *   FIXTURE_COUNT_FILE="p"  every load (constructor run) appends one byte to the file p
+ *   FIXTURE_PROBE_FLOOD=N   probe reports a capability with a 10 MB detail, then N more
  */
 #include <inject_plugin.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@ __attribute__((unused)) static void hostile(int act) {
     case 8: { signal(SIGSEGV, SIG_IGN); volatile int *nowhere = NULL; *nowhere = 1; break; }
     case 9: { signal(SIGSEGV, quiet_exit); volatile int *nowhere = NULL; *nowhere = 1; break; }
     case 10: raise(SIGKILL); break;
+    case 11: if (fork() == 0) { for (int fd = 0; fd < 1024; fd++) close(fd); pause(); _exit(0); } break;
     }
 }
 
@@ -87,6 +90,23 @@ static inject_call *kept_call;
 static int32_t probe(void *state, inject_call *call) {
     (void)state;
     kept_call = call;
+    return INJECT_OK;
+}
+#define FIXTURE_PROBE probe
+#elif defined(FIXTURE_PROBE_FLOOD)
+/* FIXTURE_PROBE_FLOOD=N: probe reports one capability with a 10 MB detail, then N more. */
+static int32_t probe(void *state, inject_call *call) {
+    (void)state;
+    size_t size = 10u << 20;
+    char *detail = malloc(size + 1);
+    if (!detail) return INJECT_E_IO;
+    memset(detail, 'd', size);
+    detail[size] = 0;
+    inject_capability capability = {sizeof capability, 1, "huge", detail};
+    host->report_capability(call, &capability);
+    free(detail);
+    inject_capability small = {sizeof small, 0, "many", "one of many"};
+    for (long i = 0; i < FIXTURE_PROBE_FLOOD; i++) host->report_capability(call, &small);
     return INJECT_OK;
 }
 #define FIXTURE_PROBE probe
