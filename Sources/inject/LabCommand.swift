@@ -323,6 +323,11 @@ struct LabStatusCommand: ParsableCommand {
     func run() throws {
         let environment = currentEnvironment()
         let explicit = CommandLine.arguments.contains { $0 == "--name" || $0 == "-n" || $0.hasPrefix("--name=") }
+        // A squatted runtime directory is said, not listed from.
+        let base = LabPaths.runtimeBase(environment)
+        if let problem = LabPaths.privacyProblem(base) {
+            throw lab.fail(.untrustedDirectory(path: base.string, reason: problem))
+        }
         let names = explicit ? [lab.name] : LabPaths.existing(environment)
         var records: [LabRecord] = []
         for name in names {

@@ -48,6 +48,58 @@ import Testing
         #expect(result == (3, "out\n", "err\n"))
     }
 
+    /// A process in the guest that took the agent's port and answers each request with `lie`
+    /// (given the request's ID): the host must end the request with a reason, not trap or read
+    /// without bound (issue 39, item 13).
+    @Test(arguments: ["negative", "endless", "huge"])
+    func aLyingAgentEndsTheRequestWithAReason(_ lie: String) throws {
+        let paths = try LabPaths(name: "liar-\(getpid())-\(lie)", environment: [:])
+        try FileManager.default.createDirectory(
+            atPath: paths.stateDirectory.string, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        defer { TestSupport.remove(URL(fileURLWithPath: paths.stateDirectory.string)) }
+        let server = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(paths.agentSocket.string.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0 && listen(server, 1) == 0)
+        let thread = Thread {
+            let client = accept(server, nil, nil)
+            defer {
+                close(client)
+                close(server)
+            }
+            var request = [UInt8](repeating: 0, count: 4096)
+            let count = read(client, &request, request.count)
+            let id = String(decoding: request.prefix(max(count, 0)), as: UTF8.self).split(separator: " ").first ?? "0"
+            func send(_ bytes: [UInt8]) -> Bool {
+                bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+            }
+            switch lie {
+            case "negative": _ = send(Array("@@inject \(id) 0 -5 0\n".utf8))
+            case "huge": _ = send(Array("@@inject \(id) 0 99999999999 0\n".utf8))
+            default:  // a line without end: 32 MB unless the host stops reading
+                let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 16)
+                for _ in 0..<512 where send(chunk) {}
+            }
+        }
+        thread.start()
+        let agent = try AgentClient(paths)
+        let started = Date()
+        #expect {
+            _ = try agent.run("true", timeoutSeconds: 5)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("announced") || text.contains("longer than 65536 bytes")
+        }
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
     @Test func malformedRequestsGetNoAnswer() {
         #expect(AgentServer.answer("7 sh") == nil)
         #expect(AgentServer.answer("7 nope 5 - -") == nil)

@@ -153,3 +153,50 @@ import Testing
         #expect(throws: LabError.self) { try LabFileSystem.allocate(FilePath(ram), size: 1 << 20) }
     }
 }
+
+/// A lab directory is found, never trusted: another user's, a link, or one others can write is
+/// refused before any of its files or sockets is used (issue 39, item 2).
+@Suite struct LabDirectoryTrustTests {
+    @Test(.enabled(if: geteuid() == 0, "changing a directory's owner needs root"))
+    func squattedLinkedAndOpenDirectoriesAreRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(directory) }
+        let own = directory.appendingPathComponent("own")
+        try FileManager.default.createDirectory(at: own, withIntermediateDirectories: false)
+        chmod(own.path, 0o700)
+        #expect(LabPaths.privacyProblem(FilePath(own.path)) == nil)
+        #expect(LabPaths.privacyProblem(FilePath(directory.appendingPathComponent("missing").path)) == nil)
+        chmod(own.path, 0o777)
+        #expect(LabPaths.privacyProblem(FilePath(own.path))?.contains("group or others can write it") == true)
+        chmod(own.path, 0o700)
+        chown(own.path, 65534, 65534)
+        #expect(LabPaths.privacyProblem(FilePath(own.path))?.contains("belongs to uid 65534") == true)
+        let link = directory.appendingPathComponent("link").path
+        #expect(symlink(directory.path, link) == 0)
+        #expect(LabPaths.privacyProblem(FilePath(link))?.contains("not a directory") == true)
+    }
+
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func anotherUsersLabIsNotCaughtByASquattedDirectory() throws {
+        // The unprivileged user 65534's labs live in /tmp/inject-lab-65534 when it has no
+        // XDG_RUNTIME_DIR; root (the "attacker" here) makes that directory first, open to all.
+        let squatted = "/tmp/inject-lab-65534"
+        var info = stat()
+        try #require(lstat(squatted, &info) != 0, "\(squatted) exists already; not touching it")
+        #expect(mkdir(squatted, 0o777) == 0)
+        chmod(squatted, 0o777)
+        defer { rmdir(squatted) }
+        for arguments in [["lab", "status"], ["lab", "exec", "true"], ["run", "ghes", "--lab", "lab", "--dry-run"]] {
+            let result = try TestSupport.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "HOME=/tmp", "INJECT_JOURNAL=off",
+                    TestSupport.injectExecutable.path,
+                ] + arguments)
+            #expect(result.status != 0, "\(arguments): \(result.stdout)")
+            #expect(
+                result.stderr.contains("refused lab directory \(squatted): it belongs to uid 0"),
+                "\(arguments): \(result.stderr)")
+        }
+    }
+}

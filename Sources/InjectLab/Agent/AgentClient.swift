@@ -110,6 +110,8 @@ public final class AgentClient: @unchecked Sendable {
                 }
                 continue
             } catch {
+                // A broken or lying answer leaves the stream unusable: the next user reconnects.
+                Self.disconnect(paths)
                 throw .agent("reading from \(paths.agentSocket): \(error)")
             }
             let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
@@ -124,7 +126,8 @@ public final class AgentClient: @unchecked Sendable {
                 let errorOutput = try connection.readExactly(errLength)
                 return Result(status: status, output: output, errorOutput: errorOutput)
             } catch {
-                throw .agent("reading the answer to `\(shown)`: \(error)")
+                Self.disconnect(paths)
+                throw .agent("reading the answer to `\(shown)`: \(error); the connection was closed")
             }
         }
     }

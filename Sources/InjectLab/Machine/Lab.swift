@@ -96,6 +96,7 @@ public struct Lab {
         if !assets.edac.available { progress("EDAC counters: \(assets.edac)") }
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
+        try lab.paths.checkPrivate()  // made now, or found: either way this user's alone
         do throws(LabError) {
             let pid = try await lab.bootWithSCIPath(options, assets, progress: progress)
             var record = lab.record(options, assets, pid: pid, started: started)

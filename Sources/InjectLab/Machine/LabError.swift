@@ -20,6 +20,8 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     case agent(String)
     /// A file of the lab could not be written or removed.
     case io(path: String, reason: String)
+    /// A lab directory another user could have made or can write: its files are not trusted.
+    case untrustedDirectory(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,9 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
             return "lab agent: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
+        case .untrustedDirectory(let path, let reason):
+            return
+                "refused lab directory \(path): \(reason); another user may have made it to catch your lab's files and sockets. Remove it (or set XDG_RUNTIME_DIR to a directory of your own)"
         }
     }
 

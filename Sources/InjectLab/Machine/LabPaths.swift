@@ -52,6 +52,30 @@ public struct LabPaths: Sendable, Equatable {
         self.name = name
         stateDirectory = Self.runtimeBase(environment).appending(name)
         guestMemory = FilePath("/dev/shm/inject-lab-\(getuid())-\(name).ram")
+        try checkPrivate()
+    }
+
+    /// Refuses the runtime base or this lab's directory when either exists but is not a
+    /// directory of this user's alone (a symlink, another owner, writable by group or others):
+    /// found, never trusted. `lab up` checks again after making them.
+    public func checkPrivate() throws(LabError) {
+        for directory in [stateDirectory.removingLastComponent(), stateDirectory] {
+            if let problem = Self.privacyProblem(directory) {
+                throw .untrustedDirectory(path: directory.string, reason: problem)
+            }
+        }
+    }
+
+    /// Why `directory` is not private to this user, or `nil` (also when it does not exist).
+    public static func privacyProblem(_ directory: FilePath) -> String? {
+        var info = stat()
+        guard lstat(directory.string, &info) == 0 else { return nil }
+        if info.st_mode & S_IFMT != S_IFDIR { return "it is not a directory (a symbolic link or a file)" }
+        if info.st_uid != geteuid() { return "it belongs to uid \(info.st_uid), not to you (uid \(geteuid()))" }
+        if info.st_mode & 0o022 != 0 {
+            return "group or others can write it (mode \(String(info.st_mode & 0o7777, radix: 8)))"
+        }
+        return nil
     }
 
     /// Paths that belong to no lab, for what is said of a machine apart from its files (a

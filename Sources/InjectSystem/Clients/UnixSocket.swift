@@ -60,29 +60,51 @@ public final class UnixSocket {
         setsockopt(descriptor.rawValue, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Sends all of `bytes`.
+    /// Sends all of `bytes`. A peer that is gone (QEMU killed) is ``Failure/closed``, not a
+    /// SIGPIPE that ends the process unannounced.
     public func send(_ bytes: [UInt8]) throws(Failure) {
-        do {
-            _ = try bytes.withUnsafeBytes { try descriptor.writeAll($0) }
-        } catch {
-            throw Failure.other("write failed: \(error)")
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(descriptor.rawValue, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE || errno == ECONNRESET { throw .closed }
+                throw Failure.other("write failed: \(Errno(rawValue: errno))")
+            }
+            offset += sent
         }
     }
 
+    /// The longest line ``readLine()`` accepts, and the most ``readExactly(_:)`` reads: a peer that
+    /// sends more is lying or broken, and the connection is not read further.
+    public var lineLimit = 64 << 10
+    public var readLimit = 256 << 20
+
     /// The next line, without its newline.
     public func readLine() throws(Failure) -> [UInt8] {
+        var searched = 0
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = pending[searched...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(pending[..<newline])
                 pending.removeSubrange(...newline)
                 return line
+            }
+            searched = pending.count
+            guard pending.count <= lineLimit else {
+                pending.removeAll()
+                throw .other("the other side sent a line longer than \(lineLimit) bytes")
             }
             try fill()
         }
     }
 
-    /// Exactly `count` bytes.
+    /// Exactly `count` bytes (0 to ``readLimit``).
     public func readExactly(_ count: Int) throws(Failure) -> [UInt8] {
+        guard (0...readLimit).contains(count) else {
+            throw .other("the other side announced \(count) bytes (expected 0...\(readLimit))")
+        }
         while pending.count < count { try fill() }
         let bytes = Array(pending[..<count])
         pending.removeSubrange(..<count)
