@@ -45,7 +45,10 @@ import Testing
         defer { TestSupport.remove(directory) }
         let socket = try UnixSocket(connectingTo: path, timeoutSeconds: 1)
         let peer = accept(server, nil, nil)
-        defer { close(peer); close(server) }
+        defer {
+            close(peer)
+            close(server)
+        }
         let endless = [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
         _ = endless.withUnsafeBytes { send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         #expect(throws: UnixSocket.Failure.other("the other side sent a line longer than 65536 bytes")) {
