@@ -60,9 +60,11 @@ struct GlobalOptions: ParsableArguments {
     var verbose: Int
 
     /// Builds the host session these options describe.
-    func session(rescan: Bool = false) throws -> InjectSession {
+    /// The session; `wanting` names the one backend the command uses, if it uses one.
+    func session(rescan: Bool = false, wanting: String? = nil) throws -> InjectSession {
         HostLog.pluginThreshold = max(0, 2 - Int32(verbose))
         var options = InjectSession.Options(environment: currentEnvironment())
+        options.wantedBackend = wanting
         // Plugins are scanned by this executable in processes of their own, and cached.
         options.scannerExecutable = PluginSearchPath.executablePath
         options.rescan = rescan

@@ -28,7 +28,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try global.session()
+        let session = try global.session(wanting: backend)
         let request = try global.request(backend, assignments)
         let (info, parameters) = try global.report { () throws(InjectError) in try session.effectiveParameters(request)
         }

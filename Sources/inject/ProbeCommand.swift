@@ -18,7 +18,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try global.session()
+        let session = try global.session(wanting: backend)
         if let backend {
             _ = try global.report { () throws(InjectError) in try session.registry.registered(named: backend) }
         }

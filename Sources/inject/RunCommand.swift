@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try global.session()
+        let session = try global.session(wanting: backend)
         let request = try global.request(backend, assignments)
         let target = session.options.target
         if dryRun {

@@ -296,6 +296,27 @@ struct HostilePluginTests {
         #expect(!result.stderr.contains("malloc"), "\(result.stderr)")
     }
 
+    @Test func withoutACacheAHangingPluginDoesNotHoldUpACommandForAnotherBackend() throws {
+        let box = try Sandbox()
+        defer { TestSupport.remove(box.directory) }
+        try box.plugin("hangctor", ["FIXTURE_IN_CONSTRUCTOR=2"])
+        let dry = ["run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins]
+        // No cache, or one that cannot be written: each command scans anew. The scan limit is
+        // 10 s here; the command must not wait for it.
+        for registry in ["off", "/proc/inject-no-such-dir/registry"] {
+            let environment = ["INJECT_REGISTRY": registry, "INJECT_PLUGIN_TIME_LIMIT": "30"]
+            let started = Date()
+            let result = try box.inject(dry, extra: environment)
+            let seconds = Date().timeIntervalSince(started)
+            #expect(result.status == 0 && result.stdout.contains("plan for mce"), "\(registry): \(result.stderr)")
+            #expect(seconds < 5, "\(registry): \(seconds) s")
+        }
+        // `list` still waits for it and says it hung.
+        let listed = try box.inject(
+            ["list", "--plugin-path", box.plugins], extra: ["INJECT_REGISTRY": "off", "INJECT_PLUGIN_TIME_LIMIT": "2"])
+        #expect(listed.stdout.contains("hung while being scanned"), "\(listed.stdout)")
+    }
+
     @Test func aProbeThatFloodsIsCutToItsLimits() throws {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }

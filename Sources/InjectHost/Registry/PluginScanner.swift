@@ -18,10 +18,27 @@ public enum PluginScanner {
     struct Outcome: Codable, Sendable, Equatable {
         var info: BackendInfo?
         var refusal: String?
+        /// Still loading when the scan stopped waiting (``scan(_:executable:timeLimit:enough:)``).
+        var leftOut = false
+
+        enum CodingKeys: String, CodingKey { case info, refusal }
+
+        init(info: BackendInfo?, refusal: String?, leftOut: Bool = false) {
+            self.info = info
+            self.refusal = refusal
+            self.leftOut = leftOut
+        }
     }
 
-    /// Scans `files` (real paths) with `executable`, within `timeLimit` seconds for all of them.
-    static func scan(_ files: [String], executable: String, timeLimit: Double) -> [String: Outcome] {
+    /// How long scans still running may finish once `enough` is satisfied.
+    static let grace = 0.5
+
+    /// Scans `files` (real paths) with `executable`, within `timeLimit` seconds for all of them;
+    /// once `enough` holds for the outcomes so far, the rest get ``grace`` seconds and are then
+    /// left out (``Outcome/leftOut``).
+    static func scan(
+        _ files: [String], executable: String, timeLimit: Double, enough: (([String: Outcome]) -> Bool)? = nil
+    ) -> [String: Outcome] {
         var running: [Child] = []
         var outcomes: [String: Outcome] = [:]
         for file in files {
@@ -30,16 +47,34 @@ public enum PluginScanner {
             case .failure(let failure): outcomes[file] = Outcome(info: nil, refusal: failure.reason)
             }
         }
-        let deadline = monotonicSeconds() + timeLimit
+        var deadline = monotonicSeconds() + timeLimit
+        var leavingOut = false
         while running.contains(where: { !$0.finishedReading }) {
             let remaining = deadline - monotonicSeconds()
             guard remaining > 0 else { break }
             var fds = running.flatMap { $0.pollEntries() }
-            _ = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 1000)))
+            _ = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 100)))
             for index in running.indices { running[index].read(ready: fds) }
+            if let enough, !leavingOut {
+                var finished = outcomes
+                for child in running where child.finishedReading { finished[child.file] = child.peek() }
+                if enough(finished) {
+                    leavingOut = true
+                    deadline = min(deadline, monotonicSeconds() + grace)
+                }
+            }
         }
         for child in running {
-            outcomes[child.file] = child.finish(timeLimit: timeLimit)
+            if leavingOut && !child.finishedReading {
+                child.abandon()
+                outcomes[child.file] = Outcome(
+                    info: nil,
+                    refusal:
+                        "still loading when the backend asked for was found; left out of this command (not cached: the next command scans it again; `inject list` waits for it)",
+                    leftOut: true)
+            } else {
+                outcomes[child.file] = child.finish(timeLimit: timeLimit)
+            }
         }
         return outcomes
     }
@@ -153,6 +188,22 @@ public enum PluginScanner {
             drain(&result, into: &resultBytes, keep: 1 << 20, count: &ignored)
             drain(&output, into: &outputBytes, keep: 80, count: &outputCount)
             drain(&errors, into: &errorBytes, keep: 1 << 16, count: &ignored)
+        }
+
+        /// What a finished scan described, before ``finish(timeLimit:)`` judges it (for deciding
+        /// whether to wait for the others).
+        func peek() -> Outcome? {
+            guard outputCount == 0 else { return nil }
+            return try? JSONDecoder().decode(Outcome.self, from: Data(resultBytes))
+        }
+
+        /// Ends a scan still running without judging it.
+        func abandon() {
+            [result, output, errors].filter { $0 >= 0 }.forEach { close($0) }
+            kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            kill(-pid, SIGKILL)
         }
 
         /// Ends the process (if it still runs) and says what the scan found.

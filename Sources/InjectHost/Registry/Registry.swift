@@ -17,8 +17,11 @@ public final class Registry: @unchecked Sendable {
         /// Load every plugin into this process now.
         case inProcess
         /// Read descriptors with `executable` (re-executed as a scanner), cached in `cache`, and
-        /// load a backend's code only when it is used.
-        case scanner(executable: String, cache: RegistryCache)
+        /// load a backend's code only when it is used. With `wanted`, plugins still loading a
+        /// moment after the backend of that name was found are left out of this command (and
+        /// not cached), so a plugin that hangs costs a cacheless command half a second, not the
+        /// scan limit.
+        case scanner(executable: String, cache: RegistryCache, wanted: String? = nil)
     }
 
     /// Found backends, in search-path order.
@@ -52,8 +55,8 @@ public final class Registry: @unchecked Sendable {
         switch scanning {
         case .inProcess:
             for candidate in candidates { loadInProcess(candidate) }
-        case .scanner(let executable, let cache):
-            scan(candidates, executable: executable, cache: cache)
+        case .scanner(let executable, let cache, let wanted):
+            scan(candidates, executable: executable, cache: cache, wanted: wanted)
         }
     }
 
@@ -118,7 +121,7 @@ public final class Registry: @unchecked Sendable {
 
     // MARK: - Scanning with the cache
 
-    private func scan(_ candidates: [Candidate], executable: String, cache: RegistryCache) {
+    private func scan(_ candidates: [Candidate], executable: String, cache: RegistryCache, wanted: String?) {
         var entries: [RegistryCache.Entry?] = []
         var toScan: [String] = []
         for candidate in candidates {
@@ -142,9 +145,16 @@ public final class Registry: @unchecked Sendable {
         }
         let scanned =
             toScan.isEmpty
-            ? [:] : PluginScanner.scan(toScan, executable: executable, timeLimit: min(PluginGuard.timeLimit, 10))
+            ? [:]
+            : PluginScanner.scan(
+                toScan, executable: executable, timeLimit: min(PluginGuard.timeLimit, 10),
+                enough: wanted.map { name in { $0.values.contains { $0.info?.name == name } } })
         for case var entry? in entries {
             if let outcome = scanned[entry.path] {
+                if outcome.leftOut {
+                    refusals.append(PluginRefusal(path: entry.path, reason: .untrusted(outcome.refusal ?? "")))
+                    continue  // not cached: the next command scans it again
+                }
                 entry.info = outcome.info
                 entry.refusal = outcome.refusal
             }

@@ -18,6 +18,9 @@ public final class InjectSession {
         public var scannerExecutable: String?
         /// Forget the registry cache first (`inject plugins rescan`).
         public var rescan = false
+        /// The one backend the command uses, when it names one (`run mce`): a scan stops waiting
+        /// for plugins that hang once this one is found (``Registry/Scanning``).
+        public var wantedBackend: String?
 
         /// Creates options with the given environment.
         public init(environment: [String: String]) { self.environment = environment }
@@ -39,7 +42,7 @@ public final class InjectSession {
         guard let executable = options.scannerExecutable else { return .inProcess }
         let cache = RegistryCache.standard(environment: options.environment)
         if options.rescan { cache.clear() }
-        return .scanner(executable: executable, cache: cache)
+        return .scanner(executable: executable, cache: cache, wanted: options.wantedBackend)
     }
 
     /// Plugin pins from the configuration files (the highest-precedence file's pin wins).
