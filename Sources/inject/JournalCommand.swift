@@ -81,10 +81,13 @@ struct JournalCommand: ParsableCommand {
                         record.panic.map { "[\($0)" + (record.restarted == true ? "; restarted]" : "]") },
                     ].compactMap { $0 }.joined(separator: " ")
                 } ?? "unfinished"
-            rows.append([
-                run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
-                run.intent.parameters.joined(separator: " "),
-            ])
+            // Records are text anyone who could write the journal chose: shown with control
+            // characters escaped, never as terminal escape sequences.
+            rows.append(
+                [
+                    run.intent.time, run.intent.user, run.intent.target, run.intent.backend, outcome,
+                    run.intent.parameters.joined(separator: " "),
+                ].map { PrintableText.escaped($0, limit: 4096) })
         }
         Output.line(Output.table(rows, indent: ""))
         Output.line("\(runs.count) run(s) in \(path)")

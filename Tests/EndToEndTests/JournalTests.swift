@@ -5,6 +5,26 @@ import Testing
 /// The journal: an intent on disk before the trigger, then the outcome; read back and filtered.
 @Suite("journal")
 struct JournalTests {
+    @Test func recordsAreShownWithTheirControlCharactersEscaped() throws {
+        let parent = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(parent) }
+        // A target root whose name holds a terminal escape sequence (it reaches the journal as is).
+        let root = parent.appendingPathComponent("t\u{1b}[2Jx")
+        try TestSupport.makeTree(
+            root,
+            files: ["flags", "cpu", "status", "misc", "addr", "synd", "bank"].map {
+                "sys/kernel/debug/mce-inject/\($0)"
+            })
+        let journal = parent.appendingPathComponent("journal.jsonl").path
+        let run = try TestSupport.inject(
+            ["run", "mce", "bank=3", "--root", root.path], environment: ["INJECT_JOURNAL": journal])
+        #expect(run.status == 0, "\(run.stderr)")
+        let shown = try TestSupport.inject(["journal", "--journal", journal])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(!shown.stdout.utf8.contains(0x1B), "an escape byte reached the terminal: \(shown.stdout)")
+        #expect(shown.stdout.contains("\\u{1b}[2Jx"), "\(shown.stdout)")
+    }
+
     @Test func intentsAndOutcomesAreJournaledAndFiltered() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(root) }
