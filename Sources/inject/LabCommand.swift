@@ -157,11 +157,16 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
                 + record.sources.map { "\($0.id) \($0.notification.name) block \(hexNumber($0.blockAddress))" }.joined(
                     separator: "; "),
             "  EINJ         types \(hexNumber(record.einjTypes ?? 0)), firmware "
-                + (firmware.map {
-                    "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered"
-                        + ($0.pending ? ", one waiting for its trigger" : "")
-                        + ($0.last.isEmpty ? "" : "; last: \($0.last)")
-                } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),
+                + (record.firmwareRunning == false
+                    ? "pid \(record.firmwarePid ?? 0): NOT RUNNING (it exited; EINJ requests fail until the lab is restarted: inject lab down -n \(record.name) && inject lab up -n \(record.name))"
+                    : "")
+                + (record.firmwareRunning == false
+                    ? ""
+                    : firmware.map {
+                        "pid \(record.firmwarePid ?? 0): \($0.accepted) accepted, \($0.refused) refused, \($0.delivered) delivered"
+                            + ($0.pending ? ", one waiting for its trigger" : "")
+                            + ($0.last.isEmpty ? "" : "; last: \($0.last)")
+                    } ?? (record.firmwarePid.map { "pid \($0), started" } ?? "not running")),
             "  panics       \(record.panics ?? 0), restarts \(record.restarts ?? 0)"
                 + (record.lastPanic.map { "; last: \($0)" } ?? "")
                 + (record.lastPanicConsole.map { " (its console: \($0))" } ?? ""),
@@ -334,6 +339,7 @@ struct LabStatusCommand: ParsableCommand {
             guard let lab = try? Lab(name: name, environment: environment), var record = lab.record else { continue }
             record.einj = EINJFirmware.counts(lab.paths)
             record.runState = lab.runState()
+            if record.firmwarePid != nil { record.firmwareRunning = lab.firmwareRuns() }
             records.append(record)
         }
         if lab.json {

@@ -84,49 +84,59 @@ struct RunCommand: AsyncParsableCommand {
         let journal = injector.journal
         let results = outcome.results
         let findings = outcome.findings
-        let matched = findings?.filter(\.matched).count
         if global.json {
             Output.json(
                 Report(
                     plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path,
                     panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
         } else {
-            for result in results {
-                Output.line(
-                    "\(result.index). \(result.step)  ok (\(result.microseconds) us)"
-                        + (result.output.map { ": \($0)" } ?? ""))
-            }
-            Output.line("\(plan.backend): \(results.count) step(s) done.")
-            if let findings, let matched {
-                for finding in findings {
-                    Output.line(
-                        finding.matched
-                            ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
-                            : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)"
-                                + (finding.evidence.map { ": \($0)" } ?? ""))
-                }
-                let kernel = findings.filter { $0.kind != .consumer }
-                let consumer = findings.filter { $0.kind == .consumer }
-                _ = matched
-                Output.line(
-                    "verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
-                        + (consumer.isEmpty
-                            ? "."
-                            : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count).")
-                )
-            }
-            if let panic = outcome.panic {
-                Output.line("the kernel panicked: \(panic.message) (\(panic.noticedBy))")
-                if let seconds = outcome.restartSeconds {
-                    Output.line(
-                        "\(target.guest?.name ?? "the guest") was restarted in \((seconds * 10).rounded() / 10) s")
-                }
-            }
+            printReport(outcome, plan: plan, guest: target.guest?.name)
+        }
+        if outcome.panic != nil, let guest = target.guest, outcome.restartSeconds == nil {
+            // The restart's failure was told above; the lab is down, and the run did not end well.
+            Output.progress(
+                "error: \(guest.name) did not come back after the panic; restart it (inject lab down, inject lab up)")
+            throw ExitCode(ExitCodes.unavailable)
         }
         if let findings, !findings.allSatisfy(\.matched) { throw ExitCode(ExitCodes.unverified) }
         if findings == nil, plan.outcome?.isPanic == true, outcome.panic == nil, target.reportsPanics {
             Output.progress("error: expect=\(plan.outcome!) but the kernel did not panic within \(verifyTimeout) s")
             throw ExitCode(ExitCodes.unverified)
+        }
+    }
+
+    /// The human-readable report of a run that executed.
+    private func printReport(_ outcome: Injector.Outcome, plan: InjectionPlan, guest: String?) {
+        let results = outcome.results
+        for result in results {
+            Output.line(
+                "\(result.index). \(result.step)  ok (\(result.microseconds) us)"
+                    + (result.output.map { ": \($0)" } ?? ""))
+        }
+        Output.line("\(plan.backend): \(results.count) step(s) done.")
+        if let findings = outcome.findings {
+            for finding in findings {
+                Output.line(
+                    finding.matched
+                        ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
+                        : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)"
+                            + (finding.evidence.map { ": \($0)" } ?? ""))
+            }
+            let kernel = findings.filter { $0.kind != .consumer }
+            let consumer = findings.filter { $0.kind == .consumer }
+            Output.line(
+                "verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
+                    + (consumer.isEmpty
+                        ? "."
+                        : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count).")
+            )
+        }
+        if let panic = outcome.panic {
+            Output.line("the kernel panicked: \(panic.message) (\(panic.noticedBy))")
+            if let seconds = outcome.restartSeconds {
+                Output.line(
+                    "\(guest ?? "the guest") was restarted in \((seconds * 10).rounded() / 10) s")
+            }
         }
     }
 }

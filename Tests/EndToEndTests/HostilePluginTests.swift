@@ -300,7 +300,9 @@ struct HostilePluginTests {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }
         try box.plugin("hangctor", ["FIXTURE_IN_CONSTRUCTOR=2"])
-        let dry = ["run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins]
+        let dry = [
+            "run", "mce", "cpu=0", "bank=1", "--dry-run", "--root", "/nonexistent", "--plugin-path", box.plugins,
+        ]
         // No cache, or one that cannot be written: each command scans anew. The scan limit is
         // 10 s here; the command must not wait for it.
         for registry in ["off", "/proc/inject-no-such-dir/registry"] {

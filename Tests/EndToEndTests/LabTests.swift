@@ -30,10 +30,12 @@ struct LabTests {
         try inject(["lab", "exec", "-n", lab, "--", command])
     }
 
-    /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left.
-    func withLab(_ name: String, kernel: String, _ arguments: [String] = [], _ body: (String) async throws -> Void)
-        async throws
-    {
+    /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left; with
+    /// `runsToTheEnd` false, `body` is allowed to leave the lab stopped.
+    func withLab(
+        _ name: String, kernel: String, _ arguments: [String] = [], runsToTheEnd: Bool = true,
+        _ body: (String) async throws -> Void
+    ) async throws {
         let paths = try LabPaths(name: name, environment: Self.environment)
         let up = try TestSupport.inject(
             ["lab", "up", "-n", name, "--kernel", kernel] + arguments, environment: Self.environment)
@@ -42,7 +44,7 @@ struct LabTests {
         do { try await body(name) } catch { failure = error }
         let down = try TestSupport.inject(["lab", "down", "-n", name], environment: Self.environment)
         #expect(down.status == 0, "lab down: \(down.stderr)")
-        #expect(down.stdout.contains("stopped"))
+        #expect(down.stdout.contains(runsToTheEnd ? "stopped" : "was not running"), "\(down.stdout)")
         #expect(!FileManager.default.fileExists(atPath: paths.guestMemory.string), "guest RAM left in /dev/shm")
         #expect(!FileManager.default.fileExists(atPath: paths.stateDirectory.string), "state directory left")
         let processes = try TestSupport.run("/usr/bin/pgrep", ["-f", "inject-lab-\(name),"])
@@ -498,7 +500,7 @@ struct LabTests {
     @Test func aCampaignOfCaseFilesSurvivesAFatalOne() async throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
-        try await withLab("e2e-panic", kernel: LabKernels.tested.first!) { lab in
+        try await withLab("e2e-panic", kernel: LabKernels.tested.first!, runsToTheEnd: false) { lab in
             // expect=sigbus: a victim started in the guest gives the request its page; the
             // action-optional machine check takes the page, and the victim's next read kills it.
             let sigbus = try inject([
@@ -588,6 +590,16 @@ struct LabTests {
             #expect(
                 try String(contentsOfFile: kept, encoding: .utf8).contains("Machine Check Exception"),
                 "the console of the run that ended is kept")
+
+            // A restart that fails (here: the saved QEMU command line is broken) ends the run with
+            // an error, not 0 (issue 39, item 20).
+            let state = URL(fileURLWithPath: try #require(status.first?.qmpSocket)).deletingLastPathComponent()
+            try Data("/nonexistent/qemu-system-x86_64\u{0}".utf8).write(to: state.appendingPathComponent("qemu.argv"))
+            let lost = try TestSupport.inject(
+                ["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--yes", "--lab", lab],
+                environment: Self.environment)
+            #expect(lost.status == 2, "\(lost.status) \(lost.stdout)")
+            #expect(lost.stderr.contains("did not come back after the panic"), "\(lost.stderr)")
         }
     }
 
@@ -716,6 +728,20 @@ struct LabTests {
             _ = try waitForLog(lab, ["physical_address: 0x0000000004444000"])
             #expect(
                 try inject(["lab", "status", "-n", lab]).contains("5 accepted, 1 refused, 5 delivered"), "the counts")
+
+            // The firmware emulator dies: status says so, and an EINJ run blames it, not the kernel.
+            let status = try JSONSerialization.jsonObject(
+                with: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            let firmware = try #require(((status as? [[String: Any]])?.first?["firmwarePid"] as? Int).map { pid_t($0) })
+            #expect(kill(firmware, SIGKILL) == 0)
+            usleep(300_000)
+            #expect(try inject(["lab", "status", "-n", lab]).contains("firmware pid \(firmware): NOT RUNNING"))
+            let orphaned = try TestSupport.inject(
+                ["run", "ghes", "via=einj", "address=0x3457000", "--lab", lab], environment: Self.environment)
+            #expect(orphaned.status != 0, "\(orphaned.stdout)")
+            #expect(
+                orphaned.stderr.contains("EINJ firmware emulator (pid \(firmware)) is not running")
+                    && !orphaned.stderr.contains("the kernel received this trigger"), "\(orphaned.stderr)")
         }
     }
 

@@ -120,3 +120,62 @@ import Testing
         #expect(split.ranges.map { $0.end - $0.start }.reduce(0, +) == 3072 << 20)
     }
 }
+
+/// A kernel image is checked against its own boot header before a boot (issue 39, item 20).
+@Suite struct KernelImageTests {
+    /// An image whose header promises `promised` bytes of code after one setup sector, `size` long.
+    func image(size: Int, promised: Int, magic: String = "HdrS") throws -> (FilePath, URL) {
+        let directory = try TestSupport.temporaryDirectory()
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes[0x1F1] = 1
+        let paragraphs = promised / 16
+        for index in 0..<4 { bytes[0x1F4 + index] = UInt8(truncatingIfNeeded: paragraphs >> (8 * index)) }
+        for (index, byte) in magic.utf8.enumerated() { bytes[0x202 + index] = byte }
+        let path = directory.appendingPathComponent("vmlinuz-test")
+        try Data(bytes).write(to: path)
+        return (FilePath(path.path), directory)
+    }
+
+    @Test func aWholeImagePassesAndACutOrForeignOneIsNamed() throws {
+        let (whole, first) = try image(size: 1024 + 4096, promised: 4096)
+        defer { TestSupport.remove(first) }
+        #expect(KernelImage.problem(whole) == nil)
+        let (cut, second) = try image(size: 3000, promised: 4096)
+        defer { TestSupport.remove(second) }
+        #expect(KernelImage.problem(cut) == "is cut short: 3000 bytes of the 5120 its boot header promises")
+        let (foreign, third) = try image(size: 5120, promised: 4096, magic: "ELF!")
+        defer { TestSupport.remove(third) }
+        #expect(KernelImage.problem(foreign)?.hasPrefix("is not an x86 kernel image") == true)
+    }
+}
+
+/// A helper the lab started and that died is said, not taken for running (issue 39, item 19).
+@Suite struct LabHelperTests {
+    @Test func aDeadFirmwareEmulatorIsAFaultAndALiveOneIsNot() throws {
+        let paths = try LabPaths(name: "helpers-\(getpid())", environment: [:])
+        try FileManager.default.createDirectory(
+            atPath: paths.stateDirectory.string, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        defer { TestSupport.remove(URL(fileURLWithPath: paths.stateDirectory.string)) }
+        let lab = Lab(paths: paths)
+        #expect(lab.helperFaults().isEmpty, "no emulator was started")
+        // A process whose command line ends like the emulator's (`inject lab firmware`).
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] =
+            ["/bin/sh", "-c", "sleep 30; true", "lab", "firmware"].map { (word: String) in strdup(word) } + [nil]
+        defer { argv.forEach { free($0) } }
+        try #require(posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0)
+        defer { kill(pid, SIGKILL) }
+        try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: paths.firmwarePid.string))
+        usleep(100_000)
+        #expect(lab.firmwareRuns())
+        #expect(lab.helperFaults().isEmpty)
+        kill(pid, SIGKILL)
+        usleep(100_000)
+        #expect(!lab.firmwareRuns(), "a zombie is not running")
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(!lab.firmwareRuns())
+        #expect(lab.helperFaults().first?.contains("EINJ firmware emulator (pid \(pid)) is not running") == true)
+    }
+}

@@ -90,7 +90,20 @@ extension StepPerformer {
     func failure(_ step: PlannedStep, _ index: Int, _ executed: Int, _ error: TargetError, _ suffix: String)
         -> InjectError
     {
-        .stepFailed(
+        // A guest whose machine is broken (its firmware's helper died) is the likelier cause
+        // than the kernel: say so instead of blaming the kernel.
+        if let guest = target.guest, error.reachedTheKernel || error.description.contains("Input/output error") {
+            let faults = guest.machineFaults()
+            if !faults.isEmpty {
+                return .target(
+                    .guest(
+                        name: guest.name,
+                        reason:
+                            "step \(index + 1) (\(PlanRenderer.describe(step, root: target.root))\(suffix)) failed: \(error); \(faults.joined(separator: "; "))"
+                    ))
+            }
+        }
+        return .stepFailed(
             index: index, step: PlanRenderer.describe(step, root: target.root) + suffix, completed: executed,
             wasTrigger: step.isTrigger, error: error)
     }

@@ -19,6 +19,15 @@ public protocol GuestConnection: Sendable {
     /// Boots the guest again after a panic with the same kernel and image, and waits until it
     /// answers; the seconds it took.
     func restart() async throws(TargetError) -> Double
+    /// What of the machine around the guest is broken (a helper process that died), one line
+    /// each, said beside a failure that it explains better than the kernel would. Empty when
+    /// all is well; asked only after a step failed.
+    func machineFaults() -> [String]
+}
+
+extension GuestConnection {
+    /// No helpers to fail.
+    public func machineFaults() -> [String] { [] }
 }
 
 /// What a shell command in a guest produced.

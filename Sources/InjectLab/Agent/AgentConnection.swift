@@ -27,6 +27,8 @@ public struct AgentConnection: GuestConnection {
 
     public func panic() -> GuestPanic? { Lab(paths: paths).panic() }
 
+    public func machineFaults() -> [String] { Lab(paths: paths).helperFaults() }
+
     public func restart() async throws(TargetError) -> Double {
         let started = HostClock.monotonicNanoseconds()
         do {

@@ -93,6 +93,11 @@ public struct Lab {
         let started = HostClock.monotonicNanoseconds()
         try await LabPrerequisites.ensure(progress: progress)
         let assets = try await Assets.locate(options, environment: environment, progress: progress)
+        if let problem = KernelImage.problem(assets.kernel.image) {
+            throw .kernel(
+                "\(assets.kernel.image.string) \(problem); if it is a cached copy, remove it (rm \(assets.kernel.image.string)) and run `inject lab up` again to fetch it afresh; else give \(Setting.kernel) a whole image"
+            )
+        }
         if !assets.edac.available { progress("EDAC counters: \(assets.edac)") }
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
@@ -354,6 +359,33 @@ public struct Lab {
         }
         try LabFileSystem.write(Array("\(pid)\n".utf8), to: paths.firmwarePid)
         return pid
+    }
+
+    /// The EINJ emulator's pid as recorded by `lab up`, or `nil` when none was started.
+    func firmwarePid() -> Int32? {
+        guard let bytes = try? FileIO.readWholeFile(paths.firmwarePid),
+            let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// Whether the recorded EINJ emulator runs (not exited, not a zombie, not a reused pid).
+    public func firmwareRuns() -> Bool {
+        guard let pid = firmwarePid(), kill(pid, 0) == 0,
+            let cmdline = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/cmdline")),
+            String(decoding: cmdline, as: UTF8.self).contains("\u{0}firmware\u{0}"),
+            let stat = try? FileIO.readWholeFile(FilePath("/proc/\(pid)/stat")),
+            let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
+        else { return false }
+        return stat[close + 2] != UInt8(ascii: "Z")
+    }
+
+    /// The helpers of this lab that were started and no longer run, one line each.
+    public func helperFaults() -> [String] {
+        guard let pid = firmwarePid(), !firmwareRuns() else { return [] }
+        return [
+            "the lab's EINJ firmware emulator (pid \(pid)) is not running, so the platform cannot answer EINJ (that, not the kernel, is the likely cause; its log: \(paths.firmwareLog.string)); restart the lab: inject lab down -n \(paths.name) && inject lab up -n \(paths.name)"
+        ]
     }
 
     /// Stops the EINJ emulator (it also stops by itself once QEMU is gone).

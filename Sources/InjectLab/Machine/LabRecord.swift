@@ -61,6 +61,8 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var runState: String?
     /// What the EINJ firmware has done (filled in by `lab status`, not saved).
     public var einj: EINJFirmware.Counts?
+    /// Whether the EINJ firmware emulator still runs (filled in by `lab status`).
+    public var firmwareRunning: Bool?
 
     func save(_ path: FilePath) throws(LabError) {
         try LabFileSystem.writeJSON(self, to: path)
