@@ -46,6 +46,34 @@ struct RegistryCacheTests {
         #expect(decoded == sections)
     }
 
+    /// The decoder reads borrowed bytes by index: no cut, flipped or stray byte may make it read
+    /// past a line or trap; it decodes or says "not a cache".
+    @Test func cutAndDamagedFilesDecodeOrAreRefusedNeverTrap() throws {
+        let awkward = "tab\there \\ \u{1F} ü"
+        let bytes = RegistryCacheFormat.encode([
+            RegistryCache.Section(host: "abi 1.5 exe /x 1:2:3:4", entries: [entry("/p/a.so", text: awkward)])
+        ])
+        var decodedPrefixes = 0
+        for length in 0...bytes.count {
+            if RegistryCacheFormat.decode(Array(bytes.prefix(length))) != nil { decodedPrefixes += 1 }
+        }
+        // The magic line alone, each whole line (with or without its newline) is a file; a cut
+        // inside a field is refused unless it leaves a well-formed line.
+        #expect(decodedPrefixes >= 2 && decodedPrefixes < bytes.count / 4, "\(decodedPrefixes) of \(bytes.count)")
+        var generator = SeededGenerator(seed: 39)
+        var refused = 0
+        for _ in 0..<2000 {
+            var damaged = bytes
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let index = Int.random(in: 0..<damaged.count, using: &generator)
+                damaged[index] = [9, 10, 0x1F, 0x5C, 0x2D, 0xFF, 0][Int.random(in: 0..<7, using: &generator)]
+            }
+            if RegistryCacheFormat.decode(damaged) == nil { refused += 1 }
+        }
+        #expect(refused > 0, "some damage is noticed")
+        #expect(RegistryCacheFormat.decode(bytes + [10, 10]) != nil, "blank lines at the end are nothing")
+    }
+
     @Test func otherFilesAreNotTakenForACache() {
         #expect(RegistryCacheFormat.decode(Array("{\"format\": 1}".utf8)) == nil)
         #expect(RegistryCacheFormat.decode(Array("inject-registry 2\nhost\th\nfile\t/x\n".utf8)) == nil, "a short line")
