@@ -33,6 +33,12 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == PluginScanner
     PluginScanner.runChild(CommandLine.arguments[2])
 }
 
+// `--version` names the package and the plugin ABI besides swift-argument-parser's version.
+if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+    print(VersionText.line(upstream: Inject.configuration.version))
+    exit(0)
+}
+
 // A witness process for plugin endings no handler sees (`_exit`, a reset SIGSEGV), for commands
 // that may call plugin code; while this is the only thread.
 if WitnessedCommands.witnesses(CommandLine.arguments.dropFirst()) { PluginCallWitness.start() }

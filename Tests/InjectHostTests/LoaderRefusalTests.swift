@@ -203,6 +203,23 @@ struct LoaderRefusalTests {
         }
     }
 
+    @Test func anInstalledExecutableDoesNotSearchItsBinDirectory() throws {
+        let prefix = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(prefix) }
+        let bin = prefix.appendingPathComponent("bin").path
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        func searched() -> [String] {
+            PluginSearchPath(
+                commandLine: [], environment: nil, configured: [], executableDirectory: bin, elevated: false
+            ).entries.map(\.path)
+        }
+        #expect(searched().prefix(2) == [bin, prefix.path + "/lib/inject/plugins"], "a build tree: beside it")
+        try FileManager.default.createDirectory(
+            atPath: prefix.path + "/lib/inject/plugins", withIntermediateDirectories: true)
+        #expect(searched().first == prefix.path + "/lib/inject/plugins", "installed: /usr/bin holds ld.so")
+        #expect(!searched().contains(bin))
+    }
+
     @Test func elevatedProcessesIgnoreUserPluginPaths() {
         let path = PluginSearchPath(
             commandLine: ["/tmp/x"], environment: "/tmp/y", configured: ["/etc/z"],

@@ -3,7 +3,9 @@
 /// 1. `--plugin-path` (repeatable; each may be a directory or a `.so` file; `:` separates several)
 /// 2. `INJECT_PLUGIN_PATH`
 /// 3. `plugin_path` in the configuration files
-/// 4. the directory of the `inject` executable (so a plain `swift build` works)
+/// 4. the directory of the `inject` executable (so a plain `swift build` works), unless `inject` is
+///    installed (its prefix has `lib/inject/plugins`): `/usr/bin` holds other programs' files
+///    (Debian's `/usr/bin/ld.so`)
 /// 5. `lib/inject/plugins` of the executable's install prefix (`<prefix>/bin/inject`)
 /// 6. `/usr/local/lib/inject/plugins`
 /// 7. `/usr/lib/inject/plugins`
@@ -60,8 +62,11 @@ public struct PluginSearchPath: Sendable, Equatable {
             add(environment.map { [$0] } ?? [], "INJECT_PLUGIN_PATH")
         }
         add(configured, "config file")
-        add(executableDirectory.map { [$0] } ?? [], "beside executable")
-        add(executableDirectory.map { [Self.prefixPluginDirectory(of: $0)] } ?? [], "install prefix")
+        if let executableDirectory {
+            let prefix = Self.prefixPluginDirectory(of: executableDirectory)
+            if access(prefix, F_OK) != 0 { add([executableDirectory], "beside executable") }
+            add([prefix], "install prefix")
+        }
         add(Self.systemDirectories.filter { path in !entries.contains { $0.path == path } }, "system")
         self.entries = entries
         self.warnings = warnings
