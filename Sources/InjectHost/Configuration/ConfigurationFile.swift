@@ -56,24 +56,20 @@ public struct ConfigurationFile: Sendable {
 
     /// Parses file contents; `path` names the file in errors.
     public static func parse(_ bytes: [UInt8], path: String) throws(ConfigurationError) -> ConfigurationFile {
+        // Any other top-level key, and a key given twice, is refused (JSONShape).
+        let topLevel = Document.CodingKeys.allCases.map(\.rawValue)
+        if let problem = JSONShape.problem(in: bytes, allowed: { $0.isEmpty ? topLevel : nil }) {
+            throw .unreadableFile(path: path, reason: problem)
+        }
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
-        } catch let error as UnknownKey {
-            throw .unreadableFile(
-                path: path,
-                reason:
-                    "unknown key '\(error.key)'; the valid keys are \(Document.Key.allCases.map(\.rawValue).joined(separator: ", "))"
-            )
         } catch {
             throw .unreadableFile(
                 path: path,
                 reason:
                     "expected {\"plugin_path\": [paths], \"backends\": {backend: {parameter: value}}}: \(JSONShape.describe(error))"
             )
-        }
-        if let key = DuplicateKeys.first(in: bytes) {
-            throw .unreadableFile(path: path, reason: "key '\(key)' is given twice; give each key once")
         }
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         var keys: [(String, String)] = []
@@ -128,35 +124,14 @@ public struct ConfigurationFile: Sendable {
     }
 
     /// A top-level key the file format does not have (a misspelt `require_pinned`, say).
-    private struct UnknownKey: Error { var key: String }
-
     /// The file's shape; any other top-level key is refused.
     private struct Document: Decodable {
-        enum Key: String, CodingKey, CaseIterable { case plugin_path, backends, plugin_digests, require_pinned }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case plugin_path, backends, plugin_digests, require_pinned }
 
         var plugin_path: [String]?
         var backends: [String: [String: Scalar]]?
         var plugin_digests: [String: String]?
         var require_pinned: Bool?
-
-        init(from decoder: any Decoder) throws {
-            if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: {
-                Key(rawValue: $0.stringValue) == nil
-            }) {
-                throw UnknownKey(key: unknown.stringValue)
-            }
-            let container = try decoder.container(keyedBy: Key.self)
-            plugin_path = try container.decodeIfPresent([String].self, forKey: .plugin_path)
-            backends = try container.decodeIfPresent([String: [String: Scalar]].self, forKey: .backends)
-            plugin_digests = try container.decodeIfPresent([String: String].self, forKey: .plugin_digests)
-            require_pinned = try container.decodeIfPresent(Bool.self, forKey: .require_pinned)
-        }
     }
 
     /// A parameter value: a string, an integer of up to 64 bits, a number or a boolean.

@@ -152,7 +152,7 @@ public final class Registry: @unchecked Sendable {
         for case var entry? in entries {
             if let outcome = scanned[entry.path] {
                 if outcome.leftOut {
-                    refusals.append(PluginRefusal(path: entry.path, reason: .untrusted(outcome.refusal ?? "")))
+                    refusals.append(PluginRefusal(path: entry.path, reason: .scanned(outcome.refusal ?? "")))
                     continue  // not cached: the next command scans it again
                 }
                 entry.info = outcome.info
