@@ -37,6 +37,23 @@ struct HostilePluginTests {
         }
 
         var plugins: String { directory.appendingPathComponent("plugins").path }
+
+        /// Builds Tests/Fixtures/plugins/hostile_vendor.c as `vendor/libhostile_vendor.so` (a vendor
+        /// library for manifests); the directory.
+        func hostileVendor() throws -> URL {
+            let vendor = directory.appendingPathComponent("vendor")
+            try FileManager.default.createDirectory(
+                at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            let build = try TestSupport.run(
+                "/usr/bin/cc",
+                [
+                    "-shared", "-fPIC", "-Wall", "-Werror", "-o",
+                    vendor.appendingPathComponent("libhostile_vendor.so").path,
+                    TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path,
+                ])
+            try #require(build.status == 0, "\(build.stderr)")
+            return vendor
+        }
     }
 
     @Test func pluginsThatCrashHangExitOrPrintWhileLoadingAreRefusedAndTheRestLoad() throws {
@@ -140,17 +157,7 @@ struct HostilePluginTests {
     @Test func aVendorFunctionThatCrashesLeavesAFailedOutcomeInTheJournal() throws {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }
-        let vendor = box.directory.appendingPathComponent("vendor")
-        try FileManager.default.createDirectory(
-            at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let build = try TestSupport.run(
-            "/usr/bin/cc",
-            [
-                "-shared", "-fPIC", "-Wall", "-Werror", "-o",
-                vendor.appendingPathComponent("libhostile_vendor.so").path,
-                TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path,
-            ])
-        try #require(build.status == 0, "\(build.stderr)")
+        let vendor = try box.hostileVendor()
         let manifest = """
             {"inject_manifest": 1, "name": "hostile", "version": "1.0", "summary": "misbehaves on request", "library": "libhostile_vendor.so",
              "parameters": [{"name": "act", "type": "u64", "min": 0, "max": 9, "default": "0", "help": "what to do"},
@@ -260,17 +267,7 @@ struct HostilePluginTests {
     @Test func aManifestThatGetsABufferLengthWrongCannotCorruptTheHeap() throws {
         let box = try Sandbox()
         defer { TestSupport.remove(box.directory) }
-        let vendor = box.directory.appendingPathComponent("vendor")
-        try FileManager.default.createDirectory(
-            at: vendor, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let build = try TestSupport.run(
-            "/usr/bin/cc",
-            [
-                "-shared", "-fPIC", "-Wall", "-Werror", "-o",
-                vendor.appendingPathComponent("libhostile_vendor.so").path,
-                TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/hostile_vendor.c").path,
-            ])
-        try #require(build.status == 0, "\(build.stderr)")
+        let vendor = try box.hostileVendor()
         func manifest(_ name: String, _ argument: String) throws {
             let text = """
                 {"inject_manifest": 1, "name": "\(name)", "version": "1.0", "summary": "fills", "library": "libhostile_vendor.so",

@@ -86,19 +86,11 @@ enum CaseFiles {
         _ path: String, backend: String,
         _ fail: (String) -> ConfigurationError
     ) throws(ConfigurationError) -> ExpectedOutcome? {
-        let bytes: [UInt8]
-        do {
-            guard let read = try UserFile.read(path, limit: FileParameter.maximumFileBytes) else {
-                throw fail("\(path) does not exist")
-            }
-            bytes = read
-        } catch let error as TargetError {
+        let read: [UInt8]?
+        do { read = try UserFile.read(path, limit: FileParameter.maximumFileBytes) } catch {
             throw fail(error.description)
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw fail("\(path) cannot be read: \(error)")
         }
+        guard let bytes = read else { throw fail("\(path) does not exist") }
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(
             separator: "\n", omittingEmptySubsequences: false
         ).enumerated() {

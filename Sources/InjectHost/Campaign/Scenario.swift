@@ -155,17 +155,9 @@ public struct Scenario: Sendable, Equatable {
     /// Reads and checks a scenario file; the error names the file, the key and what is allowed.
     public static func load(_ path: String) throws(ConfigurationError) -> Scenario {
         func fail(_ reason: String) -> ConfigurationError { .unreadableFile(path: path, reason: reason) }
-        let bytes: [UInt8]
-        do {
-            guard let read = try UserFile.read(path, limit: maximumBytes) else { throw fail("does not exist") }
-            bytes = read
-        } catch let error as TargetError {
-            throw fail(error.description)
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw fail("cannot be read: \(error)")
-        }
+        let read: [UInt8]?
+        do { read = try UserFile.read(path, limit: maximumBytes) } catch { throw fail(error.description) }
+        guard let bytes = read else { throw fail("does not exist") }
         if let problem = JSONShape.problem(in: bytes, allowed: File.allowedKeys) { throw fail(problem) }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch {

@@ -60,18 +60,12 @@ public enum FileParameter {
                     "\(PrintableText.escaped(path)): a file name holding \(PrintableText.escaped(String(bad))) cannot be passed to a plugin (each name is one line); rename the file"
             )
         }
-        do {
-            guard let contents = try UserFile.read(path, limit: maximumFileBytes) else {
-                throw ReadError(reason: "\(path): \(Errno.noSuchFileOrDirectory)")
-            }
-            return contents
-        } catch let error as TargetError {
+        let contents: [UInt8]?
+        do { contents = try UserFile.read(path, limit: maximumFileBytes) } catch {
             throw ReadError(reason: error.description)
-        } catch let error as ReadError {
-            throw error
-        } catch {
-            throw ReadError(reason: "\(path): \(error)")
         }
+        guard let contents else { throw ReadError(reason: "\(path): \(Errno.noSuchFileOrDirectory)") }
+        return contents
     }
 
     private static func readStandardInput() throws(ReadError) -> [UInt8] {
