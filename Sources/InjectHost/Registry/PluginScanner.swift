@@ -49,6 +49,8 @@ public enum PluginScanner {
         }
         var deadline = monotonicSeconds() + timeLimit
         var leavingOut = false
+        var finished = outcomes
+        var peeked = Set<String>()
         while running.contains(where: { !$0.finishedReading }) {
             let remaining = deadline - monotonicSeconds()
             guard remaining > 0 else { break }
@@ -56,9 +58,14 @@ public enum PluginScanner {
             _ = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 100)))
             for index in running.indices { running[index].read(ready: fds) }
             if let enough, !leavingOut {
-                var finished = outcomes
-                for child in running where child.finishedReading { finished[child.file] = child.peek() }
-                if enough(finished) {
+                // Each finished scan is decoded once, when it finishes.
+                var changed = false
+                for child in running where child.finishedReading && !peeked.contains(child.file) {
+                    peeked.insert(child.file)
+                    finished[child.file] = child.peek()
+                    changed = true
+                }
+                if changed, enough(finished) {
                     leavingOut = true
                     deadline = min(deadline, monotonicSeconds() + grace)
                 }
