@@ -1,8 +1,10 @@
 #!/bin/sh
 # Benchmark (not a test): a campaign of 100 corrected machine checks through the Ansible
-# collection, on 3 managed hosts at once (ssh into network namespaces, each host with its own
-# --root tree) beside the same campaign on 1 host, measured in the same run; and the campaign run
-# directly with inject on one tree, the floor. Needs root, openssh-server, python3-venv.
+# collection, on 3 managed hosts at once (each a Swift-less Debian root with its own sshd in
+# namespaces of its own, inject installed from the package, its own --root tree) beside the same
+# campaign on 1 host, measured in the same run; and the campaign run directly with inject on one
+# tree, the floor. The playbook times include starting the nodes (overlay, dpkg -i, sshd). Needs
+# root, openssh-client, mmdebstrap, patchelf, python3-venv.
 #
 #   Benchmarks/fleet.sh
 set -eu
@@ -11,6 +13,8 @@ swift build -c release >/dev/null
 inject=$(readlink -f .build/release/inject)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+Scripts/package.sh --build-dir .build/release --output "$work/dist" >/dev/null
+package=$(ls "$work"/dist/inject_*_amd64.deb)
 cat > "$work/campaign.json" <<'JSON'
 {"name": "fleet benchmark", "seed": 1,
  "steps": [{"name": "corrected MCE", "backend": "mce", "count": 100, "verify": "none",
@@ -19,11 +23,11 @@ JSON
 seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 run() { # hosts: the playbook over that many hosts at once (node1..3 exist; a limit picks them)
     start=$(seconds)
-    FLEET_ALL_READY=1 ansible/tests/fleet-e2e.sh "$inject" "$work/out$1" -e inject_scenario="$work/campaign.json" -e '{"inject_requests": {}}' \
+    FLEET_ALL_READY=1 ansible/tests/fleet-e2e.sh "$package" "$work/out$1" -e inject_scenario="$work/campaign.json" -e '{"inject_requests": {}}' \
         -e inject_serial=3 --limit "$2" >/dev/null
     for node in $(echo "$2" | tr , ' '); do
         [ "$node" = localhost ] && continue
-        [ "$(wc -l < "$work/out$1/trees/$node.journal")" -eq 200 ] || { echo "$node: the campaign did not journal 100 injections" >&2; exit 1; }
+        [ "$(wc -l < "$work/out$1/nodes/$node/upper/var/lib/inject/fleet.journal")" -eq 200 ] || { echo "$node: the campaign did not journal 100 injections" >&2; exit 1; }
     done
     end=$(seconds)
     python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end"

@@ -2,13 +2,16 @@ import Foundation
 import InjectTestSupport
 import Testing
 
-/// The Ansible collection with real ssh and real Ansible: three managed hosts (sshd in network
-/// namespaces of their own), the example playbook, one fleet report.
+/// The Ansible collection with real ssh and real Ansible: three managed hosts that are Debian
+/// servers without Swift (a minimal Debian root each, with its own sshd, in namespaces of its own,
+/// and inject installed from the package), the example playbook, one fleet report.
 @Suite(
     "fleet (Ansible)", .serialized,
     .enabled(
-        if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"),
-        "needs root and openssh-server (.ci/run installs it)"))
+        if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/mmdebstrap")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/patchelf"),
+        "needs root, openssh-client, mmdebstrap and patchelf (.ci/run installs them)"))
 struct FleetTests {
     static let script = TestSupport.packageRoot.appendingPathComponent("ansible/tests/fleet-e2e.sh").path
     static let collections = TestSupport.packageRoot.appendingPathComponent("ansible").path
@@ -23,16 +26,36 @@ struct FleetTests {
         return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A file as node N left it (what the node changed sits in its overlay's upper layer).
+    func nodeFile(_ out: URL, _ node: Int, _ path: String) -> String? {
+        TestSupport.read(out, "nodes/node\(node)/upper/\(path)")
+    }
+
     func bank(_ out: URL, _ node: Int) -> String? {
-        TestSupport.read(out, "trees/node\(node)/sys/kernel/debug/mce-inject/bank")
+        nodeFile(out, node, "srv/inject-tree/sys/kernel/debug/mce-inject/bank")
+    }
+
+    /// Runs the fleet script on this build's package.
+    func fleet(_ out: URL, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (
+        status: Int32, stderr: String
+    ) {
+        let run = try TestSupport.run(
+            "/bin/sh", [Self.script, try BuiltPackage.get().deb, out.path] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        return (run.status, run.stderr)
     }
 
     @Test func thePlaybookReportsEachHostAndTheHostWithoutMceInjectIsNotApplicable() throws {
         let out = try TestSupport.temporaryDirectory("inject-fleet-out")
         defer { TestSupport.remove(out) }
-        let run = try TestSupport.run("/bin/sh", [Self.script, TestSupport.injectExecutable.path, out.path])
+        let run = try fleet(out)
         let log = TestSupport.read(out, "playbook.log") ?? ""
         #expect(run.status == 0, "\(run.stderr)\n\(log.suffix(3000))")
+        for node in 1...3 {
+            #expect(
+                TestSupport.read(out, "nodes/node\(node)/swift") == "",
+                "node\(node) has no Swift runtime but the package's (no /opt/swift)")
+        }
         let data = try #require(
             FileManager.default.contents(atPath: out.appendingPathComponent("fleet-report.json").path),
             "\(log.suffix(3000))")
@@ -45,8 +68,14 @@ struct FleetTests {
         // What PASS means on these trees: the machine check was written and journaled, on those two only.
         #expect(bank(out, 1) == "1" && bank(out, 2) == "1", "\(String(describing: bank(out, 1)))")
         #expect(bank(out, 3) == nil)
-        let journal = TestSupport.read(out, "trees/node1.journal") ?? ""
-        #expect(journal.split(separator: "\n").count == 2 && journal.contains("\"outcome\":\"ok\""), "\(journal)")
+        // Each node's own inject wrote its own journal: one host's connection is not shared with another's.
+        for node in 1...2 {
+            let journal = nodeFile(out, node, "var/lib/inject/fleet.journal") ?? ""
+            #expect(
+                journal.split(separator: "\n").count == 2 && journal.contains("\"outcome\":\"ok\""),
+                "node\(node): \(journal)")
+        }
+        #expect(nodeFile(out, 3, "var/lib/inject/fleet.journal") == nil)
         let junit = TestSupport.read(out, "fleet-junit.xml") ?? ""
         #expect(
             junit.contains("<testcase classname=\"node3\" name=\"mce\"><skipped message=\"mce-inject: missing"),
@@ -54,15 +83,40 @@ struct FleetTests {
         #expect(junit.components(separatedBy: "<testcase ").count == 4)
     }
 
+    /// A scenario written on the controller runs on each host (the hosts do not share its file
+    /// system), and each host's campaign is a report row: PASS with its count, or FAIL with the reason.
+    @Test func aCampaignFromTheControllerRunsOnEachHostAndIsAReportRow() throws {
+        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
+        defer { TestSupport.remove(out) }
+        let scenario = out.appendingPathComponent("campaign.json")
+        try Data(
+            """
+            {"name": "fleet", "seed": 1, "steps": [{"name": "corrected MCE", "backend": "mce", "count": 3,
+              "verify": "none", "parameters": {"cpu": "0", "bank": "choice 1|2|3"}}]}
+            """.utf8
+        ).write(to: scenario)
+        let run = try fleet(
+            out,
+            [
+                "--limit", "node1,node3,localhost", "-e", "inject_scenario=\(scenario.path)", "-e",
+                #"{"inject_requests": {}}"#,
+            ])
+        let log = TestSupport.read(out, "playbook.log") ?? ""
+        #expect(run.status == 0, "\(run.stderr)\n\(log.suffix(3000))")
+        let report = TestSupport.read(out, "fleet-report.txt") ?? ""
+        #expect(report.contains("node1  campaign   PASS  1 step(s), 3 injection(s)"), "\(report)")
+        #expect(
+            report.contains("node3  campaign   FAIL  corrected MCE: injection 1: ")
+                && report.contains("mce-inject/flags does not exist"), "\(report)")
+        let journal = nodeFile(out, 1, "var/lib/inject/fleet.journal") ?? ""
+        #expect(journal.split(separator: "\n").count == 6, "3 injections journaled on node1: \(journal)")
+    }
+
     @Test func destructiveRequestsAreRefusedOnMoreHostsAtOnceThanAllowed() throws {
         let out = try TestSupport.temporaryDirectory("inject-fleet-out")
         defer { TestSupport.remove(out) }
-        let run = try TestSupport.run(
-            "/bin/sh",
-            [
-                Self.script, TestSupport.injectExecutable.path, out.path,
-                "-e", "inject_confirm=true", "-e", "inject_serial=3", "-e", "inject_max_destructive_hosts=1",
-            ])
+        let run = try fleet(
+            out, ["-e", "inject_confirm=true", "-e", "inject_serial=3", "-e", "inject_max_destructive_hosts=1"])
         let log = TestSupport.read(out, "playbook.log") ?? ""
         #expect(run.status != 0)
         #expect(
@@ -71,44 +125,68 @@ struct FleetTests {
         for node in 1...2 { #expect(bank(out, node) == "", "node\(node) was injected") }
     }
 
-    @Test func theInstallRoleInstallsTheReleaseTarballAndChecksThatPluginsLoad() throws {
-        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
-        let prefix = "/tmp/inject-role-\(UUID().uuidString)"
-        defer {
-            TestSupport.remove(out)
-            TestSupport.remove(URL(fileURLWithPath: prefix))
-        }
-        let tarball = out.appendingPathComponent("inject.tar.gz").path
-        let build = TestSupport.injectExecutable.deletingLastPathComponent().path
-        let made = try TestSupport.run(
-            "/bin/sh",
-            [
-                TestSupport.packageRoot.appendingPathComponent("Scripts/install.sh").path,
-                "--prefix", prefix, "--build-dir", build, "--tarball", tarball,
+    /// The role on a bare node (no inject yet), installing and then removing: the package with
+    /// apt, then the relocatable tarball under a prefix.
+    func installThenRemove(_ out: URL, _ variables: [String]) throws -> String {
+        let run = try fleet(
+            out, ["--limit", "node1"] + variables.flatMap { ["-e", $0] },
+            environment: [
+                "FLEET_PREINSTALL": "0",
+                "FLEET_PLAYBOOK": TestSupport.packageRoot.appendingPathComponent("ansible/tests/install.yml").path,
             ])
-        try #require(made.status == 0, "\(made.stderr)")
-        let listing = try TestSupport.run("/bin/tar", ["-tzf", tarball])
-        #expect(
-            listing.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix(String(prefix.dropFirst())) },
-            "no entry outside the prefix")
-        let run = try TestSupport.run(
-            "/bin/sh",
-            [
-                Self.script, TestSupport.injectExecutable.path, out.path, "--limit", "node1",
-                "-e", "install_tarball=\(tarball)", "-e", "install_prefix=\(prefix)",
-            ],
-            environment: ProcessInfo.processInfo.environment.merging(
-                ["FLEET_PLAYBOOK": TestSupport.packageRoot.appendingPathComponent("ansible/tests/install.yml").path]) {
-                    $1
-                })
         let log = TestSupport.read(out, "playbook.log") ?? ""
-        #expect(run.status == 0, "\(log.suffix(3000))")
-        #expect(FileManager.default.isExecutableFile(atPath: prefix + "/bin/inject"))
+        #expect(run.status == 0, "\(run.stderr)\n\(log.suffix(3000))")
+        return log
+    }
+
+    @Test func theInstallRoleInstallsThePackageOnABareServerAndPurgesIt() throws {
+        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
+        defer { TestSupport.remove(out) }
+        let log = try installThenRemove(
+            out, ["install_package=\(try BuiltPackage.get().deb)", "install_remove_after=true"])
+        #expect(log.contains("inject 0.1.0 (package 0.1.0-1"), "the role ran the installed inject: \(log.suffix(2000))")
         #expect(
-            log.contains("\"mce\"") && log.contains("\"ghes\""),
-            "the role lists the installed backends: \(log.suffix(2000))")
-        var info = stat()
-        #expect(stat("/tmp", &info) == 0 && info.st_mode & 0o7777 == 0o1777, "unpacking left /tmp as it was")
+            log.contains("'aer', 'cxl', 'edac', 'ghes', 'mce', 'nmi'"),
+            "the role lists every installed backend: \(log.suffix(2000))")
+        #expect(log.contains("Remove the package"), "\(log.suffix(2000))")
+        let upper = out.appendingPathComponent("nodes/node1/upper").path
+        for path in ["usr/bin/inject", "usr/lib/inject", "usr/share/doc/inject", "usr/include/inject"] {
+            #expect(!FileManager.default.fileExists(atPath: upper + "/" + path), "\(path) is left after the purge")
+        }
+    }
+
+    @Test func theInstallRoleUnpacksTheTarballUnderAPrefixAndRemovesExactlyIt() throws {
+        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
+        defer { TestSupport.remove(out) }
+        let log = try installThenRemove(
+            out,
+            [
+                "install_tarball=\(try BuiltPackage.get().tarball)", "install_prefix=/opt/inject",
+                "install_remove_after=true",
+            ])
+        #expect(log.contains("inject 0.1.0 (package 0.1.0-1"), "\(log.suffix(2000))")
+        #expect(log.contains("'aer', 'cxl', 'edac', 'ghes', 'mce', 'nmi'"), "\(log.suffix(2000))")
+        let prefix = out.appendingPathComponent("nodes/node1/upper/opt/inject").path
+        let left = (try? FileManager.default.subpathsOfDirectory(atPath: prefix)) ?? []
+        #expect(left.isEmpty, "the removal leaves the prefix empty: \(left.prefix(10))")
+        #expect(FileManager.default.fileExists(atPath: prefix), "the prefix itself is the user's and stays")
+    }
+
+    @Test func theInstallRoleRefusesTwoSourcesAtOnce() throws {
+        let out = try TestSupport.temporaryDirectory("inject-fleet-out")
+        defer { TestSupport.remove(out) }
+        let package = try BuiltPackage.get()
+        let run = try fleet(
+            out,
+            ["--limit", "node1", "-e", "install_package=\(package.deb)", "-e", "install_tarball=\(package.tarball)"],
+            environment: [
+                "FLEET_PREINSTALL": "0",
+                "FLEET_PLAYBOOK": TestSupport.packageRoot.appendingPathComponent("ansible/tests/install.yml").path,
+            ])
+        let log = TestSupport.read(out, "playbook.log") ?? ""
+        #expect(run.status != 0)
+        #expect(log.contains("give install_package or install_tarball, not both"), "\(log.suffix(2000))")
+        #expect(nodeFile(out, 1, "usr/bin/inject") == nil, "nothing was installed")
     }
 
     @Test func theCollectionPassesAnsibleLint() throws {

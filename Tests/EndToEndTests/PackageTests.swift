@@ -17,17 +17,10 @@ struct PackageTests {
         let work = try TestSupport.temporaryDirectory("inject-package")
         defer { TestSupport.remove(work) }
         let scripts = TestSupport.packageRoot.appendingPathComponent("Scripts")
-        let build = TestSupport.injectExecutable.deletingLastPathComponent().path
-        let dist = work.appendingPathComponent("dist").path
-        let package = try TestSupport.run(
-            "/bin/sh", [scripts.appendingPathComponent("package.sh").path, "--build-dir", build, "--output", dist])
-        try #require(package.status == 0, "package.sh: \(package.stderr)")
-        #expect(package.stdout.contains("Depends: libc6"), "\(package.stdout)")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dist)
-        let deb = try #require(files.first { $0.hasSuffix("_amd64.deb") })
-        let tarball = try #require(files.first { $0.hasSuffix(".tar.gz") })
+        let package = try BuiltPackage.get()
+        #expect(package.report.contains("Depends: libc6"), "\(package.report)")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/lintian") {
-            let lintian = try TestSupport.run("/usr/bin/lintian", ["--no-tag-display-limit", dist + "/" + deb])
+            let lintian = try TestSupport.run("/usr/bin/lintian", ["--no-tag-display-limit", package.deb])
             let errors = lintian.stdout.split(separator: "\n").filter { $0.hasPrefix("E: ") }
             #expect(errors.isEmpty, "lintian: \(errors)")
         }
@@ -40,8 +33,7 @@ struct PackageTests {
             "/bin/tar", ["-C", root, "-xf", image.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
         try #require(unpack.status == 0, "\(unpack.stderr)")
         for (from, to) in [
-            ("/etc/resolv.conf", "etc/resolv.conf"), (dist + "/" + deb, "inject.deb"),
-            (dist + "/" + tarball, "inject.tar.gz"),
+            ("/etc/resolv.conf", "etc/resolv.conf"), (package.deb, "inject.deb"), (package.tarball, "inject.tar.gz"),
             (TestSupport.packageRoot.path + "/Examples/CPlugin/example_hwpoison.c", "example_hwpoison.c"),
             (TestSupport.packageRoot.path + "/Tests/Fixtures/package/check-in-server.sh", "check.sh"),
         ] {

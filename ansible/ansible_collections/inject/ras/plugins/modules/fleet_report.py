@@ -15,7 +15,8 @@ description:
   - Reads, for each host, the C(result.json) the C(inject.ras.fleet) playbook fetched (the host's
     coverage rows and the outcome of each requested backend) and its campaign C(junit.xml) if any,
     and writes one report (per host and backend PASS, FAIL or N/A with the reason), as text and JSON,
-    and one merged JUnit file.
+    and one merged JUnit file. Where a host ran a campaign, a row C(campaign) says whether it ran
+    (FAIL with the tool's message when it did not start or an injection failed).
   - Runs where the files are (the controller, with C(delegate_to) or a C(localhost) play).
 options:
   directory:
@@ -23,7 +24,7 @@ options:
     type: path
     required: true
   backends:
-    description: The backends to report, in order (every backend seen when empty).
+    description: The backends to report, in order (every backend seen when empty, then C(campaign) where one ran).
     type: list
     elements: str
     default: []
@@ -66,8 +67,25 @@ import xml.etree.ElementTree as ElementTree
 from ansible.module_utils.basic import AnsibleModule
 
 
+def campaign_state(result):
+    """PASS or FAIL with its reason for a host's campaign, N/A where it ran none."""
+    outcome = result.get('campaign_outcome')
+    if outcome is None:
+        return 'N/A', 'no campaign'
+    if outcome.get('failed'):
+        return 'FAIL', outcome.get('msg') or 'the campaign failed'
+    steps = (result.get('campaign') or {}).get('steps') or []
+    injected = sum(step.get('injected') or 0 for step in steps)
+    failed = sum(step.get('failed') or 0 for step in steps)
+    if failed:
+        return 'FAIL', '%d of %d injection(s) failed' % (failed, injected + failed)
+    return 'PASS', '%d step(s), %d injection(s)' % (len(steps), injected)
+
+
 def backend_state(result, backend):
-    """PASS, FAIL or N/A with its reason, for one backend on one host."""
+    """PASS, FAIL or N/A with its reason, for one backend on one host (the row 'campaign': its campaign)."""
+    if backend == 'campaign':
+        return campaign_state(result)
     run = (result.get('runs') or {}).get(backend)
     if run is None:
         return 'N/A', 'not requested'
@@ -138,6 +156,8 @@ def main():
             for name in (result.get('runs') or {}):
                 if name not in backends:
                     backends.append(name)
+        if any(result.get('campaign_outcome') is not None for result in results.values()):
+            backends.append('campaign')
     states = {}
     for host, result in results.items():
         states[host] = dict((backend, backend_state(result, backend)) for backend in backends)

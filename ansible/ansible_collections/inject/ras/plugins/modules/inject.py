@@ -200,6 +200,16 @@ def count_lines(path):
         return None
 
 
+def first_step_error(result):
+    """A campaign's first failing step's first error (its stderr ends with progress, not the reason)."""
+    if not isinstance(result, dict):
+        return None
+    for step in result.get('steps') or []:
+        if isinstance(step, dict) and step.get('firstError'):
+            return '%s: %s' % (step.get('name', 'step'), step['firstError'])
+    return None
+
+
 def summarize(command, result):
     """Injections, events seen and events missing, from the tool's JSON."""
     injected, seen, missing = 0, 0, []
@@ -303,7 +313,8 @@ def main():
         outcome['journal'] = dict(path=journal, records=count_lines(journal))
     # coverage exits 1 when a row failed; its rows say which, so the report shows them.
     if rc != 0 and not (command == 'coverage' and rc == 1 and result is not None):
-        module.fail_json(msg=last_line(err) or 'inject %s exited %d' % (command, rc), **outcome)
+        module.fail_json(msg=first_step_error(result) or last_line(err) or 'inject %s exited %d' % (command, rc),
+                         **outcome)
     module.exit_json(**outcome)
 
 
