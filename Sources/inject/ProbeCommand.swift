@@ -31,15 +31,19 @@ struct ProbeCommand: ParsableCommand {
                 reports.append(Report(backend: name, capabilities: [], error: error.description))
             }
         }
-        // The consumer's pitfalls, where rasdaemon has a trace instance on the target.
-        let consumer = backend == nil ? Doctor(session: session).consumer() : []
-        if !consumer.isEmpty {
-            reports.append(
-                Report(
-                    backend: "consumer",
-                    capabilities: consumer.map {
-                        CapabilityReport(name: $0.name, available: $0.status == .ok, detail: $0.detail)
-                    }))
+        // What the kernel does with errors itself, and the consumer's pitfalls where rasdaemon has a
+        // trace instance on the target.
+        if backend == nil {
+            let doctor = Doctor(session: session)
+            for (section, checks) in [("kernel", doctor.kernelPolicies()), ("consumer", doctor.consumer())]
+            where !checks.isEmpty {
+                reports.append(
+                    Report(
+                        backend: section,
+                        capabilities: checks.map {
+                            CapabilityReport(name: $0.name, available: $0.status == .ok, detail: $0.detail)
+                        }))
+            }
         }
         if global.json {
             Output.json(reports)

@@ -121,6 +121,7 @@ struct RunCommand: AsyncParsableCommand {
                         ? "  seen     \(finding.kind) \(finding.expected)  after \(finding.latencyMilliseconds ?? 0) ms: \(finding.evidence ?? "")"
                         : "  MISSING  \(finding.kind) \(finding.expected)  (not seen within \(verifyTimeout) s)"
                             + (finding.evidence.map { ": \($0)" } ?? ""))
+                if let note = finding.note { Output.line("           why: \(note)") }
             }
             let kernel = findings.filter { $0.kind != .consumer }
             let consumer = findings.filter { $0.kind == .consumer }

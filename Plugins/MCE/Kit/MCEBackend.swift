@@ -34,9 +34,7 @@ public struct MCEBackend: InjectBackend {
             Capability(
                 "banks", available: !banks.isEmpty,
                 banks.isEmpty ? "no machinecheck0 bank files" : "\(banks.count) banks (0...\(banks.count - 1))"))
-        let vendor =
-            target.value("proc/cpuinfo")?.split(separator: "\n").first { $0.hasPrefix("vendor_id") }?
-            .split(separator: ":").last.map { String($0).trimmingWhitespace } ?? "unknown"
+        let vendor = CorrectedErrorCollector.vendor(target)
         found.append(
             Capability(
                 "vendor", available: true, vendor + (vendor == "AuthenticAMD" ? " (SMCA: ipid and synd apply)" : "")))
@@ -83,7 +81,14 @@ public struct MCEBackend: InjectBackend {
         } else {
             planDebugfs(check, p, &plan)
         }
-        plan.expect(.traceEvent("mce:mce_record", fields: "bank=\(check.bank) status=\(check.status.hex)"))
+        // A corrected memory error the kernel's collector takes is reported by the trace event alone
+        // until its page reaches the collector's threshold.
+        let collector = CorrectedErrorCollector(request.target)
+        let collected = collector.flatMap { c in
+            check.status.collectedPage(addr: check.addr ?? 0, misc: check.misc ?? 0).map { c.note(page: $0) }
+        }
+        plan.expect(
+            .traceEvent("mce:mce_record", fields: "bank=\(check.bank) status=\(check.status.hex)", note: collected))
         if p.text("via") == "qemu",
             let page = check.status.actionOptionalPage(addr: check.addr ?? 0, misc: check.misc ?? 0)
         {
@@ -91,7 +96,7 @@ public struct MCEBackend: InjectBackend {
                 .traceEvent(
                     "ras:memory_failure_event", fields: "pfn=\(hexNumber(page))",
                     note: "action optional: the kernel takes the page out of use instead of printing the record"))
-        } else {
+        } else if collected == nil {
             plan.expect(.kernelLog("Bank \(check.bank): \(hexText(check.status.raw))"))
         }
         return plan

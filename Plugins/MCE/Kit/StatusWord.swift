@@ -52,21 +52,43 @@ struct StatusWord: Equatable {
         return names.filter { raw & $0.0 != 0 }.map(\.1)
     }
 
+    /// The page of an address the kernel can use (its `mce_usable_address` on Intel): ADDRV and
+    /// MISCV set, MISC's address mode physical and its least significant bit at most 12.
+    func usablePage(addr: UInt64, misc: UInt64) -> UInt64? {
+        guard raw & (Self.addressValid | Self.miscValid) == Self.addressValid | Self.miscValid,
+            (misc >> 6) & 7 == 2, misc & 0x3F <= 12
+        else { return nil }
+        return addr >> 12
+    }
+
+    /// Whether the MCA code names a memory or cache-hierarchy error (the kernel's
+    /// `mce_is_memory_error` on Intel: Intel SDM vol. 3B 16.9.2 compound error codes; bit 12, the
+    /// filter bit, ignored).
+    var isMemoryError: Bool {
+        let code = raw & 0xFFFF
+        return code & 0xEF80 == 0x0080 || code & 0xEF00 == 0x0100 || code & 0xEFFC == 0x000C
+    }
+
     /// The page the kernel's memory-failure handling takes when this error is raised as a machine
     /// check with `addr` and `misc`: an action-optional error in Intel's software-recoverable
     /// grading (UC and S set, AR and PCC clear, a memory scrubbing or last-level-cache writeback MCA
-    /// code) whose address is usable (ADDRV and MISCV, MISC's address mode physical and its least
-    /// significant bit at most 12). Such an error is handled, not printed: its record reaches the
+    /// code) whose address is usable. Such an error is handled, not printed: its record reaches the
     /// trace but no "Bank" line the kernel log. `nil` for every other error.
     func actionOptionalPage(addr: UInt64, misc: UInt64) -> UInt64? {
         let code = raw & 0xFFFF
         guard raw & (Self.uncorrected | Self.signaled) == Self.uncorrected | Self.signaled,
             raw & (Self.actionRequired | Self.contextCorrupt) == 0,
-            code & 0xEFF0 == 0x00C0 || code == 0x017A,
-            raw & (Self.addressValid | Self.miscValid) == Self.addressValid | Self.miscValid,
-            (misc >> 6) & 7 == 2, misc & 0x3F <= 12
+            code & 0xEFF0 == 0x00C0 || code == 0x017A
         else { return nil }
-        return addr >> 12
+        return usablePage(addr: addr, misc: misc)
+    }
+
+    /// The page the kernel's correctable-error collector counts this error against (its
+    /// `cec_notifier` on Intel: a corrected memory error, not deferred, with a usable address);
+    /// `nil` for an error the collector leaves alone.
+    func collectedPage(addr: UInt64, misc: UInt64) -> UInt64? {
+        guard raw & (Self.uncorrected | Self.deferred) == 0, isMemoryError else { return nil }
+        return usablePage(addr: addr, misc: misc)
     }
 
     /// A one-line decoding, such as `VAL EN ADDRV | MCA code 0x009f`.

@@ -25,6 +25,14 @@ public struct Doctor {
         return Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
     }
 
+    /// What the kernel itself does with errors before a consumer sees them (its correctable-error
+    /// collector), for `inject probe`.
+    public func kernelPolicies() -> [Check] {
+        guard let files = try? session.targetFiles() else { return [] }
+        defer { session.options.target.guest?.release() }
+        return KernelPolicyChecks.checks(files)
+    }
+
     static func consumerChecks(_ files: any TargetFiles, traceEvents: [String]) -> [Check] {
         let instance = RasdaemonConsumer.instancePath
         guard files.exists(instance) else { return [] }
@@ -62,7 +70,7 @@ public struct Doctor {
     /// Runs every check.
     public func run() -> [Check] {
         let files: any TargetFiles = (try? session.targetFiles()) ?? AttributeFiles(root: session.options.target.root)
-        return [privilegeCheck()] + filesystemChecks(files) + moduleChecks(files)
+        return [privilegeCheck()] + filesystemChecks(files) + KernelPolicyChecks.checks(files) + moduleChecks(files)
             + Self.consumerChecks(files, traceEvents: session.registry.backends.flatMap(\.info.traceEvents))
             + monitorChecks() + pluginChecks()
     }

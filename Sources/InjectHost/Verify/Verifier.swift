@@ -64,6 +64,9 @@ public struct Verifier {
         public var latencyMilliseconds: Int?
         /// The matching line, or the counter's values.
         public var evidence: String?
+        /// What the plan said about this event: why it looks the way it does (the kernel policy
+        /// that takes it, what a consumer does with it).
+        public var note: String?
     }
 
     /// Arms the observers for `plan`'s expectations: trace events and, for kernel log lines, the
@@ -179,7 +182,7 @@ public struct Verifier {
     ) {
         let started = HostClock.monotonicNanoseconds()
         var findings = plan.expectations.map {
-            Finding(kind: Finding.Kind($0.kind), expected: $0.summary, matched: false)
+            Finding(kind: Finding.Kind($0.kind), expected: $0.summary, matched: false, note: $0.note)
         }
         let panics = PanicWatch(target)
         let awaitsPanic = plan.outcome?.isPanic == true
