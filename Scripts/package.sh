@@ -30,8 +30,17 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$revision" in ''|*[!0-9]*) echo "package.sh: --revision must be a number, not '$revision'" >&2; exit 64 ;; esac
+# dpkg-dev and patchelf: installed when missing as root, named otherwise.
+if ! command -v dpkg-shlibdeps >/dev/null || ! command -v patchelf >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "package.sh: installing dpkg-dev patchelf with apt-get" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpkg-dev patchelf >/dev/null \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpkg-dev patchelf >/dev/null; } \
+            || { echo "package.sh: installing dpkg-dev patchelf failed: apt-get install dpkg-dev patchelf" >&2; exit 69; }
+    fi
+fi
 for tool in dpkg-deb dpkg-shlibdeps patchelf; do
-    command -v "$tool" >/dev/null || { echo "package.sh: $tool is missing: apt-get install dpkg-dev patchelf" >&2; exit 69; }
+    command -v "$tool" >/dev/null || { echo "package.sh: $tool is missing: sudo apt-get install dpkg-dev patchelf" >&2; exit 69; }
 done
 if [ -z "$build" ]; then
     swift build -c release >/dev/null

@@ -54,6 +54,8 @@ enum SettingSpelling {
         case .einjTypes: "--einj-types"
         case .qemu: "--qemu"
         case .noEDAC: "--no-edac"
+        case .guestPackage: "--package"
+        case .coldBoot: "--cold"
         case .pinPlugins: "`inject plugins pin --write`"
         }
     }

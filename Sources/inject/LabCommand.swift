@@ -7,13 +7,15 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract:
-            "Run a RAS lab: QEMU (TCG) with a Debian kernel, GHES error sources, EDAC DIMMs and the host's filesystem.",
+            "Run a RAS lab: QEMU (TCG) with a Debian kernel, GHES error sources, EDAC DIMMs and a Debian server's root.",
         discussion: """
             `inject lab up` installs QEMU and busybox-static when run as root (and says what to run \
             when not), fetches the Debian kernel package --kernel names (6.12 from bookworm-backports by \
             default; `stock`, `trixie`, a package or a path otherwise) into a cache, builds ghes_edac for \
-            it from its own Debian source when the kernel lacks it, writes an initramfs, SMBIOS DIMMs and \
-            a HEST table with polled, NMI and SCI GHES sources, and boots the guest. Use the lab as the target \
+            it from its own Debian source when the kernel lacks it, builds the guest's Debian root (mmdebstrap, \
+            cached) with inject's own package over it, writes an initramfs, SMBIOS DIMMs and a HEST table \
+            with polled, NMI and SCI GHES sources, and boots the guest, which shares no host directory. \
+            Use the lab as the target \
             of any backend with --lab NAME, run commands in the guest with `inject lab exec`, and stop it \
             with `inject lab down`, which leaves no process or file behind.
             """,
@@ -98,7 +100,18 @@ struct LabBootOptions: ParsableArguments {
             valueName: "types"))
     var einjTypes: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The inject Debian package the guest runs as its agent (default: INJECT_LAB_PACKAGE, else the installed package when this inject is it, else in a checkout the newest dist/inject_*_amd64.deb from Scripts/package.sh).",
+            valueName: "file.deb"))
+    var package: String?
+
     func validate() throws {
+        if let package, !package.hasSuffix(".deb") {
+            throw ValidationError(
+                "--package '\(package)' is not a .deb file; give the one Scripts/package.sh made (dist/inject_*_amd64.deb)"
+            )
+        }
         do { _ = try KernelSpec(parsing: kernel) } catch { throw ValidationError(error.description) }
         if let einjTypes, Self.mask(einjTypes) == nil {
             throw ValidationError(
@@ -121,6 +134,7 @@ struct LabBootOptions: ParsableArguments {
 
     func options(name: String) -> Lab.Options {
         var options = Lab.Options()
+        options.package = package
         options.name = name
         options.memoryMiB = memory
         options.cpus = cpus
@@ -147,6 +161,7 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
             "  EDAC         \(record.edac ?? "unknown")"
                 + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
             "  QEMU         " + qemuLine(record),
+            "  guest        \(record.guestPackage ?? "unknown") on \(record.guestRoot ?? "unknown")",
         ] + (record.deviceStatus ?? []).map { "  " + $0 } + [
             "  up in        \(String(format2: record.bootSeconds)) s"
                 + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
@@ -203,7 +218,7 @@ struct LabUpCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("with"),
         help: ArgumentHelp(
-            "Also give the guest this (repeatable): rasdaemon (the host's, installed as root when missing; see `inject lab rasdaemon`)"
+            "Also give the guest this (repeatable): rasdaemon (the guest's own, bookworm-backports' 0.8; see `inject lab rasdaemon`)"
                 + LabDevices.optional.map {
                     "; \($0.name) (\($0.summary)"
                         + ($0.neededQEMU.map { "; runs QEMU from \($0) unless --qemu says otherwise" } ?? "") + ")"
@@ -220,7 +235,6 @@ struct LabUpCommand: AsyncParsableCommand {
     func run() async throws {
         let record: LabRecord
         do {
-            if extras.contains(Self.rasdaemon) { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
             var options = boot.options(name: lab.name)
             options.addedDevices = extras.compactMap(LabDevices.named)
             record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
@@ -244,8 +258,9 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rasdaemon", abstract: "Start, stop or show rasdaemon in a running lab's guest.",
         discussion: """
-            The guest runs the host's rasdaemon (apt-get install rasdaemon sqlite3; `start` installs them as \
-            root) with its database on a tmpfs over the guest's /var/lib, and sets its trace instance's \
+            The guest runs its own rasdaemon (bookworm-backports' 0.8, from the guest's Debian root) the way \
+            Debian's unit starts it (/etc/default/rasdaemon, `rasdaemon -f -r`, then `--enable`), its database \
+            on the guest's tmpfs state, and sets its trace instance's \
             buffer_percent to 0 first: rasdaemon leaves it at 50, and then records nothing until half a \
             buffer of events has arrived. `status` shows its process, buffer_percent and the rows of each \
             table of its database.
@@ -263,7 +278,6 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
     func run() async throws {
         let status: LabRasdaemon.Status
         do {
-            if action == .start { try await LabPrerequisites.ensureConsumer { Output.progress($0) } }
             let consumer = LabRasdaemon(try Lab(name: lab.name, environment: currentEnvironment()))
             switch action {
             case .start: status = try consumer.start()

@@ -24,7 +24,8 @@ import Testing
         let qemu = LabQEMU(
             spec: "machine", binary: "/usr/bin/qemu-system-x86_64", dataDirectories: [], version: "7.2", origin: "test")
         return QEMUCommand.arguments(
-            paths: paths, kernel: LabMachineTests.kernel, memoryMiB: 512, cpus: 1, layout: .lab, smbiosFiles: [],
+            paths: paths, kernel: LabMachineTests.kernel, root: "/cache/guest-root/bookworm-1.sqfs", memoryMiB: 512,
+            cpus: 1, layout: .lab, smbiosFiles: [],
             extraKernelArguments: [], qemu: qemu, devices: devices)
     }
 

@@ -15,8 +15,27 @@ import Testing
     func argv(qemu: LabQEMU, cxl: Bool) throws -> [String] {
         let paths = try LabPaths(name: "argv-test", environment: ["XDG_RUNTIME_DIR": "/tmp"])
         return QEMUCommand.arguments(
-            paths: paths, kernel: Self.kernel, memoryMiB: 512, cpus: 1, layout: .lab, smbiosFiles: [],
+            paths: paths, kernel: Self.kernel, root: "/cache/guest-root/bookworm-1.sqfs", memoryMiB: 512, cpus: 1,
+            layout: .lab, smbiosFiles: [],
             extraKernelArguments: [], qemu: qemu, devices: LabDevices.standard + (cxl ? [LabCXL()] : []))
+    }
+
+    @Test func theGuestGetsTwoReadOnlyDisksAndNoHostDirectory() throws {
+        let qemu = LabQEMU(
+            spec: "machine", binary: "/usr/bin/qemu-system-x86_64", dataDirectories: [], version: "7.2", origin: "test")
+        let line = try argv(qemu: qemu, cxl: false)
+        #expect(!line.contains("-virtfs") && !line.contains { $0.contains("mount_tag") })
+        let drives = zip(line, line.dropFirst()).filter { $0.0 == "-drive" }.map(\.1)
+        #expect(
+            drives == [
+                "file=/cache/guest-root/bookworm-1.sqfs,if=none,id=root,format=raw,readonly=on",
+                "file=\(try LabPaths(name: "argv-test", environment: ["XDG_RUNTIME_DIR": "/tmp"]).packageLayer),if=none,id=package,format=raw,readonly=on",
+            ])
+        let devices = zip(line, line.dropFirst()).filter { $0.0 == "-device" }.map(\.1)
+        #expect(devices.contains("virtio-blk-pci,drive=root,serial=\(GuestInit.rootSerial)"))
+        #expect(devices.contains("virtio-blk-pci,drive=package,serial=\(GuestInit.packageSerial)"))
+        // QEMU's option syntax: a comma in a path is written twice.
+        #expect(QEMUCommand.disk("/a,b.sqfs", id: "x", serial: "s")[1].hasPrefix("file=/a,,b.sqfs,"))
     }
 
     @Test func theMachineIsQ35WithRootPortsEndpointsAndAFreeHotplugPort() throws {

@@ -17,7 +17,12 @@ import Testing
     /// line's flags; commands run as tools (apt-get, tar, a binary's --version) are theirs.
     @Test func noCommandLineFlagIsSpelledBelowTheCommandLine() throws {
         let flag = try Regex(#""[^"\n]*--[a-z][a-z-]*[^"\n]*""#)
-        let tools = ["--no-install-recommends", "--wildcards", "--version"]
+        // apt-get, tar, a binary's --version, mmdebstrap, tar2sqfs, dpkg-deb and dpkg-query.
+        let tools = [
+            "--no-install-recommends", "--wildcards", "--version", "--quiet", "--variant=", "--include=",
+            "--customize-hook=", "--force --compressor", "--field", "--fsys-tarfile", "--status", "--no-recursion",
+            "--build-dir",
+        ]
         var offenders: [String] = []
         for target in ["InjectHost", "InjectLab", "InjectSystem", "InjectText"] {
             let directory = TestSupport.packageRoot.appendingPathComponent("Sources/\(target)")

@@ -83,9 +83,9 @@ public struct MCEBackend: InjectBackend {
         }
         // A corrected memory error the kernel's collector takes is reported by the trace event alone
         // until its page reaches the collector's threshold.
-        let collector = CorrectedErrorCollector(request.target)
-        let collected = collector.flatMap { c in
-            check.status.collectedPage(addr: check.addr ?? 0, misc: check.misc ?? 0).map { c.note(page: $0) }
+        // (The target is read only for such an error: a campaign plans thousands of others.)
+        let collected = check.status.collectedPage(addr: check.addr ?? 0, misc: check.misc ?? 0).flatMap { page in
+            CorrectedErrorCollector(request.target)?.note(page: page)
         }
         plan.expect(
             .traceEvent("mce:mce_record", fields: "bank=\(check.bank) status=\(check.status.hex)", note: collected))

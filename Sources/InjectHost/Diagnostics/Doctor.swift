@@ -50,11 +50,12 @@ public struct Doctor {
                             + "stop rasdaemon, echo 0 > /\(instance)/buffer_percent, start it again (in the lab: inject lab rasdaemon stop; inject lab rasdaemon start)"
                     ))
         }
-        let events = Array(Set(traceEvents)).sorted()
-        let unrecorded = events.filter { event in
-            files.text(instance + "/events/" + event.split(separator: ":").joined(separator: "/") + "/enable")?
-                .trimmed() != "1"
+        // Only the events this kernel has: the instance mirrors the kernel's event directories.
+        let eventDirectory = { (event: String) in
+            instance + "/events/" + event.split(separator: ":").joined(separator: "/")
         }
+        let events = Array(Set(traceEvents)).sorted().filter { files.exists(eventDirectory($0)) }
+        let unrecorded = events.filter { files.text(eventDirectory($0) + "/enable")?.trimmed() != "1" }
         let recorded = events.filter { !unrecorded.contains($0) }
         checks.append(
             unrecorded.isEmpty

@@ -125,8 +125,11 @@ public final class InjectSession {
         }
         let victim: Victim
         do {
+            // A guest runs its own inject (the lab's guest, the package); here, the running one.
             victim = try await Victim.start(
-                on: options.target, executable: (options.executableDirectory ?? "/usr/bin") + "/inject")
+                on: options.target,
+                executable: options.target.guest != nil
+                    ? "inject" : (options.executableDirectory ?? "/usr/bin") + "/inject")
         } catch {
             throw .target(error)
         }

@@ -20,8 +20,8 @@ public struct Victim: Sendable, Equatable {
     /// The kernel's report of the kill, for this victim.
     public var killLine: String { "\(Self.processName):\(pid) due to hardware memory corruption" }
 
-    /// Starts `executable victim` in the target's kernel (in a lab, the guest runs the host's
-    /// binary) and waits up to 5 s until its page is present, to read its physical address from
+    /// Starts `executable victim` in the target's kernel (in a lab, the guest's own packaged
+    /// inject) and waits up to 5 s until its page is present, to read its physical address from
     /// `/proc/PID/pagemap`.
     ///
     /// - Throws: ``TargetError`` when the target has no kernel to run it or the page never appears.

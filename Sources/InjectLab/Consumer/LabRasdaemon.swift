@@ -1,8 +1,10 @@
 import InjectHost
 
-/// rasdaemon, the consumer SREs watch, running in a lab's guest: the host's own binary (the guest
-/// sees the host's filesystem read-only), its database on a tmpfs mounted over the guest's
-/// `/var/lib`, and its trace instance's `buffer_percent` set to 0 before it starts. (rasdaemon
+/// rasdaemon, the consumer SREs watch, running in a lab's guest: the guest's own (bookworm-backports'
+/// 0.8, from its Debian root, ``GuestRoot``), started the way Debian's unit starts it (the
+/// environment of `/etc/default/rasdaemon`, `rasdaemon -f -r`, then `rasdaemon --enable`), its
+/// database on the guest's tmpfs state, and its trace instance's `buffer_percent` set to 0 before it
+/// starts. (rasdaemon
 /// 0.6.8 leaves it at the kernel's 50, so poll() wakes it only when half a buffer is full: it
 /// enabled its events, said "Recording mce_record events", and recorded 0 of 3 machine checks.)
 public struct LabRasdaemon {
@@ -39,13 +41,15 @@ public struct LabRasdaemon {
         let current = try status()
         if current.running { return current }
         let script = """
-            command -v rasdaemon >/dev/null || { echo "rasdaemon is not installed on the host (the guest runs the host's): apt-get install rasdaemon sqlite3" >&2; exit 3; }
-            mountpoint -q /var/lib || mount -t tmpfs -o mode=0755 tmpfs /var/lib || exit 4
+            command -v rasdaemon >/dev/null || { echo "the guest's Debian root has no rasdaemon" >&2; exit 3; }
             mkdir -p /var/lib/rasdaemon
             mkdir -p \(Self.instance) 2>/dev/null
             echo 0 > \(Self.instance)/buffer_percent || exit 5
-            (setsid rasdaemon -f -r > \(Self.log) 2>&1 &)
-            for i in $(seq 1 40); do grep -q "Recording" \(Self.log) 2>/dev/null && exit 0; sleep 0.25; done
+            (set -a; [ -r /etc/default/rasdaemon ] && . /etc/default/rasdaemon; set +a; setsid rasdaemon -f -r > \(Self.log) 2>&1 &)
+            for i in $(seq 1 40); do
+                if grep -q "Recording" \(Self.log) 2>/dev/null; then rasdaemon --enable >/dev/null 2>&1; exit 0; fi
+                sleep 0.25
+            done
             echo "rasdaemon did not start recording within 10 s:" >&2; tail -5 \(Self.log) >&2; exit 6
             """
         let result = try lab.exec(script, timeoutSeconds: 30)

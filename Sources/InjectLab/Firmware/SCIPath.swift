@@ -90,8 +90,6 @@ public enum SCIPath {
 
     /// The cache file for a machine configuration (a digest of what shapes QEMU's DSDT).
     static func cacheFile(_ cache: FilePath, configuration: String) -> FilePath {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a, 64 bits
-        for byte in configuration.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return cache.appending("dsdt").appending(hexText(hash) + ".aml")
+        cache.appending("dsdt").appending(LabCacheKey.digest(configuration) + ".aml")
     }
 }

@@ -1,7 +1,7 @@
 import InjectHost
 
 /// The guest's initramfs, written by the host: busybox-static, the kernel modules the lab needs,
-/// and ``GuestInit``'s `/init`.
+/// dpkg's record of the guest's inject package, and ``GuestInit``'s `/init`.
 enum Initramfs {
     /// The archive bytes (uncompressed newc).
     ///
@@ -10,7 +10,7 @@ enum Initramfs {
     ///   - scratch: where compressed modules are expanded.
     ///   - devices: the machine's devices, whose modules the guest loads besides ``KernelModules/wanted``.
     static func build(
-        kernel: KernelAssets, agent: String, scratch: FilePath, dsdt: [UInt8]? = nil,
+        kernel: KernelAssets, package: GuestPackage, scratch: FilePath, dsdt: [UInt8]? = nil,
         devices: [any LabDevice] = LabDevices.standard
     ) throws(LabError) -> [UInt8] {
         let deviceModules = devices.flatMap { $0.guestModules + $0.requiredModules }
@@ -28,7 +28,7 @@ enum Initramfs {
         let missingEssential = modules.missing.filter { KernelModules.essential.contains($0) }
         guard missingEssential.isEmpty else {
             throw .kernel(
-                "\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the host share and the agent)"
+                "\(kernel.release) lacks \(missingEssential.joined(separator: ", ")) (needed for the guest's root and the agent)"
             )
         }
         var archive = NewcArchive()
@@ -36,7 +36,9 @@ enum Initramfs {
             for directory in ["kernel", "kernel/firmware", "kernel/firmware/acpi"] { archive.directory(directory) }
             archive.file(SCIPath.overridePath, dsdt)
         }
-        for directory in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "host", "modules"] {
+        for directory in [
+            "bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "modules", "inject-lab",
+        ] {
             archive.directory(directory)
         }
         archive.file("bin/busybox", try read(LabPrerequisites.busybox), mode: 0o755)
@@ -44,8 +46,9 @@ enum Initramfs {
         for module in modules.ordered {
             archive.file("modules/\(module.name).ko", try read(module.file))
         }
-        archive.file(
-            "init", Array(GuestInit.script(modules: modules.ordered.map(\.name), agent: agent).utf8), mode: 0o755)
+        archive.file(GuestInit.packageStatus, Array(package.statusEntry.utf8))
+        archive.file(GuestInit.packageList, Array((package.files.joined(separator: "\n") + "\n").utf8))
+        archive.file("init", Array(GuestInit.script(modules: modules.ordered.map(\.name)).utf8), mode: 0o755)
         return archive.finish()
     }
 

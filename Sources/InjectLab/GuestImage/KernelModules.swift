@@ -6,18 +6,19 @@ import InjectHost
 /// Debian ships them from 6.12 on) are expanded once into a scratch directory, since busybox
 /// `insmod` in the initramfs takes plain ELF files.
 public struct KernelModules: Sendable {
-    /// What the guest needs: virtio and 9p to see the host's filesystem, the virtio console for
+    /// What the guest needs: virtio-blk, squashfs and overlay to mount its root images, the virtio console for
     /// the agent, the injection modules, and the ACPI button driver (it enables the power-button
     /// event, so that QMP `system_powerdown` raises an SCI), and the IPMI system interface and
     /// device (`/dev/ipmi0`) for the simulated BMC, and pvpanic-mmio, which tells QEMU's pvpanic
     /// device (ACPI QEMU0001) that the kernel panicked.
     /// (The lab's devices add theirs: ``LabDevice/guestModules``.)
     public static let wanted = [
-        "virtio_pci", "9pnet_virtio", "9p", "virtio_console", "mce-inject", "hwpoison-inject", "einj", "button",
+        "virtio_pci", "virtio_blk", "squashfs", "overlay", "virtio_console", "mce-inject", "hwpoison-inject", "einj",
+        "button",
         "ghes_edac",
     ]
     /// Modules without which the lab cannot work.
-    public static let essential: Set<String> = ["virtio_pci", "9pnet_virtio", "9p", "virtio_console"]
+    public static let essential: Set<String> = ["virtio_pci", "virtio_blk", "squashfs", "overlay", "virtio_console"]
 
     /// A module to load: its name and file.
     public struct Module: Sendable, Equatable {

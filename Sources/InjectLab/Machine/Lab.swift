@@ -2,9 +2,10 @@ import CSystemShims
 import FirmwareFormats
 import InjectHost
 
-/// A firmware-first RAS machine in software: QEMU under TCG running the stock Debian kernel with
-/// a HEST table of GHES sources, their error status blocks in shared guest RAM, and the host's
-/// filesystem over 9p so that `inject` itself runs inside the guest.
+/// A firmware-first RAS machine in software: QEMU under TCG running a Debian kernel with a HEST
+/// table of GHES sources, their error status blocks in shared guest RAM, and a Debian server's
+/// root of its own (``GuestRoot``) in which the packaged `inject` (``GuestPackage``) runs as the
+/// guest agent. No host directory is shared with the guest.
 public struct Lab {
     /// How to start a lab.
     public struct Options: Sendable {
@@ -17,9 +18,12 @@ public struct Lab {
         public var extraKernelArguments: [String] = []
         /// Extra QEMU arguments, appended as given (devices to try, tracing).
         public var extraQEMUArguments: [String] = []
-        /// The `inject` binary that runs as the guest agent (the host's filesystem is the
-        /// guest's): by default the one beside the running executable.
+        /// The host's `inject` binary, which runs the lab's EINJ firmware emulator and whose
+        /// package the guest runs unless ``package`` names one: by default the running one.
         public var agentExecutable = (PluginSearchPath.executableDirectory ?? "/usr/bin") + "/inject"
+        /// The inject Debian package the guest runs (`--package`, `INJECT_LAB_PACKAGE`); when `nil`,
+        /// ``GuestPackage/locate(given:executable:)`` finds it.
+        public var package: String?
         /// The EINJ error types the firmware offers (`available_error_type`); a subset of
         /// ``EINJRegisters/supportedTypes``. By default the platform's ``EINJRegisters/defaultTypes``
         /// and every type of the added devices.
@@ -47,7 +51,7 @@ public struct Lab {
         }
         /// The machine's shape: QEMU, CPUs, memory and devices (what identifies its DSDT).
         func shape(qemuVersion: String) -> String {
-            "\(qemuVersion) \(QEMUCommand.machine) cpus=\(cpus) memory=\(memoryMiB) "
+            "\(qemuVersion) \(QEMUCommand.machine) cpus=\(cpus) memory=\(memoryMiB) disks=virtio-blk:2 "
                 + (devices.map(\.shape) + extraQEMUArguments).joined(separator: " ")
         }
     }
@@ -102,6 +106,7 @@ public struct Lab {
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
         try lab.paths.checkPrivate()  // made now, or found: either way this user's alone
+        try await assets.package.writeLayer(to: lab.paths.packageLayer)
         do throws(LabError) {
             let pid = try await lab.bootWithSCIPath(options, assets, progress: progress)
             var record = lab.record(options, assets, pid: pid, started: started)
@@ -143,11 +148,13 @@ public struct Lab {
         }
     }
 
-    /// What a lab boots: the kernel, ghes_edac's state, the QEMU.
+    /// What a lab boots: the kernel, ghes_edac's state, the QEMU, the guest's root and its inject.
     struct Assets {
         var kernel: KernelAssets
         var edac: GhesEdacBuild.Status
         var qemu: LabQEMU
+        var root: FilePath
+        var package: GuestPackage
 
         /// Fetches or builds what is missing; labs starting at once take turns at the cache: one
         /// fetches or builds, the others find it.
@@ -164,7 +171,11 @@ public struct Lab {
                     : GhesEdacBuild.Status.unavailable("not built (\(Setting.noEDAC))")
                 let qemu = try await LabQEMU.locate(
                     options.qemuSpelling, cache: cache, environment: environment, progress: progress)
-                return Assets(kernel: kernel, edac: edac, qemu: qemu)
+                let package = try await GuestPackage.locate(
+                    given: options.package ?? environment["INJECT_LAB_PACKAGE"], executable: options.agentExecutable)
+                let root = try await GuestRoot(dependencies: package.dependencies, environment: environment)
+                    .ensure(cache: cache, progress: progress)
+                return Assets(kernel: kernel, edac: edac, qemu: qemu, root: root, package: package)
             }
         }
     }
@@ -216,6 +227,8 @@ public struct Lab {
         record.qemu = assets.qemu
         record.devices = options.addedDevices.map(\.name)
         record.agentExecutable = options.agentExecutable
+        record.guestRoot = assets.root.string
+        record.guestPackage = assets.package.description
         record.edac = assets.edac.description
         record.edacCounters = assets.edac.available
         record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
@@ -234,11 +247,19 @@ public struct Lab {
     /// Writes the guest's image and firmware (with `dsdt` as the table upgrade, when given), starts
     /// QEMU and waits for the agent; QEMU's pid.
     private func boot(_ options: Options, _ assets: Assets, dsdt: [UInt8]?) async throws(LabError) -> Int32 {
+        let argv = try prepareBoot(options, assets, dsdt: dsdt)
+        return try await launch(
+            argv, layout: .lab, einjTypes: options.offeredEINJTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
+    }
+
+    /// Writes the guest's image, tables and firmware window (with `dsdt` as the table upgrade, when
+    /// given) and the QEMU command line that boots them (kept in the state directory); that argv.
+    func prepareBoot(_ options: Options, _ assets: Assets, dsdt: [UInt8]?) throws(LabError) -> [String] {
         let (kernel, qemu, layout) = (assets.kernel, assets.qemu, FirmwareLayout.lab)
         let scratch = LabPaths.cacheBase(environment).appending("modules/\(kernel.release)")
         try LabFileSystem.write(
             try Initramfs.build(
-                kernel: kernel, agent: options.agentExecutable, scratch: scratch, dsdt: dsdt,
+                kernel: kernel, package: assets.package, scratch: scratch, dsdt: dsdt,
                 devices: options.devices), to: paths.initramfs)
         for device in options.devices { try device.prepare(paths) }
         var smbiosFiles: [FilePath] = []
@@ -253,13 +274,12 @@ public struct Lab {
         try writeFirmware(layout, einjTypes: options.offeredEINJTypes)
         let argv =
             QEMUCommand.arguments(
-                paths: paths, kernel: kernel, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                paths: paths, kernel: kernel, root: assets.root, memoryMiB: options.memoryMiB, cpus: options.cpus,
                 layout: layout, smbiosFiles: smbiosFiles, extraKernelArguments: options.extraKernelArguments,
                 qemu: qemu, devices: options.devices)
             + options.extraQEMUArguments
         try LabFileSystem.write(Array(argv.joined(separator: "\u{0}").utf8), to: paths.qemuArguments)
-        return try await launch(
-            argv, layout: layout, einjTypes: options.offeredEINJTypes, bootTimeoutSeconds: options.bootTimeoutSeconds)
+        return argv
     }
 
     /// Starts QEMU with `argv`, writes the firmware window again once QEMU has the RAM file open,
@@ -267,6 +287,15 @@ public struct Lab {
     func launch(_ argv: [String], layout: FirmwareLayout, einjTypes: UInt32, bootTimeoutSeconds: Int)
         async throws(LabError) -> Int32
     {
+        let pid = try await startQEMU(argv)
+        // QEMU has the RAM file open now; write the firmware again in case it was reset.
+        try writeFirmware(layout, einjTypes: einjTypes)
+        try waitForAgent(pid: pid, timeoutSeconds: bootTimeoutSeconds)
+        return pid
+    }
+
+    /// Runs QEMU with `argv` (it daemonizes once its sockets exist); its pid.
+    func startQEMU(_ argv: [String]) async throws(LabError) -> Int32 {
         do {
             _ = try await ToolRunner.run(argv)
         } catch {
@@ -276,9 +305,6 @@ public struct Lab {
             throw LabError.qemuFailed(
                 reason: "no pid in \(paths.pidFile)", console: LabFileSystem.tail(paths.consoleLog))
         }
-        // QEMU has the RAM file open now; write the firmware again in case it was reset.
-        try writeFirmware(layout, einjTypes: einjTypes)
-        try waitForAgent(pid: pid, timeoutSeconds: bootTimeoutSeconds)
         return pid
     }
 
@@ -419,7 +445,7 @@ public struct Lab {
         return Int32(String(decoding: bytes, as: UTF8.self).trimmed())
     }
 
-    private func waitForAgent(pid: Int32, timeoutSeconds: Int) throws(LabError) {
+    func waitForAgent(pid: Int32, timeoutSeconds: Int) throws(LabError) {
         let deadline = HostClock.monotonicNanoseconds() + UInt64(timeoutSeconds) * 1_000_000_000
         let alive = { () -> String? in
             if !Self.isQEMU(pid, name: paths.name) { return "QEMU exited during boot" }

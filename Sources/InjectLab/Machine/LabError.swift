@@ -22,6 +22,8 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A lab directory another user could have made or can write: its files are not trusted.
     case untrustedDirectory(path: String, reason: String)
+    /// Saving or restoring a snapshot failed (the lab then boots instead).
+    case snapshot(String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
             return "lab agent: \(reason)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
+        case .snapshot(let reason):
+            return "lab snapshot: \(reason); `inject lab up \(Setting.coldBoot)` boots without one"
         case .untrustedDirectory(let path, let reason):
             return
                 "refused lab directory \(path): \(reason); another user may have made it to catch your lab's files and sockets. Remove it (or set XDG_RUNTIME_DIR to a directory of your own)"

@@ -80,6 +80,59 @@ enum LabFileSystem {
         }
     }
 
+    /// Copies `source` to `destination` (replaced, never through a symbolic link, private to this
+    /// user) leaving out the pages that are all zero, which the destination then reads as holes:
+    /// guest RAM is mostly untouched.
+    static func copyNonZeroPages(from source: FilePath, to destination: FilePath) throws(LabError) {
+        let input = open(source.string, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw .io(path: source.string, reason: "open: \(Errno(rawValue: errno))") }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw .io(path: source.string, reason: "\(Errno(rawValue: errno))") }
+        try allocate(destination, size: 0)
+        try allocate(destination, size: Int64(info.st_size))
+        let output = open(destination.string, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard output >= 0 else { throw .io(path: destination.string, reason: "open: \(Errno(rawValue: errno))") }
+        defer { close(output) }
+        let page = 4096
+        let chunk = 1 << 20
+        let zero = [UInt8](repeating: 0, count: page)
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var offset: off_t = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, chunk, offset) }
+            guard count >= 0 else {
+                if errno == EINTR { continue }
+                throw .io(path: source.string, reason: "read: \(Errno(rawValue: errno))")
+            }
+            if count == 0 { return }
+            let failure: Int32? = buffer.withUnsafeBytes { bytes in
+                var start = 0
+                while start < count {
+                    let length = min(page, count - start)
+                    let isZero = zero.withUnsafeBytes {
+                        memcmp(bytes.baseAddress! + start, $0.baseAddress!, length) == 0
+                    }
+                    if !isZero, pwrite(output, bytes.baseAddress! + start, length, offset + off_t(start)) != length {
+                        return errno
+                    }
+                    start += length
+                }
+                return nil
+            }
+            if let failure {
+                throw .io(path: destination.string, reason: "write: \(Errno(rawValue: failure))")
+            }
+            offset += off_t(count)
+        }
+    }
+
+    /// A file's size in bytes, or `nil` when it cannot be read.
+    static func size(_ path: FilePath) -> Int? {
+        var info = stat()
+        return stat(path.string, &info) == 0 ? Int(info.st_size) : nil
+    }
+
     /// Removes a file; a missing one is fine.
     static func remove(_ path: FilePath) throws(LabError) {
         if unlink(path.string) != 0, errno != ENOENT {

@@ -34,6 +34,8 @@ public struct LabPaths: Sendable, Equatable {
     public var firmwareCounts: FilePath { stateDirectory.appending("einj.json") }
     /// The initramfs the host wrote.
     public var initramfs: FilePath { stateDirectory.appending("initramfs.cpio") }
+    /// The inject package's files as the guest's read-only layer (``GuestPackage``).
+    public var packageLayer: FilePath { stateDirectory.appending("inject-package.sqfs") }
     /// QEMU's command line, NUL-separated, so that a restart boots the same machine.
     public var qemuArguments: FilePath { stateDirectory.appending("qemu.argv") }
     /// The console of the run that ended in panic `number` (from 1), kept across the restart.

@@ -3,15 +3,19 @@ import InjectHost
 /// The host programs a lab needs, and installing them when run as root.
 public enum LabPrerequisites {
     /// The Debian packages the lab needs.
-    public static let packages = ["qemu-system-x86", "busybox-static", "ipmitool", "acpica-tools"]
+    public static let packages = [
+        "qemu-system-x86", "busybox-static", "ipmitool", "acpica-tools", "mmdebstrap", "squashfs-tools-ng",
+    ]
     /// Packages the lab works without (acpica-tools: only the SCI path needs it).
     public static let optional: Set<String> = ["acpica-tools"]
     /// QEMU for x86-64 guests.
     public static let qemu = FilePath("/usr/bin/qemu-system-x86_64")
     /// A statically linked busybox (from busybox-static; the dynamic one cannot run in the initramfs).
     public static let busybox = FilePath("/bin/busybox")
-    /// ipmitool: the guest runs the host's copy (over 9p) to talk to the lab's simulated BMC.
+    /// ipmitool: the host's route to a BMC (the guest has its own, from its Debian root).
     public static let ipmitool = FilePath("/usr/bin/ipmitool")
+    /// What builds and packs the guest's Debian root (``GuestRoot``), by package.
+    static let rootBuilders = ["mmdebstrap": "mmdebstrap", "squashfs-tools-ng": "tar2sqfs"]
     /// iasl (acpica-tools): the lab disassembles and recompiles its DSDT for the SCI path.
     public static let iasl = "/usr/bin/iasl"
 
@@ -22,19 +26,8 @@ public enum LabPrerequisites {
         if access(busybox.string, X_OK) != 0 || !isStatic(busybox) { result.append("busybox-static") }
         if access(ipmitool.string, X_OK) != 0 { result.append("ipmitool") }
         if access(iasl, X_OK) != 0 { result.append("acpica-tools") }
+        result += rootBuilders.filter { !onPath($0.value) }.map(\.key).sorted()
         return result
-    }
-
-    /// rasdaemon and the sqlite3 shell that reads its database: the guest runs the host's copies.
-    public static let consumerPrograms = ["rasdaemon": "/usr/sbin/rasdaemon", "sqlite3": "/usr/bin/sqlite3"]
-
-    /// Installs rasdaemon and sqlite3 when missing (as root; otherwise says what to run).
-    public static func ensureConsumer(progress: (String) -> Void) async throws(LabError) {
-        let needed = consumerPrograms.filter { access($0.value, X_OK) != 0 }.map(\.key).sorted()
-        guard !needed.isEmpty else { return }
-        try await install(needed, optional: [], progress: progress) {
-            consumerPrograms.filter { access($0.value, X_OK) != 0 }.map(\.key).sorted()
-        }
     }
 
     /// Installs what is missing when running as root; otherwise says exactly what to run.
@@ -81,6 +74,11 @@ public enum LabPrerequisites {
                 what: "still missing after apt-get: \(still.joined(separator: " "))",
                 install: command.joined(separator: " "))
         }
+    }
+
+    /// Whether `program` is an executable in /usr/bin, /usr/sbin, /bin or /sbin.
+    static func onPath(_ program: String) -> Bool {
+        ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"].contains { access($0 + program, X_OK) == 0 }
     }
 
     /// Whether an ELF executable has no program interpreter (is statically linked).

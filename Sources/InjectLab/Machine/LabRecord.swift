@@ -47,8 +47,12 @@ public struct LabRecord: Codable, Sendable, Equatable {
     /// Whether the guest runs the SCI path's DSDT (its HED device is bound): GHES sources notified
     /// by SCI can be raised.
     public var sciPath: Bool?
-    /// The `inject` binary that is the guest's agent and the EINJ firmware (started again on a restart).
+    /// The host's `inject` binary that runs the EINJ firmware (started again on a restart).
     public var agentExecutable: String?
+    /// The guest's Debian root image (``GuestRoot``).
+    public var guestRoot: String?
+    /// The inject package the guest runs as its agent (``GuestPackage``).
+    public var guestPackage: String?
     /// The EINJ firmware emulator's pid.
     public var firmwarePid: Int32?
     /// Kernel panics the lab noticed, and guest restarts after them.

@@ -1,16 +1,16 @@
 import InjectHost
 
 /// QEMU's command line for a lab: TCG on a q35 machine, guest RAM in a shared file (the firmware
-/// window is inside it), the host-built kernel, initramfs, HEST and EINJ tables, the host's
-/// filesystem read-only over 9p, a QMP socket, the agent's virtio-serial port, the DIMMs' SMBIOS
-/// structures (``LabMemoryDevices``), the lab's devices (``LabDevices``: the BMC, pvpanic, the PCI
+/// window is inside it), the host-built kernel, initramfs, HEST and EINJ tables, the guest's two
+/// read-only disks (its Debian root and the inject package, ``GuestInit``), a QMP socket, the
+/// agent's virtio-serial port, the DIMMs' SMBIOS structures (``LabMemoryDevices``), the lab's devices (``LabDevices``: the BMC, pvpanic, the PCI
 /// Express topology, and any added with `--with`), a panic that pauses the guest (QMP status
 /// `guest-panicked`, the console kept for the evidence), and the serial console in a file. QEMU
 /// daemonizes once its sockets exist.
 enum QEMUCommand {
     /// The full argv.
     static func arguments(
-        paths: LabPaths, kernel: KernelAssets, memoryMiB: Int, cpus: Int,
+        paths: LabPaths, kernel: KernelAssets, root: FilePath, memoryMiB: Int, cpus: Int,
         layout: FirmwareLayout, smbiosFiles: [FilePath], extraKernelArguments: [String],
         qemu: LabQEMU, devices: [any LabDevice] = LabDevices.standard
     ) -> [String] {
@@ -26,17 +26,27 @@ enum QEMUCommand {
             "-kernel", kernel.image.string, "-initrd", paths.initramfs.string,
             "-append", kernelArguments.joined(separator: " "),
             "-acpitable", "file=\(paths.hestTable)", "-acpitable", "file=\(paths.einjTable)",
-        ] + smbiosFiles.flatMap { ["-smbios", "file=\($0)"] } + [
-            "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
-            "-device", "virtio-serial-pci",
-            "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
-            "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
-        ] + devices.flatMap { $0.qemuArguments(paths) } + [
-            "-action", "panic=pause",
-            "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
-            "-serial", "file:\(paths.consoleLog)",
-            "-display", "none", "-nodefaults", "-no-reboot",
-            "-daemonize", "-pidfile", paths.pidFile.string,
+        ] + smbiosFiles.flatMap { ["-smbios", "file=\($0)"] } + []
+            + disk(root, id: "root", serial: GuestInit.rootSerial)
+            + disk(paths.packageLayer, id: "package", serial: GuestInit.packageSerial) + [
+                "-device", "virtio-serial-pci",
+                "-chardev", "socket,id=agent,path=\(paths.agentSocket),server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=\(GuestInit.agentPort)",
+            ] + devices.flatMap { $0.qemuArguments(paths) } + [
+                "-action", "panic=pause",
+                "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
+                "-serial", "file:\(paths.consoleLog)",
+                "-display", "none", "-nodefaults", "-no-reboot",
+                "-daemonize", "-pidfile", paths.pidFile.string,
+            ]
+    }
+
+    /// A read-only raw disk on virtio-blk, found in the guest by its serial number.
+    static func disk(_ image: FilePath, id: String, serial: String) -> [String] {
+        let file = image.string.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ",,")
+        return [
+            "-drive", "file=\(file),if=none,id=\(id),format=raw,readonly=on",
+            "-device", "virtio-blk-pci,drive=\(id),serial=\(serial)",
         ]
     }
 
