@@ -15,6 +15,8 @@ struct LabCommand: ParsableCommand {
             it from its own Debian source when the kernel lacks it, builds the guest's Debian root (mmdebstrap, \
             cached) with inject's own package over it, writes an initramfs, SMBIOS DIMMs and a HEST table \
             with polled, NMI and SCI GHES sources, and boots the guest, which shares no host directory. \
+            The first boot of a configuration saves its ready state as a snapshot in the cache; later \
+            `lab up`s of it, and restarts after a panic, restore that in about a second (--cold boots). \
             Use the lab as the target \
             of any backend with --lab NAME, run commands in the guest with `inject lab exec`, and stop it \
             with `inject lab down`, which leaves no process or file behind.
@@ -106,6 +108,12 @@ struct LabBootOptions: ParsableArguments {
             valueName: "file.deb"))
     var package: String?
 
+    @Flag(
+        help:
+            "Boot the guest instead of restoring this configuration's snapshot (the ready state the first boot saved in the lab cache), and save it afresh."
+    )
+    var cold = false
+
     func validate() throws {
         if let package, !package.hasSuffix(".deb") {
             throw ValidationError(
@@ -135,6 +143,7 @@ struct LabBootOptions: ParsableArguments {
     func options(name: String) -> Lab.Options {
         var options = Lab.Options()
         options.package = package
+        options.cold = cold
         options.name = name
         options.memoryMiB = memory
         options.cpus = cpus
@@ -153,6 +162,8 @@ struct LabBootOptions: ParsableArguments {
 func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> String {
     let firmware = firmware ?? record.einj
     let state = record.runState.map { $0 == "running" ? "running" : "QEMU status \($0)" } ?? "running"
+    let consumerLines: [String] = (record.consumers ?? []).map { "  consumer     " + $0 }
+    let deviceLines: [String] = (record.deviceStatus ?? []).map { "  " + $0 }
     let lines =
         [
             "lab \(record.name): \(state), QEMU pid \(record.pid), \(record.cpus) vCPU, \(record.memoryMiB) MiB",
@@ -162,9 +173,11 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
                 + (record.dimms.map { "; DIMMs \($0.joined(separator: ", "))" } ?? ""),
             "  QEMU         " + qemuLine(record),
             "  guest        \(record.guestPackage ?? "unknown") on \(record.guestRoot ?? "unknown")",
-        ] + (record.deviceStatus ?? []).map { "  " + $0 } + [
+        ] + consumerLines + deviceLines + [
             "  up in        \(String(format2: record.bootSeconds)) s"
+                + (record.restored == true ? " (restored from its snapshot)" : "")
                 + (record.residentKiB.map { ", QEMU resident \($0 / 1024) MiB" } ?? ""),
+            "  snapshot     " + snapshotLine(record),
             "  qmp          \(record.qmpSocket)",
             "  guest memory \(record.guestMemory)",
             "  console      \(record.consoleLog)",
@@ -190,6 +203,21 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
     return lines.joined(separator: "\n")
 }
 
+/// The lab's snapshot, for `lab status`.
+private func snapshotLine(_ record: LabRecord) -> String {
+    guard let snapshot = record.snapshot else {
+        return "none (saved after a cold boot of a lab whose SCI path is cached; lab up --cold boots without one)"
+    }
+    if record.restored == true {
+        return "\(snapshot) (restored"
+            + (record.restoreSeconds.map { ": the agent answered \(String(format2: $0)) s after the restore began" }
+                ?? "")
+            + "; lab up --cold boots instead)"
+    }
+    return "\(snapshot) (saved after this boot"
+        + (record.snapshotSaveSeconds.map { ", the guest stopped \(String(format2: $0)) s" } ?? "") + ")"
+}
+
 /// The QEMU a lab runs, for `lab status`.
 private func qemuLine(_ record: LabRecord) -> String {
     guard let qemu = record.qemu else { return "the machine's" }
@@ -213,12 +241,13 @@ struct LabUpCommand: AsyncParsableCommand {
 
     /// What `--with` can add: the consumer, or one of the lab's optional devices.
     static let rasdaemon = "rasdaemon"
-    static var extraNames: [String] { [rasdaemon] + LabDevices.optional.map(\.name) }
+    static let nodeExporter = "node_exporter"
+    static var extraNames: [String] { [rasdaemon, nodeExporter] + LabDevices.optional.map(\.name) }
 
     @Option(
         name: .customLong("with"),
         help: ArgumentHelp(
-            "Also give the guest this (repeatable): rasdaemon (the guest's own, bookworm-backports' 0.8; see `inject lab rasdaemon`)"
+            "Also give the guest this (repeatable): rasdaemon (the guest's own, bookworm-backports' 0.8; see `inject lab rasdaemon`); node_exporter (the guest's prometheus-node-exporter on 127.0.0.1:9100, as its unit starts it)"
                 + LabDevices.optional.map {
                     "; \($0.name) (\($0.summary)"
                         + ($0.neededQEMU.map { "; runs QEMU from \($0) unless --qemu says otherwise" } ?? "") + ")"
@@ -237,15 +266,9 @@ struct LabUpCommand: AsyncParsableCommand {
         do {
             var options = boot.options(name: lab.name)
             options.addedDevices = extras.compactMap(LabDevices.named)
+            options.rasdaemon = extras.contains(Self.rasdaemon)
+            options.nodeExporter = extras.contains(Self.nodeExporter)
             record = try await Lab.up(options, environment: currentEnvironment()) { Output.progress($0) }
-            if extras.contains(Self.rasdaemon) {
-                let consumer = try LabRasdaemon(Lab(name: lab.name, environment: currentEnvironment())).start()
-                if !lab.json {
-                    Output.progress(
-                        "rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))"
-                    )
-                }
-            }
         } catch {
             throw lab.fail(error)
         }

@@ -636,11 +636,24 @@ struct LabTests {
     /// 6.12 with the lab's ghes_edac and four SMBIOS DIMMs: a record lands on exactly the DIMM named.
     @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
     func edacCountersMoveOnExactlyTheDIMMNamed() async throws {
-        try await withLab("e2e-edac", kernel: KernelSpec.defaultSpelling) { lab in
+        try await withLab("e2e-edac", kernel: KernelSpec.defaultSpelling, ["--with", "node_exporter"]) { lab in
             let status = try JSONDecoder().decode(
                 [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
             #expect(
                 status.first?.edacCounters == true && status.first?.edac?.contains("ghes_edac") == true, "\(status)")
+            // The guest's own exporter, started as its Debian unit starts it (as the prometheus user).
+            let consumers = status.first?.consumers ?? []
+            #expect(
+                consumers.contains { $0.hasPrefix("prometheus-node-exporter 1.") && $0.contains("running, pid") }
+                    && consumers.contains { $0.hasPrefix("rasdaemon 0.8.") && $0.hasSuffix("not running") }
+                    && consumers.contains { $0.hasPrefix("sqlite3 3.") }, "\(consumers)")
+            #expect(try guest(lab, "stat -c %U /proc/$(pidof prometheus-node-exporter)").contains("prometheus"))
+            func exported() throws -> String {
+                try guest(
+                    lab,
+                    "busybox wget -q -O - http://127.0.0.1:9100/metrics | grep '^node_edac_correctable_errors_total'")
+            }
+            #expect(try exported().contains("node_edac_correctable_errors_total{controller=\"0\"} 0"))
             let probe = try inject(["probe", "edac", "--lab", lab])
             for label in ["P0_CH_A DIMM_A1", "P0_CH_A DIMM_A2", "P0_CH_B DIMM_B1", "P0_CH_B DIMM_B2"] {
                 #expect(probe.contains("'\(label)'"), "\(probe)")
@@ -661,6 +674,7 @@ struct LabTests {
             let mc = try guest(
                 lab, "cat /sys/devices/system/edac/mc/mc0/ce_count /sys/devices/system/edac/mc/mc0/ce_noinfo_count")
             #expect(mc.split(separator: "\n").compactMap { Int($0) } == [4, 0], "\(mc)")
+            #expect(try exported().contains("node_edac_correctable_errors_total{controller=\"0\"} 4"))
         }
     }
 
@@ -1030,6 +1044,67 @@ struct LabTests {
                 try guest(lab, "command -v inject").trimmingCharacters(in: .whitespacesAndNewlines) == "/usr/bin/inject"
             )
             #expect(try guest(lab, "ls -d /opt/swift /host 2>&1; true").contains("No such file"))
+        }
+    }
+
+    /// The first cold boot of a configuration saves its ready state; a later `lab up` of the same
+    /// configuration restores it (agent answering, the clock set, rasdaemon running), two labs
+    /// restored from one snapshot run side by side and stay apart, a panic's restart restores it,
+    /// and `--cold` boots instead. The snapshot is the lab owner's alone.
+    @Test func labsOfOneConfigurationRestoreItsSnapshot() async throws {
+        func record(_ lab: String) throws -> LabRecord {
+            let status = try JSONDecoder().decode(
+                [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            return try #require(status.first)
+        }
+        let arguments = ["--with", "rasdaemon"]
+        try await withLab("e2e-snap-a", kernel: KernelSpec.defaultSpelling, arguments + ["--cold"]) { first in
+            let saved = try record(first)
+            #expect(saved.restored == false, "a cold boot is not a restore: \(saved)")
+            let snapshot = try #require(saved.snapshot, "the cold boot saved no snapshot: \(saved)")
+            // Every file of the lab (sockets, console, RAM, images) is its owner's alone.
+            let state = try LabPaths(name: first, environment: Self.environment)
+            for path in try FileManager.default.contentsOfDirectory(atPath: state.stateDirectory.string).map({
+                state.stateDirectory.string + "/" + $0
+            }) + [state.guestMemory.string] {
+                let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? 0o777
+                #expect(mode & 0o077 == 0, "\(path) has mode \(String(mode, radix: 8))")
+            }
+            for (file, mode) in [("", 0o700), ("/memory", 0o600), ("/device-state", 0o600), ("/snapshot.json", 0o600)] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: snapshot + file)
+                #expect((attributes[.posixPermissions] as? Int) == mode, "\(snapshot + file): \(attributes)")
+            }
+            try await withLab("e2e-snap-b", kernel: KernelSpec.defaultSpelling, arguments) { second in
+                try await withLab("e2e-snap-c", kernel: KernelSpec.defaultSpelling, arguments) { third in
+                    for lab in [second, third] {
+                        let restored = try record(lab)
+                        #expect(restored.restored == true && restored.snapshot == snapshot, "\(restored)")
+                        let clock = Int(try guest(lab, "date +%s").trimmingCharacters(in: .whitespacesAndNewlines))
+                        #expect(abs((clock ?? 0) - Int(Date().timeIntervalSince1970)) <= 5, "guest clock \(clock ?? 0)")
+                        #expect(try inject(["lab", "rasdaemon", "status", "-n", lab]).contains("running, pid"))
+                    }
+                    // One lab's error is its own: the other's kernel never sees it.
+                    let run = try inject([
+                        "run", "mce", "severity=corrected", "cpu=0", "bank=4", "--verify", "--lab", second,
+                    ])
+                    #expect(run.contains("verified:") && run.contains("rasdaemon) recorded 1 of 1"), "\(run)")
+                    #expect(!(try guest(third, "dmesg")).contains("Bank 4:"))
+                    #expect(try guest(second, "dmesg").contains("Bank 4:"))
+                }
+                // A panic's restart restores the snapshot too: the guest is the ready one again.
+                let panicked = try TestSupport.inject(
+                    ["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--yes", "--lab", second],
+                    environment: Self.environment)
+                #expect(panicked.status == 0, "\(panicked.stdout)\(panicked.stderr)")
+                let after = try record(second)
+                #expect(after.restarts == 1 && after.restored == true, "\(after)")
+                #expect(!(try guest(second, "dmesg")).contains("Bank 4:"), "the restored guest is the saved one")
+                #expect(try inject(["lab", "rasdaemon", "status", "-n", second]).contains("running, pid"))
+            }
+            try await withLab("e2e-snap-d", kernel: KernelSpec.defaultSpelling, arguments + ["--cold"]) { cold in
+                let booted = try record(cold)
+                #expect(booted.restored == false, "\(booted)")
+            }
         }
     }
 

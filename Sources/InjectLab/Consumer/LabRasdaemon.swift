@@ -7,7 +7,7 @@ import InjectHost
 /// starts. (rasdaemon
 /// 0.6.8 leaves it at the kernel's 50, so poll() wakes it only when half a buffer is full: it
 /// enabled its events, said "Recording mce_record events", and recorded 0 of 3 machine checks.)
-public struct LabRasdaemon {
+public struct LabRasdaemon: GuestDaemon {
     /// The database rasdaemon writes (its compiled-in path).
     public static let database = RasdaemonConsumer.database
     /// Its trace instance.
@@ -16,7 +16,7 @@ public struct LabRasdaemon {
     public static let log = "/var/lib/rasdaemon/rasdaemon.log"
 
     /// What `status` finds.
-    public struct Status: Sendable, Encodable {
+    public struct Status: GuestDaemonStatus, Encodable {
         /// Its process, when it runs.
         public var pid: Int?
         /// Its trace instance's buffer_percent (0 wakes it at every event).
@@ -26,38 +26,30 @@ public struct LabRasdaemon {
         public var rows: [String: Int]
         /// The last lines of its output.
         public var log: String
-
-        /// Whether it runs.
-        public var running: Bool { pid != nil }
     }
 
-    let lab: Lab
+    public let lab: Lab
 
     /// The consumer of `lab`.
     public init(_ lab: Lab) { self.lab = lab }
 
-    /// Starts it (once; a running one is left as it is) and waits until it records.
-    public func start() throws(LabError) -> Status {
-        let current = try status()
-        if current.running { return current }
-        let script = """
-            command -v rasdaemon >/dev/null || { echo "the guest's Debian root has no rasdaemon" >&2; exit 3; }
-            mkdir -p /var/lib/rasdaemon
-            mkdir -p \(Self.instance) 2>/dev/null
-            echo 0 > \(Self.instance)/buffer_percent || exit 5
-            (set -a; [ -r /etc/default/rasdaemon ] && . /etc/default/rasdaemon; set +a; setsid rasdaemon -f -r > \(Self.log) 2>&1 &)
-            for i in $(seq 1 40); do
-                if grep -q "Recording" \(Self.log) 2>/dev/null; then rasdaemon --enable >/dev/null 2>&1; exit 0; fi
-                sleep 0.25
-            done
-            echo "rasdaemon did not start recording within 10 s:" >&2; tail -5 \(Self.log) >&2; exit 6
-            """
-        let result = try lab.exec(script, timeoutSeconds: 30)
-        guard result.status == 0 else {
-            throw .agent(
-                "starting rasdaemon in the guest failed (status \(result.status)): \(result.errorText.trimmed())")
-        }
-        return try status()
+    /// Its command.
+    public static let package = "rasdaemon"
+
+    /// Starts it as its unit does, its trace instance's buffer_percent at 0 first, and waits until it
+    /// records.
+    public static var startScript: String {
+        """
+        mkdir -p /var/lib/rasdaemon
+        mkdir -p \(instance) 2>/dev/null
+        echo 0 > \(instance)/buffer_percent || exit 5
+        (set -a; [ -r /etc/default/rasdaemon ] && . /etc/default/rasdaemon; set +a; setsid rasdaemon -f -r > \(log) 2>&1 &)
+        for i in $(seq 1 40); do
+            if grep -q "Recording" \(log) 2>/dev/null; then rasdaemon --enable >/dev/null 2>&1; exit 0; fi
+            sleep 0.25
+        done
+        echo "rasdaemon did not start recording within 10 s:" >&2; tail -5 \(log) >&2; exit 6
+        """
     }
 
     /// Stops it; its database stays until the lab goes down.

@@ -37,6 +37,13 @@ public struct Lab {
         public var qemu: String?
         /// The devices added to ``LabDevices/standard`` (`lab up --with`).
         public var addedDevices: [any LabDevice] = []
+        /// Whether the guest's rasdaemon is started (`lab up --with rasdaemon`); part of the ready
+        /// state a snapshot keeps.
+        public var rasdaemon = false
+        /// Whether the guest's prometheus-node-exporter is started (`lab up --with node_exporter`).
+        public var nodeExporter = false
+        /// Boots without the configuration's snapshot (`lab up --cold`); the ready state is saved afresh.
+        public var cold = false
         public init() {}
 
         /// Every device of the machine.
@@ -58,7 +65,7 @@ public struct Lab {
 
     /// The lab's files.
     public let paths: LabPaths
-    private let environment: [String: String]
+    let environment: [String: String]
 
     /// The lab whose files are `paths`.
     init(paths: LabPaths) {
@@ -107,7 +114,11 @@ public struct Lab {
         try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
         try lab.paths.checkPrivate()  // made now, or found: either way this user's alone
         try await assets.package.writeLayer(to: lab.paths.packageLayer)
+        chmod(lab.paths.packageLayer.string, 0o600)
         do throws(LabError) {
+            if let restored = try await lab.restoreReadyState(options, assets, started: started, progress: progress) {
+                return restored
+            }
             let pid = try await lab.bootWithSCIPath(options, assets, progress: progress)
             var record = lab.record(options, assets, pid: pid, started: started)
             try record.save(lab.paths.record)
@@ -115,7 +126,10 @@ public struct Lab {
             record.deviceStatus = try lab.afterBoot(options.devices)
             // The EINJ firmware runs beside QEMU for the life of the lab.
             record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
+            try LabConsumers.start(options, in: lab, progress: progress)
+            record.consumers = try LabConsumers.describe(lab)
             try record.save(lab.paths.record)
+            await lab.saveReadyState(options, assets, record: &record, progress: progress)
             return record
         } catch {
             _ = try? lab.down()
@@ -186,8 +200,7 @@ public struct Lab {
     private func bootWithSCIPath(_ options: Options, _ assets: Assets, progress: (String) -> Void)
         async throws(LabError) -> Int32
     {
-        let cached = SCIPath.cacheFile(
-            LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: assets.qemu.version))
+        let cached = sciPathDSDTFile(options, assets)
         let dsdt = try? FileIO.readWholeFile(cached)
         progress("booting \(assets.kernel.release) under TCG (\(options.cpus) vCPU, \(options.memoryMiB) MiB)")
         let pid = try await boot(options, assets, dsdt: dsdt ?? nil)
@@ -213,8 +226,14 @@ public struct Lab {
         }
     }
 
+    /// Where the SCI path's DSDT for this machine's shape is cached.
+    func sciPathDSDTFile(_ options: Options, _ assets: Assets) -> FilePath {
+        SCIPath.cacheFile(
+            LabPaths.cacheBase(environment), configuration: options.shape(qemuVersion: assets.qemu.version))
+    }
+
     /// The record of the lab just booted.
-    private func record(_ options: Options, _ assets: Assets, pid: Int32, started: UInt64) -> LabRecord {
+    func record(_ options: Options, _ assets: Assets, pid: Int32, started: UInt64) -> LabRecord {
         var record = LabRecord(
             name: paths.name, pid: pid, memoryMiB: options.memoryMiB, cpus: options.cpus, kernel: assets.kernel.release,
             kernelOrigin: assets.kernel.origin, qmpSocket: paths.qmpSocket.string,
@@ -294,8 +313,13 @@ public struct Lab {
         return pid
     }
 
-    /// Runs QEMU with `argv` (it daemonizes once its sockets exist); its pid.
+    /// Runs QEMU with `argv` (it daemonizes once its sockets exist); its pid. Its sockets and
+    /// console, which it makes with its own umask (027), are then made the lab owner's alone (the
+    /// state directory, 0700, guards them meanwhile).
     func startQEMU(_ argv: [String]) async throws(LabError) -> Int32 {
+        defer {
+            for file in [paths.qmpSocket, paths.agentSocket, paths.consoleLog] { chmod(file.string, 0o600) }
+        }
         do {
             _ = try await ToolRunner.run(argv)
         } catch {

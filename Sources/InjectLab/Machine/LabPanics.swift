@@ -50,8 +50,9 @@ extension Lab {
         return nil
     }
 
-    /// Boots the guest again after `panic` with the same QEMU command line (the same kernel,
-    /// initramfs and tables) and a fresh firmware window, once the console of the run that ended
+    /// Restores the lab's snapshot (its ready state, ``LabSnapshot``) after `panic`, or, when it
+    /// has none, boots the guest again, with the same QEMU command line (the same kernel,
+    /// initramfs and tables) and a fresh firmware window either way, once the console of the run that ended
     /// is kept as `panic-N.log`; counts the panic and the restart in the lab's record. Labs
     /// restarted by two processes at once take turns, and the second finds the guest running.
     public func restart(after panic: GuestPanic?) async throws(LabError) -> LabRecord {
@@ -76,21 +77,32 @@ extension Lab {
             stopFirmware()
             stopQEMU()
             let started = HostClock.monotonicNanoseconds()
+            let einjTypes = record.einjTypes ?? EINJRegisters.defaultTypes
+            // The lab's snapshot, when it has one, is its ready state: restored, not booted.
+            let snapshot = record.snapshot.map { LabSnapshot(directory: FilePath($0), key: "") }
+            let metadata = snapshot?.metadata
             do throws(LabError) {
-                record.pid = try await launch(
-                    argv, layout: .lab, einjTypes: record.einjTypes ?? EINJRegisters.defaultTypes,
-                    bootTimeoutSeconds: 120)
+                if let snapshot, let metadata {
+                    record.pid = try await restoreSnapshot(
+                        snapshot, argv: argv, einjTypes: einjTypes, timeoutSeconds: 120)
+                    record.deviceStatus = metadata.deviceStatus
+                    record.restoreSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
+                } else {
+                    record.pid = try await launch(argv, layout: .lab, einjTypes: einjTypes, bootTimeoutSeconds: 120)
+                }
             } catch {
                 // Half a lab is no lab: a QEMU whose guest never answered is stopped, and says why.
                 stopQEMU()
                 throw error
             }
+            record.restored = metadata != nil
             record.bootSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
             record.restarts = (record.restarts ?? 0) + 1
             try record.save(paths.record)
             // The new guest's devices start as a booted platform's do (a CXL device's masks again).
-            record.deviceStatus = try afterBoot(LabDevices.machine(with: record.devices ?? []))
+            if metadata == nil { record.deviceStatus = try afterBoot(LabDevices.machine(with: record.devices ?? [])) }
             record.firmwarePid = try startFirmware(executable: record.agentExecutable ?? Lab.Options().agentExecutable)
+            record.consumers = try? LabConsumers.describe(self)
             try record.save(paths.record)
             return record
         }

@@ -53,6 +53,17 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var guestRoot: String?
     /// The inject package the guest runs as its agent (``GuestPackage``).
     public var guestPackage: String?
+    /// The snapshot of this configuration's ready state (``LabSnapshot``): its directory, whether
+    /// the guest came from it (last `lab up` or restart) rather than a boot, and the seconds the
+    /// save stopped the guest when this lab saved it.
+    public var snapshot: String?
+    /// A line per consumer package in the guest: its version, and whether it runs (``LabConsumers``).
+    public var consumers: [String]?
+    public var restored: Bool?
+    public var snapshotSaveSeconds: Double?
+    /// Seconds from the start of the last restore (the RAM copied in, QEMU started) to the agent
+    /// answering.
+    public var restoreSeconds: Double?
     /// The EINJ firmware emulator's pid.
     public var firmwarePid: Int32?
     /// Kernel panics the lab noticed, and guest restarts after them.

@@ -25,6 +25,9 @@ struct LabSnapshot {
         var saveSeconds: Double
     }
 
+    /// The layout of a snapshot's files and metadata; a change of it names other snapshots.
+    static let format = 1
+
     /// Its directory.
     let directory: FilePath
     /// The digest naming it.
@@ -57,6 +60,37 @@ struct LabSnapshot {
         return metadata
     }
 
+    /// How many snapshots the cache keeps: each build of inject, kernel and device set names its own,
+    /// so the least recently used beyond these are removed when one is saved.
+    static let kept = 8
+
+    /// Marks the snapshot used now (its directory's time), so that ``prune(_:)`` keeps it.
+    func markUsed() {
+        _ = utimensat(AT_FDCWD, directory.string, nil, 0)
+    }
+
+    /// Removes the snapshots in `snapshots` beyond the ``kept`` most recently used, and stale
+    /// partial ones (a save that died).
+    static func prune(_ snapshots: FilePath) {
+        guard let entries = try? FileIO.listDirectory(snapshots) else { return }
+        var complete: [(directory: FilePath, used: Int)] = []
+        for entry in entries where entry.isDirectory {
+            let directory = snapshots.appending(entry.name)
+            var info = stat()
+            guard lstat(directory.string, &info) == 0 else { continue }
+            if entry.name.hasPrefix(".") {
+                // A save in progress names itself .KEY.PID; its process gone, it is debris.
+                let pid = entry.name.split(separator: ".").last.flatMap { Int32($0) } ?? 0
+                if pid > 0, kill(pid, 0) != 0, errno == ESRCH { try? LabFileSystem.removeTree(directory) }
+                continue
+            }
+            complete.append((directory, info.st_mtim.tv_sec))
+        }
+        for stale in complete.sorted(by: { $0.used > $1.used }).dropFirst(kept) {
+            try? LabFileSystem.removeTree(stale.directory)
+        }
+    }
+
     /// The configuration text of the machine `argv` boots for `paths`' lab: the command line with
     /// the lab's own paths replaced, the SHA-256 of each file it names in the lab's state directory,
     /// and the identity (path, size, modification time) of every other file it names.
@@ -67,6 +101,7 @@ struct LabSnapshot {
                 of: paths.guestMemory.string, with: "RAM"
             )
             .replacingOccurrences(of: "inject-lab-\(paths.name),", with: "inject-lab-LAB,")
+            .replacingOccurrences(of: "process=inject-lab-\(paths.name)", with: "process=inject-lab-LAB")
         }
         var stateFiles: [String] = []
         var otherFiles: [String] = []

@@ -22,6 +22,8 @@ extension Lab {
         }
         do throws(LabError) {
             try migrate(client, "migrate", uri: "exec:cat > \(try Self.shellQuoted(staged.deviceState))")
+            // QEMU's shell made it with QEMU's umask; the guest's memory is this user's alone.
+            chmod(staged.deviceState.string, 0o600)
             try LabFileSystem.copyNonZeroPages(from: paths.guestMemory, to: staged.memory)
         } catch {
             _ = try? client.execute("cont")
@@ -39,6 +41,7 @@ extension Lab {
         if Glibc.rename(partial.string, snapshot.directory.string) != 0 {
             try? LabFileSystem.removeTree(partial)  // another lab saved it first: theirs is as good
         }
+        LabSnapshot.prune(snapshot.directory.removingLastComponent())
         return seconds
     }
 
@@ -49,6 +52,7 @@ extension Lab {
     func restoreSnapshot(_ snapshot: LabSnapshot, argv: [String], einjTypes: UInt32, timeoutSeconds: Int)
         async throws(LabError) -> Int32
     {
+        snapshot.markUsed()
         try LabFileSystem.copyNonZeroPages(from: snapshot.memory, to: paths.guestMemory)
         let pid = try await startQEMU(argv + ["-incoming", "defer"])
         do {
@@ -63,9 +67,13 @@ extension Lab {
         try writeFirmware(.lab, einjTypes: einjTypes)
         try waitForAgent(pid: pid, timeoutSeconds: timeoutSeconds)
         let now = HostClock.realtimeNanoseconds()
-        _ = try exec(
-            "date -s @\(now / 1_000_000_000).\(String(format: "%09d", now % 1_000_000_000)) > /dev/null",
+        let nanoseconds = String(now % 1_000_000_000)
+        let set = try AgentClient.shared(paths).run(
+            "date -s @\(now / 1_000_000_000).\(String(repeating: "0", count: 9 - nanoseconds.count))\(nanoseconds) > /dev/null",
             timeoutSeconds: 10)
+        guard set.status == 0 else {
+            throw .snapshot("setting the guest's clock: \(String(decoding: set.errorOutput, as: UTF8.self))")
+        }
         return pid
     }
 

@@ -1,0 +1,41 @@
+import InjectHost
+
+/// The consumers in a lab's guest (rasdaemon, prometheus-node-exporter, and sqlite3, which
+/// ras-mc-ctl reads rasdaemon's database with): starting those `lab up --with` names, and a line
+/// each for `lab status` with the guest package's version and whether it runs.
+enum LabConsumers {
+    /// The guest's packages of the consumers, as `lab status` names them.
+    static let packages = ["rasdaemon", "prometheus-node-exporter", "sqlite3"]
+
+    /// Starts the consumers `options` ask for, telling `progress` how each runs.
+    static func start(_ options: Lab.Options, in lab: Lab, progress: (String) -> Void) throws(LabError) {
+        if options.rasdaemon {
+            let consumer = try LabRasdaemon(lab).start()
+            progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))")
+        }
+        if options.nodeExporter {
+            let exporter = try LabNodeExporter(lab).start()
+            progress(
+                "prometheus-node-exporter: serving \(LabNodeExporter.address) in the guest (pid \(exporter.pid ?? 0), \(exporter.edacMetrics.count) EDAC metric lines)"
+            )
+        }
+    }
+
+    /// One line per consumer package: its version in the guest, and its process when it runs.
+    static func describe(_ lab: Lab) throws(LabError) -> [String] {
+        let result = try lab.exec(
+            """
+            for p in \(packages.joined(separator: " ")); do
+                echo "$p $(dpkg-query -W -f '${Version}' $p 2>/dev/null || echo -) $(pidof $p)"
+            done
+            """, timeoutSeconds: 15)
+        return result.text.split(separator: "\n").map { line in
+            let words = line.split(separator: " ").map(String.init)
+            let name = words.first ?? "?"
+            let version = words.count > 1 && words[1] != "-" ? words[1] : "not installed"
+            let state =
+                name == "sqlite3" ? "" : (words.count > 2 ? ", running, pid \(words[2])" : ", not running")
+            return "\(name) \(version)\(state)"
+        }
+    }
+}
