@@ -7,8 +7,9 @@ import Testing
 
 /// Injections through every backend into a real lab (QEMU under TCG, Debian's 6.12 from
 /// bookworm-backports and the stock 6.1), each checked against the guest kernel's own report. Each
-/// test boots its own lab, named after it, through the `inject` command line, and checks that
-/// `lab down` leaves nothing behind.
+/// test starts its own lab, named after it, through the `inject` command line (restored from its
+/// configuration's snapshot once a first boot saved one; the tests about booting say `--cold`), and
+/// checks that `lab down` leaves nothing behind.
 @Suite("Lab end to end", .serialized, .enabled(if: LabAvailability.qemuCanStart, LabAvailability.skipReason))
 struct LabTests {
     /// The environment for `inject`: a real home, so that a non-root kernel cache works.
