@@ -1071,6 +1071,17 @@ struct LabTests {
                 let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? 0o777
                 #expect(mode & 0o077 == 0, "\(path) has mode \(String(mode, radix: 8))")
             }
+            // Another user reaches none of it: not the record, the sockets, the RAM or the snapshot.
+            let outsider = try TestSupport.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
+                    "for f in \(state.record) \(state.guestMemory) \(snapshot)/memory; do cat $f > /dev/null 2>&1 && echo READ $f; done; "
+                        + "python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' \(state.qmpSocket) 2>/dev/null && echo CONNECTED; echo ran-as-$(id -u)",
+                ])
+            #expect(
+                outsider.stdout == "ran-as-65534\n",
+                "another user reached the lab: \(outsider.stdout)\(outsider.stderr)")
             for (file, mode) in [("", 0o700), ("/memory", 0o600), ("/device-state", 0o600), ("/snapshot.json", 0o600)] {
                 let attributes = try FileManager.default.attributesOfItem(atPath: snapshot + file)
                 #expect((attributes[.posixPermissions] as? Int) == mode, "\(snapshot + file): \(attributes)")

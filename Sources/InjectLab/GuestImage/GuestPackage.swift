@@ -139,8 +139,45 @@ struct GuestPackage: Sendable {
         return newest
     }
 
+    /// How many package layers ``writeLayer(to:cache:)`` keeps.
+    static let keptLayers = 4
+
+    /// Writes the layer at `image` from its copy in `cache`, made there first when missing. The copy
+    /// is named by the package's control text, file list and source (the .deb's size and time, or
+    /// the installed list's and executable's), and the least recently used beyond ``keptLayers`` go.
+    func writeLayer(to image: FilePath, cache: FilePath) async throws(LabError) {
+        let sources: [FilePath] =
+            switch source {
+            case .file(let deb): [deb]
+            case .installed: [FilePath("/var/lib/dpkg/info/\(Self.name).list"), FilePath(Self.executable)]
+            }
+        let identity = sources.map { "\($0) \(LabFileSystem.size($0) ?? -1) \(Self.modified($0))" }
+        let key = LabCacheKey.digest(([control] + files + identity).joined(separator: "\n"))
+        let cached = cache.appending("\(key).sqfs")
+        if access(cached.string, R_OK) != 0 {
+            try LabFileSystem.makeDirectories(cache)
+            let partial = cache.appending(".\(key).\(getpid()).sqfs")
+            try await buildLayer(partial)
+            guard rename(partial.string, cached.string) == 0 else {
+                throw .io(path: cached.string, reason: "cannot be put in place: \(Errno(rawValue: errno))")
+            }
+            Self.prune(cache, keeping: cached)
+        }
+        _ = utimensat(AT_FDCWD, cached.string, nil, 0)
+        try LabFileSystem.copyNonZeroPages(from: cached, to: image)
+    }
+
+    /// Removes the layers in `cache` beyond the ``keptLayers`` most recently used, never `kept`.
+    private static func prune(_ cache: FilePath, keeping kept: FilePath) {
+        guard let entries = try? FileIO.listDirectory(cache) else { return }
+        let layers = entries.filter { !$0.isDirectory && $0.name.hasSuffix(".sqfs") && !$0.name.hasPrefix(".") }
+            .map { cache.appending($0.name) }.filter { $0 != kept }
+            .sorted { modified($0) > modified($1) }
+        for stale in layers.dropFirst(keptLayers - 1) { try? LabFileSystem.remove(stale) }
+    }
+
     /// The package's files as a squashfs image at `image`, for the guest to mount over its root.
-    func writeLayer(to image: FilePath) async throws(LabError) {
+    private func buildLayer(_ image: FilePath) async throws(LabError) {
         let script: String
         let arguments: [String]
         switch source {

@@ -113,7 +113,8 @@ public struct Lab {
         try lab.cleanUp()
         try LabFileSystem.makeDirectories(lab.paths.stateDirectory)
         try lab.paths.checkPrivate()  // made now, or found: either way this user's alone
-        try await assets.package.writeLayer(to: lab.paths.packageLayer)
+        try await assets.package.writeLayer(
+            to: lab.paths.packageLayer, cache: LabPaths.cacheBase(environment).appending("package-layers"))
         chmod(lab.paths.packageLayer.string, 0o600)
         do throws(LabError) {
             if let restored = try await lab.restoreReadyState(options, assets, started: started, progress: progress) {
