@@ -97,6 +97,25 @@ import Testing
         #expect(GhesEdacBuild.cachedStatus(tree).available)
     }
 
+    /// A cached package of bookworm's layout (lib/modules) and of trixie's merged /usr
+    /// (usr/lib/modules) are both found, with their modules where the package put them.
+    @Test func cachedPackagesOfEitherModuleLayoutAreFound() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { TestSupport.remove(root) }
+        try TestSupport.makeTree(
+            root,
+            files: [
+                "old/boot/vmlinuz-6.12.0-old", "old/lib/modules/6.12.0-old/kernel/x.ko",
+                "new/boot/vmlinuz-6.12.0-new", "new/usr/lib/modules/6.12.0-new/kernel/x.ko",
+                "none/boot/vmlinuz-6.12.0-none",
+            ])
+        let old = try #require(KernelAssets.cached(FilePath(root.path + "/old")))
+        #expect(old.release == "6.12.0-old" && old.modules == FilePath(root.path + "/old/lib/modules/6.12.0-old"))
+        let new = try #require(KernelAssets.cached(FilePath(root.path + "/new")))
+        #expect(new.release == "6.12.0-new" && new.modules == FilePath(root.path + "/new/usr/lib/modules/6.12.0-new"))
+        #expect(KernelAssets.cached(FilePath(root.path + "/none")) == nil)
+    }
+
     /// Four DIMMs a quarter of RAM each, their ranges around QEMU's PCI hole once RAM is split.
     @Test func theLabsDIMMsCoverItsMemory() {
         let small = LabMemoryDevices(memoryMiB: 512)

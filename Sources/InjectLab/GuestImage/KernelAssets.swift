@@ -167,14 +167,19 @@ public struct KernelAssets: Sendable, Equatable, Codable {
 
     /// The kernel unpacked in `root`, with its metadata when the lab wrote it.
     static func cached(_ root: FilePath) -> KernelAssets? {
-        let releases = ((try? FileIO.listDirectory(root.appending("lib/modules"))) ?? []).map(\.name)
+        // bookworm's packages put modules in lib/modules, trixie's (merged /usr) in usr/lib/modules.
+        let modulesDirectory =
+            ["lib/modules", "usr/lib/modules"].map { root.appending($0) }.first {
+                access($0.string, R_OK) == 0
+            } ?? root.appending("lib/modules")
+        let releases = ((try? FileIO.listDirectory(modulesDirectory)) ?? []).map(\.name)
         guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 })
         else { return nil }
         let metadata = (try? FileIO.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
             .flatMap { try? JSONDecoder().decode(KernelAssets.self, from: Data($0)) }
         var assets = KernelAssets(
             release: release, image: root.appending("boot/vmlinuz-\(release)"),
-            modules: root.appending("lib/modules/\(release)"),
+            modules: modulesDirectory.appending(release),
             origin: "Debian package \(root.lastComponent?.string ?? "") (cached in \(root))",
             package: root.lastComponent?.string, version: metadata?.version, spec: metadata?.spec)
         if let origin = metadata?.origin { assets.origin = origin }
