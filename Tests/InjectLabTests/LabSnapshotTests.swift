@@ -69,7 +69,9 @@ import Testing
             try FileManager.default.createDirectory(
                 atPath: directory.appendingPathComponent(partial).path, withIntermediateDirectories: false)
         }
-        LabSnapshot.prune(FilePath(directory.path))
+        // A layer file's staging copy whose process died goes too (the package layers share the pruning).
+        try Data().write(to: directory.appendingPathComponent(".layer.999999999.sqfs"))
+        LabFileSystem.keepMostRecentlyUsed(LabSnapshot.kept, in: FilePath(directory.path))
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         #expect(left == [".key10.\(getpid())"] + (0..<LabSnapshot.kept).map { "key\($0)" }.sorted(), "\(left)")
     }

@@ -130,8 +130,8 @@ struct GuestPackage: Sendable {
         let debs = names.map(\.name).filter { $0.hasPrefix("\(name)_") && $0.hasSuffix("_amd64.deb") }.map {
             dist.appending($0)
         }
-        guard let newest = debs.max(by: { modified($0) < modified($1) }) else { return nil }
-        guard modified(newest) >= modified(FilePath(executable)) else {
+        guard let newest = debs.max(by: { LabFileSystem.modified($0) < LabFileSystem.modified($1) }) else { return nil }
+        guard LabFileSystem.modified(newest) >= LabFileSystem.modified(FilePath(executable)) else {
             throw .missingPrerequisite(
                 what: "\(newest) is older than \(executable): the guest would run older code than the host",
                 install: "Scripts/package.sh --build-dir \(FilePath(executable).removingLastComponent())")
@@ -151,29 +151,17 @@ struct GuestPackage: Sendable {
             case .file(let deb): [deb]
             case .installed: [FilePath("/var/lib/dpkg/info/\(Self.name).list"), FilePath(Self.executable)]
             }
-        let identity = sources.map { "\($0) \(LabFileSystem.size($0) ?? -1) \(Self.modified($0))" }
-        let key = LabCacheKey.digest(([control] + files + identity).joined(separator: "\n"))
+        let key = LabCacheKey.digest(([control] + files + sources.map(LabFileSystem.identity)).joined(separator: "\n"))
         let cached = cache.appending("\(key).sqfs")
         if access(cached.string, R_OK) != 0 {
             try LabFileSystem.makeDirectories(cache)
             let partial = cache.appending(".\(key).\(getpid()).sqfs")
             try await buildLayer(partial)
-            guard rename(partial.string, cached.string) == 0 else {
-                throw .io(path: cached.string, reason: "cannot be put in place: \(Errno(rawValue: errno))")
-            }
-            Self.prune(cache, keeping: cached)
+            try LabFileSystem.rename(partial, to: cached)
+            LabFileSystem.keepMostRecentlyUsed(Self.keptLayers, in: cache)
         }
         _ = utimensat(AT_FDCWD, cached.string, nil, 0)
         try LabFileSystem.copyNonZeroPages(from: cached, to: image)
-    }
-
-    /// Removes the layers in `cache` beyond the ``keptLayers`` most recently used, never `kept`.
-    private static func prune(_ cache: FilePath, keeping kept: FilePath) {
-        guard let entries = try? FileIO.listDirectory(cache) else { return }
-        let layers = entries.filter { !$0.isDirectory && $0.name.hasSuffix(".sqfs") && !$0.name.hasPrefix(".") }
-            .map { cache.appending($0.name) }.filter { $0 != kept }
-            .sorted { modified($0) > modified($1) }
-        for stale in layers.dropFirst(keptLayers - 1) { try? LabFileSystem.remove(stale) }
     }
 
     /// The package's files as a squashfs image at `image`, for the guest to mount over its root.
@@ -200,11 +188,5 @@ struct GuestPackage: Sendable {
         } catch {
             throw .io(path: path.string, reason: "\(error)")
         }
-    }
-
-    private static func modified(_ path: FilePath) -> Int {
-        var info = stat()
-        guard stat(path.string, &info) == 0 else { return 0 }
-        return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
     }
 }

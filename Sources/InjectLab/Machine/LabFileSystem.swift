@@ -133,6 +133,39 @@ enum LabFileSystem {
         return stat(path.string, &info) == 0 ? Int(info.st_size) : nil
     }
 
+    /// A file's modification time in nanoseconds, or 0 when it cannot be read.
+    static func modified(_ path: FilePath) -> Int {
+        var info = stat()
+        guard stat(path.string, &info) == 0 else { return 0 }
+        return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    }
+
+    /// What names a file's version in a cache key without reading it: its path, size and
+    /// modification time.
+    static func identity(_ path: FilePath) -> String {
+        "\(path) \(size(path) ?? -1) \(modified(path))"
+    }
+
+    /// Keeps the `count` most recently used entries of the cache `directory` (files or directories,
+    /// by modification time, which a use touches) and removes the rest, with the debris of saves
+    /// that died: a save stages its entry as `.KEY.PID[.EXT]` and renames it into place, so a hidden
+    /// entry whose process is gone is left over.
+    static func keepMostRecentlyUsed(_ count: Int, in directory: FilePath) {
+        guard let entries = try? FileIO.listDirectory(directory) else { return }
+        var complete: [(path: FilePath, used: Int)] = []
+        for entry in entries {
+            let path = directory.appending(entry.name)
+            guard entry.name.hasPrefix(".") else {
+                complete.append((path, modified(path)))
+                continue
+            }
+            let words = entry.name.split(separator: ".")
+            let pid = words.count > 1 ? Int32(words[1]) ?? 0 : 0
+            if pid > 0, kill(pid, 0) != 0, errno == ESRCH { try? removeTree(path) }
+        }
+        for stale in complete.sorted(by: { $0.used > $1.used }).dropFirst(count) { try? removeTree(stale.path) }
+    }
+
     /// Removes a file; a missing one is fine.
     static func remove(_ path: FilePath) throws(LabError) {
         if unlink(path.string) != 0, errno != ENOENT {

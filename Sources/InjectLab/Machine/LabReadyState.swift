@@ -7,15 +7,13 @@ extension Lab {
     func snapshot(for argv: [String], _ options: Options, _ assets: Assets) async throws(LabError) -> (
         LabSnapshot, String
     ) {
-        var executable = stat()
-        _ = stat(options.agentExecutable, &executable)
         let configuration = try await LabSnapshot.configuration(
             argv: argv, paths: paths,
             extra: [
                 "format \(LabSnapshot.format)", "qemu \(assets.qemu.version)",
                 "einj types \(hexNumber(options.offeredEINJTypes))",
                 "consumers rasdaemon=\(options.rasdaemon) node_exporter=\(options.nodeExporter)",
-                "host inject \(options.agentExecutable) \(executable.st_size) \(executable.st_mtim.tv_sec).\(executable.st_mtim.tv_nsec)",
+                "host inject \(LabFileSystem.identity(FilePath(options.agentExecutable)))",
             ])
         return (
             LabSnapshot(cache: LabPaths.cacheBase(environment), key: LabCacheKey.digest(configuration)), configuration

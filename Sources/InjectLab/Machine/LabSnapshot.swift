@@ -64,31 +64,10 @@ struct LabSnapshot {
     /// so the least recently used beyond these are removed when one is saved.
     static let kept = 8
 
-    /// Marks the snapshot used now (its directory's time), so that ``prune(_:)`` keeps it.
+    /// Marks the snapshot used now (its directory's time), so that the cache keeps it
+    /// (``LabFileSystem/keepMostRecentlyUsed(_:in:)``).
     func markUsed() {
         _ = utimensat(AT_FDCWD, directory.string, nil, 0)
-    }
-
-    /// Removes the snapshots in `snapshots` beyond the ``kept`` most recently used, and stale
-    /// partial ones (a save that died).
-    static func prune(_ snapshots: FilePath) {
-        guard let entries = try? FileIO.listDirectory(snapshots) else { return }
-        var complete: [(directory: FilePath, used: Int)] = []
-        for entry in entries where entry.isDirectory {
-            let directory = snapshots.appending(entry.name)
-            var info = stat()
-            guard lstat(directory.string, &info) == 0 else { continue }
-            if entry.name.hasPrefix(".") {
-                // A save in progress names itself .KEY.PID; its process gone, it is debris.
-                let pid = entry.name.split(separator: ".").last.flatMap { Int32($0) } ?? 0
-                if pid > 0, kill(pid, 0) != 0, errno == ESRCH { try? LabFileSystem.removeTree(directory) }
-                continue
-            }
-            complete.append((directory, info.st_mtim.tv_sec))
-        }
-        for stale in complete.sorted(by: { $0.used > $1.used }).dropFirst(kept) {
-            try? LabFileSystem.removeTree(stale.directory)
-        }
     }
 
     /// The configuration text of the machine `argv` boots for `paths`' lab: the command line with
@@ -113,7 +92,7 @@ struct LabSnapshot {
             } else if file.hasPrefix(state + "/") {
                 stateFiles.append(file)
             } else if file != paths.guestMemory.string {
-                otherFiles.append("\(file) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+                otherFiles.append(LabFileSystem.identity(FilePath(file)))
             }
         }
         let digests: String

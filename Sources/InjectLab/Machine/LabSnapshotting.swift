@@ -41,7 +41,7 @@ extension Lab {
         if Glibc.rename(partial.string, snapshot.directory.string) != 0 {
             try? LabFileSystem.removeTree(partial)  // another lab saved it first: theirs is as good
         }
-        LabSnapshot.prune(snapshot.directory.removingLastComponent())
+        LabFileSystem.keepMostRecentlyUsed(LabSnapshot.kept, in: snapshot.directory.removingLastComponent())
         return seconds
     }
 
