@@ -28,8 +28,8 @@ public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
     case labName
     /// A lab's guest kernel, CPUs, memory, EINJ types, QEMU, and skipping ghes_edac's build.
     case kernel, cpus, memory, einjTypes, qemu, noEDAC
-    /// The Debian package of inject a lab's guest runs, and booting without the lab's snapshot.
-    case guestPackage, coldBoot
+    /// The Debian package of inject a lab's guest runs, the suite of its root, and booting without the lab's snapshot.
+    case guestPackage, guestSuite, coldBoot
     /// Writing the digests of the plugins found into the configuration's pins.
     case pinPlugins
 

@@ -55,6 +55,7 @@ enum SettingSpelling {
         case .qemu: "--qemu"
         case .noEDAC: "--no-edac"
         case .guestPackage: "--package"
+        case .guestSuite: "--guest-suite"
         case .coldBoot: "--cold"
         case .pinPlugins: "`inject plugins pin --write`"
         }

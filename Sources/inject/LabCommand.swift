@@ -59,6 +59,8 @@ struct LabOptions: ParsableArguments {
     }
 }
 
+extension GuestSuite: ExpressibleByArgument {}
+
 /// Options for booting a lab.
 struct LabBootOptions: ParsableArguments {
     @Option(help: "Guest memory in MiB (256...65536).")
@@ -108,6 +110,15 @@ struct LabBootOptions: ParsableArguments {
             valueName: "file.deb"))
     var package: String?
 
+    @Option(
+        name: .customLong("guest-suite"),
+        help: ArgumentHelp(
+            "The Debian suite of the guest's root: "
+                + GuestSuite.allCases.map { "\($0) (\($0.consumerVersions))" }.joined(separator: "; ")
+                + ". Built once with mmdebstrap and cached in the lab cache.",
+            valueName: "suite"))
+    var guestSuite: GuestSuite = .standard
+
     @Flag(
         help:
             "Boot the guest instead of restoring this configuration's snapshot (the ready state the first boot saved in the lab cache), and save it afresh."
@@ -144,6 +155,7 @@ struct LabBootOptions: ParsableArguments {
         var options = Lab.Options()
         options.package = package
         options.cold = cold
+        options.guestSuite = guestSuite
         options.name = name
         options.memoryMiB = memory
         options.cpus = cpus
@@ -205,6 +217,9 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
 
 /// The lab's snapshot, for `lab status`.
 private func snapshotLine(_ record: LabRecord) -> String {
+    if let failure = record.lastRestoreFailure {
+        return "none: the last restart could not restore the snapshot and booted instead (\(failure)); it was removed"
+    }
     guard let snapshot = record.snapshot else {
         return "none (saved after a cold boot of a lab whose SCI path is cached; lab up --cold boots without one)"
     }
@@ -394,23 +409,52 @@ struct LabStatusCommand: ParsableCommand {
 
 struct LabExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "exec", abstract: "Run a shell command in the lab's guest (chrooted into the host's filesystem).",
-        discussion: "Example: inject lab exec -- 'dmesg | tail'. The command's exit status becomes inject's.")
+        commandName: "exec", abstract: "Run a shell command in the lab's guest, optionally with files copied in.",
+        discussion: """
+            The command runs with /bin/sh -c as root in the guest's Debian root, in the exchange \
+            directory \(LabExchange.guestDirectory). The guest shares no directory with the host: \
+            --copy copies a host file there first (its name and permission bits kept, at most \
+            \(LabExchange.maximumBytes >> 20) MiB each; the guest's libraries are Debian's, so \
+            build a binary for them or statically). The command's exit status becomes inject's.
+
+            Examples:
+              inject lab exec -- 'dmesg | tail'
+              inject lab exec --copy ./victim -- ./victim --pages 4
+            """)
 
     @OptionGroup var lab: LabOptions
 
     @Option(help: "Seconds before the guest kills the command.")
     var timeout: Int = 120
 
+    @Option(
+        name: .customLong("copy"),
+        help: ArgumentHelp(
+            "A host file to copy into the guest's exchange directory first (repeatable).", valueName: "file"))
+    var copies: [String] = []
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (joined by spaces for /bin/sh -c).")
     var command: [String]
 
     func run() throws {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
-        guard !words.isEmpty else { throw ValidationError("give a command, e.g. inject lab exec -- dmesg") }
+        guard !words.isEmpty || !copies.isEmpty else {
+            throw ValidationError("give a command, e.g. inject lab exec -- dmesg, or files to copy with --copy FILE")
+        }
+        // Every file is read and checked before the guest is touched.
+        let files = try lab.check { () throws(LabError) in
+            try copies.map { path throws(LabError) in try LabExchange.File(reading: FilePath(path)) }
+        }
         let target = try lab.lab()
+        let copied = try lab.check { () throws(LabError) in try target.copyIn(files) }
+        guard !words.isEmpty else {
+            if lab.json { Output.json(["copied": copied]) } else { copied.forEach { Output.line("copied \($0)") } }
+            return
+        }
+        let inExchange =
+            "cd \(LabExchange.guestDirectory) 2>/dev/null || mkdir -p \(LabExchange.guestDirectory) && cd \(LabExchange.guestDirectory) || exit 125\n"
         let result = try lab.check { () throws(LabError) in
-            try target.exec(words.joined(separator: " "), timeoutSeconds: timeout)
+            try target.exec(inExchange + words.joined(separator: " "), timeoutSeconds: timeout)
         }
         if lab.json {
             Output.json(["status": "\(result.status)", "stdout": result.text, "stderr": result.errorText])

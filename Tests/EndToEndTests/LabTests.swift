@@ -1023,16 +1023,45 @@ struct LabTests {
         #expect(left.stdout.isEmpty, "a coverage lab was left running: \(left.stdout)")
     }
 
-    /// The guest is a Debian server of its own: its root is built from Debian's packages with
-    /// this build's package installed, read-only under a tmpfs overlay, and no host directory is
-    /// shared with it, so a file planted on the host cannot be read from inside.
+    /// The guest is a Debian server of its own: its root is built from Debian's packages (here
+    /// trixie's, `--guest-suite`, with its rasdaemon 0.8.3) with this build's package installed,
+    /// read-only under a tmpfs overlay, and no host directory is shared with it, so a file planted
+    /// on the host cannot be read from inside; a file the user copies in (`lab exec --copy`) arrives
+    /// whole, with its mode, in the exchange directory where the command runs.
     @Test func theGuestIsADebianServerThatCannotReadTheHost() async throws {
         let secret = "/root/inject-secret-\(UUID().uuidString)"
         try Data("host only\n".utf8).write(to: URL(fileURLWithPath: secret))
         defer { try? FileManager.default.removeItem(atPath: secret) }
         let deb = URL(fileURLWithPath: try BuiltPackage.get().deb).lastPathComponent
         let version = deb.split(separator: "_").dropFirst().first.map(String.init) ?? "(no version in \(deb))"
-        try await withLab("e2e-server", kernel: KernelSpec.defaultSpelling) { lab in
+        let given = try TestSupport.temporaryDirectory("copy-in").path
+        defer { try? FileManager.default.removeItem(atPath: given) }
+        let script = given + "/greet"
+        try Data("#!/bin/sh\necho copied-$1 from $(pwd)\n".utf8).write(to: URL(fileURLWithPath: script))
+        try FileManager.default.setAttributes([.posixPermissions: 0o750], ofItemAtPath: script)
+        let blob = given + "/blob.bin"
+        try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(
+            to: URL(fileURLWithPath: blob))
+        let blobDigest = try TestSupport.run("/usr/bin/sha256sum", [blob]).stdout.prefix(64)
+        try await withLab("e2e-server", kernel: KernelSpec.defaultSpelling, ["--guest-suite", "trixie"]) { lab in
+            #expect(try guest(lab, "rasdaemon --version 2>&1").contains("0.8.3"))
+            #expect(try guest(lab, ". /etc/os-release; echo $VERSION_CODENAME").contains("trixie"))
+            let copied = try TestSupport.inject(
+                [
+                    "lab", "exec", "-n", lab, "--copy", script, "--copy", blob, "--",
+                    "./greet guest; stat -c %a greet; sha256sum blob.bin",
+                ],
+                environment: Self.environment)
+            #expect(copied.status == 0, "\(copied.stderr)")
+            #expect(
+                copied.stdout.contains("copied-guest from /run/inject/exchange\n750\n\(blobDigest)"), "\(copied.stdout)"
+            )
+            // Nothing is copied when one of the files cannot be: a directory is refused by name.
+            let refused = try TestSupport.inject(
+                ["lab", "exec", "-n", lab, "--copy", secret, "--copy", given, "--", "true"],
+                environment: Self.environment)
+            #expect(refused.status != 0 && refused.stderr.contains("\(given): only regular files"), "\(refused.stderr)")
+            #expect(try guest(lab, "ls /run/inject/exchange").split(separator: "\n").sorted() == ["blob.bin", "greet"])
             let read = try guest(lab, "cat \(secret) 2>&1; echo rc=$?")
             #expect(read.contains("rc=1") && !read.contains("host only"), "\(read)")
             let mounts = try guest(lab, "cat /proc/mounts")
@@ -1104,14 +1133,21 @@ struct LabTests {
                     #expect(try guest(second, "dmesg").contains("Bank 4:"))
                 }
                 // A panic's restart restores the snapshot too: the guest is the ready one again.
-                let panicked = try TestSupport.inject(
-                    ["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--yes", "--lab", second],
-                    environment: Self.environment)
-                #expect(panicked.status == 0, "\(panicked.stdout)\(panicked.stderr)")
+                try inject(["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--yes", "--lab", second])
                 let after = try record(second)
                 #expect(after.restarts == 1 && after.restored == true, "\(after)")
                 #expect(!(try guest(second, "dmesg")).contains("Bank 4:"), "the restored guest is the saved one")
                 #expect(try inject(["lab", "rasdaemon", "status", "-n", second]).contains("running, pid"))
+                // A snapshot that no longer restores leaves a boot, with its consumers started again,
+                // the reason in the record, and the damaged snapshot gone (`--cold` below saves afresh).
+                try Data("damaged".utf8).write(to: URL(fileURLWithPath: snapshot + "/device-state"))
+                try inject(["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--yes", "--lab", second])
+                let booted = try record(second)
+                #expect(booted.restarts == 2 && booted.restored == false, "\(booted)")
+                #expect(booted.lastRestoreFailure != nil && booted.snapshot == nil, "\(booted)")
+                #expect(!FileManager.default.fileExists(atPath: snapshot), "the damaged snapshot was kept")
+                #expect(try inject(["lab", "rasdaemon", "status", "-n", second]).contains("running, pid"))
+                #expect(try inject(["lab", "status", "-n", second]).contains("could not restore the snapshot"))
             }
             try await withLab("e2e-snap-d", kernel: KernelSpec.defaultSpelling, arguments + ["--cold"]) { cold in
                 let booted = try record(cold)

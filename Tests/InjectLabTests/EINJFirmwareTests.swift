@@ -16,7 +16,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         let memory = directory.appendingPathComponent("ram")
         let layout = FirmwareLayout.lab
-        FileManager.default.createFile(atPath: memory.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: memory.path, contents: nil)
         let handle = try FileHandle(forWritingTo: memory)
         try handle.truncate(atOffset: layout.base + layout.size)
         try handle.close()
@@ -148,7 +148,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         let ram = directory.appendingPathComponent("inject-lab-0-lab.ram").path
-        FileManager.default.createFile(atPath: ram, contents: nil)
+        _ = FileManager.default.createFile(atPath: ram, contents: nil)
         chown(ram, 65534, 65534)
         #expect(throws: LabError.self) { try LabFileSystem.allocate(FilePath(ram), size: 1 << 20) }
     }

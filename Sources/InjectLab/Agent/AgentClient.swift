@@ -4,8 +4,8 @@ import Synchronization
 /// The host's end of the channel to a lab's guest agent: one name family for the channel,
 /// ``AgentClient`` (here), ``AgentServer`` (the guest's end), ``AgentProtocol`` (what they
 /// exchange), and the host's views built on it, ``AgentFiles`` (the guest's attribute files) and
-/// ``AgentConnection`` (the guest as a ``GuestConnection``). Runs shell commands in the guest,
-/// chrooted into the host's filesystem. Holds the lab's agent lock while it exists, so
+/// ``AgentConnection`` (the guest as a ``GuestConnection``). Runs shell commands in the guest's
+/// Debian root. Holds the lab's agent lock while it exists, so
 /// that concurrent `inject` processes take turns.
 public final class AgentClient: @unchecked Sendable {
     /// What a command produced.

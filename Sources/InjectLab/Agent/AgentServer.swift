@@ -6,8 +6,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The guest's end of the agent channel (``AgentClient`` is the host's): the agent that runs inside a lab's guest (`inject lab agent`, started by the guest's init,
-/// chrooted into the host's filesystem): answers ``AgentProtocol`` requests on the virtio-serial
+/// The guest's end of the agent channel (``AgentClient`` is the host's): the agent that runs inside a
+/// lab's guest (`inject lab agent` of the guest's inject package, started by the guest's init):
+/// answers ``AgentProtocol`` requests on the virtio-serial
 /// port. File operations are direct system calls, so that an attribute write from the host costs
 /// one round trip and no process.
 public enum AgentServer {
@@ -25,10 +26,13 @@ public enum AgentServer {
                 usleep(20_000)
                 continue
             }
+            // Only the new bytes are searched: a file copied in is one long line read in small chunks.
+            var searchFrom = pending.count
             pending += chunk[..<count]
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = pending[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
+                searchFrom = 0
                 if let answer = answer(line) { writeAll(fd, answer) }
             }
         }
@@ -153,7 +157,7 @@ public enum AgentServer {
         return (exitStatus, contents(out), contents(err))
     }
 
-    /// An unlinked file on the guest's devtmpfs (the chroot's only writable filesystem), or -1.
+    /// An unlinked file on the guest's devtmpfs (always writable, whatever the root), or -1.
     private static func scratchFile() -> Int32 {
         var template = Array("/dev/.inject-agent-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }

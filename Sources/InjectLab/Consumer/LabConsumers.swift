@@ -7,17 +7,30 @@ enum LabConsumers {
     /// The guest's packages of the consumers, as `lab status` names them.
     static let packages = ["rasdaemon", "prometheus-node-exporter", "sqlite3"]
 
-    /// Starts the consumers `options` ask for, telling `progress` how each runs.
-    static func start(_ options: Lab.Options, in lab: Lab, progress: (String) -> Void) throws(LabError) {
-        if options.rasdaemon {
-            let consumer = try LabRasdaemon(lab).start()
-            progress("rasdaemon: recording (pid \(consumer.pid ?? 0), buffer_percent \(consumer.bufferPercent ?? -1))")
-        }
-        if options.nodeExporter {
-            let exporter = try LabNodeExporter(lab).start()
-            progress(
-                "prometheus-node-exporter: serving \(LabNodeExporter.address) in the guest (pid \(exporter.pid ?? 0), \(exporter.edacMetrics.count) EDAC metric lines)"
-            )
+    /// A consumer `lab up --with` can start.
+    enum Consumer: String, CaseIterable {
+        case rasdaemon
+        case nodeExporter = "node_exporter"
+    }
+
+    /// The consumers `options` ask for.
+    static func requested(_ options: Lab.Options) -> [Consumer] {
+        (options.rasdaemon ? [.rasdaemon] : []) + (options.nodeExporter ? [.nodeExporter] : [])
+    }
+
+    /// Starts `consumers`, telling `progress` how each runs.
+    static func start(_ consumers: [Consumer], in lab: Lab, progress: (String) -> Void) throws(LabError) {
+        for consumer in consumers {
+            switch consumer {
+            case .rasdaemon:
+                let daemon = try LabRasdaemon(lab).start()
+                progress("rasdaemon: recording (pid \(daemon.pid ?? 0), buffer_percent \(daemon.bufferPercent ?? -1))")
+            case .nodeExporter:
+                let exporter = try LabNodeExporter(lab).start()
+                progress(
+                    "prometheus-node-exporter: serving \(LabNodeExporter.address) in the guest (pid \(exporter.pid ?? 0), \(exporter.edacMetrics.count) EDAC metric lines)"
+                )
+            }
         }
     }
 

@@ -42,6 +42,8 @@ public struct Lab {
         public var rasdaemon = false
         /// Whether the guest's prometheus-node-exporter is started (`lab up --with node_exporter`).
         public var nodeExporter = false
+        /// The Debian suite of the guest's root, and so its consumers' versions.
+        public var guestSuite = GuestSuite.standard
         /// Boots without the configuration's snapshot (`lab up --cold`); the ready state is saved afresh.
         public var cold = false
         public init() {}
@@ -127,7 +129,7 @@ public struct Lab {
             record.deviceStatus = try lab.afterBoot(options.devices)
             // The EINJ firmware runs beside QEMU for the life of the lab.
             record.firmwarePid = try lab.startFirmware(executable: options.agentExecutable)
-            try LabConsumers.start(options, in: lab, progress: progress)
+            try LabConsumers.start(LabConsumers.requested(options), in: lab, progress: progress)
             record.consumers = try LabConsumers.describe(lab)
             try record.save(lab.paths.record)
             await lab.saveReadyState(options, assets, record: &record, progress: progress)
@@ -188,8 +190,10 @@ public struct Lab {
                     options.qemuSpelling, cache: cache, environment: environment, progress: progress)
                 let package = try await GuestPackage.locate(
                     given: options.package ?? environment["INJECT_LAB_PACKAGE"], executable: options.agentExecutable)
-                let root = try await GuestRoot(dependencies: package.dependencies, environment: environment)
-                    .ensure(cache: cache, progress: progress)
+                let root = try await GuestRoot(
+                    suite: options.guestSuite, dependencies: package.dependencies, environment: environment
+                )
+                .ensure(cache: cache, progress: progress)
                 return Assets(kernel: kernel, edac: edac, qemu: qemu, root: root, package: package)
             }
         }
@@ -246,6 +250,7 @@ public struct Lab {
         record.kernelSpec = options.kernel.description
         record.qemu = assets.qemu
         record.devices = options.addedDevices.map(\.name)
+        record.startedConsumers = LabConsumers.requested(options).map(\.rawValue)
         record.agentExecutable = options.agentExecutable
         record.guestRoot = assets.root.string
         record.guestPackage = assets.package.description

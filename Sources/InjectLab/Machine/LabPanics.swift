@@ -78,16 +78,26 @@ extension Lab {
             stopQEMU()
             let started = HostClock.monotonicNanoseconds()
             let einjTypes = record.einjTypes ?? EINJRegisters.defaultTypes
-            // The lab's snapshot, when it has one, is its ready state: restored, not booted.
+            // The lab's snapshot, when it has one, is its ready state: restored, not booted. A
+            // snapshot that cannot be restored (evicted from the cache, damaged) leaves a boot.
             let snapshot = record.snapshot.map { LabSnapshot(directory: FilePath($0), key: "") }
-            let metadata = snapshot?.metadata
+            var metadata = snapshot?.metadata
             do throws(LabError) {
-                if let snapshot, let metadata {
-                    record.pid = try await restoreSnapshot(
-                        snapshot, argv: argv, einjTypes: einjTypes, timeoutSeconds: 120)
-                    record.deviceStatus = metadata.deviceStatus
-                    record.restoreSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
-                } else {
+                if let snapshot, let found = metadata {
+                    do throws(LabError) {
+                        record.pid = try await restoreSnapshot(
+                            snapshot, argv: argv, einjTypes: einjTypes, timeoutSeconds: 120)
+                        record.deviceStatus = found.deviceStatus
+                        record.restoreSeconds = Double(HostClock.monotonicNanoseconds() - started) / 1e9
+                        record.lastRestoreFailure = nil
+                    } catch {
+                        try discardFailedRestore(of: snapshot)
+                        record.lastRestoreFailure = error.description
+                        record.snapshot = nil
+                        metadata = nil
+                    }
+                }
+                if metadata == nil {
                     record.pid = try await launch(argv, layout: .lab, einjTypes: einjTypes, bootTimeoutSeconds: 120)
                 }
             } catch {
@@ -102,6 +112,11 @@ extension Lab {
             // The new guest's devices start as a booted platform's do (a CXL device's masks again).
             if metadata == nil { record.deviceStatus = try afterBoot(LabDevices.machine(with: record.devices ?? [])) }
             record.firmwarePid = try startFirmware(executable: record.agentExecutable ?? Lab.Options().agentExecutable)
+            // A booted guest starts its consumers as `lab up` did; a restored one has them running.
+            if metadata == nil {
+                let consumers = (record.startedConsumers ?? []).compactMap(LabConsumers.Consumer.init(rawValue:))
+                try LabConsumers.start(consumers, in: self) { _ in }
+            }
             record.consumers = try? LabConsumers.describe(self)
             try record.save(paths.record)
             return record

@@ -47,12 +47,19 @@ extension Lab {
             return record
         } catch {
             progress("the snapshot did not restore (\(error)); removed, booting instead")
-            stopQEMU()
-            try? LabFileSystem.removeTree(snapshot.directory)
+            try discardFailedRestore(of: snapshot)
             try LabFileSystem.remove(paths.record)
-            try LabFileSystem.allocate(paths.guestMemory, size: 0)
             return nil
         }
+    }
+
+    /// After `snapshot` failed to restore: QEMU stopped, the snapshot removed (it would fail
+    /// again) and the guest RAM emptied, so that the boot that follows starts clean.
+    func discardFailedRestore(of snapshot: LabSnapshot) throws(LabError) {
+        stopQEMU()
+        AgentClient.disconnect(paths)
+        try? LabFileSystem.removeTree(snapshot.directory)
+        try LabFileSystem.allocate(paths.guestMemory, size: 0)
     }
 
     /// Saves the ready state of the lab just booted (agent answering, modules loaded, consumers

@@ -59,7 +59,12 @@ public struct LabRecord: Codable, Sendable, Equatable {
     public var snapshot: String?
     /// A line per consumer package in the guest: its version, and whether it runs (``LabConsumers``).
     public var consumers: [String]?
+    /// The consumers `lab up --with` started (``LabConsumers/Consumer``), started again when a
+    /// restart has to boot.
+    public var startedConsumers: [String]?
     public var restored: Bool?
+    /// Why the last restart could not restore the snapshot and booted instead.
+    public var lastRestoreFailure: String?
     public var snapshotSaveSeconds: Double?
     /// Seconds from the start of the last restore (the RAM copied in, QEMU started) to the agent
     /// answering.
