@@ -262,7 +262,9 @@ struct LabTests {
 
             // Ten thousand corrected machine checks, run in batches inside the guest, every one
             // recorded by the kernel and journaled (500 per second: below the MCE record pool's
-            // limit under TCG, which loses records from about 1,000 per second).
+            // limit under TCG, which loses records from about 1,000 per second). On the first
+            // kernel only: the batching is the guest agent's, and the 1,100 above ran on each kernel.
+            guard kernel == LabKernels.tested.first else { return }
             let big = directory.appendingPathComponent("big.json").path
             try """
             { "name": "ten thousand", "seed": 11, "steps": [ { "name": "corrected", "backend": "mce", "count": 10000, "rate": 500,
@@ -1023,8 +1025,8 @@ struct LabTests {
         #expect(left.stdout.isEmpty, "a coverage lab was left running: \(left.stdout)")
     }
 
-    /// The guest is a Debian server of its own: its root is built from Debian's packages (here
-    /// trixie's, `--guest-suite`, with its rasdaemon 0.8.3) with this build's package installed,
+    /// The guest is a Debian server of its own: its root is built from Debian's packages with this
+    /// build's package installed,
     /// read-only under a tmpfs overlay, and no host directory is shared with it, so a file planted
     /// on the host cannot be read from inside; a file the user copies in (`lab exec --copy`) arrives
     /// whole, with its mode, in the exchange directory where the command runs.
@@ -1043,9 +1045,7 @@ struct LabTests {
         try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(
             to: URL(fileURLWithPath: blob))
         let blobDigest = try TestSupport.run("/usr/bin/sha256sum", [blob]).stdout.prefix(64)
-        try await withLab("e2e-server", kernel: KernelSpec.defaultSpelling, ["--guest-suite", "trixie"]) { lab in
-            #expect(try guest(lab, "rasdaemon --version 2>&1").contains("0.8.3"))
-            #expect(try guest(lab, ". /etc/os-release; echo $VERSION_CODENAME").contains("trixie"))
+        try await withLab("e2e-server", kernel: KernelSpec.defaultSpelling) { lab in
             let copied = try TestSupport.inject(
                 [
                     "lab", "exec", "-n", lab, "--copy", script, "--copy", blob, "--",
@@ -1080,15 +1080,19 @@ struct LabTests {
     /// The first cold boot of a configuration saves its ready state; a later `lab up` of the same
     /// configuration restores it (agent answering, the clock set, rasdaemon running), two labs
     /// restored from one snapshot run side by side and stay apart, a panic's restart restores it,
-    /// and `--cold` boots instead. The snapshot is the lab owner's alone.
+    /// and `--cold` boots instead. The snapshot is the lab owner's alone. The guest's root is
+    /// trixie's here (`--guest-suite`), the other tests' bookworm's.
     @Test func labsOfOneConfigurationRestoreItsSnapshot() async throws {
         func record(_ lab: String) throws -> LabRecord {
             let status = try JSONDecoder().decode(
                 [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
             return try #require(status.first)
         }
-        let arguments = ["--with", "rasdaemon"]
+        // On trixie's root (`--guest-suite`): its rasdaemon 0.8.3 records what the labs inject.
+        let arguments = ["--with", "rasdaemon", "--guest-suite", "trixie"]
         try await withLab("e2e-snap-a", kernel: KernelSpec.defaultSpelling, arguments + ["--cold"]) { first in
+            #expect(try guest(first, "rasdaemon --version 2>&1").contains("0.8.3"))
+            #expect(try guest(first, ". /etc/os-release; echo $VERSION_CODENAME").contains("trixie"))
             let saved = try record(first)
             #expect(saved.restored == false, "a cold boot is not a restore: \(saved)")
             let snapshot = try #require(saved.snapshot, "the cold boot saved no snapshot: \(saved)")
