@@ -30,6 +30,8 @@ public enum Setting: String, Sendable, CaseIterable, CustomStringConvertible {
     case kernel, cpus, memory, einjTypes, qemu, noEDAC
     /// The Debian package of inject a lab's guest runs, the suite of its root, and booting without the lab's snapshot.
     case guestPackage, guestSuite, coldBoot
+    /// The consumers a lab's guest runs (rasdaemon, node_exporter).
+    case labConsumers
     /// Writing the digests of the plugins found into the configuration's pins.
     case pinPlugins
 

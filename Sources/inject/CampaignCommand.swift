@@ -96,6 +96,7 @@ struct CampaignCommand: AsyncParsableCommand {
         if results.contains(where: {
             $0.seenEvents + ($0.kernelDropped ?? 0) < $0.expectedEvents
                 || ($0.consumerSeen ?? 0) < ($0.consumerExpected ?? 0)
+                || ($0.exporterSeen ?? 0) < ($0.exporterExpected ?? 0)
         }) {
             throw ExitCode(ExitCodes.unverified)
         }
@@ -146,12 +147,18 @@ struct CampaignCommand: AsyncParsableCommand {
 
     /// The results table, and per step what the kernel lost and how the step ran.
     private func showResults(_ results: [CampaignRunner.StepResult]) {
-        var rows = [["STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "TIME", "RATE", "RESULT"]]
+        var rows = [
+            [
+                "STEP", "BACKEND", "INJECTED", "FAILED", "KERNEL SEEN", "RASDAEMON", "NODE_EXPORTER", "TIME", "RATE",
+                "RESULT",
+            ]
+        ]
         for result in results {
             rows.append([
                 result.name, result.backend, "\(result.injected)/\(result.planned)", "\(result.failed)",
                 "\(result.seenEvents)/\(result.expectedEvents)",
                 result.consumerExpected.map { "\(result.consumerSeen ?? 0)/\($0)" } ?? "-",
+                result.exporterExpected.map { "\(result.exporterSeen ?? 0)/\($0)" } ?? "-",
                 String(format1(result.seconds)) + " s",
                 String(Int(Double(result.injected) / max(result.seconds, 0.001))) + "/s",
                 result.passed
@@ -210,16 +217,21 @@ struct CampaignCommand: AsyncParsableCommand {
                 + (result.consumerExpected.map {
                     "<property name=\"consumer_expected\" value=\"\($0)\"/><property name=\"consumer_seen\" value=\"\(result.consumerSeen ?? 0)\"/>"
                 } ?? "")
+                + (result.exporterExpected.map {
+                    "<property name=\"exporter_expected\" value=\"\($0)\"/><property name=\"exporter_seen\" value=\"\(result.exporterSeen ?? 0)\"/>"
+                } ?? "")
                 + "</properties>"
             if !result.passed {
                 let reason =
                     "injected \(result.injected)/\(result.planned), failed \(result.failed), kernel events \(result.seenEvents)/\(result.expectedEvents)"
                     + (result.consumerExpected.map { ", rasdaemon rows \(result.consumerSeen ?? 0)/\($0)" } ?? "")
+                    + (result.exporterExpected.map { ", node_exporter errors \(result.exporterSeen ?? 0)/\($0)" } ?? "")
                     + (result.stopped.map { ", \($0)" } ?? "") + (result.firstError.map { ": \($0)" } ?? "")
                 xml += "<failure message=\"\(escape(reason))\"/>"
             }
             let consumer =
-                result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? ""
+                (result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? "")
+                + (result.exporterExpected.map { "; node_exporter counted \(result.exporterSeen ?? 0) of \($0)" } ?? "")
             // The declared outcome and its evidence (the panic line), from the last injection's findings.
             let outcome = result.lastFindings.filter { $0.kind == .outcome }.map {
                 "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")" + ($0.evidence.map { " (\($0))" } ?? "")

@@ -57,6 +57,7 @@ enum SettingSpelling {
         case .guestPackage: "--package"
         case .guestSuite: "--guest-suite"
         case .coldBoot: "--cold"
+        case .labConsumers: "--with"
         case .pinPlugins: "`inject plugins pin --write`"
         }
     }

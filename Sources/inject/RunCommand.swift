@@ -39,6 +39,8 @@ struct RunCommand: AsyncParsableCommand {
         var dryRun: Bool
         var results: [Executor.StepResult]
         var verification: [Verifier.Finding]?
+        /// The verification stage by stage (``VerificationPipeline``).
+        var pipeline: VerificationPipeline? = nil
         var journal: String?
         /// The kernel's panic line, when the injection ended in one, and the guest's restart.
         var panic: String? = nil
@@ -87,7 +89,8 @@ struct RunCommand: AsyncParsableCommand {
         if global.json {
             Output.json(
                 Report(
-                    plan: plan, dryRun: false, results: results, verification: findings, journal: journal?.path,
+                    plan: plan, dryRun: false, results: results, verification: findings,
+                    pipeline: findings.map(VerificationPipeline.init), journal: journal?.path,
                     panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
         } else {
             printReport(outcome, plan: plan, guest: target.guest?.name)
@@ -124,13 +127,24 @@ struct RunCommand: AsyncParsableCommand {
                 if let note = finding.note { Output.line("           why: \(note)") }
             }
             let kernel = findings.filter { $0.kind != .consumer }
-            let consumer = findings.filter { $0.kind == .consumer }
+            var consumers: [String] = []
+            for finding in findings where finding.kind == .consumer && !consumers.contains(finding.consumer ?? "") {
+                consumers.append(finding.consumer ?? "")
+            }
+            let perConsumer = consumers.map { name in
+                let own = findings.filter { $0.kind == .consumer && ($0.consumer ?? "") == name }
+                return "; the consumer (\(name)) recorded \(own.filter(\.matched).count) of \(own.count)"
+            }
             Output.line(
                 "verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
-                    + (consumer.isEmpty
-                        ? "."
-                        : "; the consumer (rasdaemon) recorded \(consumer.filter(\.matched).count) of \(consumer.count).")
-            )
+                    + perConsumer.joined() + ".")
+            let pipeline = VerificationPipeline(findings)
+            Output.line("pipeline: \(pipeline.summary)")
+            if let drop = pipeline.firstDrop {
+                Output.line(
+                    "first dropped at \(drop.name)" + (drop.missing.map { " (\($0))" } ?? "")
+                        + (drop.reason.map { ": \($0)" } ?? ""))
+            }
         }
         if let panic = outcome.panic {
             Output.line("the kernel panicked: \(panic.message) (\(panic.noticedBy))")

@@ -22,12 +22,13 @@ struct WatchCommand: AsyncParsableCommand {
     /// Consumers whose records can be shown beside the kernel's events.
     enum Consumer: String, ExpressibleByArgument, CaseIterable {
         case rasdaemon
+        case nodeExporter = "node_exporter"
     }
 
     @Option(
         help: ArgumentHelp(
-            "Also show the rows this consumer records, as it records them (rasdaemon's database).",
-            valueName: "rasdaemon"))
+            "Also show what this consumer records, as it records it: rasdaemon's database rows, or node_exporter's EDAC metrics that change between scrapes.",
+            valueName: "rasdaemon|node_exporter"))
     var consumer: Consumer?
 
     func run() async throws {
@@ -39,15 +40,20 @@ struct WatchCommand: AsyncParsableCommand {
             } catch { throw .target(error) }
         }
         defer { watcher.stop() }
-        var consumerWatcher: ConsumerWatcher?
-        if consumer == .rasdaemon {
-            do throws(TargetError) {
+        var consumerWatcher: (any ConsumerFeed)?
+        do throws(TargetError) {
+            switch consumer {
+            case .rasdaemon:
                 consumerWatcher = try await ConsumerWatcher(
                     target: session.options.target,
                     tables: session.registry.backends.flatMap { $0.info.consumerTables.values })
-            } catch {
-                throw global.fail(.target(error))
+            case .nodeExporter:
+                consumerWatcher = try await NodeExporterWatcher(target: session.options.target)
+            case nil:
+                break
             }
+        } catch {
+            throw global.fail(.target(error))
         }
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
@@ -57,9 +63,9 @@ struct WatchCommand: AsyncParsableCommand {
         while !InterruptRequest.isRequested {
             // The consumer first: a row it has recorded was already in the kernel's trace, so the
             // kernel's event is printed before the consumer's record of it.
-            let recorded = consumerWatcher != nil ? await consumerWatcher?.poll() ?? [] : []
-            let events = watcher.poll() + recorded
-            for event in events {
+            let recorded = await consumerWatcher?.poll() ?? []
+            let events = watcher.poll().map { (event: $0, recorded: false) } + recorded.map { ($0, true) }
+            for (event, isRecord) in events {
                 if global.json {
                     Output.jsonLine(event)
                 } else {
@@ -70,7 +76,7 @@ struct WatchCommand: AsyncParsableCommand {
                             separator: " ") + "  | " + event.text
                     let name = event.event + String(repeating: " ", count: max(1, 22 - event.event.count))
                     Output.line(
-                        (event.event.hasPrefix("rasdaemon:") ? "[recorded]  " : "[\(event.timestamp)]  ")
+                        (isRecord ? "[recorded]  " : "[\(event.timestamp)]  ")
                             + "\(name)\(decoded)")
                     fflush(nil)
                 }

@@ -35,6 +35,31 @@ struct LabTests {
         try inject(["lab", "exec", "-n", lab, "--", command])
     }
 
+    /// Runs `inject watch ARGUMENTS`, collecting its output as it arrives; once it watches, runs
+    /// `trigger`, then stops the watch as soon as `done` holds for its output (or after 27 s).
+    func watching(
+        _ arguments: [String], trigger: () throws -> Void, until done: (String) -> Bool
+    ) async throws -> OutputCollector {
+        let watch = Process()
+        watch.executableURL = TestSupport.injectExecutable
+        watch.arguments = ["watch"] + arguments
+        watch.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
+        let watched = Pipe()
+        watch.standardOutput = watched
+        let output = OutputCollector()
+        watched.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        try watch.run()
+        try await Task.sleep(for: .seconds(3))
+        try trigger()
+        for _ in 0..<270 where watch.isRunning && !done(output.text) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if watch.isRunning { watch.terminate() }
+        watch.waitUntilExit()
+        watched.fileHandleForReading.readabilityHandler = nil
+        return output
+    }
+
     /// Boots the lab `name`, runs `body`, then stops it and checks that nothing is left; with
     /// `runsToTheEnd` false, `body` is allowed to leave the lab stopped.
     func withLab(
@@ -670,6 +695,15 @@ struct LabTests {
             #expect(run.contains("verified: 10 of 10 expected kernel events"), "\(run)")
             #expect(run.contains("mc_event: 1 Corrected error: unknown error on P0_CH_B DIMM_B1"), "\(run)")
             #expect(try counts() == [0, 0, 3, 0], "only DIMM_B1 (dimm2) may move")
+            // The exporter's controller total moved as the kernel's did; its per-csrow metric did not
+            // (ghes_edac counts per DIMM only), and the report says so and why.
+            #expect(
+                run.contains("seen     consumer node_exporter node_edac_correctable_errors_total{controller=\"0\"} +3")
+                    && run.contains("0 -> 3; the kernel's mc0/ce_count +3"), "\(run)")
+            #expect(
+                run.contains("did not move on any csrow") && run.contains("mc0 is ghes_edac")
+                    && run.contains("the consumer (node_exporter) recorded 1 of 1"), "\(run)")
+            #expect(run.contains("pipeline: kernel trace 1/1") && run.contains("-> node_exporter 1/1 ("), "\(run)")
             // By address: 0x9000000 is in DIMM_A2's SMBIOS range (128...256 MiB of 512).
             let byAddress = try inject(["run", "edac", "address=0x9000000", "--verify", "--lab", lab])
             #expect(byAddress.contains("label=\"P0_CH_A DIMM_A2\""), "\(byAddress)")
@@ -678,6 +712,34 @@ struct LabTests {
                 lab, "cat /sys/devices/system/edac/mc/mc0/ce_count /sys/devices/system/edac/mc/mc0/ce_noinfo_count")
             #expect(mc.split(separator: "\n").compactMap { Int($0) } == [4, 0], "\(mc)")
             #expect(try exported().contains("node_edac_correctable_errors_total{controller=\"0\"} 4"))
+            // watch shows the exporter's metric as it changes.
+            let output = try await watching(["--lab", lab, "--consumer", "node_exporter", "--timeout", "20"]) {
+                try inject(["run", "edac", "dimm=DIMM_B1", "--lab", lab])
+            } until: {
+                $0.contains("node_exporter:node_edac_correctable")
+            }
+            #expect(
+                output.text.contains("[recorded]  node_exporter:node_edac_correctable_errors_total")
+                    && output.text.contains("controller=0 delta=1 value=5"), "\(output.text)")
+            // A campaign's step gets the exporter's column: the errors it counted of the kernel's.
+            let directory = try TestSupport.temporaryDirectory("inject-exporter")
+            defer { TestSupport.remove(directory) }
+            let scenario = directory.appendingPathComponent("dimms.json").path
+            try
+                #"{"name": "dimm errors", "seed": 5, "steps": [{"name": "DIMM_B1", "backend": "edac", "count": 3, "rate": 4, "parameters": {"dimm": "DIMM_B1"}}]}"#
+                .write(toFile: scenario, atomically: true, encoding: .utf8)
+            let junit = directory.appendingPathComponent("junit.xml").path
+            let campaign = try TestSupport.inject(
+                ["campaign", scenario, "--lab", lab, "--json", "--junit", junit], environment: Self.environment)
+            #expect(campaign.status == 0, "\(campaign.stdout)\(campaign.stderr)")
+            let step =
+                ((try? JSONSerialization.jsonObject(with: Data(campaign.stdout.utf8)) as? [String: Any])?["steps"]
+                as? [[String: Any]])?.first ?? [:]
+            #expect(step["exporterExpected"] as? Int == 3 && step["exporterSeen"] as? Int == 3, "\(step)")
+            #expect(
+                (try String(contentsOfFile: junit, encoding: .utf8)).contains(
+                    "<property name=\"exporter_expected\" value=\"3\"/><property name=\"exporter_seen\" value=\"3\"/>"))
+            #expect(try counts() == [0, 1, 7, 0])
         }
     }
 
@@ -863,29 +925,13 @@ struct LabTests {
             #expect(before.running && before.status.bufferPercent == 0, "\(before)")
             #expect(before.status.rows["mce_record"] == 0, "\(before)")
             // watch shows rasdaemon's row beside the kernel's event.
-            let watch = Process()
-            watch.executableURL = TestSupport.injectExecutable
-            watch.arguments = ["watch", "--lab", lab, "--consumer", "rasdaemon", "--json", "--timeout", "30"]
-            watch.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
-            let watched = Pipe()
-            watch.standardOutput = watched
-            // Collected as it arrives; the watch is stopped once both lines are there (how soon is
-            // the consumer-latency benchmark's business, not this test's).
-            let output = OutputCollector()
-            watched.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-            try watch.run()
-            try await Task.sleep(for: .seconds(3))
-            try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
-            for _ in 0..<270 where watch.isRunning {
-                let text = output.text
-                if text.contains("\"event\":\"mce_record\"") && text.contains("\"event\":\"rasdaemon:mce_record\"") {
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(100))
+            // The watch is stopped once both lines are there (how soon is the consumer-latency
+            // benchmark's business, not this test's).
+            let output = try await watching(["--lab", lab, "--consumer", "rasdaemon", "--json", "--timeout", "30"]) {
+                try inject(["run", "mce", "cpu=0", "bank=3", "--lab", lab])
+            } until: { text in
+                text.contains("\"event\":\"mce_record\"") && text.contains("\"event\":\"rasdaemon:mce_record\"")
             }
-            if watch.isRunning { watch.terminate() }
-            watch.waitUntilExit()
-            watched.fileHandleForReading.readabilityHandler = nil
             let lines = output.text.split(separator: "\n")
             let kernelLine = lines.firstIndex { $0.contains("\"event\":\"mce_record\"") }
             let consumerLine = lines.firstIndex { $0.contains("\"event\":\"rasdaemon:mce_record\"") }

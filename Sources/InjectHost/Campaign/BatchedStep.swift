@@ -49,6 +49,7 @@ struct BatchedStep {
         /// Events expected so far, per kind.
         var expected: [String: Int] = [:]
         var consumer: RasdaemonConsumer.Armed?
+        var exporter: NodeExporterConsumer.Armed?
         /// The highest batch rate at which the kernel lost events.
         var dropRate: Double?
         /// The kernel's loss messages seen so far.
@@ -182,6 +183,8 @@ struct BatchedStep {
             }
             state.consumer = await RasdaemonConsumer.arm(first, target: runner.session.options.target)
         }
+        state.exporter = await NodeExporterConsumer.arm(
+            first, target: runner.session.options.target, files: counter.files)
         state.lossMarkers = first.lossMarkers
         if let losses = state.losses, !first.lossMarkers.isEmpty {
             let filter = first.lossMarkers.map { "msg ~ \"\($0.match)\"" }.joined(separator: " || ")
@@ -321,6 +324,7 @@ struct BatchedStep {
         if let consumer = state.consumer {
             await runner.awaitConsumer(consumer, kernelSeen: recordedByKind(counter, state.expected), &result)
         }
+        if let exporter = state.exporter { await runner.awaitExporter(exporter, files: counter.files, &result) }
         counter.removeInstance()
     }
 

@@ -73,6 +73,11 @@ public struct CampaignRunner {
         /// kernel was seen to emit), and the rows it did record; `nil` without a consumer.
         public var consumerExpected: Int?
         public var consumerSeen: Int?
+        /// Where node_exporter serves the target and the step counts on an EDAC controller: the
+        /// errors the kernel's controller counters gained, and how many of them the exporter's
+        /// totals show; `nil` without one.
+        public var exporterExpected: Int?
+        public var exporterSeen: Int?
         /// With `verify: each`: every expectation of the last injection, matched or not.
         public var lastFindings: [Verifier.Finding]
         public var seconds: Double
@@ -93,6 +98,7 @@ public struct CampaignRunner {
         public var passed: Bool {
             failed == 0 && seenEvents + (kernelDropped ?? 0) >= expectedEvents
                 && (consumerSeen ?? 0) >= (consumerExpected ?? 0)
+                && (exporterSeen ?? 0) >= (exporterExpected ?? 0)
                 && (stopped?.continuesCampaign ?? true)
         }
     }
@@ -167,6 +173,17 @@ public struct CampaignRunner {
             if (result.consumerSeen ?? 0) >= (result.consumerExpected ?? 0) { break }
             usleep(250_000)
         } while HostClock.monotonicNanoseconds() < deadline
+    }
+
+    /// Waits (up to the verify timeout) for node_exporter's totals to show what the kernel's
+    /// controller counters gained, and records the counts in `result`.
+    func awaitExporter(_ exporter: NodeExporterConsumer.Armed, files: any TargetFiles, _ result: inout StepResult) async
+    {
+        let tally = await NodeExporterConsumer.tally(
+            armed: exporter, target: session.options.target, files: files, timeoutSeconds: verifyTimeout)
+        guard tally.expected > 0 else { return }
+        result.exporterExpected = tally.expected
+        result.exporterSeen = tally.seen
     }
 
     /// Trace lines of `event` (`system:event`).

@@ -14,6 +14,7 @@ struct SequentialStep {
     /// Events expected so far, per kind.
     private var countedEvents: [String: Int] = [:]
     private var consumer: RasdaemonConsumer.Armed?
+    private var exporter: NodeExporterConsumer.Armed?
     /// Records the kernel had not consumed when the next was due (GHES status blocks).
     private var notConsumed = 0
 
@@ -119,6 +120,7 @@ struct SequentialStep {
         }
         if step.verify == "count" {
             consumer = await RasdaemonConsumer.arm(plan, target: runner.session.options.target)
+            exporter = await NodeExporterConsumer.arm(plan, target: runner.session.options.target, files: counter.files)
         }
     }
 
@@ -127,12 +129,17 @@ struct SequentialStep {
         result.injected += 1
         guard let findings = outcome.findings else { return }
         let kernel = findings.filter { $0.kind != .consumer }
-        let recorded = findings.filter { $0.kind == .consumer }
+        let recorded = findings.filter { $0.kind == .consumer && $0.consumer != NodeExporterConsumer.name }
+        let counted = findings.filter { $0.kind == .consumer && $0.consumer == NodeExporterConsumer.name }
         result.expectedEvents += kernel.count
         result.seenEvents += kernel.filter(\.matched).count
         if !recorded.isEmpty {
             result.consumerExpected = (result.consumerExpected ?? 0) + recorded.count
             result.consumerSeen = (result.consumerSeen ?? 0) + recorded.filter(\.matched).count
+        }
+        if !counted.isEmpty {
+            result.exporterExpected = (result.exporterExpected ?? 0) + counted.count
+            result.exporterSeen = (result.exporterSeen ?? 0) + counted.filter(\.matched).count
         }
         result.lastFindings = findings
     }
@@ -165,5 +172,6 @@ struct SequentialStep {
         } while HostClock.monotonicNanoseconds() < deadline
         // What the kernel emitted, rasdaemon should have recorded: one row per event.
         if let consumer { await runner.awaitConsumer(consumer, kernelSeen: kernelSeen, &result) }
+        if let exporter { await runner.awaitExporter(exporter, files: counter.files, &result) }
     }
 }

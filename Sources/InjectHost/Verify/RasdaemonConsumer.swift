@@ -71,10 +71,11 @@ public enum RasdaemonConsumer {
     }
 
     /// Waits up to `timeoutSeconds` for a new row in the table of each expected event the kernel
-    /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order).
+    /// was seen to emit (`kernel` holds the kernel's findings, in the plan's order); latencies
+    /// count from `since` (the injection's end, on the monotonic clock).
     static func collect(
         _ plan: InjectionPlan, kernel: [Verifier.Finding], armed: Armed, target: InjectionTarget,
-        timeoutSeconds: Double
+        timeoutSeconds: Double, since: UInt64
     ) async -> [Verifier.Finding] {
         var pending: [(table: String, index: Int)] = []
         for (index, expectation) in plan.expectations.enumerated()
@@ -86,7 +87,8 @@ public enum RasdaemonConsumer {
             }
         }
         var findings = pending.map {
-            Verifier.Finding(kind: .consumer, expected: "rasdaemon \($0.table) row", matched: false)
+            Verifier.Finding(
+                kind: .consumer, expected: "rasdaemon \($0.table) row", matched: false, consumer: "rasdaemon")
         }
         guard !findings.isEmpty else { return [] }
         let started = HostClock.monotonicNanoseconds()
@@ -105,7 +107,7 @@ public enum RasdaemonConsumer {
                     let position = pending.firstIndex(where: { $0.table == words[1] })
                 else { continue }
                 findings[position].matched = true
-                findings[position].latencyMilliseconds = elapsed
+                findings[position].latencyMilliseconds = Int((HostClock.monotonicNanoseconds() - since) / 1_000_000)
                 findings[position].evidence = PrintableText.escaped(words[2], limit: 400)
             }
             if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
@@ -127,7 +129,7 @@ public enum RasdaemonConsumer {
 
 /// `inject watch --consumer rasdaemon`: the rows rasdaemon writes, as they appear, beside the
 /// kernel's events.
-public struct ConsumerWatcher {
+public struct ConsumerWatcher: ConsumerFeed {
     let target: InjectionTarget
     private var last: [String: Int] = [:]
 

@@ -26,6 +26,9 @@ public struct Verifier {
         var logThroughTrace: Bool
         /// rasdaemon's database before the trigger, where rasdaemon runs.
         var consumer: RasdaemonConsumer.Armed?
+        /// prometheus-node-exporter's EDAC metrics before the trigger, where it serves and the plan
+        /// counts on a memory controller.
+        var exporter: NodeExporterConsumer.Armed?
         /// Observers that could not be armed, and why.
         public var problems: [String]
     }
@@ -38,7 +41,7 @@ public struct Verifier {
             case trace, dmesg, counter, page
             /// Whether the kernel panicked as the request declared (or did not panic).
             case outcome
-            /// A row in the consumer's (rasdaemon's) database.
+            /// What a consumer made of it: a row in rasdaemon's database, a metric node_exporter serves.
             case consumer
 
             /// The finding for an expected kernel event of `kind`.
@@ -67,6 +70,21 @@ public struct Verifier {
         /// What the plan said about this event: why it looks the way it does (the kernel policy
         /// that takes it, what a consumer does with it).
         public var note: String?
+        /// The consumer that was asked (`rasdaemon`, `node_exporter`), for findings of kind `consumer`.
+        public var consumer: String?
+
+        public init(
+            kind: Kind, expected: String, matched: Bool, latencyMilliseconds: Int? = nil, evidence: String? = nil,
+            note: String? = nil, consumer: String? = nil
+        ) {
+            self.kind = kind
+            self.expected = expected
+            self.matched = matched
+            self.latencyMilliseconds = latencyMilliseconds
+            self.evidence = evidence
+            self.note = note
+            self.consumer = consumer
+        }
     }
 
     /// Arms the observers for `plan`'s expectations: trace events and, for kernel log lines, the
@@ -108,6 +126,7 @@ public struct Verifier {
         if files.exists(RasdaemonConsumer.instancePath) {
             armed.consumer = await RasdaemonConsumer.arm(plan, target: target)
         }
+        armed.exporter = await NodeExporterConsumer.arm(plan, target: target, files: files)
         return armed
     }
 
@@ -207,7 +226,12 @@ public struct Verifier {
         // What the kernel emitted must also reach the consumer, where one runs.
         if let consumer = armed.consumer {
             findings += await RasdaemonConsumer.collect(
-                plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds)
+                plan, kernel: findings, armed: consumer, target: target, timeoutSeconds: timeoutSeconds,
+                since: started)
+        }
+        if let exporter = armed.exporter {
+            findings += await NodeExporterConsumer.collect(
+                armed: exporter, target: target, files: files, timeoutSeconds: timeoutSeconds, since: started)
         }
         return (findings, nil)
     }
@@ -247,6 +271,7 @@ public struct Verifier {
         }
         for (index, expectation) in plan.expectations.enumerated()
         where !findings[index].matched || expectation.isExact {
+            let seenBefore = findings[index].matched
             switch expectation.kind {
             case .kernelLog:
                 if let line = log.first(where: { $0.contains(expectation.match ?? "") }) {
@@ -272,7 +297,10 @@ public struct Verifier {
                         + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
                 }
             }
-            if findings[index].matched { findings[index].latencyMilliseconds = elapsed }
+            // An exact counter is judged on every look; it was seen when it first matched.
+            if findings[index].matched && !(seenBefore && findings[index].latencyMilliseconds != nil) {
+                findings[index].latencyMilliseconds = elapsed
+            }
         }
     }
 

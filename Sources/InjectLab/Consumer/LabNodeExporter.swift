@@ -7,7 +7,7 @@ import InjectHost
 /// then cannot be scraped from inside).
 public struct LabNodeExporter: GuestDaemon {
     /// Where it listens in the guest.
-    public static let address = "127.0.0.1:9100"
+    public static let address = NodeExporterConsumer.address
     /// Where its output goes in the guest.
     public static let log = "/var/log/prometheus-node-exporter.log"
 
@@ -47,7 +47,7 @@ public struct LabNodeExporter: GuestDaemon {
         let result = try lab.exec(
             """
             echo "pid $(pidof prometheus-node-exporter)"
-            busybox wget -q -O - http://\(Self.address)/metrics 2>/dev/null | grep '^node_edac_'
+            \(NodeExporterConsumer.scrapeCommand)
             """, timeoutSeconds: 15)
         var status = Status(pid: nil, edacMetrics: [])
         for line in result.text.split(separator: "\n") {
