@@ -1206,6 +1206,26 @@ struct LabTests {
         }
     }
 
+    /// With the platform's error-record store (`--with erst`), a panic leaves its kernel log there:
+    /// the guest booted after it finds the record in its pstore, and `--verify` reports it.
+    @Test func anERSTStoreKeepsThePanicsRecordForTheGuestBootedAfterIt() async throws {
+        try await withLab("e2e-erst", kernel: KernelSpec.defaultSpelling, ["--with", "erst"]) { lab in
+            #expect(try guest(lab, "cat /sys/module/pstore/parameters/backend").contains("erst"))
+            let run = try inject([
+                "run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--verify", "--yes", "--lab", lab,
+            ])
+            #expect(
+                run.contains("seen     stored pstore (erst) record of the panic")
+                    && run.contains("Kernel panic - not syncing: Fatal machine check"), "\(run)")
+            #expect(run.contains("-> pstore 1/1 ("), "\(run)")
+            let status = try JSONDecoder().decode(
+                [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
+            #expect(status.first?.restarts == 1 && status.first?.restored == false, "a restart with ERST boots")
+            // The kernel kept the fatal machine check itself too, beside its log.
+            #expect(try guest(lab, "ls /sys/fs/pstore").contains("mce-erst-"))
+        }
+    }
+
     @Test func theDemoShowsAReportForEveryBackend() throws {
         let result = try TestSupport.inject(["lab", "demo", "-n", "e2e-demo"], environment: Self.environment)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")

@@ -142,8 +142,15 @@ public struct Injector {
         }
         if let panic = outcome.panic {
             record.panic = panic.message
+            let restarting = HostClock.monotonicNanoseconds()
             outcome.restartSeconds = await restart(panics, after: panic)
             record.restarted = target.guest != nil ? outcome.restartSeconds != nil : nil
+            // The platform's record of the panic, where the restarted kernel has a persistent store.
+            if outcome.restartSeconds != nil, outcome.findings != nil,
+                let stored = await PersistentPanicRecord.finding(target, panic: panic, since: restarting)
+            {
+                outcome.findings?.append(stored)
+            }
         }
         try journalOutcomes([record])
         return outcome

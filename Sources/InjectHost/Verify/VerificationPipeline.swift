@@ -61,6 +61,7 @@ public struct VerificationPipeline: Sendable, Encodable {
         case .counter: "counter"
         case .page: "page"
         case .outcome: "outcome"
+        case .stored: "pstore"
         case .consumer: finding.consumer ?? "consumer"
         }
     }
@@ -75,6 +76,7 @@ public struct VerificationPipeline: Sendable, Encodable {
         case .page: 3
         case .consumer: finding.consumer == NodeExporterConsumer.name ? 5 : 4
         case .outcome: 6
+        case .stored: 7
         }
     }
 }

@@ -43,6 +43,8 @@ public struct Verifier {
             case outcome
             /// What a consumer made of it: a row in rasdaemon's database, a metric node_exporter serves.
             case consumer
+            /// What the platform kept of it across a restart: a pstore record.
+            case stored
 
             /// The finding for an expected kernel event of `kind`.
             public init(_ kind: ExpectedEvent.Kind) {

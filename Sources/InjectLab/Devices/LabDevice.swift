@@ -30,6 +30,9 @@ public protocol LabDevice: Sendable {
     /// What the platform does for the device once the guest answers, as its firmware would
     /// (after the first boot and after every restart); lines for `lab status`.
     func afterBoot(_ lab: Lab) throws(LabError) -> [String]
+    /// Whether a restart after a panic must boot the guest rather than restore its snapshot: the
+    /// device keeps what the panicked guest gave it, and a restored kernel would not read it again.
+    var restartBoots: Bool { get }
     /// The EINJ error types the lab's firmware produces with this device.
     var einjTypes: UInt32 { get }
     /// An EINJ error of one of ``einjTypes`` aimed at the device (the parameters the OS wrote),
@@ -49,6 +52,7 @@ extension LabDevice {
     public var neededQEMU: String? { nil }
     public func prepare(_ paths: LabPaths) throws(LabError) {}
     public func afterBoot(_ lab: Lab) throws(LabError) -> [String] { [] }
+    public var restartBoots: Bool { false }
     public var einjTypes: UInt32 { 0 }
     public func einjError(type: UInt32, parameters: EINJParameters, qmpSocket: String)
         -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal>
@@ -63,7 +67,7 @@ public enum LabDevices {
     /// DSDT), then the PCI Express topology.
     public static let standard: [any LabDevice] = [LabBMC(), LabPVPanic(), LabPCIe()]
     /// The devices `lab up --with NAME` can add.
-    public static let optional: [any LabDevice] = [LabCXL()]
+    public static let optional: [any LabDevice] = [LabCXL(), LabERST()]
 
     /// The optional device called `name`.
     public static func named(_ name: String) -> (any LabDevice)? { optional.first { $0.name == name } }

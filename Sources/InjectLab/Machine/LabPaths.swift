@@ -40,6 +40,9 @@ public struct LabPaths: Sendable, Equatable {
     public var qemuArguments: FilePath { stateDirectory.appending("qemu.argv") }
     /// The console of the run that ended in panic `number` (from 1), kept across the restart.
     public func panicConsole(_ number: Int) -> FilePath { stateDirectory.appending("panic-\(number).log") }
+    /// The platform's persistent error-record store (``LabERST``): what the guest saved there
+    /// survives its restarts, as a server's flash does.
+    public var errorRecordStore: FilePath { stateDirectory.appending("erst.nvram") }
     /// What `lab up` recorded about the lab.
     public var record: FilePath { stateDirectory.appending("lab.json") }
 

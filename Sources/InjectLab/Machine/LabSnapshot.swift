@@ -84,7 +84,13 @@ struct LabSnapshot {
         }
         var stateFiles: [String] = []
         var otherFiles: [String] = []
-        for file in Set(argv.flatMap(Self.filesNamed)).sorted() {
+        // Memory backends (guest RAM, device stores such as ERST's or CXL's) are the machine's
+        // contents, not its shape: the guest writes them as it runs.
+        let memories = Set(
+            argv.flatMap { $0.split(separator: ",") }.filter { $0.hasPrefix("mem-path=") }.map {
+                String($0.dropFirst("mem-path=".count))
+            })
+        for file in Set(argv.flatMap(Self.filesNamed)).sorted() where !memories.contains(file) {
             var info = stat()
             guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             if file == paths.pidFile.string {
