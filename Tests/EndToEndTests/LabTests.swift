@@ -559,6 +559,23 @@ struct LabTests {
         let directory = try TestSupport.temporaryDirectory()
         defer { TestSupport.remove(directory) }
         try await withLab("e2e-panic", kernel: LabKernels.tested.first!, runsToTheEnd: false) { lab in
+            // expect=recovered: the kernel's memory-failure handling of that page says Recovered. (First:
+            // after a hardware memory failure, such as the one below, the kernel refuses to unpoison.)
+            let free = "0x" + String(try freePage(lab, from: 0x6000), radix: 16)
+            let recovered = try inject([
+                "run", "mce", "via=hwpoison", "pfn=\(free)", "expect=recovered", "--verify", "--yes", "--lab", lab,
+            ])
+            #expect(
+                recovered.contains("seen     trace ras:memory_failure_event pfn=\(free) result=Recovered")
+                    && recovered.contains("seen     counter proc/meminfo#HardwareCorrupted +4"), "\(recovered)")
+            // Unpoisoning gives the page back: the kernel's count of corrupted memory drops by it.
+            let unpoisoned = try inject([
+                "run", "mce", "via=hwpoison", "pfn=\(free)", "unpoison=true", "--verify", "--lab", lab,
+            ])
+            #expect(
+                unpoisoned.contains("seen     counter proc/meminfo#HardwareCorrupted -4 exactly")
+                    && unpoisoned.contains("Unpoison: \(free): software-unpoisoned page"), "\(unpoisoned)")
+
             // expect=sigbus: a victim started in the guest gives the request its page; the
             // action-optional machine check takes the page, and the victim's next read kills it.
             let sigbus = try inject([
@@ -569,23 +586,20 @@ struct LabTests {
                 sigbus.contains("MCE: Killing inject-victim:")
                     && sigbus.contains("due to hardware memory corruption fault at 10000000000"), "\(sigbus)")
             #expect(
-                sigbus.contains("recovery action for dirty LRU page: Recovered") && sigbus.contains("verified: 4 of 4"),
+                sigbus.contains("recovery action for dirty LRU page: Recovered") && sigbus.contains("verified: 6 of 6"),
                 "\(sigbus)")
+            // The signal as the victim got it (the kernel's si_code and the poisoned extent), and
+            // the page in the kernel's count of corrupted memory.
+            #expect(
+                sigbus.contains("seen     outcome SIGBUS with BUS_MCEERR_AR or _AO at the victim's page")
+                    && sigbus.contains("BUS_MCEERR_AR (4), si_addr 0x10000000000, si_addr_lsb 12"), "\(sigbus)")
+            #expect(sigbus.contains("seen     counter proc/meminfo#HardwareCorrupted +4"), "\(sigbus)")
             // Killed (a zombie until the guest's init reaps it), not left running.
             let alive = try guest(
                 lab,
                 "for p in $(pgrep -x inject-victim); do grep -q '^State:.*Z' /proc/$p/status || echo alive $p; done; echo checked"
             )
             #expect(alive.contains("checked") && !alive.contains("alive"), "no victim is left running: \(alive)")
-
-            // expect=recovered: the kernel's memory-failure handling of that page says Recovered.
-            let free = "0x" + String(try freePage(lab, from: 0x6000), radix: 16)
-            let recovered = try inject([
-                "run", "mce", "via=hwpoison", "pfn=\(free)", "expect=recovered", "--verify", "--yes", "--lab", lab,
-            ])
-            #expect(
-                recovered.contains("seen     trace ras:memory_failure_event pfn=\(free) result=Recovered"),
-                "\(recovered)")
 
             let pfn = try freePage(lab, from: 0x7000)
             let cases = [

@@ -119,8 +119,10 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// - Throws: ``InjectError/invalidRequest(backend:message:)`` for `offlined` without a page.
     func complete(_ plan: inout InjectionPlan) throws(InjectError) {
         switch self {
-        case .logged, .sigbus:
+        case .logged:
             break
+        case .sigbus:
+            Self.expectCorruptedToGrow(&plan, self)
         case .recovered:
             if let pfn = Self.page(of: plan) {
                 plan.expectations.append(
@@ -146,6 +148,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
                 ExpectedEvent(
                     kind: .pageFlag, source: "/proc/kpageflags", match: Self.hex(pfn), delta: 0,
                     note: "expect=offlined: page \(Self.hex(pfn)) carries HWPoison"))
+            Self.expectCorruptedToGrow(&plan, self)
         case .panic:
             plan.confirmationReasons.append(
                 "expect=\(self): the target's kernel is to panic (a lab restarts its guest; a host goes down)")
@@ -153,6 +156,20 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     }
 
     static let memoryFailure = "ras:memory_failure_event"
+
+    /// The kernel's count of poisoned memory (`HardwareCorrupted:` of /proc/meminfo, kB).
+    static let corrupted = "proc/meminfo#HardwareCorrupted"
+
+    /// Expects the kernel's count of poisoned memory to grow by the page the outcome takes,
+    /// unless the backend's plan already expects it to move.
+    static func expectCorruptedToGrow(_ plan: inout InjectionPlan, _ outcome: ExpectedOutcome) {
+        guard !plan.expectations.contains(where: { $0.source == corrupted }) else { return }
+        plan.expectations.append(
+            ExpectedEvent(
+                kind: .counter, source: corrupted, match: nil, delta: 4,
+                note: "expect=\(outcome): the kernel counts the page among its corrupted memory (HardwareCorrupted, kB)"
+            ))
+    }
 
     /// The page the request is about: the one the backend expects memory_failure() of, else the
     /// first physical address among the request's parameters.

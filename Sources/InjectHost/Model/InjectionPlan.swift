@@ -90,7 +90,8 @@ public struct ExpectedEvent: Sendable, Equatable, Encodable {
         switch kind {
         case .traceEvent: return [source, match].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
         case .kernelLog: return match ?? ""
-        case .counter where isExact: return "\(source ?? "") " + (delta == 0 ? "unchanged" : "+\(delta) exactly")
+        case .counter where isExact:
+            return "\(source ?? "") " + (delta == 0 ? "unchanged" : (delta > 0 ? "+" : "") + "\(delta) exactly")
         case .counter: return "\(source ?? "") +\(delta)"
         case .pageFlag: return "page \(match ?? "") HWPoison"
         }

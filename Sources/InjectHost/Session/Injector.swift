@@ -84,12 +84,16 @@ public struct Injector {
     /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything is
     ///   journaled, a journal error before anything runs, or the step's failure (journaled).
     public func perform(_ prepared: Prepared) async throws(InjectError) -> Outcome {
-        let outcome: Outcome
+        var outcome: Outcome
         do {
             outcome = try await perform(prepared.plan)
         } catch {
             await prepared.victim?.stop(on: target)
             throw error
+        }
+        // What the victim's SIGBUS carried, as the victim's handler wrote it.
+        if let victim = prepared.victim, outcome.findings != nil, outcome.panic == nil {
+            outcome.findings?.append(await victim.sigbusFinding(on: target))
         }
         await prepared.victim?.stop(on: target)
         return outcome

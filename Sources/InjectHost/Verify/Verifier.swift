@@ -381,8 +381,9 @@ public struct Verifier {
     static func counterValue(_ text: String, key: String?) -> Int64? {
         guard let key else { return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int64($0) } }
         for line in text.split(separator: "\n") {
+            // `name value`, or /proc/meminfo's `Name:   value kB`.
             let words = line.split(whereSeparator: \.isWhitespace)
-            if words.count == 2, words[0] == key { return Int64(words[1]) }
+            if words.count >= 2, words[0] == key || words[0] == key + ":" { return Int64(words[1]) }
         }
         return nil
     }

@@ -20,6 +20,66 @@ public struct Victim: Sendable, Equatable {
     /// The kernel's report of the kill, for this victim.
     public var killLine: String { "\(Self.processName):\(pid) due to hardware memory corruption" }
 
+    /// Where the victim writes what its SIGBUS carried (``SigbusReport``), in the target.
+    public static func reportPath(pid: Int) -> String { "/run/\(processName)-\(pid).sigbus" }
+
+    /// What the victim's SIGBUS carried, as its handler wrote it: the kernel's `si_code`
+    /// (BUS_MCEERR_AR 4: the access hit the poisoned page; BUS_MCEERR_AO 5: early kill, the page
+    /// was taken while mapped), `si_addr` and `si_addr_lsb` (the poisoned extent's low bit: 12
+    /// for a page).
+    public struct SigbusReport: Sendable, Equatable {
+        public var code: Int
+        public var address: UInt64
+        public var addressLSB: Int
+
+        /// The code's name.
+        public var codeName: String {
+            switch code {
+            case 4: "BUS_MCEERR_AR"
+            case 5: "BUS_MCEERR_AO"
+            default: "si_code \(code)"
+            }
+        }
+
+        /// Parses the handler's line `code C addr HEX lsb L`.
+        public init?(_ text: String) {
+            let words = text.split(whereSeparator: \.isWhitespace)
+            guard words.count == 6, words[0] == "code", words[2] == "addr", words[4] == "lsb",
+                let code = Int(words[1]), let address = UInt64(words[3], radix: 16), let lsb = Int(words[5])
+            else { return nil }
+            self.code = code
+            self.address = address
+            addressLSB = lsb
+        }
+
+        /// Whether this is the kernel's SIGBUS for a poisoned page at the victim's address.
+        public var isMemoryErrorAtTheVictimsPage: Bool {
+            (code == 4 || code == 5) && address >> 12 == Victim.virtualAddress >> 12 && addressLSB == 12
+        }
+    }
+
+    /// The finding of `expect=sigbus` about the signal itself: the victim's report, waited for up
+    /// to two seconds (it is written before the victim dies).
+    public func sigbusFinding(on target: InjectionTarget) async -> Verifier.Finding {
+        let path = Self.reportPath(pid: pid)
+        var finding = Verifier.Finding(
+            kind: .outcome, expected: "SIGBUS with BUS_MCEERR_AR or _AO at the victim's page, si_addr_lsb 12",
+            matched: false)
+        for _ in 0..<20 {
+            let text = (try? await target.shell("cat \(path) 2>/dev/null; true", timeoutSeconds: 10)) ?? ""
+            if let report = SigbusReport(text) {
+                finding.matched = report.isMemoryErrorAtTheVictimsPage
+                finding.evidence =
+                    "\(report.codeName) (\(report.code)), si_addr \(hexNumber(report.address)), si_addr_lsb \(report.addressLSB)"
+                break
+            }
+            usleep(100_000)
+        }
+        target.guest?.release()
+        if finding.evidence == nil { finding.evidence = "the victim wrote no SIGBUS report to \(path)" }
+        return finding
+    }
+
     /// Starts `executable victim` in the target's kernel (in a lab, the guest's own packaged
     /// inject) and waits up to 5 s until its page is present, to read its physical address from
     /// `/proc/PID/pagemap`.
@@ -53,7 +113,8 @@ public struct Victim: Sendable, Equatable {
     /// given to another process since is left alone.
     public func stop(on target: InjectionTarget) async {
         _ = try? await target.shell(
-            "[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; true")
+            "[ \"$(cat /proc/\(pid)/comm 2>/dev/null)\" = \(Self.processName) ] && kill \(pid) 2>/dev/null; rm -f \(Self.reportPath(pid: pid)); true"
+        )
     }
 
     /// The victim process itself (`inject victim`, on the main thread, so that the kernel's kill
@@ -73,9 +134,9 @@ public struct Victim: Sendable, Equatable {
             _ = write(comm, processName, processName.utf8.count)
             close(comm)
         }
-        // The kernel's SIGBUS must end the process, not the Swift runtime's crash handler, and
-        // leave no core file behind.
-        _ = signal(SIGBUS, SIG_DFL)
+        // The kernel's SIGBUS is reported (``SigbusReport``), then ends the process, not the Swift
+        // runtime's crash handler, and leaves no core file behind.
+        VictimSignal.prepare(reportPath: reportPath(pid: Int(getpid())))
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         memset(page, 0x5A, 4096)
