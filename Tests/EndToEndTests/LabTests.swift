@@ -446,7 +446,8 @@ struct LabTests {
     /// correctable AER errors that 7.2 dropped; the lab's other paths work on QEMU 10.
     @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
     func cxlEventsPoisonAndProtocolErrorsOnQEMU10() async throws {
-        try await withLab("e2e-cxl", kernel: KernelSpec.defaultSpelling, ["--with", "cxl"]) { lab in
+        try await withLab("e2e-cxl", kernel: KernelSpec.defaultSpelling, ["--with", "cxl", "--with", "rasdaemon"]) {
+            lab in
             let status = try inject(["lab", "status", "-n", lab])
             #expect(
                 status.contains("QEMU emulator version 10") && status.contains(" mem0 ")
@@ -466,6 +467,10 @@ struct LabTests {
             ] {
                 let output = try inject(["run", "cxl"] + request + ["--verify", "--lab", lab])
                 #expect(output.contains(traced) && !output.contains("MISSING"), "\(request): \(output)")
+                // rasdaemon 0.8 records CXL events in its cxl_* tables; --verify finds each row.
+                if request.first == "event=poison" || request.first == "event=general-media" {
+                    #expect(output.contains("seen     consumer rasdaemon cxl_"), "\(request): \(output)")
+                }
             }
             let media = try inject(["run", "cxl", "event=general-media", "dpa=0x6000", "--verify", "--lab", lab])
             #expect(media.contains("dpa=6000"), "\(media)")

@@ -96,6 +96,13 @@ public struct CXLBackend: InjectBackend {
             "cxl:cxl_general_media", "cxl:cxl_dram", "cxl:cxl_memory_module", "cxl:cxl_poison",
             "cxl:cxl_aer_correctable_error", "cxl:cxl_aer_uncorrectable_error", "cxl:cxl_overflow",
         ],
+        // rasdaemon 0.8's tables (ras-record.c), for the events it enables.
+        consumerTables: [
+            "cxl:cxl_general_media": "cxl_general_media_event", "cxl:cxl_dram": "cxl_dram_event",
+            "cxl:cxl_memory_module": "cxl_memory_module_event", "cxl:cxl_poison": "cxl_poison_event",
+            "cxl:cxl_aer_correctable_error": "cxl_aer_ce_event", "cxl:cxl_aer_uncorrectable_error": "cxl_aer_ue_event",
+            "cxl:cxl_overflow": "cxl_overflow_event",
+        ],
         logMarkers: ["cxl"])
 
     public init() {}
