@@ -12,5 +12,6 @@ Benchmarks/lab-latency.sh 6
 Benchmarks/lab-boot.sh 3
 Benchmarks/lab-campaign.sh 10000
 Benchmarks/consumer-latency.sh 20
+Benchmarks/pipeline-latency.sh 20
 # Root, openssh-server and python3-venv: the Ansible fleet.
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ]; then Benchmarks/fleet.sh; fi
