@@ -313,12 +313,38 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
     @Argument(help: "start, stop or status.")
     var action: Action = .status
 
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "With start: a setting of its /etc/default/rasdaemon, such as PAGE_CE_THRESHOLD=3 or PAGE_CE_ACTION=soft (repeatable; a running rasdaemon is restarted to read it).",
+            valueName: "NAME=VALUE"))
+    var settings: [String] = []
+
+    func validate() throws {
+        if !settings.isEmpty && action != .start {
+            throw ValidationError("--set applies to start (rasdaemon reads /etc/default/rasdaemon when it starts)")
+        }
+        for setting in settings where !setting.contains("=") {
+            throw ValidationError("--set '\(setting)' is not NAME=VALUE, e.g. --set PAGE_CE_THRESHOLD=3")
+        }
+    }
+
     func run() async throws {
         let status: LabRasdaemon.Status
         do {
             let consumer = LabRasdaemon(try Lab(name: lab.name, environment: currentEnvironment()))
             switch action {
-            case .start: status = try consumer.start()
+            case .start:
+                try consumer.configure(
+                    settings.map { setting in
+                        let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+                    })
+                if !settings.isEmpty, try consumer.status().running {
+                    Output.progress("restarting rasdaemon: it reads /etc/default/rasdaemon when it starts")
+                    _ = try consumer.stop()
+                }
+                status = try consumer.start()
             case .stop: status = try consumer.stop()
             case .status: status = try consumer.status()
             }

@@ -41,6 +41,8 @@ struct RunCommand: AsyncParsableCommand {
         var verification: [Verifier.Finding]?
         /// The verification stage by stage (``VerificationPipeline``).
         var pipeline: VerificationPipeline? = nil
+        /// The memory policies that acted on the request's page (``PolicyAction``).
+        var policies: [PolicyAction]? = nil
         var journal: String?
         /// The kernel's panic line, when the injection ended in one, and the guest's restart.
         var panic: String? = nil
@@ -72,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         ) {
             problems in problems.forEach { Output.progress("verify: \($0)") }
         }
+        injector.watchesPolicies = true
         // Validated first (expect=sigbus: the victim runs before the plan, which takes its page),
         // then the journal is opened.
         let prepared: Injector.Prepared
@@ -90,7 +93,8 @@ struct RunCommand: AsyncParsableCommand {
             Output.json(
                 Report(
                     plan: plan, dryRun: false, results: results, verification: findings,
-                    pipeline: findings.map(VerificationPipeline.init), journal: journal?.path,
+                    pipeline: findings.map(VerificationPipeline.init), policies: outcome.policies,
+                    journal: journal?.path,
                     panic: outcome.panic?.message, restartSeconds: outcome.restartSeconds))
         } else {
             printReport(outcome, plan: plan, guest: target.guest?.name)
@@ -138,6 +142,13 @@ struct RunCommand: AsyncParsableCommand {
             Output.line(
                 "verified: \(kernel.filter(\.matched).count) of \(kernel.count) expected kernel events"
                     + perConsumer.joined() + ".")
+            if let policies = outcome.policies {
+                for action in policies {
+                    Output.line(
+                        "  policy   \(action.policy)  after \(action.latencyMilliseconds ?? 0) ms: \(action.line)")
+                }
+                if policies.isEmpty { Output.line("  policy   none acted on the page") }
+            }
             let pipeline = VerificationPipeline(findings)
             Output.line("pipeline: \(pipeline.summary)")
             if let drop = pipeline.firstDrop {

@@ -1225,6 +1225,35 @@ struct LabTests {
         }
     }
 
+    /// Two policies on one page (6.12): with rasdaemon's page isolation at 3 errors
+    /// (`lab rasdaemon start --set`), three corrected errors on one page: at the first none acts,
+    /// at the second the kernel's collector (threshold 2; each GHES memory record reaches it as a
+    /// bank-255 machine check) soft-offlines the page, at the third rasdaemon's isolation acts.
+    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
+    func twoPoliciesOnOnePageAreNamedAtTheErrorThatTriggeredEach() async throws {
+        try await withLab("e2e-policy", kernel: KernelSpec.defaultSpelling, ["--with", "rasdaemon"]) { lab in
+            try inject([
+                "lab", "rasdaemon", "start", "-n", lab, "--set", "PAGE_CE_THRESHOLD=3", "--set", "PAGE_CE_ACTION=soft",
+            ])
+            #expect(try guest(lab, "cat /etc/default/rasdaemon").contains("PAGE_CE_THRESHOLD=\"3\""))
+            var outputs: [String] = []
+            // Three records of one page (other offsets: the kernel prints a repeated record once in 10 s),
+            // spaced for its limit of 2 corrected records printed per 5 s.
+            for address in ["0x5a5a040", "0x5a5a080", "0x5a5a0c0"] {
+                outputs.append(try inject(["run", "edac", "address=\(address)", "--verify", "--lab", lab]))
+                try await Task.sleep(for: .milliseconds(2600))
+            }
+            #expect(outputs[0].contains("policy   none acted on the page"), "\(outputs[0])")
+            #expect(
+                outputs[1].contains("policy   kernel CEC") && outputs[1].contains("Soft-offlining pfn: 0x5a5a"),
+                "\(outputs[1])")
+            #expect(
+                outputs[2].contains("policy   rasdaemon page isolation") && outputs[2].contains("page at 0x5a5a000"),
+                "\(outputs[2])")
+            #expect(!outputs[2].contains("policy   kernel CEC"), "the collector acted once: \(outputs[2])")
+        }
+    }
+
     /// With the platform's error-record store (`--with erst`), a panic leaves its kernel log there:
     /// the guest booted after it finds the record in its pstore, and `--verify` reports it.
     @Test func anERSTStoreKeepsThePanicsRecordForTheGuestBootedAfterIt() async throws {

@@ -15,6 +15,9 @@ public struct Injector {
     public let verify: Bool
     /// How long to wait for expected events, and for a declared panic.
     public let verifyTimeout: Double
+    /// With `verify`: also say which memory policies acted on the request's page (``PolicyWatch``;
+    /// two reads of the kernel log and of rasdaemon's, so single runs rather than campaigns).
+    public var watchesPolicies = false
     /// Told about problems that do not stop the injection: observers that could not be armed, a
     /// guest restarted before it, a guest that did not come back.
     public let problems: ([String]) -> Void
@@ -50,6 +53,9 @@ public struct Injector {
         public var panic: GuestPanic?
         /// Seconds the guest took to come back after it, when it was restarted.
         public var restartSeconds: Double?
+        /// With `verify`, for a request naming a page: the memory policies that acted on it
+        /// (empty when none did; `nil` when not looked at).
+        public var policies: [PolicyAction]?
     }
 
     private var target: InjectionTarget { session.options.target }
@@ -124,6 +130,9 @@ public struct Injector {
         let verifier = verify ? Verifier(target: target, files: files, processID: getpid()) : nil
         let armed = await verifier?.arm(plan)
         if let armed, !armed.problems.isEmpty { problems(armed.problems) }
+        let policyArmed =
+            verify && watchesPolicies && plan.outcome?.isPanic != true
+            ? await PolicyWatch.arm(plan, target: target) : nil
         let results: [Executor.StepResult]
         do {
             results = try await Executor(target: target, files: files).execute(plan)
@@ -134,8 +143,12 @@ public struct Injector {
         }
         var outcome = Outcome(results: results)
         if let verifier, let armed {
+            let collecting = HostClock.monotonicNanoseconds()
             (outcome.findings, outcome.panic) = await verifier.collect(
                 plan, armed: armed, timeoutSeconds: verifyTimeout)
+            if let policyArmed, outcome.panic == nil {
+                outcome.policies = await PolicyWatch.collect(policyArmed, target: target, since: collecting)
+            }
         } else if plan.outcome?.isPanic == true {
             // Declared fatal: wait for it, so that the journal holds it and the guest comes back.
             outcome.panic = panics.awaitPanic(seconds: verifyTimeout)

@@ -10,6 +10,9 @@ import Foundation
 public enum RasdaemonConsumer {
     /// rasdaemon's database (its compiled-in path).
     public static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    /// Where a foreground rasdaemon's (`rasdaemon -f`) output is kept beside its database, as the
+    /// lab runs it; a service's goes to the journal.
+    public static let logFile = "/var/lib/rasdaemon/rasdaemon.log"
     /// rasdaemon's trace instance (absolute; `instancePath` beneath a target's root).
     public static let instance = "/" + instancePath
     /// rasdaemon's trace instance, relative to a target's root.

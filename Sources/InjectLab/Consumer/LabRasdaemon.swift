@@ -13,7 +13,38 @@ public struct LabRasdaemon: GuestDaemon {
     /// Its trace instance.
     public static let instance = RasdaemonConsumer.instance
     /// Where its output goes in the guest.
-    public static let log = "/var/lib/rasdaemon/rasdaemon.log"
+    public static let log = RasdaemonConsumer.logFile
+    /// Its Debian configuration, the environment its unit gives it.
+    public static let defaults = "/etc/default/rasdaemon"
+
+    /// Sets `settings` (`PAGE_CE_THRESHOLD` to `3`, ...) in the guest's ``defaults``, replacing a
+    /// line of the same name; they take effect at its next start (`stop`, then `start`).
+    ///
+    /// - Throws: ``LabError/io(path:reason:)`` for a name that is not a shell variable's or a value
+    ///   with a quote, backslash, dollar sign or line break, before anything is written.
+    public func configure(_ settings: [(name: String, value: String)]) throws(LabError) {
+        for (name, value) in settings {
+            let validName =
+                !name.isEmpty && name.first.map { $0.isLetter || $0 == "_" } == true
+                && name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }
+            guard validName else {
+                throw .io(path: Self.defaults, reason: "'\(name)' is not a variable name (letters, digits and _)")
+            }
+            guard !value.contains(where: { "\"'\\$`\n\r".contains($0) }) else {
+                throw .io(
+                    path: Self.defaults,
+                    reason: "the value of \(name) may not hold quotes, backslashes, dollar signs or line breaks")
+            }
+        }
+        let script = settings.map { name, value in
+            "{ grep -v '^\(name)=' \(Self.defaults) 2>/dev/null; echo '\(name)=\"\(value)\"'; } > \(Self.defaults).new && mv \(Self.defaults).new \(Self.defaults)"
+        }.joined(separator: " && ")
+        guard !script.isEmpty else { return }
+        let result = try lab.exec(script, timeoutSeconds: 15)
+        guard result.status == 0 else {
+            throw .io(path: Self.defaults, reason: "could not write it in the guest: \(result.errorText.trimmed())")
+        }
+    }
 
     /// What `status` finds.
     public struct Status: GuestDaemonStatus, Encodable {

@@ -1,0 +1,24 @@
+import Testing
+
+@testable import InjectHost
+
+/// Which policy a log line tells of, for the request's page and no other.
+@Suite struct PolicyWatchTests {
+    @Test func theCollectorTheSoftOfflineAndRasdaemonAreToldApartAndOtherPagesIgnored() {
+        let pfn: UInt64 = 0x5a5a
+        #expect(
+            PolicyWatch.action("kernel [   12.5] RAS: Soft-offlining pfn: 0x5a5a", pfn: pfn)?.policy == "kernel CEC")
+        #expect(
+            PolicyWatch.action("kernel [   12.6] Soft offline: 0x5a5a: page already poisoned", pfn: pfn)?.policy
+                == "kernel soft offline")
+        #expect(
+            PolicyWatch.action("rasdaemon Result of offlining page at 0x5a5a000: offlined", pfn: pfn)?.policy
+                == "rasdaemon page isolation")
+        // Another page, another source, or a line that is not a policy's.
+        #expect(PolicyWatch.action("kernel RAS: Soft-offlining pfn: 0x5a5b", pfn: pfn) == nil)
+        #expect(PolicyWatch.action("kernel RAS: Soft-offlining pfn: 0x5a5a0", pfn: pfn) == nil)
+        #expect(PolicyWatch.action("rasdaemon Result of offlining page at 0x5a5b000: offlined", pfn: pfn) == nil)
+        #expect(PolicyWatch.action("kernel Hardware error from APEI Generic Hardware Error Source: 0", pfn: pfn) == nil)
+        #expect(PolicyWatch.action("other RAS: Soft-offlining pfn: 0x5a5a", pfn: pfn) == nil)
+    }
+}
