@@ -79,11 +79,17 @@ struct ExpectedOutcomeTests {
             let result = try TestSupport.inject(["run", "mce", bad, "--dry-run", "--root", "/nonexistent"])
             #expect(result.status == 64, "\(bad)")
             #expect(
-                result.stderr.contains("logged, recovered, offlined, sigbus, panic, or panic:TEXT"),
+                result.stderr.contains("logged, recovered, offlined, sigbus, panic, panic:TEXT")
+                    && result.stderr.contains("policy:kernel or policy:rasdaemon"),
                 "\(bad): \(result.stderr)")
         }
         let noPage = try TestSupport.inject(["run", "mce", "expect=offlined", "--dry-run", "--root", "/nonexistent"])
         #expect(noPage.status == 64 && noPage.stderr.contains("expect=offlined needs the page"), "\(noPage.stderr)")
+        let noPolicyPage = try TestSupport.inject(
+            ["run", "mce", "expect=policy:kernel", "--dry-run", "--root", "/nonexistent"])
+        #expect(
+            noPolicyPage.status == 64 && noPolicyPage.stderr.contains("expect=policy:kernel needs the page"),
+            "\(noPolicyPage.stderr)")
         // `inject info` takes the whole request, expect= included.
         #expect(try TestSupport.inject(["info", "mce", "expect=panic"]).status == 0)
     }

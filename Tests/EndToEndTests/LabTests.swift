@@ -1238,11 +1238,25 @@ struct LabTests {
             #expect(try guest(lab, "cat /etc/default/rasdaemon").contains("PAGE_CE_THRESHOLD=\"3\""))
             var outputs: [String] = []
             // Three records of one page (other offsets: the kernel prints a repeated record once in 10 s),
-            // spaced for its limit of 2 corrected records printed per 5 s.
-            for address in ["0x5a5a040", "0x5a5a080", "0x5a5a0c0"] {
-                outputs.append(try inject(["run", "edac", "address=\(address)", "--verify", "--lab", lab]))
+            // spaced for its limit of 2 corrected records printed per 5 s. The first declares that the
+            // kernel's policy acts, which it does not yet: that run fails with the reason.
+            var statuses: [Int32] = []
+            for (address, expect) in [
+                ("0x5a5a040", "policy:kernel"), ("0x5a5a080", "policy:kernel"), ("0x5a5a0c0", "policy:rasdaemon"),
+            ] {
+                let run = try TestSupport.inject(
+                    ["run", "edac", "address=\(address)", "expect=\(expect)", "--verify", "--lab", lab],
+                    environment: Self.environment)
+                outputs.append(run.stdout)
+                statuses.append(run.status)
                 try await Task.sleep(for: .milliseconds(2600))
             }
+            #expect(statuses == [5, 0, 0], "\(outputs)")
+            #expect(
+                outputs[0].contains("MISSING  outcome a kernel policy acts on page 0x5a5a")
+                    && outputs[0].contains("no policy acted on the page"), "\(outputs[0])")
+            #expect(outputs[1].contains("seen     outcome a kernel policy acts on page 0x5a5a"), "\(outputs[1])")
+            #expect(outputs[2].contains("seen     outcome a rasdaemon policy acts on page 0x5a5a"), "\(outputs[2])")
             #expect(outputs[0].contains("policy   none acted on the page"), "\(outputs[0])")
             #expect(
                 outputs[1].contains("policy   kernel CEC") && outputs[1].contains("Soft-offlining pfn: 0x5a5a"),

@@ -21,4 +21,19 @@ import Testing
         #expect(PolicyWatch.action("kernel Hardware error from APEI Generic Hardware Error Source: 0", pfn: pfn) == nil)
         #expect(PolicyWatch.action("other RAS: Soft-offlining pfn: 0x5a5a", pfn: pfn) == nil)
     }
+
+    @Test func expectPolicyNamesAnOwnerAndIsJudgedByWhatActed() throws {
+        #expect(try ExpectedOutcome(parsing: "policy:rasdaemon", backend: "edac") == .policy(name: "rasdaemon"))
+        #expect(try ExpectedOutcome(parsing: "Policy:Kernel", backend: "edac") == .policy(name: "kernel"))
+        #expect(throws: ConfigurationError.self) { try ExpectedOutcome(parsing: "policy:mcelog", backend: "edac") }
+        #expect(ExpectedOutcome.policy(name: "kernel").needsEachVerification)
+        let actions = [
+            PolicyAction(policy: "kernel CEC", line: "RAS: Soft-offlining pfn: 0x5a5a", latencyMilliseconds: 800)
+        ]
+        let kernel = PolicyWatch.finding("kernel", pfn: 0x5a5a, actions: actions)
+        #expect(kernel.matched && kernel.latencyMilliseconds == 800 && kernel.expected.contains("page 0x5a5a"))
+        let rasdaemon = PolicyWatch.finding("rasdaemon", pfn: 0x5a5a, actions: actions)
+        #expect(!rasdaemon.matched && rasdaemon.evidence == "only kernel CEC acted")
+        #expect(PolicyWatch.finding("rasdaemon", pfn: 0x5a5a, actions: []).evidence == "no policy acted on the page")
+    }
 }

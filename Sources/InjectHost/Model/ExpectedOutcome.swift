@@ -15,12 +15,19 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     case sigbus
     /// The kernel panicked; its panic line contains `message` when one is given.
     case panic(message: String?)
+    /// A memory policy acts on the request's page at this error: `kernel` (the correctable-error
+    /// collector or the kernel's soft offline) or `rasdaemon` (its page isolation), as
+    /// ``PolicyAction/policy`` names them.
+    case policy(name: String)
+
+    /// The owners of the policies `policy:NAME` can name (the first word of a ``PolicyAction``'s policy).
+    static let policyOwners = ["kernel", "rasdaemon"]
 
     /// The request parameter that declares it.
     public static let parameterName = "expect"
     /// The spellings, for help and errors.
     public static let spellings =
-        "logged, recovered, offlined, sigbus, panic, or panic:TEXT (TEXT in the kernel's panic line)"
+        "logged, recovered, offlined, sigbus, panic, panic:TEXT (TEXT in the kernel's panic line), policy:kernel or policy:rasdaemon (that memory policy acts on the request's page)"
     /// The page flag `/proc/kpageflags` sets for a poisoned page (KPF_HWPOISON).
     static let hwpoisonFlag: UInt64 = 1 << 19
 
@@ -41,6 +48,12 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
                 self = .panic(message: String(word.dropFirst(6)))
                 return
             }
+            if word.lowercased().hasPrefix("policy:"),
+                let name = Self.policyOwners.first(where: { $0 == word.dropFirst(7).lowercased() })
+            {
+                self = .policy(name: name)
+                return
+            }
             throw .invalidValue(
                 backend: backend, parameter: Self.parameterName, value: text, source: .commandLine,
                 reason: "expected one of \(Self.spellings)")
@@ -54,6 +67,7 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         case .offlined: return "offlined"
         case .sigbus: return "sigbus"
         case .panic(let message): return message.map { "panic:\($0)" } ?? "panic"
+        case .policy(let name): return "policy:\(name)"
         }
     }
 
@@ -85,8 +99,12 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     }
 
     /// Whether a campaign step must verify each injection (a panic loses the trace a counting step
-    /// reads at its end; a victim's kill is a log line, which counting does not look at).
-    public var needsEachVerification: Bool { isPanic || self == .sigbus }
+    /// reads at its end; a victim's kill is a log line, which counting does not look at; a policy
+    /// acts at one error of the step).
+    public var needsEachVerification: Bool { isPanic || self == .sigbus || isPolicy }
+
+    /// Whether a memory policy is expected to act (`policy:NAME`).
+    public var isPolicy: Bool { if case .policy = self { true } else { false } }
 
     /// Whether the kernel is expected to panic.
     public var isPanic: Bool { if case .panic = self { true } else { false } }
@@ -121,6 +139,14 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
         switch self {
         case .logged:
             break
+        case .policy:
+            guard Self.page(of: plan) != nil else {
+                throw .invalidRequest(
+                    backend: plan.backend,
+                    message:
+                        "expect=\(self) needs the page the policy acts on: give the request a physical address (such as address=0x5a5a000)"
+                )
+            }
         case .sigbus:
             Self.expectCorruptedToGrow(&plan, self)
         case .recovered:

@@ -131,7 +131,7 @@ public struct Injector {
         let armed = await verifier?.arm(plan)
         if let armed, !armed.problems.isEmpty { problems(armed.problems) }
         let policyArmed =
-            verify && watchesPolicies && plan.outcome?.isPanic != true
+            verify && (watchesPolicies || plan.outcome?.isPolicy == true) && plan.outcome?.isPanic != true
             ? await PolicyWatch.arm(plan, target: target) : nil
         let results: [Executor.StepResult]
         do {
@@ -147,7 +147,17 @@ public struct Injector {
             (outcome.findings, outcome.panic) = await verifier.collect(
                 plan, armed: armed, timeoutSeconds: verifyTimeout)
             if let policyArmed, outcome.panic == nil {
-                outcome.policies = await PolicyWatch.collect(policyArmed, target: target, since: collecting)
+                let actions = await PolicyWatch.collect(policyArmed, target: target, since: collecting)
+                outcome.policies = actions
+                // expect=policy:NAME: that policy acted on the page at this error.
+                if case .policy(let name) = plan.outcome {
+                    outcome.findings?.append(PolicyWatch.finding(name, pfn: policyArmed.pfn, actions: actions))
+                }
+            } else if case .policy(let name) = plan.outcome, outcome.panic == nil {
+                outcome.findings?.append(
+                    Verifier.Finding(
+                        kind: .outcome, expected: "a \(name) policy acts on the request's page", matched: false,
+                        evidence: "the kernel log and rasdaemon's log cannot be read on \(target.summary)"))
             }
         } else if plan.outcome?.isPanic == true {
             // Declared fatal: wait for it, so that the journal holds it and the guest comes back.

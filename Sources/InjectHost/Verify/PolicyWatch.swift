@@ -14,6 +14,19 @@ public struct PolicyAction: Sendable, Encodable, Equatable {
 }
 
 enum PolicyWatch {
+    /// The finding of `expect=policy:NAME`: whether a policy of `name` acted on the page.
+    static func finding(_ name: String, pfn: UInt64, actions: [PolicyAction]) -> Verifier.Finding {
+        let acted = actions.filter { $0.policy.hasPrefix(name + " ") }
+        return Verifier.Finding(
+            kind: .outcome, expected: "a \(name) policy acts on page \(hexNumber(pfn))", matched: !acted.isEmpty,
+            latencyMilliseconds: acted.compactMap(\.latencyMilliseconds).min(),
+            evidence: acted.isEmpty
+                ? (actions.isEmpty
+                    ? "no policy acted on the page"
+                    : "only \(actions.map(\.policy).joined(separator: ", ")) acted")
+                : acted.map { "\($0.policy): \($0.line)" }.joined(separator: "; "))
+    }
+
     /// The page and where the logs stood before the trigger.
     struct Armed: Sendable {
         var pfn: UInt64
