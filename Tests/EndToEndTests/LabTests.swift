@@ -759,6 +759,15 @@ struct LabTests {
                 (try String(contentsOfFile: junit, encoding: .utf8)).contains(
                     "<property name=\"exporter_expected\" value=\"3\"/><property name=\"exporter_seen\" value=\"3\"/>"))
             #expect(try counts() == [0, 1, 7, 0])
+            // ras-mc-ctl (rasdaemon's report of the EDAC counters, by DIMM label) agrees with them.
+            var reported: [String: Int] = [:]
+            for line in try guest(lab, "ras-mc-ctl --error-count").split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: "\t")
+                if columns.count == 3, let ce = Int(columns[1]) { reported[String(columns[0])] = ce }
+            }
+            #expect(
+                reported == ["P0_CH_A DIMM_A1": 0, "P0_CH_A DIMM_A2": 1, "P0_CH_B DIMM_B1": 7, "P0_CH_B DIMM_B2": 0],
+                "\(reported)")
         }
     }
 

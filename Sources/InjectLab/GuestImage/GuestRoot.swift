@@ -33,7 +33,8 @@ public enum GuestSuite: String, Sendable, CaseIterable, CustomStringConvertible 
 
 /// The guest's root filesystem: a Debian root built from Debian's packages by mmdebstrap (the
 /// `essential` variant of a ``GuestSuite``), holding the consumers a server runs
-/// (rasdaemon 0.8, ras-mc-ctl, sqlite3, prometheus-node-exporter), the
+/// (rasdaemon 0.8, ras-mc-ctl with the dmidecode it reads the board from, sqlite3,
+/// prometheus-node-exporter), the
 /// tools the lab's routes use in the guest (busybox, kmod, ipmitool) and the libraries the inject
 /// package depends on; packed read-only as a squashfs image (tar2sqfs, lz4: quick to unpack under
 /// TCG). The guest mounts it under a tmpfs overlay: nothing of the host's filesystem is in it.
@@ -42,7 +43,7 @@ public enum GuestSuite: String, Sendable, CaseIterable, CustomStringConvertible 
 /// `guest-root/<suite>-<key>.sqfs` and rebuilt when any of them changes.
 struct GuestRoot: Sendable, Equatable {
     /// The packages of every guest root besides rasdaemon and the inject package's dependencies.
-    static let packages = ["busybox", "kmod", "ipmitool", "sqlite3", "prometheus-node-exporter"]
+    static let packages = ["busybox", "kmod", "ipmitool", "sqlite3", "prometheus-node-exporter", "dmidecode"]
     /// Raised when the way the image is made changes, so that cached images are rebuilt.
     static let format = 1
 
