@@ -24,13 +24,9 @@ done
 mkdir -p bench-results
 python3 - "$out" "$runs" <<'PY' | tee bench-results/consumer-latency.txt
 import json, statistics, sys, datetime
-text = open(sys.argv[1]).read()
-decoder, position, reports = json.JSONDecoder(), 0, []
-while position < len(text):
-    while position < len(text) and text[position].isspace(): position += 1
-    if position >= len(text): break
-    report, position = decoder.raw_decode(text, position)
-    reports.append(report)
+sys.path.insert(0, "Benchmarks")
+import json_reports
+reports = json_reports.read(sys.argv[1])
 kernel = [f["latencyMilliseconds"] for r in reports for f in r.get("verification", []) if f["kind"] == "trace" and f["matched"]]
 consumer = [f["latencyMilliseconds"] for r in reports for f in r.get("verification", []) if f["kind"] == "consumer" and f["matched"]]
 missed = sum(1 for r in reports for f in r.get("verification", []) if f["kind"] == "consumer" and not f["matched"])

@@ -32,13 +32,9 @@ done
 mkdir -p bench-results
 python3 - "$out" "$runs" "$kernel" <<'PY' | tee bench-results/pipeline-latency.txt
 import json, statistics, sys, time
-text = open(sys.argv[1]).read()
-decoder, position, reports = json.JSONDecoder(), 0, []
-while position < len(text):
-    while position < len(text) and text[position].isspace(): position += 1
-    if position >= len(text): break
-    report, position = decoder.raw_decode(text, position)
-    reports.append(report)
+sys.path.insert(0, "Benchmarks")
+import json_reports
+reports = json_reports.read(sys.argv[1])
 print(f"pipeline latency, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, kernel {sys.argv[3]}, "
       f"{len(reports)} of {sys.argv[2]} runs of `inject run edac dimm=... --verify` (release), rasdaemon and node_exporter running")
 stages = {}

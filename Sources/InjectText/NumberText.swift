@@ -51,4 +51,10 @@ public enum NumberText {
     /// The same, for a slice of text.
     @inlinable
     public static func signed(_ text: Substring) -> Int64? { signed(String(text)) }
+
+    /// `value` as a metric or a database column gives it: a whole number without a fraction
+    /// (below 10^15), else Swift's shortest decimal form.
+    public static func decimal(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
 }

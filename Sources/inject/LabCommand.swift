@@ -478,7 +478,7 @@ struct LabExecCommand: ParsableCommand {
             return
         }
         let inExchange =
-            "cd \(LabExchange.guestDirectory) 2>/dev/null || mkdir -p \(LabExchange.guestDirectory) && cd \(LabExchange.guestDirectory) || exit 125\n"
+            "mkdir -p \(LabExchange.guestDirectory) && cd \(LabExchange.guestDirectory) || exit 125\n"
         let result = try lab.check { () throws(LabError) in
             try target.exec(inExchange + words.joined(separator: " "), timeoutSeconds: timeout)
         }

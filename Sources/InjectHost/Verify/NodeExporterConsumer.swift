@@ -54,15 +54,7 @@ public enum NodeExporterConsumer {
     static func collect(
         armed: Armed, target: InjectionTarget, files: any TargetFiles, timeoutSeconds: Double, since: UInt64
     ) async -> [Verifier.Finding] {
-        let kernelNow = kernelCounters(armed.controllers, files)
-        var wanted: [(metric: String, controller: String, counter: String, delta: Int64)] = []
-        for controller in armed.controllers {
-            for (metric, counter) in totals {
-                let key = "mc\(controller)/\(counter)"
-                guard let before = armed.kernel[key], let now = kernelNow[key], now > before else { continue }
-                wanted.append((metric, controller, counter, now - before))
-            }
-        }
+        let wanted = kernelMoves(armed, files)
         var findings = wanted.map {
             Verifier.Finding(
                 kind: .consumer, expected: "\(name) \($0.metric){controller=\"\($0.controller)\"} +\($0.delta)",
@@ -79,7 +71,7 @@ public enum NodeExporterConsumer {
                 guard let before = armed.metrics.value(want.metric, labels), let now = latest.value(want.metric, labels)
                 else { continue }
                 findings[index].evidence =
-                    "\(formatted(before)) -> \(formatted(now)); the kernel's mc\(want.controller)/\(want.counter) +\(want.delta)"
+                    "\(NumberText.decimal(before)) -> \(NumberText.decimal(now)); the kernel's mc\(want.controller)/\(want.counter) +\(want.delta)"
                 if now - before >= Double(want.delta) {
                     findings[index].matched = true
                     findings[index].latencyMilliseconds = Int((HostClock.monotonicNanoseconds() - since) / 1_000_000)
@@ -115,7 +107,7 @@ public enum NodeExporterConsumer {
         let moved = latest.samples(metric).filter { $0.labels["controller"] == controller }.compactMap { sample in
             let before = armed.metrics.value(metric, sample.labels) ?? 0
             return sample.value > before
-                ? "csrow=\(sample.labels["csrow"] ?? "?") +\(formatted(sample.value - before))" : nil
+                ? "csrow=\(sample.labels["csrow"] ?? "?") +\(NumberText.decimal(sample.value - before))" : nil
         }
         guard moved.isEmpty else { return "the per-csrow metric moved too: \(metric) \(moved.joined(separator: ", "))" }
         let driver = files.text("\(directory)/mc_name")?.trimmed() ?? "its driver"
@@ -130,21 +122,17 @@ public enum NodeExporterConsumer {
     static func tally(armed: Armed, target: InjectionTarget, files: any TargetFiles, timeoutSeconds: Double)
         async -> (expected: Int, seen: Int)
     {
-        let kernelNow = kernelCounters(armed.controllers, files)
+        let moves = kernelMoves(armed, files)
         let deadline = HostClock.monotonicNanoseconds() + UInt64(max(0, timeoutSeconds) * 1e9)
         var tally = (expected: 0, seen: 0)
         repeat {
             let latest = await scrape(target) ?? armed.metrics
             tally = (0, 0)
-            for controller in armed.controllers {
-                for (metric, counter) in totals {
-                    let key = "mc\(controller)/\(counter)"
-                    guard let before = armed.kernel[key], let now = kernelNow[key], now > before else { continue }
-                    let labels = ["controller": controller]
-                    let shown = (latest.value(metric, labels) ?? 0) - (armed.metrics.value(metric, labels) ?? 0)
-                    tally.expected += Int(now - before)
-                    tally.seen += min(Int(now - before), max(0, Int(shown)))
-                }
+            for move in moves {
+                let labels = ["controller": move.controller]
+                let shown = (latest.value(move.metric, labels) ?? 0) - (armed.metrics.value(move.metric, labels) ?? 0)
+                tally.expected += Int(move.delta)
+                tally.seen += min(Int(move.delta), max(0, Int(shown)))
             }
             if tally.seen >= tally.expected { break }
             usleep(250_000)
@@ -164,11 +152,26 @@ public enum NodeExporterConsumer {
         return PrometheusText(text)
     }
 
+    /// How the kernel's controller totals moved since arming: one entry per controller and
+    /// counter that grew, with the exporter's metric that reads it.
+    private static func kernelMoves(_ armed: Armed, _ files: any TargetFiles) -> [(
+        metric: String, controller: String, counter: String, delta: Int64
+    )] {
+        let kernelNow = kernelCounters(armed.controllers, files)
+        return armed.controllers.flatMap { controller in
+            totals.compactMap { metric, counter in
+                let key = "mc\(controller)/\(counter)"
+                guard let before = armed.kernel[key], let now = kernelNow[key], now > before else { return nil }
+                return (metric, controller, counter, now - before)
+            }
+        }
+    }
+
     /// The kernel's controller totals (`mcN/ce_count`, `mcN/ue_count`).
     private static func kernelCounters(_ controllers: [String], _ files: any TargetFiles) -> [String: Int64] {
         var values: [String: Int64] = [:]
         for controller in controllers {
-            for counter in ["ce_count", "ue_count"] {
+            for (_, counter) in totals {
                 let key = "mc\(controller)/\(counter)"
                 if let value = files.text("\(Self.controllers)/\(key)").flatMap({ Int64($0.trimmed()) }) {
                     values[key] = value
@@ -176,10 +179,6 @@ public enum NodeExporterConsumer {
             }
         }
         return values
-    }
-
-    static func formatted(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }
 
@@ -214,8 +213,8 @@ public struct NodeExporterWatcher: ConsumerFeed {
             let before = last.value(sample.name, sample.labels)
             guard before != sample.value else { return nil }
             var fields = sample.labels
-            fields["value"] = NodeExporterConsumer.formatted(sample.value)
-            if let before { fields["delta"] = NodeExporterConsumer.formatted(sample.value - before) }
+            fields["value"] = NumberText.decimal(sample.value)
+            if let before { fields["delta"] = NumberText.decimal(sample.value - before) }
             let text = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             return EventWatcher.Event(
                 timestamp: 0, event: "\(NodeExporterConsumer.name):\(sample.name)", fields: fields, decoded: [:],

@@ -184,8 +184,7 @@ public struct ConsumerWatcher: ConsumerFeed {
                     switch value {
                     case .string(let text): fields[key] = PrintableText.escaped(text, limit: 200)
                     case .number(let number):
-                        fields[key] =
-                            number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+                        fields[key] = NumberText.decimal(number)
                     case .null: continue
                     default: fields[key] = PrintableText.escaped(value.description, limit: 200)
                     }
