@@ -181,6 +181,18 @@ struct CampaignCommand: AsyncParsableCommand {
             if let batches = result.batches {
                 Output.line("\(result.name): ran in \(batches) batch(es) where the kernel is")
             }
+            if let actions = result.lastPolicies {
+                Output.line(
+                    "\(result.name): policy "
+                        + (actions.isEmpty
+                            ? "none acted on the page"
+                            : actions.map { "\($0.policy): \($0.line)" }.joined(separator: "; ")))
+            }
+            for finding in result.lastFindings where !finding.matched {
+                Output.line(
+                    "\(result.name): MISSING \(finding.expected)"
+                        + (finding.evidence.map { " (\($0))" } ?? ""))
+            }
         }
     }
 
@@ -233,9 +245,17 @@ struct CampaignCommand: AsyncParsableCommand {
                 (result.consumerExpected.map { "; rasdaemon recorded \(result.consumerSeen ?? 0) of \($0)" } ?? "")
                 + (result.exporterExpected.map { "; node_exporter counted \(result.exporterSeen ?? 0) of \($0)" } ?? "")
             // The declared outcome and its evidence (the panic line), from the last injection's findings.
-            let outcome = result.lastFindings.filter { $0.kind == .outcome }.map {
-                "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")" + ($0.evidence.map { " (\($0))" } ?? "")
-            }.joined()
+            let outcome =
+                result.lastFindings.filter { $0.kind == .outcome }.map {
+                    "; outcome \($0.expected): \($0.matched ? "seen" : "NOT seen")"
+                        + ($0.evidence.map { " (\($0))" } ?? "")
+                }.joined()
+                + (result.lastPolicies.map { actions in
+                    "; policy: "
+                        + (actions.isEmpty
+                            ? "none acted on the page"
+                            : actions.map { "\($0.policy) (\($0.line))" }.joined(separator: ", "))
+                } ?? "")
             xml +=
                 "<system-out>\(escape("\(result.backend): \(result.injected) injection(s), \(result.seenEvents) of \(result.expectedEvents) kernel events seen\(consumer)\(outcome)"))</system-out></testcase>\n"
         }

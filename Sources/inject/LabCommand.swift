@@ -301,7 +301,8 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
             on the guest's tmpfs state, and sets its trace instance's \
             buffer_percent to 0 first: rasdaemon leaves it at 50, and then records nothing until half a \
             buffer of events has arrived. `status` shows its process, buffer_percent and the rows of each \
-            table of its database.
+            table of its database. `start --record-triggers` points its triggers at scripts that record the \
+            environment each run gets, and `status` lists the runs.
             """)
 
     enum Action: String, ExpressibleByArgument, CaseIterable {
@@ -320,7 +321,16 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
             valueName: "NAME=VALUE"))
     var settings: [String] = []
 
+    @Flag(
+        help:
+            "With start: point rasdaemon's triggers (\(LabRasdaemon.triggers.joined(separator: ", "))) at scripts that record the environment each run gets; status lists the runs."
+    )
+    var recordTriggers = false
+
     func validate() throws {
+        if recordTriggers && action != .start {
+            throw ValidationError("--record-triggers applies to start (rasdaemon sets its triggers up when it starts)")
+        }
         if !settings.isEmpty && action != .start {
             throw ValidationError("--set applies to start (rasdaemon reads /etc/default/rasdaemon when it starts)")
         }
@@ -340,7 +350,8 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
                         let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                         return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
                     })
-                if !settings.isEmpty, try consumer.status().running {
+                if recordTriggers { try consumer.recordTriggers() }
+                if !settings.isEmpty || recordTriggers, try consumer.status().running {
                     Output.progress("restarting rasdaemon: it reads /etc/default/rasdaemon when it starts")
                     _ = try consumer.stop()
                 }
@@ -370,6 +381,14 @@ struct LabRasdaemonCommand: AsyncParsableCommand {
         Output.line("  database     \(status.database)" + (status.rows.isEmpty ? " (none yet)" : ""))
         for (table, count) in status.rows.sorted(by: { $0.key < $1.key }) {
             Output.line("    \(table): \(count) row(s)")
+        }
+        if !status.triggerRuns.isEmpty { Output.line("  trigger runs \(status.triggerRuns.count)") }
+        for run in status.triggerRuns {
+            // What rasdaemon gave it; the shell adds PWD and SHLVL.
+            let given = run.environment.filter { !["PWD", "SHLVL", "_", "PATH"].contains($0.key) }
+            Output.line(
+                "    \(run.trigger): "
+                    + given.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
     }
 }

@@ -21,13 +21,20 @@ struct ExpectedOutcomeTests {
         }
     }
 
-    @Test func offlinedAddsTheMemoryFailureAndThePoisonFlagOfThePage() throws {
+    @Test func offlinedAddsThePoisonFlagAndTheCountOfThePage() throws {
         let plan = try plan(["via=hwpoison", "addr=0x7100000", "expect=offlined"])
         #expect(plan["outcome"] as? String == "offlined")
         let events = expectations(plan)
-        // hwpoison already expects memory_failure() of the page: not asked for twice.
+        // hwpoison's path is memory_failure(): the backend expects its event, once.
         #expect(events.filter { $0.contains("ras:memory_failure_event") }.count == 1, "\(events)")
         #expect(events.contains("page /proc/kpageflags 0x7100"), "\(events)")
+        #expect(events.contains("counter proc/meminfo#HardwareCorrupted "), "\(events)")
+        // A corrected error reaches the page only through a policy's soft offline (the kernel's
+        // collector): no memory_failure() is asked for, the page's flag and count are.
+        let corrected = expectations(
+            try self.plan(["severity=corrected", "addr=0x2345000", "misc=0x8c", "expect=offlined"]))
+        #expect(!corrected.contains { $0.contains("memory_failure") }, "\(corrected)")
+        #expect(corrected.contains("page /proc/kpageflags 0x2345"), "\(corrected)")
     }
 
     @Test func recoveredAsksForTheKernelsRecoveryOfTheRequestsPage() throws {

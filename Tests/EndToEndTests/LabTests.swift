@@ -151,6 +151,62 @@ struct LabTests {
             let printed = secondLog.components(separatedBy: "Bank 1: 9c0000000000009f").count - 1
             #expect(printed == (hasCollector ? 1 : 2), "records printed: \(printed)")
 
+            // The shipped scenario of the collector's threshold: on 6.12 the first error on its page
+            // leaves the page alone and the second offlines it (expect=offlined: HWPoison, the
+            // kernel's count); on 6.1 no policy acts and its second step fails with what is missing.
+            let scenario = TestSupport.packageRoot.appendingPathComponent("Examples/campaigns/cec-threshold.json").path
+            func policies(_ arguments: [String]) throws -> (status: Int32, steps: [[String: Any]], text: String) {
+                let run = try TestSupport.inject(
+                    ["campaign"] + arguments + ["--lab", lab, "--json"], environment: Self.environment)
+                let steps =
+                    (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["steps"]
+                    as? [[String: Any]] ?? []
+                return (run.status, steps, run.stdout + run.stderr)
+            }
+            func acted(_ step: [String: Any]) -> [String] {
+                (step["lastPolicies"] as? [[String: Any]] ?? []).map { "\($0["policy"] ?? ""): \($0["line"] ?? "")" }
+            }
+            let threshold = try policies([scenario])
+            #expect(threshold.status == (hasCollector ? 0 : 5), "\(threshold.text)")
+            #expect(threshold.steps.count == 2 && acted(threshold.steps[0]).isEmpty, "\(threshold.text)")
+            #expect(
+                threshold.steps.first?["lastPolicies"] != nil, "the first step's page was watched: \(threshold.text)")
+            if hasCollector {
+                #expect(
+                    acted(threshold.steps[1]).count == 1
+                        && acted(threshold.steps[1])[0].hasPrefix("kernel CEC: ")
+                        && acted(threshold.steps[1])[0].hasSuffix("RAS: Soft-offlining pfn: 0x5b5b"),
+                    "\(threshold.text)")
+            } else {
+                #expect(acted(threshold.steps[1]).isEmpty, "\(threshold.text)")
+                let missing = (threshold.steps.last?["lastFindings"] as? [[String: Any]] ?? []).filter {
+                    $0["matched"] as? Bool == false
+                }.map { "\($0["expected"] ?? "")" }
+                #expect(missing.contains("page 0x5b5b HWPoison"), "\(missing)")
+            }
+            // A campaign step declaring the kernel's policy (expect=policy:kernel) on another page.
+            let page = try freePage(lab, from: 0x5c00)
+            let directory = try TestSupport.temporaryDirectory("inject-cec")
+            defer { TestSupport.remove(directory) }
+            let declared = directory.appendingPathComponent("policy.json").path
+            let request =
+                #""severity": "corrected", "cpu": "0", "bank": "1", "misc": "0x8c", "addr": "0x"#
+                + String(page << 12, radix: 16) + "\""
+            try """
+            { "name": "declared policy", "steps": [
+              { "name": "first", "backend": "mce", "count": 1, "verify": "each", "parameters": { \(request) } },
+              { "name": "second", "backend": "mce", "count": 1, "expect": "policy:kernel", "parameters": { \(request) } } ] }
+            """.write(toFile: declared, atomically: true, encoding: .utf8)
+            let policy = try policies([declared])
+            #expect(policy.status == (hasCollector ? 0 : 5), "\(policy.text)")
+            let outcome = (policy.steps.last?["lastFindings"] as? [[String: Any]] ?? []).first {
+                $0["kind"] as? String == "outcome" && "\($0["expected"] ?? "")".contains("policy acts on page")
+            }
+            #expect(outcome?["matched"] as? Bool == hasCollector, "\(policy.text)")
+            #expect(
+                "\(outcome?["evidence"] ?? "")".contains(
+                    hasCollector ? "kernel CEC: " : "no policy acted on the page"), "\(policy.text)")
+
             // QEMU's virtual hardware: a corrected error waits in its bank for the poller, which the
             // lab runs every second (the kernel's default is 5 minutes).
             #expect(
@@ -938,9 +994,14 @@ struct LabTests {
         try await withLab("e2e-rasd", kernel: kernel, ["--with", "rasdaemon"]) { lab in
             struct Report: Decodable {
                 struct Status: Decodable {
+                    struct Run: Decodable {
+                        var trigger: String
+                        var environment: [String: String]
+                    }
                     var pid: Int?
                     var bufferPercent: Int?
                     var rows: [String: Int]
+                    var triggerRuns: [Run]
                 }
                 var running: Bool
                 var status: Status
@@ -952,6 +1013,23 @@ struct LabTests {
             let before = try status()
             #expect(before.running && before.status.bufferPercent == 0, "\(before)")
             #expect(before.status.rows["mce_record"] == 0, "\(before)")
+            // Its triggers, pointed at scripts that record what they get: a memory failure runs
+            // MEM_FAIL_TRIGGER with the page and the kernel's result (rasdaemon restarts to read them).
+            try inject(["lab", "rasdaemon", "start", "-n", lab, "--record-triggers"])
+            let poisoned = "0x" + String(try freePage(lab, from: 0x9000), radix: 16)
+            try inject(["run", "mce", "via=hwpoison", "pfn=\(poisoned)", "--yes", "--lab", lab])
+            var runs: [Report.Status.Run] = []
+            for _ in 0..<20 where runs.isEmpty {
+                runs = try status().status.triggerRuns
+                if runs.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(runs.map(\.trigger) == ["MEM_FAIL_TRIGGER"], "\(runs)")
+            #expect(
+                runs.first?.environment["PFN"] == poisoned && runs.first?.environment["ACTION_RESULT"] == "Recovered"
+                    && runs.first?.environment["TIMESTAMP"]?.isEmpty == false
+                    && runs.first?.environment["PAGE_TYPE"]?.isEmpty == false, "\(runs)")
+            let shown = try inject(["lab", "rasdaemon", "status", "-n", lab])
+            #expect(shown.contains("MEM_FAIL_TRIGGER: ACTION_RESULT=Recovered PAGE_TYPE="), "\(shown)")
             // watch shows rasdaemon's row beside the kernel's event.
             // The watch is stopped once both lines are there (how soon is the consumer-latency
             // benchmark's business, not this test's).
@@ -1243,6 +1321,7 @@ struct LabTests {
         try await withLab("e2e-policy", kernel: KernelSpec.defaultSpelling, ["--with", "rasdaemon"]) { lab in
             try inject([
                 "lab", "rasdaemon", "start", "-n", lab, "--set", "PAGE_CE_THRESHOLD=3", "--set", "PAGE_CE_ACTION=soft",
+                "--record-triggers",
             ])
             #expect(try guest(lab, "cat /etc/default/rasdaemon").contains("PAGE_CE_THRESHOLD=\"3\""))
             var outputs: [String] = []
@@ -1254,7 +1333,10 @@ struct LabTests {
                 ("0x5a5a040", "policy:kernel"), ("0x5a5a080", "policy:kernel"), ("0x5a5a0c0", "policy:rasdaemon"),
             ] {
                 let run = try TestSupport.inject(
-                    ["run", "edac", "address=\(address)", "expect=\(expect)", "--verify", "--lab", lab],
+                    [
+                        "run", "edac", "address=\(address)", "expect=\(expect)", "--verify", "--verify-timeout", "10",
+                        "--lab", lab,
+                    ],
                     environment: Self.environment)
                 outputs.append(run.stdout)
                 statuses.append(run.status)
@@ -1274,26 +1356,106 @@ struct LabTests {
                 outputs[2].contains("policy   rasdaemon page isolation") && outputs[2].contains("page at 0x5a5a000"),
                 "\(outputs[2])")
             #expect(!outputs[2].contains("policy   kernel CEC"), "the collector acted once: \(outputs[2])")
+            // rasdaemon ran MC_CE_TRIGGER once per error, with the error as its documented variables.
+            struct Report: Decodable {
+                struct Status: Decodable {
+                    struct Run: Decodable {
+                        var trigger: String
+                        var environment: [String: String]
+                    }
+                    var triggerRuns: [Run]
+                }
+                var status: Status
+            }
+            let runs = try JSONDecoder().decode(
+                Report.self, from: Data(try inject(["lab", "rasdaemon", "status", "-n", lab, "--json"]).utf8)
+            ).status.triggerRuns
+            #expect(runs.filter { $0.trigger == "MC_CE_TRIGGER" }.count == 3, "\(runs)")
+            let addresses = runs.filter { $0.trigger == "MC_CE_TRIGGER" }.compactMap { $0.environment["ADDRESS"] }
+            #expect(addresses == ["5a5a040", "5a5a080", "5a5a0c0"], "\(runs)")
+            #expect(
+                runs.first { $0.trigger == "MC_CE_TRIGGER" }.map {
+                    $0.environment["TYPE"] == "Corrected" && $0.environment["COUNT"] == "1"
+                        && $0.environment["MC_INDEX"] == "0" && $0.environment["LABEL"]?.isEmpty == false
+                } == true, "\(runs)")
+        }
+    }
+
+    /// With the kernel's collector turned off (`ras=cec_disable`), rasdaemon's threshold alone
+    /// decides: nothing acts at the first two errors on the page, rasdaemon's isolation at the third.
+    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
+    func withTheCollectorOffRasdaemonsThresholdAloneDecides() async throws {
+        try await withLab(
+            "e2e-nocec", kernel: KernelSpec.defaultSpelling,
+            ["--with", "rasdaemon", "--kernel-arg", "ras=cec_disable"]
+        ) { lab in
+            #expect(try inject(["doctor", "--lab", lab]).contains("ras=cec_disable"))
+            try inject([
+                "lab", "rasdaemon", "start", "-n", lab, "--set", "PAGE_CE_THRESHOLD=3", "--set", "PAGE_CE_ACTION=soft",
+            ])
+            var outputs: [String] = []
+            for (address, expect) in [("0x5a5a040", ""), ("0x5a5a080", ""), ("0x5a5a0c0", "expect=policy:rasdaemon")] {
+                let run = try TestSupport.inject(
+                    ["run", "edac", "address=\(address)", "--verify", "--lab", lab] + (expect.isEmpty ? [] : [expect]),
+                    environment: Self.environment)
+                #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+                outputs.append(run.stdout)
+                try await Task.sleep(for: .milliseconds(2600))
+            }
+            #expect(outputs[0].contains("policy   none acted on the page"), "\(outputs[0])")
+            #expect(outputs[1].contains("policy   none acted on the page"), "no collector: \(outputs[1])")
+            #expect(
+                outputs[2].contains("seen     outcome a rasdaemon policy acts on page 0x5a5a")
+                    && outputs[2].contains("policy   rasdaemon page isolation")
+                    && !outputs[2].contains("policy   kernel CEC"), "\(outputs[2])")
         }
     }
 
     /// With the platform's error-record store (`--with erst`), a panic leaves its kernel log there:
-    /// the guest booted after it finds the record in its pstore, and `--verify` reports it.
-    @Test func anERSTStoreKeepsThePanicsRecordForTheGuestBootedAfterIt() async throws {
-        try await withLab("e2e-erst", kernel: KernelSpec.defaultSpelling, ["--with", "erst"]) { lab in
+    /// the guest booted after it finds the record in its pstore, `--verify` reports it, and the
+    /// journal's outcome counts it.
+    @Test(arguments: LabKernels.tested) func anERSTStoreKeepsThePanicsRecordForTheGuestBootedAfterIt(
+        kernel: String
+    ) async throws {
+        try await withLab("e2e-erst", kernel: kernel, ["--with", "erst"]) { lab in
             #expect(try guest(lab, "cat /sys/module/pstore/parameters/backend").contains("erst"))
-            let run = try inject([
-                "run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--verify", "--yes", "--lab", lab,
-            ])
+            let directory = try TestSupport.temporaryDirectory("inject-erst")
+            defer { TestSupport.remove(directory) }
+            let journal = directory.appendingPathComponent("journal.jsonl").path
+            let result = try TestSupport.inject(
+                ["run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--verify", "--yes", "--lab", lab],
+                environment: Self.environment.merging(["INJECT_JOURNAL": journal]) { $1 })
+            let run = result.stdout
+            #expect(result.status == 0, "\(run)\(result.stderr)")
             #expect(
                 run.contains("seen     stored pstore (erst) record of the panic")
                     && run.contains("Kernel panic - not syncing: Fatal machine check"), "\(run)")
             #expect(run.contains("-> pstore 1/1 ("), "\(run)")
+            let records = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+                .map { try JSONDecoder().decode(JournalRecord.self, from: Data($0.utf8)) }
+            let printed = run.split(separator: "\n").first { $0.hasPrefix("verified: ") }.map {
+                String($0.dropFirst("verified: ".count).prefix { $0 != "e" })
+            }
+            #expect(
+                records.last?.verified.map { "\($0.prefix { $0 != "e" })" } == printed && printed != nil,
+                "the journal counts the stored record as the report does: \(records.last?.verified ?? "-") vs \(run)")
             let status = try JSONDecoder().decode(
                 [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
             #expect(status.first?.restarts == 1 && status.first?.restored == false, "a restart with ERST boots")
             // The kernel kept the fatal machine check itself too, beside its log.
             #expect(try guest(lab, "ls /sys/fs/pstore").contains("mce-erst-"))
+            // A second panic: the store holds both, and the finding is this panic's record.
+            guard kernel == LabKernels.tested.first else { return }
+            let again = try inject([
+                "run", "mce", "via=qemu", "severity=fatal", "expect=panic", "--verify", "--yes", "--lab", lab,
+            ])
+            func stored(_ text: String) -> String? {
+                guard let line = text.split(separator: "\n").first(where: { $0.contains("seen     stored pstore") }),
+                    let range = line.firstRange(of: "<0>[")
+                else { return nil }
+                return String(line[range.lowerBound...].prefix(20))
+            }
+            #expect(stored(again) != nil && stored(again) != stored(run), "\(run)\n\(again)")
         }
     }
 

@@ -18,6 +18,18 @@ struct GuestPanicTests {
         #expect(GuestPanic(console: "[ 1.0] all well\n", noticedBy: "test") == nil)
     }
 
+    @Test func aPanicsStoredRecordIsKnownByTheTimeStampOfItsConsoleLine() throws {
+        let console = "[   25.1] mce: Bank 1\r\n[   25.823526] Kernel panic - not syncing: Fatal machine check\r\n"
+        let panic = try #require(GuestPanic(console: console, noticedBy: "test"))
+        #expect(PersistentPanicRecord.stamp(of: panic) == "[   25.823526]")
+        // The record of an earlier panic carries another stamp.
+        #expect(
+            "<0>[    4.925270] Kernel panic - not syncing: Fatal machine check".contains(
+                PersistentPanicRecord.stamp(of: panic) ?? "-") == false)
+        let bare = GuestPanic(message: "the guest panicked", noticedBy: "QMP", console: "")
+        #expect(PersistentPanicRecord.stamp(of: bare) == nil)
+    }
+
     @Test func anOutcomeJudgesThePanicAndItsText() throws {
         let panic = GuestPanic(
             message: "Kernel panic - not syncing: Fatal machine check", noticedBy: "test", console: "")

@@ -8,11 +8,14 @@ public struct CampaignRunner {
     let journal: Journal?
     let confirmed: Bool
     let verifyTimeout: Double
-    /// The injector of a step: verifying each injection, or not (a counted step counts for itself).
+    /// The injector of a step: verifying each injection, and then naming the memory policies that
+    /// acted on a request's page (as `run --verify` does), or not (a counted step counts for itself).
     func injector(verifyingEach: Bool) -> Injector {
-        Injector(
+        var injector = Injector(
             session: session, journal: journal, confirmed: confirmed, verify: verifyingEach,
             verifyTimeout: verifyTimeout)
+        injector.watchesPolicies = verifyingEach
+        return injector
     }
 
     /// The most injections a batch holds (``BatchedStep``).
@@ -80,6 +83,9 @@ public struct CampaignRunner {
         public var exporterSeen: Int?
         /// With `verify: each`: every expectation of the last injection, matched or not.
         public var lastFindings: [Verifier.Finding]
+        /// With `verify: each`, where the last injection named a page: the memory policies that
+        /// acted on it (the kernel's collector, rasdaemon's page isolation), empty when none did.
+        public var lastPolicies: [PolicyAction]?
         public var seconds: Double
         /// Why the step ended early.
         public var stopped: StopReason?

@@ -128,6 +128,7 @@ struct SequentialStep {
     private func account(_ outcome: Injector.Outcome, _ result: inout CampaignRunner.StepResult) {
         result.injected += 1
         guard let findings = outcome.findings else { return }
+        result.lastPolicies = outcome.policies
         let kernel = findings.filter { $0.kind != .consumer }
         let recorded = findings.filter { $0.kind == .consumer && $0.consumer != NodeExporterConsumer.name }
         let counted = findings.filter { $0.kind == .consumer && $0.consumer == NodeExporterConsumer.name }

@@ -90,16 +90,12 @@ public struct Injector {
     /// - Throws: ``InjectError/confirmationRequired(backend:reasons:)`` before anything is
     ///   journaled, a journal error before anything runs, or the step's failure (journaled).
     public func perform(_ prepared: Prepared) async throws(InjectError) -> Outcome {
-        var outcome: Outcome
+        let outcome: Outcome
         do {
-            outcome = try await perform(prepared.plan)
+            outcome = try await perform(prepared.plan, victim: prepared.victim)
         } catch {
             await prepared.victim?.stop(on: target)
             throw error
-        }
-        // What the victim's SIGBUS carried, as the victim's handler wrote it.
-        if let victim = prepared.victim, outcome.findings != nil, outcome.panic == nil {
-            outcome.findings?.append(await victim.sigbusFinding(on: target))
         }
         await prepared.victim?.stop(on: target)
         return outcome
@@ -114,6 +110,11 @@ public struct Injector {
 
     /// Performs `plan` (see ``perform(_:)``).
     public func perform(_ plan: InjectionPlan) async throws(InjectError) -> Outcome {
+        try await perform(plan, victim: nil)
+    }
+
+    /// Performs `plan`; with `victim`, what its SIGBUS carried is among the findings.
+    private func perform(_ plan: InjectionPlan, victim: Victim?) async throws(InjectError) -> Outcome {
         try confirm(plan)
         let panics = PanicWatch(target)
         do throws(TargetError) {
@@ -131,7 +132,7 @@ public struct Injector {
         let armed = await verifier?.arm(plan)
         if let armed, !armed.problems.isEmpty { problems(armed.problems) }
         let policyArmed =
-            verify && (watchesPolicies || plan.outcome?.isPolicy == true) && plan.outcome?.isPanic != true
+            verify && (watchesPolicies || plan.outcome?.namesPolicies == true) && plan.outcome?.isPanic != true
             ? await PolicyWatch.arm(plan, target: target) : nil
         let results: [Executor.StepResult]
         do {
@@ -163,21 +164,28 @@ public struct Injector {
             // Declared fatal: wait for it, so that the journal holds it and the guest comes back.
             outcome.panic = panics.awaitPanic(seconds: verifyTimeout)
         }
-        var record = intent.outcome(Self.result(of: outcome, declared: plan.outcome))
-        if let findings = outcome.findings {
-            record.verified = "\(findings.filter(\.matched).count) of \(findings.count) expected events"
+        // What the victim's SIGBUS carried, as the victim's handler wrote it.
+        if let victim, outcome.findings != nil, outcome.panic == nil {
+            outcome.findings?.append(await victim.sigbusFinding(on: target))
         }
         if let panic = outcome.panic {
-            record.panic = panic.message
             let restarting = HostClock.monotonicNanoseconds()
             outcome.restartSeconds = await restart(panics, after: panic)
-            record.restarted = target.guest != nil ? outcome.restartSeconds != nil : nil
             // The platform's record of the panic, where the restarted kernel has a persistent store.
             if outcome.restartSeconds != nil, outcome.findings != nil,
                 let stored = await PersistentPanicRecord.finding(target, panic: panic, since: restarting)
             {
                 outcome.findings?.append(stored)
             }
+        }
+        // The journal's outcome counts every finding, the stored record's too.
+        var record = intent.outcome(Self.result(of: outcome, declared: plan.outcome))
+        if let findings = outcome.findings {
+            record.verified = "\(findings.filter(\.matched).count) of \(findings.count) expected events"
+        }
+        if let panic = outcome.panic {
+            record.panic = panic.message
+            record.restarted = target.guest != nil ? outcome.restartSeconds != nil : nil
         }
         try journalOutcomes([record])
         return outcome

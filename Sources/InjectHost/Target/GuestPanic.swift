@@ -20,9 +20,10 @@ public struct GuestPanic: Sendable, Equatable {
     /// The text the kernel starts its panic line with.
     public static let marker = "Kernel panic - not syncing"
 
-    /// The last panic in a serial console's `text`, with up to `context` lines before it; `nil`
+    /// The last panic in a serial console's `text`, with up to `context` lines before it (6.1 prints its
+    /// machine-check record 57 lines before the panic line, a stack trace between); `nil`
     /// when the console holds none.
-    public init?(console text: String, noticedBy: String, context: Int = 40) {
+    public init?(console text: String, noticedBy: String, context: Int = 150) {
         // A serial console ends its lines with CR LF, one Character in Swift.
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         guard let index = lines.lastIndex(where: { $0.contains(Self.marker) }) else { return nil }

@@ -26,7 +26,10 @@ enum PersistentPanicRecord {
         var finding = Verifier.Finding(
             kind: .stored, expected: "pstore (\(backend)) record of the panic", matched: false)
         let wanted = panic.message.split(separator: ":").first.map(String.init) ?? panic.message
-        if let line = panicLines.first(where: { $0.contains(wanted) }) ?? panicLines.first {
+        // The store keeps earlier panics' records too: this panic's carries the kernel time stamp
+        // its console line had; without one, the newest record with the line.
+        let stamped = Self.stamp(of: panic).map { stamp in panicLines.last { $0.contains(stamp) } }
+        if let line = stamped ?? panicLines.last(where: { $0.contains(wanted) }) {
             finding.matched = true
             finding.latencyMilliseconds = Int((HostClock.monotonicNanoseconds() - since) / 1_000_000)
             finding.evidence =
@@ -35,8 +38,19 @@ enum PersistentPanicRecord {
             finding.evidence =
                 files.isEmpty
                 ? "the restarted kernel's pstore (backend \(backend)) holds no record"
-                : "no kernel log record with the panic line among \(files.joined(separator: " "))"
+                : "no kernel log record of this panic (\(Self.stamp(of: panic) ?? wanted)) among \(files.joined(separator: " "))"
         }
         return finding
+    }
+
+    /// The kernel's time stamp on the console's panic line (`[    4.925270]`), or `nil`.
+    static func stamp(of panic: GuestPanic) -> String? {
+        guard
+            let line = panic.console.split(whereSeparator: \.isNewline).last(where: { $0.contains(GuestPanic.marker) }),
+            let marker = line.firstRange(of: GuestPanic.marker),
+            let open = line[..<marker.lowerBound].lastIndex(of: "["),
+            let close = line[open..<marker.lowerBound].firstIndex(of: "]")
+        else { return nil }
+        return String(line[open...close])
     }
 }

@@ -46,6 +46,41 @@ public struct LabRasdaemon: GuestDaemon {
         }
     }
 
+    /// rasdaemon's `TRIGGER_DIR` once ``recordTriggers()`` ran: a recording script per trigger, and
+    /// under `runs/` the environment each run was given.
+    public static let triggerDirectory = "/run/inject/rasdaemon-triggers"
+    /// The triggers Debian's rasdaemon runs (0.8.1 to 0.8.4 read these three variables; the AER
+    /// triggers, `AER_CE_TRIGGER` and `AER_UE_TRIGGER`, arrived with upstream's 0.8.5).
+    public static let triggers = ["MC_CE_TRIGGER", "MC_UE_TRIGGER", "MEM_FAIL_TRIGGER"]
+
+    /// Points every trigger of ``triggers`` at a script that records the environment rasdaemon runs
+    /// it with (`TRIGGER_DIR` and the trigger's variable in ``defaults``); they take effect at
+    /// rasdaemon's next start, and ``status()`` lists the runs.
+    public func recordTriggers() throws(LabError) {
+        let scripts = Self.triggers.map { name in
+            """
+            printf '#!/bin/sh\\nf=%s/runs/$(date +%%s%%N)-%s-$$\\nenv > "$f.part" && mv "$f.part" "$f.env"\\n' \
+                \(Self.triggerDirectory) \(name) > \(Self.triggerDirectory)/\(name) && chmod 755 \(Self.triggerDirectory)/\(name)
+            """
+        }
+        let result = try lab.exec(
+            (["mkdir -p \(Self.triggerDirectory)/runs"] + scripts).joined(separator: " && "), timeoutSeconds: 15)
+        guard result.status == 0 else {
+            throw .io(
+                path: Self.triggerDirectory,
+                reason: "could not write the trigger scripts: \(result.errorText.trimmed())")
+        }
+        try configure([("TRIGGER_DIR", Self.triggerDirectory)] + Self.triggers.map { ($0, $0) })
+    }
+
+    /// One run of a trigger: which, and the environment rasdaemon gave it.
+    public struct TriggerRun: Encodable, Sendable {
+        /// The trigger's variable (`MC_CE_TRIGGER`, ...).
+        public var trigger: String
+        /// Its environment, as the script saw it.
+        public var environment: [String: String]
+    }
+
     /// What `status` finds.
     public struct Status: GuestDaemonStatus, Encodable {
         /// Its process, when it runs.
@@ -55,6 +90,8 @@ public struct LabRasdaemon: GuestDaemon {
         /// The database, and the rows of each table.
         public var database: String
         public var rows: [String: Int]
+        /// The runs of the recording triggers (``recordTriggers()``), oldest first.
+        public var triggerRuns: [TriggerRun]
         /// The last lines of its output.
         public var log: String
     }
@@ -102,10 +139,14 @@ public struct LabRasdaemon: GuestDaemon {
             if [ -f \(Self.database) ]; then
                 for t in $(sqlite3 \(Self.database) .tables 2>/dev/null); do echo "table $t $(sqlite3 \(Self.database) "select count(*) from $t")"; done
             fi
+            for f in $(ls \(Self.triggerDirectory)/runs/*.env 2>/dev/null | sort); do
+                echo "trigger $(basename $f .env)"; sed 's/^/  /' $f
+            done
             echo "log"
             tail -5 \(Self.log) 2>/dev/null
             """, timeoutSeconds: 15)
-        var status = Status(pid: nil, bufferPercent: nil, database: Self.database, rows: [:], log: "")
+        var status = Status(
+            pid: nil, bufferPercent: nil, database: Self.database, rows: [:], triggerRuns: [], log: "")
         var inLog = false
         for line in result.text.split(separator: "\n", omittingEmptySubsequences: false) {
             let words = line.split(separator: " ").map(String.init)
@@ -113,10 +154,20 @@ public struct LabRasdaemon: GuestDaemon {
                 status.log += line + "\n"
                 continue
             }
+            if line.hasPrefix("  "), !status.triggerRuns.isEmpty {
+                let pair = line.dropFirst(2).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                status.triggerRuns[status.triggerRuns.count - 1].environment[String(pair[0])] =
+                    pair.count > 1 ? String(pair[1]) : ""
+                continue
+            }
             switch words.first {
             case "pid": status.pid = words.count > 1 ? Int(words[1]) : nil
             case "buffer_percent": status.bufferPercent = words.count > 1 ? Int(words[1]) : nil
             case "table" where words.count == 3: status.rows[words[1]] = Int(words[2])
+            case "trigger" where words.count == 2:
+                // The run's file: <nanoseconds>-<trigger>-<pid>.
+                let name = words[1].split(separator: "-").dropFirst().dropLast().joined(separator: "-")
+                status.triggerRuns.append(TriggerRun(trigger: name, environment: [:]))
             case "log": inLog = true
             default: break
             }
