@@ -100,7 +100,7 @@ struct LabBootOptions: ParsableArguments {
     @Option(
         name: .customLong("einj-types"),
         help: ArgumentHelp(
-            "The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal), with --with cxl also 0x1b000 (CXL.cache and CXL.mem protocol errors, correctable and uncorrectable non-fatal).",
+            "The EINJ error types the lab's firmware offers: a mask or a list (0x1,0x8,0x10); default 0xdb (processor, memory and PCIe, correctable and uncorrectable non-fatal), with --with cxl also 0x1b000 (CXL.cache and CXL.mem protocol errors, correctable and uncorrectable non-fatal). EINJv2 types as the kernel spells them: V2_0x1 (processor), V2_0x2 (memory), e.g. 0xdb,V2_0x2; a kernel with EINJv2 then has component_idN/component_syndromeN files (4 components).",
             valueName: "types"))
     var einjTypes: String?
 
@@ -134,21 +134,25 @@ struct LabBootOptions: ParsableArguments {
         do { _ = try KernelSpec(parsing: kernel) } catch { throw ValidationError(error.description) }
         if let einjTypes, Self.mask(einjTypes) == nil {
             throw ValidationError(
-                "--einj-types '\(einjTypes)' is not a mask or a comma-separated list of the EINJ types the lab's firmware produces (0x1...0x100, and the CXL types 0x1000, 0x2000, 0x8000, 0x10000; e.g. 0x8,0x10)"
+                "--einj-types '\(einjTypes)' is not a mask or a comma-separated list of the EINJ types the lab's firmware produces (0x1...0x100, the CXL types 0x1000, 0x2000, 0x8000, 0x10000, and the EINJv2 types V2_0x1, V2_0x2; e.g. 0x8,0x10,V2_0x2)"
             )
         }
     }
 
     /// The types as a mask, or `nil` when malformed or outside what the firmware can produce.
+    /// `V2_0x2` is an EINJv2 type (kept in the lab's own bits of the offer, ``EINJRegisters/v2Shift``).
     static func mask(_ text: String) -> UInt32? {
         var mask: UInt32 = 0
-        for word in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = NumberText.unsigned(String(word).trimmed()), value != 0,
-                value <= UInt64(EINJRegisters.supportedTypes)
+        let classic = EINJRegisters.supportedTypes & ~(0x7 << EINJRegisters.v2Shift)
+        for word in text.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmed() }) {
+            let v2 = word.uppercased().hasPrefix("V2_")
+            guard let value = NumberText.unsigned(v2 ? String(word.dropFirst(3)) : word), value != 0,
+                value <= UInt64(v2 ? EINJRegisters.supportedV2Types : classic),
+                UInt32(value) & ~(v2 ? EINJRegisters.supportedV2Types : classic) == 0
             else { return nil }
-            mask |= UInt32(value)
+            mask |= v2 ? UInt32(value) << EINJRegisters.v2Shift : UInt32(value)
         }
-        return mask & ~EINJRegisters.supportedTypes == 0 ? mask : nil
+        return mask
     }
 
     func options(name: String) -> Lab.Options {
@@ -196,7 +200,10 @@ func describe(_ record: LabRecord, firmware: EINJFirmware.Counts? = nil) -> Stri
             "  GHES sources "
                 + record.sources.map { "\($0.id) \($0.notification.name) block \(hexNumber($0.blockAddress))" }.joined(
                     separator: "; "),
-            "  EINJ         types \(hexNumber(record.einjTypes ?? 0)), firmware "
+            "  EINJ         types \(hexNumber(EINJRegisters.classicTypes(record.einjTypes ?? 0)))"
+                + (EINJRegisters.v2Types(record.einjTypes ?? 0) != 0
+                    ? ", EINJv2 types V2_\(hexNumber(EINJRegisters.v2Types(record.einjTypes ?? 0)))" : "")
+                + ", firmware "
                 + (record.firmwareRunning == false
                     ? "pid \(record.firmwarePid ?? 0): NOT RUNNING (it exited; EINJ requests fail until the lab is restarted: inject lab down -n \(record.name) && inject lab up -n \(record.name))"
                     : "")

@@ -55,4 +55,34 @@ import Testing
         #expect(PCIeSBDF(segment: 0, bus: 0, device: 0, function: 8) == nil)
         #expect(hexText(0x1a as UInt8, digits: 4) == "001a" && hexText(0x12345 as UInt64, digits: 4) == "12345")
     }
+
+    /// The EINJv2 extension as Linux's einj reads it: length and revision set by the platform,
+    /// `(length - 8) / 32` components of room, 128-bit values least significant byte first.
+    @Test func theEINJv2ExtensionIsLaidOutAsLinuxReadsIt() throws {
+        var block = EINJv2Extension(capacity: 4)
+        #expect(block.length == 8 + 4 * 32 && block.revision == 1 && block.capacity == 4)
+        block.components = [
+            .init(id: [1], syndrome: [4]),
+            .init(
+                id: try #require(EINJv2Extension.Component.bytes(hex: "0x0102030405060708090a0b0c0d0e0f10")),
+                syndrome: [0]),
+        ]
+        let bytes = block.encoded()
+        #expect(bytes.count == 136)
+        #expect(Array(bytes[0..<8]) == [136, 0, 0, 0, 1, 0, 2, 0], "length, revision, count")
+        #expect(bytes[8] == 1 && bytes[24] == 4, "the first id, then its syndrome")
+        #expect(bytes[40] == 0x10 && bytes[55] == 0x01, "least significant byte first")
+        #expect(try EINJv2Extension(parsing: bytes) == block)
+        #expect(EINJv2Extension.Component.hex([0x10, 0x0f] + [UInt8](repeating: 0, count: 14)) == "0xf10")
+        #expect(EINJv2Extension.Component.hex([UInt8](repeating: 0, count: 16)) == "0x0")
+        #expect(EINJv2Extension.Component.bytes(hex: "0x" + String(repeating: "f", count: 33)) == nil)
+        #expect(EINJv2Extension.Component.bytes(hex: "12g") == nil && EINJv2Extension.Component.bytes(hex: "") == nil)
+        // A count beyond the room, or another revision, is the platform's to refuse.
+        var over = bytes
+        over[6] = 5
+        #expect(throws: FormatError.self) { try EINJv2Extension(parsing: over) }
+        var revision = bytes
+        revision[4] = 2
+        #expect(throws: FormatError.self) { try EINJv2Extension(parsing: revision) }
+    }
 }

@@ -10,9 +10,9 @@ import Testing
 /// beyond its own to the device that produces them.
 @Suite struct EINJFirmwareTests {
     /// A sparse guest RAM file with `parameters` at the firmware's parameter block, and the firmware.
-    func firmware(_ parameters: EINJParameters, types: UInt32, devices: [String] = []) throws
-        -> (EINJFirmware, URL)
-    {
+    func firmware(
+        _ parameters: EINJParameters, types: UInt32, devices: [String] = [], extension: EINJv2Extension? = nil
+    ) throws -> (EINJFirmware, URL) {
         let directory = try TestSupport.temporaryDirectory()
         let memory = directory.appendingPathComponent("ram")
         let layout = FirmwareLayout.lab
@@ -20,7 +20,10 @@ import Testing
         let handle = try FileHandle(forWritingTo: memory)
         try handle.truncate(atOffset: layout.base + layout.size)
         try handle.close()
-        try FileIO.write(parameters.encoded(), at: Int64(layout.einj.parameters), of: FilePath(memory.path))
+        let block = EINJv2Extension(capacity: EINJRegisters.v2Components)
+        try FileIO.write(
+            parameters.encoded() + (`extension` ?? block).encoded(), at: Int64(layout.einj.parameters),
+            of: FilePath(memory.path))
         let firmware = EINJFirmware(
             layout: layout, memory: FilePath(memory.path), memoryBytes: 512 << 20, cpus: 1, types: types,
             qmpSocket: directory.appendingPathComponent("no-qmp.sock").path,
@@ -43,7 +46,7 @@ import Testing
             return
         }
         #expect(error.type == 0x8 && error.summary == "memory corrected at 0x5000")
-        guard case .record(_, let corrected) = error.delivery else {
+        guard case .records(let blocks, let corrected) = error.delivery, blocks.count == 1 else {
             Issue.record("not a CPER record")
             return
         }
@@ -66,6 +69,67 @@ import Testing
             defer { TestSupport.remove(directory) }
             let text = refusal(firmware.accept(-1))
             #expect(text?.contains(expected) == true, "\(parameters.type): \(text ?? "accepted")")
+        }
+    }
+
+    /// An EINJv2 extension with `components` (ID, syndrome) in the platform's room.
+    func v2(_ components: [(UInt8, UInt8)]) -> EINJv2Extension {
+        var block = EINJv2Extension(capacity: EINJRegisters.v2Components)
+        block.components = components.map { .init(id: [$0.0], syndrome: [$0.1]) }
+        return block
+    }
+
+    @Test func anEINJv2MemoryErrorBecomesOneRecordPerComponentWithItsSyndrome() throws {
+        let offer = EINJRegisters.defaultTypes | 0x2 << EINJRegisters.v2Shift
+        let (firmware, directory) = try firmware(
+            EINJParameters(type: 0x2, flags: 0xA, memoryAddress: 0x5000), types: offer,
+            extension: v2([(1, 0x4), (3, 0x7)]))
+        defer { TestSupport.remove(directory) }
+        guard case .success(let error) = firmware.accept(-1), case .records(let blocks, true) = error.delivery else {
+            Issue.record("refused or not corrected records: \(refusal(firmware.accept(-1)) ?? "")")
+            return
+        }
+        #expect(blocks.count == 2, "one record per component")
+        let entries = blocks.map { $0.entries[0] }
+        #expect(entries.map(\.fruText) == ["synd 0x4", "synd 0x7"])
+        #expect(entries.map { $0.fruID?.bytes.first } == [1, 3])
+        let handles = entries.compactMap { entry -> UInt64? in
+            if case .fixed(let section) = entry.section { return section["module_handle"] }
+            return nil
+        }
+        #expect(handles == [0x1100, 0x1102], "DIMM_A1 and DIMM_B1 by their SMBIOS handles")
+        #expect(error.summary.contains("2 component(s): 0x1 P0_CH_A DIMM_A1, 0x3 P0_CH_B DIMM_B1"), "\(error.summary)")
+        // The registers offer it: bit 30 among the classic types, the v2 types in their own register.
+        #expect(EINJRegisters.classicTypes(offer) == EINJRegisters.defaultTypes | 1 << 30)
+        #expect(EINJRegisters.v2Types(offer) == 0x2 && EINJRegisters.v2Types(EINJRegisters.defaultTypes) == 0)
+    }
+
+    @Test func anEINJv2ComponentThePlatformHasNotIsRefused() throws {
+        let offer = EINJRegisters.defaultTypes | 0x3 << EINJRegisters.v2Shift
+        let cases: [(EINJParameters, EINJv2Extension, UInt32, String)] = [
+            (
+                EINJParameters(type: 0x2, flags: 0xA, memoryAddress: 0x5000), v2([(1, 4), (9, 4)]), offer,
+                "component 0x9 is not one of this platform's memory components (0x1-0x4: its DIMMs)"
+            ),
+            (EINJParameters(type: 0x2, flags: 0xA, memoryAddress: 0x5000), v2([]), offer, "names no component"),
+            (
+                EINJParameters(type: 0x1, flags: 0x8), v2([(2, 1)]), offer,
+                "component 0x2 is not one of this platform's processors"
+            ),
+            (
+                EINJParameters(type: 0x4, flags: 0x8), v2([(1, 1)]), offer,
+                "EINJv2 error type 0x4 is not offered (0x3)"
+            ),
+            (
+                EINJParameters(type: 0x2, flags: 0xA, memoryAddress: 0x5000), v2([(1, 4)]),
+                EINJRegisters.defaultTypes, "EINJv2 is not offered by this platform"
+            ),
+        ]
+        for (parameters, block, types, expected) in cases {
+            let (firmware, directory) = try firmware(parameters, types: types, extension: block)
+            defer { TestSupport.remove(directory) }
+            let text = refusal(firmware.accept(-1))
+            #expect(text?.contains(expected) == true, "\(expected): \(text ?? "accepted")")
         }
     }
 

@@ -39,7 +39,7 @@ import Testing
 
     @Test func theEINJTableHasWhatTheKernelRequiresAndPointsIntoTheWindow() throws {
         let layout = FirmwareLayout.lab
-        let table = try EINJ(parsing: layout.einj.table.encoded())
+        let table = try EINJ(parsing: layout.einj.table(offer: EINJRegisters.defaultTypes).encoded())
         for action: EINJ.Action in [
             .getTriggerErrorActionTable, .getErrorType, .executeOperation, .checkBusyStatus, .getCommandStatus,
             .setErrorTypeWithAddress,

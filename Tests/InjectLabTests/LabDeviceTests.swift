@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func theFirmwareCanProduceThePlatformsTypesAndEveryDevicesOnly() {
-        #expect(EINJRegisters.supportedTypes == 0x1FF | 0x1B000)
+        #expect(EINJRegisters.supportedTypes == 0x1FF | 0x1B000 | 0x3 << EINJRegisters.v2Shift)
         #expect(LabDevices.named("cxl")?.name == "cxl")
         #expect(LabDevices.named("pcie") == nil, "standard devices are not added with --with")
         #expect(LabDevices.machine(with: ["cxl", "nonsense"]).map(\.name) == ["bmc", "pvpanic", "pcie", "cxl"])

@@ -12,14 +12,16 @@ import Testing
         #expect(try KernelSpec(parsing: "stock") == .stock)
         #expect(try KernelSpec(parsing: "bookworm-backports") == .suite("bookworm-backports"))
         #expect(try KernelSpec(parsing: "trixie") == .suite("trixie"))
+        #expect(try KernelSpec(parsing: "trixie-backports") == .suite("trixie-backports"))
+        #expect(try KernelSpec(parsing: "sid") == .suite("sid"))
         #expect(
             try KernelSpec(parsing: "linux-image-6.12.95+deb12-amd64") == .package("linux-image-6.12.95+deb12-amd64"))
         #expect(try KernelSpec(parsing: "/boot/vmlinuz-6.1.0-57-amd64") == .path("/boot/vmlinuz-6.1.0-57-amd64"))
-        for bad in ["", "sid", "linux-image-6.12;rm -rf /", "6.12", "linux-image-X"] {
+        for bad in ["", "unstable", "linux-image-6.12;rm -rf /", "6.12", "linux-image-X"] {
             #expect(throws: LabError.self, "\(bad)") { try KernelSpec(parsing: bad) }
         }
         do { _ = try KernelSpec(parsing: "buster") } catch {
-            #expect(error.description.contains("use stock, bookworm, bookworm-backports, trixie"))
+            #expect(error.description.contains("use stock, bookworm, bookworm-backports, trixie, trixie-backports, forky, sid"))
         }
     }
 

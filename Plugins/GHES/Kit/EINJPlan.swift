@@ -68,6 +68,9 @@ enum EINJPlan {
     }
 
     static func plan(_ p: ParameterValues, target: Target, into plan: inout Plan) throws(BackendError) {
+        if let components = p.text("components") {
+            return try EINJv2Plan.plan(p, components: components, target: target, into: &plan)
+        }
         let section = p.text("section") ?? "memory"
         let severity = p.text("severity") ?? "corrected"
         let type = p.number("error_type") ?? errorType(section: section, severity: severity)

@@ -97,7 +97,16 @@ public struct GHESBackend: InjectBackend {
         var plan = Plan()
         let builder = RecordBuilder(p: p, secondsSince1970: request.target.realtimeNanoseconds / 1_000_000_000)
         if builder.severity == .fatal { plan.requireConfirmation("a fatal record makes the kernel panic") }
-        switch p.text("via") ?? "ghes" {
+        let via = p.text("via") ?? "ghes"
+        if via != "einj", let given = ["components", "v2_type"].first(where: p.isSet) {
+            throw BackendError.invalid(
+                "\(given) is EINJv2's, which only via=einj reaches (the platform makes the records); add via=einj")
+        }
+        if p.isSet("v2_type") && !p.isSet("components") {
+            throw BackendError.invalid(
+                "v2_type needs components=ID:SYNDROME,...: an EINJv2 injection names the components it goes into")
+        }
+        switch via {
         case "einj":
             try EINJPlan.plan(p, target: request.target, into: &plan)
             // With notrigger the firmware holds the error: nothing is reported until it is triggered.

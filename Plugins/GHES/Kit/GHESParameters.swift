@@ -89,6 +89,16 @@ enum GHESParameters {
                 "einj: the PCIe SBDF (flags bit 2; computed from segment, bus, pcie_device, pcie_function when not given)"
         ),
         Parameter(
+            "components", .string,
+            help:
+                "einj: EINJv2 (ACPI 6.5): the components the error goes into, each ID:SYNDROME in hex of up to 128 bits (e.g. 0x1:0x4,0x2:0x4); their number follows from the list. Needs a kernel and platform with EINJv2 (available_error_type lists V2_ types)"
+        ),
+        Parameter(
+            "v2_type", .u64(0x1...0x4),
+            help:
+                "einj: with components, the EINJv2 error type: 0x1 processor, 0x2 memory, 0x4 PCIe (default from section)"
+        ),
+        Parameter(
             "notrigger", .bool, default: "false",
             help: "einj: set up the error without triggering it (the next access does)"),
     ]

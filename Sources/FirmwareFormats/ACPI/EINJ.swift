@@ -19,6 +19,8 @@ public struct EINJ: Sendable, Equatable {
         case getCommandStatus = 7
         case setErrorTypeWithAddress = 8
         case getExecuteOperationTimings = 9
+        /// The EINJv2 error types the platform offers (ACPI 6.5; Linux's ACPI_EINJV2_GET_ERROR_TYPE).
+        case getErrorTypeV2 = 0x11
         case triggerError = 0xFF
     }
 
@@ -204,7 +206,8 @@ public struct PCIeSBDF: Sendable, Equatable {
 public struct EINJParameters: Sendable, Equatable {
     public var type: UInt32
     public var vendorExtensionOffset: UInt32
-    /// Bit 0: `apicID` valid; bit 1: `memoryAddress` and `memoryRange` valid; bit 2: `pcieSBDF` valid.
+    /// Bit 0: `apicID` valid; bit 1: `memoryAddress` and `memoryRange` valid; bit 2: `pcieSBDF` valid;
+    /// bit 3: an EINJv2 injection (``EINJv2Extension``).
     public var flags: UInt32
     public var apicID: UInt32
     public var memoryAddress: UInt64

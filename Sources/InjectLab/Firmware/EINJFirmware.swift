@@ -32,8 +32,9 @@ public struct EINJFirmware {
     public struct PendingError {
         /// How the platform produces it.
         public enum Delivery {
-            /// A CPER record in the GHES source for its severity.
-            case record(GenericErrorStatusBlock, corrected: Bool)
+            /// CPER records in the GHES source for their severity, one after the other (each once
+            /// the OS consumed the one before).
+            case records([GenericErrorStatusBlock], corrected: Bool)
             /// An error set in a device's registers (QEMU's monitor command), which the device
             /// itself then reports to the OS.
             case device(command: String, arguments: JSONValue)
@@ -133,12 +134,23 @@ public struct EINJFirmware {
 
     /// Reads and validates the parameters the OS wrote; the error to produce, or why not.
     func accept(_ fd: Int32) -> Result<PendingError, Refusal> {
-        guard let bytes = try? FileIO.read(EINJParameters.size, at: Int64(layout.einj.parameters), of: memory),
+        let extensionSize = EINJv2Extension(capacity: EINJRegisters.v2Components).encoded().count
+        guard
+            let bytes = try? FileIO.read(
+                EINJParameters.size + extensionSize, at: Int64(layout.einj.parameters), of: memory),
             let parameters = try? EINJParameters(parsing: bytes)
         else { return .failure(Refusal(text: "the parameters cannot be read")) }
+        if parameters.flags & EINJv2Extension.flag != 0 {
+            return acceptV2(parameters, extension: Array(bytes.dropFirst(EINJv2Extension.offset)))
+        }
         let type = parameters.type
-        guard type.nonzeroBitCount == 1, type & types != 0 else {
-            return .failure(Refusal(text: "error type \(hexNumber(type)) is not offered (\(hexNumber(types)))"))
+        guard type.nonzeroBitCount == 1, type & EINJRegisters.classicTypes(types) & ~EINJv2Extension.supportBit != 0
+        else {
+            return .failure(
+                Refusal(
+                    text:
+                        "error type \(hexNumber(type)) is not offered (\(hexNumber(EINJRegisters.classicTypes(types))))"
+                ))
         }
         if let device = devices.first(where: { type & $0.einjTypes != 0 }) {
             return device.einjError(type: type, parameters: parameters, qmpSocket: qmpSocket)
@@ -192,27 +204,33 @@ public struct EINJFirmware {
             section = .fixed(pcie)
             summary = "PCIe \(severity) at \(sbdf.text)"
         }
-        let time = CPERTimestamp.encode(secondsSince1970: HostClock.realtimeNanoseconds() / 1_000_000_000)
-        let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: time, section: section)
+        let entry = GenericErrorDataEntry(severity: severity, fruText: "EINJ", timestamp: Self.now(), section: section)
         return .success(
             PendingError(
                 type: type,
-                delivery: .record(GenericErrorStatusBlock(entries: [entry]), corrected: severity == .corrected),
+                delivery: .records([GenericErrorStatusBlock(entries: [entry])], corrected: severity == .corrected),
                 summary: summary))
+    }
+
+    /// The time stamp of a record made now.
+    static func now() -> UInt64 {
+        CPERTimestamp.encode(secondsSince1970: HostClock.realtimeNanoseconds() / 1_000_000_000)
     }
 
     /// Writes the record into its source's block once the OS consumed the previous one, and raises
     /// the NMI for uncorrectable errors.
     func deliver(_ fd: Int32, _ error: PendingError) -> Bool {
-        let block: GenericErrorStatusBlock
-        let corrected: Bool
         switch error.delivery {
         case .device(let command, let arguments):
             return (try? QMPClient(socketPath: qmpSocket, timeoutSeconds: 3).execute(command, arguments: arguments))
                 != nil
-        case .record(let record, let isCorrected):
-            (block, corrected) = (record, isCorrected)
+        case .records(let blocks, let corrected):
+            return blocks.allSatisfy { deliver(fd, $0, corrected: corrected) }
         }
+    }
+
+    /// Writes one record into its source's block once the OS consumed the previous one.
+    private func deliver(_ fd: Int32, _ block: GenericErrorStatusBlock, corrected: Bool) -> Bool {
         guard let source = layout.source(forCorrected: corrected) else { return false }
         for _ in 0..<5000 where read(fd, source.blockAddress, bytes: 4) != 0 { usleep(1_000) }
         guard read(fd, source.blockAddress, bytes: 4) == 0 else { return false }

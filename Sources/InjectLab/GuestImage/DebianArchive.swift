@@ -6,8 +6,9 @@ import InjectHost
 /// the machine's sources or its package state. Only `apt-cache` and `apt-get download` run: no
 /// package is installed.
 struct DebianArchive: Sendable {
-    /// The suites the lab reaches privately.
-    static let suites = ["bookworm", "bookworm-backports", "trixie"]
+    /// The suites the lab reaches privately (their `linux-image-amd64` follows the suite: 6.1,
+    /// 6.12, 6.12, 7.3 in trixie-backports, 7.2 in forky and sid when this was written).
+    static let suites = ["bookworm", "bookworm-backports", "trixie", "trixie-backports", "forky", "sid"]
     /// The mirror for private suites (`INJECT_DEBIAN_MIRROR` overrides it).
     static let defaultMirror = "http://deb.debian.org/debian"
     /// Package lists older than this are refreshed (the old ones are used when that fails).
@@ -46,6 +47,8 @@ struct DebianArchive: Sendable {
             "Dir::Etc::SourceParts=/dev/null",
             "-o", "Dir::State::Lists=\(directory.appending("lists"))", "-o",
             "Dir::Cache=\(directory.appending("cache"))",
+            // Debian's mirrors of testing and unstable may serve a Release past its Valid-Until.
+            "-o", "Acquire::Check-Valid-Until=false",
         ]
     }
 

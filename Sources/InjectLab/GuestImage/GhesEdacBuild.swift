@@ -115,9 +115,24 @@ public enum GhesEdacBuild {
             throw .kernel("the kernel's configuration names no gcc-N compiler (CONFIG_CC_VERSION_TEXT=\(compilerText))")
         }
         let compilerPackage = "gcc-" + (compiler.split(separator: "-").last.map(String.init) ?? "")
-        try await ensureTools(compiler: compiler, package: compilerPackage, progress: progress)
+        // The machine's compiler when it has or can install it; else a root of the suite that has it.
+        var toolchain: FilePath?
+        do { try await ensureTools(compiler: compiler, package: compilerPackage, progress: progress) } catch {
+            progress("\(compilerPackage) is not the machine's to install (\(error)); building in a root that has it")
+            let debian = compilerText.firstRange(of: "(Debian ").map {
+                String(compilerText[$0.upperBound...].prefix { $0 != ")" })
+            }
+            toolchain = try await ToolchainRoot.ensure(
+                compiler: compiler, package: compilerPackage, version: debian, cache: cache, environment: environment,
+                progress: progress)
+        }
+        /// A path as the build sees it: inside the toolchain's root, or as it is.
+        func seen(_ path: FilePath) -> String {
+            guard let toolchain else { return path.string }
+            return "/" + path.string.dropFirst(toolchain.string.count).drop { $0 == "/" }
+        }
 
-        let work = cache.appending("build/ghes_edac-\(kernel.release)")
+        let work = (toolchain?.appending("build") ?? cache.appending("build")).appending("ghes_edac-\(kernel.release)")
         try LabFileSystem.removeTree(work)
         defer { try? LabFileSystem.removeTree(work) }
         let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
@@ -140,7 +155,8 @@ public enum GhesEdacBuild {
         let makefile = headersDirectory.appending("Makefile")
         let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
         let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasPrefix("include /usr/src/") ? "include \(root)" + line.dropFirst("include ".count) : String(line)
+            line.hasPrefix("include /usr/src/")
+                ? "include \(seen(root))" + line.dropFirst("include ".count) : String(line)
         }
         try LabFileSystem.write(Array(rooted.joined(separator: "\n").utf8), to: makefile)
 
@@ -155,12 +171,13 @@ public enum GhesEdacBuild {
         let moduleSource = source.appending("linux-source-\(series)/drivers/edac")
         try LabFileSystem.write(Array("obj-m := ghes_edac.o\n".utf8), to: moduleSource.appending("Kbuild"))
 
-        progress("compiling ghes_edac.ko with \(compiler)")
+        progress("compiling ghes_edac.ko with \(compiler)" + (toolchain.map { " in \($0)" } ?? ""))
         // BTF for modules needs pahole and the kernel's vmlinux BTF: not needed to load it.
-        try await tool([
-            "make", "-s", "-C", headersDirectory.string, "M=\(moduleSource)", "CONFIG_DEBUG_INFO_BTF_MODULES=",
-            "modules",
-        ])
+        try await tool(
+            (toolchain.map { ["chroot", $0.string] } ?? []) + [
+                "make", "-s", "-C", seen(headersDirectory), "M=\(seen(moduleSource))", "CONFIG_DEBUG_INFO_BTF_MODULES=",
+                "modules",
+            ])
         let built = moduleSource.appending("ghes_edac.ko")
         let reference = try KernelModules.sample(
             in: kernel.modules, scratch: cache.appending("modules/\(kernel.release)"))

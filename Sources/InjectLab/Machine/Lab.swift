@@ -150,7 +150,7 @@ public struct Lab {
             throw .io(
                 path: Setting.einjTypes.description,
                 reason:
-                    "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(EINJRegisters.supportedTypes & ~EINJRegisters.platformTypes)))"
+                    "\(hexNumber(einjTypes)) is not a non-empty set of 0x1...0x100 (processor, memory, PCIe; correctable, uncorrectable, fatal) and the devices' types (\(hexNumber(LabDevices.supportedEINJTypes & ~EINJRegisters.platformTypes))), or EINJv2 V2_0x1, V2_0x2"
             )
         }
         guard (256...65536).contains(options.memoryMiB) else {
@@ -294,7 +294,7 @@ public struct Lab {
             smbiosFiles.append(file)
         }
         try LabFileSystem.write(layout.hest.encoded(), to: paths.hestTable)
-        try LabFileSystem.write(layout.einj.table.encoded(), to: paths.einjTable)
+        try LabFileSystem.write(layout.einj.table(offer: options.offeredEINJTypes).encoded(), to: paths.einjTable)
         try LabFileSystem.allocate(paths.guestMemory, size: Int64(options.memoryMiB) << 20)
         try writeFirmware(layout, einjTypes: options.offeredEINJTypes)
         let argv =
