@@ -21,7 +21,9 @@ import Testing
             #expect(throws: LabError.self, "\(bad)") { try KernelSpec(parsing: bad) }
         }
         do { _ = try KernelSpec(parsing: "buster") } catch {
-            #expect(error.description.contains("use stock, bookworm, bookworm-backports, trixie, trixie-backports, forky, sid"))
+            #expect(
+                error.description.contains(
+                    "use stock, bookworm, bookworm-backports, trixie, trixie-backports, forky, sid"))
         }
     }
 

@@ -17,7 +17,8 @@ extension EINJFirmware {
         let type = parameters.type
         guard offered != 0 else {
             return .failure(
-                Refusal(text: "EINJv2 is not offered by this platform (\(Setting.einjTypes.named("V2_0x2")) offers it)"))
+                Refusal(text: "EINJv2 is not offered by this platform (\(Setting.einjTypes.named("V2_0x2")) offers it)")
+            )
         }
         guard type.nonzeroBitCount == 1, type & offered != 0 else {
             return .failure(
