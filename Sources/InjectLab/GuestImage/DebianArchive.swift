@@ -107,7 +107,8 @@ struct DebianArchive: Sendable {
     /// The archive lines of a suite: a release also gets its point updates and security updates (the
     /// kernels a machine of that release runs); a backports suite is itself only.
     func sourceLines(_ suite: String) -> [String] {
-        guard !suite.contains("-") else { return ["\(mirror) \(suite)"] }
+        // Backports, testing and unstable have no -updates or -security suites of their own here.
+        guard !suite.contains("-"), !["forky", "sid"].contains(suite) else { return ["\(mirror) \(suite)"] }
         return ["\(mirror) \(suite)", "\(mirror) \(suite)-updates", "\(mirror)-security \(suite)-security"]
     }
 

@@ -143,22 +143,34 @@ public enum GhesEdacBuild {
         progress(
             "building ghes_edac for \(kernel.release) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
         )
-        let root = work.appending("root")
+        // In a toolchain's root the packages go where they install (their Makefiles name
+        // /usr/src/linux-headers-... by that path); they are removed again after the build.
+        let root = toolchain ?? work.appending("root")
         try LabFileSystem.makeDirectories(root)
+        defer {
+            if let toolchain {
+                for name in [headers, common, "linux-source-\(series).tar.xz"] {
+                    try? LabFileSystem.removeTree(toolchain.appending("usr/src/\(name)"))
+                }
+            }
+        }
         for name in [headers, common, kbuild, "linux-source-\(series)"] {
             let deb = try await archive.download(name, version: version, into: work.appending("debs"))
             try await tool(["dpkg-deb", "-x", deb.string, root.string])
             try LabFileSystem.remove(deb)
         }
         let headersDirectory = root.appending("usr/src/\(headers)")
-        // The headers' Makefile includes the -common one by its installed path.
-        let makefile = headersDirectory.appending("Makefile")
-        let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
-        let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasPrefix("include /usr/src/")
-                ? "include \(seen(root))" + line.dropFirst("include ".count) : String(line)
+        // The headers' Makefile includes the -common one by its installed path: unpacked elsewhere
+        // than a toolchain's root, that path is made the unpacked one.
+        if toolchain == nil {
+            let makefile = headersDirectory.appending("Makefile")
+            let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
+            let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("include /usr/src/")
+                    ? "include \(root)" + line.dropFirst("include ".count) : String(line)
+            }
+            try LabFileSystem.write(Array(rooted.joined(separator: "\n").utf8), to: makefile)
         }
-        try LabFileSystem.write(Array(rooted.joined(separator: "\n").utf8), to: makefile)
 
         progress("extracting \(sourceFiles.joined(separator: " ")) from linux-source-\(series).tar.xz")
         let tarball = root.appending("usr/src/linux-source-\(series).tar.xz")
@@ -174,7 +186,14 @@ public enum GhesEdacBuild {
         progress("compiling ghes_edac.ko with \(compiler)" + (toolchain.map { " in \($0)" } ?? ""))
         // BTF for modules needs pahole and the kernel's vmlinux BTF: not needed to load it.
         try await tool(
-            (toolchain.map { ["chroot", $0.string] } ?? []) + [
+            // In the toolchain's root, with a /proc of its own (objtool reads the process's limits),
+            // mounted in a mount namespace that ends with the build.
+            (toolchain.map {
+                [
+                    "unshare", "--mount", "--", "sh", "-c",
+                    "mount -t proc proc \"$0/proc\" && exec chroot \"$0\" \"$@\"", $0.string,
+                ]
+            } ?? []) + [
                 "make", "-s", "-C", seen(headersDirectory), "M=\(seen(moduleSource))", "CONFIG_DEBUG_INFO_BTF_MODULES=",
                 "modules",
             ])

@@ -26,16 +26,26 @@ public struct KernelAssets: Sendable, Equatable, Codable {
     /// The spec that found it.
     public var spec: String?
 
+    /// The packages a 7.x `linux-image-RELEASE` depends on for its files.
+    static let splitPackagePrefixes = ["linux-binary-", "linux-modules-", "linux-base-"]
     /// The metapackage that names the current kernel of a suite.
     public static let metapackage = "linux-image-amd64"
     /// The file in a cached package's directory that says what it is.
     static let metadataFile = "inject-kernel.json"
 
-    /// The kernel's build configuration (`boot/config-RELEASE` beside the image).
-    public var configuration: FilePath { image.removingLastComponent().appending("config-\(release)") }
+    /// Whether the image sits with its modules (`usr/lib/modules/RELEASE/vmlinuz`, Debian's
+    /// packages from 7.x on) rather than in `boot/vmlinuz-RELEASE`.
+    var imageBesideModules: Bool { image.lastComponent?.string == "vmlinuz" }
+    /// The kernel's build configuration (`boot/config-RELEASE` beside the image, or `config` beside
+    /// an image that sits with its modules).
+    public var configuration: FilePath {
+        image.removingLastComponent().appending(imageBesideModules ? "config" : "config-\(release)")
+    }
     /// The cache directory of a kernel fetched from a package (where built modules go), or `nil`.
     public var cacheDirectory: FilePath? {
-        package == nil ? nil : image.removingLastComponent().removingLastComponent()
+        guard package != nil else { return nil }
+        let levels = imageBesideModules ? 5 : 2
+        return (0..<levels).reduce(image) { path, _ in path.removingLastComponent() }
     }
     /// Modules the lab built for this kernel (``GhesEdacBuild``).
     public var extraModules: FilePath? { cacheDirectory?.appending("extra") }
@@ -173,13 +183,16 @@ public struct KernelAssets: Sendable, Equatable, Codable {
                 access($0.string, R_OK) == 0
             } ?? root.appending("lib/modules")
         let releases = ((try? FileIO.listDirectory(modulesDirectory)) ?? []).map(\.name)
-        guard let release = releases.first(where: { access(root.appending("boot/vmlinuz-\($0)").string, R_OK) == 0 })
-        else { return nil }
+        // The image in boot/, or (Debian's 7.x packages) beside the modules as vmlinuz.
+        let images = releases.lazy.compactMap { release -> (String, FilePath)? in
+            [root.appending("boot/vmlinuz-\(release)"), modulesDirectory.appending("\(release)/vmlinuz")]
+                .first { access($0.string, R_OK) == 0 }.map { (release, $0) }
+        }
+        guard let (release, image) = images.first else { return nil }
         let metadata = (try? FileIO.readWholeFile(root.appending(metadataFile))).flatMap { $0 }
             .flatMap { try? JSONDecoder().decode(KernelAssets.self, from: Data($0)) }
         var assets = KernelAssets(
-            release: release, image: root.appending("boot/vmlinuz-\(release)"),
-            modules: modulesDirectory.appending(release),
+            release: release, image: image, modules: modulesDirectory.appending(release),
             origin: "Debian package \(root.lastComponent?.string ?? "") (cached in \(root))",
             package: root.lastComponent?.string, version: metadata?.version, spec: metadata?.spec)
         if let origin = metadata?.origin { assets.origin = origin }
@@ -208,10 +221,18 @@ public struct KernelAssets: Sendable, Equatable, Codable {
         progress("fetching the guest kernel \(package)\(version.map { " \($0)" } ?? "") from \(archive.description)")
         do {
             try LabFileSystem.removeTree(partial)
-            let deb = try await archive.download(package, version: version, into: partial)
-            progress("unpacking \(deb.lastComponent?.string ?? "")")
-            _ = try await ToolRunner.run(["dpkg-deb", "-x", deb.string, partial.string])
-            try LabFileSystem.remove(deb)
+            // From 7.x Debian's linux-image-RELEASE only depends on the packages that hold the image
+            // (linux-binary-), the modules (linux-modules-) and the configuration (linux-base-).
+            var names = [package]
+            for prefix in splitPackagePrefixes {
+                if let part = try? await archive.dependency(of: package, prefix: prefix) { names.append(part) }
+            }
+            for name in names {
+                let deb = try await archive.download(name, version: version, into: partial)
+                progress("unpacking \(deb.lastComponent?.string ?? "")")
+                _ = try await ToolRunner.run(["dpkg-deb", "-x", deb.string, partial.string])
+                try LabFileSystem.remove(deb)
+            }
             guard var assets = cached(partial) else {
                 throw LabError.kernel("\(package) holds no boot/vmlinuz-* with lib/modules")
             }
