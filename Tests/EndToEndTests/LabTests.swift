@@ -1459,6 +1459,56 @@ struct LabTests {
         }
     }
 
+    /// EINJv2 on Debian's 7.3 through the kernel's own einj, with the lab's firmware offering it
+    /// (`--einj-types 0xdb,V2_0x3`): two components give two reports, each with its component (the
+    /// FRU ID), its syndrome and its DIMM, whose EDAC counter moves (ghes_edac built with trixie's
+    /// gcc-14); a component the platform lacks is refused by the firmware, the kernel's write fails,
+    /// and nothing is reported.
+    @Test(.enabled(if: LabKernels.newestRuns)) func einjV2ComponentsGiveOneReportEach() async throws {
+        try await withLab("e2e-einjv2", kernel: LabKernels.newest, ["--einj-types", "0xdb,V2_0x3"]) { lab in
+            let einj = "/sys/kernel/debug/apei/einj"
+            let listed = try guest(lab, "cat \(einj)/available_error_type; ls \(einj)")
+            #expect(
+                listed.contains("V2_0x00000002\tEINJV2 Memory Error") && listed.contains("component_syndrome3")
+                    && !listed.contains("component_id4"), "\(listed)")
+            func dimmCounts() throws -> [Int] {
+                try guest(lab, "cat /sys/devices/system/edac/mc/mc0/dimm*/dimm_ce_count").split(separator: "\n")
+                    .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            }
+            let before = try dimmCounts()
+            #expect(before.count == 4, "ghes_edac registered the four DIMMs: \(before)")
+            let run = try inject([
+                "run", "ghes", "via=einj", "address=0x6b6b000", "components=0x1:0x4,0x3:0x1234", "--verify", "--lab",
+                lab,
+            ])
+            #expect(run.contains("verified: 2 of 2"), "\(run)")
+            let log = try waitForLog(lab, ["fru_text: synd 0x1234", "P0_CH_B DIMM_B1 page:0x6b6b"])
+            for text in [
+                "fru_id: 00000001-0000-0000-0000-000000000000", "fru_text: synd 0x4", "DIMM location: P0_CH_A DIMM_A1",
+                "fru_id: 00000003-0000-0000-0000-000000000000", "DIMM location: P0_CH_B DIMM_B1",
+            ] {
+                #expect(log.contains(text), "\(text)")
+            }
+            let after = try dimmCounts()
+            #expect(zip(after, before).map { $0 - $1 } == [1, 0, 1, 0], "\(before) -> \(after)")
+            // 7.3 has no csrow files (EDAC_LEGACY_SYSFS is gone).
+            #expect(try guest(lab, "ls /sys/devices/system/edac/mc/mc0").contains("csrow") == false)
+
+            // A component the platform does not have: the kernel's write fails, nothing is reported.
+            let lines = try guest(lab, "dmesg | wc -l")
+            let refused = try TestSupport.inject(
+                ["run", "ghes", "via=einj", "address=0x6c6c000", "components=0x1:0x4,0x9:0x1", "--lab", lab],
+                environment: Self.environment)
+            #expect(refused.status == 1 && refused.stderr.contains("Invalid argument"), "\(refused.stderr)")
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try guest(lab, "dmesg | wc -l") == lines, "nothing was reported")
+            #expect(try dimmCounts() == after)
+            #expect(
+                try inject(["lab", "status", "-n", lab]).contains(
+                    "refused: component 0x9 is not one of this platform's memory components"))
+        }
+    }
+
     @Test func theDemoShowsAReportForEveryBackend() throws {
         let result = try TestSupport.inject(["lab", "demo", "-n", "e2e-demo"], environment: Self.environment)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -1504,6 +1554,13 @@ enum LabKernels {
             } ?? []
         return list.isEmpty ? [KernelSpec.defaultSpelling, "stock"] : list
     }()
+    /// The newest kernel the lab runs (Debian's 7.3 from trixie-backports): the whole suite runs on
+    /// it with `INJECT_TEST_LAB_KERNELS=trixie-backports`; by default only what needs it (EINJv2).
+    static let newest = "trixie-backports"
+    /// Whether the tests of what only the newest kernel has run: named, or by default.
+    static var newestRuns: Bool {
+        tested.contains(newest) || ProcessInfo.processInfo.environment["INJECT_TEST_LAB_KERNELS"]?.isEmpty != false
+    }
 }
 
 /// Whether the lab tests can run here.

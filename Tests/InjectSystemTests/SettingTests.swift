@@ -17,11 +17,11 @@ import Testing
     /// line's flags; commands run as tools (apt-get, tar, a binary's --version) are theirs.
     @Test func noCommandLineFlagIsSpelledBelowTheCommandLine() throws {
         let flag = try Regex(#""[^"\n]*--[a-z][a-z-]*[^"\n]*""#)
-        // apt-get, tar, a binary's --version, mmdebstrap, tar2sqfs, dpkg-deb and dpkg-query.
+        // apt-get, tar, a binary's --version, mmdebstrap, tar2sqfs, dpkg-deb, dpkg-query and unshare.
         let tools = [
             "--no-install-recommends", "--wildcards", "--version", "--quiet", "--variant=", "--include=",
             "--customize-hook=", "--force --compressor", "--field", "--fsys-tarfile", "--status", "--no-recursion",
-            "--build-dir", "--aptopt=", "--no-collector.",
+            "--build-dir", "--aptopt=", "--no-collector.", "--mount",
         ]
         var offenders: [String] = []
         for target in ["InjectHost", "InjectLab", "InjectSystem", "InjectText"] {

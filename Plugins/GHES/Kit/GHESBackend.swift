@@ -108,31 +108,7 @@ public struct GHESBackend: InjectBackend {
         }
         switch via {
         case "einj":
-            try EINJPlan.plan(p, target: request.target, into: &plan)
-            // With notrigger the firmware holds the error: nothing is reported until it is triggered.
-            guard !p.flag("notrigger") else { return plan }
-            // A CXL protocol error is reported the way the platform reports CXL errors (natively,
-            // through the device's RAS capability and AER, or in a record): the backend that
-            // names the device (cxl) expects its report.
-            if (p.number("error_type") ?? 0) & EINJPlan.cxlTypes != 0 { return plan }
-            plan.expect(
-                .kernelLog(
-                    "Hardware error from APEI Generic Hardware Error Source",
-                    note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
-            switch builder.sectionName {
-            case "processor": plan.expect(.kernelLog("section_type: general processor error"))
-            case "pcie":
-                plan.expect(.kernelLog("section_type: PCIe error"))
-                if let deviceID = KernelText.deviceID(p) { plan.expect(.kernelLog(deviceID)) }
-            default: break
-            }
-            if builder.sectionName == "memory", let address = p.number("address") {
-                plan.expect(.kernelLog(KernelText.physicalAddress(address)))
-                if builder.severity == .recoverable {
-                    // An uncorrected memory error with an address ends in memory_failure() of its page.
-                    plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=0x" + hexText(address >> 12)))
-                }
-            }
+            try planEINJ(request, builder, &plan)
             return plan
         case "qemu":
             guard request.target.hasQMP else {
@@ -175,6 +151,36 @@ public struct GHESBackend: InjectBackend {
         default: break
         }
         return plan
+    }
+
+    /// Has the platform make the error through the kernel's einj, and expects its report.
+    private func planEINJ(_ request: PlanRequest, _ builder: RecordBuilder, _ plan: inout Plan) throws {
+        let p = request.parameters
+        try EINJPlan.plan(p, target: request.target, into: &plan)
+        // With notrigger the firmware holds the error: nothing is reported until it is triggered.
+        guard !p.flag("notrigger") else { return }
+        // A CXL protocol error is reported the way the platform reports CXL errors (natively,
+        // through the device's RAS capability and AER, or in a record): the backend that
+        // names the device (cxl) expects its report.
+        if (p.number("error_type") ?? 0) & EINJPlan.cxlTypes != 0 { return }
+        plan.expect(
+            .kernelLog(
+                "Hardware error from APEI Generic Hardware Error Source",
+                note: builder.severity == .corrected ? "the kernel prints 2 corrected records per 5 s" : nil))
+        switch builder.sectionName {
+        case "processor": plan.expect(.kernelLog("section_type: general processor error"))
+        case "pcie":
+            plan.expect(.kernelLog("section_type: PCIe error"))
+            if let deviceID = KernelText.deviceID(p) { plan.expect(.kernelLog(deviceID)) }
+        default: break
+        }
+        if builder.sectionName == "memory", let address = p.number("address") {
+            plan.expect(.kernelLog(KernelText.physicalAddress(address)))
+            if builder.severity == .recoverable {
+                // An uncorrected memory error with an address ends in memory_failure() of its page.
+                plan.expect(.traceEvent("ras:memory_failure_event", fields: "pfn=0x" + hexText(address >> 12)))
+            }
+        }
     }
 
     /// Writes the record into the source's status block, then notifies.

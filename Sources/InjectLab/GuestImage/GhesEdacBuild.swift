@@ -109,72 +109,20 @@ public enum GhesEdacBuild {
         into module: FilePath, cache: FilePath, environment: [String: String],
         progress: (String) -> Void
     ) async throws(LabError) {
-        // The compiler the kernel was built with: CONFIG_CC_VERSION_TEXT="x86_64-linux-gnu-gcc-12 (Debian ...".
-        let compilerText = (config["CONFIG_CC_VERSION_TEXT"] ?? "").filter { $0 != "\"" }
-        guard let compiler = compilerText.split(separator: " ").first.map(String.init), compiler.contains("gcc-") else {
-            throw .kernel("the kernel's configuration names no gcc-N compiler (CONFIG_CC_VERSION_TEXT=\(compilerText))")
-        }
-        let compilerPackage = "gcc-" + (compiler.split(separator: "-").last.map(String.init) ?? "")
-        // The machine's compiler when it has or can install it; else a root of the suite that has it.
-        var toolchain: FilePath?
-        do { try await ensureTools(compiler: compiler, package: compilerPackage, progress: progress) } catch {
-            progress("\(compilerPackage) is not the machine's to install (\(error)); building in a root that has it")
-            let debian = compilerText.firstRange(of: "(Debian ").map {
-                String(compilerText[$0.upperBound...].prefix { $0 != ")" })
-            }
-            toolchain = try await ToolchainRoot.ensure(
-                compiler: compiler, package: compilerPackage, version: debian, cache: cache, environment: environment,
-                progress: progress)
-        }
-        /// A path as the build sees it: inside the toolchain's root, or as it is.
-        func seen(_ path: FilePath) -> String {
-            guard let toolchain else { return path.string }
-            return "/" + path.string.dropFirst(toolchain.string.count).drop { $0 == "/" }
-        }
-
-        let work = (toolchain?.appending("build") ?? cache.appending("build")).appending("ghes_edac-\(kernel.release)")
-        try LabFileSystem.removeTree(work)
-        defer { try? LabFileSystem.removeTree(work) }
-        let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
-        try await archive.prepare(progress: progress)
+        let compiler = try KernelCompiler(config: config)
+        let site = try await BuildSite(
+            kernel: kernel, compiler: compiler, cache: cache, environment: environment, progress: progress)
+        try LabFileSystem.removeTree(site.work)
+        defer { try? LabFileSystem.removeTree(site.work) }
         let headers = "linux-headers-\(kernel.release)"
-        let common = try await archive.dependency(of: headers, prefix: "linux-headers-")
-        let kbuild = try await archive.dependency(of: headers, prefix: "linux-kbuild-")
-        progress(
-            "building ghes_edac for \(kernel.release) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
-        )
-        // In a toolchain's root the packages go where they install (their Makefiles name
-        // /usr/src/linux-headers-... by that path); they are removed again after the build.
-        let root = toolchain ?? work.appending("root")
-        try LabFileSystem.makeDirectories(root)
-        defer {
-            if let toolchain {
-                for name in [headers, common, "linux-source-\(series).tar.xz"] {
-                    try? LabFileSystem.removeTree(toolchain.appending("usr/src/\(name)"))
-                }
-            }
-        }
-        for name in [headers, common, kbuild, "linux-source-\(series)"] {
-            let deb = try await archive.download(name, version: version, into: work.appending("debs"))
-            try await tool(["dpkg-deb", "-x", deb.string, root.string])
-            try LabFileSystem.remove(deb)
-        }
-        let headersDirectory = root.appending("usr/src/\(headers)")
-        // The headers' Makefile includes the -common one by its installed path: unpacked elsewhere
-        // than a toolchain's root, that path is made the unpacked one.
-        if toolchain == nil {
-            let makefile = headersDirectory.appending("Makefile")
-            let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
-            let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                line.hasPrefix("include /usr/src/")
-                    ? "include \(root)" + line.dropFirst("include ".count) : String(line)
-            }
-            try LabFileSystem.write(Array(rooted.joined(separator: "\n").utf8), to: makefile)
-        }
+        defer { site.removeSources(["linux-headers-", "linux-kbuild-", "linux-source-"]) }
+        let headersDirectory = try await unpackPackages(
+            headers: headers, series: series, version: version, site: site, cache: cache, environment: environment,
+            progress: progress)
 
         progress("extracting \(sourceFiles.joined(separator: " ")) from linux-source-\(series).tar.xz")
-        let tarball = root.appending("usr/src/linux-source-\(series).tar.xz")
-        let source = work.appending("source")
+        let tarball = site.root.appending("usr/src/linux-source-\(series).tar.xz")
+        let source = site.work.appending("source")
         try LabFileSystem.makeDirectories(source)
         try await tool(
             ["tar", "-xJf", tarball.string, "-C", source.string, "--wildcards"]
@@ -183,21 +131,55 @@ public enum GhesEdacBuild {
         let moduleSource = source.appending("linux-source-\(series)/drivers/edac")
         try LabFileSystem.write(Array("obj-m := ghes_edac.o\n".utf8), to: moduleSource.appending("Kbuild"))
 
-        progress("compiling ghes_edac.ko with \(compiler)" + (toolchain.map { " in \($0)" } ?? ""))
+        progress("compiling ghes_edac.ko with \(compiler.name)" + (site.toolchain.map { " in \($0)" } ?? ""))
         // BTF for modules needs pahole and the kernel's vmlinux BTF: not needed to load it.
         try await tool(
-            // In the toolchain's root, with a /proc of its own (objtool reads the process's limits),
-            // mounted in a mount namespace that ends with the build.
-            (toolchain.map {
-                [
-                    "unshare", "--mount", "--", "sh", "-c",
-                    "mount -t proc proc \"$0/proc\" && exec chroot \"$0\" \"$@\"", $0.string,
-                ]
-            } ?? []) + [
-                "make", "-s", "-C", seen(headersDirectory), "M=\(seen(moduleSource))", "CONFIG_DEBUG_INFO_BTF_MODULES=",
-                "modules",
+            site.runPrefix + [
+                "make", "-s", "-C", site.seen(headersDirectory), "M=\(site.seen(moduleSource))",
+                "CONFIG_DEBUG_INFO_BTF_MODULES=", "modules",
             ])
-        let built = moduleSource.appending("ghes_edac.ko")
+        try install(moduleSource.appending("ghes_edac.ko"), as: module, for: kernel, cache: cache)
+        progress("ghes_edac.ko for \(kernel.release) is in \(module)")
+    }
+
+    /// Downloads and unpacks the kernel's headers (with their -common and linux-kbuild
+    /// dependencies) and source package into the site's root; returns the headers' directory.
+    private static func unpackPackages(
+        headers: String, series: String, version: String, site: BuildSite, cache: FilePath,
+        environment: [String: String], progress: (String) -> Void
+    ) async throws(LabError) -> FilePath {
+        let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
+        try await archive.prepare(progress: progress)
+        let common = try await archive.dependency(of: headers, prefix: "linux-headers-")
+        let kbuild = try await archive.dependency(of: headers, prefix: "linux-kbuild-")
+        progress(
+            "building ghes_edac for \(headers.dropFirst("linux-headers-".count)) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
+        )
+        try LabFileSystem.makeDirectories(site.root)
+        for name in [headers, common, kbuild, "linux-source-\(series)"] {
+            let deb = try await archive.download(name, version: version, into: site.work.appending("debs"))
+            try await tool(["dpkg-deb", "-x", deb.string, site.root.string])
+            try LabFileSystem.remove(deb)
+        }
+        let headersDirectory = site.root.appending("usr/src/\(headers)")
+        // The headers' Makefile includes the -common one by its installed path: unpacked elsewhere
+        // than a toolchain's root, that path is made the unpacked one.
+        if site.toolchain == nil {
+            let makefile = headersDirectory.appending("Makefile")
+            let text = String(decoding: (try? FileIO.readWholeFile(makefile)).flatMap { $0 } ?? [], as: UTF8.self)
+            let rooted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("include /usr/src/")
+                    ? "include \(site.root)" + line.dropFirst("include ".count) : String(line)
+            }
+            try LabFileSystem.write(Array(rooted.joined(separator: "\n").utf8), to: makefile)
+        }
+        return headersDirectory
+    }
+
+    /// Copies the built module into place once its vermagic equals the packaged modules'.
+    private static func install(
+        _ built: FilePath, as module: FilePath, for kernel: KernelAssets, cache: FilePath
+    ) throws(LabError) {
         let reference = try KernelModules.sample(
             in: kernel.modules, scratch: cache.appending("modules/\(kernel.release)"))
         let builtMagic = try KernelModules.modinfo("vermagic", of: built)
@@ -214,11 +196,10 @@ public enum GhesEdacBuild {
             throw .io(path: built.string, reason: "the build left no module")
         }
         try LabFileSystem.replace(module, with: bytes)
-        progress("ghes_edac.ko for \(kernel.release) is in \(module)")
     }
 
     /// Installs the compiler and make as root when missing; otherwise says what to install.
-    private static func ensureTools(compiler: String, package: String, progress: (String) -> Void)
+    static func ensureTools(compiler: String, package: String, progress: (String) -> Void)
         async throws(LabError)
     {
         let needed = [("/usr/bin/\(compiler)", package), ("/usr/bin/make", "make"), ("/usr/bin/xz", "xz-utils")]
