@@ -302,16 +302,21 @@ struct AERPlanner {
                 plan.expect(.traceEvent("ras:aer_event", fields: "dev_name=\(address) severity=\"Fatal\""))
                 continue
             }
+            // The firmware path prints the record's status ("aer_status:" to 6.12, "aer_cor_status:" or
+            // "aer_uncor_status:" on 7.3).
             plan.expect(
-                .kernelLog(route == "ghes" ? "aer_status: 0x\(hexText(bits, digits: 8))" : "PCIe Bus Error: severity="))
+                .kernelLog(route == "ghes" ? "_status: 0x\(hexText(bits, digits: 8))" : "PCIe Bus Error: severity="))
+            // One line per error after the device's name, indented by 4 spaces to 6.12 and 3 on 7.3
+            // (which adds the agent and layer columns): the line from "[" on is the kernel's in both.
             for error in errors {
-                plan.expect(.kernelLog("\(address):    [\(error.bit < 10 ? " " : "")\(error.bit)] \(error.kernelName)"))
+                plan.expect(.kernelLog("[\(error.bit < 10 ? " " : "")\(error.bit)] \(error.kernelName)"))
             }
             let names = errors.compactMap(\.traceName).enumerated().map { " error\($0.offset)=\"\($0.element)\"" }
                 .joined()
-            // The kernel prints the header words in hex without leading zeros.
+            // The kernel prints the header words in hex without leading zeros: four to 6.12, fourteen
+            // on 7.3 (room for a flit-mode header), so the expectation is the first four.
             let header =
-                aer.header.map { " header=\"{" + $0.map { hexNumber($0) }.joined(separator: ",") + "}\"" } ?? ""
+                aer.header.map { " header=\"{" + $0.map { hexNumber($0) }.joined(separator: ",") + "\"" } ?? ""
             plan.expect(
                 .traceEvent(
                     "ras:aer_event",

@@ -20,8 +20,6 @@ public struct GHESBackend: InjectBackend {
         logMarkers: ["APEI", "GHES", "Hardware error"])
 
     static let hestPath = "sys/firmware/acpi/tables/HEST"
-    /// The Hardware Error Device bound to hed.c: SCI-notified sources can be raised through it.
-    static let hedDevice = "sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00"
 
     public init() {}
 
@@ -29,7 +27,7 @@ public struct GHESBackend: InjectBackend {
         var found: [Capability] = []
         if let table = try? target.readBytes(Self.hestPath), let hest = try? HEST(parsing: table) {
             let ghes = hest.sources.filter { $0.generic != nil }
-            let hed = target.exists(Self.hedDevice)
+            let hed = HardwareErrorDevice.isBound(target.exists)
             let lines = zip(hest.sources, hest.lines).map { source, line -> String in
                 guard let kind = source.generic?.notification.kind else { return line }
                 switch kind {
@@ -222,7 +220,7 @@ public struct GHESBackend: InjectBackend {
         if notify == "nmi" || (notify == "auto" && notification?.kind == .nmi) {
             plan.notify("nmi", ["signal": "nmi"], note: "deliver the record's NMI notification")
         } else if notify == "sci" || (notify == "auto" && notification?.kind == .sci) {
-            guard request.target.exists(Self.hedDevice) else {
+            guard HardwareErrorDevice.isBound(request.target.exists) else {
                 throw BackendError.unsupported(
                     "source \(sourceID) is notified by SCI, but no Hardware Error Device (PNP0C33) is bound: the platform's AML cannot notify it (a lab derives a DSDT with one; see docs/nmi.md)"
                 )

@@ -257,8 +257,8 @@ public struct Lab {
         record.edac = assets.edac.description
         record.edacCounters = assets.edac.available
         record.dimms = LabMemoryDevices(memoryMiB: options.memoryMiB).devices.map(\.edacLabel)
-        record.sciPath =
-            (try? AgentFiles(paths))?.exists("sys/bus/acpi/drivers/hardware_error_device/PNP0C33:00") == true
+        let files = try? AgentFiles(paths)
+        record.sciPath = files.map { files in HardwareErrorDevice.isBound { files.exists($0) } } ?? false
         return record
     }
 
