@@ -505,6 +505,10 @@ struct LabTests {
     /// event record, poison (through QEMU, read back from the poison list, cleared by the kernel)
     /// and protocol errors produce their tracepoints with the requested values; QEMU 10 delivers
     /// correctable AER errors that 7.2 dropped; the lab's other paths work on QEMU 10.
+    ///
+    /// 6.12 only: on 7.3 (measured 2026-12-05) the event records reach their tracepoints but
+    /// bookworm-backports' rasdaemon 0.8.1 records no cxl_* row, and a correctable protocol error
+    /// gives neither cxl_aer_correctable_error nor the "[14] CorrIntErr" line (docs/kernels.md).
     @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
     func cxlEventsPoisonAndProtocolErrorsOnQEMU10() async throws {
         try await withLab("e2e-cxl", kernel: KernelSpec.defaultSpelling, ["--with", "cxl", "--with", "rasdaemon"]) {
@@ -741,10 +745,10 @@ struct LabTests {
         }
     }
 
-    /// 6.12 with the lab's ghes_edac and four SMBIOS DIMMs: a record lands on exactly the DIMM named.
-    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
-    func edacCountersMoveOnExactlyTheDIMMNamed() async throws {
-        try await withLab("e2e-edac", kernel: KernelSpec.defaultSpelling, ["--with", "node_exporter"]) { lab in
+    /// 6.12 and 7.3 with the lab's ghes_edac and four SMBIOS DIMMs: a record lands on exactly the DIMM named.
+    @Test(arguments: LabKernels.sixTwelveAndLater)
+    func edacCountersMoveOnExactlyTheDIMMNamed(kernel: String) async throws {
+        try await withLab("e2e-edac", kernel: kernel, ["--with", "node_exporter"]) { lab in
             let status = try JSONDecoder().decode(
                 [LabRecord].self, from: Data(try inject(["lab", "status", "-n", lab, "--json"]).utf8))
             #expect(
@@ -776,12 +780,16 @@ struct LabTests {
             #expect(run.contains("mc_event: 1 Corrected error: unknown error on P0_CH_B DIMM_B1"), "\(run)")
             #expect(try counts() == [0, 0, 3, 0], "only DIMM_B1 (dimm2) may move")
             // The exporter's controller total moved as the kernel's did; its per-csrow metric did not
-            // (ghes_edac counts per DIMM only), and the report says so and why.
+            // (ghes_edac counts per DIMM only; 7.3 has no csrow files at all), and the report says so
+            // and why.
             #expect(
                 run.contains("seen     consumer node_exporter node_edac_correctable_errors_total{controller=\"0\"} +3")
                     && run.contains("0 -> 3; the kernel's mc0/ce_count +3"), "\(run)")
+            let hasCsrows = try guest(lab, "ls /sys/devices/system/edac/mc/mc0").contains("csrow")
             #expect(
-                run.contains("did not move on any csrow") && run.contains("mc0 is ghes_edac")
+                (hasCsrows
+                    ? run.contains("did not move on any csrow") && run.contains("mc0 is ghes_edac")
+                    : run.contains("this kernel has no csrow files"))
                     && run.contains("the consumer (node_exporter) recorded 1 of 1"), "\(run)")
             #expect(run.contains("pipeline: kernel trace 1/1") && run.contains("-> node_exporter 1/1 ("), "\(run)")
             // By address: 0x9000000 is in DIMM_A2's SMBIOS range (128...256 MiB of 512).
@@ -1331,13 +1339,13 @@ struct LabTests {
         }
     }
 
-    /// Two policies on one page (6.12): with rasdaemon's page isolation at 3 errors
+    /// Two policies on one page (6.12 and 7.3): with rasdaemon's page isolation at 3 errors
     /// (`lab rasdaemon start --set`), three corrected errors on one page: at the first none acts,
     /// at the second the kernel's collector (threshold 2; each GHES memory record reaches it as a
     /// bank-255 machine check) soft-offlines the page, at the third rasdaemon's isolation acts.
-    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
-    func twoPoliciesOnOnePageAreNamedAtTheErrorThatTriggeredEach() async throws {
-        try await withLab("e2e-policy", kernel: KernelSpec.defaultSpelling, ["--with", "rasdaemon"]) { lab in
+    @Test(arguments: LabKernels.sixTwelveAndLater)
+    func twoPoliciesOnOnePageAreNamedAtTheErrorThatTriggeredEach(kernel: String) async throws {
+        try await withLab("e2e-policy", kernel: kernel, ["--with", "rasdaemon"]) { lab in
             try inject([
                 "lab", "rasdaemon", "start", "-n", lab, "--set", "PAGE_CE_THRESHOLD=3", "--set", "PAGE_CE_ACTION=soft",
                 "--record-triggers",
@@ -1402,10 +1410,10 @@ struct LabTests {
 
     /// With the kernel's collector turned off (`ras=cec_disable`), rasdaemon's threshold alone
     /// decides: nothing acts at the first two errors on the page, rasdaemon's isolation at the third.
-    @Test(.enabled(if: LabKernels.tested.contains(KernelSpec.defaultSpelling)))
-    func withTheCollectorOffRasdaemonsThresholdAloneDecides() async throws {
+    @Test(arguments: LabKernels.sixTwelveAndLater)
+    func withTheCollectorOffRasdaemonsThresholdAloneDecides(kernel: String) async throws {
         try await withLab(
-            "e2e-nocec", kernel: KernelSpec.defaultSpelling,
+            "e2e-nocec", kernel: kernel,
             ["--with", "rasdaemon", "--kernel-arg", "ras=cec_disable"]
         ) { lab in
             #expect(try inject(["doctor", "--lab", lab]).contains("ras=cec_disable"))
@@ -1576,6 +1584,9 @@ enum LabKernels {
     /// Whether Debian's kernel of `spec` has the correctable-error collector (CONFIG_RAS_CEC: 6.12 and
     /// later; bookworm's 6.1, `stock` here, has not).
     static func hasCollector(_ spec: String) -> Bool { !["stock", "bookworm"].contains(spec) }
+    /// The tested kernels from Debian's 6.12 on: the lab builds their ghes_edac, they have the
+    /// collector and CXL's tracepoints.
+    static var sixTwelveAndLater: [String] { tested.filter(hasCollector) }
     /// The newest kernel the lab runs (Debian's 7.3 from trixie-backports): the whole suite runs on
     /// it with `INJECT_TEST_LAB_KERNELS=trixie-backports`; by default only what needs it (EINJv2).
     static let newest = "trixie-backports"
