@@ -114,11 +114,10 @@ public enum GhesEdacBuild {
             kernel: kernel, compiler: compiler, cache: cache, environment: environment, progress: progress)
         try LabFileSystem.removeTree(site.work)
         defer { try? LabFileSystem.removeTree(site.work) }
-        let headers = "linux-headers-\(kernel.release)"
         defer { site.removeSources(["linux-headers-", "linux-kbuild-", "linux-source-"]) }
         let headersDirectory = try await unpackPackages(
-            headers: headers, series: series, version: version, site: site, cache: cache, environment: environment,
-            progress: progress)
+            release: kernel.release, series: series, version: version, site: site, cache: cache,
+            environment: environment, progress: progress)
 
         progress("extracting \(sourceFiles.joined(separator: " ")) from linux-source-\(series).tar.xz")
         let tarball = site.root.appending("usr/src/linux-source-\(series).tar.xz")
@@ -142,18 +141,19 @@ public enum GhesEdacBuild {
         progress("ghes_edac.ko for \(kernel.release) is in \(module)")
     }
 
-    /// Downloads and unpacks the kernel's headers (with their -common and linux-kbuild
-    /// dependencies) and source package into the site's root; returns the headers' directory.
+    /// Downloads and unpacks the headers of kernel `release` (with their -common and linux-kbuild
+    /// dependencies) and its source package into the site's root; returns the headers' directory.
     private static func unpackPackages(
-        headers: String, series: String, version: String, site: BuildSite, cache: FilePath,
+        release: String, series: String, version: String, site: BuildSite, cache: FilePath,
         environment: [String: String], progress: (String) -> Void
     ) async throws(LabError) -> FilePath {
+        let headers = "linux-headers-\(release)"
         let archive = DebianArchive.privateSuites(DebianArchive.suites, cache: cache, environment: environment)
         try await archive.prepare(progress: progress)
         let common = try await archive.dependency(of: headers, prefix: "linux-headers-")
         let kbuild = try await archive.dependency(of: headers, prefix: "linux-kbuild-")
         progress(
-            "building ghes_edac for \(headers.dropFirst("linux-headers-".count)) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
+            "building ghes_edac for \(release) (once): fetching linux-source-\(series) \(version), \(headers), \(common), \(kbuild)"
         )
         try LabFileSystem.makeDirectories(site.root)
         for name in [headers, common, kbuild, "linux-source-\(series)"] {
