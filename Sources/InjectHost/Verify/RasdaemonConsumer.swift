@@ -10,6 +10,17 @@ import Foundation
 public enum RasdaemonConsumer {
     /// rasdaemon's database (its compiled-in path).
     public static let database = "/var/lib/rasdaemon/ras-mc_event.db"
+    /// The shell command that runs `sql` on rasdaemon's database without taking a lock: opened
+    /// read-only and immutable, so that a reader never holds the shared lock rasdaemon's commit
+    /// must wait for. rasdaemon sets no busy timeout: a row it inserts while a plain `sqlite3`
+    /// reads is lost with "Failed to do mce_record step on sqlite: error = 5" (SQLITE_BUSY, measured
+    /// with 0.8.1 while `--verify` polled). A read that meets a commit half written fails or sees
+    /// the old rows, and the next poll reads again. `options` go before the file (`-json`,
+    /// `-separator ' | '`); a database that does not exist yet is not created. `file` is rasdaemon's
+    /// database unless given.
+    public static func query(_ sql: String, options: String = "", file: String = database) -> String {
+        "sqlite3 \(options.isEmpty ? "" : options + " ")'file:\(file)?mode=ro&immutable=1' \"\(sql)\""
+    }
     /// Where a foreground rasdaemon's (`rasdaemon -f`) output is kept beside its database, as the
     /// lab runs it; a service's goes to the journal.
     public static let logFile = "/var/lib/rasdaemon/rasdaemon.log"
@@ -40,7 +51,7 @@ public enum RasdaemonConsumer {
             let table = tables[event]!
             let enable = "\(instance)/events/\(event.split(separator: ":").joined(separator: "/"))/enable"
             return
-                "[ \"$(cat \(enable) 2>/dev/null)\" = 1 ] && echo \"max \(table) $(sqlite3 \(database) 'select coalesce(max(id), 0) from \(table)' 2>/dev/null)\""
+                "[ \"$(cat \(enable) 2>/dev/null)\" = 1 ] && echo \"max \(table) $(\(query("select coalesce(max(id), 0) from \(table)")) 2>/dev/null)\""
         }
         let script =
             ([
@@ -63,7 +74,7 @@ public enum RasdaemonConsumer {
     /// Rows added to each table since `armed` (a campaign step's count).
     static func rowsAdded(since armed: Armed, target: InjectionTarget) async -> [String: Int] {
         let script = armed.baselines.keys.sorted().map { table in
-            "echo \"rows \(table) $(sqlite3 \(database) 'select count(*) from \(table) where id > \(armed.baselines[table] ?? 0)' 2>/dev/null)\""
+            "echo \"rows \(table) $(\(query("select count(*) from \(table) where id > \(armed.baselines[table] ?? 0)")) 2>/dev/null)\""
         }.joined(separator: "; ")
         var rows: [String: Int] = [:]
         for line in ((try? await target.shell(script)) ?? "").split(separator: "\n") {
@@ -101,7 +112,7 @@ public enum RasdaemonConsumer {
             let script = open.map { position -> String in
                 let table = pending[position].table
                 return
-                    "echo \"row \(table) $(sqlite3 -separator ' | ' \(database) 'select * from \(table) where id > \(armed.baselines[table] ?? 0) order by id limit 1' 2>/dev/null)\""
+                    "echo \"row \(table) $(\(query("select * from \(table) where id > \(armed.baselines[table] ?? 0) order by id limit 1", options: "-separator ' | '")) 2>/dev/null)\""
             }.joined(separator: "; ")
             let output = (try? await target.shell(script)) ?? ""
             for line in output.split(separator: "\n") {
@@ -149,7 +160,7 @@ public struct ConsumerWatcher: ConsumerFeed {
         let script =
             ["pidof rasdaemon >/dev/null || { echo 'no rasdaemon'; exit 0; }"]
             + tables.map {
-                "echo \"max \($0) $(sqlite3 \(RasdaemonConsumer.database) 'select coalesce(max(id), 0) from \($0)' 2>/dev/null)\""
+                "echo \"max \($0) $(\(RasdaemonConsumer.query("select coalesce(max(id), 0) from \($0)")) 2>/dev/null)\""
             }
         let output = try await target.shell(script.joined(separator: "; "))
         guard !output.contains("no rasdaemon") else {
@@ -169,7 +180,7 @@ public struct ConsumerWatcher: ConsumerFeed {
         defer { target.guest?.release() }
         let tables = last.keys.sorted()
         let script = tables.map { table in
-            "echo \"rows \(table)\"; sqlite3 -json \(RasdaemonConsumer.database) 'select * from \(table) where id > \(last[table] ?? 0) order by id' 2>/dev/null; echo"
+            "echo \"rows \(table)\"; \(RasdaemonConsumer.query("select * from \(table) where id > \(last[table] ?? 0) order by id", options: "-json")) 2>/dev/null; echo"
         }.joined(separator: "; ")
         guard let output = try? await target.shell(script) else { return [] }
         var events: [EventWatcher.Event] = []

@@ -137,7 +137,7 @@ public struct LabRasdaemon: GuestDaemon {
             echo "pid $(pidof rasdaemon)"
             echo "buffer_percent $(cat \(Self.instance)/buffer_percent 2>/dev/null)"
             if [ -f \(Self.database) ]; then
-                for t in $(sqlite3 \(Self.database) .tables 2>/dev/null); do echo "table $t $(sqlite3 \(Self.database) "select count(*) from $t")"; done
+                for t in $(\(RasdaemonConsumer.query(".tables")) 2>/dev/null); do echo "table $t $(\(RasdaemonConsumer.query("select count(*) from $t")))"; done
             fi
             for f in $(ls \(Self.triggerDirectory)/runs/*.env 2>/dev/null | sort); do
                 echo "trigger $(basename $f .env)"; sed 's/^/  /' $f
