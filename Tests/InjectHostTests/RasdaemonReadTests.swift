@@ -63,6 +63,24 @@ struct RasdaemonReadTests {
         #expect(verifier.status == 0 && verifier.output == "1\n", "\(verifier)")
     }
 
+    /// A missing row's reason from rasdaemon's own log: the event it could not parse (bookworm's
+    /// 0.8.1 on 7.3's cxl_dram, the line as measured), a lost insert, or nothing known.
+    @Test func aMissingRowsReasonComesFromRasdaemonsLog() {
+        let log = """
+            rasdaemon: Recording cxl_dram_event events
+                       <...>-349   [000] .....     0.000018 cxl_dram [FAILED TO PARSE] memdev=mem0 host=0000:0d:00.0 log=0
+            rasdaemon: mce_record store: 0x5585aa02b8e8
+            rasdaemon: Failed to do mce_record step on sqlite: error = 5
+            """
+        let parse = RasdaemonConsumer.missingReason(log: log, event: "cxl_dram", table: "cxl_dram_event")
+        #expect(parse?.contains("could not parse this kernel's cxl_dram event") == true, "\(parse ?? "nil")")
+        let busy = RasdaemonConsumer.missingReason(log: log, event: "mce_record", table: "mce_record")
+        #expect(busy?.contains("locked by a reader") == true, "\(busy ?? "nil")")
+        #expect(
+            RasdaemonConsumer.missingReason(log: log, event: "cxl_general_media", table: "cxl_general_media_event")
+                == nil)
+    }
+
     /// A database that does not exist yet (rasdaemon has not created it) is not created by a read.
     @Test func aMissingDatabaseIsNotCreated() throws {
         let directory = try TestSupport.temporaryDirectory("rasdaemon-read")

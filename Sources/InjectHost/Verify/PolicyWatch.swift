@@ -48,9 +48,7 @@ enum PolicyWatch {
         return Armed(pfn: pfn, kernelLines: counts[0], rasdaemonLines: counts[1])
     }
 
-    /// rasdaemon's log: its output file where it runs in the foreground (the lab), else its journal.
-    static let rasdaemonLog =
-        "{ cat \(RasdaemonConsumer.logFile) 2>/dev/null || journalctl -q -o cat -t rasdaemon 2>/dev/null; }"
+    static let rasdaemonLog = RasdaemonConsumer.logCommand
 
     /// The policies that acted on the page since `armed`: two looks, 300 ms apart (the consumers
     /// were already waited for).

@@ -24,6 +24,9 @@ public enum RasdaemonConsumer {
     /// Where a foreground rasdaemon's (`rasdaemon -f`) output is kept beside its database, as the
     /// lab runs it; a service's goes to the journal.
     public static let logFile = "/var/lib/rasdaemon/rasdaemon.log"
+    /// rasdaemon's log: its output file where it runs in the foreground (the lab), else its journal.
+    static let logCommand =
+        "{ cat \(logFile) 2>/dev/null || journalctl -q -o cat -t rasdaemon 2>/dev/null; }"
     /// rasdaemon's trace instance (absolute; `instancePath` beneath a target's root).
     public static let instance = "/" + instancePath
     /// rasdaemon's trace instance, relative to a target's root.
@@ -127,8 +130,16 @@ public enum RasdaemonConsumer {
             if findings.allSatisfy(\.matched) || Double(elapsed) / 1000 >= timeoutSeconds { break }
             usleep(250_000)
         }
+        let log =
+            findings.allSatisfy(\.matched) ? "" : (try? await target.shell("\(logCommand) | tail -n 400")) ?? ""
         for index in findings.indices where !findings[index].matched {
-            if let percent = armed.bufferPercent, percent > 0 {
+            let expectation = plan.expectations[pending[index].index]
+            if let reason = missingReason(
+                log: log, event: expectation.source.map { String($0.split(separator: ":").last ?? "") } ?? "",
+                table: pending[index].table)
+            {
+                findings[index].evidence = "the kernel emitted it, but " + reason
+            } else if let percent = armed.bufferPercent, percent > 0 {
                 findings[index].evidence =
                     "the kernel emitted it, but rasdaemon's trace instance has buffer_percent \(percent): rasdaemon is woken only when its buffer is \(percent)% full; "
                     + "echo 0 > \(instance)/buffer_percent, then restart rasdaemon (in the lab: inject lab rasdaemon stop; inject lab rasdaemon start)"
@@ -138,6 +149,23 @@ public enum RasdaemonConsumer {
             }
         }
         return findings
+    }
+
+    /// Why rasdaemon has no row of `event` in `table`, when its log says: it could not parse the
+    /// kernel's format of the event (an older rasdaemon than the kernel's trace fields: bookworm's
+    /// 0.8.1 cannot read 7.3's cxl_general_media and cxl_dram), or its insert found the database
+    /// locked by a reader (rasdaemon sets no busy timeout).
+    static func missingReason(log: String, event: String, table: String) -> String? {
+        let lines = log.split(separator: "\n")
+        if !event.isEmpty, lines.contains(where: { $0.contains(" \(event) [FAILED TO PARSE]") }) {
+            return "rasdaemon could not parse this kernel's \(event) event (its log: \"\(event) [FAILED TO PARSE]\"): "
+                + "its version predates the kernel's trace fields; a newer rasdaemon reads them"
+        }
+        if lines.contains(where: { $0.contains("Failed to do \(table) step on sqlite: error = 5") }) {
+            return "rasdaemon's insert into \(table) found its database locked by a reader (SQLITE_BUSY: "
+                + "it sets no busy timeout), and the row was lost"
+        }
+        return nil
     }
 }
 

@@ -37,7 +37,18 @@ public struct LabCXL: LabDevice {
         for file in Self.backingFiles(paths) { try LabFileSystem.allocate(file, size: Int64(Self.backingMiB) << 20) }
     }
 
-    /// The guest's CXL devices, and the platform's part in CXL RAS (``unmaskInternalErrors(_:memdev:)``).
+    /// QEMU 10 restores neither the CXL host bridge's bus nor its root port's bridge registers
+    /// (after a restore `query-pci` shows cxl-rp0 with secondary bus 0 and nothing below it), so
+    /// a restored guest's CXL device is unreachable: a CXL lab boots.
+    public var snapshotRefusal: String? {
+        "QEMU does not restore the CXL host bridge's bus, so the device below cxl-rp0 is unreachable after a restore"
+    }
+
+    /// The platform clears the device's RAS masks before the drivers load (``CXLRASMasks``).
+    public var beforeDrivers: String { CXLRASMasks.script }
+
+    /// The guest's CXL devices, and the platform's part in CXL RAS (``CXLRASMasks`` before the
+    /// drivers, ``unmaskInternalErrors(_:memdev:)`` now).
     public func afterBoot(_ lab: Lab) throws(LabError) -> [String] {
         let names = Self.guestDevices(lab.paths)
         let devices =
@@ -47,6 +58,7 @@ public struct LabCXL: LabDevice {
         return [
             "CXL          \(devices); QEMU device \(Self.deviceID), serial \(Self.serial)",
             "CXL RAS      " + (try Self.unmaskInternalErrors(lab.paths)),
+            "CXL RAS      " + (try CXLRASMasks.report(lab)),
         ]
     }
 

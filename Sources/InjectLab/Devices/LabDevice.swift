@@ -1,7 +1,7 @@
 import FirmwareFormats
 
 /// A device of the lab's machine: what it adds to QEMU's command line, which kernel modules the
-/// guest loads for it, what the platform does for it once the guest answers (after the first boot
+/// guest loads for it, what the platform does for it before the drivers load and once the guest answers (after the first boot
 /// and after every restart), what `lab status` says of it, and the EINJ errors the lab's firmware
 /// produces with it. The lab is built from ``LabDevices``: a new device is one file conforming to
 /// this protocol and one entry in that list (swift-log's `LogHandler` and one `bootstrap` are
@@ -27,12 +27,19 @@ public protocol LabDevice: Sendable {
     var neededQEMU: String? { get }
     /// Readies the host side before QEMU starts (backing files).
     func prepare(_ paths: LabPaths) throws(LabError)
+    /// What the platform's firmware does to the device before the OS drivers bind: a busybox `sh`
+    /// fragment the guest's `/init` runs before it loads the kernel's modules (PCI is enumerated,
+    /// no driver holds the device, /dev/mem reaches its registers), or "".
+    var beforeDrivers: String { get }
     /// What the platform does for the device once the guest answers, as its firmware would
     /// (after the first boot and after every restart); lines for `lab status`.
     func afterBoot(_ lab: Lab) throws(LabError) -> [String]
     /// Whether a restart after a panic must boot the guest rather than restore its snapshot: the
     /// device keeps what the panicked guest gave it, and a restored kernel would not read it again.
     var restartBoots: Bool { get }
+    /// Why the machine with this device cannot be restored from a snapshot (QEMU does not bring
+    /// the device back), or `nil`: a lab with such a device boots every time and saves none.
+    var snapshotRefusal: String? { get }
     /// The EINJ error types the lab's firmware produces with this device.
     var einjTypes: UInt32 { get }
     /// An EINJ error of one of ``einjTypes`` aimed at the device (the parameters the OS wrote),
@@ -51,8 +58,10 @@ extension LabDevice {
     public var requiredModules: [String] { [] }
     public var neededQEMU: String? { nil }
     public func prepare(_ paths: LabPaths) throws(LabError) {}
+    public var beforeDrivers: String { "" }
     public func afterBoot(_ lab: Lab) throws(LabError) -> [String] { [] }
     public var restartBoots: Bool { false }
+    public var snapshotRefusal: String? { nil }
     public var einjTypes: UInt32 { 0 }
     public func einjError(type: UInt32, parameters: EINJParameters, qmpSocket: String)
         -> Result<EINJFirmware.PendingError, EINJFirmware.Refusal>

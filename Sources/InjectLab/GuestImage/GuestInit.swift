@@ -2,7 +2,8 @@ import InjectHost
 
 /// The guest's `/init`: a busybox shell script written by the host into the initramfs.
 ///
-/// It mounts proc, sys, dev, debugfs and tracefs; loads the modules in dependency order; assembles
+/// It mounts proc, sys, dev, debugfs and tracefs; does what the platform does to the lab's devices
+/// before their drivers bind; loads the modules in dependency order; assembles
 /// the guest's root from the Debian root image (``GuestRoot``, the virtio disk with serial
 /// ``rootSerial``) under the inject package's layer (``GuestPackage``, serial ``packageSerial``),
 /// both read-only, with a tmpfs for every change, and records the package in dpkg's database;
@@ -25,8 +26,9 @@ enum GuestInit {
         "ras/non_standard_event", "ras/arm_event",
     ]
 
-    /// The script, loading `modules` (names of files in `/modules`, without `.ko`) in order.
-    static func script(modules: [String]) -> String {
+    /// The script, loading `modules` (names of files in `/modules`, without `.ko`) in order after
+    /// running the devices' `beforeDrivers` fragments (``LabDevice/beforeDrivers``).
+    static func script(modules: [String], beforeDrivers: [String] = []) -> String {
         """
         #!/bin/sh
         # inject lab guest init, written by the host.
@@ -39,6 +41,7 @@ enum GuestInit {
         mount -t debugfs debugfs /sys/kernel/debug
         mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
         say() { echo "inject-lab: $*" > /dev/console; }
+        \(beforeDrivers.joined(separator: "\n"))
         for m in \(modules.joined(separator: " ")); do
             insmod /modules/$m.ko || say "insmod $m failed"
         done

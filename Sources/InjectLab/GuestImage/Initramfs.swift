@@ -48,7 +48,13 @@ enum Initramfs {
         }
         archive.file(GuestInit.packageStatus, Array(package.statusEntry.utf8))
         archive.file(GuestInit.packageList, Array((package.files.joined(separator: "\n") + "\n").utf8))
-        archive.file("init", Array(GuestInit.script(modules: modules.ordered.map(\.name)).utf8), mode: 0o755)
+        archive.file(
+            "init",
+            Array(
+                GuestInit.script(
+                    modules: modules.ordered.map(\.name),
+                    beforeDrivers: devices.map(\.beforeDrivers).filter { !$0.isEmpty }
+                ).utf8), mode: 0o755)
         return archive.finish()
     }
 

@@ -26,7 +26,9 @@ extension Lab {
     func restoreReadyState(_ options: Options, _ assets: Assets, started: UInt64, progress: (String) -> Void)
         async throws(LabError) -> LabRecord?
     {
-        guard !options.cold, let dsdt = try? FileIO.readWholeFile(sciPathDSDTFile(options, assets)) else { return nil }
+        guard !options.cold, options.devices.allSatisfy({ $0.snapshotRefusal == nil }),
+            let dsdt = try? FileIO.readWholeFile(sciPathDSDTFile(options, assets))
+        else { return nil }
         let argv = try prepareBoot(options, assets, dsdt: dsdt)
         let (snapshot, _) = try await self.snapshot(for: argv, options, assets)
         guard let metadata = snapshot.metadata else { return nil }
@@ -70,6 +72,10 @@ extension Lab {
         async
     {
         guard access(sciPathDSDTFile(options, assets).string, R_OK) == 0 else { return }
+        if let device = options.devices.first(where: { $0.snapshotRefusal != nil }) {
+            progress("no snapshot of this lab (it boots every time): \(device.name): \(device.snapshotRefusal ?? "")")
+            return
+        }
         do throws(LabError) {
             let argv = String(decoding: try LabFileSystem.read(paths.qemuArguments), as: UTF8.self)
                 .split(separator: "\u{0}").map(String.init)
