@@ -36,4 +36,12 @@ import Testing
         #expect(!rasdaemon.matched && rasdaemon.evidence == "only kernel CEC acted")
         #expect(PolicyWatch.finding("rasdaemon", pfn: 0x5a5a, actions: []).evidence == "no policy acted on the page")
     }
+
+    /// A page the collector chose that soft offline could not take is named as kernel memory from
+    /// its flags (7.2's lab, measured: pfn 0x5b5b was 0x80, slab; once 0x100000000, reserved).
+    @Test func anUnmovablePageIsNamedFromItsFlags() {
+        #expect(ExpectedOutcome.unmovable(0x80)?.contains("kernel memory (slab)") == true)
+        #expect(ExpectedOutcome.unmovable(0x1_0000_0000)?.contains("(reserved)") == true)
+        #expect(ExpectedOutcome.unmovable(0x28) == nil, "uptodate and LRU: a page-cache page is movable")
+    }
 }

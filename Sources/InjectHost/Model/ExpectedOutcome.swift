@@ -31,6 +31,16 @@ public enum ExpectedOutcome: Sendable, Equatable, Encodable, CustomStringConvert
     /// The page flag `/proc/kpageflags` sets for a poisoned page (KPF_HWPOISON).
     static let hwpoisonFlag: UInt64 = 1 << 19
 
+    /// Why a page without HWPoison could not have been offlined, from its other kpageflags: kernel
+    /// memory that soft offline cannot move or free (Documentation/admin-guide/mm/pagemap.rst:
+    /// SLAB bit 7, RESERVED bit 32, PGTABLE bit 26), or `nil`.
+    static func unmovable(_ flags: UInt64) -> String? {
+        let kinds = [(7, "slab"), (26, "page table"), (32, "reserved")].filter { flags & (1 << UInt64($0.0)) != 0 }
+        guard !kinds.isEmpty else { return nil }
+        let names = kinds.map(\.1).joined(separator: ", ")
+        return "the page is kernel memory (\(names)), which soft offline cannot move: pick another page"
+    }
+
     /// Parses `logged`, `recovered`, `offlined`, `panic` or `panic:TEXT`.
     ///
     /// - Throws: ``ConfigurationError/invalidValue(backend:parameter:value:source:reason:)`` naming

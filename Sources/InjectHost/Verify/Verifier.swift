@@ -296,7 +296,9 @@ public struct Verifier {
                     findings[index].matched = flags & ExpectedOutcome.hwpoisonFlag != 0
                     findings[index].evidence =
                         "/proc/kpageflags[\(expectation.match ?? "")] = \(hexNumber(flags))"
-                        + (findings[index].matched ? " (HWPoison)" : " (no HWPoison)")
+                        + (findings[index].matched
+                            ? " (HWPoison)"
+                            : " (no HWPoison\(ExpectedOutcome.unmovable(flags).map { "; " + $0 } ?? ""))")
                 }
             }
             // An exact counter is judged on every look; it was seen when it first matched.
