@@ -1,9 +1,9 @@
 import FirmwareFormats
 
 /// A device of the lab's machine: what it adds to QEMU's command line, which kernel modules the
-/// guest loads for it, what the platform does for it before the drivers load and once the guest answers (after the first boot
-/// and after every restart), what `lab status` says of it, and the EINJ errors the lab's firmware
-/// produces with it. The lab is built from ``LabDevices``: a new device is one file conforming to
+/// guest loads for it, what the platform does for it before the drivers load and once the guest
+/// answers (after the first boot and after every restart), whether a snapshot can bring it back,
+/// what `lab status` says of it, and the EINJ errors the lab's firmware produces with it. The lab is built from ``LabDevices``: a new device is one file conforming to
 /// this protocol and one entry in that list (swift-log's `LogHandler` and one `bootstrap` are
 /// the shape). Every requirement but ``name`` and ``qemuArguments(_:)`` has a default.
 public protocol LabDevice: Sendable {
