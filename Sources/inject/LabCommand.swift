@@ -227,8 +227,8 @@ private func snapshotLine(_ record: LabRecord) -> String {
     if let failure = record.lastRestoreFailure {
         return "none: the last restart could not restore the snapshot and booted instead (\(failure)); it was removed"
     }
-    if let device = LabDevices.machine(with: record.devices ?? []).first(where: { $0.snapshotRefusal != nil }) {
-        return "none: the lab boots every time (\(device.name): \(device.snapshotRefusal ?? ""))"
+    if let refusal = LabDevices.snapshotRefusal(LabDevices.machine(with: record.devices ?? [])) {
+        return "none: the lab boots every time (\(refusal))"
     }
     guard let snapshot = record.snapshot else {
         return "none (saved after a cold boot of a lab whose SCI path is cached; lab up --cold boots without one)"

@@ -41,14 +41,12 @@ enum PolicyWatch {
         defer { target.guest?.release() }
         guard
             let output = try? await target.shell(
-                "echo \"$(dmesg | wc -l) $(\(rasdaemonLog) | wc -l)\"", timeoutSeconds: 15)
+                "echo \"$(dmesg | wc -l) $(\(RasdaemonConsumer.logCommand) | wc -l)\"", timeoutSeconds: 15)
         else { return nil }
         let counts = output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         guard counts.count == 2 else { return nil }
         return Armed(pfn: pfn, kernelLines: counts[0], rasdaemonLines: counts[1])
     }
-
-    static let rasdaemonLog = RasdaemonConsumer.logCommand
 
     /// The policies that acted on the page since `armed`: two looks, 300 ms apart (the consumers
     /// were already waited for).
@@ -58,7 +56,7 @@ enum PolicyWatch {
         for look in 0..<2 {
             if look > 0 { usleep(300_000) }
             let script =
-                "dmesg | tail -n +\(armed.kernelLines + 1) | sed 's/^/kernel /'; \(rasdaemonLog) | tail -n +\(armed.rasdaemonLines + 1) | sed 's/^/rasdaemon /'"
+                "dmesg | tail -n +\(armed.kernelLines + 1) | sed 's/^/kernel /'; \(RasdaemonConsumer.logCommand) | tail -n +\(armed.rasdaemonLines + 1) | sed 's/^/rasdaemon /'"
             guard let output = try? await target.shell(script, timeoutSeconds: 15) else { break }
             let milliseconds = Int((HostClock.monotonicNanoseconds() - since) / 1_000_000)
             for line in output.split(separator: "\n").map(String.init) {

@@ -3,8 +3,9 @@ import FirmwareFormats
 /// A device of the lab's machine: what it adds to QEMU's command line, which kernel modules the
 /// guest loads for it, what the platform does for it before the drivers load and once the guest
 /// answers (after the first boot and after every restart), whether a snapshot can bring it back,
-/// what `lab status` says of it, and the EINJ errors the lab's firmware produces with it. The lab is built from ``LabDevices``: a new device is one file conforming to
-/// this protocol and one entry in that list (swift-log's `LogHandler` and one `bootstrap` are
+/// what `lab status` says of it, and the EINJ errors the lab's firmware produces with it. The lab
+/// is built from ``LabDevices``: a new device is one file conforming to this protocol and one
+/// entry in that list (swift-log's `LogHandler` and one `bootstrap` are
 /// the shape). Every requirement but ``name`` and ``qemuArguments(_:)`` has a default.
 public protocol LabDevice: Sendable {
     /// The name `lab up --with` takes and the lab's record keeps (`cxl`); also the device's
@@ -84,6 +85,12 @@ public enum LabDevices {
     /// The devices of a lab with the optional devices `names` (unknown names are left out).
     public static func machine(with names: [String]) -> [any LabDevice] {
         standard + names.compactMap(named)
+    }
+
+    /// Why a machine of `devices` is never restored from a snapshot (`NAME: reason`, the first
+    /// device's ``LabDevice/snapshotRefusal``), or `nil`.
+    public static func snapshotRefusal(_ devices: [any LabDevice]) -> String? {
+        devices.lazy.compactMap { device in device.snapshotRefusal.map { "\(device.name): \($0)" } }.first
     }
 
     /// Every EINJ error type the lab's firmware can produce: the platform's own and the devices'.

@@ -80,9 +80,7 @@ extension Lab {
             let einjTypes = record.einjTypes ?? EINJRegisters.defaultTypes
             // The lab's snapshot, when it has one, is its ready state: restored, not booted. A
             // snapshot that cannot be restored (evicted from the cache, damaged) leaves a boot.
-            let keeps = LabDevices.machine(with: record.devices ?? []).contains {
-                $0.restartBoots || $0.snapshotRefusal != nil
-            }
+            let keeps = LabDevices.machine(with: record.devices ?? []).contains(where: \.restartBoots)
             let snapshot = keeps ? nil : record.snapshot.map { LabSnapshot(directory: FilePath($0), key: "") }
             var metadata = snapshot?.metadata
             do throws(LabError) {

@@ -26,7 +26,7 @@ extension Lab {
     func restoreReadyState(_ options: Options, _ assets: Assets, started: UInt64, progress: (String) -> Void)
         async throws(LabError) -> LabRecord?
     {
-        guard !options.cold, options.devices.allSatisfy({ $0.snapshotRefusal == nil }),
+        guard !options.cold, LabDevices.snapshotRefusal(options.devices) == nil,
             let dsdt = try? FileIO.readWholeFile(sciPathDSDTFile(options, assets))
         else { return nil }
         let argv = try prepareBoot(options, assets, dsdt: dsdt)
@@ -72,8 +72,8 @@ extension Lab {
         async
     {
         guard access(sciPathDSDTFile(options, assets).string, R_OK) == 0 else { return }
-        if let device = options.devices.first(where: { $0.snapshotRefusal != nil }) {
-            progress("no snapshot of this lab (it boots every time): \(device.name): \(device.snapshotRefusal ?? "")")
+        if let refusal = LabDevices.snapshotRefusal(options.devices) {
+            progress("no snapshot of this lab (it boots every time): \(refusal)")
             return
         }
         do throws(LabError) {
